@@ -1,0 +1,39 @@
+"""expfam: the information geometry of softmax.
+
+Softmax is the natural (e-flat) parameterization of the categorical simplex:
+logsumexp is its log-partition, its Hessian ``diag(p) - p p^T`` the Fisher
+metric, and Bayesian updating is addition of log-likelihoods in natural
+coordinates. ``import expfam`` loads numpy and scipy only; the symbolic side
+(:mod:`expfam.symbolic`) and the plotting side (:mod:`expfam.plot`) load sympy
+and matplotlib on first use.
+"""
+
+from expfam.special import (
+    cross_entropy,
+    entropy,
+    kl_divergence,
+    log1mexp,
+    log_sigmoid,
+    log_softmax,
+    logit,
+    logsumexp,
+    sigmoid,
+    softmax,
+    softplus,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "cross_entropy",
+    "entropy",
+    "kl_divergence",
+    "log1mexp",
+    "log_sigmoid",
+    "log_softmax",
+    "logit",
+    "logsumexp",
+    "sigmoid",
+    "softmax",
+    "softplus",
+]

@@ -1,0 +1,80 @@
+"""The ``expfam`` command: ``verify`` derivations, make ``figures``, ``reproduce`` both."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from expfam._discovery import default_folder
+
+
+def _verify(paths: Sequence[str], json_path: str | None) -> int:
+    """Run every derivation under ``paths``; return the exit status."""
+    from expfam.symbolic import run_verify
+
+    return run_verify([Path(p) for p in paths] or [default_folder("derivations")], json_path)
+
+
+def _figures(paths: Sequence[str], out: str, only: Sequence[str] | None) -> int:
+    """Run every experiment under ``paths`` into ``out``; return the exit status."""
+    from expfam.figures import run_figures
+
+    return run_figures(
+        [Path(p) for p in paths] or [default_folder("experiments")], Path(out), only
+    )
+
+
+def _reproduce(out: str) -> int:
+    """Verify all derivations and make all figures; print a one-screen summary."""
+    start = time.perf_counter()
+    verify_status = _verify([], None)
+    figures_status = _figures([], out, None)
+    elapsed = time.perf_counter() - start
+    print()
+    print("expfam reproduce: summary")
+    print(f"  derivations: {'all passed' if verify_status == 0 else 'FAILURES (see table above)'}")
+    print(
+        f"  figures:     {'all written' if figures_status == 0 else 'FAILURES (see above)'}"
+        f" -> {Path(out).resolve()}"
+    )
+    print(f"  time:        {elapsed:.1f} s")
+    return 1 if (verify_status or figures_status) else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="expfam",
+        description="The information geometry of softmax: check derivations, make figures.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    verify = sub.add_parser("verify", help="check every derivation in a folder")
+    verify.add_argument("paths", nargs="*", help="folders or modules (default: derivations/)")
+    verify.add_argument(
+        "--json", dest="json_path", metavar="FILE", help="also write the result table as JSON"
+    )
+
+    figures = sub.add_parser("figures", help="make every figure in a folder")
+    figures.add_argument("paths", nargs="*", help="folders or modules (default: experiments/)")
+    figures.add_argument("--out", default="figures", help="output folder (default: figures/)")
+    figures.add_argument("--only", nargs="+", metavar="NAME", help="run only these experiments")
+
+    reproduce = sub.add_parser("reproduce", help="verify all derivations and make all figures")
+    reproduce.add_argument("--out", default="figures", help="output folder (default: figures/)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "verify":
+        return _verify(args.paths, args.json_path)
+    if args.command == "figures":
+        return _figures(args.paths, args.out, args.only)
+    return _reproduce(args.out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
