@@ -1,0 +1,272 @@
+"""High-precision references for the softmax-family kernels, and an exact ULP error.
+
+Every reference takes the given floats as exact binary numbers (``float32`` inputs are
+converted exactly too), evaluates the mathematical function in mpmath at ``DPS`` digits or
+more, and returns mpmath numbers. Functions that can cancel (log-softmax differences, KL,
+signed sums, logit near 1/2) are evaluated at two precisions and escalated until both agree,
+so a reference is never the victim of the cancellation it is meant to judge.
+
+Long vectors are handled by grouping identical entries: a row of a million logits that takes
+a handful of distinct values costs a handful of mpmath operations.
+
+``ulp_error(computed, exact, dtype)`` is the distance between a float and a real number in
+units in the last place of the *exact* value in that dtype: ``ulp(x) = 2**(max(e, emin) - p
++ 1)`` with ``2**e <= |x| < 2**(e + 1)``, so subnormal results are measured in the spacing of
+the subnormals. A correctly rounded result has error <= 0.5. Infinities and NaN are exact
+(error 0) when they match the reference and infinite otherwise; an exact value beyond the
+overflow threshold of the dtype is matched by an infinity of the right sign.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import mpmath
+import numpy as np
+
+DPS = 60
+"""Working precision of every reference, in decimal digits."""
+
+mpf = mpmath.mpf
+
+
+def _exact(x) -> mpmath.mpf:
+    """The float ``x`` as an exact mpmath number (float16/32/64, ints, bools)."""
+    return mpf(float(x))
+
+
+def _agreeing(compute: Callable[[], list], dps: int = DPS) -> list:
+    """Evaluate ``compute()`` at rising precision until two precisions agree to 30 digits."""
+    prev = None
+    while True:
+        with mpmath.workdps(dps):
+            cur = compute()
+        if prev is not None and all(_close(a, b) for a, b in zip(prev, cur, strict=True)):
+            return cur
+        if dps > 2000:
+            raise RuntimeError("mpmath reference did not converge")
+        prev, dps = cur, dps * 2
+
+
+def _close(a, b) -> bool:
+    if mpmath.isnan(a) or mpmath.isnan(b):
+        return bool(mpmath.isnan(a) and mpmath.isnan(b))
+    if mpmath.isinf(a) or mpmath.isinf(b) or a == 0 or b == 0:
+        return bool(a == b)
+    return bool(abs(a - b) <= abs(b) * mpf(10) ** -30)
+
+
+def _grouped(x: np.ndarray) -> tuple[list, np.ndarray, np.ndarray]:
+    """Distinct values (exact), their counts, and the inverse index of a 1-d row."""
+    values, inverse, counts = np.unique(x, return_inverse=True, return_counts=True)
+    return [_exact(v) for v in values], counts, inverse
+
+
+# ---------------------------------------------------------------- softmax family (one row)
+
+
+def _log_partition_parts(z: list, counts) -> tuple:
+    """(m, l) with logsumexp(z) = m + l, m = max z, l = log1p(sum of the other terms)."""
+    m = max(z)
+    rest = sum((int(c) - (v == m)) * mpmath.exp(v - m) for v, c in zip(z, counts, strict=True))
+    return m, mpmath.log1p(rest)
+
+
+def logsumexp_ref(a: Sequence[float], b: Sequence[float] | None = None) -> tuple:
+    """``(log|S|, sign S)`` with ``S = sum_i b_i exp(a_i)`` for a 1-d row (finite or -inf a)."""
+    a = np.asarray(a, dtype=np.float64).ravel()
+    if b is None:
+        values, counts, _ = _grouped(a)
+        if all(mpmath.isinf(v) for v in values):
+            return mpf("-inf"), 1
+
+        def compute():
+            vals = [v for v in values if not mpmath.isinf(v)]
+            cnts = [c for v, c in zip(values, counts, strict=True) if not mpmath.isinf(v)]
+            m, l = _log_partition_parts(vals, cnts)
+            return [m + l]
+
+        return _agreeing(compute)[0], 1
+    b = np.broadcast_to(np.asarray(b, dtype=np.float64), a.shape).ravel()
+
+    def compute_signed():
+        return [sum(_exact(bi) * mpmath.exp(_exact(ai)) for ai, bi in zip(a, b, strict=True))]
+
+    s = _agreeing(compute_signed)[0]
+    if s == 0:
+        return mpf("-inf"), 0
+    with mpmath.workdps(DPS):
+        return mpmath.log(abs(s)), int(mpmath.sign(s))
+
+
+def condition_number(a: Sequence[float], b: Sequence[float]) -> mpmath.mpf:
+    """``sum |b_i e^{a_i}| / |sum b_i e^{a_i}|``: the condition number of the signed sum."""
+    a = np.asarray(a, dtype=np.float64).ravel()
+    b = np.broadcast_to(np.asarray(b, dtype=np.float64), a.shape).ravel()
+
+    def compute():
+        terms = [_exact(bi) * mpmath.exp(_exact(ai)) for ai, bi in zip(a, b, strict=True)]
+        return [sum(abs(t) for t in terms) / abs(sum(terms))]
+
+    return _agreeing(compute)[0]
+
+
+def _scaled(x: Sequence[float], beta: float) -> tuple[list, np.ndarray, np.ndarray]:
+    """Distinct values of ``beta * x`` formed exactly, counts, inverse index."""
+    values, counts, inverse = _grouped(np.asarray(x, dtype=np.float64).ravel())
+    with mpmath.workdps(4 * DPS):  # a product of two doubles is exact in 106 bits
+        z = [v * _exact(beta) for v in values]
+    return z, counts, inverse
+
+
+def log_softmax_ref(x: Sequence[float], beta: float = 1.0) -> np.ndarray:
+    """``beta x_i - logsumexp(beta x)`` for a finite 1-d row, as an object array of mpf."""
+    z, counts, inverse = _scaled(x, beta)
+
+    def compute():
+        m, l = _log_partition_parts(z, counts)
+        # (z_i - m) <= 0 and -l <= 0: a sum of two non-positive numbers, no cancellation.
+        return [(v - m) - l for v in z]
+
+    out = np.empty(len(z), dtype=object)
+    out[:] = _agreeing(compute)
+    return out[inverse]
+
+
+def softmax_ref(x: Sequence[float], beta: float = 1.0) -> np.ndarray:
+    """``exp(beta x_i) / sum_j exp(beta x_j)`` for a finite 1-d row, object array of mpf."""
+    z, counts, inverse = _scaled(x, beta)
+    with mpmath.workdps(DPS):
+        m, l = _log_partition_parts(z, counts)
+        vals = [mpmath.exp((v - m) - l) for v in z]
+    out = np.empty(len(z), dtype=object)
+    out[:] = vals
+    return out[inverse]
+
+
+def entropy_ref(x: Sequence[float]) -> mpmath.mpf:
+    """``-sum_i p_i log p_i`` with ``p = softmax(x)`` (``-inf`` logits allowed)."""
+    x = np.asarray(x, dtype=np.float64).ravel()
+    z, counts, _ = _grouped(x[np.isfinite(x)])
+    with mpmath.workdps(DPS):
+        m, l = _log_partition_parts(z, counts)
+        ls = [(v - m) - l for v in z]
+        return -sum(int(c) * mpmath.exp(v) * v for v, c in zip(ls, counts, strict=True))
+
+
+def cross_entropy_ref(x: Sequence[float], target) -> mpmath.mpf:
+    """``-log softmax(x)[target]`` for an integer target, ``-sum_i t_i log p_i`` for a vector."""
+    ls = log_softmax_ref(x)
+    if np.ndim(target) == 0:
+        return -ls[int(target)]
+    t = np.asarray(target, dtype=np.float64).ravel()
+    with mpmath.workdps(DPS):
+        return -sum(_exact(ti) * v for ti, v in zip(t, ls, strict=True) if ti != 0)
+
+
+def kl_ref(x_p: Sequence[float], x_q: Sequence[float]) -> mpmath.mpf:
+    """``sum_i p_i (log p_i - log q_i)`` for finite logit rows ``x_p``, ``x_q``."""
+    x_p = np.asarray(x_p, dtype=np.float64).ravel()
+    x_q = np.asarray(x_q, dtype=np.float64).ravel()
+
+    def compute():
+        zp = [_exact(v) for v in x_p]
+        zq = [_exact(v) for v in x_q]
+        mp, lp = _log_partition_parts(zp, [1] * len(zp))
+        mq, lq = _log_partition_parts(zq, [1] * len(zq))
+        lsp = [(v - mp) - lp for v in zp]
+        lsq = [(v - mq) - lq for v in zq]
+        return [sum(mpmath.exp(a) * (a - b) for a, b in zip(lsp, lsq, strict=True))]
+
+    return _agreeing(compute)[0]
+
+
+# ---------------------------------------------------------------- elementwise
+
+
+def _elementwise(fn: Callable, x) -> np.ndarray:
+    x = np.asarray(x)
+    out = np.empty(x.shape, dtype=object)
+    for i, v in np.ndenumerate(x):
+        out[i] = _agreeing(lambda v=v: [fn(_exact(v))])[0]
+    return out
+
+
+def sigmoid_ref(x) -> np.ndarray:
+    """``1 / (1 + exp(-x))``."""
+    return _elementwise(lambda v: 1 / (1 + mpmath.exp(-v)), x)
+
+
+def log_sigmoid_ref(x) -> np.ndarray:
+    """``-log(1 + exp(-x))``."""
+    return _elementwise(lambda v: -mpmath.log1p(mpmath.exp(-v)), x)
+
+
+def softplus_ref(x) -> np.ndarray:
+    """``log(1 + exp(x))``."""
+    return _elementwise(lambda v: mpmath.log1p(mpmath.exp(v)), x)
+
+
+def logit_ref(p) -> np.ndarray:
+    """``log(p / (1 - p))`` for ``0 < p < 1``."""
+    return _elementwise(lambda v: mpmath.log(v / (1 - v)), p)
+
+
+def log1mexp_ref(x) -> np.ndarray:
+    """``log(1 - exp(x))`` for ``x < 0``."""
+
+    def f(v):
+        if v > -1:
+            return mpmath.log(-mpmath.expm1(v))
+        return mpmath.log1p(-mpmath.exp(v))
+
+    return _elementwise(f, x)
+
+
+# ---------------------------------------------------------------- ULP error
+
+
+def ulp_of(exact, dtype) -> mpmath.mpf:
+    """The spacing of ``dtype`` floats in the binade of the finite real ``exact``."""
+    fi = np.finfo(dtype)
+    p, emin = fi.nmant + 1, fi.minexp
+    with mpmath.workdps(DPS):
+        e = mpf(exact)
+        exponent = emin if e == 0 else max(mpmath.frexp(e)[1] - 1, emin)
+        return mpf(2) ** (exponent - p + 1)
+
+
+def ulp_error(computed, exact, dtype) -> float:
+    """Error of the float ``computed`` against the real ``exact``, in ULPs of ``exact``."""
+    fi = np.finfo(dtype)
+    p, emax = fi.nmant + 1, fi.maxexp - 1
+    c = float(computed)
+    with mpmath.workdps(DPS):
+        e = mpf(exact)
+        if mpmath.isnan(e) or np.isnan(c):
+            return 0.0 if (mpmath.isnan(e) and np.isnan(c)) else float("inf")
+        overflow = mpf(2) ** emax * (2 - mpf(2) ** -p)
+        if mpmath.isinf(e) or abs(e) >= overflow:
+            return 0.0 if (np.isinf(c) and (c > 0) == (e > 0)) else float("inf")
+        if np.isinf(c):
+            return float("inf")
+        return float(abs(mpf(c) - e) / ulp_of(e, dtype))
+
+
+def ulp_errors(computed, exact) -> np.ndarray:
+    """Elementwise :func:`ulp_error` of an array against an object array of references.
+
+    Pairs (computed value, reference object) that repeat, as in grouped rows, are measured
+    once.
+    """
+    computed = np.asarray(computed)
+    exact = np.broadcast_to(np.asarray(exact, dtype=object), computed.shape)
+    dtype = computed.dtype
+    seen: dict = {}
+    out = np.empty(computed.shape, dtype=np.float64)
+    for i, (c, e) in enumerate(zip(computed.ravel(), exact.ravel(), strict=True)):
+        key = (c.item(), id(e))
+        if key not in seen:
+            seen[key] = ulp_error(c, e, dtype)
+        out.flat[i] = seen[key]
+    return out

@@ -1,0 +1,473 @@
+"""The accuracy contract of expfam.special, held against mpmath on an adversarial catalogue.
+
+Bounds (issue 2), in ULPs of the exact value of the function at the given floats, measured by
+``mpref.ulp_error`` (subnormal results in the spacing of the subnormals):
+
+=========================================================  ==========
+logsumexp (non-negative weights), log_softmax, entropy,     1
+cross_entropy, log_sigmoid, softplus, logit
+log1mexp                                                    1.5
+sigmoid (subnormal results included), kl_divergence         2
+softmax, whatever the spread                                3
+logsumexp with signed weights                               see below
+=========================================================  ==========
+
+The same bounds hold for float32 (and float16) inputs, measured in ULPs of that dtype. For
+``beta != 1`` the reference is the exact softmax of ``beta * x`` with the product formed
+exactly. Expected values come only from ``mpref`` (mpmath at 60+ digits).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import mpmath
+import mpref
+import numpy as np
+import pytest
+
+import expfam
+
+F64, F32, F16 = np.float64, np.float32, np.float16
+RNG_SEED = 20261122
+
+
+def _up(x, dtype=F64):
+    return np.nextafter(dtype(x), dtype(np.inf))
+
+
+def _down(x, dtype=F64):
+    return np.nextafter(dtype(x), dtype(-np.inf))
+
+
+def assert_ulp(computed, exact, bound, what=""):
+    """Assert ``computed`` is within ``bound`` ULPs of the mpmath ``exact`` everywhere."""
+    computed = np.asarray(computed)
+    exact = np.broadcast_to(np.asarray(exact, dtype=object), computed.shape)
+    err = mpref.ulp_errors(computed, exact)
+    worst = np.unravel_index(np.argmax(err), err.shape) if err.size else ()
+    assert err.size == 0 or err[worst] <= bound, (
+        f"{what}: {err[worst]:.4g} ULP > {bound} at index {worst}: "
+        f"got {computed[worst]!r}, exact {mpmath.nstr(exact[worst], 25)}"
+    )
+
+
+# ---------------------------------------------------------------- the logit catalogue
+
+_LOGIT_ROWS = {
+    "seed002": [0.1, -2.0, 3.4, 3.3],
+    "seed002_x10": [1.0, -20.0, 34.0, 33.0],
+    "seed004": [0.95, 0.99, 0.98],
+    "huge_1000": [1000.0, 1001.0, 1002.0],
+    "huge_negative": [-1000.0, -1001.0, -1002.0],
+    "huge_mixed_sign": [-700.0, 700.0, 699.5, 0.0],
+    "single_entry": [5.0],
+    "pair_far_apart": [0.0, -1e10],
+    "ties": [2.0, 2.0, 2.0, 2.0],
+    "ties_with_tail": [3.0, 3.0, -1.0, 3.0],
+    "near_ties_adjacent_floats": [1.0, _up(1.0), _down(1.0)],
+    "near_ties_at_1000": [1000.0, _up(1000.0), _down(1000.0), 999.0],
+    "entries_differ_by_1e-17": [0.0, 1e-17, 2e-17, -1e-17],
+    "spread_20_40": [0.0, -23.4, -31.7, -38.9, -27.2],
+    "spread_20_40_shifted": [12.5, -10.25, 4.0, -27.0, 0.3],
+    "spread_35_many": [0.0, -35.0, -35.5, -34.25, -36.0, -1.0, -20.0, -33.0],
+    "log_softmax_near_zero": [0.0, -40.0],
+    "log_softmax_near_zero_3": [10.0, -30.0, -35.0],
+    "prob_1e-300": [0.0, -690.7755278982137],
+    "probs_near_1e-300": [0.0, -690.0, -700.0, -708.0],
+    "subnormal_probs": [0.0, -709.0, -720.0, -740.0, -744.0],
+    "subnormal_probs_shifted": [500.0, -209.5, -240.25, -244.0],
+    "underflowing_probs": [0.0, -746.0, -800.0, -1e5],
+    "dominant_among_1e4": np.r_[40.0, np.zeros(9_999)],
+    "equal_1e4": np.full(10_000, -3.0),
+}
+_F64_ONLY_ROWS = {
+    "tiny_logits": [1e-300, -1e-300, 5e-324, 0.0],
+    "magnitude_1e300": [1e300, 0.0, -1e300],
+    "overflowing_difference": [1.7e308, -1.7e308, 0.0],
+}
+_F32_ONLY_ROWS = {
+    "f32_overflowing_difference": [3e38, -3e38, 0.0],
+    "f32_exp_overflow": [80.0, 88.0, 89.0, 100.0],
+    "f32_subnormal_probs": [0.0, -88.0, -95.0, -100.0, -103.0],
+    "f32_near_ties": [1.0, _up(1.0, F32), _down(1.0, F32)],
+    "f32_entries_differ_by_1e-8": [0.0, 1e-8, 2e-8, -1e-8],
+}
+
+
+def _random_rows(dtype) -> dict:
+    rng = np.random.default_rng(RNG_SEED)
+    return {
+        f"random_K{k}_scale{scale:g}": (rng.standard_normal(k) * scale).astype(dtype)
+        for k in (2, 5, 31, 200)
+        for scale in (0.3, 5.0, 30.0, 400.0)
+    }
+
+
+def _catalogue() -> dict[str, np.ndarray]:
+    cases = {}
+    for dtype, extra in ((F64, _F64_ONLY_ROWS), (F32, _F32_ONLY_ROWS)):
+        rows = {**_LOGIT_ROWS, **extra, **_random_rows(dtype)}
+        for name, row in rows.items():
+            cases[f"{name}-{np.dtype(dtype).name}"] = np.asarray(row, dtype=dtype)
+    return cases
+
+
+CATALOGUE = _catalogue()
+SMALL = [k for k, v in CATALOGUE.items() if v.size <= 200]
+
+
+@functools.cache
+def log_softmax_exact(case: str, beta: float = 1.0):
+    return mpref.log_softmax_ref(CATALOGUE[case], beta)
+
+
+@functools.cache
+def softmax_exact(case: str, beta: float = 1.0):
+    return mpref.softmax_ref(CATALOGUE[case], beta)
+
+
+@pytest.mark.parametrize("case", CATALOGUE)
+def test_logsumexp_within_1_ulp(case):
+    x = CATALOGUE[case]
+    assert_ulp(expfam.logsumexp(x), mpref.logsumexp_ref(x)[0], 1, case)
+
+
+@pytest.mark.parametrize("case", CATALOGUE)
+def test_softmax_within_3_ulp(case):
+    x = CATALOGUE[case]
+    assert_ulp(expfam.softmax(x), softmax_exact(case), 3, case)
+
+
+@pytest.mark.parametrize("case", CATALOGUE)
+def test_log_softmax_within_1_ulp(case):
+    x = CATALOGUE[case]
+    assert_ulp(expfam.log_softmax(x), log_softmax_exact(case), 1, case)
+
+
+_BETA_CASES = [
+    f"{name}-{dt}"
+    for name in (
+        "seed002",
+        "seed004",
+        "huge_1000",
+        "spread_20_40",
+        "near_ties_at_1000",
+        "subnormal_probs",
+        "random_K31_scale5",
+    )
+    for dt in ("float64", "float32")
+]
+
+
+@pytest.mark.parametrize("beta", [1e-3, 0.5, 3.7, 500.0])
+@pytest.mark.parametrize("case", _BETA_CASES)
+def test_tempered_softmax_is_exact_softmax_of_beta_x(case, beta):
+    x = CATALOGUE[case]
+    assert_ulp(expfam.softmax(x, beta=beta), softmax_exact(case, beta), 3, f"{case} beta={beta}")
+    assert_ulp(
+        expfam.log_softmax(x, beta=beta), log_softmax_exact(case, beta), 1, f"{case} beta={beta}"
+    )
+
+
+@pytest.mark.parametrize("dtype", [F64, F32])
+def test_seed004_beta_500_within_bounds(dtype):
+    """004_955a7edf68888a6d.txt: z = (0.95, 0.99, 0.98) at beta = 500 (exp(500 z) ~ 1e214)."""
+    z = np.array([0.95, 0.99, 0.98], dtype=dtype)
+    assert_ulp(expfam.softmax(z, beta=500.0), mpref.softmax_ref(z, 500.0), 3)
+    assert_ulp(expfam.log_softmax(z, beta=500.0), mpref.log_softmax_ref(z, 500.0), 1)
+
+
+@pytest.mark.parametrize("case", CATALOGUE)
+def test_entropy_within_1_ulp(case):
+    x = CATALOGUE[case]
+    assert_ulp(expfam.entropy(x), mpref.entropy_ref(x), 1, case)
+
+
+def _dyadic_target(k: int, seed: int) -> np.ndarray:
+    """A probability vector whose entries are multiples of 2**-10 summing to exactly 1."""
+    rng = np.random.default_rng(seed)
+    return rng.multinomial(1024, np.full(k, 1.0 / k)) / 1024.0
+
+
+@pytest.mark.parametrize("case", SMALL)
+def test_cross_entropy_within_1_ulp(case):
+    x = CATALOGUE[case]
+    ls = log_softmax_exact(case)
+    for y in {int(np.argmax(x)), int(np.argmin(x)), x.size // 2}:
+        assert_ulp(expfam.cross_entropy(x, y), -ls[y], 1, f"{case} target={y}")
+    t = _dyadic_target(x.size, seed=x.size).astype(x.dtype)
+    assert_ulp(expfam.cross_entropy(x, t), mpref.cross_entropy_ref(x, t), 1, f"{case} soft")
+
+
+# ---------------------------------------------------------------- one dominant among a million
+
+
+@pytest.fixture(scope="module", params=[F64, F32], ids=["float64", "float32"])
+def million(request):
+    """One dominant logit among 10**6, the rest spread over five values (mpmath sees six)."""
+    x = np.repeat(np.array([-5.0, -9.0, -14.0, -17.5, -30.0]), 200_000)
+    x[123_456] = 20.0
+    x = x.astype(request.param)
+    return x, mpref.softmax_ref(x), mpref.log_softmax_ref(x)
+
+
+def test_one_dominant_among_a_million(million):
+    x, p, ls = million
+    assert_ulp(expfam.softmax(x), p, 3, "softmax")
+    assert_ulp(expfam.log_softmax(x), ls, 1, "log_softmax")
+    assert_ulp(expfam.logsumexp(x), x[123_456] - ls[123_456], 1, "logsumexp")
+    assert_ulp(expfam.entropy(x), mpref.entropy_ref(x), 1, "entropy")
+    assert_ulp(expfam.cross_entropy(x, 123_456), -ls[123_456], 1, "cross_entropy")
+
+
+# ---------------------------------------------------------------- logsumexp with weights
+
+_WEIGHT_CASES = {
+    "zeros_and_tiny": ([0.0, 1.0, 2.0, 3.0], [0.5, 2.0, 0.0, 1e-300]),
+    "huge_logits": ([1000.0, 1001.0, 1002.0], [3.0, 0.25, 1e-3]),
+    "huge_weights": ([-700.0, 0.0, 1.0], [1e300, 1.0, 7.0]),
+    "weight_underflow": ([0.0, -40.0], [1.0, 1e-300]),
+    "scalar_weight": ([0.1, -2.0, 3.4, 3.3], 0.3),
+    "all_but_one_zero": ([5.0, 1000.0, -3.0], [0.0, 0.0, 2.5]),
+}
+
+
+@pytest.mark.parametrize("dtype", [F64, F32])
+@pytest.mark.parametrize("case", _WEIGHT_CASES)
+def test_logsumexp_nonnegative_weights_within_1_ulp(case, dtype):
+    a, b = (np.asarray(v, dtype=dtype) for v in _WEIGHT_CASES[case])
+    value, sign = mpref.logsumexp_ref(a, b)
+    assert_ulp(expfam.logsumexp(a, b=b), value, 1, case)
+    got, got_sign = expfam.logsumexp(a, b=b, return_sign=True)
+    assert got_sign == sign
+    assert_ulp(got, value, 1, case)
+
+
+# Signed weights. The bound: with S = sum b_i e^{a_i}, kappa = sum |b_i e^{a_i}| / |S| (the
+# condition number of the sum) and K terms,
+#     |L - log|S|| <= ulp(log|S|) + (K + 2) * eps * kappa,
+# i.e. the relative error of S is at most (K + 2) eps kappa (a backward-stable sum of
+# correctly rounded terms), plus the final rounding of the log. The sign must be exact.
+# The named cancellation cases are well-conditioned in the inputs (a, b) because every
+# a_i - max(a) is exact, so they are held to a few ULP instead (an expm1 of the shifted
+# logits reaches it: log(e^1e-10 - 1) = log(expm1(1e-10))).
+_SIGNED_CANCELLATION = {
+    "log(e^1e-10 - 1)": ([1e-10, 0.0], [1.0, -1.0]),
+    "log(1 - e^-1e-10)": ([0.0, -1e-10], [1.0, -1.0]),
+    "log(e^-1e-10 - 1), negative": ([-1e-10, 0.0], [1.0, -1.0]),
+    "log(e^1e-5 - 1)": ([1e-5, 0.0], [1.0, -1.0]),
+    "adjacent floats at 2": ([2.0, _down(2.0)], [1.0, -1.0]),
+    "weights nearly cancel": ([0.0, 0.0], [1.0, -(1.0 - 2.0**-30)]),
+    "at 1000": ([1000.0 + 2.0**-40, 1000.0], [-1.0, 1.0]),
+}
+
+
+@pytest.mark.parametrize("case", _SIGNED_CANCELLATION)
+def test_logsumexp_signed_cancellation_is_accurate(case):
+    a, b = (np.asarray(v, dtype=F64) for v in _SIGNED_CANCELLATION[case])
+    value, sign = mpref.logsumexp_ref(a, b)
+    got, got_sign = expfam.logsumexp(a, b=b, return_sign=True)
+    assert got_sign == sign, case
+    assert_ulp(got, value, 4, case)
+
+
+def _signed_cases(dtype):
+    rng = np.random.default_rng(RNG_SEED + 1)
+    for i in range(40):
+        k = int(rng.integers(2, 7))
+        a = (rng.standard_normal(k) * rng.choice([0.1, 3.0, 50.0])).astype(dtype)
+        b = (rng.uniform(-2, 2, k)).astype(dtype)
+        yield f"random{i}-K{k}", a, b
+
+
+@pytest.mark.parametrize("dtype", [F64, F32])
+def test_logsumexp_signed_weights_bounded_by_condition_number(dtype):
+    eps = np.finfo(dtype).eps
+    for name, a, b in _signed_cases(dtype):
+        value, sign = mpref.logsumexp_ref(a, b)
+        kappa = mpref.condition_number(a, b)
+        got, got_sign = expfam.logsumexp(a, b=b, return_sign=True)
+        assert got_sign == sign, name
+        with mpmath.workdps(mpref.DPS):
+            err = abs(mpmath.mpf(float(got)) - value)
+            allowed = mpref.ulp_of(value, dtype) + (a.size + 2) * mpmath.mpf(eps) * kappa
+        assert err <= allowed, f"{name}: a={a!r} b={b!r}: error {err}, allowed {allowed}"
+
+
+# ---------------------------------------------------------------- KL
+
+
+def _kl_pairs(dtype):
+    rng = np.random.default_rng(RNG_SEED + 2)
+    pairs = {}
+    for k in (2, 3, 10, 50):
+        for scale in (1.0, 10.0, 100.0):
+            pairs[f"random_K{k}_scale{scale:g}"] = (
+                rng.standard_normal(k) * scale,
+                rng.standard_normal(k) * scale,
+            )
+    zp = rng.standard_normal(5) * 3
+    r = rng.standard_normal(5)
+    for delta in (1e-3, 1e-7, 1e-11, 1e-15):
+        pairs[f"q_to_p_delta{delta:g}"] = (zp, zp + delta * r)
+        pairs[f"shift_plus_delta{delta:g}"] = (zp, zp + 2.0 + delta * r)
+    pairs["adjacent_floats"] = (zp, np.nextafter(zp, np.inf))
+    pairs["identical"] = (zp, zp)
+    pairs["exact_shift"] = (np.array([0.5, -1.25, 3.0]), np.array([4.5, 2.75, 7.0]))
+    pairs["huge"] = (np.array([1000.0, 1001.0, 1002.0]), np.array([1000.0, 1002.0, 1001.0]))
+    pairs["tiny_probs"] = (np.array([0.0, -700.0, -740.0]), np.array([0.0, -690.0, -745.0]))
+    pairs["ties_vs_spread"] = (np.zeros(4), np.array([0.0, -30.0, -35.0, -1.0]))
+    return {name: tuple(np.asarray(v, dtype=dtype) for v in pq) for name, pq in pairs.items()}
+
+
+KL_PAIRS = {f"{n}-{np.dtype(d).name}": pq for d in (F64, F32) for n, pq in _kl_pairs(d).items()}
+
+
+@pytest.mark.parametrize("case", KL_PAIRS)
+def test_kl_divergence_within_2_ulp_and_nonnegative(case):
+    zp, zq = KL_PAIRS[case]
+    got = expfam.kl_divergence(zp, zq)
+    assert got >= 0, f"{case}: KL = {got!r} < 0"
+    assert_ulp(got, mpref.kl_ref(zp, zq), 2, case)
+
+
+# ---------------------------------------------------------------- elementwise kernels
+
+
+def _with_random(values, dtype, rng_scale, seed, low=None, high=None):
+    rng = np.random.default_rng(seed)
+    extra = rng.standard_normal(24) * rng_scale if low is None else rng.uniform(low, high, 24)
+    return np.concatenate([np.asarray(values, dtype=np.float64), extra]).astype(dtype)
+
+
+_REAL_LINE_64 = [
+    0.0, 5e-324, -5e-324, 1e-300, -1e-300, 1e-20, -1e-20, 1e-10, -1e-10, 0.5, -0.5, 1.0, -1.0,
+    2.0, -2.0, 10.0, -10.0, 18.0, -18.0, 33.3, -33.3, 36.8, -36.8, 37.0, -37.0, 40.0, -40.0,
+    100.0, -100.0, 700.0, -700.0, 708.4, -708.4, 709.0, -709.0, 710.0, -710.0, -720.0, -740.0,
+    -744.4, -745.1, -745.2, 745.2, -746.0, 750.0, -750.0, 800.0, -800.0, 1e5, -1e5, 1e300,
+    -1e300,
+]  # fmt: skip
+_REAL_LINE_32 = [
+    0.0, 1e-45, -1e-45, 1e-40, -1e-40, 1e-10, -1e-10, 1.0, -1.0, 8.0, -8.0, 15.0, -15.0, 16.0,
+    -16.0, 17.0, -17.0, 20.0, -20.0, 80.0, -80.0, 87.0, -87.0, 88.0, -88.0, 89.0, -89.0, -90.0,
+    -100.0, -103.0, -103.9, -104.0, -110.0, 1e30, -1e30,
+]  # fmt: skip
+REAL_LINE = {
+    "float64": _with_random(_REAL_LINE_64, F64, 300.0, 1),
+    "float32": _with_random(_REAL_LINE_32, F32, 40.0, 2),
+    "float16": np.array(
+        [0.0, 1e-7, -1e-7, 0.5, -0.5, 3.0, -3.0, 8.0, -8.0, 11.0, -11.0, -16.0, -17.0, 20.0],
+        dtype=F16,
+    ),
+}
+
+_UNIT_64 = [
+    5e-324, 1e-310, 1e-300, 1e-20, 1e-10, 0.01, 0.1, 0.25, 0.3, _down(0.5), 0.5, _up(0.5), 0.7,
+    0.75, 0.9, 0.99, 1 - 1e-10, _down(1.0), 1 - 2.0**-52, 1 - 2.0**-40,
+]  # fmt: skip
+_UNIT_32 = [
+    1e-45, 1e-38, 1e-20, 1e-5, 0.1, _down(0.5, F32), 0.5, _up(0.5, F32), 0.9, 1 - 1e-5,
+    _down(1.0, F32), 1 - 2.0**-20,
+]  # fmt: skip
+UNIT = {
+    "float64": _with_random(_UNIT_64, F64, None, 3, 0.0, 1.0),
+    "float32": _with_random(_UNIT_32, F32, None, 4, 0.0, 1.0),
+    "float16": np.array([6e-8, 1e-4, 0.1, 0.5, 0.75, 0.999], dtype=F16),
+}
+
+_NEGATIVE_64 = [
+    -5e-324, -1e-300, -1e-20, -1e-10, -1e-3, -0.1, -0.5, _up(-np.log(2)), -np.log(2),
+    _down(-np.log(2)), -0.7, -1.0, -2.0, -10.0, -36.0, -37.0, -40.0, -100.0, -700.0, -745.0,
+    -800.0, -1e300,
+]  # fmt: skip
+_NEGATIVE_32 = [
+    -1e-45, -1e-38, -1e-10, -1e-3, -0.5, _up(-np.log(2), F32), np.float32(-np.log(2)),
+    _down(-np.log(2), F32), -1.0, -17.0, -88.0, -104.0, -1e30,
+]  # fmt: skip
+NEGATIVE = {
+    "float64": _with_random(_NEGATIVE_64, F64, None, 5, -40.0, 0.0),
+    "float32": _with_random(_NEGATIVE_32, F32, None, 6, -20.0, 0.0),
+    "float16": np.array([-6e-8, -1e-3, -0.5, -0.6934, -1.0, -10.0, -17.0], dtype=F16),
+}
+
+DTYPES = ["float64", "float32", "float16"]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sigmoid_within_2_ulp_including_subnormals(dtype):
+    x = REAL_LINE[dtype]
+    assert_ulp(expfam.sigmoid(x), mpref.sigmoid_ref(x), 2, f"sigmoid {dtype}")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_log_sigmoid_within_1_ulp(dtype):
+    x = REAL_LINE[dtype]
+    assert_ulp(expfam.log_sigmoid(x), mpref.log_sigmoid_ref(x), 1, f"log_sigmoid {dtype}")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_softplus_within_1_ulp(dtype):
+    x = REAL_LINE[dtype]
+    assert_ulp(expfam.softplus(x), mpref.softplus_ref(x), 1, f"softplus {dtype}")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_logit_within_1_ulp(dtype):
+    p = UNIT[dtype]
+    assert_ulp(expfam.logit(p), mpref.logit_ref(p), 1, f"logit {dtype}")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_log1mexp_within_1_5_ulp(dtype):
+    x = NEGATIVE[dtype]
+    assert_ulp(expfam.log1mexp(x), mpref.log1mexp_ref(x), 1.5, f"log1mexp {dtype}")
+
+
+# ---------------------------------------------------------------- float16 rows
+
+_F16_ROWS = {
+    "seed002": [0.1, -2.0, 3.4, 3.3],
+    "spread": [0.0, -9.0, -12.0, -17.0],
+    "large": [60000.0, 60010.0, 60020.0],
+}
+
+
+@pytest.mark.parametrize("case", _F16_ROWS)
+def test_float16_rows_within_bounds(case):
+    x = np.asarray(_F16_ROWS[case], dtype=F16)
+    assert_ulp(expfam.softmax(x), mpref.softmax_ref(x), 3, case)
+    assert_ulp(expfam.log_softmax(x), mpref.log_softmax_ref(x), 1, case)
+    assert_ulp(expfam.logsumexp(x), mpref.logsumexp_ref(x)[0], 1, case)
+
+
+# ---------------------------------------------------------------- the reference itself
+
+
+def test_ulp_error_counts_float_spacings():
+    one = mpmath.mpf(1)
+    assert mpref.ulp_error(_up(1.0), one, F64) == 1.0
+    assert mpref.ulp_error(_down(1.0), one, F64) == 0.5  # in ulps of the exact value's binade
+    assert mpref.ulp_error(_up(1.0, F32), one, F32) == 1.0
+    assert mpref.ulp_error(3 * 5e-324, mpmath.mpf(5e-324), F64) == 2.0
+    assert mpref.ulp_error(0.0, mpmath.mpf(5e-324) / 2, F64) == 0.5
+    assert mpref.ulp_error(np.inf, mpmath.mpf(10) ** 400, F64) == 0.0
+    assert mpref.ulp_error(np.finfo(F64).max, mpmath.mpf(10) ** 400, F64) == np.inf
+    assert mpref.ulp_error(np.nan, mpmath.mpf(1), F64) == np.inf
+    assert mpref.ulp_error(np.nan, mpmath.mpf("nan"), F64) == 0.0
+
+
+def test_references_match_closed_forms():
+    with mpmath.workdps(50):
+        tol = mpmath.mpf(10) ** -45
+        assert abs(mpref.logsumexp_ref([0.0, 0.0])[0] - mpmath.log(2)) < tol
+        assert abs(mpref.softmax_ref([1.0, 1.0, 1.0])[0] - mpmath.mpf(1) / 3) < tol
+        assert mpref.kl_ref([0.0, 1.0], [0.0, 1.0]) == 0
+        assert (
+            abs(mpref.log1mexp_ref(-np.log(2))[()] - mpmath.log1p(-mpmath.exp(-np.log(2)))) < tol
+        )
+        s, sign = mpref.logsumexp_ref([1e-10, 0.0], [1.0, -1.0])
+        assert sign == 1
+        assert abs(s - mpmath.log(mpmath.expm1(mpmath.mpf(1e-10)))) < tol
+        p = mpref.sigmoid_ref(-740.0)[()]
+        assert abs(p / mpmath.exp(-740) - 1) < tol
