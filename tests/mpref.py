@@ -66,9 +66,19 @@ def _grouped(x: np.ndarray) -> tuple[list, np.ndarray, np.ndarray]:
 
 
 def _log_partition_parts(z: list, counts) -> tuple:
-    """(m, l) with logsumexp(z) = m + l, m = max z, l = log1p(sum of the other terms)."""
+    """(m, l) with logsumexp(z) = m + l, m = max z, l = log1p(sum of the other terms).
+
+    ``z`` holds values with multiplicities ``counts``; one copy of the maximum is left out of
+    the sum (the others, ties, stay in).
+    """
     m = max(z)
-    rest = sum((int(c) - (v == m)) * mpmath.exp(v - m) for v, c in zip(z, counts, strict=True))
+    rest, seen = mpf(0), False
+    for v, c in zip(z, counts, strict=True):
+        n = int(c)
+        if v == m and not seen:
+            n, seen = n - 1, True
+        if n:
+            rest += n * mpmath.exp(v - m)
     return m, mpmath.log1p(rest)
 
 
@@ -88,15 +98,30 @@ def logsumexp_ref(a: Sequence[float], b: Sequence[float] | None = None) -> tuple
 
         return _agreeing(compute)[0], 1
     b = np.broadcast_to(np.asarray(b, dtype=np.float64), a.shape).ravel()
+    keep = (b != 0) & (a != -np.inf)
+    a, b = a[keep], b[keep]
+    if a.size == 0:
+        return mpf("-inf"), 0
+    # S = t_k (1 + r) with t_k = b_k e^{a_k} the largest term in magnitude and
+    # r = sum_{j != k} (b_j / b_k) e^{a_j - a_k}: a tiny r keeps its digits in log1p(r), and
+    # a cancelling 1 + r is caught by the agreement of two precisions.
+    k = int(np.argmax(a + np.log(np.abs(b))))
 
     def compute_signed():
-        return [sum(_exact(bi) * mpmath.exp(_exact(ai)) for ai, bi in zip(a, b, strict=True))]
+        ak, bk = _exact(a[k]), _exact(b[k])
+        r = sum(
+            (_exact(bj) / bk) * mpmath.exp(_exact(aj) - ak)
+            for j, (aj, bj) in enumerate(zip(a, b, strict=True))
+            if j != k
+        )
+        one_plus_r = 1 + r
+        if one_plus_r == 0:
+            return [mpf("-inf"), mpf(0)]
+        log_abs = ak + mpmath.log(abs(bk)) + mpmath.log1p(r if one_plus_r > 0 else -2 - r)
+        return [log_abs, mpmath.sign(bk) * mpmath.sign(one_plus_r)]
 
-    s = _agreeing(compute_signed)[0]
-    if s == 0:
-        return mpf("-inf"), 0
-    with mpmath.workdps(DPS):
-        return mpmath.log(abs(s)), int(mpmath.sign(s))
+    log_abs, sign = _agreeing(compute_signed)
+    return log_abs, int(sign)
 
 
 def condition_number(a: Sequence[float], b: Sequence[float]) -> mpmath.mpf:
