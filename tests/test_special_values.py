@@ -391,3 +391,55 @@ def test_cross_entropy_class_out_of_range_raises_value_error(target):
 def test_cross_entropy_target_of_wrong_length_raises_value_error():
     with pytest.raises(ValueError, match=_named("target")):
         expfam.cross_entropy(np.zeros(3), np.array([0.5, 0.5]))
+
+
+def test_infinite_beta_is_the_argmax_with_ties_sharing():
+    """The limit of softmax(beta z) as beta grows (004): one-hot argmax, ties share."""
+    _same(expfam.softmax([1.0, 3.0, 3.0, -2.0], beta=inf), [0.0, 0.5, 0.5, 0.0])
+    _same(expfam.softmax([1.0, 3.0, 2.0], beta=inf), [0.0, 1.0, 0.0])
+    _close(expfam.log_softmax([1.0, 3.0, 3.0], beta=inf), [-inf, -LOG2, -LOG2])
+
+
+# ---------------------------------------------------------------- large batches
+
+_DISTINCT_ROWS = np.array(
+    [
+        [0.1, -2.0, 3.4, 3.3, 0.0],
+        [1000.0, 1001.0, 1002.0, 999.0, -1000.0],
+        [0.0, -40.0, -745.0, -800.0, -1e5],
+        [inf, 0.0, inf, 1.0, 2.0],
+        [-inf, -inf, -inf, -inf, -inf],
+        [nan, 0.0, 1.0, 2.0, 3.0],
+        [0.0, -inf, 1.0, 2.0, 3.0],
+        [1e308, -1e308, 0.0, 1.0, 2.0],
+        [2.0, 2.0, 2.0, 2.0, 2.0],
+        [18.0054, -18.7787, -17.3556, -18.8874, 0.5],
+    ]
+)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_large_batch_equals_its_rows(dtype):
+    """2**18 rows (past the block size and the threading threshold) mixing special rows."""
+    finite = np.isfinite(_DISTINCT_ROWS)
+    rows = np.where(finite, np.clip(_DISTINCT_ROWS, -3e38, 3e38), _DISTINCT_ROWS).astype(dtype)
+    reps = 2**18 // len(rows) + 1
+    batch = np.tile(rows, (reps, 1))
+    which = np.arange(batch.shape[0]) % len(rows)
+    for f in (expfam.softmax, expfam.log_softmax):
+        per_row = np.stack([f(r) for r in rows])
+        np.testing.assert_array_equal(f(batch), per_row[which], err_msg=f.__name__)
+        np.testing.assert_array_equal(
+            f(batch, beta=0.5), np.stack([f(r, beta=0.5) for r in rows])[which]
+        )
+    for f in (expfam.logsumexp, expfam.entropy):
+        per_row = np.array([f(r) for r in rows])
+        np.testing.assert_array_equal(f(batch), per_row[which], err_msg=f.__name__)
+    q = rows[::-1]
+    per_row = np.array([expfam.kl_divergence(r, s) for r, s in zip(rows, q, strict=True)])
+    np.testing.assert_array_equal(
+        expfam.kl_divergence(batch, np.tile(q, (reps, 1))), per_row[which]
+    )
+    target = which % 5
+    per_row = np.array([expfam.cross_entropy(r, i % 5) for i, r in enumerate(rows)])
+    np.testing.assert_array_equal(expfam.cross_entropy(batch, target), per_row[which])
