@@ -25,6 +25,9 @@ import mpmath
 import mpref
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import expfam
 
@@ -471,3 +474,47 @@ def test_references_match_closed_forms():
         assert abs(s - mpmath.log(mpmath.expm1(mpmath.mpf(1e-10)))) < tol
         p = mpref.sigmoid_ref(-740.0)[()]
         assert abs(p / mpmath.exp(-740) - 1) < tol
+
+
+# ---------------------------------------------------------------- hypothesis-chosen inputs
+
+_finite64 = st.floats(allow_nan=False, allow_infinity=False)
+_rows64 = st.lists(st.floats(-1e3, 1e3, allow_nan=False), min_size=1, max_size=6).map(np.array)
+_wide_rows64 = st.lists(_finite64.map(lambda v: v * 1e-5), min_size=1, max_size=4).map(np.array)
+
+
+@given(st.one_of(_rows64, _wide_rows64))
+def test_row_kernels_within_bounds_on_hypothesis_rows(x):
+    assert_ulp(expfam.softmax(x), mpref.softmax_ref(x), 3, f"softmax {x.tolist()}")
+    assert_ulp(expfam.log_softmax(x), mpref.log_softmax_ref(x), 1, f"log_softmax {x.tolist()}")
+    assert_ulp(expfam.logsumexp(x), mpref.logsumexp_ref(x)[0], 1, f"logsumexp {x.tolist()}")
+    assert_ulp(expfam.entropy(x), mpref.entropy_ref(x), 1, f"entropy {x.tolist()}")
+
+
+@given(_rows64, st.floats(0.0, 1e3, exclude_min=True))
+def test_tempered_softmax_within_bounds_on_hypothesis_rows(x, beta):
+    assert_ulp(expfam.softmax(x, beta=beta), mpref.softmax_ref(x, beta), 3, f"{x.tolist()} {beta}")
+
+
+@given(st.lists(st.floats(-50.0, 50.0), min_size=1, max_size=5).map(np.array), st.data())
+def test_kl_within_bound_on_hypothesis_pairs(x, data):
+    delta = data.draw(st.sampled_from([0.0, 1e-12, 1e-6, 1.0]))
+    y = x + delta * data.draw(hnp.arrays(F64, x.shape, elements=st.floats(-1.0, 1.0)))
+    got = expfam.kl_divergence(x, y)
+    assert got >= 0
+    assert_ulp(got, mpref.kl_ref(x, y), 2, f"kl {x.tolist()} {y.tolist()}")
+
+
+@given(_finite64)
+def test_elementwise_kernels_within_bounds_on_hypothesis_floats(w):
+    w = np.float64(w)
+    assert_ulp(expfam.sigmoid(w), mpref.sigmoid_ref(w), 2, f"sigmoid {w!r}")
+    assert_ulp(expfam.log_sigmoid(w), mpref.log_sigmoid_ref(w), 1, f"log_sigmoid {w!r}")
+    assert_ulp(expfam.softplus(w), mpref.softplus_ref(w), 1, f"softplus {w!r}")
+    if w < 0:
+        assert_ulp(expfam.log1mexp(w), mpref.log1mexp_ref(w), 1.5, f"log1mexp {w!r}")
+
+
+@given(st.floats(0.0, 1.0, exclude_min=True, exclude_max=True))
+def test_logit_within_bound_on_hypothesis_probabilities(p):
+    assert_ulp(expfam.logit(np.float64(p)), mpref.logit_ref(p), 1, f"logit {p!r}")
