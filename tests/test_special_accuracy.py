@@ -20,6 +20,7 @@ exactly. Expected values come only from ``mpref`` (mpmath at 60+ digits).
 from __future__ import annotations
 
 import functools
+import math
 
 import mpmath
 import mpref
@@ -222,6 +223,43 @@ def test_one_dominant_among_a_million(million):
     assert_ulp(expfam.logsumexp(x), x[123_456] - ls[123_456], 1, "logsumexp")
     assert_ulp(expfam.entropy(x), mpref.entropy_ref(x), 1, "entropy")
     assert_ulp(expfam.cross_entropy(x, 123_456), -ls[123_456], 1, "cross_entropy")
+
+
+def assert_logsumexp_bound(x, got, what=""):
+    """1 ULP, or the conditioned bound where the log-partition itself cancels to near 0.
+
+    L = m + log(sum e^{x_i - m}) can be a catastrophic cancellation of its two terms
+    (x = (-log 2, -log 2) gives L = 2.3e-17). There L is ill-conditioned in the inputs:
+    dL = sum_i p_i dx_i, so relative input errors of eps move L by eps * sum_i p_i |x_i|,
+    with condition number kappa = sum_i p_i |x_i| / |L|. The bound there is
+    |L - L*| <= ulp(L*) + 2 eps sum_i p_i |x_i|; elsewhere (kappa <= 1) it is 1 ULP.
+    """
+    x = np.asarray(x)
+    exact = mpref.logsumexp_ref(x)[0]
+    if mpref.ulp_error(got, exact, x.dtype) <= 1:
+        return
+    p = mpref.softmax_ref(x)
+    eps = float(np.finfo(x.dtype).eps)
+    with mpmath.workdps(mpref.DPS):
+        spread = sum(pi * abs(mpmath.mpf(float(v))) for pi, v in zip(p, x, strict=True))
+        err = abs(mpmath.mpf(float(got)) - exact)
+        allowed = mpref.ulp_of(exact, x.dtype) + 2 * eps * spread
+        assert spread > abs(exact), f"{what}: {err} off, kappa <= 1: the 1 ULP bound applies"
+        assert err <= allowed, f"{what}: error {err} > conditioned bound {allowed}"
+
+
+_LOG_PARTITION_NEAR_ZERO = {
+    "two_ties_at_minus_log2": [-math.log(2.0)] * 2,
+    "three_ties_at_minus_log3": [-math.log(3.0)] * 3,
+    "log_1_plus_e_minus_1": [-math.log1p(math.exp(-1.0)), -1.0 - math.log1p(math.exp(-1.0))],
+}
+
+
+@pytest.mark.parametrize("dtype", [F64, F32])
+@pytest.mark.parametrize("case", _LOG_PARTITION_NEAR_ZERO)
+def test_logsumexp_near_zero_within_conditioned_bound(case, dtype):
+    x = np.asarray(_LOG_PARTITION_NEAR_ZERO[case], dtype=dtype)
+    assert_logsumexp_bound(x, expfam.logsumexp(x), case)
 
 
 # ---------------------------------------------------------------- logsumexp with weights
@@ -487,7 +525,7 @@ _wide_rows64 = st.lists(_finite64.map(lambda v: v * 1e-5), min_size=1, max_size=
 def test_row_kernels_within_bounds_on_hypothesis_rows(x):
     assert_ulp(expfam.softmax(x), mpref.softmax_ref(x), 3, f"softmax {x.tolist()}")
     assert_ulp(expfam.log_softmax(x), mpref.log_softmax_ref(x), 1, f"log_softmax {x.tolist()}")
-    assert_ulp(expfam.logsumexp(x), mpref.logsumexp_ref(x)[0], 1, f"logsumexp {x.tolist()}")
+    assert_logsumexp_bound(x, expfam.logsumexp(x), f"logsumexp {x.tolist()}")
     assert_ulp(expfam.entropy(x), mpref.entropy_ref(x), 1, f"entropy {x.tolist()}")
 
 
