@@ -73,11 +73,12 @@ class _Scratch:
 
 def _shifted(
     x: NDArray, beta: float, exact_shift: bool, s: _Scratch
-) -> tuple[NDArray, NDArray, NDArray, NDArray, NDArray]:
+) -> tuple[NDArray, NDArray, NDArray, NDArray | None, NDArray]:
     """Return ``(idx, m, hi, lo, e)`` for a block ``x`` of finite-maximum rows.
 
-    ``hi + lo = beta * (x - m)`` (to about 2**-100 relative), ``e = exp(hi + lo)``
-    with the argmax entry of each row set to zero.
+    ``hi + lo = beta * (x - m)`` (to about 2**-100 relative; ``lo`` is None
+    when ``hi`` alone is exact enough, for float16/32 input), and
+    ``e = exp(hi + lo)`` with the argmax entry of each row set to zero.
     """
     rows = x.shape[0]
     hi, lo, tmp, e = s.view(rows)
@@ -86,15 +87,18 @@ def _shifted(
     m = x[r, idx].astype(np.float64)
     mcol = m[:, None]
     np.subtract(x, mcol, out=hi)
-    if exact_shift:
-        # TwoSum(x, -m): lo = (x - (hi - bb)) + (-m - bb), bb = hi - x.
-        np.subtract(hi, x, out=tmp)  # bb
-        np.subtract(hi, tmp, out=lo)
-        np.subtract(x, lo, out=lo)
-        np.add(tmp, mcol, out=tmp)  # bb + m
-        np.subtract(lo, tmp, out=lo)
-    else:
-        lo.fill(0.0)
+    if not exact_shift:
+        if beta != 1.0:
+            np.multiply(hi, beta, out=hi)
+        np.exp(hi, out=e)
+        e[r, idx] = 0.0
+        return idx, m, hi, None, e
+    # TwoSum(x, -m): lo = (x - (hi - bb)) + (-m - bb), bb = hi - x.
+    np.subtract(hi, x, out=tmp)  # bb
+    np.subtract(hi, tmp, out=lo)
+    np.subtract(x, lo, out=lo)
+    np.add(tmp, mcol, out=tmp)  # bb + m
+    np.subtract(lo, tmp, out=lo)
     if beta != 1.0:
         # Dekker: beta * hi = p + err exactly; lo <- err + beta * lo.
         b_hi, b_lo = _split(np.float64(beta))
@@ -124,13 +128,17 @@ def _block(kind: str, x: NDArray, beta: float, exact_shift: bool, s: _Scratch, o
             e[r, idx] = 1.0
             np.divide(e, (1.0 + t)[:, None], out=out, casting="unsafe")
         elif kind == "log_softmax":
-            np.subtract(hi, log_z[:, None], out=hi)
-            np.add(hi, lo, out=out, casting="unsafe")
+            if lo is None:
+                np.subtract(hi, log_z[:, None], out=out, casting="unsafe")
+            else:
+                np.subtract(hi, log_z[:, None], out=hi)
+                np.add(hi, lo, out=out, casting="unsafe")
         elif kind == "logsumexp":
             out[...] = beta * m + log_z
         else:  # entropy: log Z + sum_k p_k * (-d_k), every term non-negative
             e[r, idx] = 1.0
-            np.add(hi, lo, out=hi)
+            if lo is not None:
+                np.add(hi, lo, out=hi)
             np.fmax(hi, -1e300, out=hi)
             np.multiply(e, hi, out=hi)
             out[...] = log_z - np.sum(hi, axis=1) / (1.0 + t)

@@ -120,7 +120,8 @@ def _normalized(kind: str, x: ArrayLike, axis: int, beta: float) -> NDArray:
     arr, dtype = _as_real(x, "x" if kind in ("softmax", "log_softmax") else "logits")
     ax = _axis(axis, arr.ndim)
     beta = _beta(beta)
-    moved = np.moveaxis(arr, ax, -1)
+    last = ax == arr.ndim - 1
+    moved = arr if last else np.moveaxis(arr, ax, -1)
     batch, k = moved.shape[:-1], moved.shape[-1]
     rows = np.ascontiguousarray(moved).reshape(-1, k)
     if beta == math.inf:
@@ -131,7 +132,8 @@ def _normalized(kind: str, x: ArrayLike, axis: int, beta: float) -> NDArray:
             beta = 1.0
         out = _rows.run(kind, rows, beta, dtype)
     if kind in ("softmax", "log_softmax"):
-        return np.moveaxis(out.reshape(moved.shape), -1, ax)
+        out = out.reshape(moved.shape)
+        return out if last else np.moveaxis(out, -1, ax)
     return _scalar(out.reshape(batch))
 
 
