@@ -89,6 +89,8 @@ _F64_ONLY_ROWS = {
     "tiny_logits": [1e-300, -1e-300, 5e-324, 0.0],
     "magnitude_1e300": [1e300, 0.0, -1e300],
     "overflowing_difference": [1.7e308, -1.7e308, 0.0],
+    "max_float_ties": [np.finfo(F64).max, np.finfo(F64).max, 0.0],
+    "near_max": [1e306, -1e306, 0.0, 9.9e305],
 }
 _F32_ONLY_ROWS = {
     "f32_overflowing_difference": [3e38, -3e38, 0.0],
@@ -161,7 +163,7 @@ _BETA_CASES = [
         "random_K31_scale5",
     )
     for dt in ("float64", "float32")
-]
+] + ["near_max-float64", "magnitude_1e300-float64"]
 
 
 @pytest.mark.parametrize("beta", [1e-3, 0.5, 3.7, 500.0])
