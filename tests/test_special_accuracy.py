@@ -544,7 +544,12 @@ _rows64 = st.lists(st.floats(-1e3, 1e3, allow_nan=False), min_size=1, max_size=6
 _wide_rows64 = st.lists(_finite64.map(lambda v: v * 1e-5), min_size=1, max_size=4).map(np.array)
 
 
-@given(st.one_of(_rows64, _wide_rows64))
+_rows32 = hnp.arrays(
+    F32, st.integers(1, 6), elements=st.floats(width=32, allow_nan=False, allow_infinity=False)
+)
+
+
+@given(st.one_of(_rows64, _wide_rows64, _rows32))
 def test_row_kernels_within_bounds_on_hypothesis_rows(x):
     assert_ulp(expfam.softmax(x), mpref.softmax_ref(x), 3, f"softmax {x.tolist()}")
     assert_ulp(expfam.log_softmax(x), mpref.log_softmax_ref(x), 1, f"log_softmax {x.tolist()}")
