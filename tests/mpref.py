@@ -286,12 +286,13 @@ def ulp_errors(computed, exact) -> np.ndarray:
     """
     computed = np.asarray(computed)
     exact = np.broadcast_to(np.asarray(exact, dtype=object), computed.shape)
-    dtype = computed.dtype
-    seen: dict = {}
-    out = np.empty(computed.shape, dtype=np.float64)
-    for i, (c, e) in enumerate(zip(computed.ravel(), exact.ravel(), strict=True)):
-        key = (c.item(), id(e))
-        if key not in seen:
-            seen[key] = ulp_error(c, e, dtype)
-        out.flat[i] = seen[key]
-    return out
+    if computed.size == 0:
+        return np.zeros(computed.shape)
+    bits = computed.astype(np.float64).ravel().view(np.int64)
+    ids = np.frompyfunc(id, 1, 1)(exact.ravel()).astype(np.int64)
+    _, first, inverse = np.unique(
+        np.stack([bits, ids], axis=1), axis=0, return_index=True, return_inverse=True
+    )
+    flat_c, flat_e = computed.ravel(), exact.ravel()
+    errs = np.array([ulp_error(flat_c[i], flat_e[i], computed.dtype) for i in first])
+    return errs[inverse.ravel()].reshape(computed.shape)
