@@ -70,6 +70,17 @@ def test_minus_inf_logit_in_entropy_cross_entropy_and_kl():
     assert expfam.kl_divergence(np.array([0.0, -inf]), np.array([0.0, -inf])) == 0.0
 
 
+def test_kl_on_the_boundary_of_the_simplex():
+    """p = (a, 0, 1 - a) against uniform q: KL = log 3 + a log a + (1 - a) log(1 - a)."""
+    a = 1 / (1 + math.e)
+    expected = math.log(3) + a * math.log(a) + (1 - a) * math.log1p(-a)
+    got = expfam.kl_divergence(np.array([0.0, -inf, 1.0]), np.zeros(3))
+    np.testing.assert_allclose(got, expected, rtol=1e-15)
+    # the same class impossible under both: it drops out (KL of the two-class rows)
+    both = expfam.kl_divergence(np.array([0.0, -inf, 1.0]), np.array([0.0, -inf, 0.0]))
+    np.testing.assert_allclose(both, math.log(2) + a * math.log(a) + (1 - a) * math.log1p(-a))
+
+
 # ---------------------------------------------------------------- +inf: all the mass
 
 
