@@ -140,7 +140,11 @@ def _block(kind: str, x: NDArray, beta: float, exact_shift: bool, s: _Scratch, o
             if lo is not None:
                 np.add(hi, lo, out=hi)
             np.fmax(hi, -1e300, out=hi)
+            # Where e_k is subnormal, form e_k * d_k as -exp(d_k + log(-d_k)).
+            tiny = (hi < -708.0) & (hi > -1e300)
+            d = hi[tiny]
             np.multiply(e, hi, out=hi)
+            hi[tiny] = -np.exp(d + np.log(-d))
             out[...] = log_z - np.sum(hi, axis=1) / (1.0 + t)
         bad = ~np.isfinite(m)
         if bad.any():
@@ -196,6 +200,8 @@ def run(kind: str, x: NDArray, beta: float, out_dtype: np.dtype) -> NDArray:
     shape = (rows, k) if kind in ("softmax", "log_softmax") else (rows,)
     out = np.empty(shape, dtype=out_dtype)
     if rows == 0 or k == 0:
+        # An empty row has no distribution: its log-partition is log 0.
+        out.fill(-np.inf if kind == "logsumexp" else np.nan)
         return out
     exact_shift = x.dtype == np.float64
     block_rows = max(1, _BLOCK_ELEMENTS // k)
