@@ -454,3 +454,17 @@ def test_large_batch_equals_its_rows(dtype):
     target = which % 5
     per_row = np.array([expfam.cross_entropy(r, i % 5) for i, r in enumerate(rows)])
     np.testing.assert_array_equal(expfam.cross_entropy(batch, target), per_row[which])
+
+
+def test_weighted_logsumexp_along_any_axis_equals_the_loop(batch):
+    rng = np.random.default_rng(11)
+    b = rng.uniform(-1.0, 2.0, batch.shape)
+    for axis in (0, 1, 2):
+        value, sign = expfam.logsumexp(batch, axis=axis, b=b, return_sign=True)
+        moved_a, moved_b = np.moveaxis(batch, axis, -1), np.moveaxis(b, axis, -1)
+        assert value.shape == sign.shape == moved_a.shape[:-1]
+        for idx in np.ndindex(*moved_a.shape[:-1]):
+            v, s = expfam.logsumexp(moved_a[idx], b=moved_b[idx], return_sign=True)
+            assert (value[idx], sign[idx]) == (v, s)
+        kept = expfam.logsumexp(batch, axis=axis, b=np.abs(b), keepdims=True)
+        assert kept.shape == tuple(1 if i == axis else n for i, n in enumerate(batch.shape))
