@@ -124,6 +124,19 @@ def logsumexp_ref(a: Sequence[float], b: Sequence[float] | None = None) -> tuple
     return log_abs, int(sign)
 
 
+def weighted_softmax_ref(a: Sequence[float], b: Sequence[float]) -> np.ndarray:
+    """``b_i e^{a_i} / sum_j b_j e^{a_j}`` for finite ``a`` and non-negative ``b``."""
+    a = np.asarray(a, dtype=np.float64).ravel()
+    b = np.broadcast_to(np.asarray(b, dtype=np.float64), a.shape).ravel()
+    with mpmath.workdps(DPS):
+        m = max(_exact(v) for v in a)
+        terms = [_exact(bi) * mpmath.exp(_exact(ai) - m) for ai, bi in zip(a, b, strict=True)]
+        total = sum(terms)
+        out = np.empty(a.size, dtype=object)
+        out[:] = [t / total for t in terms]
+    return out
+
+
 def condition_number(a: Sequence[float], b: Sequence[float]) -> mpmath.mpf:
     """``sum |b_i e^{a_i}| / |sum b_i e^{a_i}|``: the condition number of the signed sum."""
     a = np.asarray(a, dtype=np.float64).ravel()
