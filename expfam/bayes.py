@@ -19,11 +19,15 @@ from fractions import Fraction
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from expfam.dirichlet import Dirichlet
+from expfam.family import as_float_array
 from expfam.special import log_softmax, softmax
 
 __all__ = [
     "SNOW",
     "BayesExample",
+    "dirichlet_posterior",
+    "log_marginal_likelihood",
     "log_posterior",
     "log_posterior_trajectory",
     "posterior",
@@ -184,6 +188,74 @@ def posterior_trajectory(
            [0.6667, 0.3333]])
     """
     return softmax(_trajectory_logits(log_prior, log_likelihoods, beta))
+
+
+def _check_counts(prior: Dirichlet, counts: ArrayLike) -> NDArray:
+    if not isinstance(prior, Dirichlet):
+        raise TypeError(f"prior must be a Dirichlet, got {type(prior).__name__}")
+    counts = as_float_array(counts, "counts", min_ndim=1)
+    k = prior.concentration.shape[-1]
+    if counts.shape[-1] != k or np.any(counts < 0) or np.any(np.isinf(counts)):
+        raise ValueError(
+            f"counts must be finite and >= 0 with K = {k} entries on the last axis, got {counts}"
+        )
+    return counts
+
+
+def dirichlet_posterior(prior: Dirichlet, counts: ArrayLike) -> Dirichlet:
+    """Conjugate update of a Dirichlet prior by observed class counts: addition.
+
+    Parameters
+    ----------
+    prior : Dirichlet
+        Prior over the class probabilities, concentration of shape (..., K).
+    counts : array_like, shape (..., K)
+        How many times each class was observed (non-negative; fractional
+        counts are allowed, as for tempered or weighted data).
+
+    Returns
+    -------
+    Dirichlet
+        The posterior, with natural parameters ``(alpha - 1) + counts``.
+
+    Examples
+    --------
+    >>> dirichlet_posterior(Dirichlet(concentration=[1.0, 1.0, 1.0]), [3, 0, 1]).concentration
+    array([4., 1., 2.])
+    """
+    counts = _check_counts(prior, counts)
+    return Dirichlet.from_natural(prior.natural + counts)
+
+
+def log_marginal_likelihood(prior: Dirichlet, counts: ArrayLike) -> NDArray:
+    """Log probability of one observed sequence of classes under a Dirichlet prior.
+
+    Parameters
+    ----------
+    prior : Dirichlet
+        Prior, concentration of shape (..., K).
+    counts : array_like, shape (..., K)
+        Class counts of the sequence (the order does not matter).
+
+    Returns
+    -------
+    ndarray, shape (...)
+        ``log P(x_1, ..., x_n) = log integral prod_t p_{x_t} Dir(p | alpha) dp``.
+
+    Notes
+    -----
+    A difference of log-partitions: ``A(theta + counts) - A(theta)`` with
+    ``A(alpha) = sum_k lgamma(alpha_k) - lgamma(alpha_0)``. The probability of
+    the counts themselves (the Dirichlet-multinomial) adds the log multinomial
+    coefficient ``lgamma(n + 1) - sum_k lgamma(counts_k + 1)``.
+
+    Examples
+    --------
+    >>> float(np.exp(log_marginal_likelihood(Dirichlet(concentration=[1.0, 1.0]), [1, 1])))
+    0.16666666666666669
+    """
+    counts = _check_counts(prior, counts)
+    return dirichlet_posterior(prior, counts).log_partition() - prior.log_partition()
 
 
 @dataclass(frozen=True)
