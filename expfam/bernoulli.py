@@ -19,8 +19,14 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from expfam import special
-from expfam.categorical import Categorical, as_rng, seed_cache
-from expfam.family import ExponentialFamily, as_float_array
+from expfam.categorical import Categorical
+from expfam.family import (
+    ExponentialFamily,
+    as_float_array,
+    as_rng,
+    as_vector,
+    seed_cache,
+)
 
 __all__ = ["Bernoulli"]
 
@@ -127,7 +133,7 @@ class Bernoulli(ExponentialFamily):
 
     def fisher_vp(self, v: ArrayLike) -> NDArray:
         """``F v = p (1 - p) v``, shape (..., 1)."""
-        return self._variance()[..., None] * np.asarray(v, dtype=self.logit.dtype)
+        return self._variance()[..., None] * as_vector(v, "v", 1, self.logit.dtype)
 
     # ------------------------------------------------------------ closed forms
     def log_prob(self, x: ArrayLike) -> NDArray:
@@ -160,7 +166,7 @@ class Bernoulli(ExponentialFamily):
     def natural_gradient(self, g: ArrayLike) -> NDArray:
         """``g / (p (1 - p))``, shape (..., 1); 0 on the boundary (the pseudo-inverse)."""
         variance = self._variance()[..., None]
-        g = np.asarray(g, dtype=self.logit.dtype)
+        g = as_vector(g, "g", 1, self.logit.dtype)
         return np.where(variance > 0, g / np.where(variance > 0, variance, 1), 0)
 
     # ------------------------------------------------------------ the rest

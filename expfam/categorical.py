@@ -25,40 +25,19 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from expfam import special
-from expfam.family import ExponentialFamily, as_float_array, dot
+from expfam.family import (
+    ExponentialFamily,
+    as_float_array,
+    as_rng,
+    as_vector,
+    check_probability_vector,
+    dot,
+    seed_cache,
+)
 
 __all__ = ["Categorical"]
 
 Coords = Literal["natural", "logits"]
-
-
-def default_atol(dtype: np.dtype) -> float:
-    """Tolerance on ``sum(probs) == 1``: the square root of the dtype's machine epsilon."""
-    return float(np.sqrt(np.finfo(dtype).eps))
-
-
-def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
-    """A numpy Generator from a Generator, a seed, or None (fresh entropy)."""
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-
-
-def check_probability_vector(p: NDArray, name: str, atol: float | None, complete: bool) -> None:
-    """Raise ValueError unless ``p >= 0`` and ``sum(p)`` is 1 (or <= 1 if not ``complete``)."""
-    if np.any(p < 0) or np.any(np.isinf(p)):
-        raise ValueError(f"{name} must be finite and >= 0, got {p}")
-    tol = default_atol(p.dtype) if atol is None else atol
-    total = np.sum(p, axis=-1)
-    bad = np.abs(total - 1) > tol if complete else total > 1 + tol
-    if np.any(bad):
-        relation = "sum to 1" if complete else "sum to at most 1"
-        raise ValueError(f"{name} must {relation} within atol={tol:g}, got sums {total[bad]}")
-
-
-def seed_cache(obj: object, **values: NDArray) -> None:
-    """Store already-known coordinates in the lazy (cached_property) slots of ``obj``."""
-    for name, value in values.items():
-        value.flags.writeable = False
-        obj.__dict__[name] = value
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -320,7 +299,7 @@ class Categorical(ExponentialFamily):
         0 give zero rows.
         """
         p = self._fisher_probs(coords)
-        v = self._check_vector(v, "v", p.shape[-1])
+        v = as_vector(v, "v", p.shape[-1], self.logits.dtype)
         return p * v - p * dot(p, v)[..., None]
 
     def natural_gradient(self, g: ArrayLike, coords: Coords = "natural") -> NDArray:
@@ -357,7 +336,7 @@ class Categorical(ExponentialFamily):
         array([-1.33333333,  0.66666667,  0.66666667])
         """
         p = self._fisher_probs(coords)
-        g = self._check_vector(g, "g", p.shape[-1])
+        g = as_vector(g, "g", p.shape[-1], self.logits.dtype)
         support = p > 0
         g = np.where(support, g, 0)
         safe_p = np.where(support, p, 1)
@@ -427,13 +406,3 @@ class Categorical(ExponentialFamily):
             self._check_reference()
             return self.mean
         raise ValueError(f"coords must be 'natural' or 'logits', got {coords!r}")
-
-    def _check_vector(self, v: ArrayLike, name: str, size: int) -> NDArray:
-        v = np.asarray(v, dtype=self.logits.dtype)
-        if v.ndim == 0 or v.shape[-1] != size:
-            raise ValueError(
-                f"{name} must have {size} entries on its last axis, got shape {v.shape}"
-            )
-        if np.any(~np.isfinite(v)):
-            raise ValueError(f"{name} must be finite, got {v}")
-        return v

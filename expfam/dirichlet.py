@@ -19,8 +19,15 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special as sc
 
-from expfam.categorical import Categorical, as_rng, check_probability_vector, seed_cache
-from expfam.family import ExponentialFamily, as_float_array
+from expfam.categorical import Categorical
+from expfam.family import (
+    ExponentialFamily,
+    as_float_array,
+    as_rng,
+    as_vector,
+    check_probability_vector,
+    seed_cache,
+)
 from expfam.special import logsumexp
 
 __all__ = ["Dirichlet"]
@@ -150,7 +157,7 @@ class Dirichlet(ExponentialFamily):
 
     def fisher_vp(self, v: ArrayLike) -> NDArray:
         """``F v = trigamma(alpha) * v - trigamma(alpha_0) sum(v)`` in O(K), shape (..., K)."""
-        v = np.asarray(v, dtype=self.concentration.dtype)
+        v = as_vector(v, "v", self.dim, self.concentration.dtype)
         return sc.polygamma(1, self.concentration) * v - sc.polygamma(1, self._total) * np.sum(
             v, axis=-1, keepdims=True
         )
@@ -176,7 +183,7 @@ class Dirichlet(ExponentialFamily):
         ``c = trigamma(alpha_0)``, so
         ``F^-1 g = D^-1 g + c (D^-1 1)(1 . D^-1 g) / (1 - c sum(1 / D))``.
         """
-        g = np.asarray(g, dtype=self.concentration.dtype)
+        g = as_vector(g, "g", self.dim, self.concentration.dtype)
         inverse_d = 1 / sc.polygamma(1, self.concentration)
         c = sc.polygamma(1, self._total)
         scaled = inverse_d * g
