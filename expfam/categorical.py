@@ -289,7 +289,9 @@ class Categorical(ExponentialFamily):
                [-0.25,  0.25]])
         """
         p = self._fisher_probs(coords)
-        return p[..., None] * np.eye(p.shape[-1]) - p[..., :, None] * p[..., None, :]
+        return (
+            p[..., None] * np.eye(p.shape[-1], dtype=p.dtype) - p[..., :, None] * p[..., None, :]
+        )
 
     def fisher_vp(self, v: ArrayLike, coords: Coords = "natural") -> NDArray:
         """Fisher-vector product ``F v = p * v - p (p . v)`` in O(K), shape (..., K) or (..., K-1).
@@ -343,7 +345,7 @@ class Categorical(ExponentialFamily):
         if coords == "natural":
             total = np.sum(g, axis=-1, keepdims=True)
             return np.where(support, g / safe_p + total / self.probs[..., -1:], 0)
-        size = np.sum(support, axis=-1, keepdims=True)
+        size = np.sum(support, axis=-1, keepdims=True).astype(p.dtype)
         x = np.where(support, (g - np.sum(g, axis=-1, keepdims=True) / size) / safe_p, 0)
         return np.where(support, x - np.sum(x, axis=-1, keepdims=True) / size, 0)
 

@@ -37,8 +37,13 @@ def inverse_digamma(y: NDArray, iterations: int = 6) -> NDArray:
     """The x > 0 with ``digamma(x) = y`` (Newton's method from Minka's start)."""
     x = np.where(y >= -2.22, np.exp(np.minimum(y, 700)) + 0.5, -1 / (y - sc.digamma(1)))
     for _ in range(iterations):
-        x = x - (sc.digamma(x) - y) / sc.polygamma(1, x)
+        x = x - (sc.digamma(x) - y) / trigamma(x)
     return x
+
+
+def trigamma(x: NDArray) -> NDArray:
+    """``digamma'(x)``, in the dtype of ``x``."""
+    return sc.polygamma(1, x).astype(x.dtype, copy=False)
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -158,7 +163,7 @@ class Dirichlet(ExponentialFamily):
     def fisher_vp(self, v: ArrayLike) -> NDArray:
         """``F v = trigamma(alpha) * v - trigamma(alpha_0) sum(v)`` in O(K), shape (..., K)."""
         v = as_vector(v, "v", self.dim, self.concentration.dtype)
-        return sc.polygamma(1, self.concentration) * v - sc.polygamma(1, self._total) * np.sum(
+        return trigamma(self.concentration) * v - trigamma(self._total) * np.sum(
             v, axis=-1, keepdims=True
         )
 
@@ -184,8 +189,8 @@ class Dirichlet(ExponentialFamily):
         ``F^-1 g = D^-1 g + c (D^-1 1)(1 . D^-1 g) / (1 - c sum(1 / D))``.
         """
         g = as_vector(g, "g", self.dim, self.concentration.dtype)
-        inverse_d = 1 / sc.polygamma(1, self.concentration)
-        c = sc.polygamma(1, self._total)
+        inverse_d = 1 / trigamma(self.concentration)
+        c = trigamma(self._total)
         scaled = inverse_d * g
         return scaled + c * inverse_d * np.sum(scaled, axis=-1, keepdims=True) / (
             1 - c * np.sum(inverse_d, axis=-1, keepdims=True)

@@ -139,7 +139,7 @@ class ExponentialFamily(ABC):
 
     def expected_log_base_measure(self) -> NDArray:
         """E[log h(x)], shape (...). Zero here: families with a non-constant h override it."""
-        return np.zeros(self.batch_shape)
+        return np.zeros(self.batch_shape, dtype=self.natural.dtype)
 
     # ----------------------------------------------------------------- derived
     @property
