@@ -350,3 +350,12 @@ def test_integer_parameters_promote_to_float64(case):
     family = type(case.make(np.random.default_rng(0), ()))
     size = 1 if case.name == "bernoulli" else 3
     assert family.from_natural(np.zeros(size, dtype=np.int64)).natural.dtype == np.float64
+
+
+@pytest.mark.parametrize("module", ["family", "categorical", "bernoulli", "dirichlet", "bayes"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"expfam.{module}"), verbose=False)
+    assert result.failed == 0
