@@ -55,15 +55,17 @@ class Categorical(ExponentialFamily):
     -----
     Log-partition in logits coordinates ``logsumexp(z)``, in minimal natural
     coordinates ``psi(theta) = log(1 + sum_i exp(theta_i)) = -log p_K``. Mean
-    map ``p = softmax(z)``; Fisher metric ``diag(p) - p p^T``. Every
-    coordinate is computed from the one given on first use and cached.
+    map ``p = softmax(z)``; Fisher metric ``diag(p) - p p^T``. The logits are
+    the one stored coordinate system; the others are computed from them on
+    first use and cached (a named constructor also keeps the coordinates it
+    was given, so ``from_probs(p).probs`` is ``p`` renormalized).
 
     Examples
     --------
     >>> d = Categorical(logits=[0.1, -2.0, 3.4, 3.3])
     >>> d.probs.round(8)
     array([0.01895101, 0.00232067, 0.51381199, 0.46491632])
-    >>> float(-d.log_prob(2)).__round__(8)
+    >>> round(float(-d.log_prob(2)), 8)
     0.66589785
     """
 

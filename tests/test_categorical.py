@@ -264,6 +264,22 @@ def test_shifting_logits_changes_nothing(z, c):
     np.testing.assert_allclose(a.entropy(), b.entropy(), rtol=1e-9, atol=1e-12)
 
 
+logits_with_impossible_classes = arrays(
+    np.float64,
+    st.integers(2, 7),
+    elements=st.one_of(st.floats(-5, 5), st.just(-np.inf)),
+).filter(lambda z: np.any(np.isfinite(z)))
+
+
+@given(logits_with_impossible_classes, st.integers(0, 2**32 - 1))
+def test_natural_gradient_in_logits_is_moore_penrose_everywhere(z, seed):
+    d = Categorical(logits=z)
+    g = np.random.default_rng(seed).normal(size=z.size)
+    expected = np.linalg.pinv(d.fisher("logits"), rcond=1e-10, hermitian=True) @ g
+    got = d.natural_gradient(g, coords="logits")
+    np.testing.assert_allclose(got, expected, rtol=1e-7, atol=1e-8 * np.max(np.abs(expected)))
+
+
 # ------------------------------------------------------------------ bad input
 @pytest.mark.parametrize(
     ("call", "name"),
