@@ -62,6 +62,14 @@ def _check_same_k(log_prior: NDArray, log_likelihood: NDArray, name: str) -> Non
             f"{name} has {log_likelihood.shape[-1]} hypotheses on its last axis, "
             f"log_prior has {log_prior.shape[-1]}"
         )
+    batch = log_likelihood.shape[:-2] if name == "log_likelihoods" else log_likelihood.shape[:-1]
+    try:
+        np.broadcast_shapes(log_prior.shape[:-1], batch)
+    except ValueError:
+        raise ValueError(
+            f"{name} of shape {log_likelihood.shape} does not broadcast with log_prior "
+            f"of shape {log_prior.shape}"
+        ) from None
 
 
 def _posterior_logits(log_prior: ArrayLike, log_likelihood: ArrayLike, beta: ArrayLike) -> NDArray:
@@ -199,6 +207,13 @@ def _check_counts(prior: Dirichlet, counts: ArrayLike) -> NDArray:
         raise ValueError(
             f"counts must be finite and >= 0 with K = {k} entries on the last axis, got {counts}"
         )
+    try:
+        np.broadcast_shapes(counts.shape, prior.concentration.shape)
+    except ValueError:
+        raise ValueError(
+            f"counts of shape {counts.shape} does not broadcast with the prior's "
+            f"concentration of shape {prior.concentration.shape}"
+        ) from None
     return counts
 
 

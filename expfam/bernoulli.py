@@ -151,12 +151,12 @@ class Bernoulli(ExponentialFamily):
 
     def cross_entropy(self, other: Bernoulli) -> NDArray:
         """``-p log q - (1 - p) log(1 - q)``; ``+inf`` where q puts 0 on an outcome p does not."""
-        self._check_same_family(other)
+        self._check_other(other)
         return self.to_categorical().cross_entropy(other.to_categorical())
 
     def kl(self, other: Bernoulli) -> NDArray:
         """``p log(p / q) + (1 - p) log((1 - p) / (1 - q))`` >= 0, via the two-class softmax."""
-        self._check_same_family(other)
+        self._check_other(other)
         return self.to_categorical().kl(other.to_categorical())
 
     def fisher(self) -> NDArray:

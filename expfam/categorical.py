@@ -259,7 +259,7 @@ class Categorical(ExponentialFamily):
 
     def cross_entropy(self, other: Categorical) -> NDArray:
         """``-sum_k p_k log q_k``; ``+inf`` where some ``q_k = 0 < p_k``. Shape (...)."""
-        self._check_same_family(other)
+        self._check_other(other)
         return special.cross_entropy(other.logits, self.probs)
 
     def kl(self, other: Categorical) -> NDArray:
@@ -270,7 +270,7 @@ class Categorical(ExponentialFamily):
         Equals the Bregman divergence of the log-partition,
         ``logsumexp(z_q) - logsumexp(z_p) - (z_q - z_p) . p``, in the interior.
         """
-        self._check_same_family(other)
+        self._check_other(other)
         return special.kl_divergence(self.logits, other.logits)
 
     # ------------------------------------------------------------ Fisher geometry

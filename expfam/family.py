@@ -182,7 +182,7 @@ class ExponentialFamily(ABC):
         -----
         ``H(p, q) = A(theta_q) - theta_q . eta_p - E_p[log h(x)]``.
         """
-        self._check_same_family(other)
+        self._check_other(other)
         return (
             other.log_partition()
             - dot(other.natural, self.mean)
@@ -197,7 +197,7 @@ class ExponentialFamily(ABC):
         ``KL(p || q) = A(theta_q) - A(theta_p) - (theta_q - theta_p) . eta_p``,
         clipped at 0 against rounding (the divergence of a convex function is >= 0).
         """
-        self._check_same_family(other)
+        self._check_other(other)
         bregman = (
             other.log_partition()
             - self.log_partition()
@@ -225,6 +225,16 @@ class ExponentialFamily(ABC):
         g = np.broadcast_to(g, fisher.shape[:-1])
         return np.linalg.solve(fisher, g[..., None])[..., 0]
 
-    def _check_same_family(self, other: object) -> None:
+    def _check_other(self, other: object) -> None:
+        """Raise unless ``other`` is the same family, dimension, and a broadcastable batch."""
         if type(other) is not type(self):
             raise TypeError(f"other must be a {type(self).__name__}, got {type(other).__name__}")
+        if other.dim != self.dim:
+            raise ValueError(f"other has dimension {other.dim}, expected {self.dim}")
+        try:
+            np.broadcast_shapes(self.batch_shape, other.batch_shape)
+        except ValueError:
+            raise ValueError(
+                f"other has batch shape {other.batch_shape}, which does not broadcast "
+                f"with {self.batch_shape}"
+            ) from None

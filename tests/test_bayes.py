@@ -147,6 +147,8 @@ def test_batched_posterior_equals_the_loop():
         (lambda: log_posterior_trajectory(np.zeros(3), np.zeros(3)), "log_likelihoods"),
         (lambda: posterior_trajectory(np.zeros(3), np.zeros((2, 4))), "log_likelihoods"),
         (lambda: SNOW.posterior(-1), "n"),
+        (lambda: log_posterior(np.zeros((2, 3)), np.zeros((4, 3))), "log_likelihood"),
+        (lambda: posterior_trajectory(np.zeros((2, 3)), np.zeros((4, 5, 3))), "log_likelihoods"),
     ],
 )
 def test_bad_input_raises_value_error_naming_the_argument(call, name):
@@ -208,11 +210,17 @@ def test_conjugate_updating_batches():
 
 
 @pytest.mark.parametrize(
-    "counts", [np.array([1, -1, 0]), np.array([1, 1]), np.array([1.0, np.inf, 0.0])]
+    "counts",
+    [
+        np.array([1, -1, 0]),
+        np.array([1, 1]),
+        np.array([1.0, np.inf, 0.0]),
+        np.ones((2, 2, 3)),  # does not broadcast with the prior's batch (3,)
+    ],
 )
 def test_bad_counts_raise_value_error_naming_counts(counts):
     with pytest.raises(ValueError, match="counts"):
-        dirichlet_posterior(Dirichlet(concentration=[1.0, 1.0, 1.0]), counts)
+        dirichlet_posterior(Dirichlet(concentration=np.ones((3, 3))), counts)
 
 
 def test_conjugate_prior_must_be_a_dirichlet():

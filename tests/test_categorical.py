@@ -304,6 +304,7 @@ def test_natural_gradient_in_logits_is_moore_penrose_everywhere(z, seed):
         (lambda: random_categorical(0).natural_gradient(np.ones(5)), "g"),
         (lambda: random_categorical(0).fisher("probs"), "coords"),
         (lambda: random_categorical(0).tempered(-1.0), "beta"),
+        (lambda: random_categorical(0).kl(random_categorical(0, k=4)), "other"),
     ],
 )
 def test_bad_input_raises_value_error_naming_the_argument(call, name):

@@ -359,3 +359,10 @@ def test_docstring_examples_run(module):
 
     result = doctest.testmod(importlib.import_module(f"expfam.{module}"), verbose=False)
     assert result.failed == 0
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_batches_that_do_not_broadcast_raise_value_error_naming_other(case):
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="other"):
+        case.make(rng, (3,)).kl(case.make(rng, (2,)))
