@@ -277,6 +277,9 @@ class Categorical(ExponentialFamily):
     def fisher(self, coords: Coords = "natural") -> NDArray:
         """Dense Fisher information, shape (..., K, K) or (..., K-1, K-1).
 
+        The diagonal ``p_k (1 - p_k)`` takes ``1 - p_k = -expm1(log p_k)``, so
+        it keeps its relative accuracy when one class takes almost all the mass.
+
         Parameters
         ----------
         coords : {"natural", "logits"}
@@ -290,21 +293,44 @@ class Categorical(ExponentialFamily):
         array([[ 0.25, -0.25],
                [-0.25,  0.25]])
         """
-        p = self._fisher_probs(coords)
-        return (
-            p[..., None] * np.eye(p.shape[-1], dtype=p.dtype) - p[..., :, None] * p[..., None, :]
-        )
+        size = self._coords_size(coords)
+        p = self.probs[..., :size]
+        fisher = -p[..., :, None] * p[..., None, :]
+        diagonal = np.arange(size)
+        fisher[..., diagonal, diagonal] = p * -np.expm1(self.log_probs[..., :size])
+        return fisher
 
     def fisher_vp(self, v: ArrayLike, coords: Coords = "natural") -> NDArray:
         """Fisher-vector product ``F v = p * v - p (p . v)`` in O(K), shape (..., K) or (..., K-1).
 
         ``v`` has K entries on its last axis for ``coords="logits"``, K-1 for
-        ``"natural"`` (where p stands for ``p[:K-1]``). Classes of probability
-        0 give zero rows.
+        ``"natural"``. Classes of probability 0 give zero rows.
+
+        Notes
+        -----
+        Computed as ``p * (w - p . w)`` with ``w = v - v_m`` for the most
+        probable class m (F annihilates 1, so the shift changes nothing
+        mathematically): the term of class m then vanishes exactly instead of
+        cancelling when ``p_m`` is close to 1. In natural coordinates
+        ``F(theta)`` is the leading (K-1) x (K-1) block of ``F(z)``, so
+        ``F(theta) v`` is ``F(z) (v, 0)`` without its last entry.
+
+        Examples
+        --------
+        >>> Categorical.from_probs([0.5, 0.5]).fisher_vp([1.0, 0.0], coords="logits")
+        array([ 0.25, -0.25])
         """
-        p = self._fisher_probs(coords)
-        v = as_vector(v, "v", p.shape[-1], self.logits.dtype)
-        return p * v - p * dot(p, v)[..., None]
+        size = self._coords_size(coords)
+        v = as_vector(v, "v", size, self.logits.dtype)
+        p = self.probs
+        if size < self.num_classes:
+            v = np.concatenate([v, np.zeros((*v.shape[:-1], 1), dtype=v.dtype)], axis=-1)
+        v = np.broadcast_to(v, np.broadcast_shapes(v.shape, p.shape))
+        top = np.take_along_axis(
+            v, np.broadcast_to(self.mode()[..., None], (*v.shape[:-1], 1)), -1
+        )
+        w = v - top
+        return (p * (w - dot(p, w)[..., None]))[..., :size]
 
     def natural_gradient(self, g: ArrayLike, coords: Coords = "natural") -> NDArray:
         """Natural gradient ``F^+ g`` in O(K) time and memory.
@@ -339,8 +365,9 @@ class Categorical(ExponentialFamily):
         >>> d.natural_gradient(d.probs - [1.0, 0.0, 0.0], coords="logits")
         array([-1.33333333,  0.66666667,  0.66666667])
         """
-        p = self._fisher_probs(coords)
-        g = as_vector(g, "g", p.shape[-1], self.logits.dtype)
+        size = self._coords_size(coords)
+        p = self.probs[..., :size]
+        g = as_vector(g, "g", size, self.logits.dtype)
         support = p > 0
         g = np.where(support, g, 0)
         safe_p = np.where(support, p, 1)
@@ -403,10 +430,11 @@ class Categorical(ExponentialFamily):
             ) from None
         return x
 
-    def _fisher_probs(self, coords: Coords) -> NDArray:
+    def _coords_size(self, coords: Coords) -> int:
+        """Number of coordinates (K or K-1) of ``coords``, after checking it is usable."""
         if coords == "logits":
-            return self.probs
+            return self.num_classes
         if coords == "natural":
             self._check_reference()
-            return self.mean
+            return self.num_classes - 1
         raise ValueError(f"coords must be 'natural' or 'logits', got {coords!r}")
