@@ -81,8 +81,8 @@ class Bernoulli(ExponentialFamily):
     def from_mean(cls, mean: ArrayLike) -> Bernoulli:
         """Bernoulli from the expectation parameter ``mean = (p,)``, shape (..., 1)."""
         mean = as_float_array(mean, "mean", min_ndim=1)
-        if mean.shape[-1] != 1:
-            raise ValueError(f"mean must have 1 entry on the last axis, got {mean.shape}")
+        if mean.shape[-1] != 1 or np.any((mean < 0) | (mean > 1)):
+            raise ValueError(f"mean must be (p,) with p in [0, 1], got {mean}")
         return cls.from_prob(mean[..., 0])
 
     # ------------------------------------------------------------ coordinates
