@@ -226,3 +226,9 @@ def test_bad_counts_raise_value_error_naming_counts(counts):
 def test_conjugate_prior_must_be_a_dirichlet():
     with pytest.raises(TypeError, match="prior"):
         dirichlet_posterior(np.ones(3), [1, 0, 0])
+
+
+def test_data_ruling_out_every_hypothesis_leave_no_distribution():
+    impossible = np.array([-np.inf, -np.inf])
+    assert np.all(np.isnan(posterior(np.zeros(2), impossible)))
+    np.testing.assert_array_equal(posterior(np.zeros(2), impossible, beta=0.0), [0.5, 0.5])
