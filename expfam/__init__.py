@@ -8,6 +8,14 @@ coordinates. ``import expfam`` loads numpy and scipy only; the symbolic side
 and matplotlib on first use.
 """
 
+from expfam.bayes import (
+    SNOW,
+    BayesExample,
+    log_posterior,
+    log_posterior_trajectory,
+    posterior,
+    posterior_trajectory,
+)
 from expfam.special import (
     cross_entropy,
     entropy,
@@ -25,14 +33,20 @@ from expfam.special import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "SNOW",
+    "BayesExample",
     "cross_entropy",
     "entropy",
     "kl_divergence",
     "log1mexp",
+    "log_posterior",
+    "log_posterior_trajectory",
     "log_sigmoid",
     "log_softmax",
     "logit",
     "logsumexp",
+    "posterior",
+    "posterior_trajectory",
     "sigmoid",
     "softmax",
     "softplus",
