@@ -37,8 +37,7 @@ def make_figure(out: Path) -> list[Path]:
     """Write figure 2 into the folder ``out``; return the files written."""
     from expfam import plot
 
-    p = np.linspace(0.005, 1.0, 400)[:-1]
-    p = np.concatenate([p, [1.0 - 1e-9]])
+    p = np.linspace(0.005, 0.999, 400)
     loss = log_loss(p)
     seed_logits = np.stack([SEED_LOGITS, 10 * SEED_LOGITS])
     seed_p = expfam.softmax(seed_logits)[:, SEED_CLASS]
