@@ -48,7 +48,7 @@ def make_figure(out: Path) -> list[Path]:
     theta_points, theta_path = natural(log_points), natural(log_path)
     mit, michigan, berkeley = SNOW.hypotheses
     with plot.style_context():
-        fig, (tri, logit) = plot.new_figure("double", height=2.6, ncols=2)
+        fig, (tri, logit) = plot.new_figure("double", height=3.0, ncols=2)
         plot.simplex_axes(tri, labels=SNOW.hypotheses)
         plot.simplex_plot(tri, path, color=plot.COLORS[0], linewidth=1.0, zorder=2)
         plot.simplex_scatter(tri, points, color=plot.COLORS[1], s=14, zorder=3)
@@ -71,8 +71,22 @@ def make_figure(out: Path) -> list[Path]:
         )
         plot.panel_label(tri, "(a) posterior on the simplex")
 
-        logit.plot(theta_path[:, 0], theta_path[:, 1], color=plot.COLORS[0], linewidth=1.0)
-        logit.scatter(theta_points[:, 0], theta_points[:, 1], color=plot.COLORS[1], s=14, zorder=3)
+        logit.plot(
+            theta_path[:, 0],
+            theta_path[:, 1],
+            color=plot.COLORS[0],
+            linewidth=1.0,
+            label=r"softmax(log prior $+\, t \log P(\mathrm{snow} \mid h)$)",
+        )
+        logit.scatter(
+            theta_points[:, 0],
+            theta_points[:, 1],
+            color=plot.COLORS[1],
+            s=14,
+            zorder=3,
+            label="posterior after $n$ snows",
+        )
+        logit.legend(loc="upper left", fontsize=6.5)
         for n in range(SNOWS + 1):
             logit.annotate(
                 f"${n}$",
