@@ -65,7 +65,8 @@ def make_figure(out: Path) -> list[Path]:
         tri.annotate(
             f"$n = 3, \\ldots, {SNOWS}$",
             xy[3],
-            xytext=(0.62, -0.07),
+            xytext=(0.42, -0.085),
+            ha="right",
             va="center",
             arrowprops={"arrowstyle": "-", "color": "0.5", "linewidth": 0.6, "shrinkB": 2},
         )

@@ -299,13 +299,12 @@ def simplex_axes(
             ends[1, others[1]] = 1.0 - level
             xy = barycentric(ends)
             ax.plot(xy[:, 0], xy[:, 1], color="0.88", linewidth=0.5, zorder=0)
-    offsets = [(-0.04, -0.05, "right", "top"), (1.04, -0.05, "left", "top")]
-    for (x, y, ha, va), label in zip(offsets, labels[:2], strict=True):
-        ax.text(x, y, label, ha=ha, va=va)
-    ax.text(0.5, _VERTICES[2, 1] + 0.04, labels[2], ha="center", va="bottom")
+    for vertex, label in zip(_VERTICES[:2], labels[:2], strict=True):
+        ax.text(vertex[0], -0.04, label, ha="center", va="top")
+    ax.text(0.5, _VERTICES[2, 1] + 0.03, labels[2], ha="center", va="bottom")
     ax.set_aspect("equal")
-    ax.set_xlim(-0.08, 1.08)
-    ax.set_ylim(-0.08, _VERTICES[2, 1] + 0.08)
+    ax.set_xlim(-0.12, 1.12)
+    ax.set_ylim(-0.12, _VERTICES[2, 1] + 0.1)
     ax.axis("off")
     return ax
 
