@@ -305,3 +305,11 @@ def test_figures_are_byte_for_byte_reproducible(out, tmp_path):
     for suffix in (".pdf", ".png", ".csv"):
         name = "fig8_bayes_addition" + suffix
         assert (tmp_path / name).read_bytes() == (out / name).read_bytes()
+
+
+def test_the_readme_gallery_has_one_png_per_experiment():
+    gallery = EXPERIMENTS.parent / "docs" / "gallery"
+    assert sorted(p.stem for p in gallery.glob("*.png")) == NAMES
+    readme = (EXPERIMENTS.parent / "README.md").read_text()
+    for name in NAMES:
+        assert f"docs/gallery/{name}.png" in readme
