@@ -126,7 +126,7 @@ def new_figure(
     >>> from expfam import plot
     >>> with plot.style_context():
     ...     fig, ax = plot.new_figure("single")
-    >>> fig.get_size_inches().tolist()
+    >>> fig.get_size_inches().round(3).tolist()
     [3.3, 2.475]
     """
     if isinstance(width, str):
