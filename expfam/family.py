@@ -1,0 +1,240 @@
+"""What every exponential family has, written once.
+
+An exponential family has densities ``p(x) = h(x) exp(theta . T(x) - A(theta))``
+with natural parameters ``theta``, sufficient statistic ``T``, base measure
+``h`` and log-partition ``A``. A concrete family supplies the primitives
+
+- ``natural`` (theta, shape (..., d)) and ``mean`` (eta = E[T(x)] = grad A(theta), (..., d)),
+- ``from_natural`` and ``from_mean`` (the inverse mean map),
+- ``sufficient_statistic(x)``, ``log_base_measure(x)``,
+- ``log_partition()`` and ``fisher_vp(v)`` (the Hessian-vector product of A),
+
+and :class:`ExponentialFamily` derives the rest generically: log-density,
+dual potential, entropy, cross-entropy, KL divergence as the Bregman
+divergence of A, the dense Fisher information, and the natural gradient.
+A family may override a generic method with a closed form; the tests hold the
+closed form against the generic one.
+
+Shapes: a distribution has a batch shape ``(...)``; its parameters have shape
+``(..., d)``; scalar-valued methods return shape ``(...)``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Self
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+__all__ = ["ExponentialFamily"]
+
+
+def as_float_array(value: ArrayLike, name: str, *, min_ndim: int = 0) -> NDArray:
+    """Return ``value`` as a read-only floating array, validating dtype and dimension.
+
+    Integers and bools promote to float64; floating dtypes are kept. Raises
+    TypeError for non-numeric input and ValueError (naming ``name``) for NaN or
+    fewer than ``min_ndim`` axes.
+    """
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a real numeric array, got dtype {array.dtype}")
+    array = np.array(array, dtype=array.dtype if array.dtype.kind == "f" else np.float64)
+    if array.ndim < min_ndim:
+        raise ValueError(f"{name} must have at least {min_ndim} axis, got shape {array.shape}")
+    if np.any(np.isnan(array)):
+        raise ValueError(f"{name} must not contain NaN, got {array}")
+    array.flags.writeable = False
+    return array
+
+
+def default_atol(dtype: np.dtype) -> float:
+    """Tolerance on ``sum(probs) == 1``: the square root of the dtype's machine epsilon."""
+    return float(np.sqrt(np.finfo(dtype).eps))
+
+
+def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
+    """A numpy Generator from a Generator, a seed, or None (fresh entropy)."""
+    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+
+
+def check_probability_vector(p: NDArray, name: str, atol: float | None, complete: bool) -> None:
+    """Raise ValueError unless ``p >= 0`` and ``sum(p)`` is 1 (or <= 1 if not ``complete``)."""
+    if np.any(p < 0) or np.any(np.isinf(p)):
+        raise ValueError(f"{name} must be finite and >= 0, got {p}")
+    tol = default_atol(p.dtype) if atol is None else atol
+    total = np.sum(p, axis=-1)
+    bad = np.abs(total - 1) > tol if complete else total > 1 + tol
+    if np.any(bad):
+        relation = "sum to 1" if complete else "sum to at most 1"
+        raise ValueError(f"{name} must {relation} within atol={tol:g}, got sums {total[bad]}")
+
+
+def seed_cache(obj: object, **values: NDArray) -> None:
+    """Store already-known coordinates in the lazy (cached_property) slots of ``obj``."""
+    for name, value in values.items():
+        value.flags.writeable = False
+        obj.__dict__[name] = value
+
+
+def as_vector(v: ArrayLike, name: str, size: int, dtype: np.dtype) -> NDArray:
+    """Return ``v`` as a finite array of ``dtype`` with ``size`` entries on its last axis."""
+    v = np.asarray(v, dtype=dtype)
+    if v.ndim == 0 or v.shape[-1] != size:
+        raise ValueError(f"{name} must have {size} entries on its last axis, got shape {v.shape}")
+    if np.any(~np.isfinite(v)):
+        raise ValueError(f"{name} must be finite, got {v}")
+    return v
+
+
+def dot(a: NDArray, b: NDArray) -> NDArray:
+    """Inner product over the last axis, broadcasting over the leading ones."""
+    return np.sum(a * b, axis=-1)
+
+
+class ExponentialFamily(ABC):
+    """Abstract base of the exponential families; declares the primitives, derives the rest.
+
+    Subclasses are frozen dataclasses holding their parameters in one
+    coordinate system and converting lazily (cached) to the others.
+    """
+
+    # ----------------------------------------------------------------- primitives
+    @property
+    @abstractmethod
+    def natural(self) -> NDArray:
+        """Natural parameters theta, shape (..., d)."""
+
+    @property
+    @abstractmethod
+    def mean(self) -> NDArray:
+        """Expectation parameters eta = E[T(x)] = grad A(theta), shape (..., d)."""
+
+    @classmethod
+    @abstractmethod
+    def from_natural(cls, natural: ArrayLike) -> Self:
+        """The distribution with natural parameters ``natural``, shape (..., d)."""
+
+    @classmethod
+    @abstractmethod
+    def from_mean(cls, mean: ArrayLike) -> Self:
+        """The distribution with expectation parameters ``mean`` (the inverse mean map)."""
+
+    @abstractmethod
+    def sufficient_statistic(self, x: ArrayLike) -> NDArray:
+        """T(x), shape (..., d) for observations of the family's support."""
+
+    @abstractmethod
+    def log_base_measure(self, x: ArrayLike) -> NDArray:
+        """log h(x), shape (...)."""
+
+    @abstractmethod
+    def log_partition(self) -> NDArray:
+        """A(theta) = log of the normalizer, shape (...)."""
+
+    @abstractmethod
+    def fisher_vp(self, v: ArrayLike) -> NDArray:
+        """Fisher-vector product F(theta) v = Hess A(theta) v in natural coordinates, (..., d)."""
+
+    def expected_log_base_measure(self) -> NDArray:
+        """E[log h(x)], shape (...). Zero here: families with a non-constant h override it."""
+        return np.zeros(self.batch_shape, dtype=self.natural.dtype)
+
+    # ----------------------------------------------------------------- derived
+    @property
+    def batch_shape(self) -> tuple[int, ...]:
+        """The batch shape ``(...)`` of the parameters."""
+        return self.natural.shape[:-1]
+
+    @property
+    def dim(self) -> int:
+        """Dimension d of the natural (and expectation) parameters."""
+        return self.natural.shape[-1]
+
+    def log_prob(self, x: ArrayLike) -> NDArray:
+        """Log-density ``theta . T(x) - A(theta) + log h(x)``, shape (...)."""
+        return (
+            dot(self.natural, self.sufficient_statistic(x))
+            - self.log_partition()
+            + self.log_base_measure(x)
+        )
+
+    def dual_potential(self) -> NDArray:
+        """Legendre dual of A: ``phi(eta) = theta . eta - A(theta)``, shape (...).
+
+        Notes
+        -----
+        ``A(theta) + phi(eta) = theta . eta`` (the Legendre identity) and
+        ``grad phi(eta) = theta``. With a constant base measure ``h = 1``,
+        ``phi`` is the negative entropy.
+        """
+        return dot(self.natural, self.mean) - self.log_partition()
+
+    def entropy(self) -> NDArray:
+        """Entropy ``H = A(theta) - theta . eta - E[log h(x)] = -phi(eta) - E[log h]``."""
+        return -self.dual_potential() - self.expected_log_base_measure()
+
+    def cross_entropy(self, other: Self) -> NDArray:
+        """Cross-entropy ``H(self, other) = -E_self[log other(x)]``, shape (...).
+
+        Notes
+        -----
+        ``H(p, q) = A(theta_q) - theta_q . eta_p - E_p[log h(x)]``.
+        """
+        self._check_other(other)
+        return (
+            other.log_partition()
+            - dot(other.natural, self.mean)
+            - self.expected_log_base_measure()
+        )
+
+    def kl(self, other: Self) -> NDArray:
+        """KL divergence ``KL(self || other)`` as the Bregman divergence of A, shape (...).
+
+        Notes
+        -----
+        ``KL(p || q) = A(theta_q) - A(theta_p) - (theta_q - theta_p) . eta_p``,
+        clipped at 0 against rounding (the divergence of a convex function is >= 0).
+        """
+        self._check_other(other)
+        bregman = (
+            other.log_partition()
+            - self.log_partition()
+            - dot(other.natural - self.natural, self.mean)
+        )
+        return np.maximum(bregman, 0.0)
+
+    def fisher(self) -> NDArray:
+        """Dense Fisher information ``Hess A(theta)`` in natural coordinates, (..., d, d).
+
+        Built column by column from :meth:`fisher_vp`; O(d^2) memory, so only
+        when asked for explicitly.
+        """
+        basis = np.eye(self.dim, dtype=self.natural.dtype)
+        return np.stack([self.fisher_vp(e) for e in basis], axis=-1)
+
+    def natural_gradient(self, g: ArrayLike) -> NDArray:
+        """Natural gradient ``F(theta)^-1 g`` in natural coordinates, shape (..., d).
+
+        Generic dense solve, O(d^3); families with structure override it with
+        an O(d) formula.
+        """
+        g = as_vector(g, "g", self.dim, self.natural.dtype)
+        fisher = self.fisher()
+        g = np.broadcast_to(g, fisher.shape[:-1])
+        return np.linalg.solve(fisher, g[..., None])[..., 0]
+
+    def _check_other(self, other: object) -> None:
+        """Raise unless ``other`` is the same family, dimension, and a broadcastable batch."""
+        if type(other) is not type(self):
+            raise TypeError(f"other must be a {type(self).__name__}, got {type(other).__name__}")
+        if other.dim != self.dim:
+            raise ValueError(f"other has dimension {other.dim}, expected {self.dim}")
+        try:
+            np.broadcast_shapes(self.batch_shape, other.batch_shape)
+        except ValueError:
+            raise ValueError(
+                f"other has batch shape {other.batch_shape}, which does not broadcast "
+                f"with {self.batch_shape}"
+            ) from None
