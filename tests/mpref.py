@@ -246,8 +246,14 @@ def softplus_ref(x) -> np.ndarray:
 
 
 def logit_ref(p) -> np.ndarray:
-    """``log(p / (1 - p))`` for ``0 < p < 1``."""
-    return _elementwise(lambda v: mpmath.log(v / (1 - v)), p)
+    """``log(p / (1 - p))``: -inf at 0, +inf at 1, NaN outside [0, 1]."""
+
+    def f(v):
+        if v == 0 or v == 1:
+            return mpf("-inf") if v == 0 else mpf("inf")
+        return mpmath.log(v / (1 - v)) if 0 < v < 1 else mpf("nan")
+
+    return _elementwise(f, p)
 
 
 def log1mexp_ref(x) -> np.ndarray:
