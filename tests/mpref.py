@@ -124,17 +124,27 @@ def logsumexp_ref(a: Sequence[float], b: Sequence[float] | None = None) -> tuple
     return log_abs, int(sign)
 
 
-def weighted_softmax_ref(a: Sequence[float], b: Sequence[float]) -> np.ndarray:
-    """``b_i e^{a_i} / sum_j b_j e^{a_j}`` for finite ``a`` and non-negative ``b``."""
+def log_partition_split_ref(a: Sequence[float], b: Sequence[float] | None = None) -> tuple:
+    """The pieces of ``L = m + log1p(s)`` for finite ``a`` and non-negative ``b``.
+
+    ``m = max a`` over the terms with ``b_i != 0`` (at index ``k``), ``s = S' - 1`` with
+    ``S' = sum_i b_i e^{a_i - m}``, ``s = (b_k - 1) + sum_{i != k} b_i e^{a_i - m}``. Returns
+    ``(m, l, c, S')`` with ``l = log1p(s)`` and ``c = |b_k - 1| + sum_{i != k} b_i
+    e^{a_i - m}``, so that ``c / |s|`` is the condition number of ``s`` in its terms.
+    """
     a = np.asarray(a, dtype=np.float64).ravel()
-    b = np.broadcast_to(np.asarray(b, dtype=np.float64), a.shape).ravel()
-    with mpmath.workdps(DPS):
-        m = max(_exact(v) for v in a)
-        terms = [_exact(bi) * mpmath.exp(_exact(ai) - m) for ai, bi in zip(a, b, strict=True)]
-        total = sum(terms)
-        out = np.empty(a.size, dtype=object)
-        out[:] = [t / total for t in terms]
-    return out
+    b = np.ones_like(a) if b is None else np.asarray(b, dtype=np.float64)
+    b = np.broadcast_to(b, a.shape).ravel()
+    a, b = a[b != 0], b[b != 0]
+    k = int(np.argmax(a))
+
+    def compute():
+        m = _exact(a[k])
+        rest = sum(_exact(b[i]) * mpmath.exp(_exact(a[i]) - m) for i in range(a.size) if i != k)
+        s = (_exact(b[k]) - 1) + rest
+        return [m, mpmath.log1p(s), abs(_exact(b[k]) - 1) + rest, 1 + s]
+
+    return tuple(_agreeing(compute))
 
 
 def condition_number(a: Sequence[float], b: Sequence[float]) -> mpmath.mpf:
