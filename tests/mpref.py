@@ -129,7 +129,7 @@ def log_partition_split_ref(a: Sequence[float], b: Sequence[float] | None = None
 
     ``m = max a`` over the terms with ``b_i != 0`` (at index ``k``), ``s = S' - 1`` with
     ``S' = sum_i b_i e^{a_i - m}``, ``s = (b_k - 1) + sum_{i != k} b_i e^{a_i - m}``. Returns
-    ``(m, l, c, S')`` with ``l = log1p(s)`` and ``c = |b_k - 1| + sum_{i != k} b_i
+    ``(m, l, c, s)`` with ``l = log1p(s)`` and ``c = |b_k - 1| + sum_{i != k} b_i
     e^{a_i - m}``, so that ``c / |s|`` is the condition number of ``s`` in its terms.
     """
     a = np.asarray(a, dtype=np.float64).ravel()
@@ -142,7 +142,7 @@ def log_partition_split_ref(a: Sequence[float], b: Sequence[float] | None = None
         m = _exact(a[k])
         rest = sum(_exact(b[i]) * mpmath.exp(_exact(a[i]) - m) for i in range(a.size) if i != k)
         s = (_exact(b[k]) - 1) + rest
-        return [m, mpmath.log1p(s), abs(_exact(b[k]) - 1) + rest, 1 + s]
+        return [m, mpmath.log1p(s), abs(_exact(b[k]) - 1) + rest, s]
 
     return tuple(_agreeing(compute))
 
