@@ -38,7 +38,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from expfam import _rows
+from expfam import _dd, _rows
 
 __all__ = [
     "cross_entropy",
@@ -335,11 +335,19 @@ def _weighted_logsumexp(a: NDArray, b: NDArray) -> tuple[NDArray, NDArray]:
         e = np.exp(hi)
         e += e * lo
         bm = np.where(used, b, 0.0)
-        # Non-negative rows: log1p((b_k - 1) + sum_{i != k} b_i e_i).
-        w = bm * e
+        # Non-negative rows: m + log1p((b_k - 1) + sum_{i != k} b_i e_i), in double-double.
+        e_hi, e_lo = _dd.exp_dd(hi, lo)
+        w_hi, w_err = _dd.two_prod(bm, e_hi)
+        w_lo = w_err + bm * e_lo
         bk = bm[r, idx]
-        w[r, idx] = 0.0
-        positive = m + np.log1p((bk - 1.0) + np.sum(w, axis=1))
+        w_hi[r, idx] = 0.0
+        w_lo[r, idx] = 0.0
+        t_hi, t_lo = _dd.row_sum_dd(np.abs(w_hi), np.where(w_hi < 0, -w_lo, w_lo))
+        c_hi, c_lo = _dd.two_sum(bk, -np.ones_like(bk))
+        u_hi, u_lo = _dd.two_sum(c_hi, t_hi)
+        l_hi, l_lo = _dd.log1p_dd(u_hi, u_lo + c_lo + t_lo)
+        top, err = _dd.two_sum(m, l_hi)
+        positive = top + (err + l_lo)
         # Signed rows: near terms as b + b expm1(d), far terms as b e^d.
         near = hi > -1.0
         em1 = np.where(near, np.expm1(hi) + e * lo, 0.0)
@@ -422,10 +430,37 @@ def cross_entropy(logits: ArrayLike, target: ArrayLike) -> NDArray:
         ) from None
     if (q < 0).any():
         raise ValueError("target: class weights must be non-negative")
-    lp = log_softmax(np.broadcast_to(z, shape).astype(np.float64))
+    k = shape[-1]
+    rows = math.prod(shape[:-1])
+    z2 = np.ascontiguousarray(np.broadcast_to(z, shape), dtype=np.float64).reshape(rows, k)
+    q2 = np.broadcast_to(q, shape).reshape(rows, k).astype(np.float64)
+    return _scalar(_soft_cross_entropy(z2, q2).reshape(shape[:-1]).astype(dtype))
+
+
+def _soft_cross_entropy(z: NDArray, q: NDArray) -> NDArray:
+    """``-sum_k q_k log p_k`` along rows, with ``log p`` and the products in double-double."""
+    lp = _rows.run("log_softmax_dd", z, 1.0, np.dtype(np.float64))
     with np.errstate(all="ignore"):
-        terms = np.where(q == 0, 0.0, -q * lp)
-    return _scalar(np.sum(terms, axis=-1).astype(dtype))
+        used = q > 0
+        neg_hi = np.where(used, -lp[..., 0], 0.0)
+        # Dekker's product needs factors below 2**996: scale huge ones by 2**-64.
+        scale = np.where(neg_hi > 2.0**900, 2.0**-64, 1.0)
+        t_hi, t_err = _dd.two_prod(q, neg_hi * scale)
+        t_hi, t_err = t_hi / scale, t_err / scale
+        t_lo = np.where(used, t_err - q * lp[..., 1], 0.0)
+        # Finite logits whose log-probability overflows: q (m - z) formed in halves.
+        over = used & (neg_hi == np.inf) & np.isfinite(z)
+        if over.any():
+            half = np.max(z, axis=1, keepdims=True) * 0.5 - z * 0.5
+            t_hi[over] = (q * half)[over] * 2.0
+            t_lo[over] = 0.0
+        s_hi, s_lo = _dd.row_sum_dd(t_hi, t_lo)
+        out = s_hi + s_lo
+        out[(used & (z == -np.inf)).any(axis=1)] = np.inf  # weight on an impossible class
+        out[np.isnan(z).any(axis=1) | np.isnan(q).any(axis=1)] = np.nan
+        if z.shape[1] == 0:
+            out[:] = np.nan
+    return out
 
 
 def kl_divergence(logits_p: ArrayLike, logits_q: ArrayLike) -> NDArray:
@@ -510,20 +545,14 @@ def _kl_rows(zp: NDArray, zq: NDArray) -> NDArray:
         regular &= ~np.isnan(zq).any(axis=1) & ~(support & (lq == -np.inf)).any(axis=1)
         out = generic
         if regular.any():
-            p = _rows.run("softmax", zp[regular], 1.0, np.dtype(np.float64))
+            lp_dd = _rows.run("log_softmax_dd", zp[regular], 1.0, np.dtype(np.float64))
+            p = np.add(*_dd.exp_dd(lp_dd[..., 0], lp_dd[..., 1]))
             q = _rows.run("softmax", zq[regular], 1.0, np.dtype(np.float64))
             out[regular] = _kl_centred(zp[regular], zq[regular], p, q, lp[regular])
         out[np.isnan(zp).any(axis=1) | np.isnan(zq).any(axis=1)] = np.nan
         if zp.shape[1] == 0:  # no classes: no distribution
             out[:] = np.nan
     return out
-
-
-def _two_sum(a: NDArray, b: NDArray) -> tuple[NDArray, NDArray]:
-    """Knuth's TwoSum: ``s + err == a + b`` exactly, ``s = fl(a + b)``."""
-    s = a + b
-    bb = s - a
-    return s, (a - (s - bb)) + (b - bb)
 
 
 def _kl_centred(zp: NDArray, zq: NDArray, p: NDArray, q: NDArray, lp: NDArray) -> NDArray:
@@ -542,10 +571,10 @@ def _kl_centred(zp: NDArray, zq: NDArray, p: NDArray, q: NDArray, lp: NDArray) -
     lo = np.where(support, (zp - (hi - bb)) + (-zq - bb), 0.0)
     # x = mu - d - r1 as x + x_lo (exp in g amplifies the rounding of large x).
     mu = np.sum(p * hi, axis=1, keepdims=True)
-    a, a_err = _two_sum(mu, -hi)
+    a, a_err = _dd.two_sum(mu, -hi)
     low = a_err - lo
     low -= np.sum(p * (a + low), axis=1, keepdims=True)
-    x, x_lo = _two_sum(a, low)
+    x, x_lo = _dd.two_sum(a, low)
     x = np.where(support, x, 0.0)
     x_lo = np.where(support, x_lo, 0.0)
     r = np.sum(p * x, axis=1) + np.sum(p * x_lo, axis=1)
