@@ -39,6 +39,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from expfam import _dd, _rows
+from expfam._kl import kl_rows
 
 __all__ = [
     "cross_entropy",
@@ -509,87 +510,7 @@ def kl_divergence(logits_p: ArrayLike, logits_q: ArrayLike) -> NDArray:
     rows = math.prod(zp.shape[:-1])
     zp2 = np.ascontiguousarray(zp, dtype=np.float64).reshape(rows, k)
     zq2 = np.ascontiguousarray(zq, dtype=np.float64).reshape(rows, k)
-    return _scalar(_kl_rows(zp2, zq2).reshape(zp.shape[:-1]).astype(dtype))
-
-
-# Taylor coefficients of g(x) / x**2 = sum_n x**n / (n + 2)!, enough for |x| <= 2.
-_G_COEFFS = tuple(1.0 / math.factorial(n + 2) for n in range(27))
-
-
-def _g(x: NDArray) -> NDArray:
-    """``g(x) = e^x - 1 - x`` to about 1 ULP for all ``x`` (``+inf`` past overflow)."""
-    out = np.empty_like(x)
-    small = np.abs(x) <= 2.0
-    xs = x[small]
-    acc = np.full_like(xs, _G_COEFFS[-1])
-    for c in reversed(_G_COEFFS[:-1]):
-        acc = acc * xs + c
-    out[small] = acc * xs * xs
-    neg = x < -2.0
-    out[neg] = np.exp(x[neg]) + (-1.0 - x[neg])
-    pos = x > 2.0
-    out[pos] = np.expm1(x[pos]) - x[pos]
-    return out
-
-
-def _kl_rows(zp: NDArray, zq: NDArray) -> NDArray:
-    """KL along the rows of float64 logits ``zp``, ``zq`` (shape (R, K))."""
-    with np.errstate(all="ignore"):
-        lp = _rows.run("log_softmax", zp, 1.0, np.dtype(np.float64))
-        lq = _rows.run("log_softmax", zq, 1.0, np.dtype(np.float64))
-        support = lp > -np.inf
-        # The generic formula, exact at the limits (+inf logits, q = 0 < p, NaN).
-        generic = np.sum(np.where(support, np.exp(lp) * (lp - lq), 0.0), axis=1)
-        regular = np.isfinite(zp).any(axis=1) & ~np.isposinf(zp).any(axis=1)
-        regular &= ~np.isposinf(zq).any(axis=1) & ~np.isnan(zp).any(axis=1)
-        regular &= ~np.isnan(zq).any(axis=1) & ~(support & (lq == -np.inf)).any(axis=1)
-        out = generic
-        if regular.any():
-            lp_dd = _rows.run("log_softmax_dd", zp[regular], 1.0, np.dtype(np.float64))
-            p = np.add(*_dd.exp_dd(lp_dd[..., 0], lp_dd[..., 1]))
-            q = _rows.run("softmax", zq[regular], 1.0, np.dtype(np.float64))
-            out[regular] = _kl_centred(zp[regular], zq[regular], p, q, lp[regular])
-        out[np.isnan(zp).any(axis=1) | np.isnan(zq).any(axis=1)] = np.nan
-        if zp.shape[1] == 0:  # no classes: no distribution
-            out[:] = np.nan
-    return out
-
-
-def _kl_centred(zp: NDArray, zq: NDArray, p: NDArray, q: NDArray, lp: NDArray) -> NDArray:
-    """KL by the centred series ``log1p(E_p[g(x)] + r) - r - log(q(S))``.
-
-    ``S`` is the support of ``p`` (rows here have ``q > 0`` on it); the last
-    term, ``-log1p(-q(outside S))``, is 0 unless ``q`` has mass where ``p`` has
-    none. ``p`` and ``q`` come from softmax, not ``exp(lp)``: ``exp`` would
-    turn the absolute rounding of ``lp`` into a relative error ``|lp| u`` in
-    small probabilities.
-    """
-    support = np.isfinite(zp)
-    # d = zp - zq exactly, as hi + lo (TwoSum); 0 off the support of p.
-    hi = np.where(support, zp - zq, 0.0)
-    bb = hi - zp
-    lo = np.where(support, (zp - (hi - bb)) + (-zq - bb), 0.0)
-    # x = mu - d - r1 as x + x_lo (exp in g amplifies the rounding of large x).
-    mu = np.sum(p * hi, axis=1, keepdims=True)
-    a, a_err = _dd.two_sum(mu, -hi)
-    low = a_err - lo
-    low -= np.sum(p * (a + low), axis=1, keepdims=True)
-    x, x_lo = _dd.two_sum(a, low)
-    x = np.where(support, x, 0.0)
-    x_lo = np.where(support, x_lo, 0.0)
-    r = np.sum(p * x, axis=1) + np.sum(p * x_lo, axis=1)
-    # p_k g(x_k), g(x + x_lo) = g(x) + expm1(x) x_lo; in logs where p_k underflows or g overflows.
-    far = support & ((lp < -700.0) | (x > 700.0))
-    x_near = np.where(far, 0.0, x)
-    gx = _g(x_near) + np.expm1(x_near) * x_lo
-    terms = p * gx
-    if far.any():
-        xf = x[far]
-        log_g = np.where(xf > 2.0, xf + np.log1p(-(1.0 + xf) * np.exp(-xf)), np.log(_g(xf)))
-        terms[far] = np.exp(lp[far] + log_g)
-    big_g = np.sum(terms, axis=1)
-    outside = -np.log1p(-np.sum(np.where(support, 0.0, q), axis=1))
-    return np.maximum(np.log1p(big_g + r) - r, 0.0) + outside
+    return _scalar(kl_rows(zp2, zq2).reshape(zp.shape[:-1]).astype(dtype))
 
 
 # ------------------------------------------------------- elementwise kernels
