@@ -64,14 +64,14 @@ def kl_rows(zp: NDArray, zq: NDArray) -> NDArray:
         regular &= ~np.isnan(zq).any(axis=1) & ~(support & (lq == -np.inf)).any(axis=1)
         out = generic
         if regular.any():
-            out[regular] = _centred(zp[regular], zq[regular], lp[regular])
+            out[regular] = _centred(zp[regular], zq[regular], lp[regular], lq[regular])
         out[np.isnan(zp).any(axis=1) | np.isnan(zq).any(axis=1)] = np.nan
         if zp.shape[1] == 0:  # no classes: no distribution
             out[:] = np.nan
     return out
 
 
-def _centred(zp: NDArray, zq: NDArray, lp: NDArray) -> NDArray:
+def _centred(zp: NDArray, zq: NDArray, lp: NDArray, lq: NDArray) -> NDArray:
     """The centred series, for rows where ``q > 0`` on the support of ``p``.
 
     ``p`` comes from double-double log-probabilities, not ``exp(lp)``: ``exp``
@@ -86,8 +86,9 @@ def _centred(zp: NDArray, zq: NDArray, lp: NDArray) -> NDArray:
     hi, lo = _dd.two_sum(zp, -zq)
     hi = np.where(support, hi, 0.0)
     lo = np.where(support, lo, 0.0)
-    # x = mu - d - r1 as x + x_lo.
-    mu = np.sum(p * hi, axis=1, keepdims=True)
+    # x = mu - d - r1 as x + x_lo, mu = d at the mode of p (x = 0 exactly when d is constant).
+    rows = np.arange(len(p))
+    mu = hi[rows, np.argmax(p, axis=1)][:, None]
     a, a_err = _dd.two_sum(mu, -hi)
     low = a_err - lo
     low -= np.sum(p * (a + low), axis=1, keepdims=True)
@@ -109,6 +110,10 @@ def _centred(zp: NDArray, zq: NDArray, lp: NDArray) -> NDArray:
         log_g = np.where(xf > 2.0, xf + np.log1p(-(1.0 + xf) * np.exp(-xf)), np.log(g_far))
         t_hi[far] = np.exp(lp[far] + log_g)
         t_lo[far] = 0.0
+    # Where some p_k e^{x_k} > e^700, KL > 700: the generic formula is accurate, and G overflows.
+    large = (support & (lp + x > 700.0)).any(axis=1)
+    t_hi[large] = 0.0
+    t_lo[large] = 0.0
     big_g, big_g_lo = _dd.row_sum_dd(t_hi, t_lo)
     outside = -np.log1p(-np.sum(np.where(support, 0.0, q), axis=1))
     # log1p(G + r) - r without rounding G into r (r can exceed G):
@@ -117,4 +122,5 @@ def _centred(zp: NDArray, zq: NDArray, lp: NDArray) -> NDArray:
     y = r / (1.0 + big_g)
     h = np.where(np.abs(y) < 1e-4, y * y * (y / 3.0 - 0.5), np.log1p(y) - y)
     kl = l_hi + ((l_lo - r * big_g / (1.0 + big_g)) + h)
+    kl[large] = np.sum(np.where(support, p * (lp - lq), 0.0), axis=1)[large]
     return np.maximum(kl, 0.0) + outside

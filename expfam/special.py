@@ -552,10 +552,8 @@ def softplus(x: ArrayLike) -> NDArray:
 
     Notes
     -----
-    ``w + log1p(e^{-w})`` for ``w > 0``, ``log1p(e^w)`` for ``-37 < w <= 0``
-    and ``e^w`` below (where ``e^{2w} / 2`` is under half an ULP). At most
-    1.1 ULP in float64 (the error of ``exp`` passes into ``log1p``), 1 ULP in
-    float32.
+    ``max(w, 0) + log1p(e^{-|w|})`` with ``e^{-|w|}`` and ``log1p`` carried
+    in double-double (:mod:`expfam._dd`) and rounded once: at most 1 ULP.
 
     Examples
     --------
@@ -564,9 +562,11 @@ def softplus(x: ArrayLike) -> NDArray:
     """
 
     def fn(w):
-        pos = w + np.log1p(np.exp(-w))
-        mid = np.log1p(np.exp(w))
-        return np.where(w > 0, pos, np.where(w > -37.0, mid, np.exp(w)))
+        e_hi, e_lo = _dd.two_sum(*_dd.exp_dd(-np.abs(w)))
+        l_hi, l_lo = _dd.log1p_dd(e_hi, e_lo)
+        top, err = _dd.two_sum(np.maximum(w, 0.0), l_hi)
+        out = top + (err + l_lo)
+        return np.where(np.isinf(w) | np.isnan(w), np.maximum(w, 0.0), out)
 
     return _elementwise(x, "x", fn)
 
@@ -592,8 +592,9 @@ def logit(p: ArrayLike) -> NDArray:
 
     Notes
     -----
-    ``log(p) - log1p(-p)`` for ``p < 1/4`` and ``2 atanh(2p - 1)`` above,
-    where ``2p - 1`` is exact: at most 1 ULP. ``logit(0) = -inf``,
+    ``log(r) + r_lo / r`` with ``r + r_lo = p / (1 - p)`` in double-double
+    for ``p < 1/4``, and ``2 atanh(2p - 1)`` above, where ``2p - 1`` is
+    exact: at most 1 ULP. ``logit(0) = -inf``,
     ``logit(1) = inf``, NaN outside ``[0, 1]``.
 
     Examples
@@ -603,7 +604,12 @@ def logit(p: ArrayLike) -> NDArray:
     """
 
     def fn(q):
-        low = np.log(q) - np.log1p(-q)
+        # p < 1/4: log of p / (1 - p) formed in double-double, then one correction.
+        c_hi, c_lo = _dd.two_sum(np.ones_like(q), -q)
+        r_hi = q / c_hi
+        r_p, r_err = _dd.two_prod(r_hi, c_hi)
+        r_lo = ((q - r_p) - r_err - r_hi * c_lo) / c_hi
+        low = np.log(r_hi) + np.where(r_hi > 0, r_lo / r_hi, 0.0)
         high = 2.0 * np.arctanh(2.0 * q - 1.0)
         out = np.where(q < 0.25, low, high)
         return np.where((q < 0) | (q > 1), np.nan, out)
