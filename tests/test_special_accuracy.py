@@ -424,6 +424,8 @@ def _kl_pairs(dtype):
     pairs["huge"] = (np.array([1000.0, 1001.0, 1002.0]), np.array([1000.0, 1002.0, 1001.0]))
     pairs["tiny_probs"] = (np.array([0.0, -700.0, -740.0]), np.array([0.0, -690.0, -745.0]))
     pairs["ties_vs_spread"] = (np.zeros(4), np.array([0.0, -30.0, -35.0, -1.0]))
+    pairs["dominant_692_vs_uniform"] = (np.array([0.0, 692.0]), np.zeros(2))
+    pairs["uniform_vs_dominant_1390"] = (np.zeros(2), np.array([0.0, 1390.0]))
     return {name: tuple(np.asarray(v, dtype=dtype) for v in pq) for name, pq in pairs.items()}
 
 
@@ -434,8 +436,22 @@ KL_PAIRS = {f"{n}-{np.dtype(d).name}": pq for d in (F64, F32) for n, pq in _kl_p
 def test_kl_divergence_within_2_ulp_and_nonnegative(case):
     zp, zq = KL_PAIRS[case]
     got = expfam.kl_divergence(zp, zq)
-    assert got >= 0, f"{case}: KL = {got!r} < 0"
+    assert got >= 0, f"{case}: KL = {got!r}, not >= 0"
     assert_ulp(got, mpref.kl_ref(zp, zq), 2, f"{case} p={_show(zp)} q={_show(zq)}")
+
+
+@pytest.mark.parametrize("dtype", [F64, F32])
+def test_kl_across_dominance_within_2_ulp_and_nonnegative(dtype):
+    """KL((0, v) || (0, 0)) and KL((0, 0) || (0, v)) for v on a grid over [-1500, 1500]."""
+    v = np.linspace(-1500.0, 1500.0, 601)
+    zero = np.zeros_like(v)
+    dominant, uniform = np.stack([zero, v], axis=1).astype(dtype), np.zeros((v.size, 2), dtype)
+    for zp, zq in ((dominant, uniform), (uniform, dominant)):
+        got = expfam.kl_divergence(zp, zq)
+        bad = ~(got >= 0)
+        assert not bad.any(), f"KL not >= 0 at p={zp[bad][:3].tolist()} q={zq[bad][:3].tolist()}"
+        exact = np.array([mpref.kl_ref(p, q) for p, q in zip(zp, zq, strict=True)], dtype=object)
+        assert_ulp(got, exact, 2, f"p rows {zp[:1].tolist()}..., q rows {zq[:1].tolist()}...")
 
 
 # ---------------------------------------------------------------- elementwise kernels
