@@ -182,6 +182,11 @@ def log_softmax_ref(x: Sequence[float], beta: float = 1.0) -> np.ndarray:
     return out[inverse]
 
 
+def log_softmax_ref_rows(x) -> np.ndarray:
+    """:func:`log_softmax_ref` of every row of a 2-d array."""
+    return np.stack([log_softmax_ref(row) for row in np.asarray(x)])
+
+
 def softmax_ref(x: Sequence[float], beta: float = 1.0) -> np.ndarray:
     """``exp(beta x_i) / sum_j exp(beta x_j)`` for a finite 1-d row, object array of mpf."""
     z, counts, inverse = _scaled(x, beta)

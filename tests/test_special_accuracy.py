@@ -59,7 +59,10 @@ def assert_ulp(computed, exact, bound, what="", inputs=None):
     exact = np.broadcast_to(np.asarray(exact, dtype=object), computed.shape)
     err = mpref.ulp_errors(computed, exact)
     worst = np.unravel_index(np.argmax(err), err.shape) if err.size else ()
-    at = f"x={np.asarray(inputs)[worst].item()!r}" if inputs is not None else f"index {worst}"
+    at = f"index {worst}"
+    if inputs is not None:
+        v = np.asarray(inputs)[worst]
+        at = f"x={v.item() if isinstance(v, np.generic) else v!r}"
     assert err.size == 0 or err[worst] <= bound, (
         f"{what}: {err[worst]:.4g} ULP > {bound} at {at}: "
         f"got {computed[worst]!r}, exact {mpmath.nstr(exact[worst], 25)}"
@@ -235,6 +238,48 @@ def test_cross_entropy_within_1_ulp(case):
         1,
         f"{case} {_show(x)} soft target {_show(t)}",
     )
+
+
+@pytest.fixture(scope="module", params=[F64, F32], ids=["float64", "float32"])
+def gap_rows(request):
+    """Rows (0.3, 0.3 + v), (0.3, 0.3, v - 0.7), v across the real line, dense where regimes
+    switch (0.3 makes the shift by the maximum inexact)."""
+    v = np.unique(
+        np.concatenate(
+            [
+                np.linspace(-1600.0, 1600.0, 321),
+                np.arange(-760.0, -680.0, 0.75),
+                np.arange(-110.0, -80.0, 0.75),
+                np.arange(-40.0, 40.0, 0.6),
+            ]
+        )
+    )
+    one = np.ones_like(v)
+    rows2 = np.stack([0.3 * one, v + 0.3], axis=1).astype(request.param)
+    rows3 = np.stack([0.3 * one, 0.3 * one, v - 0.7], axis=1).astype(request.param)
+    return [(x, mpref.log_softmax_ref_rows(x)) for x in (rows2, rows3)]
+
+
+def test_rows_across_the_logit_gap_within_bounds(gap_rows):
+    """A batch of rows whose one gap sweeps every regime of the kernels."""
+    for x, log_p in gap_rows:
+        assert_ulp(expfam.log_softmax(x), log_p, 1, "log_softmax", _rows_of(x))
+        with mpmath.workdps(mpref.DPS):
+            p = np.vectorize(mpmath.exp, otypes=[object])(log_p)
+            entropy = -np.sum(p * log_p, axis=1)
+        assert_ulp(expfam.softmax(x), p, 3, "softmax", _rows_of(x))
+        rows = _rows_of(x)[:, 0]
+        assert_ulp(expfam.entropy(x), entropy, 1, "entropy", rows)
+        assert_ulp(expfam.cross_entropy(x, 0), -log_p[:, 0], 1, "cross_entropy", rows)
+        for row, got in zip(x, expfam.logsumexp(x), strict=True):
+            assert_logsumexp_bound(row, got, f"logsumexp {_show(row)}")
+
+
+def _rows_of(x):
+    """For each element of a 2-d batch, its row (as a string), for failure messages."""
+    rows = np.empty(len(x), dtype=object)
+    rows[:] = [f"row {r}" for r in x.tolist()]
+    return np.broadcast_to(rows[:, None], x.shape)
 
 
 # ---------------------------------------------------------------- one dominant among a million
