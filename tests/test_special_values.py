@@ -335,6 +335,13 @@ def test_beta_zero_is_the_uniform_distribution():
     np.testing.assert_allclose(expfam.log_softmax(x, beta=0.0), [-math.log(4)] * 4, rtol=4e-16)
 
 
+def test_beta_zero_keeps_the_boundary_of_the_simplex():
+    """softmax(beta x) for beta -> 0+: -inf stays impossible, +inf keeps all the mass."""
+    _same(expfam.softmax([0.0, -inf, 1.0], beta=0.0), [0.5, 0.0, 0.5])
+    _close(expfam.log_softmax([0.0, -inf, 1.0], beta=0.0), [-LOG2, -inf, -LOG2])
+    _same(expfam.softmax([0.0, inf, 1.0], beta=0.0), [0.0, 1.0, 0.0])
+
+
 # ---------------------------------------------------------------- bad arguments
 
 
