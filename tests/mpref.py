@@ -219,15 +219,22 @@ def cross_entropy_ref(x: Sequence[float], target) -> mpmath.mpf:
 
 
 def kl_ref(x_p: Sequence[float], x_q: Sequence[float]) -> mpmath.mpf:
-    """``sum_i p_i (log p_i - log q_i)`` for finite logit rows ``x_p``, ``x_q``."""
+    """``sum_i p_i (log p_i - log q_i)`` for logit rows ``x_p``, ``x_q`` (finite or -inf).
+
+    Classes with ``p_i = 0`` contribute 0; ``+inf`` where ``p_i > 0 = q_i``.
+    """
     x_p = np.asarray(x_p, dtype=np.float64).ravel()
     x_q = np.asarray(x_q, dtype=np.float64).ravel()
+    support = np.isfinite(x_p)
+    if np.any(~np.isfinite(x_q[support])):
+        return mpf("inf")
+    q_finite = x_q[np.isfinite(x_q)]
 
     def compute():
-        zp = [_exact(v) for v in x_p]
-        zq = [_exact(v) for v in x_q]
+        zp = [_exact(v) for v in x_p[support]]
+        zq = [_exact(v) for v in x_q[support]]
         mp, lp = _log_partition_parts(zp, [1] * len(zp))
-        mq, lq = _log_partition_parts(zq, [1] * len(zq))
+        mq, lq = _log_partition_parts([_exact(v) for v in q_finite], [1] * q_finite.size)
         lsp = [(v - mp) - lp for v in zp]
         lsq = [(v - mq) - lq for v in zq]
         return [sum(mpmath.exp(a) * (a - b) for a, b in zip(lsp, lsq, strict=True))]

@@ -504,6 +504,13 @@ def _kl_pairs(dtype):
     pairs["tiny_probs"] = (np.array([0.0, -700.0, -740.0]), np.array([0.0, -690.0, -745.0]))
     pairs["ties_vs_spread"] = (np.zeros(4), np.array([0.0, -30.0, -35.0, -1.0]))
     pairs["dominant_692_vs_uniform"] = (np.array([0.0, 692.0]), np.zeros(2))
+    pairs["q_mass_off_p_support_30"] = (np.array([0.0, -np.inf]), np.array([0.0, 30.0]))
+    pairs["q_mass_off_p_support_800"] = (np.array([0.0, -np.inf]), np.array([0.0, 800.0]))
+    pairs["q_mass_off_p_support_random"] = (
+        np.array([-17.827608212843185, 15.128944962855954, 16.540264421099934, -np.inf, 46.154]),
+        np.array([-77.3522935179082, -95.59129414703533, -102.98489894798678, 188.8, -86.059]),
+    )
+    pairs["p_and_q_share_a_zero"] = (np.array([0.5, -np.inf, -1.0]), np.array([0.0, -np.inf, 2.0]))
     pairs["uniform_vs_dominant_1390"] = (np.zeros(2), np.array([0.0, 1390.0]))
     return {name: tuple(np.asarray(v, dtype=dtype) for v in pq) for name, pq in pairs.items()}
 
