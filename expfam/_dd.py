@@ -114,24 +114,30 @@ def exp_dd(hi: NDArray, lo: NDArray | None = None) -> tuple[NDArray, NDArray]:
     return np.ldexp(m_hi, n), np.ldexp(m_lo, n)
 
 
-def row_sum_dd(a: NDArray, b: NDArray) -> tuple[NDArray, NDArray]:
+def row_sum_dd(
+    a: NDArray, b: NDArray | None = None, work: NDArray | None = None
+) -> tuple[NDArray, NDArray]:
     """Row sums of ``a + b`` (2-D, ``a >= 0``, ``|b| <= |a|``) as ``s_hi + s_lo``.
 
     The high parts of ``a`` on the grid of ``sigma = 2**ceil(log2(K max a)) * 2``
     sum exactly in any order; the remainders are below ``ulp(sigma)`` each,
     so their rounded sum, and that of ``b``, add errors below
-    ``2**-104 K**2 log2(K)`` relative to the row's maximum.
+    ``2**-104 K**2 log2(K)`` relative to the row's maximum. ``work``, an
+    array shaped like ``a``, saves the temporaries.
     """
     k = a.shape[1]
     top = np.max(a, axis=1)
     _, e = np.frexp(top)
     sigma = np.ldexp(1.0, np.minimum(e + int(k).bit_length() + 1, 1023))[:, None]
-    high = (a + sigma) - sigma
+    high = np.add(a, sigma, out=work)
+    np.subtract(high, sigma, out=high)
     huge = top > 2.0**1000  # no grid above the row: plain sums (they are near overflow)
     if huge.any():
         high[huge] = 0.0
     exact = np.sum(high, axis=1)
-    rest = np.sum(a - high, axis=1) + np.sum(b, axis=1)
+    rest = np.sum(np.subtract(a, high, out=high), axis=1)
+    if b is not None:
+        rest += np.sum(b, axis=1)
     return two_sum(exact, rest)
 
 
