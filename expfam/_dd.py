@@ -114,24 +114,30 @@ def exp_dd(hi: NDArray, lo: NDArray | None = None) -> tuple[NDArray, NDArray]:
     return np.ldexp(m_hi, n), np.ldexp(m_lo, n)
 
 
-def row_sum_dd(a: NDArray, b: NDArray) -> tuple[NDArray, NDArray]:
+def row_sum_dd(
+    a: NDArray, b: NDArray | None = None, work: NDArray | None = None
+) -> tuple[NDArray, NDArray]:
     """Row sums of ``a + b`` (2-D, ``a >= 0``, ``|b| <= |a|``) as ``s_hi + s_lo``.
 
     The high parts of ``a`` on the grid of ``sigma = 2**ceil(log2(K max a)) * 2``
     sum exactly in any order; the remainders are below ``ulp(sigma)`` each,
     so their rounded sum, and that of ``b``, add errors below
-    ``2**-104 K**2 log2(K)`` relative to the row's maximum.
+    ``2**-104 K**2 log2(K)`` relative to the row's maximum. ``work``, an
+    array shaped like ``a``, saves the temporaries.
     """
     k = a.shape[1]
     top = np.max(a, axis=1)
     _, e = np.frexp(top)
     sigma = np.ldexp(1.0, np.minimum(e + int(k).bit_length() + 1, 1023))[:, None]
-    high = (a + sigma) - sigma
+    high = np.add(a, sigma, out=work)
+    np.subtract(high, sigma, out=high)
     huge = top > 2.0**1000  # no grid above the row: plain sums (they are near overflow)
     if huge.any():
         high[huge] = 0.0
     exact = np.sum(high, axis=1)
-    rest = np.sum(a - high, axis=1) + np.sum(b, axis=1)
+    rest = np.sum(np.subtract(a, high, out=high), axis=1)
+    if b is not None:
+        rest += np.sum(b, axis=1)
     return two_sum(exact, rest)
 
 
@@ -142,12 +148,18 @@ def log1p_dd(t_hi: NDArray, t_lo: NDArray) -> tuple[NDArray, NDArray]:
     Newton step on ``exp(l) = 1 + t`` with :func:`exp_dd`. Relative error
     below ``2**-56``.
     """
+    t_hi, t_lo = np.asarray(t_hi, dtype=np.float64), np.asarray(t_lo, dtype=np.float64)
     small = np.abs(t_hi) < 0.1
-    ts = np.where(small, t_hi, 0.0)
-    series_lo = ts * ts * _horner(ts, _LOG1P_TAIL) + t_lo / (1.0 + ts)
-    l0 = np.log1p(np.where(small, 0.0, t_hi))
-    e_hi, e_lo = exp_dd(l0)
-    a_hi, a_lo = two_sum(np.ones_like(t_hi), t_hi)
-    residual = (e_hi - a_hi) + ((e_lo - a_lo) - t_lo)
-    newton_lo = -residual / (e_hi + e_lo)
-    return np.where(small, t_hi, l0), np.where(small, series_lo, newton_lo)
+    l_hi, l_lo = t_hi.copy(), np.zeros_like(t_hi)
+    if small.any():
+        ts = t_hi[small]
+        l_lo[small] = ts * ts * _horner(ts, _LOG1P_TAIL) + t_lo[small] / (1.0 + ts)
+    if not small.all():
+        big = ~small
+        l0 = np.log1p(t_hi[big])
+        e_hi, e_lo = exp_dd(l0)
+        a_hi, a_lo = two_sum(np.ones_like(l0), t_hi[big])
+        residual = (e_hi - a_hi) + ((e_lo - a_lo) - t_lo[big])
+        l_hi[big] = l0
+        l_lo[big] = -residual / (e_hi + e_lo)
+    return l_hi, l_lo

@@ -34,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numpy.typing import NDArray
 
-from expfam._dd import exp_dd_parts, log1p_dd, row_sum_dd, two_prod, two_sum
+from expfam._dd import exp_dd, exp_dd_parts, log1p_dd, row_sum_dd, two_prod, two_sum
 
 # Work per block, in float64 elements: ~6 scratch arrays of this size stay in L2.
 _BLOCK_ELEMENTS = 1 << 15
@@ -127,65 +127,167 @@ def _fast_block(
     return m
 
 
-def _accurate_block(kind: str, x: NDArray, beta: float, s: _Scratch, out: NDArray) -> NDArray:
-    """Log-domain kinds of float64 rows, in double-double; returns ``m``.
+# Columns x rows per chunk of the double-double sums: their temporaries stay under
+# 64 KiB, below the allocator's mmap threshold (fresh pages fault on every use).
+_DD_CHUNK = 1 << 13
+# Rows whose t = sum of non-maximal terms has kappa = t / ((1 + t) log1p t) at most
+# this take t from float64 exp: exp's error (<= 0.65 ULP, 1.3 * 2**-53 relative,
+# measured against mpmath) moves log1p(t) by at most 1.3 * kappa < 0.5 ULP.
+# Others (a dominant class) correct their large terms in double-double.
+_KAPPA_FAST = 0.38
 
-    Rows whose ``t`` is below ``2**-900`` (``log1p(t) = t`` there) redo their
-    sums scaled by ``2**600``, so that terms below the normal range keep their
-    digits, and round once when scaling back.
+
+def _add_dd(a: tuple[NDArray, NDArray], b: tuple[NDArray, NDArray]) -> tuple[NDArray, NDArray]:
+    s, err = two_sum(a[0], b[0])
+    return two_sum(s, err + a[1] + b[1])
+
+
+def _dd_sums(
+    hi: NDArray, lo: NDArray, idx: NDArray, up: NDArray, entropy: bool
+) -> tuple[tuple[NDArray, NDArray], tuple[NDArray, NDArray]]:
+    """Double-double row sums, over ``j != idx``, of ``e_j = exp(hi + lo) * 2**up`` and
+    (if ``entropy``) of ``e_j * (-(hi + lo))``, in column chunks."""
+    n_rows, k = hi.shape
+    zero = np.zeros(n_rows)
+    t, s = (zero, zero), (zero, zero)
+    step = max(1, _DD_CHUNK // n_rows)
+    rows = np.arange(n_rows)
+    for c0 in range(0, k, step):
+        h, l_ = hi[:, c0 : c0 + step], lo[:, c0 : c0 + step]
+        m_hi, m_lo, n = exp_dd_parts(h, l_)
+        n += up[:, None]
+        mine = (idx >= c0) & (idx < c0 + h.shape[1])
+        m_hi[rows[mine], idx[mine] - c0] = 0.0
+        m_lo[rows[mine], idx[mine] - c0] = 0.0
+        t = _add_dd(t, row_sum_dd(np.ldexp(m_hi, n), np.ldexp(m_lo, n)))
+        if entropy:  # products formed before scaling, so subnormal terms keep their digits
+            d = np.fmin(-h, 1100.0)
+            p_hi, p_err = two_prod(m_hi, d)
+            p_lo = p_err - m_hi * l_ + m_lo * d
+            s = _add_dd(s, row_sum_dd(np.ldexp(p_hi, n), np.ldexp(p_lo, n)))
+    return t, s
+
+
+def _log_z(
+    hi: NDArray, lo: NDArray, idx: NDArray, e: NDArray, c: NDArray, work: NDArray
+) -> tuple[NDArray, NDArray]:
+    """``log Z = log1p(t)``, ``t = sum_{j != idx} exp(hi_j + lo_j)``, in double-double.
+
+    ``e = fl(exp(hi))`` and ``c = fl(e * lo)`` (zero at ``idx``) give a first
+    ``t``, summed exactly. Rows with ``kappa = t / ((1 + t) log1p t) >
+    _KAPPA_FAST`` correct it term by term with :func:`expfam._dd.exp_dd`:
+    the terms above ``t 2**-12``, then above ``t 2**-24``, ... while the
+    uncorrected rest could still move ``log Z`` by more than a quarter ULP.
+    Rows whose ``t`` is below ``2**-900`` (``log1p(t) = t``) are summed again
+    scaled by ``2**600`` (:func:`_dd_sums`), so terms below the normal range
+    keep their digits, and rounded once when scaled back.
     """
-    rows, idx, m, hi, lo = _shift(x, beta, True, s)
-    m_hi, m_lo, n = exp_dd_parts(hi, lo)
-    up = np.zeros(len(rows), dtype=np.int32)
-
-    def row_sums(v_hi: NDArray, v_lo: NDArray) -> tuple[NDArray, NDArray]:
-        """Row sums of ``(v_hi + v_lo) * 2**(n + up)``, without the argmax entries."""
-        scale = n + up[:, None]
-        a, b = np.ldexp(v_hi, scale), np.ldexp(v_lo, scale)
-        a[rows, idx] = 0.0
-        b[rows, idx] = 0.0
-        return row_sum_dd(a, b)
-
-    t_hi, t_lo = row_sums(m_hi, m_lo)
+    t_hi, t_lo = _add_dd(row_sum_dd(e, work=work), (np.sum(c, axis=1), 0.0))
+    kappa = t_hi / ((1.0 + t_hi) * np.log1p(t_hi))
+    rest = np.where(kappa <= _KAPPA_FAST, 0.0, t_hi)  # mass still to correct, per row
+    done = np.zeros(e.shape, dtype=bool)
+    for scale in (2.0**-12, 2.0**-24, 2.0**-48, 0.0):
+        todo = rest > 0.0
+        if not todo.any():
+            break
+        pick = e >= np.where(todo, t_hi * scale, np.inf)[:, None]
+        if scale != 2.0**-12:
+            pick &= ~done
+        if scale != 0.0:
+            done |= pick
+        ri, ci = np.divmod(np.flatnonzero(pick), e.shape[1])  # (2-D nonzero is slow)
+        e_hi, e_lo = exp_dd(hi[ri, ci], lo[ri, ci])
+        fix = (e_hi - e[ri, ci]) + (e_lo - c[ri, ci])  # e_hi - e is exact (Sterbenz)
+        t_hi, t_lo = _add_dd((t_hi, t_lo), (np.bincount(ri, fix, len(t_hi)), 0.0))
+        rest -= np.bincount(ri, e[ri, ci], len(t_hi))
+        # exp's error on the rest moves log Z by <= 1.3 * 2**-53 * rest / (1 + t).
+        rest[rest <= 0.19 * (1.0 + t_hi) * np.log1p(t_hi)] = 0.0
     tiny = t_hi < 2.0**-900
     if tiny.any():
-        up[tiny] = 600
-        t_hi, t_lo = row_sums(m_hi, m_lo)
+        up = np.full(int(tiny.sum()), 600, dtype=np.int32)
+        (t_hi[tiny], t_lo[tiny]), _ = _dd_sums(hi[tiny], lo[tiny], idx[tiny], up, False)
     l_hi, l_lo = log1p_dd(np.where(tiny, 0.0, t_hi), np.where(tiny, 0.0, t_lo))
     l_hi[tiny] = np.ldexp(t_hi[tiny], -600)
     l_lo[tiny] = 0.0
-    if kind in ("log_softmax", "log_softmax_dd"):
-        top, err = two_sum(hi, -l_hi[:, None])
-        low = (err + lo) - l_lo[:, None]
-        low[np.isinf(top)] = 0.0  # -inf classes, and x - m beyond range
-        if kind == "log_softmax":
-            np.add(top, low, out=out)
-        else:
-            out[..., 0] = top
-            out[..., 1] = low
-    elif kind == "logsumexp":
-        top, err = two_sum(m, l_hi)
-        out[...] = top + (err + l_lo)
-    else:  # entropy: log Z + (sum_k e_k (-d_k)) / (1 + t), products formed before scaling
-        d = np.fmin(-hi, 1100.0)
-        p_hi, p_err = two_prod(m_hi, d)
-        s_hi, s_lo = row_sums(p_hi, p_err - m_hi * lo + m_lo * d)
-        a_hi, a_lo = two_sum(np.ones_like(t_hi), t_hi)
-        a_lo += t_lo
-        q_hi = s_hi / a_hi
-        qa, qa_err = two_prod(q_hi, a_hi)
-        q_lo = (((s_hi - qa) - qa_err) + s_lo - q_hi * a_lo) / a_hi
-        top, err = two_sum(l_hi, q_hi)
-        out[...] = top + ((err + l_lo) + q_lo)
-        # Tiny rows: H = t + S (1 + t = 1 to the last digit), both scaled by 2**600.
-        out[tiny] = np.ldexp((t_hi + s_hi)[tiny] + (t_lo + s_lo)[tiny], -600)
+    return l_hi, l_lo
+
+
+def _two_sum_into(a: NDArray, b: NDArray, s: NDArray, err: NDArray, work: NDArray) -> None:
+    """TwoSum into preallocated arrays: ``s + err = a + b`` exactly (``b`` may broadcast)."""
+    np.add(a, b, out=s)
+    np.subtract(s, a, out=work)  # bb
+    np.subtract(s, work, out=err)
+    np.subtract(a, err, out=err)  # a - (s - bb)
+    np.subtract(b, work, out=work)  # b - bb
+    np.add(err, work, out=err)
+
+
+def _accurate_block(kind: str, x: NDArray, beta: float, s: _Scratch, out: NDArray) -> NDArray:
+    """``log_softmax`` (also as double-double) and ``logsumexp`` of float64 rows; returns ``m``.
+
+    ``log Z`` comes from :func:`_log_z`; ``log p = d - log Z`` and
+    ``logsumexp = m + log Z`` are formed with TwoSum and rounded once: 1 ULP.
+    """
+    rows, idx, m, hi, lo = _shift(x, beta, True, s)
+    _, _, c, e = s.view(x.shape[0])
+    np.exp(hi, out=e)
+    e[rows, idx] = 0.0
+    np.multiply(e, lo, out=c)
+    work = out if kind == "log_softmax" else np.empty_like(e)
+    l_hi, l_lo = _log_z(hi, lo, idx, e, c, work)
+    if kind == "logsumexp":
+        total, err = two_sum(m, l_hi)
+        out[...] = total + (err + l_lo)
+        return m
+    # log p = (hi - l_hi) + ((err + lo) - l_lo), with hi - l_hi = top + err exactly.
+    top = out if kind == "log_softmax" else out[..., 0]
+    _two_sum_into(hi, -l_hi[:, None], e, c, top)
+    np.add(c, lo, out=c)
+    np.subtract(c, l_lo[:, None], out=c)
+    if np.isinf(e.min()):  # -inf classes, and x - m beyond range
+        c[np.isinf(e)] = 0.0
+    if kind == "log_softmax":
+        np.add(e, c, out=out)
+    else:
+        out[..., 0] = e
+        out[..., 1] = c
+    return m
+
+
+def _entropy_block(x: NDArray, s: _Scratch, out: NDArray) -> NDArray:
+    """Entropy of float64 rows, every sum in double-double; returns ``m``.
+
+    ``H = log Z + S / (1 + t)`` with ``S = sum_k e_k (-d_k)``: all terms are
+    non-negative, so the double-double sums make it 1 ULP.
+    """
+    rows, idx, m, hi, lo = _shift(x, 1.0, True, s)
+    up = np.zeros(len(rows), dtype=np.int32)
+    (t_hi, t_lo), (s_hi, s_lo) = _dd_sums(hi, lo, idx, up, True)
+    tiny = t_hi < 2.0**-900
+    if tiny.any():
+        up[tiny] = 600
+        (t_hi[tiny], t_lo[tiny]), (s_hi[tiny], s_lo[tiny]) = _dd_sums(
+            hi[tiny], lo[tiny], idx[tiny], up[tiny], True
+        )
+    l_hi, l_lo = log1p_dd(np.where(tiny, 0.0, t_hi), np.where(tiny, 0.0, t_lo))
+    a_hi, a_lo = two_sum(np.ones_like(t_hi), t_hi)
+    a_lo += t_lo
+    q_hi = s_hi / a_hi
+    qa, qa_err = two_prod(q_hi, a_hi)
+    q_lo = (((s_hi - qa) - qa_err) + s_lo - q_hi * a_lo) / a_hi
+    total, err = two_sum(l_hi, q_hi)
+    out[...] = total + ((err + l_lo) + q_lo)
+    # Tiny rows: H = t + S (1 + t = 1 to the last digit), both scaled by 2**600.
+    out[tiny] = np.ldexp((t_hi + s_hi)[tiny] + (t_lo + s_lo)[tiny], -600)
     return m
 
 
 def _block(kind: str, x: NDArray, beta: float, exact: bool, s: _Scratch, out: NDArray):
     """Compute ``kind`` for the rows of block ``x`` into ``out`` (rows, K) or (rows,)."""
     with np.errstate(all="ignore"):
-        if exact and kind != "softmax":
+        if exact and kind == "entropy":
+            m = _entropy_block(x, s, out)
+        elif exact and kind != "softmax":
             m = _accurate_block(kind, x, beta, s, out)
         else:
             m = _fast_block(kind, x, beta, exact, s, out)
