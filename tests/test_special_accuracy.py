@@ -100,6 +100,8 @@ _LOGIT_ROWS = {
     "probs_near_1e-300": [0.0, -690.0, -700.0, -708.0],
     "subnormal_probs": [0.0, -709.0, -720.0, -740.0, -744.0],
     "subnormal_probs_shifted": [500.0, -209.5, -240.25, -244.0],
+    "two_class_subnormal_gap": [0.0, -740.0],
+    "two_class_subnormal_gap_shifted": [0.3, -744.7],
     "underflowing_probs": [0.0, -746.0, -800.0, -1e5],
     "dominant_among_1e4": np.r_[40.0, np.zeros(9_999)],
     "equal_1e4": np.full(10_000, -3.0),
