@@ -129,7 +129,7 @@ def log_partition_split_ref(a: Sequence[float], b: Sequence[float] | None = None
 
     ``m = max a`` over the terms with ``b_i != 0`` (at index ``k``), ``s = S' - 1`` with
     ``S' = sum_i b_i e^{a_i - m}``, ``s = (b_k - 1) + sum_{i != k} b_i e^{a_i - m}``. Returns
-    ``(m, l, c, S')`` with ``l = log S' = log1p(s)`` and ``c = |b_k - 1| + sum_{i != k} b_i
+    ``(m, l, c, s, S')`` with ``l = log S' = log1p(s)`` and ``c = |b_k - 1| + sum_{i != k} b_i
     e^{a_i - m}``, so that ``c / |s|`` is the condition number of ``s`` in its terms.
     """
     a = np.asarray(a, dtype=np.float64).ravel()
@@ -141,9 +141,9 @@ def log_partition_split_ref(a: Sequence[float], b: Sequence[float] | None = None
     def compute():
         m = _exact(a[k])
         rest = sum(_exact(b[i]) * mpmath.exp(_exact(a[i]) - m) for i in range(a.size) if i != k)
-        total = _exact(b[k]) + rest
-        l = mpmath.log1p(total - 1) if 0.5 < total < 2 else mpmath.log(total)
-        return [m, l, abs(_exact(b[k]) - 1) + rest, total]
+        s, total = (_exact(b[k]) - 1) + rest, _exact(b[k]) + rest
+        l = mpmath.log1p(s) if 0.5 < total < 2 else mpmath.log(total)
+        return [m, l, abs(_exact(b[k]) - 1) + rest, s, total]
 
     return tuple(_agreeing(compute))
 
