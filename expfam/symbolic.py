@@ -71,6 +71,7 @@ _TINY = float(np.finfo(np.float64).tiny)
 _AGREE = mpmath.mpf(10) ** -25  # two precisions agree to this relative distance
 _NEGLIGIBLE = mpmath.mpf(10) ** -400  # far below the float64 range: zero to the numeric side
 _DPS = (30, 60, 120, 240, 480, 960, 1920)
+_EXACT_ZERO_DPS = 480
 
 
 # --- symbolic building blocks -------------------------------------------------------------
@@ -343,9 +344,18 @@ def _entries(expr: Any) -> list[sympy.Expr]:
 
 
 def _is_zero(d: sympy.Expr) -> bool:
-    """Whether sympy can show ``d == 0``: cheap rational cancellation first, then simplify."""
-    d = sympy.expand(d)
-    return d == 0 or sympy.cancel(d) == 0 or sympy.simplify(d) == 0
+    """Whether sympy can show ``d == 0``: cheap rational cancellation first, then simplify.
+
+    Replacing every ``exp(...)`` by a fresh positive symbol is a sound first
+    step: if the result cancels to 0 for independent symbols, it does for
+    the exponentials too (a softmax identity is a rational identity in them).
+    """
+    if d == 0:
+        return True
+    exps = {a: sympy.Dummy(positive=True) for a in d.atoms(sympy.exp)}
+    if exps and sympy.cancel(d.xreplace(exps)) == 0:
+        return True
+    return sympy.cancel(d) == 0 or sympy.simplify(d) == 0
 
 
 def _rational_points(check: Check, rng: np.random.Generator, n: int) -> list[dict]:
@@ -405,16 +415,23 @@ def _split(check: Check, row: NDArray[np.float64]) -> list[float | NDArray[np.fl
     return values
 
 
-def _converged(a: list, b: list) -> bool:
+def _converged(a: list, b: list, dps: int) -> bool:
+    """Whether evaluations ``a`` (at ``dps`` digits) and ``b`` (at twice that) agree.
+
+    Nonzero entries must agree to 25 digits or both lie far below the float64
+    range. An entry that is exactly 0 at both precisions is trusted only from
+    480 digits on: cancellation gives an exact 0 at every precision too low
+    to see the value (-log(e^700 / (e^700 + 1)) = 1e-304 is 0 to 300 digits).
+    """
     for x, y in zip(a, b, strict=True):
-        if x == y:
-            continue
         if mpmath.isnan(x) or mpmath.isnan(y):
             return False
-        big = max(abs(x), abs(y))
-        if big < _NEGLIGIBLE:
+        if x == 0 and y == 0:
+            if dps < _EXACT_ZERO_DPS:
+                return False
             continue
-        if abs(x - y) > _AGREE * big:
+        big = max(abs(x), abs(y))
+        if x != y and big >= _NEGLIGIBLE and abs(x - y) > _AGREE * big:
             return False
     return True
 
@@ -426,7 +443,7 @@ def _reference(f: Callable, row: NDArray[np.float64]) -> list:
         with mpmath.workdps(dps):
             args = [mpmath.mpf(float(x)) for x in row]  # float64 -> mpf is exact
             values = [mpmath.mpmathify(v) for v in f(*args)]
-        if previous is not None and _converged(previous, values):
+        if previous is not None and _converged(previous, values, dps // 2):
             return values
         previous = values
     return previous

@@ -1,0 +1,74 @@
+"""The Hessian of logsumexp is the Fisher metric and the covariance of the one-hot statistic.
+
+The categorical family in logits coordinates is p(k | z) = exp(z_k - A(z))
+with sufficient statistic T(k) = e_k (one-hot) and log-partition
+A(z) = logsumexp(z). Differentiating A once gives the mean, grad A = p =
+E[T]; differentiating again gives the Jacobian of softmax (derivation 01),
+hess A = diag(p) - p p^T. Enumerating the K outcomes,
+Cov[T] = sum_k p_k e_k e_k^T - p p^T = diag(p) - p p^T as well, and the
+Fisher metric E[grad log p(k|z) grad log p(k|z)^T] = E[(e_k - p)(e_k - p)^T]
+is the same matrix: for an exponential family the three coincide.
+
+sympy derives the Hessian of A and the enumerated covariance and Fisher
+metric for K = 2, ..., 6 and proves them equal to diag(p) - p p^T. The
+numeric side is the Fisher-vector product F v = p * v - p (p . v) from
+``expfam.softmax`` (O(K), never the K x K matrix), compared at random and
+extreme logits with sympy's hess A v.
+"""
+
+import numpy as np
+import sympy
+
+import expfam
+from expfam.symbolic import Arg, Check, Logits, Reals, logsumexp, softmax
+
+
+def fisher_vp(logits: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """F v = p * v - p (p . v) with p = softmax(logits)."""
+    p = expfam.softmax(logits)
+    return p * v - p * (p @ v)
+
+
+def checks():
+    for k in range(2, 7):
+        z = sympy.symbols(f"z1:{k + 1}", real=True)
+        v = sympy.Matrix(sympy.symbols(f"v1:{k + 1}", real=True))
+        p = softmax(z)
+        closed = sympy.diag(*p) - p * p.T
+        hessian = sympy.hessian(logsumexp(z), z)
+        basis = [sympy.eye(k)[:, i] for i in range(k)]
+        second_moment = sum((p[i] * basis[i] * basis[i].T for i in range(k)), sympy.zeros(k))
+        covariance = second_moment - p * p.T
+        score = [basis[i] - p for i in range(k)]  # grad_z log p(i | z)
+        fisher = sum((p[i] * score[i] * score[i].T for i in range(k)), sympy.zeros(k))
+        yield Check(
+            name=f"hessian_k{k}",
+            claim="hess logsumexp(z) = diag(p) - p p^T",
+            args=[Arg(z, Logits())],
+            derived=hessian,
+            closed_form=closed,
+        )
+        yield Check(
+            name=f"covariance_k{k}",
+            claim="Cov[one-hot T] = E[T T^T] - p p^T = hess logsumexp",
+            args=[Arg(z, Logits())],
+            derived=covariance,
+            closed_form=hessian,
+        )
+        yield Check(
+            name=f"fisher_k{k}",
+            claim="E[score score^T] = hess logsumexp",
+            args=[Arg(z, Logits())],
+            derived=fisher,
+            closed_form=hessian,
+        )
+        yield Check(
+            name=f"fisher_vp_k{k}",
+            claim="hess A v = p * v - p (p . v), O(K)",
+            args=[Arg(z, Logits()), Arg(v, Reals())],
+            derived=hessian * v,
+            closed_form=closed * v,
+            numeric=fisher_vp,
+            rtol=1e-12,
+            atol=1e-14,
+        )
