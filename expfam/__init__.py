@@ -8,6 +8,20 @@ coordinates. ``import expfam`` loads numpy and scipy only; the symbolic side
 and matplotlib on first use.
 """
 
+from expfam.bayes import (
+    SNOW,
+    BayesExample,
+    dirichlet_posterior,
+    log_marginal_likelihood,
+    log_posterior,
+    log_posterior_trajectory,
+    posterior,
+    posterior_trajectory,
+)
+from expfam.bernoulli import Bernoulli
+from expfam.categorical import Categorical
+from expfam.dirichlet import Dirichlet
+from expfam.family import ExponentialFamily
 from expfam.special import (
     cross_entropy,
     entropy,
@@ -25,14 +39,26 @@ from expfam.special import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "SNOW",
+    "BayesExample",
+    "Bernoulli",
+    "Categorical",
+    "Dirichlet",
+    "ExponentialFamily",
     "cross_entropy",
+    "dirichlet_posterior",
     "entropy",
     "kl_divergence",
     "log1mexp",
+    "log_marginal_likelihood",
+    "log_posterior",
+    "log_posterior_trajectory",
     "log_sigmoid",
     "log_softmax",
     "logit",
     "logsumexp",
+    "posterior",
+    "posterior_trajectory",
     "sigmoid",
     "softmax",
     "softplus",

@@ -1,0 +1,196 @@
+"""The Bernoulli family: the sigmoid as the two-class softmax.
+
+``P(x = 1) = sigmoid(w)`` with logit (natural parameter) ``w``; log-partition
+``softplus(w)``; mean ``sigmoid(w)``; Fisher ``p (1 - p)``. The bridge to the
+categorical is exact: ``Bernoulli(logit=w)`` is ``Categorical(logits=(w, 0))``
+with categorical class 0 the outcome ``x = 1``, and a two-class softmax with
+logits ``(w1, w2)`` is ``sigmoid(w1 - w2)``.
+
+Shapes: ``logit`` and ``prob`` have the batch shape ``(...)``; the generic
+exponential-family coordinates ``natural`` and ``mean`` have shape ``(..., 1)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from expfam import special
+from expfam.categorical import Categorical, as_rng, seed_cache
+from expfam.family import ExponentialFamily, as_float_array
+
+__all__ = ["Bernoulli"]
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Bernoulli(ExponentialFamily):
+    """Bernoulli distribution on {0, 1}, batched: logit of shape (...).
+
+    Parameters
+    ----------
+    logit : array_like, shape (...), keyword-only
+        ``w = log(p / (1 - p))``; ``-inf`` and ``+inf`` are the boundary
+        distributions ``p = 0`` and ``p = 1``. NaN is rejected.
+
+    Examples
+    --------
+    >>> d = Bernoulli(logit=0.0)
+    >>> float(d.prob), float(d.entropy())
+    (0.5, 0.6931471805599453)
+    """
+
+    logit: NDArray
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "logit", as_float_array(self.logit, "logit"))
+
+    @classmethod
+    def from_prob(cls, prob: ArrayLike) -> Bernoulli:
+        """Bernoulli from ``p = P(x = 1)`` in [0, 1], shape (...).
+
+        Examples
+        --------
+        >>> float(Bernoulli.from_prob(0.75).logit)
+        1.0986122886681098
+        """
+        prob = as_float_array(prob, "prob")
+        if np.any((prob < 0) | (prob > 1)):
+            raise ValueError(f"prob must lie in [0, 1], got {prob}")
+        dist = cls(logit=special.logit(prob))
+        seed_cache(dist, prob=prob)
+        return dist
+
+    @classmethod
+    def from_natural(cls, natural: ArrayLike) -> Bernoulli:
+        """Bernoulli from the natural parameter ``natural = (w,)``, shape (..., 1)."""
+        natural = as_float_array(natural, "natural", min_ndim=1)
+        if natural.shape[-1] != 1:
+            raise ValueError(f"natural must have 1 entry on the last axis, got {natural.shape}")
+        return cls(logit=natural[..., 0])
+
+    @classmethod
+    def from_mean(cls, mean: ArrayLike) -> Bernoulli:
+        """Bernoulli from the expectation parameter ``mean = (p,)``, shape (..., 1)."""
+        mean = as_float_array(mean, "mean", min_ndim=1)
+        if mean.shape[-1] != 1:
+            raise ValueError(f"mean must have 1 entry on the last axis, got {mean.shape}")
+        return cls.from_prob(mean[..., 0])
+
+    # ------------------------------------------------------------ coordinates
+    @cached_property
+    def prob(self) -> NDArray:
+        """``p = P(x = 1) = sigmoid(w)``, shape (...)."""
+        return special.sigmoid(self.logit)
+
+    @property
+    def natural(self) -> NDArray:
+        """``(w,)``, shape (..., 1)."""
+        return self.logit[..., None]
+
+    @property
+    def mean(self) -> NDArray:
+        """``(p,)``, shape (..., 1)."""
+        return self.prob[..., None]
+
+    @property
+    def batch_shape(self) -> tuple[int, ...]:
+        """The batch shape ``(...)``."""
+        return self.logit.shape
+
+    def to_categorical(self) -> Categorical:
+        """The same distribution as ``Categorical(logits=(w, 0))``; class 0 is ``x = 1``.
+
+        A logit of ``+inf`` becomes the logits ``(0, -inf)``.
+        """
+        top = np.isposinf(self.logit)
+        logits = np.stack(
+            [np.where(top, 0.0, self.logit), np.where(top, -np.inf, 0.0)], axis=-1
+        ).astype(self.logit.dtype)
+        return Categorical(logits=logits)
+
+    # ------------------------------------------------------------ primitives
+    def sufficient_statistic(self, x: ArrayLike) -> NDArray:
+        """``T(x) = x``, shape (..., 1)."""
+        return self._check_outcomes(x)[..., None].astype(self.logit.dtype)
+
+    def log_base_measure(self, x: ArrayLike) -> NDArray:
+        """``log h(x) = 0``, shape (...)."""
+        x = self._check_outcomes(x)
+        return np.zeros(np.broadcast_shapes(x.shape, self.batch_shape), dtype=self.logit.dtype)
+
+    def log_partition(self) -> NDArray:
+        """``A(w) = softplus(w) = log(1 + e^w)``, shape (...)."""
+        return special.softplus(self.logit)
+
+    def fisher_vp(self, v: ArrayLike) -> NDArray:
+        """``F v = p (1 - p) v``, shape (..., 1)."""
+        return self._variance()[..., None] * np.asarray(v, dtype=self.logit.dtype)
+
+    # ------------------------------------------------------------ closed forms
+    def log_prob(self, x: ArrayLike) -> NDArray:
+        """``log P(x)``: ``log_sigmoid(w)`` if x = 1, ``log_sigmoid(-w)`` if x = 0; shape (...)."""
+        x = self._check_outcomes(x)
+        return np.where(x == 1, special.log_sigmoid(self.logit), special.log_sigmoid(-self.logit))
+
+    def entropy(self) -> NDArray:
+        """``-p log p - (1 - p) log(1 - p)``, 0 on the boundary; shape (...)."""
+        return self.to_categorical().entropy()
+
+    def dual_potential(self) -> NDArray:
+        """``phi(p) = p log p + (1 - p) log(1 - p)``, the negative entropy."""
+        return -self.entropy()
+
+    def cross_entropy(self, other: Bernoulli) -> NDArray:
+        """``-p log q - (1 - p) log(1 - q)``; ``+inf`` where q puts 0 on an outcome p does not."""
+        self._check_same_family(other)
+        return self.to_categorical().cross_entropy(other.to_categorical())
+
+    def kl(self, other: Bernoulli) -> NDArray:
+        """``p log(p / q) + (1 - p) log((1 - p) / (1 - q))`` >= 0, via the two-class softmax."""
+        self._check_same_family(other)
+        return self.to_categorical().kl(other.to_categorical())
+
+    def fisher(self) -> NDArray:
+        """``[[p (1 - p)]]``, shape (..., 1, 1)."""
+        return self._variance()[..., None, None]
+
+    def natural_gradient(self, g: ArrayLike) -> NDArray:
+        """``g / (p (1 - p))``, shape (..., 1); 0 on the boundary (the pseudo-inverse)."""
+        variance = self._variance()[..., None]
+        g = np.asarray(g, dtype=self.logit.dtype)
+        return np.where(variance > 0, g / np.where(variance > 0, variance, 1), 0)
+
+    # ------------------------------------------------------------ the rest
+    def sample(
+        self, sample_shape: tuple[int, ...] = (), rng: np.random.Generator | int | None = None
+    ) -> NDArray:
+        """Outcomes in {0, 1} (int64) of shape ``sample_shape + batch_shape``."""
+        uniform = as_rng(rng).random(size=(*sample_shape, *self.batch_shape))
+        return (uniform < self.prob).astype(np.int64)
+
+    def mode(self) -> NDArray:
+        """1 where ``p > 1/2``, else 0; shape (...)."""
+        return (self.logit > 0).astype(np.int64)
+
+    def tempered(self, beta: float) -> Bernoulli:
+        """``Bernoulli(logit=beta * w)``, ``beta >= 0``; the boundary (infinite w) stays put."""
+        beta = float(beta)
+        if not np.isfinite(beta) or beta < 0:
+            raise ValueError(f"beta must be finite and >= 0, got {beta}")
+        finite = np.isfinite(self.logit)
+        return Bernoulli(
+            logit=np.where(finite, beta * np.where(finite, self.logit, 0), self.logit)
+        )
+
+    def _variance(self) -> NDArray:
+        """``p (1 - p) = sigmoid(w) sigmoid(-w)``, accurate in both tails."""
+        return self.prob * special.sigmoid(-self.logit)
+
+    def _check_outcomes(self, x: ArrayLike) -> NDArray:
+        x = np.asarray(x)
+        if x.dtype.kind not in "biuf" or np.any((x != 0) & (x != 1)):
+            raise ValueError(f"x must be outcomes in {{0, 1}}, got {x}")
+        return x

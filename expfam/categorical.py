@@ -1,0 +1,439 @@
+"""The categorical family: softmax as the natural parameterization of the simplex.
+
+Four coordinate systems, named everywhere by these words:
+
+- ``logits`` z, shape (..., K): overcomplete natural parameters; z and z + c 1
+  are the same distribution. ``-inf`` marks a class of probability 0.
+- ``natural`` theta, shape (..., K-1): minimal natural parameters with the
+  reference class last, ``theta_i = z_i - z_K = log(p_i / p_K)``.
+- ``mean`` eta, shape (..., K-1): expectation parameters ``eta_i = p_i``, i < K.
+- ``probs`` p, shape (..., K): the probabilities, ``p = softmax(z)``.
+
+A :class:`Categorical` is built only by keyword or by a named constructor
+(``Categorical(logits=z)``, ``Categorical.from_probs(p)``,
+``Categorical.from_natural(theta)``, ``Categorical.from_mean(eta)``), so that
+probabilities can never be passed where logits are expected by position.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from expfam import special
+from expfam.family import ExponentialFamily, as_float_array, dot
+
+__all__ = ["Categorical"]
+
+Coords = Literal["natural", "logits"]
+
+
+def default_atol(dtype: np.dtype) -> float:
+    """Tolerance on ``sum(probs) == 1``: the square root of the dtype's machine epsilon."""
+    return float(np.sqrt(np.finfo(dtype).eps))
+
+
+def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
+    """A numpy Generator from a Generator, a seed, or None (fresh entropy)."""
+    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+
+
+def check_probability_vector(p: NDArray, name: str, atol: float | None, complete: bool) -> None:
+    """Raise ValueError unless ``p >= 0`` and ``sum(p)`` is 1 (or <= 1 if not ``complete``)."""
+    if np.any(p < 0) or np.any(np.isinf(p)):
+        raise ValueError(f"{name} must be finite and >= 0, got {p}")
+    tol = default_atol(p.dtype) if atol is None else atol
+    total = np.sum(p, axis=-1)
+    bad = np.abs(total - 1) > tol if complete else total > 1 + tol
+    if np.any(bad):
+        relation = "sum to 1" if complete else "sum to at most 1"
+        raise ValueError(f"{name} must {relation} within atol={tol:g}, got sums {total[bad]}")
+
+
+def seed_cache(obj: object, **values: NDArray) -> None:
+    """Store already-known coordinates in the lazy (cached_property) slots of ``obj``."""
+    for name, value in values.items():
+        value.flags.writeable = False
+        obj.__dict__[name] = value
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Categorical(ExponentialFamily):
+    """Categorical distribution over K classes, batched: logits of shape (..., K).
+
+    Parameters
+    ----------
+    logits : array_like, shape (..., K), keyword-only
+        Unnormalized log-probabilities, ``K >= 2``. ``-inf`` is a class of
+        probability 0 (the boundary of the simplex); ``+inf``, NaN, and rows
+        that are all ``-inf`` are rejected.
+
+    Notes
+    -----
+    Log-partition in logits coordinates ``logsumexp(z)``, in minimal natural
+    coordinates ``psi(theta) = log(1 + sum_i exp(theta_i)) = -log p_K``. Mean
+    map ``p = softmax(z)``; Fisher metric ``diag(p) - p p^T``. Every
+    coordinate is computed from the one given on first use and cached.
+
+    Examples
+    --------
+    >>> d = Categorical(logits=[0.1, -2.0, 3.4, 3.3])
+    >>> d.probs.round(8)
+    array([0.01895101, 0.00232067, 0.51381199, 0.46491632])
+    >>> float(-d.log_prob(2)).__round__(8)
+    0.66589785
+    """
+
+    logits: NDArray
+
+    def __post_init__(self) -> None:
+        logits = as_float_array(self.logits, "logits", min_ndim=1)
+        if logits.shape[-1] < 2:
+            raise ValueError(
+                f"logits must have K >= 2 classes on the last axis, got {logits.shape}"
+            )
+        if np.any(np.isposinf(logits)):
+            raise ValueError(
+                f"logits must be < +inf (use -inf for impossible classes), got {logits}"
+            )
+        if np.any(np.all(np.isneginf(logits), axis=-1)):
+            raise ValueError(
+                "logits must have a finite entry in every row (all -inf has no distribution)"
+            )
+        object.__setattr__(self, "logits", logits)
+
+    # ------------------------------------------------------------ constructors
+    @classmethod
+    def from_probs(cls, probs: ArrayLike, *, atol: float | None = None) -> Categorical:
+        """Categorical from probabilities of shape (..., K).
+
+        ``probs`` must be ``>= 0`` and sum to 1 within ``atol`` (default
+        ``sqrt(eps)`` of the dtype: 1.5e-8 in float64, 3.5e-4 in float32); they
+        are renormalized to sum to 1. Zeros become ``-inf`` logits.
+
+        Examples
+        --------
+        >>> Categorical.from_probs([0.5, 0.25, 0.25]).natural
+        array([0.69314718, 0.        ])
+        """
+        probs = as_float_array(probs, "probs", min_ndim=1)
+        if probs.shape[-1] < 2:
+            raise ValueError(f"probs must have K >= 2 classes on the last axis, got {probs.shape}")
+        check_probability_vector(probs, "probs", atol, complete=True)
+        probs = probs / np.sum(probs, axis=-1, keepdims=True)
+        with np.errstate(divide="ignore"):
+            dist = cls(logits=np.log(probs))
+        seed_cache(dist, probs=probs)
+        return dist
+
+    @classmethod
+    def from_natural(cls, natural: ArrayLike) -> Categorical:
+        """Categorical from minimal natural parameters ``theta_i = log(p_i / p_K)``, (..., K-1).
+
+        Examples
+        --------
+        >>> Categorical.from_natural([0.0]).probs
+        array([0.5, 0.5])
+        """
+        natural = as_float_array(natural, "natural", min_ndim=1)
+        if natural.shape[-1] < 1:
+            raise ValueError(
+                f"natural must have K-1 >= 1 entries on the last axis, got {natural.shape}"
+            )
+        if np.any(np.isposinf(natural)):
+            raise ValueError(f"natural must be < +inf, got {natural}")
+        reference = np.zeros((*natural.shape[:-1], 1), dtype=natural.dtype)
+        dist = cls(logits=np.concatenate([natural, reference], axis=-1))
+        seed_cache(dist, natural=natural)
+        return dist
+
+    @classmethod
+    def from_mean(cls, mean: ArrayLike, *, atol: float | None = None) -> Categorical:
+        """Categorical from expectation parameters ``eta_i = p_i`` (i < K), shape (..., K-1).
+
+        ``mean`` must be ``>= 0`` with ``sum(mean) <= 1`` within ``atol``;
+        ``p_K = 1 - sum(mean)``.
+
+        Examples
+        --------
+        >>> Categorical.from_mean([0.2, 0.3]).probs
+        array([0.2, 0.3, 0.5])
+        """
+        mean = as_float_array(mean, "mean", min_ndim=1)
+        if mean.shape[-1] < 1:
+            raise ValueError(f"mean must have K-1 >= 1 entries on the last axis, got {mean.shape}")
+        check_probability_vector(mean, "mean", atol, complete=False)
+        last = np.maximum(1 - np.sum(mean, axis=-1, keepdims=True), 0)
+        dist = cls.from_probs(np.concatenate([mean, last], axis=-1), atol=np.inf)
+        seed_cache(dist, mean=mean)
+        return dist
+
+    # ------------------------------------------------------------ coordinates
+    @cached_property
+    def probs(self) -> NDArray:
+        """Probabilities p = softmax(logits), shape (..., K)."""
+        return special.softmax(self.logits)
+
+    @cached_property
+    def log_probs(self) -> NDArray:
+        """Normalized log-probabilities log_softmax(logits), shape (..., K)."""
+        return special.log_softmax(self.logits)
+
+    @cached_property
+    def natural(self) -> NDArray:
+        """Minimal natural parameters ``theta_i = z_i - z_K = log(p_i / p_K)``, (..., K-1).
+
+        They exist only where the reference class has ``p_K > 0``; otherwise
+        ValueError.
+        """
+        self._check_reference()
+        return self.logits[..., :-1] - self.logits[..., -1:]
+
+    @cached_property
+    def mean(self) -> NDArray:
+        """Expectation parameters ``eta_i = p_i`` for i < K, shape (..., K-1)."""
+        return self.probs[..., :-1]
+
+    @property
+    def num_classes(self) -> int:
+        """K, the number of classes."""
+        return self.logits.shape[-1]
+
+    @property
+    def batch_shape(self) -> tuple[int, ...]:
+        """The batch shape ``(...)``."""
+        return self.logits.shape[:-1]
+
+    @property
+    def dim(self) -> int:
+        """K - 1, the dimension of the minimal coordinates."""
+        return self.num_classes - 1
+
+    # ------------------------------------------------------------ primitives
+    def sufficient_statistic(self, x: ArrayLike) -> NDArray:
+        """One-hot of class indices without the reference class, shape (..., K-1)."""
+        x = self._check_classes(x)
+        return (x[..., None] == np.arange(self.num_classes - 1)).astype(self.logits.dtype)
+
+    def log_base_measure(self, x: ArrayLike) -> NDArray:
+        """``log h(x) = 0`` for every class (counting measure), shape (...)."""
+        x = self._check_classes(x)
+        return np.zeros(np.broadcast_shapes(x.shape, self.batch_shape), dtype=self.logits.dtype)
+
+    def log_partition(self) -> NDArray:
+        """``psi(theta) = log(1 + sum_i exp(theta_i)) = -log p_K``, shape (...).
+
+        In logits coordinates the log-partition is ``expfam.logsumexp(logits)``;
+        the two agree when the logits are normalized to ``z_K = 0``.
+        """
+        return -self.log_probs[..., -1]
+
+    # ------------------------------------------------------------ closed forms
+    def log_prob(self, x: ArrayLike) -> NDArray:
+        """Log-probability of class indices, or expected log-probability of targets.
+
+        Parameters
+        ----------
+        x : array_like
+            Integer class indices in ``[0, K)``, shape broadcasting with the
+            batch shape; or one-hot / soft targets (floats or bools ``>= 0``)
+            of shape (..., K), giving ``sum_k x_k log p_k`` with ``0 log 0 = 0``.
+
+        Returns
+        -------
+        ndarray, shape (...)
+            ``log p_x``; ``-inf`` for a class of probability 0.
+
+        Examples
+        --------
+        >>> Categorical.from_probs([0.5, 0.5, 0.0]).log_prob([0, 2])
+        array([-0.69314718,        -inf])
+        """
+        x_array = np.asarray(x)
+        if x_array.dtype.kind in "iu":
+            x_array = self._check_classes(x_array)
+            shape = np.broadcast_shapes(x_array.shape, self.batch_shape)
+            log_probs = np.broadcast_to(self.log_probs, (*shape, self.num_classes))
+            index = np.broadcast_to(x_array, shape)[..., None]
+            return np.take_along_axis(log_probs, index, axis=-1)[..., 0]
+        target = as_float_array(x_array, "x", min_ndim=1)
+        if target.shape[-1] != self.num_classes or np.any(target < 0):
+            raise ValueError(
+                f"x as a target must be >= 0 with K = {self.num_classes} entries on the last "
+                f"axis, got shape {target.shape}"
+            )
+        return -special.cross_entropy(self.logits, target)
+
+    def entropy(self) -> NDArray:
+        """Entropy ``-sum_k p_k log p_k`` (``0 log 0 = 0``), shape (...)."""
+        return special.entropy(self.logits)
+
+    def dual_potential(self) -> NDArray:
+        """``phi(eta) = sum_k p_k log p_k``, the negative entropy, shape (...)."""
+        return -self.entropy()
+
+    def cross_entropy(self, other: Categorical) -> NDArray:
+        """``-sum_k p_k log q_k``; ``+inf`` where some ``q_k = 0 < p_k``. Shape (...)."""
+        self._check_same_family(other)
+        return special.cross_entropy(other.logits, self.probs)
+
+    def kl(self, other: Categorical) -> NDArray:
+        """``KL(p || q) = sum_k p_k log(p_k / q_k)`` >= 0; ``+inf`` where ``q_k = 0 < p_k``.
+
+        Notes
+        -----
+        Equals the Bregman divergence of the log-partition,
+        ``logsumexp(z_q) - logsumexp(z_p) - (z_q - z_p) . p``, in the interior.
+        """
+        self._check_same_family(other)
+        return special.kl_divergence(self.logits, other.logits)
+
+    # ------------------------------------------------------------ Fisher geometry
+    def fisher(self, coords: Coords = "natural") -> NDArray:
+        """Dense Fisher information, shape (..., K, K) or (..., K-1, K-1).
+
+        Parameters
+        ----------
+        coords : {"natural", "logits"}
+            ``"logits"``: ``diag(p) - p p^T``, rank K-1 with null vector 1.
+            ``"natural"``: ``diag(p') - p' p'^T`` with ``p' = p[:K-1]``,
+            invertible in the interior, inverse ``diag(1/p') + 1 1^T / p_K``.
+
+        Examples
+        --------
+        >>> Categorical.from_probs([0.5, 0.5]).fisher("logits")
+        array([[ 0.25, -0.25],
+               [-0.25,  0.25]])
+        """
+        p = self._fisher_probs(coords)
+        return p[..., None] * np.eye(p.shape[-1]) - p[..., :, None] * p[..., None, :]
+
+    def fisher_vp(self, v: ArrayLike, coords: Coords = "natural") -> NDArray:
+        """Fisher-vector product ``F v = p * v - p (p . v)`` in O(K), shape (..., K) or (..., K-1).
+
+        ``v`` has K entries on its last axis for ``coords="logits"``, K-1 for
+        ``"natural"`` (where p stands for ``p[:K-1]``). Classes of probability
+        0 give zero rows.
+        """
+        p = self._fisher_probs(coords)
+        v = self._check_vector(v, "v", p.shape[-1])
+        return p * v - p * dot(p, v)[..., None]
+
+    def natural_gradient(self, g: ArrayLike, coords: Coords = "natural") -> NDArray:
+        """Natural gradient ``F^+ g`` in O(K) time and memory.
+
+        Parameters
+        ----------
+        g : array_like, shape (..., K-1) or (..., K)
+            A gradient in the chosen coordinates.
+        coords : {"natural", "logits"}
+
+        Returns
+        -------
+        ndarray, same shape as ``g`` broadcast with the batch
+
+        Notes
+        -----
+        Natural coordinates: ``F^-1 g = g / p' + (sum g) / p_K``.
+
+        Logits coordinates: F is singular along 1, and the Moore-Penrose
+        solution is returned: the minimum-norm least-squares solution, which
+        lies in the subspace orthogonal to 1 (it sums to 0). With
+        ``g~ = g - mean(g)``: ``F^+ g = x - mean(x)`` where ``x = g~ / p``.
+        A gradient of a function of the distribution already sums to 0.
+
+        On the boundary (classes of probability 0) F has zero rows and
+        columns; the pseudo-inverse acts on the support and returns 0 on the
+        other classes (means are taken over the support).
+
+        Examples
+        --------
+        >>> d = Categorical.from_probs([0.5, 0.25, 0.25])
+        >>> d.natural_gradient(d.probs - [1.0, 0.0, 0.0], coords="logits")
+        array([-1.33333333,  0.66666667,  0.66666667])
+        """
+        p = self._fisher_probs(coords)
+        g = self._check_vector(g, "g", p.shape[-1])
+        support = p > 0
+        g = np.where(support, g, 0)
+        safe_p = np.where(support, p, 1)
+        if coords == "natural":
+            total = np.sum(g, axis=-1, keepdims=True)
+            return np.where(support, g / safe_p + total / self.probs[..., -1:], 0)
+        size = np.sum(support, axis=-1, keepdims=True)
+        x = np.where(support, (g - np.sum(g, axis=-1, keepdims=True) / size) / safe_p, 0)
+        return np.where(support, x - np.sum(x, axis=-1, keepdims=True) / size, 0)
+
+    # ------------------------------------------------------------ the rest
+    def sample(
+        self, sample_shape: tuple[int, ...] = (), rng: np.random.Generator | int | None = None
+    ) -> NDArray:
+        """Class indices of shape ``sample_shape + batch_shape``, by the Gumbel-max trick.
+
+        ``argmax(z + G)`` with standard Gumbel noise G; a class with logit
+        ``-inf`` is never drawn.
+        """
+        gumbel = as_rng(rng).gumbel(size=(*sample_shape, *self.logits.shape))
+        return np.argmax(self.logits + gumbel, axis=-1)
+
+    def mode(self) -> NDArray:
+        """The most probable class (the first one on ties), shape (...)."""
+        return np.argmax(self.logits, axis=-1)
+
+    def tempered(self, beta: float) -> Categorical:
+        """The distribution ``softmax(beta * z)`` at inverse temperature ``beta >= 0``.
+
+        ``beta = 0`` is the uniform distribution on the support (classes with
+        ``-inf`` logits stay impossible); large ``beta`` approaches the argmax.
+        """
+        beta = float(beta)
+        if not np.isfinite(beta) or beta < 0:
+            raise ValueError(f"beta must be finite and >= 0, got {beta}")
+        finite = np.isfinite(self.logits)
+        return Categorical(
+            logits=np.where(finite, beta * np.where(finite, self.logits, 0), -np.inf)
+        )
+
+    # ------------------------------------------------------------ validation
+    def _check_reference(self) -> None:
+        if np.any(np.isneginf(self.logits[..., -1])):
+            raise ValueError(
+                "natural coordinates need p_K > 0 (the reference class is the last one); "
+                "reorder the classes or use coords='logits'"
+            )
+
+    def _check_classes(self, x: ArrayLike) -> NDArray:
+        x = np.asarray(x)
+        if x.dtype.kind not in "iu":
+            raise TypeError(f"x must be integer class indices, got dtype {x.dtype}")
+        if np.any(x < 0) or np.any(x >= self.num_classes):
+            raise ValueError(f"x must be class indices in [0, {self.num_classes}), got {x}")
+        try:
+            np.broadcast_shapes(x.shape, self.batch_shape)
+        except ValueError:
+            raise ValueError(
+                f"x of shape {x.shape} does not broadcast with batch shape {self.batch_shape}"
+            ) from None
+        return x
+
+    def _fisher_probs(self, coords: Coords) -> NDArray:
+        if coords == "logits":
+            return self.probs
+        if coords == "natural":
+            self._check_reference()
+            return self.mean
+        raise ValueError(f"coords must be 'natural' or 'logits', got {coords!r}")
+
+    def _check_vector(self, v: ArrayLike, name: str, size: int) -> NDArray:
+        v = np.asarray(v, dtype=self.logits.dtype)
+        if v.ndim == 0 or v.shape[-1] != size:
+            raise ValueError(
+                f"{name} must have {size} entries on its last axis, got shape {v.shape}"
+            )
+        if np.any(~np.isfinite(v)):
+            raise ValueError(f"{name} must be finite, got {v}")
+        return v

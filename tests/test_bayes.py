@@ -1,0 +1,154 @@
+"""Bayesian updating as addition in natural coordinates (expfam.bayes)."""
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from expfam.bayes import (
+    SNOW,
+    log_posterior,
+    log_posterior_trajectory,
+    posterior,
+    posterior_trajectory,
+)
+
+
+def exact_snow_posterior(n: int) -> list[Fraction]:
+    """Bayes' rule in exact rationals: prior * likelihood**n, normalized."""
+    weights = [p * lik**n for p, lik in zip(SNOW.prior, SNOW.likelihood, strict=True)]
+    total = sum(weights)
+    return [w / total for w in weights]
+
+
+@pytest.mark.parametrize(
+    ("n", "expected"),
+    [
+        (1, (0.4444, 0.4444, 0.1111)),
+        (2, (0.4848, 0.4848, 0.0303)),
+        (3, (0.4961, 0.4961, 0.0078)),
+    ],
+)
+def test_snow_posteriors_match_design(n, expected):
+    np.testing.assert_allclose(SNOW.posterior(n), expected, atol=5e-5)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 10, 40])
+def test_snow_posterior_is_exact_bayes_rule(n):
+    exact = np.array([float(f) for f in exact_snow_posterior(n)])
+    # the rounding of log 0.1 is multiplied by n in the exponent
+    np.testing.assert_allclose(SNOW.posterior(n), exact, rtol=1e-14 * max(n, 1))
+
+
+def test_snow_after_three_is_64_64_1_over_129():
+    assert exact_snow_posterior(3) == [Fraction(64, 129), Fraction(64, 129), Fraction(1, 129)]
+    np.testing.assert_allclose(SNOW.posterior(3), np.array([64, 64, 1]) / 129, rtol=1e-14)
+
+
+def test_snow_example_names():
+    assert SNOW.hypotheses == ("MIT", "Michigan", "Berkeley")
+    assert sum(SNOW.prior) == 1
+
+
+def test_repeated_observation_trajectory_is_a_straight_line_in_logit_space():
+    traj = SNOW.log_posterior_trajectory(12)
+    # remove the normalization (a multiple of 1 per step): centre each row
+    centred = traj - traj.mean(axis=-1, keepdims=True)
+    steps = np.diff(centred, axis=0)
+    expected_step = SNOW.log_likelihood - SNOW.log_likelihood.mean()
+    np.testing.assert_allclose(steps, np.broadcast_to(expected_step, steps.shape), atol=1e-13)
+    # and the logit difference MIT - Berkeley grows by log 4 per snow
+    np.testing.assert_allclose(np.diff(traj[:, 0] - traj[:, 2]), np.log(4.0), rtol=1e-13)
+
+
+def test_update_is_addition_of_log_likelihoods():
+    rng = np.random.default_rng(0)
+    log_prior = rng.normal(size=5)
+    lik1, lik2 = rng.normal(size=(2, 5))
+    once = log_posterior(log_posterior(log_prior, lik1), lik2)
+    together = log_posterior(log_prior, lik1 + lik2)
+    np.testing.assert_allclose(once, together, atol=1e-14)
+
+
+def test_posterior_matches_bayes_rule_in_probability_space():
+    rng = np.random.default_rng(1)
+    prior = rng.dirichlet(np.ones(6))
+    likelihood = rng.uniform(0.01, 1, size=6)
+    expected = prior * likelihood / np.sum(prior * likelihood)
+    np.testing.assert_allclose(posterior(np.log(prior), np.log(likelihood)), expected, rtol=1e-13)
+
+
+def test_trajectory_equals_sequential_updates():
+    rng = np.random.default_rng(2)
+    log_prior = rng.normal(size=(2, 4))
+    log_liks = rng.normal(size=(2, 7, 4))
+    traj = log_posterior_trajectory(log_prior, log_liks, beta=0.5)
+    current = log_posterior(log_prior, np.zeros(4))
+    np.testing.assert_allclose(traj[:, 0], current, atol=1e-14)
+    for t in range(7):
+        current = log_posterior(current, log_liks[:, t], beta=0.5)
+        np.testing.assert_allclose(traj[:, t + 1], current, atol=1e-13)
+    np.testing.assert_allclose(
+        posterior_trajectory(log_prior, log_liks, beta=0.5), np.exp(traj), rtol=1e-14
+    )
+
+
+def test_tempered_likelihood_is_a_power():
+    prior = np.array([0.2, 0.3, 0.5])
+    likelihood = np.array([0.9, 0.1, 0.5])
+    beta = 0.3
+    expected = prior * likelihood**beta / np.sum(prior * likelihood**beta)
+    got = posterior(np.log(prior), np.log(likelihood), beta=beta)
+    np.testing.assert_allclose(got, expected, rtol=1e-14)
+
+
+def test_beta_zero_returns_the_prior_even_with_impossible_data():
+    prior = np.array([0.2, 0.3, 0.5])
+    with np.errstate(divide="ignore"):
+        log_lik = np.log([0.0, 0.5, 1.0])
+    np.testing.assert_allclose(posterior(np.log(prior), log_lik, beta=0.0), prior, rtol=1e-15)
+
+
+def test_zero_likelihood_rules_a_hypothesis_out_without_nan():
+    with np.errstate(divide="ignore"):
+        log_lik = np.log([0.0, 0.5, 1.0])
+    post = posterior(np.zeros(3), log_lik)
+    assert post[0] == 0.0
+    np.testing.assert_allclose(post, [0.0, 1 / 3, 2 / 3], rtol=1e-14)
+    traj = posterior_trajectory(np.zeros(3), np.stack([log_lik] * 4))
+    assert not np.any(np.isnan(traj))
+    assert np.all(traj[1:, 0] == 0.0)
+
+
+def test_batched_posterior_equals_the_loop():
+    rng = np.random.default_rng(3)
+    log_prior = rng.normal(size=(4, 3, 5))
+    log_lik = rng.normal(size=(3, 5))
+    beta = np.array([[0.5], [1.0], [2.0]])
+    batch = log_posterior(log_prior, log_lik, beta=beta)
+    for i in range(4):
+        for j in range(3):
+            one = log_posterior(log_prior[i, j], log_lik[j], beta=float(beta[j, 0]))
+            np.testing.assert_allclose(batch[i, j], one, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (lambda: log_posterior(np.zeros(3), np.zeros(4)), "log_likelihood"),
+        (lambda: log_posterior(np.zeros(3), np.zeros(3), beta=-1.0), "beta"),
+        (lambda: log_posterior(np.zeros(3), np.zeros(3), beta=np.inf), "beta"),
+        (lambda: log_posterior(5.0, np.zeros(3)), "log_prior"),
+        (lambda: log_posterior_trajectory(np.zeros(3), np.zeros(3)), "log_likelihoods"),
+        (lambda: posterior_trajectory(np.zeros(3), np.zeros((2, 4))), "log_likelihoods"),
+        (lambda: SNOW.posterior(-1), "n"),
+    ],
+)
+def test_bad_input_raises_value_error_naming_the_argument(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()
+
+
+def test_non_numeric_input_raises_type_error():
+    with pytest.raises(TypeError, match="log_prior"):
+        log_posterior(["a", "b"], np.zeros(2))

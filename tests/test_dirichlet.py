@@ -1,0 +1,107 @@
+"""The Dirichlet family: scipy.stats and quadrature as oracles, the inverse mean map."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.integrate
+import scipy.stats
+
+from expfam import Categorical, Dirichlet
+
+
+@pytest.mark.parametrize("alpha", [[0.5, 0.5], [1.0, 1.0, 1.0], [2.0, 7.5, 0.3, 12.0]])
+def test_log_prob_entropy_and_moments_match_scipy_stats(alpha):
+    d = Dirichlet(concentration=alpha)
+    oracle = scipy.stats.dirichlet(alpha)
+    x = np.random.default_rng(0).dirichlet(alpha, size=6)
+    np.testing.assert_allclose(d.log_prob(x), [oracle.logpdf(xi) for xi in x], rtol=1e-12)
+    np.testing.assert_allclose(d.entropy(), oracle.entropy(), rtol=1e-12)
+    np.testing.assert_allclose(d.expected_probs, oracle.mean(), rtol=1e-14)
+
+
+@pytest.mark.parametrize(("a", "b"), [(0.7, 2.0), (3.0, 3.0), (5.0, 1.5)])
+def test_kl_matches_quadrature_for_two_classes(a, b):
+    p = Dirichlet(concentration=[a, b])
+    q = Dirichlet(concentration=[2.0, 4.0])
+    bp, bq = scipy.stats.beta(a, b), scipy.stats.beta(2.0, 4.0)
+    expected = scipy.integrate.quad(
+        lambda x: bp.pdf(x) * (bp.logpdf(x) - bq.logpdf(x)), 0, 1, limit=200
+    )[0]
+    np.testing.assert_allclose(p.kl(q), expected, rtol=1e-7)
+
+
+def test_mean_is_expected_log_of_the_point():
+    # E[log x_k] by quadrature for a Beta
+    d = Dirichlet(concentration=[2.5, 4.0])
+    beta = scipy.stats.beta(2.5, 4.0)
+    expected = [
+        scipy.integrate.quad(lambda x: np.log(x) * beta.pdf(x), 0, 1)[0],
+        scipy.integrate.quad(lambda x: np.log1p(-x) * beta.pdf(x), 0, 1)[0],
+    ]
+    np.testing.assert_allclose(d.mean, expected, rtol=1e-10)
+
+
+def test_inverse_mean_map_round_trip_over_a_wide_range():
+    rng = np.random.default_rng(1)
+    for k in (2, 3, 10, 50):
+        alpha = np.exp(rng.uniform(np.log(0.02), np.log(5000.0), size=(20, k)))
+        back = Dirichlet.from_mean(Dirichlet(concentration=alpha).mean).concentration
+        np.testing.assert_allclose(back, alpha, rtol=1e-8)
+
+
+@pytest.mark.parametrize("scale", [0.05, 1.0, 1000.0])
+def test_natural_gradient_is_sherman_morrison_solution(scale):
+    rng = np.random.default_rng(2)
+    d = Dirichlet(concentration=scale * rng.uniform(0.5, 2.0, size=5))
+    g = rng.normal(size=5)
+    dense = np.linalg.solve(d.fisher(), g)
+    np.testing.assert_allclose(d.natural_gradient(g), dense, rtol=1e-6)
+
+
+def test_log_prob_on_the_boundary_follows_the_limit():
+    assert Dirichlet(concentration=[2.0, 1.0]).log_prob([0.0, 1.0]) == -np.inf
+    np.testing.assert_allclose(
+        Dirichlet(concentration=[1.0, 1.0, 1.0]).log_prob([0.0, 0.5, 0.5]), np.log(2), rtol=1e-15
+    )
+    assert Dirichlet(concentration=[0.5, 1.0]).log_prob([0.0, 1.0]) == np.inf
+
+
+def test_samples_lie_on_the_simplex_with_the_right_average():
+    d = Dirichlet(concentration=[[1.0, 2.0, 3.0], [10.0, 10.0, 0.5]])
+    x = d.sample((20_000,), rng=3)
+    assert x.shape == (20_000, 2, 3)
+    np.testing.assert_allclose(np.sum(x, axis=-1), 1.0, rtol=1e-14)
+    np.testing.assert_allclose(np.mean(x, axis=0), d.expected_probs, atol=0.01)
+
+
+def test_predictive_is_the_expected_categorical():
+    d = Dirichlet(concentration=[1.0, 3.0])
+    assert isinstance(d.predictive(), Categorical)
+    np.testing.assert_allclose(d.predictive().probs, [0.25, 0.75], rtol=1e-15)
+
+
+def test_natural_parameters_are_alpha_minus_one():
+    d = Dirichlet.from_natural([0.0, 1.5, -0.5])
+    np.testing.assert_array_equal(d.concentration, [1.0, 2.5, 0.5])
+    np.testing.assert_array_equal(d.natural, [0.0, 1.5, -0.5])
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (lambda: Dirichlet(concentration=[1.0, 0.0]), "concentration"),
+        (lambda: Dirichlet(concentration=[1.0, -2.0]), "concentration"),
+        (lambda: Dirichlet(concentration=[1.0, np.nan]), "concentration"),
+        (lambda: Dirichlet(concentration=[1.0, np.inf]), "concentration"),
+        (lambda: Dirichlet(concentration=[1.0]), "concentration"),
+        (lambda: Dirichlet.from_natural([-1.0, 0.0]), "natural"),
+        (lambda: Dirichlet.from_mean([0.0, -1.0]), "mean"),
+        (lambda: Dirichlet.from_mean([-0.1, -0.1]), "mean"),
+        (lambda: Dirichlet(concentration=[1.0, 1.0]).log_prob([0.5, 0.6]), "x"),
+        (lambda: Dirichlet(concentration=[1.0, 1.0]).log_prob([0.5, 0.25, 0.25]), "x"),
+    ],
+)
+def test_bad_input_raises_value_error_naming_the_argument(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()
