@@ -9,9 +9,11 @@ not move p), and it is the Fisher metric of the categorical family.
 
 sympy differentiates the softmax written from its definition and proves the
 closed form for K = 2, ..., 6. Nobody should build the K x K matrix to apply
-it: the Jacobian-vector product is J v = p * v - p (p . v), O(K). That
-product, computed from ``expfam.softmax``, is compared with sympy's J v at
-random and extreme logits, and at directions including 1 (where J v = 0).
+it: the Jacobian-vector product is J v = p * v - p (p . v), O(K). Since J is
+the Fisher metric in logits coordinates, that product is
+``expfam.Categorical(logits=z).fisher_vp(v, coords="logits")``; it is
+compared with sympy's J v at random and extreme logits, and at directions
+including 1 (where J v = 0).
 """
 
 import numpy as np
@@ -23,8 +25,7 @@ from expfam.symbolic import Arg, Check, Logits, Reals, softmax
 
 def softmax_jvp(logits: np.ndarray, v: np.ndarray) -> np.ndarray:
     """J v = p * v - p (p . v) with p = softmax(logits), in O(K)."""
-    p = expfam.softmax(logits)
-    return p * v - p * (p @ v)
+    return expfam.Categorical(logits=logits).fisher_vp(v, coords="logits")
 
 
 def checks():
@@ -43,7 +44,7 @@ def checks():
         )
         yield Check(
             name=f"jvp_k{k}",
-            claim="J v = p * v - p (p . v), from expfam.softmax",
+            claim="J v = p * v - p (p . v) (Categorical.fisher_vp, logits)",
             args=[Arg(z, Logits()), Arg(v, Reals())],
             derived=jacobian * sympy.Matrix(v),
             closed_form=closed * sympy.Matrix(v),

@@ -11,9 +11,10 @@ is the same matrix: for an exponential family the three coincide.
 
 sympy derives the Hessian of A and the enumerated covariance and Fisher
 metric for K = 2, ..., 6 and proves them equal to diag(p) - p p^T. The
-numeric side is the Fisher-vector product F v = p * v - p (p . v) from
-``expfam.softmax`` (O(K), never the K x K matrix), compared at random and
-extreme logits with sympy's hess A v.
+numeric side is the Fisher-vector product F v = p * v - p (p . v) of
+``expfam.Categorical.fisher_vp`` in logits coordinates (O(K), never the
+K x K matrix), compared at random and extreme logits with sympy's hess A v,
+and the dense ``Categorical.fisher("logits")`` at K <= 4.
 """
 
 import numpy as np
@@ -25,8 +26,12 @@ from expfam.symbolic import Arg, Check, Logits, Reals, logsumexp, softmax
 
 def fisher_vp(logits: np.ndarray, v: np.ndarray) -> np.ndarray:
     """F v = p * v - p (p . v) with p = softmax(logits)."""
-    p = expfam.softmax(logits)
-    return p * v - p * (p @ v)
+    return expfam.Categorical(logits=logits).fisher_vp(v, coords="logits")
+
+
+def dense_fisher(logits: np.ndarray) -> np.ndarray:
+    """The dense Fisher metric diag(p) - p p^T in logits coordinates."""
+    return expfam.Categorical(logits=logits).fisher("logits")
 
 
 def checks():
@@ -47,6 +52,9 @@ def checks():
             args=[Arg(z, Logits())],
             derived=hessian,
             closed_form=closed,
+            numeric=dense_fisher if k <= 4 else None,
+            rtol=1e-13,
+            atol=1e-16,
         )
         yield Check(
             name=f"covariance_k{k}",

@@ -18,8 +18,8 @@ identity psi(theta) + phi(eta) = theta . eta holds at dual points.
 sympy derives grad psi, phi(grad psi(theta)), grad phi(eta) and the round
 trip grad phi(grad psi(theta)) = theta for K = 2, ..., 5 and proves each
 closed form. The numeric side: ``expfam.softmax`` of (theta, 0) for the mean
-map, ``-expfam.entropy`` of (theta, 0) for phi, ``expfam.logit`` for the
-inverse at K = 2 and log-ratios for larger K.
+map, ``-expfam.entropy`` of (theta, 0) for phi, and
+``expfam.Categorical.from_mean(eta).natural`` for the inverse mean map.
 """
 
 import numpy as np
@@ -36,9 +36,7 @@ def with_reference(theta: np.ndarray) -> np.ndarray:
 
 def natural_from_mean(eta: np.ndarray) -> np.ndarray:
     """theta_i = log(eta_i / eta_K) with eta_K = 1 - sum(eta)."""
-    if eta.size == 1:
-        return expfam.logit(eta)
-    return np.log(eta) - np.log1p(-np.sum(eta))
+    return expfam.Categorical.from_mean(eta).natural
 
 
 def checks():
