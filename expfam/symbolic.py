@@ -35,6 +35,7 @@ from __future__ import annotations
 import json
 import time
 import traceback
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,9 +104,14 @@ class Domain:
 
 @dataclass(frozen=True)
 class Logits(Domain):
-    """Logits in R^k: normal with ``scale``; extremes up to +-1e4, near-ties, underflow."""
+    """Logits in R^k: normal with ``scale``; extremes up to +-1e4, near-ties, underflow.
+
+    ``limit`` drops the extreme rows with a logit beyond +-limit (for claims
+    whose value leaves the float64 range there, such as 1 / p).
+    """
 
     scale: float = 4.0
+    limit: float = np.inf
 
     def random(self, rng: np.random.Generator, n: int, k: int) -> NDArray[np.float64]:
         return self.scale * rng.standard_normal((n, k))
@@ -130,7 +136,7 @@ class Logits(Domain):
             np.linspace(-40.0, 40.0, k),
             30.0 * (-1.0) ** ramp,
         ]
-        return np.array(rows)
+        return np.array([row for row in rows if np.max(np.abs(row)) <= self.limit])
 
 
 @dataclass(frozen=True)
@@ -453,8 +459,8 @@ def _error(numeric: float, reference: Any, rtol: float, atol: float) -> float:
     """``|numeric - reference| / (|reference| + (atol + tiny) / rtol)``: pass iff <= rtol."""
     if np.isnan(numeric) or mpmath.isnan(reference):
         return float("inf")
-    if mpmath.mpf(numeric) == reference:
-        return 0.0
+    if mpmath.mpf(numeric) == reference or numeric == _to_float(reference):
+        return 0.0  # equal, or the reference rounds to the same float (e.g. overflows to inf)
     if np.isinf(numeric) or mpmath.isinf(reference):
         return float("inf")
     with mpmath.workdps(30):
@@ -519,7 +525,9 @@ def _compare(check: Check, rng: np.random.Generator, n: int, result: CheckResult
     rows = _sample(check, rng, n, extremes=check.extremes)
     for row in rows:
         values = _split(check, row)
-        numeric = np.asarray(check.numeric(*values), dtype=float).reshape(-1)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            numeric = np.asarray(check.numeric(*values), dtype=float).reshape(-1)
         if numeric.size != len(entries):
             raise ValueError(
                 f"numeric returned {numeric.size} values, derived has {len(entries)} entries"
@@ -530,6 +538,9 @@ def _compare(check: Check, rng: np.random.Generator, n: int, result: CheckResult
         ]
         worst = max(errors)
         result.worst_error = max(result.worst_error, worst)
+        if caught:  # numeric code must not warn on the inputs it handles
+            result.message += f"numeric warned: {caught[0].message}; "
+            worst = float("inf")
         if not worst <= check.rtol:
             failures.append(
                 Failure(
