@@ -59,8 +59,10 @@ __all__ = [
     "Logits",
     "Positive",
     "Reals",
+    "Shifted",
     "Simplex",
     "SymbolicFamily",
+    "family_checks",
     "logsumexp",
     "run_check",
     "run_checks",
@@ -218,6 +220,20 @@ class Integers(Domain):
 
 
 @dataclass(frozen=True)
+class Shifted(Domain):
+    """``domain`` moved by ``offset``: e.g. Dirichlet natural parameters alpha - 1."""
+
+    domain: Domain
+    offset: float
+
+    def random(self, rng: np.random.Generator, n: int, k: int) -> NDArray[np.float64]:
+        return self.domain.random(rng, n, k) + self.offset
+
+    def extremes(self, k: int) -> NDArray[np.float64]:
+        return self.domain.extremes(k) + self.offset
+
+
+@dataclass(frozen=True)
 class Arg:
     """One argument of the numeric callable: a symbol (a scalar) or symbols (a vector)."""
 
@@ -361,7 +377,11 @@ def _is_zero(d: sympy.Expr) -> bool:
     exps = {a: sympy.Dummy(positive=True) for a in d.atoms(sympy.exp)}
     if exps and sympy.cancel(d.xreplace(exps)) == 0:
         return True
-    return sympy.cancel(d) == 0 or sympy.simplify(d) == 0
+    return (
+        sympy.cancel(d) == 0
+        or sympy.simplify(d) == 0
+        or sympy.simplify(sympy.expand_func(d)) == 0  # digamma(n), beta(a, b) in closed form
+    )
 
 
 def _rational_points(check: Check, rng: np.random.Generator, n: int) -> list[dict]:
@@ -733,6 +753,10 @@ class SymbolicFamily:
         """The entropy -E[log p(x)] = A - theta . eta - E[log h]."""
         return -self.dual_potential() - self.expected_log_base
 
+    def other_natural(self) -> tuple[sympy.Symbol, ...]:
+        """Symbols for a second member of the family: ``theta_q`` for each ``theta``."""
+        return tuple(sympy.Symbol(f"{t.name}_q", **t.assumptions0) for t in self.natural)
+
     def kl(self, other: Sequence[sympy.Symbol]) -> sympy.Expr:
         """KL(p_theta || p_other) as the Bregman divergence of A.
 
@@ -742,3 +766,90 @@ class SymbolicFamily:
         a_other = self.log_partition.subs(dict(zip(self.natural, other, strict=True)))
         step = sympy.Matrix(other) - sympy.Matrix(self.natural)
         return a_other - self.log_partition - (step.T * self.mean())[0]
+
+
+def family_checks(
+    family: SymbolicFamily,
+    domain: Domain,
+    numeric: Any = None,
+    closed_forms: dict[str, Any] | None = None,
+    rtol: float = 1e-12,
+    atol: float = 1e-14,
+    points: int = 60,
+) -> list[Check]:
+    """Checks of a symbolic family's mean map, Fisher metric, entropy and KL against numeric code.
+
+    Parameters
+    ----------
+    family
+        The symbolic family.
+    domain
+        Where its natural parameters live.
+    numeric
+        The numeric family: a class with ``from_natural(theta)`` whose
+        instances have ``mean``, ``fisher()``, ``entropy()`` and ``kl(other)``.
+        Default: the expfam class named ``family.name``.
+    closed_forms
+        Optional closed forms to prove, keyed by ``"mean"``, ``"fisher"``,
+        ``"entropy"`` or ``"kl"`` (the last in ``natural`` and ``other``
+        symbols, where ``other`` is ``family.other_natural()``).
+    rtol, atol, points
+        As in :class:`Check`.
+
+    Returns
+    -------
+    list of Check
+        ``mean``, ``fisher``, ``entropy`` and ``kl`` checks, named after the family.
+    """
+    if numeric is None:
+        import expfam
+
+        numeric = getattr(expfam, family.name)
+    closed_forms = closed_forms or {}
+    theta = family.natural
+    other = family.other_natural()
+    at = [Arg(theta, domain)]
+    name = family.name.lower()
+
+    def dist(x: NDArray) -> Any:
+        return numeric.from_natural(np.atleast_1d(x))
+
+    common = {"rtol": rtol, "atol": atol, "points": points}
+    return [
+        Check(
+            f"{name}_mean",
+            f"{family.name}: grad A(theta) = mean",
+            at,
+            family.mean(),
+            closed_forms.get("mean"),
+            lambda x: dist(x).mean,
+            **common,
+        ),
+        Check(
+            f"{name}_fisher",
+            f"{family.name}: hess A(theta) = fisher()",
+            at,
+            family.fisher(),
+            closed_forms.get("fisher"),
+            lambda x: dist(x).fisher(),
+            **common,
+        ),
+        Check(
+            f"{name}_entropy",
+            f"{family.name}: A - theta . grad A - E[log h] = entropy()",
+            at,
+            family.entropy(),
+            closed_forms.get("entropy"),
+            lambda x: dist(x).entropy(),
+            **common,
+        ),
+        Check(
+            f"{name}_kl",
+            f"{family.name}: Bregman divergence of A = kl()",
+            [*at, Arg(other, domain)],
+            family.kl(other),
+            closed_forms.get("kl"),
+            lambda x, y: dist(x).kl(dist(y)),
+            **common,
+        ),
+    ]
