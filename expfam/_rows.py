@@ -40,6 +40,10 @@ _executor: ThreadPoolExecutor | None = None
 
 # Dekker's splitter for float64: 2**27 + 1.
 _SPLITTER = 134217729.0
+# log 2 in two parts (fdlibm): _LN2_HI has 32 significant bits, so k * _LN2_HI
+# and d + k * _LN2_HI are exact for the small k and |d| < 1024 used here.
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
 
 KINDS = ("softmax", "log_softmax", "logsumexp", "entropy")
 
@@ -137,10 +141,15 @@ def _block(kind: str, x: NDArray, beta: float, exact_shift: bool, s: _Scratch, o
             out[...] = beta * m + log_z
         else:  # entropy: log Z + sum_k p_k * (-d_k), every term non-negative
             e[r, idx] = 1.0
+            # Where e_k is subnormal, scale it by 2**64 to keep its digits.
+            tiny = (hi < -708.0) & (hi > -np.inf)
+            d, d_lo = hi[tiny], (0.0 if lo is None else lo[tiny])
             if lo is not None:
                 np.add(hi, lo, out=hi)
             np.fmax(hi, -1e300, out=hi)
             np.multiply(e, hi, out=hi)
+            scaled = np.exp(d + 64 * _LN2_HI) * (1.0 + (d_lo + 64 * _LN2_LO))
+            hi[tiny] = np.ldexp(scaled * (d + d_lo), -64)
             out[...] = log_z - np.sum(hi, axis=1) / (1.0 + t)
         bad = ~np.isfinite(m)
         if bad.any():
@@ -196,6 +205,8 @@ def run(kind: str, x: NDArray, beta: float, out_dtype: np.dtype) -> NDArray:
     shape = (rows, k) if kind in ("softmax", "log_softmax") else (rows,)
     out = np.empty(shape, dtype=out_dtype)
     if rows == 0 or k == 0:
+        # An empty row has no distribution: its log-partition is log 0.
+        out.fill(-np.inf if kind == "logsumexp" else np.nan)
         return out
     exact_shift = x.dtype == np.float64
     block_rows = max(1, _BLOCK_ELEMENTS // k)

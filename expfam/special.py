@@ -120,9 +120,10 @@ def _normalized(kind: str, x: ArrayLike, axis: int, beta: float) -> NDArray:
     arr, dtype = _as_real(x, "x" if kind in ("softmax", "log_softmax") else "logits")
     ax = _axis(axis, arr.ndim)
     beta = _beta(beta)
-    moved = np.moveaxis(arr, ax, -1)
+    last = ax == arr.ndim - 1
+    moved = arr if last else np.moveaxis(arr, ax, -1)
     batch, k = moved.shape[:-1], moved.shape[-1]
-    rows = np.ascontiguousarray(moved).reshape(-1, k)
+    rows = np.ascontiguousarray(moved).reshape(math.prod(batch), k)
     if beta == math.inf:
         out = _rows.infinite_beta_rows(kind, rows.astype(np.float64)).astype(dtype)
     else:
@@ -131,7 +132,8 @@ def _normalized(kind: str, x: ArrayLike, axis: int, beta: float) -> NDArray:
             beta = 1.0
         out = _rows.run(kind, rows, beta, dtype)
     if kind in ("softmax", "log_softmax"):
-        return np.moveaxis(out.reshape(moved.shape), -1, ax)
+        out = out.reshape(moved.shape)
+        return out if last else np.moveaxis(out, -1, ax)
     return _scalar(out.reshape(batch))
 
 
@@ -469,8 +471,9 @@ def kl_divergence(logits_p: ArrayLike, logits_q: ArrayLike) -> NDArray:
         ) from None
     dtype = np.result_type(dp, dq)
     k = zp.shape[-1]
-    zp2 = np.ascontiguousarray(zp, dtype=np.float64).reshape(-1, k)
-    zq2 = np.ascontiguousarray(zq, dtype=np.float64).reshape(-1, k)
+    rows = math.prod(zp.shape[:-1])
+    zp2 = np.ascontiguousarray(zp, dtype=np.float64).reshape(rows, k)
+    zq2 = np.ascontiguousarray(zq, dtype=np.float64).reshape(rows, k)
     return _scalar(_kl_rows(zp2, zq2).reshape(zp.shape[:-1]).astype(dtype))
 
 
@@ -508,36 +511,56 @@ def _kl_rows(zp: NDArray, zq: NDArray) -> NDArray:
         out = generic
         if regular.any():
             p = _rows.run("softmax", zp[regular], 1.0, np.dtype(np.float64))
-            out[regular] = _kl_centred(zp[regular], zq[regular], p, lp[regular])
+            q = _rows.run("softmax", zq[regular], 1.0, np.dtype(np.float64))
+            out[regular] = _kl_centred(zp[regular], zq[regular], p, q, lp[regular])
+        out[np.isnan(zp).any(axis=1) | np.isnan(zq).any(axis=1)] = np.nan
+        if zp.shape[1] == 0:  # no classes: no distribution
+            out[:] = np.nan
     return out
 
 
-def _kl_centred(zp: NDArray, zq: NDArray, p: NDArray, lp: NDArray) -> NDArray:
-    """KL by the centred series ``log1p(E_p[g(x)] + r) - r`` (rows with full support on q).
+def _two_sum(a: NDArray, b: NDArray) -> tuple[NDArray, NDArray]:
+    """Knuth's TwoSum: ``s + err == a + b`` exactly, ``s = fl(a + b)``."""
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
 
-    ``p`` comes from softmax, not ``exp(lp)``: ``exp`` would turn the absolute
-    rounding of ``lp`` into a relative error ``|lp| u`` in small probabilities.
+
+def _kl_centred(zp: NDArray, zq: NDArray, p: NDArray, q: NDArray, lp: NDArray) -> NDArray:
+    """KL by the centred series ``log1p(E_p[g(x)] + r) - r - log(q(S))``.
+
+    ``S`` is the support of ``p`` (rows here have ``q > 0`` on it); the last
+    term, ``-log1p(-q(outside S))``, is 0 unless ``q`` has mass where ``p`` has
+    none. ``p`` and ``q`` come from softmax, not ``exp(lp)``: ``exp`` would
+    turn the absolute rounding of ``lp`` into a relative error ``|lp| u`` in
+    small probabilities.
     """
     support = np.isfinite(zp)
     # d = zp - zq exactly, as hi + lo (TwoSum); 0 off the support of p.
     hi = np.where(support, zp - zq, 0.0)
     bb = hi - zp
     lo = np.where(support, (zp - (hi - bb)) + (-zq - bb), 0.0)
+    # x = mu - d - r1 as x + x_lo (exp in g amplifies the rounding of large x).
     mu = np.sum(p * hi, axis=1, keepdims=True)
-    x = (mu - hi) - lo
-    x -= np.sum(p * x, axis=1, keepdims=True)
+    a, a_err = _two_sum(mu, -hi)
+    low = a_err - lo
+    low -= np.sum(p * (a + low), axis=1, keepdims=True)
+    x, x_lo = _two_sum(a, low)
     x = np.where(support, x, 0.0)
-    r = np.sum(p * x, axis=1)
-    # p_k g(x_k), in logs where p_k underflows or g overflows.
+    x_lo = np.where(support, x_lo, 0.0)
+    r = np.sum(p * x, axis=1) + np.sum(p * x_lo, axis=1)
+    # p_k g(x_k), g(x + x_lo) = g(x) + expm1(x) x_lo; in logs where p_k underflows or g overflows.
     far = support & ((lp < -700.0) | (x > 700.0))
-    gx = _g(np.where(far, 0.0, x))
+    x_near = np.where(far, 0.0, x)
+    gx = _g(x_near) + np.expm1(x_near) * x_lo
     terms = p * gx
     if far.any():
         xf = x[far]
         log_g = np.where(xf > 2.0, xf + np.log1p(-(1.0 + xf) * np.exp(-xf)), np.log(_g(xf)))
         terms[far] = np.exp(lp[far] + log_g)
     big_g = np.sum(terms, axis=1)
-    return np.maximum(np.log1p(big_g + r) - r, 0.0)
+    outside = -np.log1p(-np.sum(np.where(support, 0.0, q), axis=1))
+    return np.maximum(np.log1p(big_g + r) - r, 0.0) + outside
 
 
 # ------------------------------------------------------- elementwise kernels
