@@ -246,6 +246,16 @@ class Arg:
             return (self.symbols,)
         return tuple(self.symbols)
 
+    @property
+    def name(self) -> str:
+        """The argument in a failure report: ``"m"``, ``"(z1, z2)"``, ``"(z1, ..., z6)"``."""
+        if isinstance(self.symbols, sympy.Symbol):
+            return self.symbols.name
+        names = [s.name for s in self.flat]
+        if len(names) > 3:
+            names = [names[0], "...", names[-1]]
+        return "(" + ", ".join(names) + ("," if len(names) == 1 else "") + ")"
+
     def value(self, row: NDArray[np.float64]) -> float | NDArray[np.float64]:
         """The value passed to the numeric callable: a float or a 1-D array."""
         return float(row[0]) if isinstance(self.symbols, sympy.Symbol) else row.copy()
@@ -565,10 +575,7 @@ def _compare(check: Check, rng: np.random.Generator, n: int, result: CheckResult
             failures.append(
                 Failure(
                     point={
-                        str(a.symbols if isinstance(a.symbols, sympy.Symbol) else a.flat[0])
-                        + ("" if isinstance(a.symbols, sympy.Symbol) else "..."): np.asarray(
-                            v
-                        ).tolist()
+                        a.name: np.asarray(v).tolist()
                         for a, v in zip(check.args, values, strict=True)
                     },
                     numeric=numeric.tolist(),
