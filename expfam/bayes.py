@@ -35,17 +35,6 @@ __all__ = [
 ]
 
 
-def _float_array(value: ArrayLike, name: str) -> NDArray:
-    array = np.asarray(value)
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must be a real numeric array, got dtype {array.dtype}")
-    if array.dtype.kind != "f":
-        array = array.astype(np.float64)
-    if array.ndim == 0:
-        raise ValueError(f"{name} must have a last axis of hypotheses, got a scalar")
-    return array
-
-
 def _temper(log_likelihood: NDArray, beta: ArrayLike) -> NDArray:
     """Return ``beta * log_likelihood`` with the convention ``L**0 = 1`` (also for ``L = 0``)."""
     beta = np.asarray(beta, dtype=log_likelihood.dtype)
@@ -56,19 +45,27 @@ def _temper(log_likelihood: NDArray, beta: ArrayLike) -> NDArray:
     return np.where(impossible & (beta > 0), -np.inf, scaled)
 
 
-def _check_same_k(log_prior: NDArray, log_likelihood: NDArray, name: str) -> None:
-    if log_prior.shape[-1] != log_likelihood.shape[-1]:
+def _check_shapes(log_prior: NDArray, data: NDArray, name: str, event_ndim: int) -> None:
+    """Raise ValueError unless ``data`` (with ``event_ndim`` trailing axes) matches the prior."""
+    if log_prior.shape[-1] != data.shape[-1]:
         raise ValueError(
-            f"{name} has {log_likelihood.shape[-1]} hypotheses on its last axis, "
+            f"{name} has {data.shape[-1]} hypotheses on its last axis, "
             f"log_prior has {log_prior.shape[-1]}"
         )
+    try:
+        np.broadcast_shapes(log_prior.shape[:-1], data.shape[:-event_ndim])
+    except ValueError:
+        raise ValueError(
+            f"{name} of shape {data.shape} does not broadcast with log_prior "
+            f"of shape {log_prior.shape}"
+        ) from None
 
 
 def _posterior_logits(log_prior: ArrayLike, log_likelihood: ArrayLike, beta: ArrayLike) -> NDArray:
     """Unnormalized posterior logits ``log_prior + beta * log_likelihood``, validated."""
-    log_prior = _float_array(log_prior, "log_prior")
-    log_likelihood = _float_array(log_likelihood, "log_likelihood")
-    _check_same_k(log_prior, log_likelihood, "log_likelihood")
+    log_prior = as_float_array(log_prior, "log_prior", min_ndim=1)
+    log_likelihood = as_float_array(log_likelihood, "log_likelihood", min_ndim=1)
+    _check_shapes(log_prior, log_likelihood, "log_likelihood", event_ndim=1)
     return log_prior + _temper(log_likelihood, beta)
 
 
@@ -76,13 +73,9 @@ def _trajectory_logits(
     log_prior: ArrayLike, log_likelihoods: ArrayLike, beta: ArrayLike
 ) -> NDArray:
     """Unnormalized posterior logits after 0..n observations, shape (..., n + 1, K)."""
-    log_prior = _float_array(log_prior, "log_prior")
-    log_likelihoods = _float_array(log_likelihoods, "log_likelihoods")
-    if log_likelihoods.ndim < 2:
-        raise ValueError(
-            f"log_likelihoods must have shape (..., n, K), got shape {log_likelihoods.shape}"
-        )
-    _check_same_k(log_prior, log_likelihoods, "log_likelihoods")
+    log_prior = as_float_array(log_prior, "log_prior", min_ndim=1)
+    log_likelihoods = as_float_array(log_likelihoods, "log_likelihoods", min_ndim=2)
+    _check_shapes(log_prior, log_likelihoods, "log_likelihoods", event_ndim=2)
     tempered = _temper(log_likelihoods, beta)
     start = np.zeros((*tempered.shape[:-2], 1, tempered.shape[-1]), dtype=tempered.dtype)
     evidence = np.cumsum(np.concatenate([start, tempered], axis=-2), axis=-2)
@@ -110,7 +103,9 @@ def log_posterior(log_prior: ArrayLike, log_likelihood: ArrayLike, *, beta: Arra
     Notes
     -----
     ``log P(h | x) = log_softmax(log P(h) + beta * log P(x | h))``. With
-    ``beta = 0`` a zero likelihood counts as ``0**0 = 1``.
+    ``beta = 0`` a zero likelihood counts as ``0**0 = 1``. Data that rule out
+    every hypothesis leave no distribution: the row is NaN (as ``softmax`` of
+    all ``-inf``).
 
     Examples
     --------
@@ -199,6 +194,13 @@ def _check_counts(prior: Dirichlet, counts: ArrayLike) -> NDArray:
         raise ValueError(
             f"counts must be finite and >= 0 with K = {k} entries on the last axis, got {counts}"
         )
+    try:
+        np.broadcast_shapes(counts.shape, prior.concentration.shape)
+    except ValueError:
+        raise ValueError(
+            f"counts of shape {counts.shape} does not broadcast with the prior's "
+            f"concentration of shape {prior.concentration.shape}"
+        ) from None
     return counts
 
 

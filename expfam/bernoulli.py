@@ -19,8 +19,14 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from expfam import special
-from expfam.categorical import Categorical, as_rng, seed_cache
-from expfam.family import ExponentialFamily, as_float_array
+from expfam.categorical import Categorical
+from expfam.family import (
+    ExponentialFamily,
+    as_float_array,
+    as_rng,
+    as_vector,
+    seed_cache,
+)
 
 __all__ = ["Bernoulli"]
 
@@ -75,8 +81,8 @@ class Bernoulli(ExponentialFamily):
     def from_mean(cls, mean: ArrayLike) -> Bernoulli:
         """Bernoulli from the expectation parameter ``mean = (p,)``, shape (..., 1)."""
         mean = as_float_array(mean, "mean", min_ndim=1)
-        if mean.shape[-1] != 1:
-            raise ValueError(f"mean must have 1 entry on the last axis, got {mean.shape}")
+        if mean.shape[-1] != 1 or np.any((mean < 0) | (mean > 1)):
+            raise ValueError(f"mean must be (p,) with p in [0, 1], got {mean}")
         return cls.from_prob(mean[..., 0])
 
     # ------------------------------------------------------------ coordinates
@@ -127,7 +133,7 @@ class Bernoulli(ExponentialFamily):
 
     def fisher_vp(self, v: ArrayLike) -> NDArray:
         """``F v = p (1 - p) v``, shape (..., 1)."""
-        return self._variance()[..., None] * np.asarray(v, dtype=self.logit.dtype)
+        return self._variance()[..., None] * as_vector(v, "v", 1, self.logit.dtype)
 
     # ------------------------------------------------------------ closed forms
     def log_prob(self, x: ArrayLike) -> NDArray:
@@ -145,12 +151,12 @@ class Bernoulli(ExponentialFamily):
 
     def cross_entropy(self, other: Bernoulli) -> NDArray:
         """``-p log q - (1 - p) log(1 - q)``; ``+inf`` where q puts 0 on an outcome p does not."""
-        self._check_same_family(other)
+        self._check_other(other)
         return self.to_categorical().cross_entropy(other.to_categorical())
 
     def kl(self, other: Bernoulli) -> NDArray:
         """``p log(p / q) + (1 - p) log((1 - p) / (1 - q))`` >= 0, via the two-class softmax."""
-        self._check_same_family(other)
+        self._check_other(other)
         return self.to_categorical().kl(other.to_categorical())
 
     def fisher(self) -> NDArray:
@@ -160,7 +166,7 @@ class Bernoulli(ExponentialFamily):
     def natural_gradient(self, g: ArrayLike) -> NDArray:
         """``g / (p (1 - p))``, shape (..., 1); 0 on the boundary (the pseudo-inverse)."""
         variance = self._variance()[..., None]
-        g = np.asarray(g, dtype=self.logit.dtype)
+        g = as_vector(g, "g", 1, self.logit.dtype)
         return np.where(variance > 0, g / np.where(variance > 0, variance, 1), 0)
 
     # ------------------------------------------------------------ the rest

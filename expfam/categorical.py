@@ -25,40 +25,19 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from expfam import special
-from expfam.family import ExponentialFamily, as_float_array, dot
+from expfam.family import (
+    ExponentialFamily,
+    as_float_array,
+    as_rng,
+    as_vector,
+    check_probability_vector,
+    dot,
+    seed_cache,
+)
 
 __all__ = ["Categorical"]
 
 Coords = Literal["natural", "logits"]
-
-
-def default_atol(dtype: np.dtype) -> float:
-    """Tolerance on ``sum(probs) == 1``: the square root of the dtype's machine epsilon."""
-    return float(np.sqrt(np.finfo(dtype).eps))
-
-
-def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
-    """A numpy Generator from a Generator, a seed, or None (fresh entropy)."""
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-
-
-def check_probability_vector(p: NDArray, name: str, atol: float | None, complete: bool) -> None:
-    """Raise ValueError unless ``p >= 0`` and ``sum(p)`` is 1 (or <= 1 if not ``complete``)."""
-    if np.any(p < 0) or np.any(np.isinf(p)):
-        raise ValueError(f"{name} must be finite and >= 0, got {p}")
-    tol = default_atol(p.dtype) if atol is None else atol
-    total = np.sum(p, axis=-1)
-    bad = np.abs(total - 1) > tol if complete else total > 1 + tol
-    if np.any(bad):
-        relation = "sum to 1" if complete else "sum to at most 1"
-        raise ValueError(f"{name} must {relation} within atol={tol:g}, got sums {total[bad]}")
-
-
-def seed_cache(obj: object, **values: NDArray) -> None:
-    """Store already-known coordinates in the lazy (cached_property) slots of ``obj``."""
-    for name, value in values.items():
-        value.flags.writeable = False
-        obj.__dict__[name] = value
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -76,15 +55,17 @@ class Categorical(ExponentialFamily):
     -----
     Log-partition in logits coordinates ``logsumexp(z)``, in minimal natural
     coordinates ``psi(theta) = log(1 + sum_i exp(theta_i)) = -log p_K``. Mean
-    map ``p = softmax(z)``; Fisher metric ``diag(p) - p p^T``. Every
-    coordinate is computed from the one given on first use and cached.
+    map ``p = softmax(z)``; Fisher metric ``diag(p) - p p^T``. The logits are
+    the one stored coordinate system; the others are computed from them on
+    first use and cached (a named constructor also keeps the coordinates it
+    was given, so ``from_probs(p).probs`` is ``p`` renormalized).
 
     Examples
     --------
     >>> d = Categorical(logits=[0.1, -2.0, 3.4, 3.3])
     >>> d.probs.round(8)
     array([0.01895101, 0.00232067, 0.51381199, 0.46491632])
-    >>> float(-d.log_prob(2)).__round__(8)
+    >>> round(float(-d.log_prob(2)), 8)
     0.66589785
     """
 
@@ -269,7 +250,13 @@ class Categorical(ExponentialFamily):
         return -special.cross_entropy(self.logits, target)
 
     def entropy(self) -> NDArray:
-        """Entropy ``-sum_k p_k log p_k`` (``0 log 0 = 0``), shape (...)."""
+        """Entropy ``-sum_k p_k log p_k`` (``0 log 0 = 0``), shape (...).
+
+        Examples
+        --------
+        >>> float(Categorical.from_probs([0.5, 0.5, 0.0]).entropy())
+        0.6931471805599453
+        """
         return special.entropy(self.logits)
 
     def dual_potential(self) -> NDArray:
@@ -277,8 +264,15 @@ class Categorical(ExponentialFamily):
         return -self.entropy()
 
     def cross_entropy(self, other: Categorical) -> NDArray:
-        """``-sum_k p_k log q_k``; ``+inf`` where some ``q_k = 0 < p_k``. Shape (...)."""
-        self._check_same_family(other)
+        """``-sum_k p_k log q_k``; ``+inf`` where some ``q_k = 0 < p_k``. Shape (...).
+
+        Examples
+        --------
+        >>> p = Categorical.from_probs([0.5, 0.5])
+        >>> float(p.cross_entropy(Categorical.from_probs([1.0, 0.0])))
+        inf
+        """
+        self._check_other(other)
         return special.cross_entropy(other.logits, self.probs)
 
     def kl(self, other: Categorical) -> NDArray:
@@ -288,13 +282,22 @@ class Categorical(ExponentialFamily):
         -----
         Equals the Bregman divergence of the log-partition,
         ``logsumexp(z_q) - logsumexp(z_p) - (z_q - z_p) . p``, in the interior.
+
+        Examples
+        --------
+        >>> p, q = Categorical.from_probs([0.5, 0.5]), Categorical.from_probs([0.25, 0.75])
+        >>> round(float(p.kl(q)), 12)
+        0.143841036226
         """
-        self._check_same_family(other)
+        self._check_other(other)
         return special.kl_divergence(self.logits, other.logits)
 
     # ------------------------------------------------------------ Fisher geometry
     def fisher(self, coords: Coords = "natural") -> NDArray:
         """Dense Fisher information, shape (..., K, K) or (..., K-1, K-1).
+
+        The diagonal ``p_k (1 - p_k)`` takes ``1 - p_k = -expm1(log p_k)``, so
+        it keeps its relative accuracy when one class takes almost all the mass.
 
         Parameters
         ----------
@@ -309,19 +312,44 @@ class Categorical(ExponentialFamily):
         array([[ 0.25, -0.25],
                [-0.25,  0.25]])
         """
-        p = self._fisher_probs(coords)
-        return p[..., None] * np.eye(p.shape[-1]) - p[..., :, None] * p[..., None, :]
+        size = self._coords_size(coords)
+        p = self.probs[..., :size]
+        fisher = -p[..., :, None] * p[..., None, :]
+        diagonal = np.arange(size)
+        fisher[..., diagonal, diagonal] = p * -np.expm1(self.log_probs[..., :size])
+        return fisher
 
     def fisher_vp(self, v: ArrayLike, coords: Coords = "natural") -> NDArray:
         """Fisher-vector product ``F v = p * v - p (p . v)`` in O(K), shape (..., K) or (..., K-1).
 
         ``v`` has K entries on its last axis for ``coords="logits"``, K-1 for
-        ``"natural"`` (where p stands for ``p[:K-1]``). Classes of probability
-        0 give zero rows.
+        ``"natural"``. Classes of probability 0 give zero rows.
+
+        Notes
+        -----
+        Computed as ``p * (w - p . w)`` with ``w = v - v_m`` for the most
+        probable class m (F annihilates 1, so the shift changes nothing
+        mathematically): the term of class m then vanishes exactly instead of
+        cancelling when ``p_m`` is close to 1. In natural coordinates
+        ``F(theta)`` is the leading (K-1) x (K-1) block of ``F(z)``, so
+        ``F(theta) v`` is ``F(z) (v, 0)`` without its last entry.
+
+        Examples
+        --------
+        >>> Categorical.from_probs([0.5, 0.5]).fisher_vp([1.0, 0.0], coords="logits")
+        array([ 0.25, -0.25])
         """
-        p = self._fisher_probs(coords)
-        v = self._check_vector(v, "v", p.shape[-1])
-        return p * v - p * dot(p, v)[..., None]
+        size = self._coords_size(coords)
+        v = as_vector(v, "v", size, self.logits.dtype)
+        p = self.probs
+        if size < self.num_classes:
+            v = np.concatenate([v, np.zeros((*v.shape[:-1], 1), dtype=v.dtype)], axis=-1)
+        v = np.broadcast_to(v, np.broadcast_shapes(v.shape, p.shape))
+        top = np.take_along_axis(
+            v, np.broadcast_to(self.mode()[..., None], (*v.shape[:-1], 1)), -1
+        )
+        w = v - top
+        return (p * (w - dot(p, w)[..., None]))[..., :size]
 
     def natural_gradient(self, g: ArrayLike, coords: Coords = "natural") -> NDArray:
         """Natural gradient ``F^+ g`` in O(K) time and memory.
@@ -356,15 +384,16 @@ class Categorical(ExponentialFamily):
         >>> d.natural_gradient(d.probs - [1.0, 0.0, 0.0], coords="logits")
         array([-1.33333333,  0.66666667,  0.66666667])
         """
-        p = self._fisher_probs(coords)
-        g = self._check_vector(g, "g", p.shape[-1])
+        size = self._coords_size(coords)
+        p = self.probs[..., :size]
+        g = as_vector(g, "g", size, self.logits.dtype)
         support = p > 0
         g = np.where(support, g, 0)
         safe_p = np.where(support, p, 1)
         if coords == "natural":
             total = np.sum(g, axis=-1, keepdims=True)
             return np.where(support, g / safe_p + total / self.probs[..., -1:], 0)
-        size = np.sum(support, axis=-1, keepdims=True)
+        size = np.sum(support, axis=-1, keepdims=True).astype(p.dtype)
         x = np.where(support, (g - np.sum(g, axis=-1, keepdims=True) / size) / safe_p, 0)
         return np.where(support, x - np.sum(x, axis=-1, keepdims=True) / size, 0)
 
@@ -376,6 +405,11 @@ class Categorical(ExponentialFamily):
 
         ``argmax(z + G)`` with standard Gumbel noise G; a class with logit
         ``-inf`` is never drawn.
+
+        Examples
+        --------
+        >>> Categorical(logits=[0.0, -np.inf]).sample((4,), rng=0)
+        array([0, 0, 0, 0])
         """
         gumbel = as_rng(rng).gumbel(size=(*sample_shape, *self.logits.shape))
         return np.argmax(self.logits + gumbel, axis=-1)
@@ -389,6 +423,11 @@ class Categorical(ExponentialFamily):
 
         ``beta = 0`` is the uniform distribution on the support (classes with
         ``-inf`` logits stay impossible); large ``beta`` approaches the argmax.
+
+        Examples
+        --------
+        >>> Categorical(logits=[0.95, 0.99, 0.98]).tempered(500).probs.round(4)
+        array([0.    , 0.9933, 0.0067])
         """
         beta = float(beta)
         if not np.isfinite(beta) or beta < 0:
@@ -420,20 +459,11 @@ class Categorical(ExponentialFamily):
             ) from None
         return x
 
-    def _fisher_probs(self, coords: Coords) -> NDArray:
+    def _coords_size(self, coords: Coords) -> int:
+        """Number of coordinates (K or K-1) of ``coords``, after checking it is usable."""
         if coords == "logits":
-            return self.probs
+            return self.num_classes
         if coords == "natural":
             self._check_reference()
-            return self.mean
+            return self.num_classes - 1
         raise ValueError(f"coords must be 'natural' or 'logits', got {coords!r}")
-
-    def _check_vector(self, v: ArrayLike, name: str, size: int) -> NDArray:
-        v = np.asarray(v, dtype=self.logits.dtype)
-        if v.ndim == 0 or v.shape[-1] != size:
-            raise ValueError(
-                f"{name} must have {size} entries on its last axis, got shape {v.shape}"
-            )
-        if np.any(~np.isfinite(v)):
-            raise ValueError(f"{name} must be finite, got {v}")
-        return v

@@ -49,6 +49,45 @@ def as_float_array(value: ArrayLike, name: str, *, min_ndim: int = 0) -> NDArray
     return array
 
 
+def default_atol(dtype: np.dtype) -> float:
+    """Tolerance on ``sum(probs) == 1``: the square root of the dtype's machine epsilon."""
+    return float(np.sqrt(np.finfo(dtype).eps))
+
+
+def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
+    """A numpy Generator from a Generator, a seed, or None (fresh entropy)."""
+    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+
+
+def check_probability_vector(p: NDArray, name: str, atol: float | None, complete: bool) -> None:
+    """Raise ValueError unless ``p >= 0`` and ``sum(p)`` is 1 (or <= 1 if not ``complete``)."""
+    if np.any(p < 0) or np.any(np.isinf(p)):
+        raise ValueError(f"{name} must be finite and >= 0, got {p}")
+    tol = default_atol(p.dtype) if atol is None else atol
+    total = np.sum(p, axis=-1)
+    bad = np.abs(total - 1) > tol if complete else total > 1 + tol
+    if np.any(bad):
+        relation = "sum to 1" if complete else "sum to at most 1"
+        raise ValueError(f"{name} must {relation} within atol={tol:g}, got sums {total[bad]}")
+
+
+def seed_cache(obj: object, **values: NDArray) -> None:
+    """Store already-known coordinates in the lazy (cached_property) slots of ``obj``."""
+    for name, value in values.items():
+        value.flags.writeable = False
+        obj.__dict__[name] = value
+
+
+def as_vector(v: ArrayLike, name: str, size: int, dtype: np.dtype) -> NDArray:
+    """Return ``v`` as a finite array of ``dtype`` with ``size`` entries on its last axis."""
+    v = np.asarray(v, dtype=dtype)
+    if v.ndim == 0 or v.shape[-1] != size:
+        raise ValueError(f"{name} must have {size} entries on its last axis, got shape {v.shape}")
+    if np.any(~np.isfinite(v)):
+        raise ValueError(f"{name} must be finite, got {v}")
+    return v
+
+
 def dot(a: NDArray, b: NDArray) -> NDArray:
     """Inner product over the last axis, broadcasting over the leading ones."""
     return np.sum(a * b, axis=-1)
@@ -100,7 +139,7 @@ class ExponentialFamily(ABC):
 
     def expected_log_base_measure(self) -> NDArray:
         """E[log h(x)], shape (...). Zero here: families with a non-constant h override it."""
-        return np.zeros(self.batch_shape)
+        return np.zeros(self.batch_shape, dtype=self.natural.dtype)
 
     # ----------------------------------------------------------------- derived
     @property
@@ -143,7 +182,7 @@ class ExponentialFamily(ABC):
         -----
         ``H(p, q) = A(theta_q) - theta_q . eta_p - E_p[log h(x)]``.
         """
-        self._check_same_family(other)
+        self._check_other(other)
         return (
             other.log_partition()
             - dot(other.natural, self.mean)
@@ -158,7 +197,7 @@ class ExponentialFamily(ABC):
         ``KL(p || q) = A(theta_q) - A(theta_p) - (theta_q - theta_p) . eta_p``,
         clipped at 0 against rounding (the divergence of a convex function is >= 0).
         """
-        self._check_same_family(other)
+        self._check_other(other)
         bregman = (
             other.log_partition()
             - self.log_partition()
@@ -181,11 +220,21 @@ class ExponentialFamily(ABC):
         Generic dense solve, O(d^3); families with structure override it with
         an O(d) formula.
         """
-        g = np.asarray(g, dtype=self.natural.dtype)
+        g = as_vector(g, "g", self.dim, self.natural.dtype)
         fisher = self.fisher()
         g = np.broadcast_to(g, fisher.shape[:-1])
         return np.linalg.solve(fisher, g[..., None])[..., 0]
 
-    def _check_same_family(self, other: object) -> None:
+    def _check_other(self, other: object) -> None:
+        """Raise unless ``other`` is the same family, dimension, and a broadcastable batch."""
         if type(other) is not type(self):
             raise TypeError(f"other must be a {type(self).__name__}, got {type(other).__name__}")
+        if other.dim != self.dim:
+            raise ValueError(f"other has dimension {other.dim}, expected {self.dim}")
+        try:
+            np.broadcast_shapes(self.batch_shape, other.batch_shape)
+        except ValueError:
+            raise ValueError(
+                f"other has batch shape {other.batch_shape}, which does not broadcast "
+                f"with {self.batch_shape}"
+            ) from None

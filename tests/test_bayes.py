@@ -4,9 +4,14 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+import scipy.stats
+from scipy.special import gammaln
 
+from expfam import Dirichlet
 from expfam.bayes import (
     SNOW,
+    dirichlet_posterior,
+    log_marginal_likelihood,
     log_posterior,
     log_posterior_trajectory,
     posterior,
@@ -142,6 +147,8 @@ def test_batched_posterior_equals_the_loop():
         (lambda: log_posterior_trajectory(np.zeros(3), np.zeros(3)), "log_likelihoods"),
         (lambda: posterior_trajectory(np.zeros(3), np.zeros((2, 4))), "log_likelihoods"),
         (lambda: SNOW.posterior(-1), "n"),
+        (lambda: log_posterior(np.zeros((2, 3)), np.zeros((4, 3))), "log_likelihood"),
+        (lambda: posterior_trajectory(np.zeros((2, 3)), np.zeros((4, 5, 3))), "log_likelihoods"),
     ],
 )
 def test_bad_input_raises_value_error_naming_the_argument(call, name):
@@ -152,3 +159,76 @@ def test_bad_input_raises_value_error_naming_the_argument(call, name):
 def test_non_numeric_input_raises_type_error():
     with pytest.raises(TypeError, match="log_prior"):
         log_posterior(["a", "b"], np.zeros(2))
+
+
+# ------------------------------------------------------------------ conjugate Dirichlet updating
+def test_conjugate_update_is_addition_of_counts_to_natural_parameters():
+    prior = Dirichlet(concentration=[0.5, 2.0, 1.0])
+    counts = np.array([3, 0, 5])
+    post = dirichlet_posterior(prior, counts)
+    np.testing.assert_array_equal(post.natural, prior.natural + counts)
+    np.testing.assert_array_equal(post.concentration, [3.5, 2.0, 6.0])
+
+
+def test_conjugate_updates_compose():
+    prior = Dirichlet(concentration=[1.0, 1.0, 1.0, 1.0])
+    a, b = np.array([1, 2, 0, 0]), np.array([0, 1, 4, 1])
+    np.testing.assert_array_equal(
+        dirichlet_posterior(dirichlet_posterior(prior, a), b).concentration,
+        dirichlet_posterior(prior, a + b).concentration,
+    )
+
+
+def test_log_marginal_likelihood_matches_dirichlet_multinomial():
+    alpha = np.array([0.7, 2.0, 1.3])
+    counts = np.array([4, 1, 6])
+    n = counts.sum()
+    coefficient = gammaln(n + 1) - np.sum(gammaln(counts + 1))
+    expected = scipy.stats.dirichlet_multinomial(alpha, n).logpmf(counts) - coefficient
+    got = log_marginal_likelihood(Dirichlet(concentration=alpha), counts)
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def test_log_marginal_likelihood_is_sum_of_sequential_predictive_log_probs():
+    prior = Dirichlet(concentration=[0.5, 1.5, 3.0])
+    sequence = [2, 0, 2, 1, 2, 2, 0]
+    total, current = 0.0, prior
+    for x in sequence:
+        total += float(current.predictive().log_prob(x))
+        current = dirichlet_posterior(current, np.eye(3)[x])
+    counts = np.bincount(sequence, minlength=3)
+    np.testing.assert_allclose(log_marginal_likelihood(prior, counts), total, rtol=1e-13)
+
+
+def test_conjugate_updating_batches():
+    prior = Dirichlet(concentration=np.ones((2, 3)))
+    counts = np.array([[1, 0, 0], [0, 2, 3]])
+    batch = log_marginal_likelihood(prior, counts)
+    for i in range(2):
+        one = log_marginal_likelihood(Dirichlet(concentration=np.ones(3)), counts[i])
+        np.testing.assert_allclose(batch[i], one, rtol=1e-15)
+
+
+@pytest.mark.parametrize(
+    "counts",
+    [
+        np.array([1, -1, 0]),
+        np.array([1, 1]),
+        np.array([1.0, np.inf, 0.0]),
+        np.ones((2, 2, 3)),  # does not broadcast with the prior's batch (3,)
+    ],
+)
+def test_bad_counts_raise_value_error_naming_counts(counts):
+    with pytest.raises(ValueError, match="counts"):
+        dirichlet_posterior(Dirichlet(concentration=np.ones((3, 3))), counts)
+
+
+def test_conjugate_prior_must_be_a_dirichlet():
+    with pytest.raises(TypeError, match="prior"):
+        dirichlet_posterior(np.ones(3), [1, 0, 0])
+
+
+def test_data_ruling_out_every_hypothesis_leave_no_distribution():
+    impossible = np.array([-np.inf, -np.inf])
+    assert np.all(np.isnan(posterior(np.zeros(2), impossible)))
+    np.testing.assert_array_equal(posterior(np.zeros(2), impossible, beta=0.0), [0.5, 0.5])

@@ -121,6 +121,7 @@ def test_boundary_tempering_stays_on_the_boundary():
         (lambda: Bernoulli.from_prob(-0.1), "prob"),
         (lambda: Bernoulli.from_natural([0.0, 1.0]), "natural"),
         (lambda: Bernoulli.from_mean([0.5, 0.5]), "mean"),
+        (lambda: Bernoulli.from_mean([1.5]), "mean"),
         (lambda: Bernoulli(logit=0.0).log_prob(2), "x"),
         (lambda: Bernoulli(logit=0.0).tempered(-1.0), "beta"),
     ],

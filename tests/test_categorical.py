@@ -147,6 +147,33 @@ def test_natural_gradient_of_log_loss_in_logits():
     np.testing.assert_allclose(got, x - x.mean(), rtol=1e-15)
 
 
+def mpmath_fisher_vp(logits, v):
+    """F v = p * v - p (p . v) at 50 digits."""
+    import mpmath
+
+    with mpmath.workdps(50):
+        z = [mpmath.mpf(x) for x in logits]
+        total = mpmath.fsum(mpmath.exp(x) for x in z)
+        p = [mpmath.exp(x) / total for x in z]
+        pv = mpmath.fsum(pk * mpmath.mpf(vk) for pk, vk in zip(p, v, strict=True))
+        return np.array([float(pk * (mpmath.mpf(vk) - pv)) for pk, vk in zip(p, v, strict=True)])
+
+
+@pytest.mark.parametrize("logits", [[30.0, 0.0, -5.0], [0.0, 12.0, 11.0, -3.0], [1.0, 2.0, 3.0]])
+def test_fisher_keeps_relative_accuracy_when_one_class_dominates(logits):
+    d = Categorical(logits=logits)
+    k = len(logits)
+    rng = np.random.default_rng(0)
+    for v in [*np.eye(k), rng.normal(size=k)]:
+        expected = mpmath_fisher_vp(logits, v)
+        np.testing.assert_allclose(
+            d.fisher_vp(v, coords="logits"), expected, rtol=1e-13, atol=1e-300
+        )
+    columns = np.stack([mpmath_fisher_vp(logits, e) for e in np.eye(k)], axis=-1)
+    np.testing.assert_allclose(d.fisher("logits"), columns, rtol=1e-13, atol=1e-300)
+    np.testing.assert_allclose(d.fisher(), columns[:-1, :-1], rtol=1e-13, atol=1e-300)
+
+
 def test_fisher_vp_in_logits_matches_dense_batched():
     rng = np.random.default_rng(8)
     d = random_categorical(8, shape=(3, 2))
@@ -264,6 +291,22 @@ def test_shifting_logits_changes_nothing(z, c):
     np.testing.assert_allclose(a.entropy(), b.entropy(), rtol=1e-9, atol=1e-12)
 
 
+logits_with_impossible_classes = arrays(
+    np.float64,
+    st.integers(2, 7),
+    elements=st.one_of(st.floats(-5, 5), st.just(-np.inf)),
+).filter(lambda z: np.any(np.isfinite(z)))
+
+
+@given(logits_with_impossible_classes, st.integers(0, 2**32 - 1))
+def test_natural_gradient_in_logits_is_moore_penrose_everywhere(z, seed):
+    d = Categorical(logits=z)
+    g = np.random.default_rng(seed).normal(size=z.size)
+    expected = np.linalg.pinv(d.fisher("logits"), rcond=1e-10, hermitian=True) @ g
+    got = d.natural_gradient(g, coords="logits")
+    np.testing.assert_allclose(got, expected, rtol=1e-7, atol=1e-8 * np.max(np.abs(expected)))
+
+
 # ------------------------------------------------------------------ bad input
 @pytest.mark.parametrize(
     ("call", "name"),
@@ -288,6 +331,7 @@ def test_shifting_logits_changes_nothing(z, c):
         (lambda: random_categorical(0).natural_gradient(np.ones(5)), "g"),
         (lambda: random_categorical(0).fisher("probs"), "coords"),
         (lambda: random_categorical(0).tempered(-1.0), "beta"),
+        (lambda: random_categorical(0).kl(random_categorical(0, k=4)), "other"),
     ],
 )
 def test_bad_input_raises_value_error_naming_the_argument(call, name):

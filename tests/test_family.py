@@ -320,3 +320,49 @@ def test_kl_of_a_different_family_raises_type_error(case):
     other = next(c for c in CASES if c.name != case.name).make(np.random.default_rng(0), ())
     with pytest.raises(TypeError, match="other"):
         d.kl(other)
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_float32_parameters_give_float32_results(case):
+    rng = np.random.default_rng(0)
+    d64 = case.make(rng, (3,))
+    d = type(d64).from_natural(d64.natural.astype(np.float32))
+    q = type(d64).from_natural(case.make(rng, (3,)).natural.astype(np.float32))
+    g = np.ones(d.natural.shape, dtype=np.float32)
+    for value in (
+        d.natural,
+        d.mean,
+        d.log_partition(),
+        d.entropy(),
+        d.dual_potential(),
+        d.kl(q),
+        d.cross_entropy(q),
+        d.fisher(),
+        d.fisher_vp(g),
+        d.natural_gradient(g),
+    ):
+        assert value.dtype == np.float32
+    np.testing.assert_allclose(d.entropy(), d64.entropy(), rtol=1e-5)
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_integer_parameters_promote_to_float64(case):
+    family = type(case.make(np.random.default_rng(0), ()))
+    size = 1 if case.name == "bernoulli" else 3
+    assert family.from_natural(np.zeros(size, dtype=np.int64)).natural.dtype == np.float64
+
+
+@pytest.mark.parametrize("module", ["family", "categorical", "bernoulli", "dirichlet", "bayes"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(f"expfam.{module}"), verbose=False)
+    assert result.failed == 0
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_batches_that_do_not_broadcast_raise_value_error_naming_other(case):
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="other"):
+        case.make(rng, (3,)).kl(case.make(rng, (2,)))
