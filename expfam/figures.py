@@ -1,14 +1,193 @@
-"""Run the experiment scripts that make the paper's figures (placeholder)."""
+"""Run the experiment scripts that make the paper's figures: ``expfam figures``.
+
+An experiment is a module in an ``experiments/`` folder (found as pytest finds
+tests: every ``*.py`` not starting with an underscore) that defines::
+
+    def make_figure(out: Path) -> list[Path]:
+        '''Write this figure's PDF, PNG and CSV into the folder ``out``.'''
+
+Its name is the module's file stem; ``--only NAME`` selects by that name.
+
+Each experiment writes into a fresh staging folder inside the output folder;
+only when it returns are its files moved over the old ones, one
+:func:`os.replace` (an atomic rename) per file. An experiment that raises, or is
+interrupted, has its staging folder removed: the files of its previous good run
+stay as they were, and the other experiments still run.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
+import tempfile
+import time
+import traceback
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
-from expfam._discovery import module_files
+from expfam._discovery import load_module, module_files
+
+ENTRY_POINT = "make_figure"
+
+
+@dataclass
+class Outcome:
+    """What running one experiment did."""
+
+    name: str
+    seconds: float
+    written: list[Path] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def discover(paths: Sequence[Path], only: Sequence[str] | None = None) -> dict[str, Path]:
+    """Return ``{name: file}`` of the experiments under ``paths``, in run order.
+
+    Raises
+    ------
+    ValueError
+        If two files share a name, or a name in ``only`` matches no experiment.
+    """
+    found: dict[str, Path] = {}
+    for path in paths:
+        for file in module_files(path):
+            if file.stem in found and found[file.stem] != file:
+                raise ValueError(
+                    f"paths: two experiments named {file.stem!r}: {found[file.stem]} and {file}"
+                )
+            found[file.stem] = file
+    if only is None:
+        return found
+    unknown = [name for name in only if name not in found]
+    if unknown:
+        raise ValueError(
+            f"--only: no experiment named {', '.join(map(repr, unknown))}; "
+            f"available: {', '.join(found) or 'none'}"
+        )
+    return {name: file for name, file in found.items() if name in set(only)}
+
+
+def run_experiment(name: str, file: Path, out: Path) -> Outcome:
+    """Run one experiment into ``out`` through a staging folder (see the module docstring).
+
+    A ``KeyboardInterrupt`` removes the staging folder and propagates.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=out, prefix=f".staging-{name}-"))
+    start = time.perf_counter()
+    try:
+        module = load_module(file)
+        make_figure = getattr(module, ENTRY_POINT, None)
+        if not callable(make_figure):
+            raise TypeError(f"{file} defines no function {ENTRY_POINT}(out)")
+        make_figure(staging)
+        produced = sorted(p for p in staging.iterdir() if p.is_file())
+        if not produced:
+            raise RuntimeError(f"{ENTRY_POINT}() wrote no file")
+        written = []
+        for source in produced:
+            target = out / source.name
+            os.replace(source, target)
+            written.append(target)
+        return Outcome(name, time.perf_counter() - start, written)
+    except Exception as exc:
+        detail = "".join(traceback.format_exception(exc)).rstrip()
+        return Outcome(name, time.perf_counter() - start, error=detail)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+class _Progress:
+    """A one-line progress bar on a terminal; plain lines otherwise."""
+
+    def __init__(self, total: int, stream: TextIO, width: int = 20) -> None:
+        self.total = total
+        self.stream = stream
+        self.width = width
+        self.live = stream.isatty()
+
+    def bar(self, done: int) -> str:
+        filled = round(self.width * done / self.total) if self.total else self.width
+        return f"[{'#' * filled}{'.' * (self.width - filled)}] {done}/{self.total}"
+
+    def start(self, done: int, name: str) -> None:
+        if self.live:
+            self.stream.write(f"\r\033[K{self.bar(done)} running {name}")
+            self.stream.flush()
+
+    def finish(self, done: int, outcome: Outcome) -> None:
+        if self.live:
+            self.stream.write("\r\033[K")
+        status = "ok    " if outcome.ok else "FAILED"
+        self.stream.write(f"{self.bar(done)} {status} {outcome.name} ({outcome.seconds:.1f} s)\n")
+        for path in outcome.written:
+            self.stream.write(f"    wrote {_display(path)}\n")
+        if outcome.error:
+            self.stream.write("    " + outcome.error.replace("\n", "\n    ") + "\n")
+        self.stream.flush()
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def run_figures(paths: list[Path], out: Path, only: Sequence[str] | None = None) -> int:
-    files = [f for p in paths for f in module_files(p)]
-    print(f"expfam figures: {len(files)} experiment modules found; none is built yet")
-    return 0
+    """Run every experiment under ``paths`` into the folder ``out``; return the exit status.
+
+    Parameters
+    ----------
+    paths : list of Path
+        Folders of experiment modules, or single module files.
+    out : Path
+        Output folder (created if missing).
+    only : sequence of str, optional
+        Run only the experiments with these names (module file stems).
+
+    Returns
+    -------
+    int
+        0 if every experiment succeeded, 1 if any failed, 2 if ``paths`` or
+        ``only`` name nothing runnable, 130 if interrupted.
+    """
+    stream = sys.stdout
+    try:
+        experiments = discover(paths, only)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"expfam figures: {exc}", file=sys.stderr)
+        return 2
+    if not experiments:
+        print(f"expfam figures: no experiment in {', '.join(map(str, paths))}", file=sys.stderr)
+        return 2
+    print(f"expfam figures: {len(experiments)} experiments -> {_display(out)}", file=stream)
+    progress = _Progress(len(experiments), stream)
+    outcomes = []
+    start = time.perf_counter()
+    for done, (name, file) in enumerate(experiments.items()):
+        progress.start(done, name)
+        try:
+            outcome = run_experiment(name, file, out)
+        except KeyboardInterrupt:
+            stream.write("\ninterrupted: the files of earlier good runs are untouched\n")
+            return 130
+        outcomes.append(outcome)
+        progress.finish(done + 1, outcome)
+    failed = [o.name for o in outcomes if not o.ok]
+    files = sum(len(o.written) for o in outcomes)
+    elapsed = time.perf_counter() - start
+    print(
+        f"expfam figures: {len(outcomes) - len(failed)} of {len(outcomes)} succeeded, "
+        f"{files} files written in {elapsed:.1f} s"
+        + (f"; FAILED: {', '.join(failed)}" if failed else ""),
+        file=stream,
+    )
+    return 1 if failed else 0

@@ -1,0 +1,385 @@
+"""The figure style of the paper and the simplex (ternary) plot.
+
+This module imports matplotlib; ``import expfam`` does not import this module,
+so matplotlib loads only when a figure is made. Figures are built on
+:class:`matplotlib.figure.Figure` directly (no pyplot, no GUI backend, no global
+figure registry), so they render headless and leak nothing between runs.
+
+Style: serif text (DejaVu Serif, shipped with matplotlib; no LaTeX install),
+sizes for a single column (:data:`SINGLE_COLUMN` inches) and for a double
+column (:data:`DOUBLE_COLUMN`), TrueType fonts in PDFs (``pdf.fonttype = 42``,
+so the text stays text), and the colour-blind-safe Okabe-Ito colours.
+
+Files: :func:`save_figure` writes a vector PDF and a PNG, :func:`save_csv` the
+data behind a figure; each file is written to a temporary file in the same
+folder and moved over the target with :func:`os.replace`, so a failed or
+interrupted write never leaves a half-written file over a good one. The bytes
+are reproducible: no creation date in the PDF, no timestamp in the PNG.
+
+Simplex: :func:`barycentric` maps probabilities ``(..., 3)`` to the plane;
+:func:`simplex_axes` draws the triangle with vertex labels and a light grid;
+:func:`simplex_plot`, :func:`simplex_scatter` and :func:`simplex_contour` draw
+paths, points and level sets given in probabilities.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import matplotlib as mpl
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from numpy.typing import ArrayLike, NDArray
+
+SINGLE_COLUMN = 3.3
+"""Width in inches of a figure that spans one column of a two-column paper."""
+
+DOUBLE_COLUMN = 7.0
+"""Width in inches of a figure that spans the full text width."""
+
+_OKABE_ITO = mpl.color_sequences["okabe_ito"]
+COLORS: tuple[str, ...] = tuple(mpl.colors.to_hex(_OKABE_ITO[i]) for i in (5, 6, 3, 1, 2, 7, 0))
+"""The Okabe-Ito colours in plotting order: blue, vermillion, bluish green,
+orange, sky blue, reddish purple, black (yellow, unreadable on white, left out)."""
+
+PNG_DPI = 300
+
+_VERTICES = np.array([[0.0, 0.0], [1.0, 0.0], [0.5, np.sqrt(3.0) / 2.0]])
+
+
+def style() -> dict[str, Any]:
+    """Return the rcParams of the paper style (use it with :func:`style_context`)."""
+    return {
+        "font.family": "serif",
+        "font.serif": ["DejaVu Serif"],
+        "mathtext.fontset": "dejavuserif",
+        "text.usetex": False,
+        "font.size": 8,
+        "axes.titlesize": 8,
+        "axes.labelsize": 8,
+        "legend.fontsize": 7,
+        "xtick.labelsize": 7,
+        "ytick.labelsize": 7,
+        "axes.prop_cycle": mpl.cycler(color=list(COLORS)),
+        "axes.linewidth": 0.6,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "lines.linewidth": 1.3,
+        "lines.markersize": 4,
+        "xtick.major.width": 0.6,
+        "ytick.major.width": 0.6,
+        "xtick.minor.width": 0.4,
+        "ytick.minor.width": 0.4,
+        "legend.frameon": False,
+        "legend.handlelength": 1.6,
+        "figure.dpi": 100,
+        "savefig.dpi": PNG_DPI,
+        "savefig.bbox": "standard",
+        "figure.constrained_layout.h_pad": 0.03,
+        "figure.constrained_layout.w_pad": 0.03,
+        "pdf.fonttype": 42,
+        "ps.fonttype": 42,
+        "svg.hashsalt": "expfam",
+        "image.cmap": "viridis",
+    }
+
+
+@contextlib.contextmanager
+def style_context() -> Iterator[None]:
+    """Apply the paper style within a ``with`` block (build and save figures inside it)."""
+    with mpl.rc_context(style()):
+        yield
+
+
+def new_figure(
+    width: Literal["single", "double"] | float = "single",
+    height: float | None = None,
+    nrows: int = 1,
+    ncols: int = 1,
+    **subplots_kw: Any,
+) -> tuple[Figure, Any]:
+    """Create a figure of column width and its axes, with a constrained layout.
+
+    Parameters
+    ----------
+    width : {"single", "double"} or float
+        ``"single"`` is :data:`SINGLE_COLUMN`, ``"double"`` is
+        :data:`DOUBLE_COLUMN`; a number is a width in inches.
+    height : float, optional
+        Height in inches; by default ``0.75 * width / ncols * nrows``
+        (a 4:3 panel), at least 1.6 inches.
+    nrows, ncols, **subplots_kw
+        Passed to :meth:`matplotlib.figure.Figure.subplots`.
+
+    Returns
+    -------
+    fig, axes : Figure, Axes or array of Axes
+
+    Examples
+    --------
+    >>> from expfam import plot
+    >>> with plot.style_context():
+    ...     fig, ax = plot.new_figure("single")
+    >>> fig.get_size_inches().round(3).tolist()
+    [3.3, 2.475]
+    """
+    if isinstance(width, str):
+        if width not in ("single", "double"):
+            raise ValueError(f"width: expected 'single', 'double' or inches, got {width!r}")
+        inches = SINGLE_COLUMN if width == "single" else DOUBLE_COLUMN
+    else:
+        inches = float(width)
+    if height is None:
+        height = max(1.6, 0.75 * inches / ncols * nrows)
+    fig = Figure(figsize=(inches, height), layout="constrained")
+    axes = fig.subplots(nrows, ncols, **subplots_kw)
+    return fig, axes
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; on success move it over ``path``.
+
+    The temporary file lives in the same folder (so :func:`os.replace` is an
+    atomic rename); if the block raises, or is interrupted, the temporary file
+    is removed and ``path`` keeps its previous contents.
+    """
+    path = Path(path)
+    # A fresh name rather than mkstemp: the writer creates the file with the usual
+    # permissions (mkstemp's are owner-only).
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def save_figure(fig: Figure, folder: str | Path, name: str) -> list[Path]:
+    """Write ``fig`` as ``folder/name.pdf`` (vector) and ``folder/name.png``, atomically.
+
+    The PDF carries no creation date and the PNG no timestamp, so the same
+    figure gives the same bytes.
+
+    Returns
+    -------
+    list of Path
+        The two files written.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    with style_context():
+        for fmt, metadata in (
+            ("pdf", {"CreationDate": None, "ModDate": None}),
+            ("png", {"Software": None}),
+        ):
+            target = folder / f"{name}.{fmt}"
+            with atomic_path(target) as tmp:
+                fig.savefig(tmp, format=fmt, metadata=metadata)
+            written.append(target)
+    return written
+
+
+def save_csv(folder: str | Path, name: str, columns: Mapping[str, ArrayLike]) -> Path:
+    """Write the data behind a figure as ``folder/name.csv``, atomically.
+
+    Parameters
+    ----------
+    folder, name : str or Path, str
+        Where to write; ``.csv`` is appended to ``name``.
+    columns : mapping of str to array_like
+        Column name to values. Numbers are written with 17 significant digits
+        (exact round trip for float64); strings are written as they are.
+        All columns must have the same length.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    arrays = {key: np.ravel(np.asarray(value)) for key, value in columns.items()}
+    lengths = {len(a) for a in arrays.values()}
+    if len(lengths) != 1:
+        sizes = {key: len(a) for key, a in arrays.items()}
+        raise ValueError(f"columns: all columns must have the same length, got {sizes}")
+    for key in arrays:
+        if "," in key or "\n" in key:
+            raise ValueError(f"columns: name {key!r} contains a comma or a newline")
+    cells = [[_format_cell(v) for v in a] for a in arrays.values()]
+    lines = [",".join(arrays)] + [",".join(row) for row in zip(*cells, strict=True)]
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{name}.csv"
+    with atomic_path(target) as tmp:
+        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return target
+
+
+def _format_cell(value: Any) -> str:
+    if isinstance(value, str | np.str_):
+        if "," in value or "\n" in value:
+            raise ValueError(f"columns: text cell {value!r} contains a comma or a newline")
+        return str(value)
+    if isinstance(value, bool | np.bool_):
+        return str(int(value))
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    return f"{float(value):.17g}"
+
+
+def barycentric(probs: ArrayLike) -> NDArray[np.float64]:
+    """Map probabilities on the 2-simplex to points of the plane.
+
+    Parameters
+    ----------
+    probs : array_like, shape (..., 3)
+        Probabilities (or any weights; each row is normalized by its sum).
+
+    Returns
+    -------
+    ndarray, shape (..., 2)
+        ``x = p @ V / sum(p)`` with vertices ``V = [(0, 0), (1, 0), (1/2, sqrt(3)/2)]``:
+        class 1 at the bottom left, class 2 at the bottom right, class 3 on top.
+
+    Notes
+    -----
+    The map is the restriction of a linear map, so straight lines in
+    probability space (m-geodesics, mixtures) stay straight on the triangle.
+
+    Examples
+    --------
+    >>> barycentric([1 / 3, 1 / 3, 1 / 3]).round(4).tolist()
+    [0.5, 0.2887]
+    """
+    p = np.asarray(probs, dtype=np.float64)
+    if p.shape[-1:] != (3,):
+        raise ValueError(f"probs: last axis must have length 3, got shape {p.shape}")
+    return (p @ _VERTICES) / np.sum(p, axis=-1, keepdims=True)
+
+
+def simplex_axes(
+    ax: Axes,
+    labels: Sequence[str] = ("$p_1$", "$p_2$", "$p_3$"),
+    grid: int = 5,
+) -> Axes:
+    """Turn ``ax`` into a triangle: outline, vertex labels, light grid, no frame.
+
+    Parameters
+    ----------
+    ax : Axes
+    labels : three str
+        Labels of the vertices where ``p_1``, ``p_2``, ``p_3`` equal 1.
+    grid : int
+        Number of grid intervals per side (lines ``p_k = j / grid``); 0 for none.
+
+    Returns
+    -------
+    Axes
+        ``ax``, with an equal aspect ratio and the spines and ticks removed.
+    """
+    if len(labels) != 3:
+        raise ValueError(f"labels: expected three vertex labels, got {len(labels)}")
+    closed = np.vstack([_VERTICES, _VERTICES[:1]])
+    ax.plot(closed[:, 0], closed[:, 1], color="0.2", linewidth=0.8, zorder=1)
+    for j in range(1, grid):
+        level = j / grid
+        for k in range(3):
+            ends = np.full((2, 3), 0.0)
+            ends[:, k] = level
+            others = [i for i in range(3) if i != k]
+            ends[0, others[0]] = 1.0 - level
+            ends[1, others[1]] = 1.0 - level
+            xy = barycentric(ends)
+            ax.plot(xy[:, 0], xy[:, 1], color="0.88", linewidth=0.5, zorder=0)
+    for vertex, label in zip(_VERTICES[:2], labels[:2], strict=True):
+        ax.text(vertex[0], -0.04, label, ha="center", va="top")
+    ax.text(0.5, _VERTICES[2, 1] + 0.03, labels[2], ha="center", va="bottom")
+    ax.set_aspect("equal")
+    ax.set_xlim(-0.12, 1.12)
+    ax.set_ylim(-0.12, _VERTICES[2, 1] + 0.1)
+    ax.axis("off")
+    return ax
+
+
+def simplex_plot(ax: Axes, probs: ArrayLike, *args: Any, **kwargs: Any) -> list[Any]:
+    """Draw a path given as probabilities ``(n, 3)`` on a simplex axes (as ``ax.plot``)."""
+    xy = barycentric(probs)
+    return ax.plot(xy[..., 0], xy[..., 1], *args, **kwargs)
+
+
+def simplex_scatter(ax: Axes, probs: ArrayLike, **kwargs: Any) -> Any:
+    """Draw points given as probabilities ``(n, 3)`` on a simplex axes (as ``ax.scatter``)."""
+    xy = barycentric(probs)
+    return ax.scatter(xy[..., 0], xy[..., 1], **kwargs)
+
+
+def simplex_grid(resolution: int, margin: float = 0.0) -> NDArray[np.float64]:
+    """Return the points ``(i, j, k) / resolution`` of the simplex, ``i + j + k = resolution``.
+
+    Parameters
+    ----------
+    resolution : int
+        Number of intervals per side.
+    margin : float
+        Keep only points whose every coordinate is at least ``margin``.
+
+    Returns
+    -------
+    ndarray, shape (n, 3)
+    """
+    if resolution < 1:
+        raise ValueError(f"resolution: must be a positive integer, got {resolution}")
+    i, j = np.meshgrid(np.arange(resolution + 1), np.arange(resolution + 1), indexing="ij")
+    keep = i + j <= resolution
+    counts = np.stack([i[keep], j[keep], resolution - i[keep] - j[keep]], axis=-1)
+    probs = counts / resolution
+    return probs[np.all(probs >= margin, axis=-1)]
+
+
+def simplex_contour(
+    ax: Axes,
+    func: Callable[[NDArray[np.float64]], NDArray[np.float64]],
+    levels: int | Sequence[float] = 8,
+    resolution: int = 120,
+    filled: bool = False,
+    **kwargs: Any,
+) -> Any:
+    """Draw level sets of ``func(probs)`` over the open simplex.
+
+    Parameters
+    ----------
+    ax : Axes
+        A simplex axes (see :func:`simplex_axes`).
+    func : callable
+        Maps probabilities ``(n, 3)`` to values ``(n,)``; it is evaluated on the
+        interior points of a triangular grid (the boundary, where log-based
+        functions diverge, is left out).
+    levels : int or sequence of float
+        As in :meth:`matplotlib.axes.Axes.tricontour`.
+    resolution : int
+        Grid intervals per side.
+    filled : bool
+        ``tricontourf`` instead of ``tricontour``.
+
+    Returns
+    -------
+    The contour set.
+    """
+    probs = simplex_grid(resolution, margin=0.5 / resolution)
+    xy = barycentric(probs)
+    values = np.asarray(func(probs), dtype=np.float64)
+    draw = ax.tricontourf if filled else ax.tricontour
+    return draw(xy[:, 0], xy[:, 1], values, levels=levels, **kwargs)
+
+
+def panel_label(ax: Axes, label: str) -> None:
+    """Write a panel label such as ``(a)`` at the top left, outside the axes."""
+    ax.set_title(label, loc="left", fontweight="bold")
