@@ -14,7 +14,8 @@ metric for K = 2, ..., 6 and proves them equal to diag(p) - p p^T. The
 numeric side is the Fisher-vector product F v = p * v - p (p . v) of
 ``expfam.Categorical.fisher_vp`` in logits coordinates (O(K), never the
 K x K matrix), compared at random and extreme logits with sympy's hess A v,
-and the dense ``Categorical.fisher("logits")`` at K <= 4.
+and the dense ``Categorical.fisher("logits")`` at K <= 4. The closed form,
+once proved, is also evaluated at K = 32, written with O(K) terms.
 """
 
 import numpy as np
@@ -80,3 +81,19 @@ def checks():
             rtol=1e-12,
             atol=1e-14,
         )
+
+    k = 32
+    z = sympy.symbols(f"z1:{k + 1}", real=True)
+    v = sympy.symbols(f"v1:{k + 1}", real=True)
+    p = softmax(z)
+    p_dot_v = sum(p[i] * v[i] for i in range(k))
+    yield Check(
+        name=f"fisher_vp_k{k}",
+        claim=f"p * v - p (p . v) at K = {k} (the closed form proved above)",
+        args=[Arg(z, Logits()), Arg(v, Reals())],
+        derived=sympy.Matrix([p[i] * (v[i] - p_dot_v) for i in range(k)]),
+        numeric=fisher_vp,
+        rtol=1e-12,
+        atol=1e-14,
+        points=30,
+    )

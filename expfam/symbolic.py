@@ -9,8 +9,8 @@ a tolerance. :func:`run_check` then
 
 1. proves ``derived == closed_form``: entry by entry, ``cancel`` or
    ``simplify`` of the difference must give 0; where sympy cannot, the
-   difference must vanish exactly at rational points; failing both, the claim
-   is only compared at high precision (and the table says "no");
+   difference must vanish exactly at rational points (the table says which);
+   failing both, the check fails with "no";
 2. compares the numeric callable with ``derived`` at random points and at
    extreme ones (large and tiny logits, near-boundary probabilities). The
    symbolic side is always evaluated with mpmath, raising the precision from
@@ -63,7 +63,9 @@ __all__ = [
     "Simplex",
     "SymbolicFamily",
     "family_checks",
+    "format_table",
     "logsumexp",
+    "prove",
     "run_check",
     "run_checks",
     "run_verify",
