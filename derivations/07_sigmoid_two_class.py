@@ -10,8 +10,10 @@ More generally softmax is shift-invariant, so softmax((z_1, z_2)) =
 softmax((z_1 - z_2, 0)) = (sigmoid(z_1 - z_2), sigmoid(z_2 - z_1)). For a
 classifier z = W x with rows w_1, w_2 (003_06ee911ec9897575.txt),
 Pr(Y = 1 | x) = sigmoid((w_1 - w_2) . x): a two-class softmax regression is
-logistic regression with weight w = w_1 - w_2 (003 writes the difference the
-other way round and gets sigmoid for class 2; the identity is the same).
+logistic regression with weight w = w_1 - w_2. (003 defines w = w_2 - w_1
+and then writes Pr(Y = 1 | x) = sigmoid(w . x + b); with that w the
+probability of class 1 is sigmoid(-(w . x + b)): a sign slip in the source.
+The checks below use w_1 - w_2.)
 
 sympy proves each identity; the numeric side is ``expfam.sigmoid``,
 ``expfam.softplus`` and ``expfam.softmax``.

@@ -33,6 +33,7 @@ This module imports sympy; ``import expfam`` does not import it.
 from __future__ import annotations
 
 import json
+import sys
 import time
 import traceback
 import warnings
@@ -669,7 +670,11 @@ def run_verify(paths: list[Path], json_path: str | None = None) -> int:
     failing points) is also written there as JSON.
     """
     start = time.perf_counter()
-    files = [f for p in paths for f in module_files(p)]
+    try:
+        files = [f for p in paths for f in module_files(p)]
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"expfam verify: {exc}", file=sys.stderr)
+        return 2
     print(f"expfam verify: {len(files)} derivation modules", flush=True)
     results: list[CheckResult] = []
     for file in files:

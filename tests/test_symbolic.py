@@ -340,3 +340,8 @@ def test_a_module_without_checks_is_a_failure(tmp_path, capsys):
     write(tmp_path, "empty.py", '"""Nothing here."""\n')
     assert run_verify([tmp_path], None) == 1
     assert "defines no checks()" in capsys.readouterr().out
+
+
+def test_a_missing_path_is_a_clear_error(tmp_path, capsys):
+    assert run_verify([tmp_path / "nowhere"], None) == 2
+    assert "does not exist" in capsys.readouterr().err
