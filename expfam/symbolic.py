@@ -372,6 +372,17 @@ class CheckResult:
         }
 
 
+def _jsonable(value: Any) -> Any:
+    """``value`` with non-finite floats as the strings "inf", "-inf", "nan" (strict JSON)."""
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float) and not np.isfinite(value):
+        return str(value)
+    return value
+
+
 def _entries(expr: Any) -> list[sympy.Expr]:
     if isinstance(expr, sympy.MatrixBase):
         return list(expr)
@@ -703,8 +714,11 @@ def run_verify(paths: list[Path], json_path: str | None = None) -> int:
     if json_path is not None:
         Path(json_path).write_text(
             json.dumps(
-                {"seconds": elapsed, "passed": not failed, "checks": [r.row() for r in results]},
+                _jsonable(
+                    {"seconds": elapsed, "passed": not failed, "checks": [r.row() for r in results]}
+                ),
                 indent=2,
+                allow_nan=False,
             )
             + "\n"
         )

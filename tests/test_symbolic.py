@@ -318,7 +318,7 @@ def test_verify_reports_a_failure_runs_the_rest_and_writes_json(tmp_path, capsys
     assert "FAIL a_failing.lse" in out and "numeric" in out and "symbolic" in out
     assert "ok   b_passing.sigmoid" in out
     assert "no such thing" in out
-    rows = json.loads(table.read_text())["checks"]
+    rows = json.loads(table.read_text(), parse_constant=pytest.fail)["checks"]  # strict JSON
     assert [(r["derivation"], r["check"], r["ok"]) for r in rows] == [
         ("a_failing", "lse", False),
         ("b_passing", "sigmoid", True),
