@@ -712,16 +712,8 @@ def run_verify(paths: list[Path], json_path: str | None = None) -> int:
         f" in {len(files)} derivations ({elapsed:.1f} s)"
     )
     if json_path is not None:
-        Path(json_path).write_text(
-            json.dumps(
-                _jsonable(
-                    {"seconds": elapsed, "passed": not failed, "checks": [r.row() for r in results]}
-                ),
-                indent=2,
-                allow_nan=False,
-            )
-            + "\n"
-        )
+        table = {"seconds": elapsed, "passed": not failed, "checks": [r.row() for r in results]}
+        Path(json_path).write_text(json.dumps(_jsonable(table), indent=2, allow_nan=False) + "\n")
     return 1 if failed or not results else 0
 
 
