@@ -1,26 +1,29 @@
 """The row engine behind softmax, log_softmax, logsumexp and entropy.
 
 Every kernel that normalizes along the last axis shares one pass structure,
-written once here. For a row ``x`` (float64 work precision) and inverse
-temperature ``beta``:
+written once here. For a row ``x`` and inverse temperature ``beta``:
 
 1. ``k = argmax(x)``, ``m = x[k]`` (the first maximum);
 2. ``d = beta * (x - m)`` formed exactly as an unevaluated sum ``hi + lo``
-   (TwoSum for the shift, Dekker's product for ``beta``), so that the
-   amplification of rounding errors by ``exp`` (the error of ``exp(d)`` grows
-   with ``|d|``) is removed;
-3. ``e = exp(hi) * (1 + lo)``, and ``t = sum_{j != k} e_j``;
-4. the log-partition is ``beta * m + log1p(t)`` (``log1p`` keeps the
-   digits when one entry dominates) and the probabilities are ``e / (1 + t)``.
+   (TwoSum for the shift, Dekker's product for ``beta``), so that ``exp``
+   does not amplify the rounding of the shift (its error grows with ``|d|``);
+3. ``e = exp(d)`` and ``t = sum_{j != k} e_j``;
+4. the log-partition is ``m + log1p(t)`` (``log1p`` keeps the digits when
+   one entry dominates) and the probabilities are ``e / (1 + t)``.
 
-Float16 and float32 rows are computed in float64, where ``x - m`` and
-``beta * (x - m)`` are already exact enough, and rounded once at the end.
+Probabilities (``softmax``) use float64 ``exp`` with the first-order
+correction ``exp(hi) (1 + lo)``: at most 3 ULP. The float64 log-domain
+outputs (``log_softmax``, ``logsumexp``, ``entropy``) need ``log1p(t)`` to a
+fraction of an ULP, which float64 ``exp`` (0.65 ULP) and ``log1p`` cannot
+give: they carry ``e``, ``t`` and ``log1p(t)`` in double-double
+(:mod:`expfam._dd`) and round once, for at most 1 ULP. Float16 and float32
+rows are computed in plain float64, already far more precise than their
+output, and rounded once.
 
-Rows are processed in blocks that fit in the L2 cache, with the scratch
-arrays allocated once per block size, and large inputs are split over the
-machine's cores (numpy releases the GIL inside its loops). Rows whose maximum
-is not finite (a NaN, a ``+inf``, or nothing but ``-inf``) take a separate,
-exact path: ``_special_rows``.
+Rows are processed in blocks that fit in the L2 cache, and large inputs are
+split over the machine's cores (numpy releases the GIL inside its loops).
+Rows whose maximum is not finite (a NaN, a ``+inf``, or nothing but
+``-inf``) take a separate, exact path: ``_special_rows``.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numpy.typing import NDArray
 
+from expfam._dd import exp_dd, exp_dd_parts, log1p_dd, row_sum_dd, two_prod, two_sum
+
 # Work per block, in float64 elements: ~6 scratch arrays of this size stay in L2.
 _BLOCK_ELEMENTS = 1 << 15
 # Inputs below this many elements are done on the calling thread.
@@ -38,28 +43,12 @@ _PARALLEL_ELEMENTS = 1 << 20
 _THREADS = max(1, min(os.cpu_count() or 1, 8))
 _executor: ThreadPoolExecutor | None = None
 
-# Dekker's splitter for float64: 2**27 + 1.
-_SPLITTER = 134217729.0
-# log 2 in two parts (fdlibm): _LN2_HI has 32 significant bits, so k * _LN2_HI
-# and d + k * _LN2_HI are exact for the small k and |d| < 1024 used here.
-_LN2_HI = 6.93147180369123816490e-01
-_LN2_LO = 1.90821492927058770002e-10
-
-KINDS = ("softmax", "log_softmax", "logsumexp", "entropy")
-
 
 def _pool() -> ThreadPoolExecutor:
     global _executor
     if _executor is None:
         _executor = ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="expfam")
     return _executor
-
-
-def _split(a: NDArray) -> tuple[NDArray, NDArray]:
-    """Veltkamp split of ``a`` into two halves of 26 significant bits each."""
-    c = _SPLITTER * a
-    high = c - (c - a)
-    return high, a - high
 
 
 class _Scratch:
@@ -75,28 +64,25 @@ class _Scratch:
         return self.hi[:rows], self.lo[:rows], self.tmp[:rows], self.e[:rows]
 
 
-def _shifted(
-    x: NDArray, beta: float, exact_shift: bool, s: _Scratch
-) -> tuple[NDArray, NDArray, NDArray, NDArray | None, NDArray]:
-    """Return ``(idx, m, hi, lo, e)`` for a block ``x`` of finite-maximum rows.
+def _shift(
+    x: NDArray, beta: float, exact: bool, s: _Scratch
+) -> tuple[NDArray, NDArray, NDArray, NDArray, NDArray | None]:
+    """Return ``(rows, idx, m, hi, lo)`` with ``hi + lo = beta * (x - m)``.
 
-    ``hi + lo = beta * (x - m)`` (to about 2**-100 relative; ``lo`` is None
-    when ``hi`` alone is exact enough, for float16/32 input), and
-    ``e = exp(hi + lo)`` with the argmax entry of each row set to zero.
+    ``lo`` is None when ``hi`` alone is exact enough (float16/32 input);
+    otherwise ``hi + lo`` is exact to about ``2**-100`` relative, and ``lo`` is
+    cleared to -1 on ``-inf`` entries (whose correction would be NaN).
     """
-    rows = x.shape[0]
-    hi, lo, tmp, e = s.view(rows)
+    rows = np.arange(x.shape[0])
+    hi, lo, tmp, _ = s.view(x.shape[0])
     idx = np.argmax(x, axis=1)
-    r = np.arange(rows)
-    m = x[r, idx].astype(np.float64)
+    m = x[rows, idx].astype(np.float64)
     mcol = m[:, None]
     np.subtract(x, mcol, out=hi)
-    if not exact_shift:
+    if not exact:
         if beta != 1.0:
             np.multiply(hi, beta, out=hi)
-        np.exp(hi, out=e)
-        e[r, idx] = 0.0
-        return idx, m, hi, None, e
+        return rows, idx, m, hi, None
     # TwoSum(x, -m): lo = (x - (hi - bb)) + (-m - bb), bb = hi - x.
     np.subtract(hi, x, out=tmp)  # bb
     np.subtract(hi, tmp, out=lo)
@@ -104,56 +90,212 @@ def _shifted(
     np.add(tmp, mcol, out=tmp)  # bb + m
     np.subtract(lo, tmp, out=lo)
     if beta != 1.0:
-        # Dekker: beta * hi = p + err exactly; lo <- err + beta * lo.
-        b_hi, b_lo = _split(np.float64(beta))
-        np.multiply(hi, beta, out=e)  # p
-        h_hi, h_lo = _split(hi)
-        err = ((h_hi * b_hi - e) + h_hi * b_lo + h_lo * b_hi) + h_lo * b_lo
+        # beta * (hi + lo) = p + (err + beta * lo), p + err = beta * hi exactly.
+        p, err = two_prod(hi, np.float64(beta))
         np.multiply(lo, beta, out=lo)
         np.add(lo, err, out=lo)
-        hi, e = e, hi
-    # -inf entries (probability 0) give NaN corrections; clear them.
+        hi[...] = p
     np.fmax(lo, -1.0, out=lo)
+    return rows, idx, m, hi, lo
+
+
+def _fast_block(
+    kind: str, x: NDArray, beta: float, exact: bool, s: _Scratch, out: NDArray
+) -> NDArray:
+    """Softmax (any dtype), and every kind for float16/32 rows: float64 ``exp``. Returns ``m``."""
+    rows, idx, m, hi, lo = _shift(x, beta, exact, s)
+    _, _, tmp, e = s.view(x.shape[0])
     np.exp(hi, out=e)
-    np.multiply(e, lo, out=tmp)
-    np.add(e, tmp, out=e)
-    e[r, idx] = 0.0
-    return idx, m, hi, lo, e
+    if lo is not None:
+        np.multiply(e, lo, out=tmp)
+        np.add(e, tmp, out=e)
+    e[rows, idx] = 0.0
+    t = np.sum(e, axis=1)
+    if kind == "softmax":
+        e[rows, idx] = 1.0
+        np.divide(e, (1.0 + t)[:, None], out=out, casting="unsafe")
+        return m
+    log_z = np.log1p(t)
+    if kind == "log_softmax":
+        np.subtract(hi, log_z[:, None], out=out, casting="unsafe")
+    elif kind == "logsumexp":
+        out[...] = m + log_z
+    else:  # entropy: log Z + sum_k p_k * (-d_k), every term non-negative
+        np.fmax(hi, -1e300, out=hi)
+        np.multiply(e, hi, out=hi)
+        out[...] = log_z - np.sum(hi, axis=1) / (1.0 + t)
+    return m
 
 
-def _block(kind: str, x: NDArray, beta: float, exact_shift: bool, s: _Scratch, out: NDArray):
+# Columns x rows per chunk of the double-double sums: their temporaries stay under
+# 64 KiB, below the allocator's mmap threshold (fresh pages fault on every use).
+_DD_CHUNK = 1 << 13
+# Rows whose t = sum of non-maximal terms has kappa = t / ((1 + t) log1p t) at most
+# this take t from float64 exp: exp's error (<= 0.65 ULP, 1.3 * 2**-53 relative,
+# measured against mpmath) moves log1p(t) by at most 1.3 * kappa < 0.5 ULP.
+# Others (a dominant class) correct their large terms in double-double.
+_KAPPA_FAST = 0.38
+
+
+def _add_dd(a: tuple[NDArray, NDArray], b: tuple[NDArray, NDArray]) -> tuple[NDArray, NDArray]:
+    s, err = two_sum(a[0], b[0])
+    return two_sum(s, err + a[1] + b[1])
+
+
+def _dd_sums(
+    hi: NDArray, lo: NDArray, idx: NDArray, up: NDArray, entropy: bool
+) -> tuple[tuple[NDArray, NDArray], tuple[NDArray, NDArray]]:
+    """Double-double row sums, over ``j != idx``, of ``e_j = exp(hi + lo) * 2**up`` and
+    (if ``entropy``) of ``e_j * (-(hi + lo))``, in column chunks."""
+    n_rows, k = hi.shape
+    zero = np.zeros(n_rows)
+    t, s = (zero, zero), (zero, zero)
+    step = max(1, _DD_CHUNK // n_rows)
+    rows = np.arange(n_rows)
+    for c0 in range(0, k, step):
+        h, l_ = hi[:, c0 : c0 + step], lo[:, c0 : c0 + step]
+        m_hi, m_lo, n = exp_dd_parts(h, l_)
+        n += up[:, None]
+        mine = (idx >= c0) & (idx < c0 + h.shape[1])
+        m_hi[rows[mine], idx[mine] - c0] = 0.0
+        m_lo[rows[mine], idx[mine] - c0] = 0.0
+        t = _add_dd(t, row_sum_dd(np.ldexp(m_hi, n), np.ldexp(m_lo, n)))
+        if entropy:  # products formed before scaling, so subnormal terms keep their digits
+            d = np.fmin(-h, 1100.0)
+            p_hi, p_err = two_prod(m_hi, d)
+            p_lo = p_err - m_hi * l_ + m_lo * d
+            s = _add_dd(s, row_sum_dd(np.ldexp(p_hi, n), np.ldexp(p_lo, n)))
+    return t, s
+
+
+def _log_z(
+    hi: NDArray, lo: NDArray, idx: NDArray, e: NDArray, c: NDArray, work: NDArray
+) -> tuple[NDArray, NDArray]:
+    """``log Z = log1p(t)``, ``t = sum_{j != idx} exp(hi_j + lo_j)``, in double-double.
+
+    ``e = fl(exp(hi))`` and ``c = fl(e * lo)`` (zero at ``idx``) give a first
+    ``t``, summed exactly. Rows with ``kappa = t / ((1 + t) log1p t) >
+    _KAPPA_FAST`` correct it term by term with :func:`expfam._dd.exp_dd`:
+    the terms above ``t 2**-9``, then above ``t 2**-18``, ... while the
+    uncorrected rest could still move ``log Z`` by more than a quarter ULP.
+    Rows whose ``t`` is below ``2**-900`` (``log1p(t) = t``) are summed again
+    scaled by ``2**600`` (:func:`_dd_sums`), so terms below the normal range
+    keep their digits, and rounded once when scaled back.
+    """
+    t_hi, t_lo = _add_dd(row_sum_dd(e, work=work), (np.sum(c, axis=1), 0.0))
+    kappa = t_hi / ((1.0 + t_hi) * np.log1p(t_hi))
+    rest = np.where(kappa <= _KAPPA_FAST, 0.0, t_hi)  # mass still to correct, per row
+    done = np.zeros(e.shape, dtype=bool)
+    for scale in (2.0**-9, 2.0**-18, 2.0**-36, 0.0):
+        todo = rest > 0.0
+        if not todo.any():
+            break
+        pick = e >= np.where(todo, t_hi * scale, np.inf)[:, None]
+        if scale != 2.0**-9:
+            pick &= ~done
+        if scale != 0.0:
+            done |= pick
+        ri, ci = np.nonzero(pick)
+        e_hi, e_lo = exp_dd(hi[ri, ci], lo[ri, ci])
+        fix = (e_hi - e[ri, ci]) + (e_lo - c[ri, ci])  # e_hi - e is exact (Sterbenz)
+        t_hi, t_lo = _add_dd((t_hi, t_lo), (np.bincount(ri, fix, len(t_hi)), 0.0))
+        rest -= np.bincount(ri, e[ri, ci], len(t_hi))
+        # exp's error on the rest moves log Z by <= 1.3 * 2**-53 * rest / (1 + t).
+        rest[rest <= 0.19 * (1.0 + t_hi) * np.log1p(t_hi)] = 0.0
+    tiny = t_hi < 2.0**-900
+    if tiny.any():
+        up = np.full(int(tiny.sum()), 600, dtype=np.int32)
+        (t_hi[tiny], t_lo[tiny]), _ = _dd_sums(hi[tiny], lo[tiny], idx[tiny], up, False)
+    l_hi, l_lo = log1p_dd(np.where(tiny, 0.0, t_hi), np.where(tiny, 0.0, t_lo))
+    l_hi[tiny] = np.ldexp(t_hi[tiny], -600)
+    l_lo[tiny] = 0.0
+    return l_hi, l_lo
+
+
+def _two_sum_into(a: NDArray, b: NDArray, s: NDArray, err: NDArray, work: NDArray) -> None:
+    """TwoSum into preallocated arrays: ``s + err = a + b`` exactly (``b`` may broadcast)."""
+    np.add(a, b, out=s)
+    np.subtract(s, a, out=work)  # bb
+    np.subtract(s, work, out=err)
+    np.subtract(a, err, out=err)  # a - (s - bb)
+    np.subtract(b, work, out=work)  # b - bb
+    np.add(err, work, out=err)
+
+
+def _accurate_block(kind: str, x: NDArray, beta: float, s: _Scratch, out: NDArray) -> NDArray:
+    """``log_softmax`` (also as double-double) and ``logsumexp`` of float64 rows; returns ``m``.
+
+    ``log Z`` comes from :func:`_log_z`; ``log p = d - log Z`` and
+    ``logsumexp = m + log Z`` are formed with TwoSum and rounded once: 1 ULP.
+    """
+    rows, idx, m, hi, lo = _shift(x, beta, True, s)
+    _, _, c, e = s.view(x.shape[0])
+    np.exp(hi, out=e)
+    e[rows, idx] = 0.0
+    np.multiply(e, lo, out=c)
+    work = out if kind == "log_softmax" else np.empty_like(e)
+    l_hi, l_lo = _log_z(hi, lo, idx, e, c, work)
+    if kind == "logsumexp":
+        total, err = two_sum(m, l_hi)
+        out[...] = total + (err + l_lo)
+        return m
+    # log p = (hi - l_hi) + ((err + lo) - l_lo), with hi - l_hi = top + err exactly.
+    top = out if kind == "log_softmax" else out[..., 0]
+    _two_sum_into(hi, -l_hi[:, None], e, c, top)
+    np.add(c, lo, out=c)
+    np.subtract(c, l_lo[:, None], out=c)
+    c[np.isinf(e)] = 0.0  # -inf classes, and x - m beyond range
+    if kind == "log_softmax":
+        np.add(e, c, out=out)
+    else:
+        out[..., 0] = e
+        out[..., 1] = c
+    return m
+
+
+def _entropy_block(x: NDArray, s: _Scratch, out: NDArray) -> NDArray:
+    """Entropy of float64 rows, every sum in double-double; returns ``m``.
+
+    ``H = log Z + S / (1 + t)`` with ``S = sum_k e_k (-d_k)``: all terms are
+    non-negative, so the double-double sums make it 1 ULP.
+    """
+    rows, idx, m, hi, lo = _shift(x, 1.0, True, s)
+    up = np.zeros(len(rows), dtype=np.int32)
+    (t_hi, t_lo), (s_hi, s_lo) = _dd_sums(hi, lo, idx, up, True)
+    tiny = t_hi < 2.0**-900
+    if tiny.any():
+        up[tiny] = 600
+        (t_hi[tiny], t_lo[tiny]), (s_hi[tiny], s_lo[tiny]) = _dd_sums(
+            hi[tiny], lo[tiny], idx[tiny], up[tiny], True
+        )
+    l_hi, l_lo = log1p_dd(np.where(tiny, 0.0, t_hi), np.where(tiny, 0.0, t_lo))
+    a_hi, a_lo = two_sum(np.ones_like(t_hi), t_hi)
+    a_lo += t_lo
+    q_hi = s_hi / a_hi
+    qa, qa_err = two_prod(q_hi, a_hi)
+    q_lo = (((s_hi - qa) - qa_err) + s_lo - q_hi * a_lo) / a_hi
+    total, err = two_sum(l_hi, q_hi)
+    out[...] = total + ((err + l_lo) + q_lo)
+    # Tiny rows: H = t + S (1 + t = 1 to the last digit), both scaled by 2**600.
+    out[tiny] = np.ldexp((t_hi + s_hi)[tiny] + (t_lo + s_lo)[tiny], -600)
+    return m
+
+
+def _block(kind: str, x: NDArray, beta: float, exact: bool, s: _Scratch, out: NDArray):
     """Compute ``kind`` for the rows of block ``x`` into ``out`` (rows, K) or (rows,)."""
     with np.errstate(all="ignore"):
-        idx, m, hi, lo, e = _shifted(x, beta, exact_shift, s)
-        t = np.sum(e, axis=1)
-        log_z = np.log1p(t)
-        r = np.arange(x.shape[0])
-        if kind == "softmax":
-            e[r, idx] = 1.0
-            np.divide(e, (1.0 + t)[:, None], out=out, casting="unsafe")
-        elif kind == "log_softmax":
-            if lo is None:
-                np.subtract(hi, log_z[:, None], out=out, casting="unsafe")
-            else:
-                np.subtract(hi, log_z[:, None], out=hi)
-                np.add(hi, lo, out=out, casting="unsafe")
-        elif kind == "logsumexp":
-            out[...] = beta * m + log_z
-        else:  # entropy: log Z + sum_k p_k * (-d_k), every term non-negative
-            e[r, idx] = 1.0
-            # Where e_k is subnormal, scale it by 2**64 to keep its digits.
-            tiny = (hi < -708.0) & (hi > -np.inf)
-            d, d_lo = hi[tiny], (0.0 if lo is None else lo[tiny])
-            if lo is not None:
-                np.add(hi, lo, out=hi)
-            np.fmax(hi, -1e300, out=hi)
-            np.multiply(e, hi, out=hi)
-            scaled = np.exp(d + 64 * _LN2_HI) * (1.0 + (d_lo + 64 * _LN2_LO))
-            hi[tiny] = np.ldexp(scaled * (d + d_lo), -64)
-            out[...] = log_z - np.sum(hi, axis=1) / (1.0 + t)
+        if exact and kind == "entropy":
+            m = _entropy_block(x, s, out)
+        elif exact and kind != "softmax":
+            m = _accurate_block(kind, x, beta, s, out)
+        else:
+            m = _fast_block(kind, x, beta, exact, s, out)
         bad = ~np.isfinite(m)
         if bad.any():
-            out[bad] = _special_rows(kind, x[bad].astype(np.float64), beta)
+            special = _special_rows(kind.removesuffix("_dd"), x[bad].astype(np.float64), beta)
+            if kind == "log_softmax_dd":
+                special = np.stack([special, np.zeros_like(special)], axis=-1)
+            out[bad] = special
 
 
 def _special_rows(kind: str, x: NDArray, beta: float) -> NDArray:
@@ -199,16 +341,19 @@ def run(kind: str, x: NDArray, beta: float, out_dtype: np.dtype) -> NDArray:
     """Apply ``kind`` to every row of the C-contiguous 2-D array ``x``.
 
     Returns an array of ``out_dtype`` with shape ``x.shape`` (softmax,
-    log_softmax) or ``x.shape[:1]`` (logsumexp, entropy).
+    log_softmax), ``x.shape + (2,)`` (log_softmax_dd: float64 rows only, the
+    log-probabilities as ``[..., 0] + [..., 1]``), or ``x.shape[:1]``
+    (logsumexp, entropy).
     """
     rows, k = x.shape
-    shape = (rows, k) if kind in ("softmax", "log_softmax") else (rows,)
+    shape = {"softmax": (rows, k), "log_softmax": (rows, k), "log_softmax_dd": (rows, k, 2)}
+    shape = shape.get(kind, (rows,))
     out = np.empty(shape, dtype=out_dtype)
     if rows == 0 or k == 0:
         # An empty row has no distribution: its log-partition is log 0.
         out.fill(-np.inf if kind == "logsumexp" else np.nan)
         return out
-    exact_shift = x.dtype == np.float64
+    exact = x.dtype == np.float64
     block_rows = max(1, _BLOCK_ELEMENTS // k)
     starts = range(0, rows, block_rows)
 
@@ -216,7 +361,7 @@ def run(kind: str, x: NDArray, beta: float, out_dtype: np.dtype) -> NDArray:
         scratch = _Scratch(min(block_rows, rows), k)
         for start in chunk:
             stop = min(start + block_rows, rows)
-            _block(kind, x[start:stop], beta, exact_shift, scratch, out[start:stop])
+            _block(kind, x[start:stop], beta, exact, scratch, out[start:stop])
 
     if x.size < _PARALLEL_ELEMENTS or _THREADS == 1 or len(starts) == 1:
         work(starts)

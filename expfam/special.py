@@ -38,7 +38,8 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from expfam import _rows
+from expfam import _dd, _rows
+from expfam._kl import kl_rows
 
 __all__ = [
     "cross_entropy",
@@ -335,11 +336,19 @@ def _weighted_logsumexp(a: NDArray, b: NDArray) -> tuple[NDArray, NDArray]:
         e = np.exp(hi)
         e += e * lo
         bm = np.where(used, b, 0.0)
-        # Non-negative rows: log1p((b_k - 1) + sum_{i != k} b_i e_i).
-        w = bm * e
+        # Non-negative rows: m + log1p((b_k - 1) + sum_{i != k} b_i e_i), in double-double.
+        e_hi, e_lo = _dd.exp_dd(hi, lo)
+        w_hi, w_err = _dd.two_prod(bm, e_hi)
+        w_lo = w_err + bm * e_lo
         bk = bm[r, idx]
-        w[r, idx] = 0.0
-        positive = m + np.log1p((bk - 1.0) + np.sum(w, axis=1))
+        w_hi[r, idx] = 0.0
+        w_lo[r, idx] = 0.0
+        t_hi, t_lo = _dd.row_sum_dd(np.abs(w_hi), np.where(w_hi < 0, -w_lo, w_lo))
+        c_hi, c_lo = _dd.two_sum(bk, -np.ones_like(bk))
+        u_hi, u_lo = _dd.two_sum(c_hi, t_hi)
+        l_hi, l_lo = _dd.log1p_dd(u_hi, u_lo + c_lo + t_lo)
+        top, err = _dd.two_sum(m, l_hi)
+        positive = top + (err + l_lo)
         # Signed rows: near terms as b + b expm1(d), far terms as b e^d.
         near = hi > -1.0
         em1 = np.where(near, np.expm1(hi) + e * lo, 0.0)
@@ -422,10 +431,37 @@ def cross_entropy(logits: ArrayLike, target: ArrayLike) -> NDArray:
         ) from None
     if (q < 0).any():
         raise ValueError("target: class weights must be non-negative")
-    lp = log_softmax(np.broadcast_to(z, shape).astype(np.float64))
+    k = shape[-1]
+    rows = math.prod(shape[:-1])
+    z2 = np.ascontiguousarray(np.broadcast_to(z, shape), dtype=np.float64).reshape(rows, k)
+    q2 = np.broadcast_to(q, shape).reshape(rows, k).astype(np.float64)
+    return _scalar(_soft_cross_entropy(z2, q2).reshape(shape[:-1]).astype(dtype))
+
+
+def _soft_cross_entropy(z: NDArray, q: NDArray) -> NDArray:
+    """``-sum_k q_k log p_k`` along rows, with ``log p`` and the products in double-double."""
+    lp = _rows.run("log_softmax_dd", z, 1.0, np.dtype(np.float64))
     with np.errstate(all="ignore"):
-        terms = np.where(q == 0, 0.0, -q * lp)
-    return _scalar(np.sum(terms, axis=-1).astype(dtype))
+        used = q > 0
+        neg_hi = np.where(used, -lp[..., 0], 0.0)
+        # Dekker's product needs factors below 2**996: scale huge ones by 2**-64.
+        scale = np.where(neg_hi > 2.0**900, 2.0**-64, 1.0)
+        t_hi, t_err = _dd.two_prod(q, neg_hi * scale)
+        t_hi, t_err = t_hi / scale, t_err / scale
+        t_lo = np.where(used, t_err - q * lp[..., 1], 0.0)
+        # Finite logits whose log-probability overflows: q (m - z) formed in halves.
+        over = used & (neg_hi == np.inf) & np.isfinite(z)
+        if over.any():
+            half = np.max(z, axis=1, keepdims=True) * 0.5 - z * 0.5
+            t_hi[over] = (q * half)[over] * 2.0
+            t_lo[over] = 0.0
+        s_hi, s_lo = _dd.row_sum_dd(t_hi, t_lo)
+        out = s_hi + s_lo
+        out[(used & (z == -np.inf)).any(axis=1)] = np.inf  # weight on an impossible class
+        out[np.isnan(z).any(axis=1) | np.isnan(q).any(axis=1)] = np.nan
+        if z.shape[1] == 0:
+            out[:] = np.nan
+    return out
 
 
 def kl_divergence(logits_p: ArrayLike, logits_q: ArrayLike) -> NDArray:
@@ -474,93 +510,7 @@ def kl_divergence(logits_p: ArrayLike, logits_q: ArrayLike) -> NDArray:
     rows = math.prod(zp.shape[:-1])
     zp2 = np.ascontiguousarray(zp, dtype=np.float64).reshape(rows, k)
     zq2 = np.ascontiguousarray(zq, dtype=np.float64).reshape(rows, k)
-    return _scalar(_kl_rows(zp2, zq2).reshape(zp.shape[:-1]).astype(dtype))
-
-
-# Taylor coefficients of g(x) / x**2 = sum_n x**n / (n + 2)!, enough for |x| <= 2.
-_G_COEFFS = tuple(1.0 / math.factorial(n + 2) for n in range(27))
-
-
-def _g(x: NDArray) -> NDArray:
-    """``g(x) = e^x - 1 - x`` to about 1 ULP for all ``x`` (``+inf`` past overflow)."""
-    out = np.empty_like(x)
-    small = np.abs(x) <= 2.0
-    xs = x[small]
-    acc = np.full_like(xs, _G_COEFFS[-1])
-    for c in reversed(_G_COEFFS[:-1]):
-        acc = acc * xs + c
-    out[small] = acc * xs * xs
-    neg = x < -2.0
-    out[neg] = np.exp(x[neg]) + (-1.0 - x[neg])
-    pos = x > 2.0
-    out[pos] = np.expm1(x[pos]) - x[pos]
-    return out
-
-
-def _kl_rows(zp: NDArray, zq: NDArray) -> NDArray:
-    """KL along the rows of float64 logits ``zp``, ``zq`` (shape (R, K))."""
-    with np.errstate(all="ignore"):
-        lp = _rows.run("log_softmax", zp, 1.0, np.dtype(np.float64))
-        lq = _rows.run("log_softmax", zq, 1.0, np.dtype(np.float64))
-        support = lp > -np.inf
-        # The generic formula, exact at the limits (+inf logits, q = 0 < p, NaN).
-        generic = np.sum(np.where(support, np.exp(lp) * (lp - lq), 0.0), axis=1)
-        regular = np.isfinite(zp).any(axis=1) & ~np.isposinf(zp).any(axis=1)
-        regular &= ~np.isposinf(zq).any(axis=1) & ~np.isnan(zp).any(axis=1)
-        regular &= ~np.isnan(zq).any(axis=1) & ~(support & (lq == -np.inf)).any(axis=1)
-        out = generic
-        if regular.any():
-            p = _rows.run("softmax", zp[regular], 1.0, np.dtype(np.float64))
-            q = _rows.run("softmax", zq[regular], 1.0, np.dtype(np.float64))
-            out[regular] = _kl_centred(zp[regular], zq[regular], p, q, lp[regular])
-        out[np.isnan(zp).any(axis=1) | np.isnan(zq).any(axis=1)] = np.nan
-        if zp.shape[1] == 0:  # no classes: no distribution
-            out[:] = np.nan
-    return out
-
-
-def _two_sum(a: NDArray, b: NDArray) -> tuple[NDArray, NDArray]:
-    """Knuth's TwoSum: ``s + err == a + b`` exactly, ``s = fl(a + b)``."""
-    s = a + b
-    bb = s - a
-    return s, (a - (s - bb)) + (b - bb)
-
-
-def _kl_centred(zp: NDArray, zq: NDArray, p: NDArray, q: NDArray, lp: NDArray) -> NDArray:
-    """KL by the centred series ``log1p(E_p[g(x)] + r) - r - log(q(S))``.
-
-    ``S`` is the support of ``p`` (rows here have ``q > 0`` on it); the last
-    term, ``-log1p(-q(outside S))``, is 0 unless ``q`` has mass where ``p`` has
-    none. ``p`` and ``q`` come from softmax, not ``exp(lp)``: ``exp`` would
-    turn the absolute rounding of ``lp`` into a relative error ``|lp| u`` in
-    small probabilities.
-    """
-    support = np.isfinite(zp)
-    # d = zp - zq exactly, as hi + lo (TwoSum); 0 off the support of p.
-    hi = np.where(support, zp - zq, 0.0)
-    bb = hi - zp
-    lo = np.where(support, (zp - (hi - bb)) + (-zq - bb), 0.0)
-    # x = mu - d - r1 as x + x_lo (exp in g amplifies the rounding of large x).
-    mu = np.sum(p * hi, axis=1, keepdims=True)
-    a, a_err = _two_sum(mu, -hi)
-    low = a_err - lo
-    low -= np.sum(p * (a + low), axis=1, keepdims=True)
-    x, x_lo = _two_sum(a, low)
-    x = np.where(support, x, 0.0)
-    x_lo = np.where(support, x_lo, 0.0)
-    r = np.sum(p * x, axis=1) + np.sum(p * x_lo, axis=1)
-    # p_k g(x_k), g(x + x_lo) = g(x) + expm1(x) x_lo; in logs where p_k underflows or g overflows.
-    far = support & ((lp < -700.0) | (x > 700.0))
-    x_near = np.where(far, 0.0, x)
-    gx = _g(x_near) + np.expm1(x_near) * x_lo
-    terms = p * gx
-    if far.any():
-        xf = x[far]
-        log_g = np.where(xf > 2.0, xf + np.log1p(-(1.0 + xf) * np.exp(-xf)), np.log(_g(xf)))
-        terms[far] = np.exp(lp[far] + log_g)
-    big_g = np.sum(terms, axis=1)
-    outside = -np.log1p(-np.sum(np.where(support, 0.0, q), axis=1))
-    return np.maximum(np.log1p(big_g + r) - r, 0.0) + outside
+    return _scalar(kl_rows(zp2, zq2).reshape(zp.shape[:-1]).astype(dtype))
 
 
 # ------------------------------------------------------- elementwise kernels
@@ -602,10 +552,8 @@ def softplus(x: ArrayLike) -> NDArray:
 
     Notes
     -----
-    ``w + log1p(e^{-w})`` for ``w > 0``, ``log1p(e^w)`` for ``-37 < w <= 0``
-    and ``e^w`` below (where ``e^{2w} / 2`` is under half an ULP). At most
-    1.1 ULP in float64 (the error of ``exp`` passes into ``log1p``), 1 ULP in
-    float32.
+    ``max(w, 0) + log1p(e^{-|w|})`` with ``e^{-|w|}`` and ``log1p`` carried
+    in double-double (:mod:`expfam._dd`) and rounded once: at most 1 ULP.
 
     Examples
     --------
@@ -614,9 +562,11 @@ def softplus(x: ArrayLike) -> NDArray:
     """
 
     def fn(w):
-        pos = w + np.log1p(np.exp(-w))
-        mid = np.log1p(np.exp(w))
-        return np.where(w > 0, pos, np.where(w > -37.0, mid, np.exp(w)))
+        e_hi, e_lo = _dd.two_sum(*_dd.exp_dd(-np.abs(w)))
+        l_hi, l_lo = _dd.log1p_dd(e_hi, e_lo)
+        top, err = _dd.two_sum(np.maximum(w, 0.0), l_hi)
+        out = top + (err + l_lo)
+        return np.where(np.isinf(w) | np.isnan(w), np.maximum(w, 0.0), out)
 
     return _elementwise(x, "x", fn)
 
@@ -642,8 +592,9 @@ def logit(p: ArrayLike) -> NDArray:
 
     Notes
     -----
-    ``log(p) - log1p(-p)`` for ``p < 1/4`` and ``2 atanh(2p - 1)`` above,
-    where ``2p - 1`` is exact: at most 1 ULP. ``logit(0) = -inf``,
+    ``log(r) + r_lo / r`` with ``r + r_lo = p / (1 - p)`` in double-double
+    for ``p < 1/4``, and ``2 atanh(2p - 1)`` above, where ``2p - 1`` is
+    exact: at most 1 ULP. ``logit(0) = -inf``,
     ``logit(1) = inf``, NaN outside ``[0, 1]``.
 
     Examples
@@ -653,7 +604,12 @@ def logit(p: ArrayLike) -> NDArray:
     """
 
     def fn(q):
-        low = np.log(q) - np.log1p(-q)
+        # p < 1/4: log of p / (1 - p) formed in double-double, then one correction.
+        c_hi, c_lo = _dd.two_sum(np.ones_like(q), -q)
+        r_hi = q / c_hi
+        r_p, r_err = _dd.two_prod(r_hi, c_hi)
+        r_lo = ((q - r_p) - r_err - r_hi * c_lo) / c_hi
+        low = np.log(r_hi) + np.where(r_hi > 0, r_lo / r_hi, 0.0)
         high = 2.0 * np.arctanh(2.0 * q - 1.0)
         out = np.where(q < 0.25, low, high)
         return np.where((q < 0) | (q > 1), np.nan, out)

@@ -1,0 +1,126 @@
+"""KL divergence between categoricals by a centred series that cannot go negative.
+
+With ``d = z_p - z_q`` and any centre ``mu``, ``x_k = mu - d_k`` gives
+
+    KL(p || q) = log E_p[e^x] - E_p[x] = log1p(G + r) - r,
+    G = E_p[g(x)],  g(x) = e^x - 1 - x >= 0,  r = E_p[x],
+
+exactly (plus ``-log q(S)`` when ``q`` has mass off the support ``S`` of
+``p``). Every term of ``G`` is non-negative, so there is no cancellation as
+``q -> p``, where ``sum p log p - sum p log q`` cancels to noise. ``x`` is
+carried in double-double (``exp`` in ``g`` amplifies the rounding of large
+``x``), ``g``, the weights ``p`` and the sum in double-double too
+(:mod:`expfam._dd`), and ``r`` is removed analytically, since the centring
+residue can exceed ``G`` itself.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+
+from expfam import _dd, _rows
+
+# 1/(n + 3)! for n >= 0: g(x) = x**2 (1/2 + x P(x)), enough terms for |x| <= 2.
+_G_TAIL = tuple(1.0 / math.factorial(n + 3) for n in range(26))
+
+
+def g_dd(x: NDArray) -> tuple[NDArray, NDArray]:
+    """``g(x) = e^x - 1 - x`` as ``hi + lo``, relative error about ``2**-54`` (finite ``x``)."""
+    small = np.abs(x) <= 2.0
+    xs = np.where(small, x, 0.0)
+    p_hi, p_lo = _dd.two_sum(np.full_like(xs, 0.5), xs * _dd_horner(xs))
+    s_hi, s_lo = _dd.two_prod(xs, xs)
+    g_hi, g_err = _dd.two_prod(s_hi, p_hi)
+    g_lo = g_err + s_hi * p_lo + s_lo * p_hi
+    xb = np.where(small, 0.0, x)
+    e_hi, e_lo = _dd.exp_dd(xb)
+    c_hi, c_lo = _dd.two_sum(np.full_like(xb, -1.0), -xb)
+    b_hi, b_err = _dd.two_sum(e_hi, c_hi)
+    b_lo = b_err + e_lo + c_lo
+    return np.where(small, g_hi, b_hi), np.where(small, g_lo, b_lo)
+
+
+def _dd_horner(x: NDArray) -> NDArray:
+    acc = np.full_like(x, _G_TAIL[-1])
+    for c in reversed(_G_TAIL[:-1]):
+        acc *= x
+        acc += c
+    return acc
+
+
+def kl_rows(zp: NDArray, zq: NDArray) -> NDArray:
+    """KL along the rows of float64 logits ``zp``, ``zq`` (shape (R, K))."""
+    with np.errstate(all="ignore"):
+        lp = _rows.run("log_softmax", zp, 1.0, np.dtype(np.float64))
+        lq = _rows.run("log_softmax", zq, 1.0, np.dtype(np.float64))
+        support = lp > -np.inf
+        # The generic formula, exact at the limits (+inf logits, q = 0 < p, NaN).
+        generic = np.sum(np.where(support, np.exp(lp) * (lp - lq), 0.0), axis=1)
+        regular = np.isfinite(zp).any(axis=1) & ~np.isposinf(zp).any(axis=1)
+        regular &= ~np.isposinf(zq).any(axis=1) & ~np.isnan(zp).any(axis=1)
+        regular &= ~np.isnan(zq).any(axis=1) & ~(support & (lq == -np.inf)).any(axis=1)
+        out = generic
+        if regular.any():
+            out[regular] = _centred(zp[regular], zq[regular], lp[regular], lq[regular])
+        out[np.isnan(zp).any(axis=1) | np.isnan(zq).any(axis=1)] = np.nan
+        if zp.shape[1] == 0:  # no classes: no distribution
+            out[:] = np.nan
+    return out
+
+
+def _centred(zp: NDArray, zq: NDArray, lp: NDArray, lq: NDArray) -> NDArray:
+    """The centred series, for rows where ``q > 0`` on the support of ``p``.
+
+    ``p`` comes from double-double log-probabilities, not ``exp(lp)``: ``exp``
+    would turn the absolute rounding of ``lp`` into a relative error
+    ``|lp| u`` in small probabilities.
+    """
+    lp_dd = _rows.run("log_softmax_dd", zp, 1.0, np.dtype(np.float64))
+    p, p_lo = _dd.two_sum(*_dd.exp_dd(lp_dd[..., 0], lp_dd[..., 1]))
+    q = _rows.run("softmax", zq, 1.0, np.dtype(np.float64))
+    support = np.isfinite(zp)
+    # d = zp - zq exactly, as hi + lo; 0 off the support of p.
+    hi, lo = _dd.two_sum(zp, -zq)
+    hi = np.where(support, hi, 0.0)
+    lo = np.where(support, lo, 0.0)
+    # x = mu - d - r1 as x + x_lo, mu = d at the mode of p (x = 0 exactly when d is constant).
+    rows = np.arange(len(p))
+    mu = hi[rows, np.argmax(p, axis=1)][:, None]
+    a, a_err = _dd.two_sum(mu, -hi)
+    low = a_err - lo
+    low -= np.sum(p * (a + low), axis=1, keepdims=True)
+    x, x_lo = _dd.two_sum(a, low)
+    x = np.where(support, x, 0.0)
+    x_lo = np.where(support, x_lo, 0.0)
+    r = np.sum(p * x, axis=1) + np.sum(p * x_lo, axis=1)
+    # p_k g(x_k) with g(x + x_lo) = g(x) + expm1(x) x_lo; in logs where p_k
+    # underflows or g overflows.
+    far = support & ((lp < -700.0) | (x > 700.0))
+    x_near = np.where(far, 0.0, x)
+    g_hi, g_lo = g_dd(x_near)
+    g_lo += np.expm1(x_near) * x_lo
+    t_hi, t_err = _dd.two_prod(p, g_hi)
+    t_lo = t_err + p * g_lo + p_lo * g_hi
+    if far.any():
+        xf = x[far]
+        g_far = np.add(*g_dd(np.minimum(xf, 2.0)))
+        log_g = np.where(xf > 2.0, xf + np.log1p(-(1.0 + xf) * np.exp(-xf)), np.log(g_far))
+        t_hi[far] = np.exp(lp[far] + log_g)
+        t_lo[far] = 0.0
+    # Where some p_k e^{x_k} > e^700, KL > 700: the generic formula is accurate, and G overflows.
+    large = (support & (lp + x > 700.0)).any(axis=1)
+    t_hi[large] = 0.0
+    t_lo[large] = 0.0
+    big_g, big_g_lo = _dd.row_sum_dd(t_hi, t_lo)
+    outside = -np.log1p(-np.sum(np.where(support, 0.0, q), axis=1))
+    # log1p(G + r) - r without rounding G into r (r can exceed G):
+    # = log1p(G) - r G / (1 + G) + h(y), h(y) = log1p(y) - y, y = r / (1 + G).
+    l_hi, l_lo = _dd.log1p_dd(big_g, big_g_lo)
+    y = r / (1.0 + big_g)
+    h = np.where(np.abs(y) < 1e-4, y * y * (y / 3.0 - 0.5), np.log1p(y) - y)
+    kl = l_hi + ((l_lo - r * big_g / (1.0 + big_g)) + h)
+    kl[large] = np.sum(np.where(support, p * (lp - lq), 0.0), axis=1)[large]
+    return np.maximum(kl, 0.0) + outside
