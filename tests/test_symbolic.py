@@ -285,14 +285,14 @@ def checks():
 
 FAILING = '''
 """A derivation whose numeric side is off by a sign."""
+import numpy as np
 import sympy
-import expfam
 from expfam.symbolic import Arg, Check, Logits, logsumexp
 
 def checks():
     z = sympy.symbols("z1:3", real=True)
     yield Check("lse", "logsumexp", [Arg(z, Logits())], logsumexp(z),
-                numeric=lambda z: -expfam.logsumexp(z))
+                numeric=lambda z: -np.logaddexp(z[0], z[1]))
 '''
 
 
