@@ -76,11 +76,8 @@ def checks():
         e = z.applyfunc(sympy.exp)
         return dl_de(e).multiply_elementwise(e)
 
-    def forward(values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        return level_b(values["w"].reshape(K, D), values["x"], y_np)
-
     def from_wx(step):
-        return lambda w, x: forward({"w": w, "x": x})[step]
+        return lambda w, x: level_b(w.reshape(K, D), x, y_np)[step]
 
     wx_args = [Arg(list(w), Reals(1.0)), Arg(list(x), Reals(1.0))]
     wx = {z[i]: (w * x)[i] for i in range(K)}
@@ -105,6 +102,26 @@ def checks():
         derived=sympy.Matrix([sympy.diff(loss_of_p(e / sum(e)), t) for t in e]),
         closed_form=dl_de(e),
     )
+    # The same three steps at the forward values of z = W x, against the seed's code.
+    exp_wx = (w * x).applyfunc(sympy.exp)
+    at_p = dict(zip(p, softmax(w * x), strict=True))
+    at_e = dict(zip(e, exp_wx, strict=True))
+    at_n = {**at_e, n: sum(exp_wx)}
+    for step, derivative, at in (
+        ("dl_dp", sympy.Matrix([sympy.diff(loss_of_p(p), t) for t in p]), at_p),
+        ("dl_dn", sympy.diff(loss_of_p(e / n), n), at_n),
+        ("dl_de", sympy.Matrix([sympy.diff(loss_of_p(e / sum(e)), t) for t in e]), at_e),
+    ):
+        yield Check(
+            name=f"{step}_code",
+            claim=f"the seed's {step} at z = W x is the derivative (moderate W x)",
+            args=wx_args,
+            derived=derivative.subs(at),
+            numeric=from_wx(step),
+            rtol=1e-12,
+            atol=1e-14,
+            extremes=False,
+        )
     yield Check(
         name="dl_dz",
         claim="dl_dz = dl_de * e is dL/dz (the seed's code, moderate W x)",
