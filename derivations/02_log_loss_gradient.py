@@ -8,16 +8,21 @@ For a linear model z = W x, the chain rule through z_i = sum_j W_ij x_j gives
 dL/dW_ij = (p_i - y_i) x_j, that is (p - y) x^T (003_06ee911ec9897575.txt:
 dL/dw_c = eps_c x with eps_c = f_c - 1 for the true class and f_c otherwise).
 
+The same holds for a soft target y on the simplex: L = -sum_k y_k log p_k
+= A(z) sum_k y_k - y . z = A(z) - y . z, with gradient p - y. Behind all of it
+is log p = log softmax(z) = z - A(z).
+
 sympy differentiates L written from its definition, for every class c and
-K = 2, ..., 6, and proves both closed forms. The numeric side: the loss value
-is ``expfam.cross_entropy(z, c)``; the gradient is ``expfam.softmax(z) - y``.
+K = 2, ..., 6, and proves the closed forms. The numeric side: the loss value
+is ``expfam.cross_entropy(z, c)`` (or of a probability vector), log p is
+``expfam.log_softmax``, the gradient is ``expfam.softmax(z) - y``.
 """
 
 import numpy as np
 import sympy
 
 import expfam
-from expfam.symbolic import Arg, Check, Logits, Reals, logsumexp, softmax
+from expfam.symbolic import Arg, Check, Logits, Reals, Simplex, logsumexp, softmax
 
 
 def one_hot(c: int, k: int) -> np.ndarray:
@@ -54,6 +59,34 @@ def checks():
                 atol=1e-15,  # p - y cancels where p_c is near 1
                 points=40,
             )
+
+        yield Check(
+            name=f"log_softmax_k{k}",
+            claim="log softmax(z) = z - logsumexp(z) (expfam.log_softmax)",
+            args=[Arg(z, Logits())],
+            derived=softmax(z).applyfunc(sympy.log),
+            closed_form=sympy.Matrix(z) - logsumexp(z) * sympy.ones(k, 1),
+            numeric=expfam.log_softmax,
+            rtol=1e-13,
+            atol=1e-15,
+            points=40,
+        )
+
+    for k in (2, 3, 5):
+        z = sympy.symbols(f"z1:{k + 1}", real=True)
+        head = sympy.symbols(f"y1:{k}", positive=True)
+        y = [*head, 1 - sum(head)]
+        yield Check(
+            name=f"soft_target_k{k}",
+            claim="-sum y log softmax(z) = logsumexp(z) - y . z (cross_entropy, probabilities)",
+            args=[Arg(z, Logits()), Arg(head, Simplex())],
+            derived=-sum(t * sympy.log(q) for t, q in zip(y, softmax(z), strict=True)),
+            closed_form=logsumexp(z) - sum(t * u for t, u in zip(y, z, strict=True)),
+            numeric=lambda z, head: expfam.cross_entropy(z, np.append(head, 1 - np.sum(head))),
+            rtol=1e-11,  # the last probability 1 - sum(head) is rounded in float64
+            atol=1e-13,
+            points=40,
+        )
 
     k, d, c = 3, 2, 1
     w = sympy.Matrix(k, d, sympy.symbols(f"w1:{k * d + 1}", real=True))

@@ -15,15 +15,18 @@ and then writes Pr(Y = 1 | x) = sigmoid(w . x + b); with that w the
 probability of class 1 is sigmoid(-(w . x + b)): a sign slip in the source.
 The checks below use w_1 - w_2.)
 
+The inverse of the sigmoid is the logit, log(p / (1 - p)): the minimal
+natural coordinate of the Bernoulli distribution with mean p.
+
 sympy proves each identity; the numeric side is ``expfam.sigmoid``,
-``expfam.softplus`` and ``expfam.softmax``.
+``expfam.softplus``, ``expfam.softmax`` and ``expfam.logit``.
 """
 
 import numpy as np
 import sympy
 
 import expfam
-from expfam.symbolic import Arg, Check, Logits, Reals, logsumexp, softmax
+from expfam.symbolic import Arg, Check, Interval, Logits, Reals, logsumexp, softmax
 
 
 def sigmoid(t):
@@ -83,4 +86,21 @@ def checks():
         rtol=1e-11,
         atol=1e-15,
         extremes=False,  # (w1 - w2) . x rounds differently from w1 . x - w2 . x
+    )
+    p = sympy.Symbol("p", positive=True)
+    logit = sympy.log(p / (1 - p))
+    yield Check(
+        name="logit_inverts_sigmoid",
+        claim="sigmoid(log(p / (1 - p))) = p (expfam.logit)",
+        args=[Arg(p, Interval(0.0, 1.0, (1e-300, 1e-12, 0.5, 1 - 2.0**-53)))],
+        derived=logit,
+        numeric=expfam.logit,
+        rtol=1e-13,
+    )
+    yield Check(
+        name="sigmoid_of_logit",
+        claim="sigmoid(logit(p)) = p",
+        args=[Arg(p, Interval(0.0, 1.0))],
+        derived=sigmoid(logit),
+        closed_form=p,
     )

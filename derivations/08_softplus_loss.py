@@ -12,9 +12,13 @@ m -> -oo (a confidently wrong prediction) and L' -> 0 as m -> oo. Again,
 L''(m) = sigmoid(m) sigmoid(-m) > 0: L is convex. Unlike the hinge loss
 max(0, 1 - m) it is smooth and never exactly 0.
 
+The loss of the other class is L(-m) = log(1 - sigmoid(m)): computed from
+log sigmoid(m) as log(1 - exp(log sigmoid(m))) = log1mexp(log sigmoid(m)),
+the complement taken in log space.
+
 sympy proves each formula and takes both limits of L'. The numeric side is
-``expfam.softplus``, ``expfam.log_sigmoid``, ``expfam.cross_entropy`` and
-``expfam.sigmoid``, at margins out to +-1e4.
+``expfam.softplus``, ``expfam.log_sigmoid``, ``expfam.cross_entropy``,
+``expfam.sigmoid`` and ``expfam.log1mexp``, at margins out to +-1e4.
 """
 
 import numpy as np
@@ -82,6 +86,16 @@ def checks():
         derived=curvature,
         closed_form=sig * (1 - sig),
         numeric=lambda m: expfam.sigmoid(m) * expfam.sigmoid(-m),
+        rtol=1e-12,
+        points=200,
+    )
+    yield Check(
+        name="complement_in_log_space",
+        claim="log(1 - sigmoid(m)) = log1mexp(log sigmoid(m)) = -softplus(m)",
+        args=[Arg(m, Logits(10.0, limit=700.0))],  # beyond, log sigmoid(m) underflows to 0
+        derived=sympy.log(1 - sig),
+        closed_form=-sympy.log(1 + sympy.exp(m)),
+        numeric=lambda m: expfam.log1mexp(expfam.log_sigmoid(m)),
         rtol=1e-12,
         points=200,
     )

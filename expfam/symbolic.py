@@ -468,15 +468,16 @@ def _split(check: Check, row: NDArray[np.float64]) -> list[float | NDArray[np.fl
 def _converged(a: list, b: list, dps: int) -> bool:
     """Whether evaluations ``a`` (at ``dps`` digits) and ``b`` (at twice that) agree.
 
-    Nonzero entries must agree to 25 digits or both lie far below the float64
-    range. An entry that is exactly 0 at both precisions is trusted only from
-    480 digits on: cancellation gives an exact 0 at every precision too low
-    to see the value (-log(e^700 / (e^700 + 1)) = 1e-304 is 0 to 300 digits).
+    Finite nonzero entries must agree to 25 digits or both lie far below the
+    float64 range. An entry that is exactly 0 (or the same infinity) at both
+    precisions is trusted only from 480 digits on: cancellation gives an exact
+    0 at every precision too low to see the value
+    (-log(e^700 / (e^700 + 1)) = 1e-304 is 0 to 300 digits, and its log -inf).
     """
     for x, y in zip(a, b, strict=True):
         if mpmath.isnan(x) or mpmath.isnan(y):
             return False
-        if x == 0 and y == 0:
+        if (x == 0 and y == 0) or (mpmath.isinf(x) and x == y):
             if dps < _EXACT_ZERO_DPS:
                 return False
             continue

@@ -175,6 +175,15 @@ def test_reference_resolves_cancellation_to_a_tiny_value():
     assert result.ok, result.message
     wrong = run_check(Check(**{**check.__dict__, "numeric": lambda m: 0.0}), points=3)
     assert not wrong.ok
+    # and its log is -m, not the -inf that every precision below 300 digits gives
+    log_of_tiny = Check(
+        name="log_complement",
+        claim="log(1 - sigmoid(m)) = -softplus(m)",
+        args=[Arg(m, Interval(690.0, 710.0))],
+        derived=sympy.log(1 - 1 / (1 + sympy.exp(-m))),
+        numeric=lambda m: -expfam.softplus(m),
+    )
+    assert run_check(log_of_tiny, points=10).ok
 
 
 def test_sympy_logsumexp_rewrite_is_wrong_and_not_used():
