@@ -99,6 +99,19 @@ def checks():
             numeric=lambda count=count: SNOW.posterior(count),
             rtol=1e-14,
         )
+    yield Check(
+        name="snow_natural_is_a_line",
+        claim="natural coordinates log(p_i / p_Berkeley) after n snows = (n log 4, n log 4)",
+        args=[Arg(n, Integers(0, 200))],
+        derived=sympy.Matrix([sympy.log(after_n[i] / after_n[2]) for i in range(2)]),
+        closed_form=sympy.Matrix([n * sympy.log(4), n * sympy.log(4)]),
+        numeric=lambda n: (
+            expfam.Categorical(logits=SNOW.log_posterior_trajectory(int(n))[-1]).natural
+        ),
+        rtol=1e-13,
+        atol=1e-13,
+        points=30,
+    )
     log_lik = SNOW.log_likelihood
     yield Check(
         name="snow_trajectory",
