@@ -148,12 +148,18 @@ def log1p_dd(t_hi: NDArray, t_lo: NDArray) -> tuple[NDArray, NDArray]:
     Newton step on ``exp(l) = 1 + t`` with :func:`exp_dd`. Relative error
     below ``2**-56``.
     """
+    t_hi, t_lo = np.asarray(t_hi, dtype=np.float64), np.asarray(t_lo, dtype=np.float64)
     small = np.abs(t_hi) < 0.1
-    ts = np.where(small, t_hi, 0.0)
-    series_lo = ts * ts * _horner(ts, _LOG1P_TAIL) + t_lo / (1.0 + ts)
-    l0 = np.log1p(np.where(small, 0.0, t_hi))
-    e_hi, e_lo = exp_dd(l0)
-    a_hi, a_lo = two_sum(np.ones_like(t_hi), t_hi)
-    residual = (e_hi - a_hi) + ((e_lo - a_lo) - t_lo)
-    newton_lo = -residual / (e_hi + e_lo)
-    return np.where(small, t_hi, l0), np.where(small, series_lo, newton_lo)
+    l_hi, l_lo = t_hi.copy(), np.zeros_like(t_hi)
+    if small.any():
+        ts = t_hi[small]
+        l_lo[small] = ts * ts * _horner(ts, _LOG1P_TAIL) + t_lo[small] / (1.0 + ts)
+    if not small.all():
+        big = ~small
+        l0 = np.log1p(t_hi[big])
+        e_hi, e_lo = exp_dd(l0)
+        a_hi, a_lo = two_sum(np.ones_like(l0), t_hi[big])
+        residual = (e_hi - a_hi) + ((e_lo - a_lo) - t_lo[big])
+        l_hi[big] = l0
+        l_lo[big] = -residual / (e_hi + e_lo)
+    return l_hi, l_lo

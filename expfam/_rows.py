@@ -176,7 +176,7 @@ def _log_z(
     ``e = fl(exp(hi))`` and ``c = fl(e * lo)`` (zero at ``idx``) give a first
     ``t``, summed exactly. Rows with ``kappa = t / ((1 + t) log1p t) >
     _KAPPA_FAST`` correct it term by term with :func:`expfam._dd.exp_dd`:
-    the terms above ``t 2**-9``, then above ``t 2**-18``, ... while the
+    the terms above ``t 2**-12``, then above ``t 2**-24``, ... while the
     uncorrected rest could still move ``log Z`` by more than a quarter ULP.
     Rows whose ``t`` is below ``2**-900`` (``log1p(t) = t``) are summed again
     scaled by ``2**600`` (:func:`_dd_sums`), so terms below the normal range
@@ -186,16 +186,16 @@ def _log_z(
     kappa = t_hi / ((1.0 + t_hi) * np.log1p(t_hi))
     rest = np.where(kappa <= _KAPPA_FAST, 0.0, t_hi)  # mass still to correct, per row
     done = np.zeros(e.shape, dtype=bool)
-    for scale in (2.0**-9, 2.0**-18, 2.0**-36, 0.0):
+    for scale in (2.0**-12, 2.0**-24, 2.0**-48, 0.0):
         todo = rest > 0.0
         if not todo.any():
             break
         pick = e >= np.where(todo, t_hi * scale, np.inf)[:, None]
-        if scale != 2.0**-9:
+        if scale != 2.0**-12:
             pick &= ~done
         if scale != 0.0:
             done |= pick
-        ri, ci = np.nonzero(pick)
+        ri, ci = np.divmod(np.flatnonzero(pick), e.shape[1])  # (2-D nonzero is slow)
         e_hi, e_lo = exp_dd(hi[ri, ci], lo[ri, ci])
         fix = (e_hi - e[ri, ci]) + (e_lo - c[ri, ci])  # e_hi - e is exact (Sterbenz)
         t_hi, t_lo = _add_dd((t_hi, t_lo), (np.bincount(ri, fix, len(t_hi)), 0.0))
@@ -244,7 +244,8 @@ def _accurate_block(kind: str, x: NDArray, beta: float, s: _Scratch, out: NDArra
     _two_sum_into(hi, -l_hi[:, None], e, c, top)
     np.add(c, lo, out=c)
     np.subtract(c, l_lo[:, None], out=c)
-    c[np.isinf(e)] = 0.0  # -inf classes, and x - m beyond range
+    if np.isinf(e.min()):  # -inf classes, and x - m beyond range
+        c[np.isinf(e)] = 0.0
     if kind == "log_softmax":
         np.add(e, c, out=out)
     else:
