@@ -12,8 +12,9 @@ operations whose rounding is known, so each function states its accuracy:
   below ``2**-60`` for rows of up to ``2**20`` terms, by extracting the
   high parts of all terms on one grid, where their sum is exact (Rump, Ogita
   and Oishi, "Accurate floating-point summation", SIAM J. Sci. Comput. 2008).
-- :func:`log1p_dd`: ``log(1 + t)`` of a double-double ``t >= 0``, relative
-  error below ``2**-56``.
+- :func:`log1p_dd`: ``log(1 + t)`` of a double-double ``t > -1``, relative
+  error below ``2**-56``; :func:`log_dd`, ``log(s)``, absolute error below
+  ``2**-57``.
 """
 
 from __future__ import annotations
@@ -95,7 +96,8 @@ def exp_dd_parts(hi: NDArray, lo: NDArray | None = None) -> tuple[NDArray, NDArr
     h = np.fmax(hi, -1100.0)
     n = np.rint(h * _INV_C)
     r_hi = h - n * _C1  # exact (Cody-Waite)
-    r_lo = -n * _C2 if lo is None else np.fmax(lo, -1.0) - n * _C2
+    # |lo| <= ulp(hi) / 2 < 1e-13 wherever exp(hi) > 0; clamp it (and NaN) elsewhere.
+    r_lo = -n * _C2 if lo is None else np.fmin(np.fmax(lo, -1.0), 1.0) - n * _C2
     r, r_err = two_sum(r_hi, r_lo)
     # exp(r + r_err) - 1 = r + [r**2 P(r) + r_err (1 + r)], |r| <= 0.0055.
     q = r * r * _horner(r, _EXP_TAIL) + r_err * (1.0 + r)
@@ -163,3 +165,16 @@ def log1p_dd(t_hi: NDArray, t_lo: NDArray) -> tuple[NDArray, NDArray]:
         l_hi[big] = l0
         l_lo[big] = -residual / (e_hi + e_lo)
     return l_hi, l_lo
+
+
+def log_dd(s_hi: NDArray, s_lo: NDArray) -> tuple[NDArray, NDArray]:
+    """``log(s)`` for a double-double ``s > 0``, as ``l_hi + l_lo``.
+
+    ``log(s_hi)`` refined by one Newton step on ``exp(l) = s`` with
+    :func:`exp_dd`: absolute error below ``2**-57``, so relative error below
+    ``2**-56`` wherever ``|log s| > 1/2`` (near ``s = 1`` use :func:`log1p_dd`).
+    """
+    l0 = np.log(s_hi)
+    e_hi, e_lo = exp_dd(l0)
+    residual = (s_hi - e_hi) + (s_lo - e_lo)
+    return l0, residual / (e_hi + e_lo)

@@ -190,7 +190,7 @@ def _log_z(
         todo = rest > 0.0
         if not todo.any():
             break
-        pick = e >= np.where(todo, t_hi * scale, np.inf)[:, None]
+        pick = e > np.where(todo, t_hi * scale, np.inf)[:, None]  # never the zeroed argmax
         if scale != 2.0**-12:
             pick &= ~done
         if scale != 0.0:
@@ -244,7 +244,7 @@ def _accurate_block(kind: str, x: NDArray, beta: float, s: _Scratch, out: NDArra
     _two_sum_into(hi, -l_hi[:, None], e, c, top)
     np.add(c, lo, out=c)
     np.subtract(c, l_lo[:, None], out=c)
-    if np.isinf(e.min()):  # -inf classes, and x - m beyond range
+    if not np.isfinite(e.min()):  # -inf classes, x - m beyond range (NaN: special rows)
         c[np.isinf(e)] = 0.0
     if kind == "log_softmax":
         np.add(e, c, out=out)

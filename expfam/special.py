@@ -344,9 +344,15 @@ def _weighted_logsumexp(a: NDArray, b: NDArray) -> tuple[NDArray, NDArray]:
         w_hi[r, idx] = 0.0
         w_lo[r, idx] = 0.0
         t_hi, t_lo = _dd.row_sum_dd(np.abs(w_hi), np.where(w_hi < 0, -w_lo, w_lo))
-        c_hi, c_lo = _dd.two_sum(bk, -np.ones_like(bk))
-        u_hi, u_lo = _dd.two_sum(c_hi, t_hi)
-        l_hi, l_lo = _dd.log1p_dd(u_hi, u_lo + c_lo + t_lo)
+        # log S, S = b_k + t: log1p(S - 1) near S = 1, else log_dd(S).
+        s_hi, s_err = _dd.two_sum(bk, t_hi)
+        near_one = np.abs(s_hi - 1.0) < 0.5
+        c_hi, c_lo = _dd.two_sum(np.where(near_one, bk, 1.0), -np.ones_like(bk))
+        u_hi, u_lo = _dd.two_sum(c_hi, np.where(near_one, t_hi, 0.0))
+        l_hi, l_lo = _dd.log1p_dd(u_hi, u_lo + c_lo + np.where(near_one, t_lo, 0.0))
+        g_hi, g_lo = _dd.log_dd(s_hi, s_err + t_lo)
+        l_hi = np.where(near_one, l_hi, g_hi)
+        l_lo = np.where(near_one, l_lo, g_lo)
         top, err = _dd.two_sum(m, l_hi)
         positive = top + (err + l_lo)
         # Signed rows: near terms as b + b expm1(d), far terms as b e^d.

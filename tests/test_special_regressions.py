@@ -1,0 +1,71 @@
+"""Regression tests, each named after a bug found while building the kernels.
+
+References are mpmath at 80 digits on the exact binary values of the inputs.
+"""
+
+import mpmath
+import numpy as np
+import pytest
+
+import expfam
+
+mpmath.mp.dps = 80
+
+
+def _lse_ref(a):
+    """m + log1p(sum of the other terms): no 1 + tiny to lose at any precision."""
+    k = int(np.argmax(a))
+    rest = mpmath.fsum(mpmath.exp(mpmath.mpf(v) - a[k]) for i, v in enumerate(a) if i != k)
+    return mpmath.mpf(a[k]) + mpmath.log1p(rest)
+
+
+def _ulps(computed: float, exact) -> float:
+    spacing = np.spacing(abs(float(exact))) if exact != 0 else 5e-324
+    return abs(float((mpmath.mpf(float(computed)) - exact) / mpmath.mpf(float(spacing))))
+
+
+@pytest.mark.parametrize("gap", [700.0, 737.0, 745.0, 800.0])
+def test_logsumexp_whose_other_terms_underflow_is_not_log2(gap):
+    """The double-double correction once picked the zeroed maximal term when the
+    threshold t * 2**-k underflowed to 0, so logsumexp([0, -737]) gave log 2."""
+    a = [0.0, -gap]
+    exact = _lse_ref(a)
+    assert _ulps(expfam.logsumexp(a), exact) <= 1
+    assert _ulps(expfam.logsumexp([gap, 0.0]), exact + gap) <= 1
+    assert _ulps(expfam.log_softmax(a)[0], -(exact)) <= 1
+
+
+def test_tempered_log_softmax_of_huge_spread_is_finite():
+    """beta * (x - m) with x - m = -2e300 overflowed Dekker's split and the NaN
+    correction reached the double-double exp: every log-probability came out NaN."""
+    x = np.array([1e300, 0.0, -1e300])
+    out = expfam.log_softmax(x, beta=3.7)
+    assert out[0] == 0.0
+    assert out[1] == pytest.approx(-3.7e300, rel=1e-15)
+    assert out[2] == pytest.approx(-7.4e300, rel=1e-15)
+
+
+@pytest.mark.parametrize("b", [1e-300, 2.2833053376258318e-246])
+def test_logsumexp_of_one_tiny_weight(b):
+    """log1p(b - 1) was NaN for a weight far below 1; such sums take log(S) in double-double."""
+    exact = mpmath.log(mpmath.mpf(b))
+    assert _ulps(expfam.logsumexp([0.0], b=[b]), exact) <= 1
+
+
+def test_log_softmax_row_with_minus_inf_beside_an_all_minus_inf_row():
+    """A block holding an all -inf row hid the -inf entries of its neighbours (min was NaN)."""
+    x = np.array([[-np.inf, -np.inf, -np.inf], [0.0, 0.0, -np.inf]])
+    out = expfam.log_softmax(x)
+    assert np.isnan(out[0]).all()
+    np.testing.assert_array_equal(out[1], [-np.log(2.0), -np.log(2.0), -np.inf])
+
+
+def test_kl_of_shifted_logits_is_exactly_zero():
+    """Centring at the weighted mean left a residue of order eps**3 (1e-80)."""
+    z = np.array([0.0, 1.0, 0.0, -1.0]) / 2**8
+    assert expfam.kl_divergence(z, z + 1.0) == 0.0
+
+
+def test_kl_with_q_mass_off_the_support_of_p():
+    """KL([1, 0] || [1/2, 1/2]) is log 2: the mass q puts where p has none counts."""
+    assert expfam.kl_divergence([0.0, -np.inf], [0.0, 0.0]) == pytest.approx(np.log(2), rel=1e-16)
