@@ -98,7 +98,8 @@ def _centred(zp: NDArray, zq: NDArray, lp: NDArray, lq: NDArray) -> NDArray:
     r = np.sum(p * x, axis=1) + np.sum(p * x_lo, axis=1)
     # p_k g(x_k) with g(x + x_lo) = g(x) + expm1(x) x_lo; in logs where p_k
     # underflows or g overflows.
-    far = support & ((lp < -700.0) | (x > 700.0))
+    # (600: Dekker's split in two_prod needs factors below 2**996 = e**690)
+    far = support & ((lp < -600.0) | (x > 600.0))
     x_near = np.where(far, 0.0, x)
     g_hi, g_lo = g_dd(x_near)
     g_lo += np.expm1(x_near) * x_lo

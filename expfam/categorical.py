@@ -385,17 +385,30 @@ class Categorical(ExponentialFamily):
         array([-1.33333333,  0.66666667,  0.66666667])
         """
         size = self._coords_size(coords)
-        p = self.probs[..., :size]
+        probs, log_p = self.probs, self.log_probs
         g = as_vector(g, "g", size, self.logits.dtype)
-        support = p > 0
+        support = log_p[..., :size] > -np.inf
         g = np.where(support, g, 0)
-        safe_p = np.where(support, p, 1)
+
+        def over_p(v: NDArray, k: slice) -> NDArray:
+            # v / p; where p underflows (finite logit), sign(v) exp(log|v| - log p), which
+            # is finite while the quotient is, and an honest +-inf beyond; no warnings.
+            p, lp = probs[..., k], log_p[..., k]
+            with np.errstate(all="ignore"):
+                tiny = np.sign(v) * np.exp(np.log(np.abs(v)) - lp)
+                return np.where(v == 0, 0, np.where(p > 1e-300, v / np.where(p > 0, p, 1), tiny))
+
         if coords == "natural":
             total = np.sum(g, axis=-1, keepdims=True)
-            return np.where(support, g / safe_p + total / self.probs[..., -1:], 0)
-        size = np.sum(support, axis=-1, keepdims=True).astype(p.dtype)
-        x = np.where(support, (g - np.sum(g, axis=-1, keepdims=True) / size) / safe_p, 0)
-        return np.where(support, x - np.sum(x, axis=-1, keepdims=True) / size, 0)
+            with np.errstate(invalid="ignore"):
+                out = over_p(g, slice(0, size)) + over_p(total, slice(size, None))
+            return np.where(support, out, 0)
+        count = np.sum(support, axis=-1, keepdims=True).astype(g.dtype)
+        centred_g = g - np.sum(g, axis=-1, keepdims=True) / count
+        x = np.where(support, over_p(centred_g, slice(None)), 0)
+        with np.errstate(invalid="ignore"):
+            centred = np.where(np.isinf(x), x, x - np.sum(x, axis=-1, keepdims=True) / count)
+        return np.where(support, centred, 0)
 
     # ------------------------------------------------------------ the rest
     def sample(

@@ -350,3 +350,16 @@ def test_probability_tolerance_is_stated_and_adjustable():
 def test_non_numeric_logits_raise_type_error():
     with pytest.raises(TypeError, match="logits"):
         Categorical(logits=["a", "b"])
+
+
+def test_natural_gradient_at_underflowing_probabilities_is_finite_and_quiet():
+    """A class of logit -800 has p = e**-800 > 0 (underflowing to 0 in float64): dividing
+    by it is still defined; found by derivation 12 (RuntimeWarnings, and 0 returned)."""
+    d = Categorical(logits=[0.0, -800.0, 0.0])  # p = (1, e**-800, 1) / (2 + e**-800)
+    out = d.natural_gradient([0.0, 1e-300, 0.0], coords="logits")
+    # minimum-norm solution: x = g~ / p, minus its mean; g~_1 = 1e-300 * 2/3.
+    x1 = 1e-300 * (2.0 / 3.0) * 2.0 * np.exp(800.0 - 700.0) * np.exp(700.0)
+    assert np.isfinite(out).all()
+    assert out[1] == pytest.approx(x1 * 2.0 / 3.0, rel=1e-12)
+    natural = Categorical(logits=[1000.0, -1000.0, 0.0]).natural_gradient([1.0, 1.0])
+    assert np.isposinf(natural).all()  # beyond float64: an honest inf, no warning

@@ -69,3 +69,9 @@ def test_kl_of_shifted_logits_is_exactly_zero():
 def test_kl_with_q_mass_off_the_support_of_p():
     """KL([1, 0] || [1/2, 1/2]) is log 2: the mass q puts where p has none counts."""
     assert expfam.kl_divergence([0.0, -np.inf], [0.0, 0.0]) == pytest.approx(np.log(2), rel=1e-16)
+
+
+def test_kl_where_one_class_carries_e_minus_700():
+    """A term p_k g(x_k) with p_k = e^-700, g = e^700 overflowed Dekker's split (NaN);
+    found by derivation 06 of `expfam verify`."""
+    assert expfam.kl_divergence([700.0, 0.0], [0.0, 0.0]) == pytest.approx(np.log(2), rel=2e-16)
