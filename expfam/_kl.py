@@ -28,7 +28,7 @@ _G_TAIL = tuple(1.0 / math.factorial(n + 3) for n in range(26))
 
 
 def g_dd(x: NDArray) -> tuple[NDArray, NDArray]:
-    """``g(x) = e^x - 1 - x`` as ``hi + lo``, relative error about ``2**-54`` (finite ``x``)."""
+    """``g(x) = e^x - 1 - x`` as a normalized ``hi + lo``, relative error about ``2**-54``."""
     small = np.abs(x) <= 2.0
     xs = np.where(small, x, 0.0)
     p_hi, p_lo = _dd.two_sum(np.full_like(xs, 0.5), xs * _dd_horner(xs))
@@ -40,7 +40,7 @@ def g_dd(x: NDArray) -> tuple[NDArray, NDArray]:
     c_hi, c_lo = _dd.two_sum(np.full_like(xb, -1.0), -xb)
     b_hi, b_err = _dd.two_sum(e_hi, c_hi)
     b_lo = b_err + e_lo + c_lo
-    return np.where(small, g_hi, b_hi), np.where(small, g_lo, b_lo)
+    return _dd.two_sum(np.where(small, g_hi, b_hi), np.where(small, g_lo, b_lo))
 
 
 def _dd_horner(x: NDArray) -> NDArray:
@@ -71,16 +71,49 @@ def kl_rows(zp: NDArray, zq: NDArray) -> NDArray:
     return out
 
 
+def _off_support(zq: NDArray, support: NDArray) -> NDArray:
+    """``-log q(S) = softplus(lse(zq off S) - lse(zq on S))``, the differences in double-double.
+
+    Zero on rows where ``S`` holds every class.
+    """
+    out = np.zeros(len(zq))
+    some = (~support).any(axis=1)
+    if not some.any():
+        return out
+    parts = []
+    for mask in (~support[some], support[some]):
+        z = np.where(mask, zq[some], -np.inf)
+        k = np.argmax(z, axis=1)[:, None]
+        lp = _rows.run("log_softmax_dd", z, 1.0, np.dtype(np.float64))
+        # lse(z) = z_k - log p_k at the mode k, with -log p_k = l_hi + l_lo.
+        parts.append(
+            (
+                np.take_along_axis(z, k, 1)[:, 0],
+                -lp[..., 0][np.arange(len(z)), k[:, 0]],
+                -lp[..., 1][np.arange(len(z)), k[:, 0]],
+            )
+        )
+    (m_out, l_out, l_out_lo), (m_in, l_in, l_in_lo) = parts
+    d_hi, d_err = _dd.two_sum(m_out, -m_in)
+    l_hi, l_err = _dd.two_sum(l_out, -l_in)
+    d_hi, d_err2 = _dd.two_sum(d_hi, l_hi)
+    out[some] = np.add(*_dd.softplus_dd(d_hi, d_err + d_err2 + l_err + (l_out_lo - l_in_lo)))
+    return out
+
+
 def _centred(zp: NDArray, zq: NDArray, lp: NDArray, lq: NDArray) -> NDArray:
     """The centred series, for rows where ``q > 0`` on the support of ``p``.
 
-    ``p`` comes from double-double log-probabilities, not ``exp(lp)``: ``exp``
-    would turn the absolute rounding of ``lp`` into a relative error
-    ``|lp| u`` in small probabilities.
+    ``p`` comes from double-double log-probabilities as ``(m_hi + m_lo) 2**n``
+    (not ``exp(lp)``, which would turn the absolute rounding of ``lp`` into a
+    relative error ``|lp| u``), and the terms ``p_k g(x_k)`` are formed before
+    the scaling by ``2**n``, so probabilities below the normal range keep
+    their digits.
     """
     lp_dd = _rows.run("log_softmax_dd", zp, 1.0, np.dtype(np.float64))
-    p, p_lo = _dd.two_sum(*_dd.exp_dd(lp_dd[..., 0], lp_dd[..., 1]))
-    q = _rows.run("softmax", zq, 1.0, np.dtype(np.float64))
+    m_hi, m_lo, n = _dd.exp_dd_parts(lp_dd[..., 0], lp_dd[..., 1])
+    m_hi, m_lo = _dd.two_sum(m_hi, m_lo)  # normalized: no m_lo * g_lo term needed below
+    p = np.ldexp(m_hi, n)
     support = np.isfinite(zp)
     # d = zp - zq exactly, as hi + lo; 0 off the support of p.
     hi, lo = _dd.two_sum(zp, -zq)
@@ -96,27 +129,24 @@ def _centred(zp: NDArray, zq: NDArray, lp: NDArray, lq: NDArray) -> NDArray:
     x = np.where(support, x, 0.0)
     x_lo = np.where(support, x_lo, 0.0)
     r = np.sum(p * x, axis=1) + np.sum(p * x_lo, axis=1)
-    # p_k g(x_k) with g(x + x_lo) = g(x) + expm1(x) x_lo; in logs where p_k
-    # underflows or g overflows.
-    # (600: Dekker's split in two_prod needs factors below 2**996 = e**690)
-    far = support & ((lp < -600.0) | (x > 600.0))
+    # p_k g(x_k) with g(x + x_lo) = g(x) + expm1(x) x_lo; in logs where g would pass
+    # e**600 (Dekker's split in two_prod needs factors below 2**996 = e**690).
+    far = support & (x > 600.0)
     x_near = np.where(far, 0.0, x)
     g_hi, g_lo = g_dd(x_near)
-    g_lo += np.expm1(x_near) * x_lo
-    t_hi, t_err = _dd.two_prod(p, g_hi)
-    t_lo = t_err + p * g_lo + p_lo * g_hi
+    g_lo = g_lo + np.expm1(x_near) * x_lo
+    u_hi, u_err = _dd.two_prod(m_hi, g_hi)
+    t_hi = np.ldexp(u_hi, n)
+    t_lo = np.ldexp(u_err + m_hi * g_lo + m_lo * g_hi, n)
     if far.any():
         xf = x[far]
-        g_far = np.add(*g_dd(np.minimum(xf, 2.0)))
-        log_g = np.where(xf > 2.0, xf + np.log1p(-(1.0 + xf) * np.exp(-xf)), np.log(g_far))
-        t_hi[far] = np.exp(lp[far] + log_g)
+        t_hi[far] = np.exp(lp[far] + xf + np.log1p(-(1.0 + xf) * np.exp(-xf)))
         t_lo[far] = 0.0
     # Where some p_k e^{x_k} > e^700, KL > 700: the generic formula is accurate, and G overflows.
     large = (support & (lp + x > 700.0)).any(axis=1)
     t_hi[large] = 0.0
     t_lo[large] = 0.0
     big_g, big_g_lo = _dd.row_sum_dd(t_hi, t_lo)
-    outside = -np.log1p(-np.sum(np.where(support, 0.0, q), axis=1))
     # log1p(G + r) - r without rounding G into r (r can exceed G):
     # = log1p(G) - r G / (1 + G) + h(y), h(y) = log1p(y) - y, y = r / (1 + G).
     l_hi, l_lo = _dd.log1p_dd(big_g, big_g_lo)
@@ -124,4 +154,4 @@ def _centred(zp: NDArray, zq: NDArray, lp: NDArray, lq: NDArray) -> NDArray:
     h = np.where(np.abs(y) < 1e-4, y * y * (y / 3.0 - 0.5), np.log1p(y) - y)
     kl = l_hi + ((l_lo - r * big_g / (1.0 + big_g)) + h)
     kl[large] = np.sum(np.where(support, p * (lp - lq), 0.0), axis=1)[large]
-    return np.maximum(kl, 0.0) + outside
+    return np.maximum(kl, 0.0) + _off_support(zq, support)
