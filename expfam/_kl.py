@@ -23,24 +23,30 @@ from numpy.typing import NDArray
 
 from expfam import _dd, _rows
 
-# 1/(n + 3)! for n >= 0: g(x) = x**2 (1/2 + x P(x)), enough terms for |x| <= 2.
-_G_TAIL = tuple(1.0 / math.factorial(n + 3) for n in range(26))
+# 1/(n + 3)! for n >= 0: g(x) = x**2 (1/2 + x P(x)), enough terms for |x| <= 1.
+_G_TAIL = tuple(1.0 / math.factorial(n + 3) for n in range(18))
 
 
 def g_dd(x: NDArray) -> tuple[NDArray, NDArray]:
-    """``g(x) = e^x - 1 - x`` as a normalized ``hi + lo``, relative error about ``2**-54``."""
-    small = np.abs(x) <= 2.0
-    xs = np.where(small, x, 0.0)
+    """``g(x) = e^x - 1 - x`` as a normalized ``hi + lo``, relative error about ``2**-54``.
+
+    ``x**2 (1/2 + x P(x))`` for ``|x| <= 1`` (Taylor), ``e^x + (-1 - x)`` in
+    double-double beyond, where the cancellation is at most a factor 6.5.
+    """
+    g_hi, g_lo = np.zeros_like(x), np.zeros_like(x)
+    small = np.abs(x) <= 1.0
+    xs = x[small]
     p_hi, p_lo = _dd.two_sum(np.full_like(xs, 0.5), xs * _dd_horner(xs))
     s_hi, s_lo = _dd.two_prod(xs, xs)
-    g_hi, g_err = _dd.two_prod(s_hi, p_hi)
-    g_lo = g_err + s_hi * p_lo + s_lo * p_hi
-    xb = np.where(small, 0.0, x)
-    e_hi, e_lo = _dd.exp_dd(xb)
-    c_hi, c_lo = _dd.two_sum(np.full_like(xb, -1.0), -xb)
-    b_hi, b_err = _dd.two_sum(e_hi, c_hi)
-    b_lo = b_err + e_lo + c_lo
-    return _dd.two_sum(np.where(small, g_hi, b_hi), np.where(small, g_lo, b_lo))
+    h, err = _dd.two_prod(s_hi, p_hi)
+    g_hi[small], g_lo[small] = h, err + s_hi * p_lo + s_lo * p_hi
+    if not small.all():
+        xb = x[~small]
+        e_hi, e_lo = _dd.exp_dd(xb)
+        c_hi, c_lo = _dd.two_sum(np.full_like(xb, -1.0), -xb)
+        h, err = _dd.two_sum(e_hi, c_hi)
+        g_hi[~small], g_lo[~small] = h, err + e_lo + c_lo
+    return _dd.two_sum(g_hi, g_lo)
 
 
 def _dd_horner(x: NDArray) -> NDArray:
@@ -54,18 +60,20 @@ def _dd_horner(x: NDArray) -> NDArray:
 def kl_rows(zp: NDArray, zq: NDArray) -> NDArray:
     """KL along the rows of float64 logits ``zp``, ``zq`` (shape (R, K))."""
     with np.errstate(all="ignore"):
-        lp = _rows.run("log_softmax", zp, 1.0, np.dtype(np.float64))
-        lq = _rows.run("log_softmax", zq, 1.0, np.dtype(np.float64))
-        support = lp > -np.inf
-        # The generic formula, exact at the limits (+inf logits, q = 0 < p, NaN).
-        generic = np.sum(np.where(support, np.exp(lp) * (lp - lq), 0.0), axis=1)
-        regular = np.isfinite(zp).any(axis=1) & ~np.isposinf(zp).any(axis=1)
-        regular &= ~np.isposinf(zq).any(axis=1) & ~np.isnan(zp).any(axis=1)
-        regular &= ~np.isnan(zq).any(axis=1) & ~(support & (lq == -np.inf)).any(axis=1)
-        out = generic
+        nan_rows = np.isnan(zp).any(axis=1) | np.isnan(zq).any(axis=1)
+        support = zp > -np.inf
+        regular = np.isfinite(zp).any(axis=1) & ~np.isposinf(zp).any(axis=1) & ~nan_rows
+        regular &= ~np.isposinf(zq).any(axis=1) & ~(support & (zq == -np.inf)).any(axis=1)
+        out = np.empty(len(zp))
         if regular.any():
-            out[regular] = _centred(zp[regular], zq[regular], lp[regular], lq[regular])
-        out[np.isnan(zp).any(axis=1) | np.isnan(zq).any(axis=1)] = np.nan
+            out[regular] = _centred(zp[regular], zq[regular])
+        if not regular.all():
+            # The generic formula, exact at the limits (+inf logits, q = 0 < p).
+            lp = _rows.run("log_softmax", zp[~regular], 1.0, np.dtype(np.float64))
+            lq = _rows.run("log_softmax", zq[~regular], 1.0, np.dtype(np.float64))
+            terms = np.where(lp > -np.inf, np.exp(lp) * (lp - lq), 0.0)
+            out[~regular] = np.sum(terms, axis=1)
+        out[nan_rows] = np.nan
         if zp.shape[1] == 0:  # no classes: no distribution
             out[:] = np.nan
     return out
@@ -101,7 +109,7 @@ def _off_support(zq: NDArray, support: NDArray) -> NDArray:
     return out
 
 
-def _centred(zp: NDArray, zq: NDArray, lp: NDArray, lq: NDArray) -> NDArray:
+def _centred(zp: NDArray, zq: NDArray) -> NDArray:
     """The centred series, for rows where ``q > 0`` on the support of ``p``.
 
     ``p`` comes from double-double log-probabilities as ``(m_hi + m_lo) 2**n``
@@ -111,6 +119,7 @@ def _centred(zp: NDArray, zq: NDArray, lp: NDArray, lq: NDArray) -> NDArray:
     their digits.
     """
     lp_dd = _rows.run("log_softmax_dd", zp, 1.0, np.dtype(np.float64))
+    lp = lp_dd[..., 0] + lp_dd[..., 1]
     m_hi, m_lo, n = _dd.exp_dd_parts(lp_dd[..., 0], lp_dd[..., 1])
     m_hi, m_lo = _dd.two_sum(m_hi, m_lo)  # normalized: no m_lo * g_lo term needed below
     p = np.ldexp(m_hi, n)
@@ -153,5 +162,7 @@ def _centred(zp: NDArray, zq: NDArray, lp: NDArray, lq: NDArray) -> NDArray:
     y = r / (1.0 + big_g)
     h = np.where(np.abs(y) < 1e-4, y * y * (y / 3.0 - 0.5), np.log1p(y) - y)
     kl = l_hi + ((l_lo - r * big_g / (1.0 + big_g)) + h)
-    kl[large] = np.sum(np.where(support, p * (lp - lq), 0.0), axis=1)[large]
+    if large.any():
+        lq = _rows.run("log_softmax", zq[large], 1.0, np.dtype(np.float64))
+        kl[large] = np.sum(np.where(support[large], p[large] * (lp[large] - lq), 0.0), axis=1)
     return np.maximum(kl, 0.0) + _off_support(zq, support)

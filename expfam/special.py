@@ -441,7 +441,7 @@ def cross_entropy(logits: ArrayLike, target: ArrayLike) -> NDArray:
     rows = math.prod(shape[:-1])
     z2 = np.ascontiguousarray(np.broadcast_to(z, shape), dtype=np.float64).reshape(rows, k)
     q2 = np.broadcast_to(q, shape).reshape(rows, k).astype(np.float64)
-    return _scalar(_soft_cross_entropy(z2, q2).reshape(shape[:-1]).astype(dtype))
+    return _scalar(_by_blocks(_soft_cross_entropy, z2, q2).reshape(shape[:-1]).astype(dtype))
 
 
 def _soft_cross_entropy(z: NDArray, q: NDArray) -> NDArray:
@@ -520,7 +520,18 @@ def kl_divergence(logits_p: ArrayLike, logits_q: ArrayLike) -> NDArray:
     rows = math.prod(zp.shape[:-1])
     zp2 = np.ascontiguousarray(zp, dtype=np.float64).reshape(rows, k)
     zq2 = np.ascontiguousarray(zq, dtype=np.float64).reshape(rows, k)
-    return _scalar(kl_rows(zp2, zq2).reshape(zp.shape[:-1]).astype(dtype))
+    return _scalar(_by_blocks(kl_rows, zp2, zq2).reshape(zp.shape[:-1]).astype(dtype))
+
+
+def _by_blocks(fn, *rows: NDArray) -> NDArray:
+    """``fn`` (rows of 2-D arrays to one value per row) applied block by block."""
+    out = np.empty(rows[0].shape[0])
+
+    def body(start: int, stop: int, _: object) -> None:
+        out[start:stop] = fn(*(r[start:stop] for r in rows))
+
+    _rows.for_blocks(rows[0].shape[0], rows[0].shape[1], body)
+    return out
 
 
 # ------------------------------------------------------- elementwise kernels
