@@ -178,3 +178,16 @@ def log_dd(s_hi: NDArray, s_lo: NDArray) -> tuple[NDArray, NDArray]:
     e_hi, e_lo = exp_dd(l0)
     residual = (s_hi - e_hi) + (s_lo - e_lo)
     return l0, residual / (e_hi + e_lo)
+
+
+def softplus_dd(w_hi: NDArray, w_lo: NDArray | float = 0.0) -> tuple[NDArray, NDArray]:
+    """``log(1 + e^w)`` for a double-double ``w``, as ``max(w, 0) + log1p(e^{-|w|})``.
+
+    Relative error below ``2**-55`` (finite ``w``).
+    """
+    sign = np.where(w_hi > 0, 1.0, -1.0)
+    e_hi, e_lo = two_sum(*exp_dd(-sign * w_hi, -sign * w_lo))
+    l_hi, l_lo = log1p_dd(e_hi, e_lo)
+    positive = w_hi > 0
+    top, err = two_sum(np.where(positive, w_hi, 0.0), l_hi)
+    return top, err + l_lo + np.where(positive, w_lo, 0.0)

@@ -23,24 +23,30 @@ from numpy.typing import NDArray
 
 from expfam import _dd, _rows
 
-# 1/(n + 3)! for n >= 0: g(x) = x**2 (1/2 + x P(x)), enough terms for |x| <= 2.
-_G_TAIL = tuple(1.0 / math.factorial(n + 3) for n in range(26))
+# 1/(n + 3)! for n >= 0: g(x) = x**2 (1/2 + x P(x)), enough terms for |x| <= 1.
+_G_TAIL = tuple(1.0 / math.factorial(n + 3) for n in range(18))
 
 
 def g_dd(x: NDArray) -> tuple[NDArray, NDArray]:
-    """``g(x) = e^x - 1 - x`` as ``hi + lo``, relative error about ``2**-54`` (finite ``x``)."""
-    small = np.abs(x) <= 2.0
-    xs = np.where(small, x, 0.0)
+    """``g(x) = e^x - 1 - x`` as a normalized ``hi + lo``, relative error about ``2**-54``.
+
+    ``x**2 (1/2 + x P(x))`` for ``|x| <= 1`` (Taylor), ``e^x + (-1 - x)`` in
+    double-double beyond, where the cancellation is at most a factor 6.5.
+    """
+    g_hi, g_lo = np.zeros_like(x), np.zeros_like(x)
+    small = np.abs(x) <= 1.0
+    xs = x[small]
     p_hi, p_lo = _dd.two_sum(np.full_like(xs, 0.5), xs * _dd_horner(xs))
     s_hi, s_lo = _dd.two_prod(xs, xs)
-    g_hi, g_err = _dd.two_prod(s_hi, p_hi)
-    g_lo = g_err + s_hi * p_lo + s_lo * p_hi
-    xb = np.where(small, 0.0, x)
-    e_hi, e_lo = _dd.exp_dd(xb)
-    c_hi, c_lo = _dd.two_sum(np.full_like(xb, -1.0), -xb)
-    b_hi, b_err = _dd.two_sum(e_hi, c_hi)
-    b_lo = b_err + e_lo + c_lo
-    return np.where(small, g_hi, b_hi), np.where(small, g_lo, b_lo)
+    h, err = _dd.two_prod(s_hi, p_hi)
+    g_hi[small], g_lo[small] = h, err + s_hi * p_lo + s_lo * p_hi
+    if not small.all():
+        xb = x[~small]
+        e_hi, e_lo = _dd.exp_dd(xb)
+        c_hi, c_lo = _dd.two_sum(np.full_like(xb, -1.0), -xb)
+        h, err = _dd.two_sum(e_hi, c_hi)
+        g_hi[~small], g_lo[~small] = h, err + e_lo + c_lo
+    return _dd.two_sum(g_hi, g_lo)
 
 
 def _dd_horner(x: NDArray) -> NDArray:
@@ -54,33 +60,69 @@ def _dd_horner(x: NDArray) -> NDArray:
 def kl_rows(zp: NDArray, zq: NDArray) -> NDArray:
     """KL along the rows of float64 logits ``zp``, ``zq`` (shape (R, K))."""
     with np.errstate(all="ignore"):
-        lp = _rows.run("log_softmax", zp, 1.0, np.dtype(np.float64))
-        lq = _rows.run("log_softmax", zq, 1.0, np.dtype(np.float64))
-        support = lp > -np.inf
-        # The generic formula, exact at the limits (+inf logits, q = 0 < p, NaN).
-        generic = np.sum(np.where(support, np.exp(lp) * (lp - lq), 0.0), axis=1)
-        regular = np.isfinite(zp).any(axis=1) & ~np.isposinf(zp).any(axis=1)
-        regular &= ~np.isposinf(zq).any(axis=1) & ~np.isnan(zp).any(axis=1)
-        regular &= ~np.isnan(zq).any(axis=1) & ~(support & (lq == -np.inf)).any(axis=1)
-        out = generic
+        nan_rows = np.isnan(zp).any(axis=1) | np.isnan(zq).any(axis=1)
+        support = zp > -np.inf
+        regular = np.isfinite(zp).any(axis=1) & ~np.isposinf(zp).any(axis=1) & ~nan_rows
+        regular &= ~np.isposinf(zq).any(axis=1) & ~(support & (zq == -np.inf)).any(axis=1)
+        out = np.empty(len(zp))
         if regular.any():
-            out[regular] = _centred(zp[regular], zq[regular], lp[regular], lq[regular])
-        out[np.isnan(zp).any(axis=1) | np.isnan(zq).any(axis=1)] = np.nan
+            out[regular] = _centred(zp[regular], zq[regular])
+        if not regular.all():
+            # The generic formula, exact at the limits (+inf logits, q = 0 < p).
+            lp = _rows.run("log_softmax", zp[~regular], 1.0, np.dtype(np.float64))
+            lq = _rows.run("log_softmax", zq[~regular], 1.0, np.dtype(np.float64))
+            terms = np.where(lp > -np.inf, np.exp(lp) * (lp - lq), 0.0)
+            out[~regular] = np.sum(terms, axis=1)
+        out[nan_rows] = np.nan
         if zp.shape[1] == 0:  # no classes: no distribution
             out[:] = np.nan
     return out
 
 
-def _centred(zp: NDArray, zq: NDArray, lp: NDArray, lq: NDArray) -> NDArray:
+def _off_support(zq: NDArray, support: NDArray) -> NDArray:
+    """``-log q(S) = softplus(lse(zq off S) - lse(zq on S))``, the differences in double-double.
+
+    Zero on rows where ``S`` holds every class.
+    """
+    out = np.zeros(len(zq))
+    some = (~support).any(axis=1)
+    if not some.any():
+        return out
+    parts = []
+    for mask in (~support[some], support[some]):
+        z = np.where(mask, zq[some], -np.inf)
+        k = np.argmax(z, axis=1)[:, None]
+        lp = _rows.run("log_softmax_dd", z, 1.0, np.dtype(np.float64))
+        # lse(z) = z_k - log p_k at the mode k, with -log p_k = l_hi + l_lo.
+        parts.append(
+            (
+                np.take_along_axis(z, k, 1)[:, 0],
+                -lp[..., 0][np.arange(len(z)), k[:, 0]],
+                -lp[..., 1][np.arange(len(z)), k[:, 0]],
+            )
+        )
+    (m_out, l_out, l_out_lo), (m_in, l_in, l_in_lo) = parts
+    d_hi, d_err = _dd.two_sum(m_out, -m_in)
+    l_hi, l_err = _dd.two_sum(l_out, -l_in)
+    d_hi, d_err2 = _dd.two_sum(d_hi, l_hi)
+    out[some] = np.add(*_dd.softplus_dd(d_hi, d_err + d_err2 + l_err + (l_out_lo - l_in_lo)))
+    return out
+
+
+def _centred(zp: NDArray, zq: NDArray) -> NDArray:
     """The centred series, for rows where ``q > 0`` on the support of ``p``.
 
-    ``p`` comes from double-double log-probabilities, not ``exp(lp)``: ``exp``
-    would turn the absolute rounding of ``lp`` into a relative error
-    ``|lp| u`` in small probabilities.
+    ``p`` comes from double-double log-probabilities as ``(m_hi + m_lo) 2**n``
+    (not ``exp(lp)``, which would turn the absolute rounding of ``lp`` into a
+    relative error ``|lp| u``), and the terms ``p_k g(x_k)`` are formed before
+    the scaling by ``2**n``, so probabilities below the normal range keep
+    their digits.
     """
     lp_dd = _rows.run("log_softmax_dd", zp, 1.0, np.dtype(np.float64))
-    p, p_lo = _dd.two_sum(*_dd.exp_dd(lp_dd[..., 0], lp_dd[..., 1]))
-    q = _rows.run("softmax", zq, 1.0, np.dtype(np.float64))
+    lp = lp_dd[..., 0] + lp_dd[..., 1]
+    m_hi, m_lo, n = _dd.exp_dd_parts(lp_dd[..., 0], lp_dd[..., 1])
+    m_hi, m_lo = _dd.two_sum(m_hi, m_lo)  # normalized: no m_lo * g_lo term needed below
+    p = np.ldexp(m_hi, n)
     support = np.isfinite(zp)
     # d = zp - zq exactly, as hi + lo; 0 off the support of p.
     hi, lo = _dd.two_sum(zp, -zq)
@@ -96,32 +138,31 @@ def _centred(zp: NDArray, zq: NDArray, lp: NDArray, lq: NDArray) -> NDArray:
     x = np.where(support, x, 0.0)
     x_lo = np.where(support, x_lo, 0.0)
     r = np.sum(p * x, axis=1) + np.sum(p * x_lo, axis=1)
-    # p_k g(x_k) with g(x + x_lo) = g(x) + expm1(x) x_lo; in logs where p_k
-    # underflows or g overflows.
-    # (600: Dekker's split in two_prod needs factors below 2**996 = e**690)
-    far = support & ((lp < -600.0) | (x > 600.0))
+    # p_k g(x_k) with g(x + x_lo) = g(x) + expm1(x) x_lo; in logs where g would pass
+    # e**600 (Dekker's split in two_prod needs factors below 2**996 = e**690).
+    far = support & (x > 600.0)
     x_near = np.where(far, 0.0, x)
     g_hi, g_lo = g_dd(x_near)
-    g_lo += np.expm1(x_near) * x_lo
-    t_hi, t_err = _dd.two_prod(p, g_hi)
-    t_lo = t_err + p * g_lo + p_lo * g_hi
+    g_lo = g_lo + np.expm1(x_near) * x_lo
+    u_hi, u_err = _dd.two_prod(m_hi, g_hi)
+    t_hi = np.ldexp(u_hi, n)
+    t_lo = np.ldexp(u_err + m_hi * g_lo + m_lo * g_hi, n)
     if far.any():
         xf = x[far]
-        g_far = np.add(*g_dd(np.minimum(xf, 2.0)))
-        log_g = np.where(xf > 2.0, xf + np.log1p(-(1.0 + xf) * np.exp(-xf)), np.log(g_far))
-        t_hi[far] = np.exp(lp[far] + log_g)
+        t_hi[far] = np.exp(lp[far] + xf + np.log1p(-(1.0 + xf) * np.exp(-xf)))
         t_lo[far] = 0.0
     # Where some p_k e^{x_k} > e^700, KL > 700: the generic formula is accurate, and G overflows.
     large = (support & (lp + x > 700.0)).any(axis=1)
     t_hi[large] = 0.0
     t_lo[large] = 0.0
     big_g, big_g_lo = _dd.row_sum_dd(t_hi, t_lo)
-    outside = -np.log1p(-np.sum(np.where(support, 0.0, q), axis=1))
     # log1p(G + r) - r without rounding G into r (r can exceed G):
     # = log1p(G) - r G / (1 + G) + h(y), h(y) = log1p(y) - y, y = r / (1 + G).
     l_hi, l_lo = _dd.log1p_dd(big_g, big_g_lo)
     y = r / (1.0 + big_g)
     h = np.where(np.abs(y) < 1e-4, y * y * (y / 3.0 - 0.5), np.log1p(y) - y)
     kl = l_hi + ((l_lo - r * big_g / (1.0 + big_g)) + h)
-    kl[large] = np.sum(np.where(support, p * (lp - lq), 0.0), axis=1)[large]
-    return np.maximum(kl, 0.0) + outside
+    if large.any():
+        lq = _rows.run("log_softmax", zq[large], 1.0, np.dtype(np.float64))
+        kl[large] = np.sum(np.where(support[large], p[large] * (lp[large] - lq), 0.0), axis=1)
+    return np.maximum(kl, 0.0) + _off_support(zq, support)

@@ -29,6 +29,7 @@ Rows whose maximum is not finite (a NaN, a ``+inf``, or nothing but
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -355,20 +356,37 @@ def run(kind: str, x: NDArray, beta: float, out_dtype: np.dtype) -> NDArray:
         out.fill(-np.inf if kind == "logsumexp" else np.nan)
         return out
     exact = x.dtype == np.float64
-    block_rows = max(1, _BLOCK_ELEMENTS // k)
+
+    def body(start: int, stop: int, scratch: _Scratch | None) -> None:
+        _block(kind, x[start:stop], beta, exact, scratch, out[start:stop])
+
+    for_blocks(rows, k, body, scratch=True)
+    return out
+
+
+def for_blocks(
+    rows: int,
+    k: int,
+    body: Callable[[int, int, _Scratch | None], None],
+    scratch: bool = False,
+) -> None:
+    """Call ``body(start, stop, scratch)`` on blocks of rows of about ``_BLOCK_ELEMENTS``.
+
+    Blocks keep temporaries in the cache (and below the allocator's mmap
+    threshold); inputs of ``_PARALLEL_ELEMENTS`` or more are shared among the
+    cores. ``scratch`` gives each worker one :class:`_Scratch` for its blocks.
+    """
+    block_rows = max(1, _BLOCK_ELEMENTS // max(k, 1))
     starts = range(0, rows, block_rows)
 
     def work(chunk: range) -> None:
-        scratch = _Scratch(min(block_rows, rows), k)
+        buffers = _Scratch(min(block_rows, rows), k) if scratch else None
         for start in chunk:
-            stop = min(start + block_rows, rows)
-            _block(kind, x[start:stop], beta, exact, scratch, out[start:stop])
+            body(start, min(start + block_rows, rows), buffers)
 
-    if x.size < _PARALLEL_ELEMENTS or _THREADS == 1 or len(starts) == 1:
+    if rows * k < _PARALLEL_ELEMENTS or _THREADS == 1 or len(starts) == 1:
         work(starts)
     else:
         n = min(_THREADS, len(starts))
-        chunks = [starts[i::n] for i in range(n)]
-        for future in [_pool().submit(work, c) for c in chunks]:
+        for future in [_pool().submit(work, starts[i::n]) for i in range(n)]:
             future.result()
-    return out

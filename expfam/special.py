@@ -441,7 +441,7 @@ def cross_entropy(logits: ArrayLike, target: ArrayLike) -> NDArray:
     rows = math.prod(shape[:-1])
     z2 = np.ascontiguousarray(np.broadcast_to(z, shape), dtype=np.float64).reshape(rows, k)
     q2 = np.broadcast_to(q, shape).reshape(rows, k).astype(np.float64)
-    return _scalar(_soft_cross_entropy(z2, q2).reshape(shape[:-1]).astype(dtype))
+    return _scalar(_by_blocks(_soft_cross_entropy, z2, q2).reshape(shape[:-1]).astype(dtype))
 
 
 def _soft_cross_entropy(z: NDArray, q: NDArray) -> NDArray:
@@ -455,15 +455,19 @@ def _soft_cross_entropy(z: NDArray, q: NDArray) -> NDArray:
         t_hi, t_err = _dd.two_prod(q, neg_hi * scale)
         t_hi, t_err = t_hi / scale, t_err / scale
         t_lo = np.where(used, t_err - q * lp[..., 1], 0.0)
-        # Finite logits whose log-probability overflows: q (m - z) formed in halves.
-        over = used & (neg_hi == np.inf) & np.isfinite(z)
+        impossible = used & (neg_hi == np.inf)
+        top = np.max(z, axis=1, keepdims=True)
+        # Finite logits whose log-probability overflows (finite top): q (m - z) in halves.
+        over = impossible & np.isfinite(z) & np.isfinite(top)
         if over.any():
-            half = np.max(z, axis=1, keepdims=True) * 0.5 - z * 0.5
-            t_hi[over] = (q * half)[over] * 2.0
+            t_hi[over] = (q * (top * 0.5 - z * 0.5))[over] * 2.0
             t_lo[over] = 0.0
+        t_hi[impossible & ~over] = 0.0
+        t_lo[impossible & ~over] = 0.0
         s_hi, s_lo = _dd.row_sum_dd(t_hi, t_lo)
-        out = s_hi + s_lo
-        out[(used & (z == -np.inf)).any(axis=1)] = np.inf  # weight on an impossible class
+        out = np.where(np.isinf(s_hi), s_hi, s_hi + s_lo)  # (a sum past float64: inf)
+        # Weight on a class of probability 0 (a -inf logit, or beside a +inf one).
+        out[(impossible & ~over).any(axis=1)] = np.inf
         out[np.isnan(z).any(axis=1) | np.isnan(q).any(axis=1)] = np.nan
         if z.shape[1] == 0:
             out[:] = np.nan
@@ -516,7 +520,18 @@ def kl_divergence(logits_p: ArrayLike, logits_q: ArrayLike) -> NDArray:
     rows = math.prod(zp.shape[:-1])
     zp2 = np.ascontiguousarray(zp, dtype=np.float64).reshape(rows, k)
     zq2 = np.ascontiguousarray(zq, dtype=np.float64).reshape(rows, k)
-    return _scalar(kl_rows(zp2, zq2).reshape(zp.shape[:-1]).astype(dtype))
+    return _scalar(_by_blocks(kl_rows, zp2, zq2).reshape(zp.shape[:-1]).astype(dtype))
+
+
+def _by_blocks(fn, *rows: NDArray) -> NDArray:
+    """``fn`` (rows of 2-D arrays to one value per row) applied block by block."""
+    out = np.empty(rows[0].shape[0])
+
+    def body(start: int, stop: int, _: object) -> None:
+        out[start:stop] = fn(*(r[start:stop] for r in rows))
+
+    _rows.for_blocks(rows[0].shape[0], rows[0].shape[1], body)
+    return out
 
 
 # ------------------------------------------------------- elementwise kernels
@@ -568,10 +583,7 @@ def softplus(x: ArrayLike) -> NDArray:
     """
 
     def fn(w):
-        e_hi, e_lo = _dd.two_sum(*_dd.exp_dd(-np.abs(w)))
-        l_hi, l_lo = _dd.log1p_dd(e_hi, e_lo)
-        top, err = _dd.two_sum(np.maximum(w, 0.0), l_hi)
-        out = top + (err + l_lo)
+        out = np.add(*_dd.softplus_dd(w))
         return np.where(np.isinf(w) | np.isnan(w), np.maximum(w, 0.0), out)
 
     return _elementwise(x, "x", fn)

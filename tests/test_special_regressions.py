@@ -75,3 +75,16 @@ def test_kl_where_one_class_carries_e_minus_700():
     """A term p_k g(x_k) with p_k = e^-700, g = e^700 overflowed Dekker's split (NaN);
     found by derivation 06 of `expfam verify`."""
     assert expfam.kl_divergence([700.0, 0.0], [0.0, 0.0]) == pytest.approx(np.log(2), rel=2e-16)
+
+
+@pytest.mark.parametrize("gap", [30.0, 800.0])
+def test_kl_when_q_puts_almost_all_mass_off_the_support_of_p(gap):
+    """-log q(S) was -log1p(-q_out), which loses everything as q_out -> 1 (inf at 800)."""
+    exact = mpmath.log1p(mpmath.exp(mpmath.mpf(gap)))  # KL([1, 0] || softmax([0, gap]))
+    assert _ulps(expfam.kl_divergence([0.0, -np.inf], [0.0, gap]), exact) <= 2
+
+
+def test_cross_entropy_with_weight_beside_an_infinite_logit_is_infinite():
+    """A +inf logit makes the other classes impossible: weight on them costs inf (was NaN)."""
+    assert expfam.cross_entropy([np.inf, 0.0], [0.5, 0.5]) == np.inf
+    assert expfam.cross_entropy([np.inf, 0.0], [1.0, 0.0]) == 0.0
