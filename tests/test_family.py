@@ -352,15 +352,6 @@ def test_integer_parameters_promote_to_float64(case):
     assert family.from_natural(np.zeros(size, dtype=np.int64)).natural.dtype == np.float64
 
 
-@pytest.mark.parametrize("module", ["family", "categorical", "bernoulli", "dirichlet", "bayes"])
-def test_docstring_examples_run(module):
-    import doctest
-    import importlib
-
-    result = doctest.testmod(importlib.import_module(f"expfam.{module}"), verbose=False)
-    assert result.failed == 0
-
-
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_batches_that_do_not_broadcast_raise_value_error_naming_other(case):
     rng = np.random.default_rng(0)

@@ -1,0 +1,24 @@
+"""Every docstring example in the library runs and prints what it says."""
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "special",
+    "family",
+    "categorical",
+    "bernoulli",
+    "dirichlet",
+    "bayes",
+    "plot",
+    "symbolic",
+]
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_docstring_examples_run(module):
+    result = doctest.testmod(importlib.import_module(f"expfam.{module}"), verbose=False)
+    assert result.attempted > 0
+    assert result.failed == 0
