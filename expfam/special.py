@@ -370,7 +370,7 @@ def _weighted_logsumexp(a: NDArray, b: NDArray) -> tuple[NDArray, NDArray]:
         )
         g_hi, g_lo = _dd.log_dd(np.abs(total), np.zeros_like(total))
         top, err = _dd.two_sum(m, g_hi)
-        signed = top + (err + g_lo)
+        signed = np.where(total == 0, -np.inf, top + (err + g_lo))
         is_signed = (bm < 0).any(axis=1)
         value = np.where(is_signed, signed, positive)
         sign = np.where(is_signed, np.sign(total), 1.0)
