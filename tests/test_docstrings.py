@@ -7,7 +7,6 @@ import pytest
 
 MODULES = [
     "special",
-    "family",
     "categorical",
     "bernoulli",
     "dirichlet",
