@@ -393,10 +393,14 @@ class Categorical(ExponentialFamily):
         def over_p(v: NDArray, k: slice) -> NDArray:
             # v / p; where p underflows (finite logit), sign(v) exp(log|v| - log p), which
             # is finite while the quotient is, and an honest +-inf beyond; no warnings.
-            p, lp = probs[..., k], log_p[..., k]
+            v, p, lp = np.broadcast_arrays(v, probs[..., k], log_p[..., k])
             with np.errstate(all="ignore"):
-                tiny = np.sign(v) * np.exp(np.log(np.abs(v)) - lp)
-                return np.where(v == 0, 0, np.where(p > 1e-300, v / np.where(p > 0, p, 1), tiny))
+                out = v / p
+                tiny = (p <= 1e-300) & (v != 0)
+                if tiny.any():
+                    out[tiny] = np.sign(v[tiny]) * np.exp(np.log(np.abs(v[tiny])) - lp[tiny])
+                out[v == 0] = 0
+            return out
 
         if coords == "natural":
             total = np.sum(g, axis=-1, keepdims=True)
