@@ -67,33 +67,17 @@ def make_figure(out: Path) -> list[Path]:
         loss_ax.plot(W, loss1, color=plot.COLORS[0], label=r"$y = 1$: softplus$(-w)$")
         loss_ax.plot(W, loss2, color=plot.COLORS[1], label=r"$y = 2$: softplus$(w)$")
         rows = slice(len(MARKER_W), 2 * len(MARKER_W))  # w_2 = 0
+        ring = {
+            "marker": "o",
+            "linestyle": "none",
+            "markerfacecolor": "none",
+            "markersize": 4.5,
+            "markeredgewidth": 0.9,
+        }
+        loss_ax.plot(w[rows], ce1[rows], color=plot.COLORS[0], **ring)
+        loss_ax.plot(w[rows], ce2[rows], color=plot.COLORS[1], **ring)
         loss_ax.plot(
-            w[rows],
-            ce1[rows],
-            "o",
-            color=plot.COLORS[0],
-            markerfacecolor="none",
-            markersize=4.5,
-            markeredgewidth=0.9,
-        )
-        loss_ax.plot(
-            w[rows],
-            ce2[rows],
-            "o",
-            color=plot.COLORS[1],
-            markerfacecolor="none",
-            markersize=4.5,
-            markeredgewidth=0.9,
-        )
-        loss_ax.plot(
-            [],
-            [],
-            "o",
-            color="0.3",
-            markerfacecolor="none",
-            markersize=4.5,
-            markeredgewidth=0.9,
-            label=r"$-\log\,$softmax$(w_1, w_2)_y$, $w_2 = 0$",
+            [], [], color="0.3", label=r"$-\log\,$softmax$(w_1, w_2)_y$, $w_2 = 0$", **ring
         )
         loss_ax.set_xlabel(r"logit difference $w = w_1 - w_2$")
         loss_ax.set_ylabel("log-loss (nats)")

@@ -87,18 +87,12 @@ def _shift(
     hi, lo, tmp, _ = s.view(x.shape[0])
     idx = np.argmax(x, axis=1)
     m = x[rows, idx].astype(np.float64)
-    mcol = m[:, None]
-    np.subtract(x, mcol, out=hi)
     if not exact:
+        np.subtract(x, m[:, None], out=hi)
         if beta != 1.0:
             np.multiply(hi, beta, out=hi)
         return rows, idx, m, hi, None
-    # TwoSum(x, -m): lo = (x - (hi - bb)) + (-m - bb), bb = hi - x.
-    np.subtract(hi, x, out=tmp)  # bb
-    np.subtract(hi, tmp, out=lo)
-    np.subtract(x, lo, out=lo)
-    np.add(tmp, mcol, out=tmp)  # bb + m
-    np.subtract(lo, tmp, out=lo)
+    _two_sum_into(x, -m[:, None], hi, lo, tmp)
     if beta != 1.0:
         # beta * (hi + lo) = p + (err + beta * lo), p + err = beta * hi exactly.
         p, err = two_prod(hi, np.float64(beta))

@@ -334,12 +334,8 @@ def _weighted_logsumexp(a: NDArray, b: NDArray) -> tuple[NDArray, NDArray]:
         am = np.where(used, a, -np.inf)
         idx = np.argmax(am, axis=1)
         m = am[r, idx]
-        mcol = m[:, None]
-        hi = am - mcol
-        bb = hi - am
-        lo = np.fmax((am - (hi - bb)) + (-mcol - bb), -1.0)
-        e = np.exp(hi)
-        e += e * lo
+        hi, lo = _dd.two_sum(am, -m[:, None])
+        lo = np.fmax(lo, -1.0)  # NaN corrections of -inf entries
         bm = np.where(used, b, 0.0)
         # Non-negative rows: m + log1p((b_k - 1) + sum_{i != k} b_i e_i), in double-double.
         e_hi, e_lo = _dd.exp_dd(hi, lo)
@@ -361,6 +357,7 @@ def _weighted_logsumexp(a: NDArray, b: NDArray) -> tuple[NDArray, NDArray]:
         top, err = _dd.two_sum(m, l_hi)
         positive = top + (err + l_lo)
         # Signed rows: near terms as b + b expm1(d), far terms as b e^d.
+        e = e_hi + e_lo
         near = hi > -1.0
         em1 = np.where(near, np.expm1(hi) + e * lo, 0.0)
         total = (
