@@ -8,6 +8,9 @@ coordinates. ``import expfam`` loads numpy and scipy only; the symbolic side
 and matplotlib on first use.
 """
 
+import sys as _sys
+from importlib import import_module as _import_module
+
 from expfam.bayes import (
     SNOW,
     BayesExample,
@@ -18,10 +21,7 @@ from expfam.bayes import (
     posterior,
     posterior_trajectory,
 )
-from expfam.bernoulli import Bernoulli
-from expfam.categorical import Categorical
-from expfam.dirichlet import Dirichlet
-from expfam.family import ExponentialFamily
+from expfam.families import Bernoulli, Categorical, Dirichlet, ExponentialFamily
 from expfam.special import (
     cross_entropy,
     entropy,
@@ -37,6 +37,12 @@ from expfam.special import (
 )
 
 __version__ = "0.1.0"
+
+# The modules of version 0.1 lived at the top level; their import paths keep working.
+for _name in ("family", "categorical", "bernoulli", "dirichlet"):
+    _sys.modules[f"{__name__}.{_name}"] = _import_module(f"expfam.families.{_name}")
+    globals()[_name] = _sys.modules[f"{__name__}.{_name}"]
+del _name
 
 __all__ = [
     "SNOW",

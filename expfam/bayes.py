@@ -19,8 +19,8 @@ from fractions import Fraction
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from expfam.dirichlet import Dirichlet
-from expfam.family import as_float_array
+from expfam.families.dirichlet import Dirichlet
+from expfam.families.family import as_float_array
 from expfam.special import log_softmax, softmax
 
 __all__ = [

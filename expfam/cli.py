@@ -8,6 +8,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from expfam import __version__
 from expfam._discovery import default_folder
 
 
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="expfam",
         description="The information geometry of softmax: check derivations, make figures.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     verify = sub.add_parser("verify", help="check every derivation in a folder")

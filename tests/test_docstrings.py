@@ -7,9 +7,9 @@ import pytest
 
 MODULES = [
     "special",
-    "categorical",
-    "bernoulli",
-    "dirichlet",
+    "families.categorical",
+    "families.bernoulli",
+    "families.dirichlet",
     "bayes",
     "plot",
     "symbolic",

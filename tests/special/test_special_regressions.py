@@ -88,3 +88,11 @@ def test_cross_entropy_with_weight_beside_an_infinite_logit_is_infinite():
     """A +inf logit makes the other classes impossible: weight on them costs inf (was NaN)."""
     assert expfam.cross_entropy([np.inf, 0.0], [0.5, 0.5]) == np.inf
     assert expfam.cross_entropy([np.inf, 0.0], [1.0, 0.0]) == 0.0
+
+
+def test_entropy_of_a_nearly_one_hot_row_is_never_negative():
+    """Found by hypothesis after the move to tests/special/ changed its seed: the entropy of
+    ``[2.72e169, 5.10e170]`` (exactly 3.4e-209793415..., 0 in float64) came out -1e-323."""
+    h = expfam.entropy([2.7239983647541547e169, 5.103071740246989e170])
+    assert h == 0.0
+    assert not np.signbit(h)

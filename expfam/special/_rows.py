@@ -16,7 +16,7 @@ correction ``exp(hi) (1 + lo)``: at most 3 ULP. The float64 log-domain
 outputs (``log_softmax``, ``logsumexp``, ``entropy``) need ``log1p(t)`` to a
 fraction of an ULP, which float64 ``exp`` (0.65 ULP) and ``log1p`` cannot
 give: they carry ``e``, ``t`` and ``log1p(t)`` in double-double
-(:mod:`expfam._dd`) and round once, for at most 1 ULP. Float16 and float32
+(:mod:`expfam.special._dd`) and round once, for at most 1 ULP. Float16 and float32
 rows are computed in plain float64, already far more precise than their
 output, and rounded once.
 
@@ -35,7 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from numpy.typing import NDArray
 
-from expfam._dd import exp_dd, exp_dd_parts, log1p_dd, row_sum_dd, two_prod, two_sum
+from expfam.special._dd import exp_dd, exp_dd_parts, log1p_dd, row_sum_dd, two_prod, two_sum
 
 # Work per block, in float64 elements (2 MiB per array, the L2 size here): large
 # enough that numpy's per-call overhead, during which a thread holds the GIL, is
@@ -179,7 +179,7 @@ def _log_z(
 
     ``e = fl(exp(hi))`` and ``c = fl(e * lo)`` (zero at ``idx``) give a first
     ``t``, summed exactly. Rows with ``kappa = t / ((1 + t) log1p t) >
-    _KAPPA_FAST`` correct it term by term with :func:`expfam._dd.exp_dd`:
+    _KAPPA_FAST`` correct it term by term with :func:`expfam.special._dd.exp_dd`:
     the terms above ``t 2**-12``, then above ``t 2**-24``, ... while the
     uncorrected rest could still move ``log Z`` by more than a quarter ULP.
     Rows whose ``t`` is below ``2**-900`` (``log1p(t) = t``) are summed again
@@ -283,6 +283,8 @@ def _entropy_block(x: NDArray, s: _Scratch, out: NDArray) -> NDArray:
     out[...] = total + ((err + l_lo) + q_lo)
     # Tiny rows: H = t + S (1 + t = 1 to the last digit), both scaled by 2**600.
     out[tiny] = np.ldexp((t_hi + s_hi)[tiny] + (t_lo + s_lo)[tiny], -600)
+    # A low part of the shift can round a product of terms that underflow below 0.
+    np.maximum(out, 0.0, out=out)
     return m
 
 

@@ -19,8 +19,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from expfam import special
-from expfam.categorical import Categorical
-from expfam.family import (
+from expfam.families.categorical import Categorical
+from expfam.families.family import (
     ExponentialFamily,
     as_float_array,
     as_rng,

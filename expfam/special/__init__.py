@@ -38,8 +38,8 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from expfam import _dd, _rows
-from expfam._kl import kl_rows
+from expfam.special import _dd, _rows
+from expfam.special._kl import kl_rows
 
 __all__ = [
     "cross_entropy",
@@ -117,7 +117,7 @@ def _scalar(out: NDArray) -> NDArray:
 
 
 def _normalized(kind: str, x: ArrayLike, axis: int, beta: float) -> NDArray:
-    """Run a row kernel of ``expfam._rows`` along ``axis``."""
+    """Run a row kernel of ``expfam.special._rows`` along ``axis``."""
     arr, dtype = _as_real(x, "x" if kind in ("softmax", "log_softmax") else "logits")
     ax = _axis(axis, arr.ndim)
     beta = _beta(beta)
@@ -268,7 +268,7 @@ def logsumexp(
     -----
     Unweighted: ``m + log1p(t)``, ``m = max a``, ``t = sum_{i != argmax}
     exp(a_i - m)`` with ``a_i - m`` formed exactly and ``log1p(t)`` carried
-    in double-double (:mod:`expfam._rows`): at most 1 ULP, except where ``m``
+    in double-double (:mod:`expfam.special._rows`): at most 1 ULP, except where ``m``
     and ``log1p(t)`` cancel (a result near 0 from inputs far from 0), where
     the error is ``u (|m| + log1p(t))`` absolute, the conditioning of the
     problem itself. Non-negative weights: ``m + log1p((b_k - 1) + sum_{i !=
@@ -579,7 +579,7 @@ def softplus(x: ArrayLike) -> NDArray:
     Notes
     -----
     ``max(w, 0) + log1p(e^{-|w|})`` with ``e^{-|w|}`` and ``log1p`` carried
-    in double-double (:mod:`expfam._dd`) and rounded once: at most 1 ULP.
+    in double-double (:mod:`expfam.special._dd`) and rounded once: at most 1 ULP.
 
     Examples
     --------

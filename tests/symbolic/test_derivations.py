@@ -12,7 +12,7 @@ import pytest
 from expfam._discovery import load_module, module_files
 from expfam.symbolic import run_checks
 
-DERIVATIONS = Path(__file__).resolve().parent.parent / "derivations"
+DERIVATIONS = Path(__file__).resolve().parents[2] / "derivations"
 FILES = module_files(DERIVATIONS)
 
 

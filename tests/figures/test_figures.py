@@ -21,7 +21,7 @@ import pytest
 from expfam import cli, plot
 from expfam.figures import discover, run_figures
 
-EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
+EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
 NAMES = sorted(p.stem for p in EXPERIMENTS.glob("*.py") if not p.name.startswith("_"))
 
 

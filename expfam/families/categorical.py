@@ -25,7 +25,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from expfam import special
-from expfam.family import (
+from expfam.families.family import (
     ExponentialFamily,
     as_float_array,
     as_rng,

@@ -10,7 +10,7 @@ exactly (plus ``-log q(S)`` when ``q`` has mass off the support ``S`` of
 ``q -> p``, where ``sum p log p - sum p log q`` cancels to noise. ``x`` is
 carried in double-double (``exp`` in ``g`` amplifies the rounding of large
 ``x``), ``g``, the weights ``p`` and the sum in double-double too
-(:mod:`expfam._dd`), and ``r`` is removed analytically, since the centring
+(:mod:`expfam.special._dd`), and ``r`` is removed analytically, since the centring
 residue can exceed ``G`` itself.
 """
 
@@ -21,7 +21,7 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from expfam import _dd, _rows
+from expfam.special import _dd, _rows
 
 # 1/(n + 3)! for n >= 0: g(x) = x**2 (1/2 + x P(x)), enough terms for |x| <= 1.
 _G_TAIL = tuple(1.0 / math.factorial(n + 3) for n in range(18))

@@ -1,0 +1,3 @@
+"""Small data sets shipped with expfam."""
+
+__all__: list[str] = []
