@@ -30,7 +30,9 @@ def as_point(p: Any, name: str) -> Categorical:
     return Categorical.from_probs(probs)
 
 
-def as_pair(p: Any, q: Any, names: tuple[str, str] = ("p", "q")) -> tuple[Categorical, Categorical]:
+def as_pair(
+    p: Any, q: Any, names: tuple[str, str] = ("p", "q")
+) -> tuple[Categorical, Categorical]:
     """Two points with the same number of classes and broadcastable batch shapes."""
     a, b = as_point(p, names[0]), as_point(q, names[1])
     ka, kb = a.logits.shape[-1], b.logits.shape[-1]
