@@ -1,0 +1,121 @@
+"""The architecture holds: lower layers never import higher ones, and old imports still work."""
+
+import ast
+import importlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "expfam"
+
+# special <- families <- geometry, learn, bayes <- symbolic, plot, figures, cli
+LAYERS = {
+    "special": 0,
+    "datasets": 0,
+    "families": 1,
+    "geometry": 2,
+    "learn": 2,
+    "bayes": 2,
+    "symbolic": 3,
+    "plot": 3,
+    "figures": 3,
+    "cli": 3,
+    "_discovery": 3,
+}
+
+
+TOP = 2  # ``import expfam`` loads the layers up to geometry, learn and bayes
+
+
+def _layer(dotted: str) -> int:
+    """Layer of ``expfam.<part>...``; the package itself (or a name in it) is ``TOP``."""
+    parts = dotted.split(".")
+    return LAYERS.get(parts[1], TOP) if len(parts) > 1 else TOP
+
+
+def _imports(file: Path) -> list[str]:
+    names = []
+    for node in ast.walk(ast.parse(file.read_text())):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module == "expfam":
+                names += [f"expfam.{alias.name}" for alias in node.names]
+            else:
+                names.append(node.module)
+    return [n for n in names if n == "expfam" or n.startswith("expfam.")]
+
+
+MODULES = sorted(
+    p
+    for p in PACKAGE.rglob("*.py")
+    if p.relative_to(PACKAGE).parts[0] not in ("__init__.py", "__main__.py", "_bundled")
+)
+
+
+@pytest.mark.parametrize("file", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_lower_layers_never_import_higher_ones(file):
+    dotted = "expfam." + ".".join(file.relative_to(PACKAGE).with_suffix("").parts)
+    own = _layer(dotted)
+    for name in _imports(file):
+        assert _layer(name) <= own, f"{dotted} (layer {own}) imports {name} ({_layer(name)})"
+
+
+def test_every_subpackage_has_a_layer():
+    parts = {p.relative_to(PACKAGE).parts[0].removesuffix(".py") for p in MODULES}
+    assert parts <= set(LAYERS), parts - set(LAYERS)
+
+
+PUBLIC_IMPORTS = [
+    "from expfam import softmax, log_softmax, logsumexp, cross_entropy, entropy, kl_divergence",
+    "from expfam import sigmoid, log_sigmoid, softplus, logit, log1mexp",
+    "from expfam import Categorical, Bernoulli, Dirichlet, ExponentialFamily",
+    "from expfam import SNOW, BayesExample, posterior, posterior_trajectory, dirichlet_posterior",
+    "from expfam import log_posterior, log_posterior_trajectory, log_marginal_likelihood",
+    "from expfam.special import logsumexp, softmax, log_softmax, sigmoid, kl_divergence",
+    "from expfam.families import Categorical, Bernoulli, Dirichlet, ExponentialFamily",
+    "from expfam.family import ExponentialFamily",
+    "from expfam.categorical import Categorical",
+    "from expfam.bernoulli import Bernoulli",
+    "from expfam.dirichlet import Dirichlet",
+    "from expfam.bayes import SNOW, posterior",
+    "from expfam.symbolic import Check, Arg, SymbolicFamily, family_checks, Logits, Simplex",
+    "from expfam.symbolic import Interval, Reals, Positive, Integers, Shifted, softmax",
+    "from expfam.plot import style",
+    "from expfam.cli import main",
+    "import expfam.family, expfam.categorical, expfam.special, expfam.symbolic",
+]
+
+
+@pytest.mark.parametrize("statement", PUBLIC_IMPORTS)
+def test_public_imports_of_version_0_1_keep_working(statement):
+    exec(statement, {})
+
+
+def test_old_module_paths_are_the_new_modules():
+    assert importlib.import_module("expfam.family") is importlib.import_module(
+        "expfam.families.family"
+    )
+    import expfam
+
+    assert expfam.family.ExponentialFamily is expfam.ExponentialFamily
+
+
+def test_import_expfam_loads_numpy_and_scipy_only():
+    code = (
+        "import sys, expfam; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'sympy', 'matplotlib', 'mpmath'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_python_dash_m_expfam_is_the_command():
+    import expfam
+
+    out = subprocess.run(
+        [sys.executable, "-m", "expfam", "--version"], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == f"expfam {expfam.__version__}"
