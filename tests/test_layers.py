@@ -110,12 +110,3 @@ def test_import_expfam_loads_numpy_and_scipy_only():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
-
-
-def test_python_dash_m_expfam_is_the_command():
-    import expfam
-
-    out = subprocess.run(
-        [sys.executable, "-m", "expfam", "--version"], capture_output=True, text=True, check=True
-    )
-    assert out.stdout.strip() == f"expfam {expfam.__version__}"
