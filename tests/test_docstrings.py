@@ -12,7 +12,9 @@ MODULES = [
     "families.dirichlet",
     "bayes",
     "plot",
-    "symbolic",
+    "symbolic.domains",
+    "symbolic.check",
+    "symbolic.families",
 ]
 
 
