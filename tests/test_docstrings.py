@@ -14,7 +14,9 @@ MODULES = [
     "families.dirichlet",
     "bayes",
     "plot",
-    "symbolic",
+    "symbolic.domains",
+    "symbolic.check",
+    "symbolic.families",
 ]
 
 
