@@ -13,6 +13,7 @@ MODULES = [
     "bayes",
     "plot",
     "symbolic",
+    "geometry.geodesics",
 ]
 
 
