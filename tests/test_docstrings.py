@@ -14,6 +14,7 @@ MODULES = [
     "plot",
     "symbolic",
     "geometry.geodesics",
+    "geometry.projections",
 ]
 
 

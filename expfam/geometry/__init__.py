@@ -15,12 +15,23 @@ from expfam.geometry.geodesics import (
     log_map,
     m_geodesic,
 )
+from expfam.geometry.projections import (
+    IPFResult,
+    LinearFamily,
+    LogLinearFamily,
+    independence_projection,
+    iterative_proportional_fitting,
+    mutual_information,
+)
 
 __all__: list[str] = []
 # part B
 __all__ += [
     "ConvergenceWarning",
+    "IPFResult",
     "KarcherMean",
+    "LinearFamily",
+    "LogLinearFamily",
     "alpha_geodesic",
     "e_geodesic",
     "exp_map",
@@ -29,6 +40,9 @@ __all__ += [
     "fisher_rao_inner",
     "fisher_rao_mean",
     "fisher_rao_norm",
+    "independence_projection",
+    "iterative_proportional_fitting",
     "log_map",
     "m_geodesic",
+    "mutual_information",
 ]

@@ -104,8 +104,9 @@ def _log(p: NDArray) -> NDArray:
 
 
 def _chord_angle(chord: NDArray) -> NDArray:
-    """The angle ``2 asin(c / 2)`` between unit vectors at chord length ``c``."""
-    return 2 * np.arcsin(np.minimum(chord / 2, np.sqrt(np.asarray(0.5, chord.dtype))))
+    """The angle ``2 asin(c / 2)`` between unit vectors at chord length ``c``, at most pi/2."""
+    half_pi = np.asarray(np.pi / 2, chord.dtype)
+    return np.minimum(2 * np.arcsin(np.minimum(chord / 2, 1)), half_pi)
 
 
 def _theta_over_sin(theta: NDArray) -> NDArray:
