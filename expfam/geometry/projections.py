@@ -28,7 +28,7 @@ from __future__ import annotations
 import itertools
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -50,6 +50,7 @@ __all__ = [
 ]
 
 _EPS = np.finfo(np.float64).eps
+_FACE = 1e-12  # probabilities below this send the row to the face-finding linear program
 
 
 # ------------------------------------------------------------------------------ the solver
@@ -98,16 +99,15 @@ class _Infeasible(Exception):
     """No distribution meets the moment constraints (within the allowed classes)."""
 
 
-def _fit_moments(
-    log_base: NDArray, f: NDArray, c: NDArray, tol: float, max_iter: int, what: str
+def _newton(
+    log_base: NDArray, f: NDArray, c: NDArray, tol: float, max_iter: int
 ) -> tuple[NDArray, NDArray]:
-    """Minimize ``logsumexp(log_base + (F - c) lam)`` by Newton; rows of a batch (n, K).
+    """Minimize ``logsumexp(log_base + (F - c) lam)`` by damped Newton; rows (n, K).
 
-    ``c`` of shape (n, d) must lie in the relative interior of the moments attainable
-    on the classes where ``log_base > -inf``. Converged where the moment residual
-    ``max |E_q[F] - c|`` is at most ``tol`` times ``max |F - c|``, or where it is
-    below 1e-8 of that and a Newton step no longer halves it (the rounding floor,
-    quadratic convergence having ended). Returns ``(log q, lam)``.
+    Converged where the moment residual ``max |E_q[F] - c|`` is at most ``tol``
+    times ``max |F - c|``, or below 1e-8 of that while a Newton step no longer
+    halves it (the rounding floor). A target on the boundary of the attainable
+    moments is never reached (lambda diverges). Returns ``(log q, converged)``.
     """
     n, d = c.shape
     lam = np.zeros((n, d))
@@ -121,30 +121,60 @@ def _fit_moments(
 
     value, z = objective(lam)
     previous = np.full(n, np.inf)
-    for _ in range(max_iter):
+    for iteration in range(max_iter + 1):
         q = special.softmax(z)
         grad = np.einsum("nk,nkd->nd", q, centred)
         residual = np.max(np.abs(grad), axis=-1)
-        # converged at tol, or at the rounding floor: Newton no longer halves a small residual
         done = (residual <= tol * scale) | ((residual > previous / 2) & (residual <= 1e-8 * scale))
         previous = residual
-        if np.all(done):
+        if np.all(done) or iteration == max_iter:
             break
-        mean = grad[:, None, :]
-        dev = centred - mean
-        hess = np.einsum("nk,nki,nkj->nij", q, dev, dev)
+        dev = centred - grad[:, None, :]
+        hess = np.einsum("nk,nki,nkj->nij", q, dev, dev)  # Cov_q[F]: the Fisher information
         step = -np.einsum("nij,nj->ni", np.linalg.pinv(hess, rcond=1e-13, hermitian=True), grad)
         step[done] = 0
+        slope = np.einsum("nd,nd->n", grad, step)
         size = np.ones(n)
         for _ in range(60):  # backtracking (Armijo) where the full step does not decrease
             new_value, new_z = objective(lam + size[:, None] * step)
-            slope = np.einsum("nd,nd->n", grad, step)
             ok = done | (new_value <= value + 1e-4 * size * slope + 8 * _EPS * np.abs(value))
             if np.all(ok):
                 break
             size = np.where(ok, size, size / 2)
         lam = lam + size[:, None] * step
         value, z = new_value, new_z
+    return special.log_softmax(z), done
+
+
+def _fit_moments(
+    log_base: NDArray, f: NDArray, c: NDArray, tol: float, max_iter: int, what: str
+) -> NDArray:
+    """``log q`` for ``q ~ exp(log_base + F lam)`` with ``E_q[F] = c``, rows (n, K).
+
+    Newton in the open family first. A target on the boundary of the attainable
+    moments drives some probabilities to 0 (lambda diverges): rows where Newton
+    fails, or leaves an allowed class below ``_FACE`` = 1e-12, go to a linear
+    program that finds the classes some feasible distribution can charge, and
+    Newton runs again on those (the limit point on a face of the simplex, with
+    exact zeros off the face). Raises ``_Infeasible`` if a row that Newton could
+    not fit has no distribution on the allowed classes with the moments.
+    """
+    log_q, done = _newton(log_base, f, c, tol, max_iter)
+    allowed = np.isfinite(log_base)
+    near_face = np.any(allowed & (log_q < np.log(_FACE)), axis=-1)
+    for i in np.flatnonzero(~done | near_face):
+        try:
+            support = _feasible_support(f, c[i], allowed[i])
+        except _Infeasible:
+            if done[i]:
+                continue  # feasible within rounding: keep Newton's answer
+            raise
+        if done[i] and np.array_equal(support, allowed[i]):
+            continue
+        face = np.where(support, log_base[i], -np.inf)[None]
+        log_face, on_face = (x[0] for x in _newton(face, f, c[i : i + 1], tol, max_iter))
+        if on_face or not done[i]:  # a face the LP saw within its tolerance only: keep Newton's
+            log_q[i], done[i] = log_face, on_face
     if not np.all(done):
         warnings.warn(
             f"{what}: Newton did not reach moment residual <= {tol:g} x scale in {max_iter} "
@@ -152,7 +182,7 @@ def _fit_moments(
             ConvergenceWarning,
             stacklevel=3,
         )
-    return special.log_softmax(z), lam
+    return log_q
 
 
 def _rows(p: Any, k: int, name: str) -> tuple[NDArray, tuple[int, ...], np.dtype]:
@@ -260,10 +290,7 @@ class LogLinearFamily:
                 "member of the family"
             )
         c = rows @ self.statistics
-        inside = self.base > 0
-        for i in np.flatnonzero(np.any((rows == 0) & inside, axis=-1)):
-            log_base[i, ~_feasible_support(self.statistics, c[i], inside)] = -np.inf
-        log_q, _ = _fit_moments(log_base, self.statistics, c, tol, max_iter, "m_project")
+        log_q = _fit_moments(log_base, self.statistics, c, tol, max_iter, "m_project")
         return np.exp(log_q).reshape(shape).astype(dtype)
 
 
@@ -298,7 +325,6 @@ class LinearFamily:
 
     statistics: NDArray
     values: NDArray
-    _support: NDArray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         f = _statistics(self.statistics)
@@ -308,7 +334,7 @@ class LinearFamily:
         if not np.all(np.isfinite(c)):
             raise ValueError(f"values must be finite, got {c}")
         try:
-            support = _feasible_support(f, c, np.ones(f.shape[0], dtype=bool))
+            _feasible_support(f, c, np.ones(f.shape[0], dtype=bool))
         except _Infeasible:
             raise ValueError(
                 f"values {c} lie outside the convex hull of the rows of statistics: no "
@@ -317,7 +343,6 @@ class LinearFamily:
         c.flags.writeable = False
         object.__setattr__(self, "statistics", f)
         object.__setattr__(self, "values", c)
-        object.__setattr__(self, "_support", support)
 
     def e_project(self, p: Any, *, tol: float = 4 * _EPS, max_iter: int = 100) -> NDArray:
         """The e-projection ``argmin_r KL(r || p)`` of ``p`` onto the family.
@@ -343,21 +368,14 @@ class LinearFamily:
         """
         rows, shape, dtype = _rows(p, self.statistics.shape[0], "p")
         log_base = np.log(rows, where=rows > 0, out=np.full(rows.shape, -np.inf))
-        everywhere = bool(np.all(self._support))
-        for i in range(len(rows)):
-            inside = rows[i] > 0
-            if everywhere and np.all(inside):
-                continue
-            try:
-                support = _feasible_support(self.statistics, self.values, inside)
-            except _Infeasible:
-                raise ValueError(
-                    "no member of the family puts mass only where p does: KL(r || p) is "
-                    "infinite for every r with these moments"
-                ) from None
-            log_base[i, ~support] = -np.inf
         c = np.broadcast_to(self.values, (len(rows), len(self.values)))
-        log_q, _ = _fit_moments(log_base, self.statistics, c, tol, max_iter, "e_project")
+        try:
+            log_q = _fit_moments(log_base, self.statistics, c, tol, max_iter, "e_project")
+        except _Infeasible:
+            raise ValueError(
+                "no member of the family puts mass only where p does: KL(r || p) is "
+                "infinite for every r with these moments"
+            ) from None
         return np.exp(log_q).reshape(shape).astype(dtype)
 
     def max_entropy(self) -> NDArray:
