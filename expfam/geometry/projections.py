@@ -443,9 +443,11 @@ def mutual_information(joint: ArrayLike) -> float:
     0.693147180559945
     """
     table = _table(joint)
-    product = independence_projection(table)
+    log_product = np.zeros(())
     with np.errstate(divide="ignore"):
-        return float(special.kl_divergence(np.log(table).ravel(), np.log(product).ravel()))
+        for m in _marginals(table):  # sum of logs: the product itself may underflow
+            log_product = np.add.outer(log_product, np.log(m))
+        return float(special.kl_divergence(np.log(table).ravel(), log_product.ravel()))
 
 
 @dataclass(frozen=True)
