@@ -604,7 +604,7 @@ def alpha_geodesic(p: Any, q: Any, t: ArrayLike, alpha: float) -> NDArray:
         low = np.where(residual < 0, s, low)
         high = np.where(residual > 0, s, high)
         step = s - residual / weight(s)[..., None]
-        nxt = np.where((step > low) & (step < high), step, (low + high) / 2)
+        nxt = np.where((step >= low) & (step <= high), step, (low + high) / 2)
         nxt = np.where(residual == 0, s, nxt)
         if np.all(np.abs(nxt - s) <= 4 * np.finfo(float).eps):
             s = nxt
