@@ -66,11 +66,23 @@ def as_probs(p: Any, name: str) -> NDArray:
     """
     if isinstance(p, Categorical | Bernoulli):
         return as_point(p, name).probs
-    probs = as_float_array(p, name, min_ndim=1)
-    if probs.shape[-1] < 2:
+    probs = np.asarray(p)
+    if probs.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a real numeric array, got dtype {probs.dtype}")
+    if probs.dtype.kind != "f":
+        probs = probs.astype(np.float64)
+    if probs.ndim < 1 or probs.shape[-1] < 2:
         raise ValueError(f"{name} must have K >= 2 classes on the last axis, got {probs.shape}")
-    check_probability_vector(probs, name, None, complete=True)
-    return probs
+    # two reductions in the common case (NaN fails the min, inf the sum); the full
+    # checks, with their messages, only when one fails
+    tol = np.sqrt(np.finfo(probs.dtype).eps)
+    if probs.size and not (
+        np.min(probs) >= 0 and np.all(np.abs(np.sum(probs, axis=-1) - 1) <= tol)
+    ):
+        check_probability_vector(as_float_array(probs, name), name, None, complete=True)
+    view = probs.view()
+    view.flags.writeable = False
+    return view
 
 
 def as_probs_pair(p: Any, q: Any, names: tuple[str, str] = ("p", "q")) -> tuple[NDArray, NDArray]:
