@@ -28,7 +28,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from expfam import special
-from expfam.geometry._points import as_probs, as_probs_pair
+from expfam.families.bernoulli import Bernoulli
+from expfam.families.categorical import Categorical
+from expfam.geometry._points import as_point, as_probs, as_probs_pair
 from expfam.special._rows import for_blocks
 
 __all__ = [
@@ -104,6 +106,16 @@ def _norm(x: NDArray) -> NDArray:
 def _log(p: NDArray) -> NDArray:
     """``log p`` with ``log 0 = -inf`` and no warning."""
     return np.log(p, where=p > 0, out=np.full(p.shape, -np.inf, p.dtype))
+
+
+def _log_probs_pair(p: Any, q: Any) -> tuple[NDArray, NDArray]:
+    """Log-probabilities of two points: a distribution's own (finite where its probabilities
+    underflow), or the log of validated probabilities."""
+    pair = as_probs_pair(p, q)
+    return tuple(
+        as_point(x, name).log_probs if isinstance(x, Categorical | Bernoulli) else _log(probs)
+        for x, probs, name in zip((p, q), pair, ("p", "q"), strict=True)
+    )
 
 
 def _chord_angle(chord: NDArray) -> NDArray:
@@ -203,7 +215,7 @@ def e_geodesic(p: Any, q: Any, t: ArrayLike) -> NDArray:
     >>> e_geodesic([0.5, 0.5], [0.2, 0.8], 0.5).round(6)
     array([0.333333, 0.666667])
     """
-    lp, lq = (_log(x) for x in as_probs_pair(p, q))
+    lp, lq = _log_probs_pair(p, q)
     t = _parameter(t, lp.dtype)
     lp, lq, tt = _curve_shapes(lp, lq, t)
     with np.errstate(invalid="ignore"):
@@ -599,39 +611,32 @@ def alpha_geodesic(p: Any, q: Any, t: ArrayLike, alpha: float) -> NDArray:
     alpha = float(alpha)
     if not np.isfinite(alpha):
         raise ValueError(f"alpha must be finite, got {alpha}")
-    pp, qq = as_probs_pair(p, q)
-    t = _parameter(t, pp.dtype)
+    lp, lq = _log_probs_pair(p, q)
+    t = _parameter(t, lp.dtype)
     if np.any((t < 0) | (t > 1)):
         raise ValueError(f"t must lie in [0, 1] for alpha_geodesic, got {t}")
     if alpha == 1:
-        return e_geodesic(pp, qq, t)
+        return e_geodesic(p, q, t)
     if alpha == -1:
-        return m_geodesic(pp, qq, t)
+        return m_geodesic(p, q, t)
     if alpha == 0:
-        return fisher_rao_geodesic(pp, qq, t)
-    if alpha > 1 and (np.any(pp == 0) or np.any(qq == 0)):
+        return fisher_rao_geodesic(p, q, t)
+    if alpha > 1 and (np.any(np.isneginf(lp)) or np.any(np.isneginf(lq))):
         raise ValueError(f"alpha = {alpha} > 1 needs p and q in the open simplex (no zeros)")
     b = (1 - alpha) / 2
-    lp, lq, tt = _curve_shapes(
-        *(_log(x.astype(np.float64)) for x in (pp, qq)), t.astype(np.float64)
-    )
-    ep, eq = np.expm1(b * lp), np.expm1(b * lq)
+    dtype = lp.dtype
+    lp, lq, tt = _curve_shapes(*(x.astype(np.float64) for x in (lp, lq)), t.astype(np.float64))
+    ep, eq = np.expm1(b * lp)[..., None, :], np.expm1(b * lq)[..., None, :]
 
-    def log_mean(s: NDArray) -> NDArray:  # log M_s, s of shape (..., 1) or (..., n, 1)
+    def log_mean(s: NDArray) -> NDArray:  # log M_s (..., n, K) for s of shape (..., n, 1)
         with np.errstate(divide="ignore"):
             return np.log1p((1 - s) * ep + s * eq) / b
 
-    def weight(s: NDArray) -> NDArray:  # Z(s)^(-2b)
+    def weight(s: NDArray) -> NDArray:  # Z(s)^(-2b), shape (..., n)
         return np.exp(-2 * b * special.logsumexp(log_mean(s), axis=-1))
 
-    def area(s: NDArray) -> NDArray:  # int_0^s Z^(-2b), s of shape (..., 1)
-        ep_n, eq_n = ep[..., None, :], eq[..., None, :]
-        nodes = s[..., None] * _NODES[:, None]
-        with np.errstate(divide="ignore"):
-            lm = np.log1p((1 - nodes) * ep_n + nodes * eq_n) / b
-        return s[..., 0] * np.sum(
-            _WEIGHTS * np.exp(-2 * b * special.logsumexp(lm, axis=-1)), axis=-1
-        )
+    def area(s: NDArray) -> NDArray:  # int_0^s Z^(-2b) for s of shape (..., 1)
+        return s[..., 0] * np.sum(_WEIGHTS * weight(s[..., None] * _NODES[:, None]), axis=-1)
 
     target = tt[..., :1]
     total = area(np.ones_like(target))
@@ -640,7 +645,7 @@ def alpha_geodesic(p: Any, q: Any, t: ArrayLike, alpha: float) -> NDArray:
         residual = (area(s) - target[..., 0] * total)[..., None]
         low = np.where(residual < 0, s, low)
         high = np.where(residual > 0, s, high)
-        step = s - residual / weight(s)[..., None]
+        step = s - residual / weight(s[..., None])
         nxt = np.where((step >= low) & (step <= high), step, (low + high) / 2)
         nxt = np.where(residual == 0, s, nxt)
         if np.all(np.abs(nxt - s) <= 4 * np.finfo(float).eps):
@@ -648,8 +653,8 @@ def alpha_geodesic(p: Any, q: Any, t: ArrayLike, alpha: float) -> NDArray:
             break
         s = nxt
     with np.errstate(invalid="ignore"):
-        z = np.where(target == 0, lp, np.where(target == 1, lq, log_mean(s)))
-    return special.softmax(z).astype(pp.dtype)
+        z = np.where(target == 0, lp, np.where(target == 1, lq, log_mean(s[..., None])[..., 0, :]))
+    return special.softmax(z).astype(dtype)
 
 
 # ------------------------------------------------------------------------------ mean

@@ -38,6 +38,13 @@ def test_e_geodesic_from_uniform_through_p_is_the_temperature_path(beta):
     assert np.allclose(got, d.tempered(beta).probs, rtol=1e-13, atol=1e-300)
 
 
+def test_e_geodesic_of_distributions_uses_their_logits_where_probabilities_underflow():
+    d = Categorical(logits=[0.0, -800.0, 5.0])  # p_1 = exp(-805) underflows to 0
+    got = e_geodesic(np.full(3, 1 / 3), d, 0.5)
+    assert got[1] > 0
+    assert np.allclose(got, d.tempered(0.5).probs, rtol=1e-13, atol=0)
+
+
 def test_e_geodesic_is_the_normalized_geometric_mixture_in_mpmath():
     t = np.array([-0.5, 0.0, 0.3, 1.0, 1.7])
     got = e_geodesic(P, Q, t)
