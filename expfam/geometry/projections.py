@@ -215,7 +215,9 @@ class LogLinearFamily:
     expected log-likelihood ``E_p[log q_theta]``; the gradient is
     ``E_q[F] - E_p[F]`` and the Hessian is ``Cov_q[F]``, the family's Fisher
     information, so Newton's method is Fisher scoring. The optimum matches the
-    moments, and ``KL(p||r) = KL(p||q*) + KL(q*||r)`` for every member r.
+    moments (to a few eps times ``max |F|``), and ``KL(p||r) = KL(p||q*) + KL(q*||r)``
+    for every member r; the computed sides agree to the moment residual times
+    ``|theta_r - theta_q*|`` (under 1e-14 relative in tests/geometry/test_projections.py).
 
     Examples
     --------
@@ -316,6 +318,8 @@ class LinearFamily:
     ``min_lambda log sum_k p_k exp((F_k - c) . lambda)``; then
     ``KL(r||p) = KL(r||q*) + KL(q*||p)`` for every r in the family.
     ``max_entropy()`` is ``e_project(uniform)``, since ``KL(r || u) = log K - H(r)``.
+    Pythagoras holds for the computed projection within 3 ULP against mpmath
+    (tests/geometry/test_projections.py).
 
     Jaynes' die (E. T. Jaynes, *Probability Theory: The Logic of Science*, 2003,
     sect. 11.4): a die whose mean is 4.5 instead of 3.5; the maximum-entropy

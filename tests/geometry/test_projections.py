@@ -53,7 +53,9 @@ def test_m_projection_matches_moments_is_idempotent_and_satisfies_pythagoras():
             r = fam.probs(2 * RNG.standard_normal(3))
             lhs = kl_mp(p[i], r)
             rhs = kl_mp(p[i], q[i]) + kl_mp(q[i], r)
-            assert abs(lhs - rhs) <= 16 * np.finfo(float).eps * lhs  # a few ULP
+            # the gap is (E_p F - E_q F) . (theta_q - theta_r): the moment residual (a few
+            # eps) times the distance to r in theta; ~80 ULP at |theta_r| ~ 4
+            assert abs(lhs - rhs) <= 128 * np.finfo(float).eps * lhs
 
 
 def test_m_projection_is_the_maximum_likelihood_fit_found_by_scipy():
@@ -140,7 +142,7 @@ def test_e_projection_is_the_tilt_matches_moments_and_satisfies_pythagoras():
         for r in members(fam, q[i], 3):
             lhs = kl_mp(r, p[i])
             rhs = kl_mp(r, q[i]) + kl_mp(q[i], p[i])
-            assert abs(lhs - rhs) <= 16 * np.finfo(float).eps * lhs
+            assert abs(lhs - rhs) <= 8 * np.finfo(float).eps * lhs  # 3 ULP seen
 
 
 @settings(max_examples=40)
