@@ -221,6 +221,21 @@ def test_exp_map_raises_past_the_exit_length_and_reaches_the_face_at_it():
         exp_map(p, 1.01 * v)
 
 
+def test_exp_map_in_logits_leaves_the_simplex_too_and_stays_on_a_face():
+    p = np.array([0.6, 0.4, 0.0])
+    dz = np.array([-10.0, 10.0, 3.0])  # the logit of an empty class moves nothing
+    with pytest.raises(ValueError, match="leaves the simplex at length"):
+        exp_map(p, dz, coords="logits")
+    q = exp_map(p, 0.1 * dz, coords="logits")
+    assert q[2] == 0.0
+    assert fisher_rao_distance(p, q) == pytest.approx(
+        fisher_rao_norm(p, 0.1 * dz, coords="logits"), rel=1e-13
+    )
+    assert fisher_rao_inner(p, [0.1, -0.1, 0.0], [0.2, -0.2, 0.0]) == pytest.approx(
+        0.02 / 0.6 + 0.02 / 0.4, rel=1e-15
+    )
+
+
 def test_log_map_rejects_a_point_outside_the_face_of_p():
     with pytest.raises(ValueError, match="q puts mass where p has none"):
         log_map([0.5, 0.5, 0.0], [0.2, 0.3, 0.5])
