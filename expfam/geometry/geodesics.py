@@ -259,8 +259,9 @@ def m_geodesic(p: Any, q: Any, t: ArrayLike) -> NDArray:
     The m-connection (alpha = -1) is flat in the probabilities. The segment
     extends to ``t_max = min_{q_k < p_k} p_k / (p_k - q_k) >= 1`` and down to
     ``t_min = -min_{q_k > p_k} p_k / (q_k - p_k) <= 0``; at those ends an entry is
-    exactly 0. Within ``[0, 1]`` both terms are non-negative: each entry has
-    relative error at most 2 ULP.
+    0 (up to the rounding of t; negative roundings are clipped to 0). Within
+    ``[0, 1]`` both terms are non-negative, so every entry keeps its relative
+    accuracy (a few ULP).
 
     Examples
     --------
@@ -600,7 +601,7 @@ def alpha_geodesic(p: Any, q: Any, t: ArrayLike, alpha: float) -> NDArray:
     only for alpha = +-1; at alpha = 0 ``s(t)`` is the great-circle
     reparametrization (the value ``s = 1/2`` at ``t = 1/2`` is a symmetry, not the
     rule). alpha = +1, -1 and 0 use their closed forms (:func:`e_geodesic`,
-    :func:`m_geodesic`, :func:`fisher_rao_geodesic`). Held to 1e-11 against a
+    :func:`m_geodesic`, :func:`fisher_rao_geodesic`). Held to 1e-10 against a
     numerical solution of ``theta'' = -((1 - alpha)/2) g^-1 T(theta', theta')``.
 
     Examples
