@@ -17,6 +17,8 @@ MODULES = [
     "symbolic.domains",
     "symbolic.check",
     "symbolic.families",
+    "geometry.geodesics",
+    "geometry.projections",
 ]
 
 

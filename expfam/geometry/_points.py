@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from expfam.families.bernoulli import Bernoulli
 from expfam.families.categorical import Categorical
@@ -35,14 +36,57 @@ def as_pair(
 ) -> tuple[Categorical, Categorical]:
     """Two points with the same number of classes and broadcastable batch shapes."""
     a, b = as_point(p, names[0]), as_point(q, names[1])
-    ka, kb = a.logits.shape[-1], b.logits.shape[-1]
-    if ka != kb:
-        raise ValueError(f"{names[0]} and {names[1]} must have the same K, got {ka} and {kb}")
+    _check_pair(a.logits.shape, b.logits.shape, names)
+    return a, b
+
+
+def _check_pair(sa: tuple[int, ...], sb: tuple[int, ...], names: tuple[str, str]) -> None:
+    """ValueError unless shapes ``sa`` and ``sb`` have the same K and broadcasting batches."""
+    if sa[-1] != sb[-1]:
+        raise ValueError(
+            f"{names[0]} and {names[1]} must have the same K, got {sa[-1]} and {sb[-1]}"
+        )
     try:
-        np.broadcast_shapes(a.logits.shape, b.logits.shape)
+        np.broadcast_shapes(sa, sb)
     except ValueError:
         raise ValueError(
             f"{names[0]} and {names[1]} have batch shapes that do not broadcast: "
-            f"{a.logits.shape[:-1]} and {b.logits.shape[:-1]}"
+            f"{sa[:-1]} and {sb[:-1]}"
         ) from None
+
+
+def as_probs(p: Any, name: str) -> NDArray:
+    """Probabilities of ``p`` (read as :func:`as_point` does), without forming logits.
+
+    A :class:`Categorical` or :class:`Bernoulli` gives its ``probs``; an
+    array-like is validated as :func:`as_point` validates it and returned as
+    given, shape (..., K): it is not renormalized, because dividing by a sum
+    of ``1 +- eps`` would move every entry by up to an ULP and destroy the
+    differences of nearby points (a distance of 1e-12 would keep 4 digits).
+    """
+    if isinstance(p, Categorical | Bernoulli):
+        return as_point(p, name).probs
+    probs = np.asarray(p)
+    if probs.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a real numeric array, got dtype {probs.dtype}")
+    if probs.dtype.kind != "f":
+        probs = probs.astype(np.float64)
+    if probs.ndim < 1 or probs.shape[-1] < 2:
+        raise ValueError(f"{name} must have K >= 2 classes on the last axis, got {probs.shape}")
+    # two reductions in the common case (NaN fails the min, inf the sum); the full
+    # checks, with their messages, only when one fails
+    tol = np.sqrt(np.finfo(probs.dtype).eps)
+    if probs.size and not (
+        np.min(probs) >= 0 and np.all(np.abs(np.sum(probs, axis=-1) - 1) <= tol)
+    ):
+        check_probability_vector(as_float_array(probs, name), name, None, complete=True)
+    view = probs.view()
+    view.flags.writeable = False
+    return view
+
+
+def as_probs_pair(p: Any, q: Any, names: tuple[str, str] = ("p", "q")) -> tuple[NDArray, NDArray]:
+    """:func:`as_probs` of two points checked as :func:`as_pair` checks them."""
+    a, b = as_probs(p, names[0]), as_probs(q, names[1])
+    _check_pair(a.shape, b.shape, names)
     return a, b

@@ -46,8 +46,8 @@ def read_csv(path: Path) -> dict[str, np.ndarray]:
     return columns
 
 
-def test_there_are_the_eight_figures_of_the_paper():
-    assert len(NAMES) == 8
+def test_there_are_the_figures_of_the_paper():
+    assert len(NAMES) == 10
     assert list(discover([EXPERIMENTS])) == NAMES
 
 
@@ -154,6 +154,43 @@ def test_fig4_snow_posteriors_are_the_seed_and_a_straight_line_in_logits(out):
     x = probs[:, 1] + probs[:, 2] / 2
     y = probs[:, 2] * np.sqrt(3) / 2
     np.testing.assert_allclose(np.stack([c["x"], c["y"]], axis=-1), np.stack([x, y], -1))
+
+
+def test_fig9_geodesics_have_their_closed_forms_at_alpha_plus_minus_one(out):
+    c = read_csv(out / "fig9_geodesics.csv")
+    p, q = np.array([0.85, 0.10, 0.05]), np.array([0.05, 0.25, 0.70])
+    probs = np.stack([c["p1"], c["p2"], c["p3"]], axis=-1)
+    np.testing.assert_allclose(probs.sum(-1), 1, atol=1e-15)
+    m = c["alpha"] == -1
+    t = c["t"][m][:, None]
+    np.testing.assert_allclose(probs[m], (1 - t) * p + t * q, rtol=1e-14)
+    e = c["alpha"] == 1
+    t = c["t"][e][:, None]
+    w = p ** (1 - t) * q**t
+    np.testing.assert_allclose(probs[e], w / w.sum(-1, keepdims=True), rtol=1e-13)
+    # alpha = 0: the great circle, arc length proportional to t
+    f = c["alpha"] == 0
+    angle = np.arccos(np.sqrt(probs[f]) @ np.sqrt(p))
+    np.testing.assert_allclose(angle, c["t"][f] * np.arccos(np.sqrt(p) @ np.sqrt(q)), atol=1e-7)
+    for alpha in (3.0, -3.0):  # every curve runs from p to q
+        rows = probs[c["alpha"] == alpha]
+        np.testing.assert_allclose(rows[[0, -1]], [p, q], rtol=1e-12)
+
+
+def test_fig11_pythagoras_holds_along_the_linear_family(out):
+    c = read_csv(out / "fig11_pythagoras.csv")
+    r = np.stack([c["r1"], c["r2"], c["r3"]], axis=-1)
+    np.testing.assert_allclose(r @ [0.0, 1.0, 2.0], 1.3, rtol=1e-14)
+    interior = np.all(r > 0, axis=-1)
+    np.testing.assert_allclose(
+        c["kl_r_p"][interior], c["kl_r_q"][interior] + c["kl_q_p"][interior], rtol=1e-13
+    )
+    pts = read_csv(out / "fig11_pythagoras_points.csv")
+    probs = np.stack([pts["p1"], pts["p2"], pts["p3"]], axis=-1)
+    p, q, top = probs[0], probs[1], probs[3]
+    tilt = np.log(q / p)  # q* / p = exp(lambda F) / Z: log-ratios affine in F = (0, 1, 2)
+    assert abs(tilt[2] - 2 * tilt[1] + tilt[0]) < 1e-12
+    assert abs(np.log(top[2]) - 2 * np.log(top[1]) + np.log(top[0])) < 1e-12
 
 
 def test_fig5_sigmoid_is_two_class_softmax_and_log_loss_is_softplus(out):
