@@ -13,7 +13,7 @@ the simplex ``E[x] = alpha / alpha_0`` is :attr:`Dirichlet.expected_probs`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -23,12 +23,14 @@ from expfam.families.categorical import Categorical
 from expfam.families.family import (
     ExponentialFamily,
     as_float_array,
-    as_rng,
     as_vector,
+    check_coords,
     check_probability_vector,
+    frozen_cached_property,
     seed_cache,
 )
 from expfam.special import logsumexp
+from expfam.special._args import as_rng, as_sample_shape, scalar
 
 __all__ = ["Dirichlet"]
 
@@ -121,22 +123,22 @@ class Dirichlet(ExponentialFamily):
         return dist
 
     # ------------------------------------------------------------ coordinates
-    @cached_property
+    @frozen_cached_property
     def natural(self) -> NDArray:
         """``theta = alpha - 1``, shape (..., K)."""
         return self.concentration - 1
 
-    @cached_property
+    @frozen_cached_property
     def mean(self) -> NDArray:
         """Expectation parameters ``E[log x_k] = digamma(alpha_k) - digamma(alpha_0)``, (...,K)."""
         return sc.digamma(self.concentration) - sc.digamma(self._total)
 
-    @cached_property
+    @frozen_cached_property
     def expected_probs(self) -> NDArray:
         """``E[x] = alpha / alpha_0``, the average point of the simplex, shape (..., K)."""
         return self.concentration / self._total
 
-    @cached_property
+    @frozen_cached_property
     def _total(self) -> NDArray:
         return np.sum(self.concentration, axis=-1, keepdims=True)
 
@@ -160,8 +162,9 @@ class Dirichlet(ExponentialFamily):
         """``A = sum_k lgamma(alpha_k) - lgamma(alpha_0)``, shape (...)."""
         return np.sum(sc.gammaln(self.concentration), axis=-1) - sc.gammaln(self._total[..., 0])
 
-    def fisher_vp(self, v: ArrayLike) -> NDArray:
+    def fisher_vp(self, v: ArrayLike, coords: Literal["natural"] = "natural") -> NDArray:
         """``F v = trigamma(alpha) * v - trigamma(alpha_0) sum(v)`` in O(K), shape (..., K)."""
+        check_coords(coords, "Dirichlet")
         v = as_vector(v, "v", self.dim, self.concentration.dtype)
         return trigamma(self.concentration) * v - trigamma(self._total) * np.sum(
             v, axis=-1, keepdims=True
@@ -177,9 +180,11 @@ class Dirichlet(ExponentialFamily):
         -inf
         """
         x = self._check_points(x)
-        return np.sum(sc.xlogy(self.natural, x), axis=-1) - self.log_partition()
+        return scalar(
+            np.asarray(np.sum(sc.xlogy(self.natural, x), axis=-1) - self.log_partition())
+        )
 
-    def natural_gradient(self, g: ArrayLike) -> NDArray:
+    def natural_gradient(self, g: ArrayLike, coords: Literal["natural"] = "natural") -> NDArray:
         """``F^-1 g`` in O(K) by Sherman-Morrison, shape (..., K).
 
         Notes
@@ -191,6 +196,7 @@ class Dirichlet(ExponentialFamily):
         concentrations, so the relative error grows like ``eps * alpha_0 / K``
         (1e-10 at ``alpha_0 = 10^6``), as F's own condition number does.
         """
+        check_coords(coords, "Dirichlet")
         g = as_vector(g, "g", self.dim, self.concentration.dtype)
         inverse_d = 1 / trigamma(self.concentration)
         c = trigamma(self._total)
@@ -200,15 +206,19 @@ class Dirichlet(ExponentialFamily):
         )
 
     def sample(
-        self, sample_shape: tuple[int, ...] = (), rng: np.random.Generator | int | None = None
+        self,
+        sample_shape: int | tuple[int, ...] = (),
+        rng: np.random.Generator | int | None = None,
     ) -> NDArray:
         """Points of the simplex, shape ``sample_shape + batch_shape + (K,)``, from Gamma draws.
 
-        Very small concentrations (``alpha`` below about 1e-3) can underflow
-        every Gamma draw of a row to 0; such rows come back as NaN.
+        ``sample_shape`` is an int or a tuple (numpy's ``size``). Very small
+        concentrations (``alpha`` below about 1e-3) can underflow every Gamma
+        draw of a row to 0; such rows come back as NaN.
         """
+        shape = as_sample_shape(sample_shape)
         gammas = as_rng(rng).standard_gamma(
-            self.concentration, size=(*sample_shape, *self.concentration.shape)
+            self.concentration, size=(*shape, *self.concentration.shape)
         )
         with np.errstate(invalid="ignore"):
             return gammas / np.sum(gammas, axis=-1, keepdims=True)

@@ -217,12 +217,14 @@ def as_sample_shape(sample_shape: object, name: str = "sample_shape") -> tuple[i
     """A sample shape from an int or a tuple of ints >= 0, as numpy's ``size``."""
     dims = sample_shape if isinstance(sample_shape, tuple | list) else (sample_shape,)
     try:
+        if any(isinstance(n, bool | np.bool_) for n in dims):
+            raise TypeError
         out = tuple(operator.index(n) for n in dims)
     except TypeError:
         raise TypeError(
             f"{name}: expected an int or a tuple of ints, got {sample_shape!r}"
         ) from None
-    if any(isinstance(n, bool) for n in dims) or any(n < 0 for n in out):
+    if any(n < 0 for n in out):
         raise ValueError(f"{name}: expected non-negative ints, got {sample_shape!r}")
     return out
 
