@@ -13,8 +13,8 @@ same thing everywhere and a bad argument gets the same error naming it:
 - ``where``: a boolean mask broadcasting to the input; masked entries are
   classes of probability 0 (:func:`masked`);
 - ``beta``: a real number ``>= 0`` or an array of them broadcasting with the
-  batch shape (the shape without the class axes), or with the input's shape
-  when the class axes have length 1 (:func:`beta_array`, :meth:`RowLayout.broadcast`);
+  batch shape (the shape without the class axes), or against the input when
+  it has length 1 on the class axes (:func:`beta_array`, :meth:`RowLayout.broadcast`);
 - targets: integer arrays are class indices, float (or bool) arrays are
   probability vectors with the logits' number of axes (:func:`is_index_target`);
 - ``sample_shape``: an int or a tuple of ints (:func:`as_sample_shape`);
@@ -137,13 +137,16 @@ class RowLayout:
         """The layout after broadcasting with per-row ``values``, and ``values`` laid out.
 
         ``values`` broadcasts with the batch shape, which it may extend on the
-        left (a batch of temperatures, of targets), or has this layout's number
-        of axes with length 1 on the class axes (the ``keepdims`` form). The
-        second result has length 1 on the class axes: :meth:`per_row` reads it.
+        left (a batch of temperatures, of targets); or it broadcasts against
+        the input itself (numpy's rule, axes aligned on the right), with
+        length 1 on the class axes (``beta[:, None]`` for rows, the
+        ``keepdims`` form). The second result has length 1 on the class axes:
+        :meth:`per_row` reads it.
         """
         v = np.asarray(values)
-        if v.ndim == len(self.shape) and all(v.shape[i] == 1 for i in self.axes):
-            v = np.squeeze(v, axis=self.axes)
+        offset = v.ndim - len(self.shape)
+        if offset >= 0 and all(v.shape[offset + i] == 1 for i in self.axes):
+            v = np.squeeze(v, axis=tuple(offset + i for i in self.axes))
         try:
             batch = np.broadcast_shapes(v.shape, self.batch)
         except ValueError:

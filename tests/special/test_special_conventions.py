@@ -175,6 +175,12 @@ def test_beta_array_along_another_axis_and_extending_the_batch(x):
     assert out.shape == (3, 5)
     for i, b in enumerate(betas):
         np.testing.assert_array_equal(out[i], expfam.softmax(x[0, 0], beta=b))
+    # numpy's broadcasting against x, with length 1 on the class axis, reads the same
+    np.testing.assert_array_equal(expfam.softmax(x[0, 0], beta=betas[:, None]), out)
+    np.testing.assert_array_equal(
+        expfam.log_softmax(x, axis=1, beta=beta[None, None, :]),
+        expfam.log_softmax(x, axis=1, beta=beta),
+    )
 
 
 @pytest.mark.parametrize(
