@@ -114,18 +114,30 @@ class RowLayout:
     def _order(self) -> tuple[int, ...]:
         return self.kept + self.axes
 
+    @property
+    def _trailing(self) -> bool:
+        """Whether the class axes are already the last ones (no transposition)."""
+        return self.axes == tuple(range(len(self.shape) - len(self.axes), len(self.shape)))
+
     def rows(self, a: NDArray) -> NDArray:
         """``a`` (of shape ``shape``, or broadcasting to it) as C-contiguous ``(n_rows, k)``."""
-        a = np.transpose(np.broadcast_to(a, self.shape), self._order)
+        if a.shape != self.shape:
+            a = np.broadcast_to(a, self.shape)
+        if not self._trailing:
+            a = np.transpose(a, self._order)
         return np.ascontiguousarray(a).reshape(self.n_rows, self.k)
 
     def per_row(self, a: NDArray) -> NDArray:
-        """``a`` broadcasting to :attr:`keepdims_shape`, as ``(n_rows,)``."""
+        """``a`` broadcasting to :attr:`keepdims_shape`, as ``(n_rows,)``; 0-d stays 0-d."""
+        if np.ndim(a) == 0:
+            return np.asarray(a)
         a = np.transpose(np.broadcast_to(a, self.keepdims_shape), self._order)
         return np.ascontiguousarray(a).reshape(self.n_rows)
 
     def unrows(self, out: NDArray) -> NDArray:
         """The inverse of :meth:`rows`: ``(n_rows, k)`` back to ``shape``."""
+        if self._trailing:
+            return out.reshape(self.shape)
         moved = out.reshape(tuple(self.shape[i] for i in self._order))
         return np.transpose(moved, np.argsort(self._order))
 
@@ -144,6 +156,8 @@ class RowLayout:
         :meth:`per_row` reads it.
         """
         v = np.asarray(values)
+        if v.ndim == 0:
+            return self, v
         offset = v.ndim - len(self.shape)
         if offset >= 0 and all(v.shape[offset + i] == 1 for i in self.axes):
             v = np.squeeze(v, axis=tuple(offset + i for i in self.axes))
@@ -181,6 +195,8 @@ def masked(x: NDArray, where: ArrayLike | None) -> tuple[NDArray, NDArray | None
 
 def beta_array(beta: object, name: str = "beta") -> NDArray:
     """``beta`` as a float64 array of inverse temperatures, each ``>= 0`` (``inf`` allowed)."""
+    if type(beta) is float and beta >= 0.0:
+        return np.asarray(beta)
     arr = np.asarray(beta)
     if arr.dtype.kind not in "iuf":
         raise TypeError(

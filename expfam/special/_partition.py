@@ -37,20 +37,23 @@ def _normalized(
 
 
 def run_tempered(kind: str, rows: NDArray, beta: NDArray, dtype: np.dtype) -> NDArray:
-    """``_rows.run`` at inverse temperatures ``beta`` (one per row), limits included."""
+    """``_rows.run`` at inverse temperatures ``beta`` (0-d or one per row), limits included."""
     return _rows.run(kind, *tempered_rows(rows, beta), dtype)
 
 
 def tempered_rows(rows: NDArray, beta: NDArray) -> tuple[NDArray, float | NDArray]:
-    """Rows and temperatures (one, or one per row) for the row engine, ``0 < beta < inf``.
+    """Rows and temperatures for the row engine, ``0 < beta < inf``.
+
+    ``beta`` is 0-d (every row) or one per row; so is the temperature returned.
 
     The limits are logits at ``beta = 1``: ``beta = 0`` (the limit ``beta ->
     0+``) ties the finite logits and keeps the infinities; ``beta = inf`` (the
     argmax) gives the maximal entries equal logits and the others ``-inf``,
     so that ties share the mass.
     """
-    if (beta == beta[:1]).all() and 0.0 < beta[:1].sum() < np.inf:
-        return rows, float(beta[0])
+    if beta.ndim == 0 and 0.0 < beta < np.inf:
+        return rows, float(beta)
+    beta = np.broadcast_to(beta, rows.shape[:1])
     zero, infinite = beta == 0.0, beta == np.inf
     if zero.any() or infinite.any():
         rows = rows.copy()
