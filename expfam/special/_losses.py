@@ -89,12 +89,15 @@ def cross_entropy(
             )
         if (q < 0).any():
             raise ValueError("target: class weights must be non-negative")
-        z, _ = masked(np.broadcast_to(z, shape), where)
+        z, mask = masked(np.broadcast_to(z, shape), where)
         padded, layout = RowLayout.of(z, axis)
         layout, b = layout.broadcast(beta_array(beta), "beta")
         z2, beta_rows = tempered_rows(layout.rows(padded).astype(np.float64), layout.per_row(b))
         q2 = layout.rows(q.reshape(q.shape or (1,))).astype(np.float64)
         out = by_blocks(_soft_cross_entropy, z2, q2, beta_rows)
+        if mask is not None:  # the empty distribution: any weight costs inf
+            empty = ~layout.rows(mask.reshape(padded.shape)).any(axis=1)
+            out[empty] = np.where((q2[empty] > 0).any(axis=1), np.inf, 0.0)
     out = layout.reduced(out, keepdims)
     return scalar((out[..., 0] if z.ndim == 0 and keepdims else out).astype(dtype))
 

@@ -135,6 +135,11 @@ def test_fully_masked_row_is_the_empty_distribution():
     assert expfam.entropy(x, where=m)[0] == 0.0
     assert expfam.kl_divergence(x, x[::-1], where=m)[0] == 0.0
     assert expfam.cross_entropy(x, np.array([0, 0]), where=m)[0] == inf
+    np.testing.assert_array_equal(
+        expfam.cross_entropy(x, np.array([[0.5, 0.0, 0.5], [0.0, 0.0, 0.0]]), where=m[::-1]),
+        [inf, 0.0],
+    )
+    assert expfam.cross_entropy(x, np.full((1, 3), 1 / 3), where=m)[0] == inf
 
 
 def test_where_broadcasts_and_errors_name_it():
