@@ -100,12 +100,12 @@ def test_sign_flip_in_the_gradient_fails():
         numeric=lambda z: np.array([1.0, 0.0, 0.0]) - expfam.softmax(z),
     )
     result = run_check(check, points=10)
-    assert result.proved == "simplify"
+    assert result.verdict == "proved"
     assert not result.ok
     assert len(result.failures) > 0
 
 
-def test_a_false_closed_form_is_not_proved():
+def test_a_false_closed_form_is_false_with_a_counterexample():
     check = Check(
         name="wrong",
         claim="d softmax/dz = diag(p) (missing - p p^T)",
@@ -114,9 +114,10 @@ def test_a_false_closed_form_is_not_proved():
         closed_form=sympy.diag(*softmax(Z)),
     )
     result = run_check(check)
-    assert result.proved == "no"
+    assert result.verdict == "false"
     assert not result.ok
-    assert "could not prove" in result.message
+    assert "counterexample" in result.message
+    assert set(result.counterexample.point) == {"z1", "z2", "z3"}
 
 
 def test_a_numeric_warning_is_a_failure():
