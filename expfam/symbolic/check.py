@@ -533,10 +533,10 @@ def _differs(f: Callable, g: Callable, point: Sequence, digits: int) -> int | No
 
 def _decide(
     check: Check, rng: np.random.Generator, n: int, digits: int
-) -> tuple[str, Counterexample | None]:
-    """The verdict on ``derived == closed_form`` and, if false, a counterexample."""
+) -> tuple[str, Counterexample | None, str]:
+    """The verdict on ``derived == closed_form``, a counterexample if false, why if unproved."""
     if check.closed_form is None:
-        return "-", None
+        return "-", None, ""
     lhs, rhs = _entries(check.derived), _entries(check.closed_form)
     if len(lhs) != len(rhs):
         raise CheckError(
@@ -544,31 +544,41 @@ def _decide(
         )
     rest = [i for i, (a, b) in enumerate(zip(lhs, rhs, strict=True)) if not _is_zero(a - b)]
     if not rest:
-        return "proved", None
+        return "proved", None, ""
     symbols = check.symbols
     f = _lambdify(symbols, tuple(lhs[i] for i in rest))
     g = _lambdify(symbols, tuple(rhs[i] for i in rest))
     points = _identity_points(check, rng, n)
-    unsure = 0
+    unsure = []
     for point in points:
         try:
             differs = _differs(f, g, point, digits)
-        except (ArithmeticError, ValueError, TypeError):  # a pole, log(0), ...
-            differs = None
+        except Exception as exc:  # a pole, log(0), a function mpmath lacks
+            unsure.append(f"{type(exc).__name__}: {exc}")
+            continue
         if differs is None:
-            unsure += 1
+            unsure.append("")
         elif differs >= 0:
             a, b = (_evaluate(h, point, 2 * digits)[differs] for h in (f, g))
-            return "false", Counterexample(
-                point={s.name: str(x) for s, x in zip(symbols, point, strict=True)},
-                entry=rest[differs],
-                derived=mpmath.nstr(a, 20),
-                closed_form=mpmath.nstr(b, 20),
-                difference=mpmath.nstr(a - b, 5),
+            return (
+                "false",
+                Counterexample(
+                    point={s.name: str(x) for s, x in zip(symbols, point, strict=True)},
+                    entry=rest[differs],
+                    derived=mpmath.nstr(a, 20),
+                    closed_form=mpmath.nstr(b, 20),
+                    difference=mpmath.nstr(a - b, 5),
+                ),
+                "",
             )
     if unsure:
-        return "unproved", None
-    return f"tested at {len(points)} points ({digits} digits)", None
+        reasons = sorted({u for u in unsure if u}) or [f"no agreement to {digits} digits"]
+        return (
+            "unproved",
+            None,
+            f"undecided at {len(unsure)} of {len(points)} points ({reasons[0]})",
+        )
+    return f"tested at {len(points)} points ({digits} digits)", None, ""
 
 
 def prove(
@@ -766,15 +776,17 @@ def run_check(
         with _time_limit(timeout):
             _validate(check)
             _check_assumptions(check)
-            result.verdict, result.counterexample = _decide(check, rng, identity_points, digits)
+            result.verdict, result.counterexample, why = _decide(
+                check, rng, identity_points, digits
+            )
             if result.verdict == "false":
                 result.ok = False
                 result.message = f"derived != closed_form: {result.counterexample.describe()}; "
             elif result.verdict == "unproved":
                 result.ok = False
                 result.message = (
-                    "sympy could not simplify derived - closed_form to 0 and identity testing"
-                    " could not settle it (points where a side cannot be evaluated); "
+                    "sympy could not simplify derived - closed_form to 0, and identity"
+                    f" testing could not settle it: {why}; "
                 )
             if check.numeric is not None:
                 _compare(check, rng, check.points if points is None else points, result)
