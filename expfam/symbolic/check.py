@@ -397,8 +397,9 @@ def _exact(x: float, discrete: bool, rng: np.random.Generator) -> sympy.Rational
     """
     if discrete:
         return sympy.Integer(round(x))
-    low = max(_DENOMINATOR, int(_DENOMINATOR / abs(x)) if x else _DENOMINATOR)
-    q = sympy.nextprime(int(rng.integers(low, 2 * low)))
+    x = float(x)
+    low = _DENOMINATOR * max(1, int(1 / abs(x) if abs(x) > 1e-288 else 1e288))
+    q = sympy.nextprime(low + int(rng.integers(0, 2**62)) % low)  # in [low, 2 low)
     return sympy.Rational(round(x * q), q)
 
 

@@ -204,3 +204,12 @@ def test_a_check_past_its_timeout_is_reported_and_stopped():
     assert time.perf_counter() - start < 5
     assert result.verdict == "timed out" and not result.ok
     assert "0.3 s" in result.message
+
+
+@pytest.mark.parametrize(("low", "high"), [(1e-300, 2e-300), (1e-10, 2e-10), (1e200, 1e201)])
+def test_identity_points_stay_in_tiny_and_huge_domains(low, high):
+    atan = sympy.atan(X) + sympy.atan(1 / X)
+    assert run_check(claim("atan", [Arg(X, Interval(low, high))], atan, sympy.pi / 2)).ok
+    if low > 1:
+        result = assert_false(claim("sin", [Arg(X, Interval(low, high))], sympy.sin(X), X))
+        assert low <= sympy.Rational(result.counterexample.point["x"]) <= high
