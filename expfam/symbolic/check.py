@@ -493,8 +493,15 @@ def _lambdify(symbols: tuple[sympy.Symbol, ...], entries: tuple[sympy.Expr, ...]
 
 
 def _evaluate(f: Callable, point: Sequence[sympy.Rational], dps: int) -> list:
-    with mpmath.workdps(dps):
+    """``f`` at ``point`` with ``dps`` digits, the point carried to ``dps`` fractional digits.
+
+    (A point near 1e200 rounded to 100 digits would lose its fractional part:
+    sin there would be the sine of another point.)
+    """
+    whole = max(len(str(abs(x.p) // x.q)) for x in point) if point else 0
+    with mpmath.workdps(dps + whole):
         args = [mpmath.mpf(x.p) / x.q for x in point]
+    with mpmath.workdps(dps):
         return [mpmath.mpmathify(v) for v in f(*args)]
 
 
