@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from expfam._discovery import load_module, module_files
+from expfam._discovery import describe_folder, load_module, module_files
 from expfam.symbolic.check import IDENTITY_DIGITS, IDENTITY_POINTS, Check, CheckResult, run_checks
 
 __all__ = ["LEGEND", "format_table", "run_verify"]
@@ -201,7 +201,7 @@ def run_verify(
         return 2
     options = _Options(pattern, points, seed, timeout)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(files)))
-    where = ", ".join(str(Path(p).resolve()) for p in dict.fromkeys(paths))
+    where = ", ".join(describe_folder(p) for p in dict.fromkeys(paths))
     print(f"expfam verify: {len(files)} derivation modules from {where}", flush=True)
     print(
         f"  identity tests at {IDENTITY_POINTS} points ({IDENTITY_DIGITS} digits); seed {seed};"

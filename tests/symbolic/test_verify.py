@@ -130,3 +130,13 @@ def test_two_processes_report_what_one_does_in_the_same_order(tmp_path, capsys):
 def test_run_verify_keyword_options(tmp_path, capsys):
     path = folder(tmp_path, a=TWO)
     assert run_verify([path], pattern="sigmoid", points=5, seed=1, jobs=1) == 0
+
+
+def test_the_bundled_copy_is_named_as_such(tmp_path, monkeypatch):
+    from expfam import _discovery
+
+    monkeypatch.setattr(_discovery, "_PACKAGE_DIR", tmp_path)
+    bundled = tmp_path / "_bundled" / "derivations"
+    bundled.mkdir(parents=True)
+    assert _discovery.describe_folder(bundled).endswith("(the copy bundled with expfam)")
+    assert _discovery.describe_folder(tmp_path) == str(tmp_path.resolve())
