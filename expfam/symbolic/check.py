@@ -151,8 +151,9 @@ class Check:
         ``args``), derived from the definitions. It is the reference the
         numeric code is compared with.
     closed_form
-        What ``derived`` is claimed to equal; proved by the harness. ``None``
-        when ``derived`` is itself the claim.
+        What ``derived`` is claimed to equal; the harness proves it, tests it
+        at random exact points, or finds it false (see the module docstring).
+        ``None`` when ``derived`` is itself the claim.
     numeric
         The expfam callable under test, called as ``numeric(*values)`` with a
         float per scalar argument and a 1-D array per vector argument; it
@@ -244,6 +245,11 @@ class CheckResult:
     failures: list[Failure] = field(default_factory=list)
     message: str = ""
     counterexample: Counterexample | None = None
+
+    @property
+    def proved(self) -> str:
+        """The verdict under its former name (derivations written before verdicts read it)."""
+        return self.verdict
 
     def row(self) -> dict[str, Any]:
         """The result as one row of the JSON table."""
