@@ -91,7 +91,7 @@ _NEGLIGIBLE = mpmath.mpf(10) ** -400  # far below the float64 range: zero to the
 _DPS = (30, 60, 120, 240, 480, 960, 1920)
 _EXACT_ZERO_DPS = 480
 
-IDENTITY_POINTS = 12  # random exact points for identity testing
+IDENTITY_POINTS = 20  # random exact points for identity testing
 IDENTITY_DIGITS = 50  # the two sides must agree to this many digits
 _STABLE = mpmath.mpf(10) ** -10  # a difference this steady under doubled precision is real
 _SUM_NAMES = itertools.count()
