@@ -3,6 +3,8 @@ true claims sympy cannot simplify are tested, not proved."""
 
 import pytest
 import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from expfam.symbolic import (
     Arg,
@@ -51,6 +53,15 @@ def test_sin_8_pi_w_is_not_zero():
     result = assert_false(claim("sin8", [Arg(W, Reals())], sympy.sin(8 * sympy.pi * W), 0))
     denominator = sympy.Rational(result.counterexample.point["w"]).q
     assert sympy.isprime(denominator) and denominator > 10**12
+
+
+@settings(max_examples=15)
+@given(k=st.integers(1, 2**40), shift=st.fractions(-3, 3, max_denominator=64))
+def test_sin_k_pi_w_is_false_for_every_integer_k(k, shift):
+    """Zero at every multiple of 1/k, and 1/k may be any dyadic or decimal step."""
+    derived = sympy.sin(k * sympy.pi * (W - sympy.Rational(shift.numerator, shift.denominator)))
+    result = run_check(claim("sin", [Arg(W, Reals())], derived, 0), identity_points=4)
+    assert result.verdict == "false"
 
 
 def test_a_claim_true_only_at_integers_is_false_over_the_reals():

@@ -74,11 +74,17 @@ def test_k_selects_checks_by_derivation_or_check_name(tmp_path, capsys):
     assert status == 1 and "no check matches -k 'nothing'" in out
 
 
-def test_a_false_claim_prints_its_counterexample(tmp_path, capsys):
-    status, out = run(capsys, folder(tmp_path, b=FALSE), "--jobs", "1")
+def test_a_false_claim_prints_its_counterexample_and_writes_it_to_json(tmp_path, capsys):
+    table = tmp_path / "out.json"
+    status, out = run(capsys, folder(tmp_path, b=FALSE), "--jobs", "1", "--json", table)
     assert status == 1
     assert "FAIL b.sin8  [false;" in out
     assert re.search(r"counterexample at w = \d+/\d+: derived\[0\] = ", out)
+    (row,) = json.loads(table.read_text())["checks"]
+    assert row["verdict"] == "false" and row["ok"] is False
+    example = row["counterexample"]
+    assert set(example) == {"point", "entry", "derived", "closed_form", "difference"}
+    assert example["closed_form"] == "0.0" and float(example["derived"]) != 0
 
 
 def test_a_path_given_twice_runs_once(tmp_path, capsys):
