@@ -177,8 +177,10 @@ def family_checks(
     unknown = [c for c in checks if c not in _CHECKS]
     if isinstance(checks, str) or unknown:
         raise ValueError(f"checks: choose among {_CHECKS}, not {checks!r}")
-    numeric = _numeric_family(family, numeric)
     closed_forms = closed_forms or {}
+    if set(closed_forms) - set(_CHECKS):
+        raise ValueError(f"closed_forms: keys among {_CHECKS}, not {sorted(closed_forms)}")
+    numeric = _numeric_family(family, numeric)
     at = _family_args(family.natural, domain)
     other = _family_args(family.other_natural(), domain)
     n = len(at)

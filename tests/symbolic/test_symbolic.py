@@ -420,6 +420,8 @@ def test_family_checks_select_checks_and_reject_unknown_ones():
     assert [c.name for c in chosen] == ["normal_mean", "normal_fisher"]
     with pytest.raises(ValueError, match="checks: choose among"):
         family_checks(family, domains, numeric=NumericNormal, checks=("variance",))
+    with pytest.raises(ValueError, match="closed_forms: keys among"):
+        family_checks(family, domains, numeric=NumericNormal, closed_forms={"Fisher": 0})
     with pytest.raises(ValueError, match="one per natural parameter"):
         family_checks(family, (Reals(),), numeric=NumericNormal)
 
