@@ -34,6 +34,13 @@ def default_folder(name: str) -> Path:
     raise FileNotFoundError(f"no {name}/ folder in {Path.cwd()} and none bundled with expfam")
 
 
+def describe_folder(path: str | Path) -> str:
+    """``path`` resolved, marked when it is the copy bundled with expfam (not a local folder)."""
+    path = Path(path).resolve()
+    bundled = path.is_relative_to(_PACKAGE_DIR / "_bundled")
+    return f"{path} (the copy bundled with expfam)" if bundled else str(path)
+
+
 def module_files(path: str | Path) -> list[Path]:
     """Return the module files under ``path`` (a folder, or a single ``.py`` file)."""
     path = Path(path)

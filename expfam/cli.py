@@ -7,13 +7,14 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from expfam import __version__
 from expfam._discovery import default_folder
 
 
-def _verify(paths: Sequence[str], json_path: str | None) -> int:
-    """Run every derivation under ``paths``; return the exit status.
+def _verify(paths: Sequence[str], json_path: str | None, **options: Any) -> int:
+    """Run every derivation under ``paths``; return the exit status (options: run_verify's).
 
     A missing path, or a JSON file in a missing folder, is one line on stderr
     and status 2, before any derivation runs.
@@ -27,7 +28,8 @@ def _verify(paths: Sequence[str], json_path: str | None) -> int:
         return 2
     from expfam.symbolic import run_verify
 
-    return run_verify([Path(p) for p in paths] or [default_folder("derivations")], json_path)
+    folders = [Path(p) for p in paths] or [default_folder("derivations")]
+    return run_verify(folders, json_path, **options)
 
 
 def _figures(paths: Sequence[str], out: str, only: Sequence[str] | None) -> int:
@@ -69,6 +71,33 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument(
         "--json", dest="json_path", metavar="FILE", help="also write the result table as JSON"
     )
+    verify.add_argument(
+        "-k",
+        dest="pattern",
+        metavar="PATTERN",
+        help="run only checks whose derivation.check name contains PATTERN",
+    )
+    verify.add_argument(
+        "--points",
+        type=int,
+        metavar="N",
+        help="random points per check (default: each check's own)",
+    )
+    verify.add_argument(
+        "--seed", type=int, default=0, metavar="S", help="seed of the random points (default: 0)"
+    )
+    verify.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="stop a check after SECONDS and report it as timed out",
+    )
+    verify.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="processes to run modules on (default: the number of CPUs)",
+    )
 
     figures = sub.add_parser("figures", help="make every figure in a folder")
     figures.add_argument("paths", nargs="*", help="folders or modules (default: experiments/)")
@@ -83,7 +112,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "verify":
-        return _verify(args.paths, args.json_path)
+        return _verify(
+            args.paths,
+            args.json_path,
+            pattern=args.pattern,
+            points=args.points,
+            seed=args.seed,
+            timeout=args.timeout,
+            jobs=args.jobs,
+        )
     if args.command == "figures":
         return _figures(args.paths, args.out, args.only)
     return _reproduce(args.out)

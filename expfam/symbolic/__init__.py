@@ -7,7 +7,9 @@ agree. The package is split by job:
 - :mod:`expfam.symbolic.domains`: the symbolic building blocks
   (:func:`logsumexp`, :func:`softmax`) and the domains a check samples from;
 - :mod:`expfam.symbolic.check`: the harness (:class:`Check`, :class:`Arg`,
-  :func:`prove`, :func:`run_check`, the numeric comparison);
+  :func:`prove`, :func:`run_check`, the numeric comparison); a claim is
+  "proved", "tested at N points (D digits)", "false" (with a
+  :class:`Counterexample`) or "unproved";
 - :mod:`expfam.symbolic.verify`: the runner behind ``expfam verify``
   (:func:`run_verify`, :func:`format_table`);
 - :mod:`expfam.symbolic.families`: :class:`SymbolicFamily` and
@@ -19,7 +21,9 @@ This package imports sympy; ``import expfam`` does not import it.
 from expfam.symbolic.check import (
     Arg,
     Check,
+    CheckError,
     CheckResult,
+    Counterexample,
     Failure,
     prove,
     run_check,
@@ -43,7 +47,9 @@ from expfam.symbolic.verify import format_table, run_verify
 __all__ = [
     "Arg",
     "Check",
+    "CheckError",
     "CheckResult",
+    "Counterexample",
     "Domain",
     "Failure",
     "Integers",

@@ -55,7 +55,13 @@ def softmax(z: Sequence[sympy.Expr]) -> sympy.Matrix:
 
 
 class Domain:
-    """Where an argument lives: random points and extreme points, each row a point."""
+    """Where an argument lives: random points and extreme points, each row a point.
+
+    ``discrete`` domains hold integers only: identity testing keeps their
+    points integral instead of making them rationals with large denominators.
+    """
+
+    discrete = False
 
     def random(self, rng: np.random.Generator, n: int, k: int) -> NDArray[np.float64]:
         raise NotImplementedError
@@ -169,6 +175,7 @@ class Simplex(Domain):
 class Integers(Domain):
     """Integers in ``[low, high]``; extremes are both ends."""
 
+    discrete = True
     low: int
     high: int
 
@@ -185,6 +192,10 @@ class Shifted(Domain):
 
     domain: Domain
     offset: float
+
+    @property
+    def discrete(self) -> bool:  # type: ignore[override]
+        return self.domain.discrete and float(self.offset).is_integer()
 
     def random(self, rng: np.random.Generator, n: int, k: int) -> NDArray[np.float64]:
         return self.domain.random(rng, n, k) + self.offset

@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import sympy
-from numpy.typing import NDArray
 
 from expfam.symbolic.check import Arg, Check
 from expfam.symbolic.domains import Domain
@@ -42,6 +41,9 @@ class SymbolicFamily:
         A(theta), a sympy expression in ``natural``.
     expected_log_base
         E[log h(x)] as a function of theta; 0 when the base measure is 1.
+        It may be an infinite sum: Poisson's h(x) = 1/x! gives
+        ``-Sum(log(x!) exp(theta x - exp(theta)) / x!, (x, 0, oo))``, which
+        the harness evaluates with mpmath's ``nsum``.
 
     Examples
     --------
@@ -90,14 +92,46 @@ class SymbolicFamily:
         return a_other - self.log_partition - (step.T * self.mean())[0]
 
 
+_CHECKS = ("mean", "fisher", "entropy", "kl")
+
+
+def _family_args(symbols: Sequence[sympy.Symbol], domain: Domain | Sequence[Domain]) -> list[Arg]:
+    """One vector Arg for a single domain; one scalar Arg per parameter for a domain each."""
+    if isinstance(domain, Domain):
+        return [Arg(tuple(symbols), domain)]
+    domains = tuple(domain)
+    if len(domains) != len(symbols) or not all(isinstance(d, Domain) for d in domains):
+        raise ValueError(
+            f"domain: give one Domain, or one per natural parameter ({len(symbols)}),"
+            f" not {domain!r}"
+        )
+    return [Arg(t, d) for t, d in zip(symbols, domains, strict=True)]
+
+
+def _numeric_family(family: SymbolicFamily, numeric: Any) -> Any:
+    if numeric is not None:
+        return numeric
+    import expfam
+
+    if not hasattr(expfam, family.name):
+        raise ValueError(
+            f"family_checks: expfam has no family named {family.name!r}; pass"
+            " numeric=YourFamily, a class with from_natural(theta) whose instances have"
+            " mean, fisher(), entropy() and kl(other)"
+        )
+    return getattr(expfam, family.name)
+
+
 def family_checks(
     family: SymbolicFamily,
-    domain: Domain,
+    domain: Domain | Sequence[Domain],
     numeric: Any = None,
     closed_forms: dict[str, Any] | None = None,
     rtol: float = 1e-12,
     atol: float = 1e-14,
     points: int = 60,
+    *,
+    checks: Sequence[str] = _CHECKS,
 ) -> list[Check]:
     """Checks of a symbolic family's mean map, Fisher metric, entropy and KL against numeric code.
 
@@ -106,72 +140,85 @@ def family_checks(
     family
         The symbolic family.
     domain
-        Where its natural parameters live.
+        Where its natural parameters live: one Domain for the vector, or one
+        per parameter (a Normal's theta = (mu / s2, -1 / (2 s2)) needs
+        ``(Reals(), Interval(-5.0, -0.1))``).
     numeric
         The numeric family: a class with ``from_natural(theta)`` whose
         instances have ``mean``, ``fisher()``, ``entropy()`` and ``kl(other)``.
-        Default: the expfam class named ``family.name``.
+        Default: the expfam class named ``family.name`` (an error says what to
+        pass if there is none).
     closed_forms
         Optional closed forms to prove, keyed by ``"mean"``, ``"fisher"``,
         ``"entropy"`` or ``"kl"`` (the last in ``natural`` and ``other``
         symbols, where ``other`` is ``family.other_natural()``).
     rtol, atol, points
         As in :class:`Check`.
+    checks
+        Which of ``"mean"``, ``"fisher"``, ``"entropy"``, ``"kl"`` to make.
+        A family whose base measure is not 1 needs ``family.expected_log_base``
+        (E[log h(x)], which may be an infinite ``Sum``) for its entropy, or
+        leaves ``"entropy"`` out.
 
     Returns
     -------
     list of Check
-        ``mean``, ``fisher``, ``entropy`` and ``kl`` checks, named after the family.
+        The selected checks, named after the family (``poisson_mean``, ...).
+
+    Examples
+    --------
+    >>> import sympy
+    >>> from expfam.symbolic import Reals
+    >>> t = sympy.Symbol("theta", real=True)
+    >>> poisson = SymbolicFamily("Poisson", (t,), sympy.exp(t))
+    >>> [c.name for c in family_checks(poisson, Reals(), numeric=object, checks=("mean", "kl"))]
+    ['poisson_mean', 'poisson_kl']
     """
-    if numeric is None:
-        import expfam
-
-        numeric = getattr(expfam, family.name)
+    unknown = [c for c in checks if c not in _CHECKS]
+    if isinstance(checks, str) or unknown:
+        raise ValueError(f"checks: choose among {_CHECKS}, not {checks!r}")
     closed_forms = closed_forms or {}
-    theta = family.natural
-    other = family.other_natural()
-    at = [Arg(theta, domain)]
+    if set(closed_forms) - set(_CHECKS):
+        raise ValueError(f"closed_forms: keys among {_CHECKS}, not {sorted(closed_forms)}")
+    numeric = _numeric_family(family, numeric)
+    at = _family_args(family.natural, domain)
+    other = _family_args(family.other_natural(), domain)
+    n = len(at)
+
+    def dist(values: Sequence[Any]) -> Any:
+        return numeric.from_natural(np.concatenate([np.atleast_1d(v) for v in values]))
+
     name = family.name.lower()
-
-    def dist(x: NDArray) -> Any:
-        return numeric.from_natural(np.atleast_1d(x))
-
-    common = {"rtol": rtol, "atol": atol, "points": points}
-    return [
-        Check(
-            f"{name}_mean",
-            f"{family.name}: grad A(theta) = mean",
+    recipes = {
+        "mean": ("grad A(theta) = mean", at, family.mean, lambda *x: dist(x).mean),
+        "fisher": ("hess A(theta) = fisher()", at, family.fisher, lambda *x: dist(x).fisher()),
+        "entropy": (
+            "A - theta . grad A - E[log h] = entropy()",
             at,
-            family.mean(),
-            closed_forms.get("mean"),
-            lambda x: dist(x).mean,
-            **common,
+            family.entropy,
+            lambda *x: dist(x).entropy(),
         ),
-        Check(
-            f"{name}_fisher",
-            f"{family.name}: hess A(theta) = fisher()",
-            at,
-            family.fisher(),
-            closed_forms.get("fisher"),
-            lambda x: dist(x).fisher(),
-            **common,
+        "kl": (
+            "Bregman divergence of A = kl()",
+            [*at, *other],
+            lambda: family.kl(family.other_natural()),
+            lambda *x: dist(x[:n]).kl(dist(x[n:])),
         ),
-        Check(
-            f"{name}_entropy",
-            f"{family.name}: A - theta . grad A - E[log h] = entropy()",
-            at,
-            family.entropy(),
-            closed_forms.get("entropy"),
-            lambda x: dist(x).entropy(),
-            **common,
-        ),
-        Check(
-            f"{name}_kl",
-            f"{family.name}: Bregman divergence of A = kl()",
-            [*at, Arg(other, domain)],
-            family.kl(other),
-            closed_forms.get("kl"),
-            lambda x, y: dist(x).kl(dist(y)),
-            **common,
-        ),
-    ]
+    }
+    made = []
+    for key in (k for k in _CHECKS if k in checks):
+        claim, args, derive, call = recipes[key]
+        made.append(
+            Check(
+                f"{name}_{key}",
+                f"{family.name}: {claim}",
+                args,
+                derive(),
+                closed_forms.get(key),
+                call,
+                rtol=rtol,
+                atol=atol,
+                points=points,
+            )
+        )
+    return made

@@ -31,4 +31,4 @@ def test_derivation_holds(file):
         for r in results
         if not r.ok
     }
-    assert not failures, failures  # an unproved claim fails too (proved = "no")
+    assert not failures, failures  # a false or unproved claim fails too

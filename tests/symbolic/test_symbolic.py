@@ -100,12 +100,12 @@ def test_sign_flip_in_the_gradient_fails():
         numeric=lambda z: np.array([1.0, 0.0, 0.0]) - expfam.softmax(z),
     )
     result = run_check(check, points=10)
-    assert result.proved == "simplify"
+    assert result.verdict == "proved"
     assert not result.ok
     assert len(result.failures) > 0
 
 
-def test_a_false_closed_form_is_not_proved():
+def test_a_false_closed_form_is_false_with_a_counterexample():
     check = Check(
         name="wrong",
         claim="d softmax/dz = diag(p) (missing - p p^T)",
@@ -114,9 +114,10 @@ def test_a_false_closed_form_is_not_proved():
         closed_form=sympy.diag(*softmax(Z)),
     )
     result = run_check(check)
-    assert result.proved == "no"
+    assert result.verdict == "false"
     assert not result.ok
-    assert "could not prove" in result.message
+    assert "counterexample" in result.message
+    assert set(result.counterexample.point) == {"z1", "z2", "z3"}
 
 
 def test_a_numeric_warning_is_a_failure():
@@ -354,3 +355,133 @@ def test_a_module_without_checks_is_a_failure(tmp_path, capsys):
 def test_a_missing_path_is_a_clear_error(tmp_path, capsys):
     assert run_verify([tmp_path / "nowhere"], None) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+# --- families: a domain per parameter, selected checks, infinite sums -----------------------
+
+
+@dataclass(frozen=True)
+class NumericNormal:
+    """The normal family from textbook formulas; theta = (mu / s2, -1 / (2 s2))."""
+
+    mu: float
+    s2: float
+
+    @classmethod
+    def from_natural(cls, natural):
+        t1, t2 = natural
+        return cls(-t1 / (2 * t2), -1 / (2 * t2))
+
+    @property
+    def mean(self):  # E[x], E[x^2]
+        return np.array([self.mu, self.mu**2 + self.s2])
+
+    def fisher(self):  # Cov[(x, x^2)]
+        m, v = self.mu, self.s2
+        return np.array([[v, 2 * m * v], [2 * m * v, 2 * v**2 + 4 * m**2 * v]])
+
+    def entropy(self):
+        return 0.5 * np.log(2 * np.pi * np.e * self.s2)
+
+    def kl(self, other):
+        return (
+            0.5 * np.log(other.s2 / self.s2)
+            + (self.s2 + (self.mu - other.mu) ** 2) / (2 * other.s2)
+            - 0.5
+        )
+
+
+def normal_family():
+    t1 = sympy.Symbol("theta1", real=True)
+    t2 = sympy.Symbol("theta2", negative=True)
+    log_partition = -(t1**2) / (4 * t2) - sympy.log(-2 * t2) / 2
+    return SymbolicFamily("Normal", (t1, t2), log_partition, -sympy.log(2 * sympy.pi) / 2)
+
+
+def test_family_checks_take_a_domain_per_parameter():
+    checks = family_checks(
+        normal_family(), (Reals(), Interval(-5.0, -0.1)), numeric=NumericNormal, points=10
+    )
+    results = run_checks(checks, "normal")
+    assert all(r.ok for r in results), [r.message for r in results]
+    assert [a.name for a in checks[-1].args] == ["theta1", "theta2", "theta1_q", "theta2_q"]
+
+
+def test_family_checks_with_one_domain_for_both_parameters_break_theta2_negative():
+    (mean,) = family_checks(normal_family(), Reals(), numeric=NumericNormal, checks=("mean",))
+    result = run_check(mean, points=3)
+    assert result.verdict == "error" and "theta2 is declared negative" in result.message
+
+
+def test_family_checks_select_checks_and_reject_unknown_ones():
+    family = normal_family()
+    domains = (Reals(), Interval(-5.0, -0.1))
+    chosen = family_checks(family, domains, numeric=NumericNormal, checks=("fisher", "mean"))
+    assert [c.name for c in chosen] == ["normal_mean", "normal_fisher"]
+    with pytest.raises(ValueError, match="checks: choose among"):
+        family_checks(family, domains, numeric=NumericNormal, checks=("variance",))
+    with pytest.raises(ValueError, match="closed_forms: keys among"):
+        family_checks(family, domains, numeric=NumericNormal, closed_forms={"Fisher": 0})
+    with pytest.raises(ValueError, match="one per natural parameter"):
+        family_checks(family, (Reals(),), numeric=NumericNormal)
+
+
+def test_family_checks_without_numeric_say_what_to_pass():
+    with pytest.raises(ValueError, match="expfam has no family named 'Normal'; pass numeric="):
+        family_checks(normal_family(), Reals())
+
+
+class NumericPoisson:
+    """The Poisson family, entropy from scipy (a test-only oracle)."""
+
+    def __init__(self, rate):
+        self.rate = rate
+
+    @classmethod
+    def from_natural(cls, natural):
+        return cls(float(np.exp(natural[0])))
+
+    @property
+    def mean(self):
+        return np.array([self.rate])
+
+    def fisher(self):
+        return np.array([[self.rate]])
+
+    def entropy(self):
+        import scipy.stats
+
+        return float(scipy.stats.poisson(self.rate).entropy())
+
+    def kl(self, other):
+        return self.rate * np.log(self.rate / other.rate) - self.rate + other.rate
+
+
+def test_a_poisson_entropy_takes_its_expected_log_base_measure_as_an_infinite_sum():
+    t = sympy.Symbol("theta", real=True)
+    x = sympy.Symbol("x", integer=True, nonnegative=True)
+    rate = sympy.exp(t)
+    pmf = sympy.exp(t * x - rate) / sympy.factorial(x)
+    expected_log_h = -sympy.Sum(sympy.log(sympy.factorial(x)) * pmf, (x, 0, sympy.oo))
+    family = SymbolicFamily("Poisson", (t,), rate, expected_log_h)
+    (entropy,) = family_checks(
+        family, Interval(-2.0, 3.0), numeric=NumericPoisson, checks=("entropy",), rtol=1e-9
+    )
+    assert run_check(entropy, points=3).ok
+    # without E[log h] (h = 1 taken) the entropy check fails; leaving it out is the other way
+    wrong = family_checks(
+        SymbolicFamily("Poisson", (t,), rate),
+        Interval(-2.0, 3.0),
+        numeric=NumericPoisson,
+        checks=("entropy",),
+        points=3,
+    )
+    assert not run_check(wrong[0]).ok
+    rest = family_checks(
+        SymbolicFamily("Poisson", (t,), rate),
+        Interval(-2.0, 3.0),
+        numeric=NumericPoisson,
+        checks=("mean", "fisher", "kl"),
+        points=5,
+    )
+    assert all(r.ok for r in run_checks(rest, "poisson"))
