@@ -40,10 +40,14 @@ from numpy.typing import ArrayLike, NDArray
 
 from expfam.special import _dd, _rows
 from expfam.special._kl import kl_rows
+from expfam.special.sparse import entmax, entmax_jvp, fenchel_young_loss, sparsemax
 
 __all__ = [
     "cross_entropy",
+    "entmax",
+    "entmax_jvp",
     "entropy",
+    "fenchel_young_loss",
     "kl_divergence",
     "log1mexp",
     "log_sigmoid",
@@ -53,6 +57,7 @@ __all__ = [
     "sigmoid",
     "softmax",
     "softplus",
+    "sparsemax",
 ]
 
 _LOG2 = math.log(2.0)
