@@ -279,13 +279,13 @@ def entmax_jvp(probs: ArrayLike, v: ArrayLike, alpha: float = 1.5, axis: int = -
 
 
 def _tsallis_negentropy(p: NDArray, alpha: float) -> NDArray:
-    """``Omega(p) = (sum p^alpha - 1) / (alpha (alpha - 1)) = sum p expm1((alpha-1) log p) / (...)``.
+    """Tsallis negentropy ``Omega(p) = (sum p^alpha - 1) / (alpha (alpha - 1))``.
 
-    The expm1 form avoids the cancellation of ``sum p^alpha - 1`` near
-    ``alpha = 1`` and equals ``sum p log p`` in the limit.
+    As ``sum_k p_k expm1((alpha - 1) log p_k) / (alpha (alpha - 1))``: the expm1
+    form avoids the cancellation of ``sum p^alpha - 1`` near ``alpha = 1`` and
+    equals ``sum p log p`` in the limit.
     """
-    with np.errstate(divide="ignore"):
-        log_p = np.where(p > 0, np.log(np.where(p > 0, p, 1.0)), 0.0)
+    log_p = np.log(np.where(p > 0, p, 1.0))
     a1 = alpha - 1.0
     return np.sum(p * np.expm1(a1 * log_p), axis=-1) / (alpha * a1)
 
@@ -371,5 +371,4 @@ def fenchel_young_loss(logits: ArrayLike, target: ArrayLike, alpha: float = 1.5)
 
 def _shannon_negentropy(p: NDArray) -> NDArray:
     """``sum p log p`` (``0 log 0 = 0``): the negentropy at ``alpha = 1``."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.sum(np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0), axis=-1)
+    return np.sum(p * np.log(np.where(p > 0, p, 1.0)), axis=-1)

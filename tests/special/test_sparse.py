@@ -25,7 +25,7 @@ rows = arrays(
 
 
 def entmax_mpmath(z, alpha, dps=60):
-    """p = [(alpha - 1) z - tau]_+^(1/(alpha - 1)) with sum 1, tau by bisection at ``dps`` digits."""
+    """p = [(alpha - 1) z - tau]_+^(1/(alpha - 1)), sum 1, tau by bisection at ``dps`` digits."""
     with mpmath.workdps(dps):
         a1 = mpmath.mpf(alpha) - 1
         x = [a1 * mpmath.mpf(float(v)) for v in z]
