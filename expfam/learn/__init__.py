@@ -18,3 +18,7 @@ __all__ += [
     "fit_temperature",
     "reliability_curve",
 ]
+
+from expfam.learn.ngram import END, START, NGramModel, tokenize  # noqa: E402
+
+__all__ += ["END", "START", "NGramModel", "tokenize"]
