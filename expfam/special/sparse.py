@@ -251,7 +251,7 @@ def entmax_jvp(probs: ArrayLike, v: ArrayLike, alpha: float = 1.5, axis: int = -
 
     Examples
     --------
-    >>> entmax_jvp([0.75, 0.25, 0.0], [1.0, 0.0, 0.0], alpha=2)
+    >>> entmax_jvp([0.75, 0.25, 0.0], [1.0, 0.0, 2.0], alpha=2)
     array([ 0.5, -0.5,  0. ])
     """
     a = _alpha(alpha)

@@ -79,7 +79,7 @@ def test_nll_is_convex_in_beta_and_the_fit_is_its_minimum(seed, true_beta):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CalibrationWarning)
         fit = fit_temperature(z, y)
-    assert fit.converged and 0 <= fit.beta < math.inf
+    assert fit.converged and fit.beta >= 0  # inf where every label is a top logit
     assert fit.nll <= values.min() + 1e-12
 
 
