@@ -29,25 +29,27 @@ PSEUDO_COUNT = 0.01
 SHOWN = ("seven", "dedicated", "so", "proper", "dead", "that", "the", "we")
 
 
-def distributions() -> dict[tuple[int, float], tuple[str, np.ndarray, tuple[str, ...]]]:
-    """``(order, pseudo_count) -> (context, probabilities, vocabulary)``."""
+def models() -> dict[tuple[int, float], NGramModel]:
+    """``(order, pseudo_count) -> NGramModel`` fitted on the address."""
     text = load_gettysburg()
-    out = {}
-    for order, context in ((2, "and"), (3, "score and")):
-        for a in (0.0, PSEUDO_COUNT):
-            model = NGramModel(order, pseudo_count=a).fit(text)
-            probs = model.next_word_distribution(context).probs
-            out[order, a] = (context, probs, model.vocabulary_)
-    return out
+    return {
+        (order, a): NGramModel(order, pseudo_count=a).fit(text)
+        for order in (2, 3)
+        for a in (0.0, PSEUDO_COUNT)
+    }
 
 
 def make_figure(out: Path) -> list[Path]:
     """Write figure 17 into the folder ``out``; return the files written."""
     from expfam import plot
 
-    dists = distributions()
-    text = load_gettysburg()
-    continuation = " ".join(NGramModel(3).fit(text).generate("four score and", 5, greedy=True))
+    fitted = models()
+    contexts = {2: "and", 3: "score and"}
+    dists = {
+        key: (contexts[key[0]], m.next_word_distribution(contexts[key[0]]).probs, m.vocabulary_)
+        for key, m in fitted.items()
+    }
+    continuation = " ".join(fitted[3, 0.0].generate("four score and", 5, greedy=True))
     vocabulary_size = len(dists[2, 0.0][2])
     labels = [*SHOWN, f"the other {vocabulary_size - len(SHOWN)} words"]
     y = np.arange(len(labels))[::-1]
