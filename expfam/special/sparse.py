@@ -178,6 +178,15 @@ def entmax(x: ArrayLike, alpha: float = 1.5, axis: int = -1) -> NDArray:
     float64 and rounded once; the result is renormalized to sum to 1 within a
     few ULPs.
 
+    Accuracy against mpmath (``tests/special/test_sparse.py``): for
+    ``1 <= alpha <= 2`` the absolute error is at most 4 eps (1 eps measured),
+    and entries above 1e-3 are within 16 eps relative. For ``alpha > 2`` the
+    Jacobian ``p^(2 - alpha)`` is unbounded at the edge of the support, so
+    entries just inside it are ill-conditioned (the forward error is that
+    condition number times eps); the result is backward stable: the
+    threshold ``(alpha - 1) x_k - p_k^(alpha - 1)`` agrees over the support
+    within ``16 (alpha - 1) eps (1 + max |x|)``.
+
     Examples
     --------
     >>> entmax([1.0, 0.5, -1.0], alpha=2)

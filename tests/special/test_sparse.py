@@ -62,6 +62,33 @@ def test_entmax_matches_mpmath_threshold(z, alpha):
     assert np.array_equal(got == 0, expected == 0)  # exact zeros off the support
 
 
+EPS = np.finfo(np.float64).eps
+
+
+@pytest.mark.parametrize("alpha", [1.0001, 1.1, 1.3, 1.5, 2.0])
+def test_entmax_absolute_error_is_a_few_eps_up_to_alpha_two(alpha):
+    rng = np.random.default_rng(11)
+    for _ in range(25):
+        z = rng.normal(size=rng.integers(2, 9)) * rng.choice([0.3, 2.0, 10.0, 100.0])
+        expected = entmax_mpmath(z, alpha, dps=40)
+        got = entmax(z, alpha)
+        assert np.max(np.abs(got - expected)) <= 4 * EPS
+        big = expected > 1e-3
+        assert np.max(np.abs(got[big] / expected[big] - 1)) <= 16 * EPS
+
+
+@given(rows, st.sampled_from([2.5, 4.0, 10.0, 50.0]))
+def test_entmax_beyond_two_is_backward_stable(z, alpha):
+    """The threshold (alpha - 1) z_k - p_k^(alpha - 1) is one number over the support."""
+    p = entmax(z, alpha)
+    support = p > 0
+    tau = (alpha - 1) * z[support] - p[support] ** (alpha - 1)
+    assert np.ptp(tau) <= 16 * (alpha - 1) * EPS * (1 + np.max(np.abs(z)))
+    assert np.all(
+        (alpha - 1) * z[~support] <= tau.max() + 16 * (alpha - 1) * EPS * (1 + np.max(np.abs(z)))
+    )
+
+
 @given(rows, st.sampled_from(ALPHAS))
 def test_entmax_is_a_probability_vector(z, alpha):
     p = entmax(z, alpha)
