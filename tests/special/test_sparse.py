@@ -65,8 +65,8 @@ def test_entmax_matches_mpmath_threshold(z, alpha):
 EPS = np.finfo(np.float64).eps
 
 
-@pytest.mark.parametrize("alpha", [1.0001, 1.1, 1.3, 1.5, 2.0])
-def test_entmax_absolute_error_is_a_few_eps_up_to_alpha_two(alpha):
+@pytest.mark.parametrize("alpha", [1.0001, 1.1, 1.3, 1.5, 1.7, 2.0, 2.5, 4.0])
+def test_entmax_absolute_error_is_a_few_eps_up_to_alpha_four(alpha):
     rng = np.random.default_rng(11)
     for _ in range(25):
         z = rng.normal(size=rng.integers(2, 9)) * rng.choice([0.3, 2.0, 10.0, 100.0])
@@ -74,7 +74,7 @@ def test_entmax_absolute_error_is_a_few_eps_up_to_alpha_two(alpha):
         got = entmax(z, alpha)
         assert np.max(np.abs(got - expected)) <= 4 * EPS
         big = expected > 1e-3
-        assert np.max(np.abs(got[big] / expected[big] - 1)) <= 16 * EPS
+        assert np.max(np.abs(got[big] / expected[big] - 1)) <= 64 * EPS
 
 
 @given(rows, st.sampled_from([2.5, 4.0, 10.0, 50.0]))
