@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from expfam.learn import (
@@ -70,6 +70,7 @@ def test_the_optimum_matches_moments(seed):
         assert nll(fit.beta, z, y) <= min(nll(fit.beta + delta, z, y), nll(fit.beta - delta, z, y))
 
 
+@settings(max_examples=50)
 @given(st.integers(0, 10**6), st.floats(0.05, 3.0))
 def test_nll_is_convex_in_beta_and_the_fit_is_its_minimum(seed, true_beta):
     z, y = synthetic(seed, n=60, k=4, true_beta=true_beta)
