@@ -218,7 +218,9 @@ class RelaxedCategorical:
         >>> float(d.log_prob([0.5, 0.5]))  # density 1 on the segment
         0.0
         """
-        x = as_float_array(x, "x", min_ndim=1).astype(np.float64)
+        x = as_float_array(x, "x", min_ndim=1)
+        dtype = np.result_type(x.dtype, self.logits.dtype)
+        x = x.astype(np.float64)
         if x.shape[-1] != self.num_classes:
             raise ValueError(f"x: expected K = {self.num_classes} entries on the last axis")
         k = self.num_classes
@@ -234,4 +236,4 @@ class RelaxedCategorical:
             + np.sum(self.logits - (lam[..., None] + 1) * log_x, axis=-1)
             - k * special.logsumexp(scaled, axis=-1)
         )
-        return np.where(inside, out, -np.inf)
+        return np.where(inside, out, -np.inf).astype(dtype)

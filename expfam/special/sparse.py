@@ -94,11 +94,8 @@ def _entmax_root_rows(z: NDArray, alpha: float) -> tuple[NDArray, NDArray]:
     """
     a1 = alpha - 1.0
     n, k = z.shape
-    lo = np.zeros(n)
-    hi = np.full(n, -math.expm1(-a1 * math.log(k)) / a1 if k > 0 else 0.0)
-    c = 0.5 * (lo + hi)
 
-    def probs(c: NDArray) -> tuple[NDArray, NDArray]:
+    def probs(z: NDArray, c: NDArray) -> tuple[NDArray, NDArray]:
         with np.errstate(all="ignore"):
             u = a1 * (z - c[:, None])
             inside = u > -1.0
@@ -107,24 +104,54 @@ def _entmax_root_rows(z: NDArray, alpha: float) -> tuple[NDArray, NDArray]:
             slope = np.where(inside, np.exp(log_base * ((2.0 - alpha) / a1)), 0.0)
         return p, slope  # slope = -dp/dc = p^(2 - alpha)
 
+    lo = np.zeros(n)
+    hi = np.full(n, -math.expm1(-a1 * math.log(k)) / a1 if k > 0 else 0.0)
+    c = 0.5 * (lo + hi)
+    active = np.arange(n)  # rows still moving
     for _ in range(_MAX_ITER):
-        p, slope = probs(c)
-        f = np.sum(p, axis=1) - 1.0
-        lo = np.where(f > 0, c, lo)
-        hi = np.where(f < 0, c, hi)
-        with np.errstate(all="ignore"):
-            newton = c + f / np.sum(slope, axis=1)
-        step = np.where((newton >= lo) & (newton <= hi), newton, 0.5 * (lo + hi))
-        if np.all(step == c):
+        if active.size == 0:
             break
-        c = step
-    p, _ = probs(c)
+        ca = c[active]
+        p, slope = probs(z[active], ca)
+        f = np.sum(p, axis=1) - 1.0
+        lo[active] = np.where(f > 0, ca, lo[active])
+        hi[active] = np.where(f < 0, ca, hi[active])
+        with np.errstate(all="ignore"):
+            newton = ca + f / np.sum(slope, axis=1)
+        inside = (newton >= lo[active]) & (newton <= hi[active])
+        step = np.where(inside, newton, 0.5 * (lo[active] + hi[active]))
+        c[active] = step
+        active = active[step != ca]
+    p, _ = probs(z, c)
     u = a1 * (z - c[:, None])
     with np.errstate(invalid="ignore"):
         unresolved = (p == 0) & (
             np.abs(1.0 + u) <= 8 * _EPS * (1.0 + a1 * (np.abs(z) + c[:, None]))
         )
     return p, unresolved
+
+
+def _solve(z: NDArray, alpha: float) -> NDArray:
+    """alpha-entmax of rows ``z`` (max 0), ``alpha > 1``.
+
+    Classes with ``(alpha - 1) z_k <= -1`` are outside the support whatever the
+    threshold (the top class alone reaches 1 there), so the solvers run on the
+    ``m`` largest logits of each row, ``m`` the most candidates of any row.
+    """
+    m = int(np.max(np.sum((alpha - 1.0) * z > -1.0, axis=1))) if z.shape[0] else 0
+    if 0 < m < z.shape[1]:
+        index = np.argpartition(-z, m - 1, axis=1)[:, :m]
+        p = np.zeros_like(z)
+        np.put_along_axis(p, index, _solve(np.take_along_axis(z, index, axis=1), alpha), axis=1)
+        return p
+    unresolved = None
+    if alpha == 2.0:
+        p = _sparsemax_rows(z)
+    elif alpha == 1.5:
+        p = _entmax15_rows(z)
+    else:
+        p, unresolved = _entmax_root_rows(z, alpha)
+    return _close_the_sum(p, alpha, unresolved)
 
 
 def _close_the_sum(p: NDArray, alpha: float, unresolved: NDArray | None = None) -> NDArray:
@@ -167,14 +194,7 @@ def _map_rows(x: ArrayLike, axis: int, alpha: float) -> NDArray:
         tops = np.isposinf(rows[posinf])
         out[posinf] = tops / np.sum(tops, axis=1, keepdims=True)
         z = rows[regular] - top[regular, None]
-        unresolved = None
-        if alpha == 2.0:
-            p = _sparsemax_rows(z)
-        elif alpha == 1.5:
-            p = _entmax15_rows(z)
-        else:
-            p, unresolved = _entmax_root_rows(z, alpha)
-        out[regular] = _close_the_sum(p, alpha, unresolved)
+        out[regular] = _solve(z, alpha)
     return np.moveaxis(out.reshape(moved.shape).astype(dtype), -1, ax)
 
 
