@@ -99,10 +99,10 @@ def _entmax_root_rows(z: NDArray, alpha: float) -> tuple[NDArray, NDArray]:
         with np.errstate(all="ignore"):
             u = a1 * (z - c[:, None])
             inside = u > -1.0
-            log_base = np.where(inside, np.log1p(np.where(inside, u, 0.0)), -np.inf)
-            p = np.exp(log_base / a1)
-            slope = np.where(inside, np.exp(log_base * ((2.0 - alpha) / a1)), 0.0)
-        return p, slope  # slope = -dp/dc = p^(2 - alpha)
+            base = np.where(inside, 1.0 + u, 1.0)
+            p = np.where(inside, np.exp(np.log1p(np.where(inside, u, 0.0)) / a1), 0.0)
+            slope = p / base  # -dp/dc = p^(2 - alpha) = p / p^(alpha - 1)
+        return p, slope
 
     lo = np.zeros(n)
     hi = np.full(n, -math.expm1(-a1 * math.log(k)) / a1 if k > 0 else 0.0)
@@ -121,7 +121,9 @@ def _entmax_root_rows(z: NDArray, alpha: float) -> tuple[NDArray, NDArray]:
         inside = (newton >= lo[active]) & (newton <= hi[active])
         step = np.where(inside, newton, 0.5 * (lo[active] + hi[active]))
         c[active] = step
-        active = active[step != ca]
+        # done: c stopped, or sum p is 1 to its rounding (near the root c would
+        # otherwise hop between two neighbouring floats)
+        active = active[(step != ca) & (np.abs(f) > 4 * _EPS * k)]
     p, _ = probs(z, c)
     u = a1 * (z - c[:, None])
     with np.errstate(invalid="ignore"):
