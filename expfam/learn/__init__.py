@@ -8,6 +8,7 @@ from expfam.learn.calibration import (
     fit_temperature,
     reliability_curve,
 )
+from expfam.learn.ngram import END, START, NGramModel, tokenize
 
 __all__: list[str] = []
 __all__ += [
@@ -18,7 +19,4 @@ __all__ += [
     "fit_temperature",
     "reliability_curve",
 ]
-
-from expfam.learn.ngram import END, START, NGramModel, tokenize  # noqa: E402
-
 __all__ += ["END", "START", "NGramModel", "tokenize"]
