@@ -161,13 +161,14 @@ def fit_temperature(
       result is ``beta = 0``, ``T = inf``, with a :class:`CalibrationWarning`;
     - if every label is a top logit the NLL decreases for ever: ``beta = inf``,
       ``T = 0``, with a :class:`CalibrationWarning`;
-    - otherwise the unique minimizer is bracketed (``[0, 2^j]`` with the slope
-      changing sign) and found by Newton's method safeguarded by bisection:
-      a Newton step that leaves the bracket is replaced by the midpoint, and
-      the bracket shrinks every step. Iterates stay in ``(0, inf)``. It stops
+    - otherwise the unique minimizer is found by Newton's method from
+      ``beta = 1``, safeguarded by a bracket ``(lo, hi)`` of the sign change
+      of the slope: a Newton step that leaves it is replaced by doubling
+      (while no positive slope has been seen) or by the midpoint, and the
+      bracket shrinks every step. Iterates stay in ``(0, inf)``. It stops
       when the slope is 0 to rounding (``|NLL'| <= 8 eps mean|d|``) or the
-      bracket is a few ULPs wide; convergence is reported, typically in 5 to
-      8 steps.
+      bracket is a few ULPs wide; convergence is reported, typically in 4 to
+      7 steps.
 
     Examples
     --------
@@ -214,21 +215,20 @@ def fit_temperature(
         )
         ties = np.sum(d == 0, axis=1)  # the limit of the NLL: log of the ties at the top
         return TemperatureFit(math.inf, 0.0, float(np.dot(w, np.log(ties))), 0.0, 0, True)
-    lo, hi = 0.0, 1.0
-    while slope_curvature(hi)[0] < 0:  # the slope tends to a positive limit
-        lo, hi = hi, 2 * hi
-    beta = 0.5 * (lo + hi)
+    lo, hi, beta = 0.0, math.inf, 1.0
+    g, h = slope_curvature(beta)
     for step in range(1, max_iter + 1):
-        g, h = slope_curvature(beta)
         if g < 0:
             lo = beta
         else:
             hi = beta
-        if abs(g) <= tol or hi - lo <= 4 * math.ulp(hi):
+        if abs(g) <= tol or (hi < math.inf and hi - lo <= 4 * math.ulp(hi)):
             return TemperatureFit(beta, 1 / beta, nll(beta), g, step, True)
-        newton = beta - g / h if h > 0 else math.nan
-        beta = newton if lo < newton < hi else 0.5 * (lo + hi)
-    g, _ = slope_curvature(beta)
+        beta_next = beta - g / h if h > 0 else math.nan
+        if not lo < beta_next < hi:  # double until the slope turns positive (its limit is)
+            beta_next = 2 * beta if hi == math.inf else 0.5 * (lo + hi)
+        beta = beta_next
+        g, h = slope_curvature(beta)
     return TemperatureFit(beta, 1 / beta, nll(beta), g, max_iter, False)
 
 
