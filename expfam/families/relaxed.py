@@ -149,10 +149,11 @@ class RelaxedCategorical:
         sample_shape: int | tuple[int, ...] = (),
         rng: np.random.Generator | int | None = None,
     ) -> StraightThrough:
-        """A straight-through sample: ``hard = one_hot(argmax soft)`` and the ``soft`` sample.
+        """A straight-through sample: ``hard = one_hot(argmax (z + G))`` and the ``soft`` sample.
 
-        ``argmax soft = argmax (z + G)`` is distributed exactly as
-        ``Categorical(softmax z)``.
+        ``argmax (z + G)`` is distributed exactly as ``Categorical(softmax z)``
+        (the Gumbel-max trick); it is the argmax of ``soft``, taken before
+        rounding (at huge temperatures ``soft`` can round to a tie).
 
         Examples
         --------

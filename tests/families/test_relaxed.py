@@ -2,6 +2,9 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from scipy import integrate
 
 from expfam.families import RelaxedCategorical, relaxed
@@ -156,3 +159,21 @@ def test_log_prob_outside_the_simplex_and_bad_shapes():
     assert d.log_prob([0.5, 0.5, 0.0]) == -np.inf
     with pytest.raises(ValueError, match="x"):
         d.log_prob([0.5, 0.5])
+
+
+@settings(max_examples=100)
+@given(
+    arrays(np.float64, st.integers(2, 6), elements=st.floats(-1e308, 1e308)),
+    st.floats(1e-300, 1e300),
+    st.integers(0, 2**32 - 1),
+)
+def test_samples_are_finite_points_of_the_simplex_for_any_parameters(logits, temperature, seed):
+    d = RelaxedCategorical(logits=logits, temperature=temperature)
+    x = d.sample(3, rng=seed)
+    assert np.all(np.isfinite(x)) and np.all(x >= 0)
+    np.testing.assert_allclose(x.sum(-1), 1.0, atol=1e-15 * len(logits))
+    hard = d.sample_hard(3, rng=seed)
+    # the hard sample is the argmax of z + G, which rounding cannot tie; so is the
+    # soft one's wherever its largest entry is unique after rounding
+    unique = np.sum(x == x.max(-1, keepdims=True), axis=-1) == 1
+    np.testing.assert_array_equal(hard.hard.argmax(-1)[unique], x.argmax(-1)[unique])
