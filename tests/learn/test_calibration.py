@@ -203,3 +203,13 @@ def test_logits_and_probs_give_the_same_curve():
 def test_bad_input_names_the_argument(call, match):
     with pytest.raises((ValueError, TypeError), match=match):
         call()
+
+
+@settings(max_examples=30)
+@given(st.integers(0, 10**6), st.floats(1e-3, 1e3))
+def test_beta_scales_inversely_with_the_logits(seed, c):
+    """NLL_{c z}(beta) = NLL_z(c beta): the fit of c z is beta* / c, the same NLL."""
+    z, y = synthetic(seed, n=80, k=4)
+    fit, scaled = fit_temperature(z, y), fit_temperature(c * z, y)
+    assert scaled.beta == pytest.approx(fit.beta / c, rel=1e-10)
+    assert scaled.nll == pytest.approx(fit.nll, rel=1e-12)
