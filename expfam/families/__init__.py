@@ -6,11 +6,13 @@ shares; each family supplies its log-partition, mean map and their inverses.
 - :class:`Categorical`: K classes, logits (overcomplete), natural (K-1) and mean coordinates.
 - :class:`Bernoulli`: the two-class case, ``sigmoid`` and ``softplus``.
 - :class:`Dirichlet`: the conjugate prior of the categorical.
+- :class:`RelaxedCategorical`: the Concrete (Gumbel-softmax) relaxation of the categorical.
 """
 
 from expfam.families.bernoulli import Bernoulli
 from expfam.families.categorical import Categorical
 from expfam.families.dirichlet import Dirichlet
 from expfam.families.family import ExponentialFamily
+from expfam.families.relaxed import RelaxedCategorical
 
-__all__ = ["Bernoulli", "Categorical", "Dirichlet", "ExponentialFamily"]
+__all__ = ["Bernoulli", "Categorical", "Dirichlet", "ExponentialFamily", "RelaxedCategorical"]

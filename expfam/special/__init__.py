@@ -42,10 +42,14 @@ M. Maechler, "Accurately computing log(1 - exp(-|a|))", Rmpfr vignette (2012).
 from expfam.special._elementwise import log1mexp, log_sigmoid, logit, sigmoid, softplus
 from expfam.special._losses import cross_entropy, kl_divergence
 from expfam.special._partition import entropy, log_softmax, logsumexp, softmax
+from expfam.special.sparse import entmax, entmax_jvp, fenchel_young_loss, sparsemax
 
 __all__ = [
     "cross_entropy",
+    "entmax",
+    "entmax_jvp",
     "entropy",
+    "fenchel_young_loss",
     "kl_divergence",
     "log1mexp",
     "log_sigmoid",
@@ -55,4 +59,5 @@ __all__ = [
     "sigmoid",
     "softmax",
     "softplus",
+    "sparsemax",
 ]

@@ -1,0 +1,232 @@
+"""sparsemax, alpha-entmax and Fenchel-Young losses against their identities and mpmath."""
+
+import mpmath
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from expfam.special import (
+    cross_entropy,
+    entmax,
+    entmax_jvp,
+    fenchel_young_loss,
+    softmax,
+    sparsemax,
+)
+
+ALPHAS = [1.0, 1.1, 1.3, 1.5, 1.75, 2.0, 2.5, 4.0]
+rows = arrays(
+    np.float64,
+    st.integers(1, 8),
+    elements=st.floats(-1e3, 1e3, allow_nan=False, allow_subnormal=False),
+)
+
+
+def entmax_mpmath(z, alpha, dps=None):
+    """p = [(alpha - 1) z - tau]_+^(1/(alpha - 1)), sum 1, tau by bisection at ``dps`` digits.
+
+    An entry p sits p^(alpha - 1) above the threshold: the default precision
+    resolves entries down to 1e-3 at any alpha (alpha = 50: 1e-147).
+    """
+    dps = dps or int(40 + 3 * alpha)
+    with mpmath.workdps(dps):
+        a1 = mpmath.mpf(alpha) - 1
+        x = [a1 * mpmath.mpf(float(v)) for v in z]
+        top = max(x)
+        lo, hi = top - 1, top  # sum >= 1 at lo, = 0 at hi
+
+        def probs(tau):
+            return [max(v - tau, 0) ** (1 / a1) for v in x]
+
+        for _ in range(4 * dps):
+            mid = (lo + hi) / 2
+            if sum(probs(mid)) > 1:
+                lo = mid
+            else:
+                hi = mid
+        return np.array([float(p) for p in probs((lo + hi) / 2)])
+
+
+@pytest.mark.parametrize("alpha", [1.1, 1.3, 1.5, 2.0, 2.5, 4.0])
+@pytest.mark.parametrize(
+    "z",
+    [
+        [0.1, -2.0, 3.4, 3.3],
+        [1000.0, 1001.0, 1002.0],
+        [0.0, 0.0, 0.0, 0.0, 0.0],
+        [5.0, -40.0, 4.9, 4.95, 0.0, 1.0],
+        [1e-9, 0.0, -1e-9],
+    ],
+)
+def test_entmax_matches_mpmath_threshold(z, alpha):
+    expected = entmax_mpmath(z, alpha)
+    got = entmax(np.array(z), alpha)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
+    assert np.array_equal(got == 0, expected == 0)  # exact zeros off the support
+
+
+EPS = np.finfo(np.float64).eps
+
+
+@pytest.mark.parametrize("alpha", [1.0001, 1.1, 1.3, 1.5, 1.7, 2.0, 2.5, 4.0, 10.0, 50.0])
+def test_entmax_absolute_error_is_a_few_eps(alpha):
+    rng = np.random.default_rng(11)
+    for _ in range(12 if alpha < 10 else 6):
+        z = rng.normal(size=rng.integers(2, 9)) * rng.choice([0.3, 2.0, 10.0, 100.0])
+        expected = entmax_mpmath(z, alpha)
+        got = entmax(z, alpha)
+        assert np.max(np.abs(got - expected)) <= 4 * EPS
+        big = expected > 1e-3
+        assert np.max(np.abs(got[big] / expected[big] - 1)) <= 64 * EPS
+
+
+@settings(max_examples=100)
+@given(rows, st.sampled_from([2.5, 4.0, 10.0, 50.0]))
+def test_entmax_beyond_two_is_backward_stable(z, alpha):
+    """The threshold (alpha - 1) z_k - p_k^(alpha - 1) is one number over the support."""
+    p = entmax(z, alpha)
+    support = p > 0
+    tau = (alpha - 1) * z[support] - p[support] ** (alpha - 1)
+    assert np.ptp(tau) <= 16 * (alpha - 1) * EPS * (1 + np.max(np.abs(z)))
+    assert np.all(
+        (alpha - 1) * z[~support] <= tau.max() + 16 * (alpha - 1) * EPS * (1 + np.max(np.abs(z)))
+    )
+
+
+@settings(max_examples=100)
+@given(rows, st.sampled_from(ALPHAS))
+def test_entmax_is_a_probability_vector(z, alpha):
+    p = entmax(z, alpha)
+    assert np.all(p >= 0)
+    assert abs(np.sum(p) - 1) <= 8 * np.finfo(float).eps * len(z)
+
+
+@settings(max_examples=100)
+@given(rows, arrays(np.float64, 8, elements=st.floats(0.0, 1.0)))
+def test_sparsemax_is_the_euclidean_projection(z, w):
+    """Projection inequality: <z - p, q - p> <= 0 for every q in the simplex."""
+    p = sparsemax(z)
+    q = w[: len(z)] + 1e-3
+    q /= q.sum()
+    scale = 1 + np.max(np.abs(z))
+    assert np.dot(z - p, q - p) <= 1e-12 * scale
+    # KKT: z - p is constant (= tau) on the support and <= tau off it
+    tau = (z - p)[p > 0]
+    assert np.ptp(tau) <= 1e-12 * scale
+    assert np.all((z - p)[p == 0] <= tau[0] + 1e-12 * scale)
+
+
+def test_sparsemax_is_entmax_two_and_alpha_one_is_exactly_softmax():
+    z = np.random.default_rng(0).normal(size=(20, 7)) * 3
+    np.testing.assert_array_equal(entmax(z, 2.0), sparsemax(z))
+    np.testing.assert_array_equal(entmax(z, 1.0), softmax(z))
+    np.testing.assert_array_equal(entmax(z.astype(np.float32), 1), softmax(z.astype(np.float32)))
+
+
+@pytest.mark.parametrize("eps", [1e-6, 1e-9, 1e-12])
+def test_the_family_is_continuous_into_alpha_one_two_and_one_and_a_half(eps):
+    z = np.random.default_rng(1).normal(size=(50, 6)) * 4
+    np.testing.assert_allclose(entmax(z, 1 + eps), softmax(z), atol=10 * eps)
+    for exact in (1.5, 2.0):
+        for alpha in (exact - eps, exact + eps):
+            np.testing.assert_allclose(entmax(z, alpha), entmax(z, exact), atol=50 * eps)
+
+
+def test_float32_is_stable_at_large_alpha():
+    z = np.random.default_rng(2).normal(size=(30, 9)) * 50
+    for alpha in (8.0, 50.0, 1000.0):
+        p32 = entmax(z.astype(np.float32), alpha)
+        assert p32.dtype == np.float32
+        assert np.all(np.isfinite(p32)) and np.all(p32 >= 0)
+        np.testing.assert_allclose(p32.sum(-1), 1, atol=1e-6)
+        np.testing.assert_allclose(
+            p32, entmax(z.astype(np.float32).astype(float), alpha), atol=1e-6
+        )
+
+
+def test_special_values_follow_the_softmax_rules():
+    z = np.array([[np.inf, 0.0, np.inf], [-np.inf] * 3, [np.nan, 0.0, 0.0], [0.0, -np.inf, 1.0]])
+    for alpha in (1.0, 1.3, 1.5, 2.0):
+        p = entmax(z, alpha)
+        np.testing.assert_array_equal(p[0], [0.5, 0.0, 0.5])
+        assert np.all(np.isnan(p[1])) and np.all(np.isnan(p[2]))
+        assert p[3, 1] == 0 and abs(p[3].sum() - 1) < 1e-15
+    assert entmax(np.zeros((2, 0)), 1.5).shape == (2, 0)
+
+
+def test_axis_and_batch():
+    z = np.random.default_rng(3).normal(size=(4, 5, 3))
+    np.testing.assert_array_equal(
+        entmax(z, 1.5, axis=1), np.moveaxis(entmax(np.moveaxis(z, 1, -1), 1.5), -1, 1)
+    )
+
+
+def finite_difference_jacobian(f, z, h=1e-6):
+    return np.stack([(f(z + h * e) - f(z - h * e)) / (2 * h) for e in np.eye(len(z))], axis=1)
+
+
+@pytest.mark.parametrize("alpha", [1.0, 1.3, 1.5, 2.0, 3.0])
+def test_jacobian_vector_product_by_finite_differences(alpha):
+    rng = np.random.default_rng(4)
+    for _ in range(5):
+        z = rng.normal(size=6) * 2
+        p = entmax(z, alpha)
+        if np.any((p > 0) & (p < 1e-4)):  # too close to a change of support for h
+            continue
+        jac = finite_difference_jacobian(lambda t, a=alpha: entmax(t, a), z)
+        v = rng.normal(size=6)
+        np.testing.assert_allclose(entmax_jvp(p, v, alpha), jac @ v, atol=1e-7)
+        np.testing.assert_allclose(jac, jac.T, atol=1e-7)  # J is symmetric: JVP = VJP
+
+
+@pytest.mark.parametrize("alpha", [1.0, 1.2, 1.5, 2.0, 3.0])
+def test_fenchel_young_gradient_is_y_hat_minus_y(alpha):
+    rng = np.random.default_rng(5)
+    for y in (2, rng.dirichlet(np.ones(5))):
+        z = rng.normal(size=5) * 2
+        onehot = np.eye(5)[y] if np.ndim(y) == 0 else y
+        grad = finite_difference_jacobian(
+            lambda t, a=alpha, y=y: np.atleast_1d(fenchel_young_loss(t, y, a)), z
+        )[0]
+        np.testing.assert_allclose(grad, entmax(z, alpha) - onehot, atol=1e-7)
+        assert fenchel_young_loss(z, y, alpha) >= 0
+
+
+def test_fenchel_young_closed_forms():
+    rng = np.random.default_rng(6)
+    z, y = rng.normal(size=(10, 4)) * 3, rng.integers(0, 4, 10)
+    np.testing.assert_allclose(fenchel_young_loss(z, y, 1.0), cross_entropy(z, y), rtol=1e-15)
+    # alpha = 2: the sparsemax loss 1/2 ||y - z||^2 - 1/2 ||p - z||^2
+    onehot, p = np.eye(4)[y], sparsemax(z)
+    expected = 0.5 * np.sum((onehot - z) ** 2, -1) - 0.5 * np.sum((p - z) ** 2, -1)
+    np.testing.assert_allclose(fenchel_young_loss(z, y, 2.0), expected, rtol=1e-12)
+    # soft targets at alpha = 1: KL(y || softmax z)
+    q = rng.dirichlet(np.ones(4), 10)
+    kl = np.sum(q * (np.log(q) - np.log(softmax(z))), -1)
+    np.testing.assert_allclose(fenchel_young_loss(z, q, 1.0), kl, rtol=1e-12)
+    # zero exactly where the prediction is the target; continuous into alpha = 1
+    assert fenchel_young_loss([3.0, 0.0, -1.0], 0, 2.0) == 0.0
+    np.testing.assert_allclose(fenchel_young_loss(z, y, 1 + 1e-9), cross_entropy(z, y), rtol=1e-7)
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda: entmax([1.0, 2.0], 0.5), "alpha"),
+        (lambda: entmax([1.0, 2.0], np.nan), "alpha"),
+        (lambda: entmax([1.0, 2.0], "x"), "alpha"),
+        (lambda: entmax([1.0, 2.0], 1.5, axis=3), "axis"),
+        (lambda: sparsemax(3.0), "x"),
+        (lambda: entmax(["a"], 1.5), "x"),
+        (lambda: fenchel_young_loss([1.0, 2.0], 2), "target"),
+        (lambda: fenchel_young_loss([1.0, np.inf], 0), "logits"),
+        (lambda: fenchel_young_loss([1.0, 2.0], [0.5, 0.6]), "target"),
+        (lambda: entmax_jvp([-0.1, 1.1], [1.0, 0.0]), "probs"),
+        (lambda: entmax_jvp([0.5, 0.5], [1.0, 0.0, 0.0]), "v"),
+    ],
+)
+def test_bad_input_names_the_argument(call, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        call()
