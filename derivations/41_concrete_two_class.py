@@ -63,7 +63,7 @@ def checks():
     yield Check(
         name="argmax_law",
         claim="P(x_1 > 1/2) = 1 - F(1/2) = sigmoid(delta) = softmax(z)_1",
-        args=[],
+        args=[Arg(delta, Interval(-5.0, 5.0))],
         derived=1 - cdf.subs(t, sympy.Rational(1, 2)),
         closed_form=a1 / (a1 + a2),
     )

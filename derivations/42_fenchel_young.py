@@ -63,7 +63,7 @@ def checks():
     yield Check(
         name="shannon_loss_gradient",
         claim="alpha = 1: d/dz [logsumexp(z) + sum y log y - <z, y>] = softmax(z) - y",
-        args=[],
+        args=[Arg(z, Logits(limit=30.0)), Arg(y1, Interval(0.01, 0.99))],
         derived=sympy.Matrix([sympy.diff(loss1, z1), sympy.diff(loss1, z2)]),
         closed_form=sympy.Matrix([q[0] - y[0], q[1] - y[1]]),
     )
@@ -82,7 +82,7 @@ def checks():
     yield Check(
         name="tsallis_limit_is_shannon",
         claim="(sum p^alpha - 1) / (alpha (alpha - 1)) -> sum p log p as alpha -> 1",
-        args=[],
+        args=[Arg(t, Interval(0.01, 0.99))],
         derived=sympy.limit(tsallis, alpha, 1),
         closed_form=t * sympy.log(t) + (1 - t) * sympy.log(1 - t),
     )
