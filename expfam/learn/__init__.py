@@ -1,3 +1,32 @@
 """Learning with softmax: regression, natural gradient, losses, calibration, a next-word model."""
 
 __all__: list[str] = []
+
+# softmax regression, its solvers, surrogate losses (issue 10)
+from expfam.learn.optimize import ConvergenceWarning, OptimizeResult, minimize  # noqa: E402
+from expfam.learn.regression import (  # noqa: E402
+    NotFittedError,
+    SoftmaxRegression,
+    empirical_fisher,
+    fisher,
+    fisher_vp,
+    gradient,
+    hessian,
+    natural_gradient,
+    objective,
+)
+
+__all__ += [
+    "ConvergenceWarning",
+    "NotFittedError",
+    "OptimizeResult",
+    "SoftmaxRegression",
+    "empirical_fisher",
+    "fisher",
+    "fisher_vp",
+    "gradient",
+    "hessian",
+    "minimize",
+    "natural_gradient",
+    "objective",
+]
