@@ -272,4 +272,3 @@ def minimize(
     if solver == "lbfgs":
         return _lbfgs(problem, W, gtol, int(max_iter))
     return _descent(problem, W, solver, gtol, int(max_iter))
-

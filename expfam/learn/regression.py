@@ -230,6 +230,7 @@ class Problem:
 
 # ------------------------------------------------------------------ the functional core
 
+
 def _problem(coef, X, y, C, sample_weight, fit_intercept) -> tuple[Problem, NDArray]:
     W = np.asarray(coef, dtype=np.float64)
     if W.ndim != 2 or W.shape[0] < 2:
@@ -592,7 +593,9 @@ class SoftmaxRegression:
         )
         d = X.shape[1]
         self.coef_ = result.coef[:, :d].copy()
-        self.intercept_ = result.coef[:, d].copy() if self.fit_intercept else np.zeros(len(classes))
+        self.intercept_ = (
+            result.coef[:, d].copy() if self.fit_intercept else np.zeros(len(classes))
+        )
         self.classes_ = classes
         self.n_iter_ = result.n_iter
         self.history_ = result.history
@@ -626,7 +629,8 @@ class SoftmaxRegression:
 
     def predict(self, X: ArrayLike) -> NDArray:
         """The most probable class label of each row, shape (N,)."""
-        return self.classes_[np.argmax(self.decision_function(X), axis=1)]
+        logits = self.decision_function(X)
+        return self.classes_[np.argmax(logits, axis=1)]
 
     def score(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
         """Accuracy: the (weighted) fraction of rows whose label is predicted."""
