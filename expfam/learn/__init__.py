@@ -3,8 +3,8 @@
 __all__: list[str] = []
 
 # softmax regression, its solvers, surrogate losses (issue 10)
-from expfam.learn.optimize import ConvergenceWarning, OptimizeResult, minimize  # noqa: E402
-from expfam.learn.regression import (  # noqa: E402
+from expfam.learn.optimize import ConvergenceWarning, OptimizeResult, minimize
+from expfam.learn.regression import (
     NotFittedError,
     SoftmaxRegression,
     empirical_fisher,

@@ -139,7 +139,7 @@ class Problem:
     ) -> Problem:
         """Validate the data and build the problem."""
         X = _design(X)
-        n, d = X.shape
+        n = X.shape[0]
         X1 = np.hstack([X, np.ones((n, 1))]) if fit_intercept else X
         mask = np.ones(X1.shape[1])
         if fit_intercept:

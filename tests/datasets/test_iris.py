@@ -40,7 +40,7 @@ def test_iris_arrays_are_read_only():
 
 def test_blobs_are_reproducible_balanced_and_centred():
     X, y = make_blobs(3001, centers=[[0.0, 0.0, 0.0], [10.0, 0.0, 0.0]], cluster_std=0.5, rng=1)
-    X2, y2 = make_blobs(3001, centers=[[0.0, 0.0, 0.0], [10.0, 0.0, 0.0]], cluster_std=0.5, rng=1)
+    X2, _ = make_blobs(3001, centers=[[0.0, 0.0, 0.0], [10.0, 0.0, 0.0]], cluster_std=0.5, rng=1)
     np.testing.assert_array_equal(X, X2)
     assert np.bincount(y).tolist() == [1501, 1500]
     np.testing.assert_allclose(X[y == 1].mean(axis=0), [10.0, 0.0, 0.0], atol=0.05)

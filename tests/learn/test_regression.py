@@ -152,7 +152,7 @@ def test_empirical_fisher_is_the_sum_of_per_sample_gradient_outer_products():
 @given(st.integers(0, 10_000), st.floats(-50, 50))
 @settings(max_examples=30)
 def test_shifting_every_class_row_by_one_vector_changes_no_prediction(seed, scale):
-    X, y, W, _ = problem(seed, intercept=False)
+    X, _, W, _ = problem(seed, intercept=False)
     v = scale * np.random.default_rng(seed).standard_normal(W.shape[1])
     P = scipy.special.softmax(X @ W.T, axis=1)
     Q = scipy.special.softmax(X @ (W + v).T, axis=1)
