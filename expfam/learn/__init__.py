@@ -30,3 +30,20 @@ __all__ += [
     "natural_gradient",
     "objective",
 ]
+
+# tempered cross-entropy, the perceptron, binary margin losses (issue 10)
+from expfam.learn.losses import (
+    MARGIN_LOSSES,
+    MarginLoss,
+    perceptron,
+    tempered_cross_entropy,
+    tempered_cross_entropy_gradient,
+)
+
+__all__ += [
+    "MARGIN_LOSSES",
+    "MarginLoss",
+    "perceptron",
+    "tempered_cross_entropy",
+    "tempered_cross_entropy_gradient",
+]
