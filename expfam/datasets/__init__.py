@@ -4,6 +4,9 @@
 from expfam.datasets.blobs import make_blobs
 from expfam.datasets.iris import Dataset, load_iris
 
-__all__: list[str] = []
-# iris and labelled blobs (issue 10)
-__all__ += ["Dataset", "load_iris", "make_blobs"]
+__all__ = [
+    # iris and labelled blobs (issue 10)
+    "Dataset",
+    "load_iris",
+    "make_blobs",
+]

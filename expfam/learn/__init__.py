@@ -1,8 +1,13 @@
 """Learning with softmax: regression, natural gradient, losses, calibration, a next-word model."""
 
-__all__: list[str] = []
-
 # softmax regression, its solvers, surrogate losses (issue 10)
+from expfam.learn.losses import (
+    MARGIN_LOSSES,
+    MarginLoss,
+    perceptron,
+    tempered_cross_entropy,
+    tempered_cross_entropy_gradient,
+)
 from expfam.learn.optimize import ConvergenceWarning, OptimizeResult, minimize
 from expfam.learn.regression import (
     NotFittedError,
@@ -16,8 +21,11 @@ from expfam.learn.regression import (
     objective,
 )
 
-__all__ += [
+__all__ = [
+    # softmax regression, its solvers, surrogate losses (issue 10)
+    "MARGIN_LOSSES",
     "ConvergenceWarning",
+    "MarginLoss",
     "NotFittedError",
     "OptimizeResult",
     "SoftmaxRegression",
@@ -29,20 +37,6 @@ __all__ += [
     "minimize",
     "natural_gradient",
     "objective",
-]
-
-# tempered cross-entropy, the perceptron, binary margin losses (issue 10)
-from expfam.learn.losses import (
-    MARGIN_LOSSES,
-    MarginLoss,
-    perceptron,
-    tempered_cross_entropy,
-    tempered_cross_entropy_gradient,
-)
-
-__all__ += [
-    "MARGIN_LOSSES",
-    "MarginLoss",
     "perceptron",
     "tempered_cross_entropy",
     "tempered_cross_entropy_gradient",

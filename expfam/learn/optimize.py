@@ -82,7 +82,8 @@ def newton_direction(problem: Any, P: NDArray, g: NDArray, rtol: float) -> NDArr
 
     H is the objective's Hessian at the probabilities P, applied by
     ``problem.hessian_vp``; CG stops at ``|H d - g| <= rtol |g|`` or after
-    ``K D1`` iterations (exact arithmetic would be done by then). The result
+    ``10 K D1`` iterations (exact arithmetic would need ``K D1``; rounding
+    delays ill-conditioned systems). The result
     is returned with the intercept's null direction removed.
     """
     diag = problem.hessian_diag(P)
@@ -92,7 +93,7 @@ def newton_direction(problem: Any, P: NDArray, g: NDArray, rtol: float) -> NDArr
     p = z.copy()
     rz = float(np.vdot(r, z))
     stop = rtol * float(np.linalg.norm(g))
-    for _ in range(g.size):
+    for _ in range(10 * g.size):
         if float(np.linalg.norm(r)) <= stop:
             break
         Hp = problem.hessian_vp(P, p)
