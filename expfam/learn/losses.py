@@ -207,7 +207,7 @@ def perceptron(
     fit_intercept: bool = True,
     rng: np.random.Generator | int | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    r"""Train a linear classifier on the tempered loss, one sample at a time: at inf, the perceptron.
+    r"""Train a linear classifier on the tempered loss, sample by sample; the perceptron at inf.
 
     Parameters
     ----------
