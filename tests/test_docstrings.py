@@ -13,6 +13,12 @@ MODULES = [
     "bayes",
     "plot",
     "symbolic",
+    # issue 10
+    "learn.regression",
+    "learn.optimize",
+    "learn.losses",
+    "datasets.iris",
+    "datasets.blobs",
 ]
 
 
