@@ -122,7 +122,7 @@ def _kfac_direction(problem: Any, P: NDArray, g: NDArray) -> NDArray:
 def _empirical_fisher_direction(problem: Any, P: NDArray, g: NDArray) -> NDArray:
     """Minimum-norm solution of ``(C E + diag(mask)) d = g``, E the empirical Fisher."""
     G = problem.per_sample_gradients(P)
-    H = problem.C * ((problem.s[:, None] * G).T @ G) + np.diag(np.tile(problem.mask, problem.k))
+    H = problem.C * ((problem.s[:, None] * G).T @ G) + problem.penalty_hessian()
     d = np.linalg.lstsq(H, g.ravel(), rcond=None)[0].reshape(g.shape)
     return _center_intercept(problem, d)
 

@@ -214,6 +214,10 @@ class Problem:
         """Hessian of the objective times V: ``C F V + mask * V``."""
         return self.C * self.fisher_vp(P, V) + self.mask * V
 
+    def penalty_hessian(self) -> NDArray:
+        """The penalty's Hessian, ``diag(vec(mask))``: 1 on the weights, 0 on the intercept."""
+        return np.diag(np.tile(self.mask, self.k))
+
     def hessian_diag(self, P: NDArray) -> NDArray:
         """The diagonal of the Hessian (a Jacobi preconditioner), shape (K, D1)."""
         return self.C * ((self.s[:, None] * P * (1.0 - P)).T @ self.X1**2) + self.mask
@@ -440,7 +444,7 @@ def hessian(
     """
     problem, W = _problem(coef, X, None, C, sample_weight, fit_intercept)
     F = problem.fisher(np.exp(problem.log_probs(W)))
-    return problem.C * F + np.diag(np.tile(problem.mask, problem.k))
+    return problem.C * F + problem.penalty_hessian()
 
 
 def empirical_fisher(
