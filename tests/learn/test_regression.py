@@ -328,7 +328,7 @@ def test_objective_at_most_scikit_learns_and_same_predictions(
     s = np.random.default_rng(1).uniform(0.1, 3.0, len(y)) if weighted else None
     ours = SoftmaxRegression(C=C, fit_intercept=intercept, tol=1e-10).fit(X, y, sample_weight=s)
     theirs = linear_model.LogisticRegression(
-        C=C, fit_intercept=intercept, solver=sk_solver, tol=1e-10, max_iter=10_000
+        C=C, fit_intercept=intercept, solver=sk_solver, tol=1e-8, max_iter=10_000
     ).fit(X, y, sample_weight=s)
 
     def f(model):
