@@ -24,6 +24,11 @@ MODULES = [
     "symbolic.families",
     "geometry.geodesics",
     "geometry.projections",
+    "learn.regression",
+    "learn.optimize",
+    "learn.losses",
+    "datasets.iris",
+    "datasets.blobs",
 ]
 
 

@@ -14,6 +14,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "expfam"
 LAYERS = {
     "special": 0,
     "datasets": 0,
+    "exceptions": 0,
     "families": 1,
     "geometry": 2,
     "learn": 2,

@@ -28,6 +28,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from expfam import special
+from expfam.exceptions import ConvergenceWarning
 from expfam.families.bernoulli import Bernoulli
 from expfam.families.categorical import Categorical
 from expfam.geometry._points import as_point, as_probs, as_probs_pair
@@ -53,10 +54,6 @@ _TINY = 1e-280  # below this a sum of squares may have lost its digits to underf
 _SMALLEST = np.finfo(np.float64).smallest_subnormal
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(64)
 _NODES, _WEIGHTS = (_NODES + 1) / 2, _WEIGHTS / 2  # Gauss-Legendre on [0, 1]
-
-
-class ConvergenceWarning(RuntimeWarning):
-    """An iteration of expfam.geometry stopped at ``max_iter`` before reaching ``tol``."""
 
 
 # ------------------------------------------------------------------------------ helpers

@@ -39,10 +39,10 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from expfam import special
+from expfam.exceptions import CalibrationWarning
 from expfam.special._args import as_real
 
 __all__ = [
-    "CalibrationWarning",
     "ReliabilityCurve",
     "TemperatureFit",
     "expected_calibration_error",
@@ -51,10 +51,6 @@ __all__ = [
 ]
 
 _PROBS_ATOL = 1e-6
-
-
-class CalibrationWarning(UserWarning):
-    """The temperature fit ended at a boundary (beta = 0 or beta = inf)."""
 
 
 @dataclass(frozen=True)

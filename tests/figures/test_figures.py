@@ -47,7 +47,7 @@ def read_csv(path: Path) -> dict[str, np.ndarray]:
 
 
 def test_there_are_the_figures_of_the_paper():
-    assert len(NAMES) == 14
+    assert len(NAMES) == 17
     assert list(discover([EXPERIMENTS])) == NAMES
 
 
@@ -259,6 +259,75 @@ def test_fig8_bayes_update_is_addition_of_log_likelihoods(out):
     np.testing.assert_allclose(
         c["log_posterior"], c["log_prior"] + c["log_likelihood"] - c["log_Z"], atol=1e-15
     )
+
+
+# --- figures 13-15: learning with softmax (issue 10) ------------------------------
+
+
+def test_fig13_newton_takes_a_handful_of_steps_and_gd_is_far_behind(out):
+    t = read_csv(out / "fig13_solvers.csv")
+    gap = {s: t["gap"][t["solver"] == s] for s in set(t["solver"].tolist())}
+    assert np.argmax(gap["natural"] <= 1e-8) <= 10
+    for solver in ("kfac", "empirical_fisher"):
+        assert 20 <= np.argmax(gap[solver] <= 1e-8) <= 200
+    assert gap["gd"][-1] > 1e-2 and np.all(np.diff(gap["gd"]) <= 0)
+    assert min(g.min() for g in gap.values()) >= -1e-14  # f* is the best objective seen
+
+
+def test_fig13_optimum_is_scikit_learns_to_1e_9(out):
+    linear_model = pytest.importorskip("sklearn.linear_model")
+    from expfam.datasets import load_iris
+    from expfam.learn import objective
+
+    t = read_csv(out / "fig13_solvers.csv")
+    iris = load_iris()
+    sk = linear_model.LogisticRegression(solver="newton-cholesky", tol=1e-12).fit(
+        iris.data, iris.target
+    )
+    f_sk = objective(
+        np.column_stack([sk.coef_, sk.intercept_]), iris.data, iris.target, fit_intercept=True
+    )
+    f_star = t["objective"].min()
+    assert f_star <= f_sk + 1e-9 and f_sk - f_star < 1e-7
+
+
+def test_fig14_tempering_raises_probabilities_to_the_power_beta(out):
+    t = read_csv(out / "fig14_decision_regions_grid.csv")
+    p1 = np.column_stack([t[f"p{k}_beta1"] for k in range(3)])
+    p4 = np.column_stack([t[f"p{k}_beta4"] for k in range(3)])
+    np.testing.assert_allclose(p1.sum(axis=1), 1.0, rtol=1e-14)
+    powered = p1**4 / np.sum(p1**4, axis=1, keepdims=True)  # softmax(4 z) = p^4 / sum p^4
+    np.testing.assert_allclose(p4, powered, rtol=1e-10, atol=1e-300)
+    np.testing.assert_array_equal(t["argmax"], np.argmax(p1, axis=1))
+    # the perceptron agrees with the regression on most of the plane
+    assert np.mean(t["perceptron"] == t["argmax"]) > 0.8
+
+
+def test_fig14_data_are_three_blobs_around_their_centres(out):
+    t = read_csv(out / "fig14_decision_regions_data.csv")
+    centres = [[0.0, 2.6], [2.3, -1.3], [-2.3, -1.3]]
+    for k, c in enumerate(centres):
+        mask = t["y"] == k
+        assert mask.sum() == 50
+        np.testing.assert_allclose([t["x1"][mask].mean(), t["x2"][mask].mean()], c, atol=0.35)
+
+
+def test_fig15_losses_and_psi_transforms_are_the_closed_forms(out):
+    t = read_csv(out / "fig15_margin_losses.csv")
+    m, theta = t["m"], t["theta"]
+    np.testing.assert_allclose(t["logistic"], np.logaddexp(0.0, -m), rtol=1e-14)
+    np.testing.assert_allclose(t["logistic2"], np.logaddexp2(0.0, -m / np.log(2)), rtol=1e-13)
+    np.testing.assert_allclose(t["exponential"], np.exp(-m), rtol=1e-15)
+    np.testing.assert_array_equal(t["hinge"], np.maximum(0, 1 - m))
+    np.testing.assert_array_equal(t["zero_one"], (m <= 0).astype(float))
+    np.testing.assert_array_equal(t["psi_hinge"], theta)
+    np.testing.assert_allclose(t["psi_squared_hinge"], theta**2, rtol=1e-15)
+    np.testing.assert_allclose(t["psi_exponential"], 1 - np.sqrt(1 - theta**2), atol=1e-15)
+    eta = (1 + theta) / 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        entropy = -np.nan_to_num(eta * np.log(eta)) - np.nan_to_num((1 - eta) * np.log(1 - eta))
+    np.testing.assert_allclose(t["psi_logistic"], np.log(2) - entropy, atol=1e-15)
+    assert np.all(t["psi_perceptron"] == 0.0)
 
 
 # --- the runner --------------------------------------------------------------------

@@ -1,0 +1,386 @@
+"""Softmax regression: its objective, gradient and Fisher against independent oracles.
+
+The oracles: scipy's logsumexp for the objective, central finite differences
+for the gradient and the Fisher-vector product, a loop over per-sample
+gradients for the empirical Fisher, the dense pseudo-inverse for the Newton
+step, a dense Newton iteration written here from scratch for the optimum, and
+scikit-learn's LogisticRegression (a test-only dependency) where installed.
+"""
+
+from __future__ import annotations
+
+import mpmath
+import numpy as np
+import pytest
+import scipy.special
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from mpref import log_softmax_ref
+
+from expfam.datasets import load_iris, make_blobs
+from expfam.learn import (
+    ConvergenceWarning,
+    NotFittedError,
+    SoftmaxRegression,
+    empirical_fisher,
+    fisher,
+    fisher_vp,
+    gradient,
+    hessian,
+    natural_gradient,
+    objective,
+)
+from expfam.learn.regression import log_softmax_rows
+
+
+def problem(seed: int, n: int = 30, d: int = 3, k: int = 4, intercept: bool = True):
+    rng = np.random.default_rng(seed)
+    X = (
+        rng.standard_normal((n, d)) * [1.0, 3.0, 0.3][:d]
+        if d <= 3
+        else rng.standard_normal((n, d))
+    )
+    y = rng.integers(0, k, n)
+    W = rng.standard_normal((k, d + intercept))
+    s = rng.uniform(0.2, 2.0, n)
+    return X, y, W, s
+
+
+def reference_objective(W, X, y, C, s, intercept):
+    """scipy's logsumexp, the textbook formula."""
+    X1 = np.hstack([X, np.ones((len(X), 1))]) if intercept else X
+    Z = X1 @ W.T
+    loss = scipy.special.logsumexp(Z, axis=1) - Z[np.arange(len(y)), y]
+    weights = W[:, :-1] if intercept else W
+    return C * np.sum(s * loss) + 0.5 * np.sum(weights**2)
+
+
+def fd_gradient(f, W, h=1e-6):
+    g = np.zeros_like(W)
+    for idx in np.ndindex(W.shape):
+        e = np.zeros_like(W)
+        e[idx] = h
+        g[idx] = (f(W + e) - f(W - e)) / (2 * h)
+    return g
+
+
+@pytest.mark.parametrize("scale", [0.1, 3.0, 40.0, 300.0])
+def test_fast_log_softmax_within_4u_of_mpmath(scale):
+    rng = np.random.default_rng(int(scale * 10))
+    Z = rng.standard_normal((30, 5)) * scale
+    Z[0] = [0.0, -40.0, -40.0, -800.0, 1e-9]  # a dominant pair, and mass below 1e-17
+    got = log_softmax_rows(Z)
+    for row, values in zip(Z, got, strict=True):
+        exact = log_softmax_ref(row)
+        for value, ref in zip(values, exact, strict=True):
+            bound = 4 * 2.0**-53 * max(1.0, abs(float(ref)))
+            assert abs(mpmath.mpf(float(value)) - ref) <= bound
+
+
+@pytest.mark.parametrize("intercept", [False, True])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_objective_is_c_times_weighted_log_loss_plus_half_squared_weights(seed, intercept):
+    X, y, W, s = problem(seed, intercept=intercept)
+    got = objective(W, X, y, C=0.7, sample_weight=s, fit_intercept=intercept)
+    assert got == pytest.approx(reference_objective(W, X, y, 0.7, s, intercept), rel=1e-13)
+
+
+@pytest.mark.parametrize("intercept", [False, True])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_gradient_is_p_minus_y_times_x_by_finite_differences(seed, intercept):
+    X, y, W, s = problem(seed, intercept=intercept)
+
+    def f(V):
+        return objective(V, X, y, C=1.3, sample_weight=s, fit_intercept=intercept)
+
+    g = gradient(W, X, y, C=1.3, sample_weight=s, fit_intercept=intercept)
+    np.testing.assert_allclose(g, fd_gradient(f, W), rtol=1e-7, atol=1e-6)
+
+
+def test_gradient_is_the_seed_p_minus_y_outer_x_per_sample():
+    # one sample, no penalty to speak of: C large, W = 0 -> C (p - e_y) x^T with p uniform
+    x = np.array([[2.0, -1.0]])
+    g = gradient(np.zeros((3, 2)), x, [1], C=1e6)
+    expected = 1e6 * np.outer(np.array([1 / 3, 1 / 3 - 1, 1 / 3]), x[0])
+    np.testing.assert_allclose(g, expected, rtol=1e-15)
+
+
+@pytest.mark.parametrize("intercept", [False, True])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_fisher_vp_is_a_finite_difference_hessian_vector_product(seed, intercept):
+    X, y, W, s = problem(seed, intercept=intercept)
+    V = np.random.default_rng(seed + 10).standard_normal(W.shape)
+    h = 1e-5
+
+    def grad_loss(M):  # the gradient of the data term only: C = 1, minus the penalty
+        mask = np.ones(W.shape[1])
+        if intercept:
+            mask[-1] = 0.0
+        return gradient(M, X, y, sample_weight=s, fit_intercept=intercept) - M * mask
+
+    fd = (grad_loss(W + h * V) - grad_loss(W - h * V)) / (2 * h)
+    got = fisher_vp(W, X, V, sample_weight=s, fit_intercept=intercept)
+    np.testing.assert_allclose(got, fd, rtol=1e-7, atol=1e-7)
+    dense = fisher(W, X, sample_weight=s, fit_intercept=intercept) @ V.ravel()
+    np.testing.assert_allclose(got.ravel(), dense, rtol=1e-12, atol=1e-12)
+
+
+def test_fisher_is_the_hessian_for_every_labelling():
+    # canonical link: the finite-difference Hessian does not depend on y
+    X, _, W, s = problem(3, n=12, d=2, k=3)
+    H = hessian(W, X, C=2.0, sample_weight=s, fit_intercept=True)
+    for y in ([0] * 12, [2] * 12, list(np.arange(12) % 3)):
+        columns = []
+        for idx in np.ndindex(W.shape):
+            e = np.zeros_like(W)
+            e[idx] = 1e-5
+            plus = gradient(W + e, X, y, C=2.0, sample_weight=s, fit_intercept=True)
+            minus = gradient(W - e, X, y, C=2.0, sample_weight=s, fit_intercept=True)
+            columns.append(((plus - minus) / 2e-5).ravel())
+        np.testing.assert_allclose(np.array(columns).T, H, rtol=1e-6, atol=1e-7)
+
+
+def test_fisher_is_the_expected_empirical_fisher():
+    # E_{y ~ p} [g g^T] = F: average the empirical Fisher over every labelling of each sample
+    X, _, W, s = problem(4, n=5, d=2, k=3, intercept=False)
+    P = scipy.special.softmax(X @ W.T, axis=1)
+    expected = np.zeros((6, 6))
+    for n in range(5):
+        for k in range(3):
+            expected += P[n, k] * empirical_fisher(
+                W, X[n : n + 1], [k], sample_weight=s[n : n + 1]
+            )
+    np.testing.assert_allclose(fisher(W, X, sample_weight=s), expected, rtol=1e-12, atol=1e-14)
+
+
+def test_empirical_fisher_is_the_sum_of_per_sample_gradient_outer_products():
+    X, y, W, s = problem(5, n=8, intercept=True)
+    expected = np.zeros((W.size, W.size))
+    mask = np.ones(W.shape[1])
+    mask[-1] = 0.0
+    for n in range(8):  # C huge: the penalty's share of the gradient is negligible
+        g = (gradient(W, X[n : n + 1], y[n : n + 1], C=1e8, fit_intercept=True) - W * mask) / 1e8
+        expected += s[n] * np.outer(g.ravel(), g.ravel())
+    got = empirical_fisher(W, X, y, sample_weight=s, fit_intercept=True)
+    np.testing.assert_allclose(got, expected, rtol=1e-7, atol=1e-9)
+
+
+@given(st.integers(0, 10_000), st.floats(-50, 50))
+@settings(max_examples=30)
+def test_shifting_every_class_row_by_one_vector_changes_no_prediction(seed, scale):
+    X, _, W, _ = problem(seed, intercept=False)
+    v = scale * np.random.default_rng(seed).standard_normal(W.shape[1])
+    P = scipy.special.softmax(X @ W.T, axis=1)
+    Q = scipy.special.softmax(X @ (W + v).T, axis=1)
+    np.testing.assert_allclose(P, Q, rtol=1e-9, atol=1e-300)
+    # and the Fisher is null in that direction
+    null = fisher_vp(W, X, np.tile(v, (W.shape[0], 1)))
+    assert np.max(np.abs(null)) <= 1e-12 * max(1.0, np.max(np.abs(v))) * len(X)
+
+
+@pytest.mark.parametrize("intercept", [False, True])
+def test_natural_gradient_is_the_min_norm_newton_step(intercept):
+    X, y, W, s = problem(6, intercept=intercept)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)  # standardized: np.linalg.solve would fail
+    H = hessian(W, X, C=3.0, sample_weight=s, fit_intercept=intercept)
+    g = gradient(W, X, y, C=3.0, sample_weight=s, fit_intercept=intercept)
+    newton = np.linalg.pinv(H, rcond=1e-13, hermitian=True) @ g.ravel()
+    got = natural_gradient(W, X, y, C=3.0, sample_weight=s, fit_intercept=intercept)
+    np.testing.assert_allclose(got.ravel(), newton, rtol=1e-8, atol=1e-10)
+    if intercept:
+        assert abs(got[:, -1].sum()) < 1e-12 * np.abs(got).max()  # orthogonal to b + c 1
+        assert np.linalg.matrix_rank(H) == H.shape[0] - 1
+
+
+# ------------------------------------------------------------------ the estimator
+
+
+def dense_newton(X, y, k, C, s, intercept, steps=30):
+    """The optimum by plain dense Newton, written here from the formulas alone."""
+    X1 = np.hstack([X, np.ones((len(X), 1))]) if intercept else X
+    d1 = X1.shape[1]
+    mask = np.ones(d1)
+    if intercept:
+        mask[-1] = 0.0
+    Y = np.eye(k)[y]
+    W = np.zeros((k, d1))
+    for _ in range(steps):
+        P = scipy.special.softmax(X1 @ W.T, axis=1)
+        g = C * (s[:, None] * (P - Y)).T @ X1 + W * mask
+        H = np.diag(np.tile(mask, k)).astype(float)
+        for n in range(len(X1)):
+            Fn = np.diag(P[n]) - np.outer(P[n], P[n])
+            H += C * s[n] * np.kron(Fn, np.outer(X1[n], X1[n]))
+        W = W - (np.linalg.pinv(H, hermitian=True) @ g.ravel()).reshape(W.shape)
+    return W
+
+
+def fitted_coef(model):
+    return np.column_stack([model.coef_, model.intercept_])
+
+
+@pytest.mark.parametrize("solver", ["natural", "lbfgs", "kfac"])
+@pytest.mark.parametrize("intercept", [False, True])
+def test_fit_reaches_the_exact_newton_optimum(solver, intercept):
+    X, y = make_blobs(60, centers=3, n_features=2, cluster_std=2.0, rng=7)
+    s = np.random.default_rng(0).uniform(0.5, 1.5, 60)
+    tol = 1e-8 if solver == "lbfgs" else 1e-10  # L-BFGS-B stops on ftol = 64 eps before
+    max_iter = 2000 if solver == "kfac" else 100  # K-FAC converges linearly
+    model = SoftmaxRegression(
+        C=0.5, fit_intercept=intercept, solver=solver, tol=tol, max_iter=max_iter
+    )
+    model.fit(X, y, sample_weight=s)
+    W = dense_newton(X, y, 3, 0.5, s, intercept)
+    coef = fitted_coef(model) if intercept else model.coef_
+    np.testing.assert_allclose(coef, W, rtol=1e-5, atol=1e-6)
+    f = objective(W, X, y, C=0.5, sample_weight=s, fit_intercept=intercept)
+    assert objective(coef, X, y, C=0.5, sample_weight=s, fit_intercept=intercept) <= f + 1e-10
+
+
+def test_gd_and_empirical_fisher_descend_and_warn_when_they_stop_short():
+    iris = load_iris()
+    for solver in ("gd", "empirical_fisher"):
+        with pytest.warns(ConvergenceWarning, match="max_iter=50"):
+            model = SoftmaxRegression(solver=solver, max_iter=50).fit(iris.data, iris.target)
+        assert model.n_iter_ == 50
+        values = model.history_["objective"]
+        assert len(values) == 51 and np.all(np.diff(values) <= 1e-12 * values[0])
+
+
+def test_gd_converges_on_a_well_conditioned_problem():
+    X, y = make_blobs(40, centers=[[0.0, 0.0], [1.0, 1.0]], rng=3)
+    model = SoftmaxRegression(C=0.1, solver="gd", tol=1e-8, max_iter=5000).fit(X, y)
+    reference = SoftmaxRegression(C=0.1, tol=1e-12).fit(X, y)
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-6, atol=1e-8)
+
+
+def test_natural_gradient_converges_in_a_handful_of_newton_steps_on_iris():
+    iris = load_iris()
+    model = SoftmaxRegression(tol=1e-10).fit(iris.data, iris.target)
+    assert model.n_iter_ <= 12
+    assert model.history_["gradient_norm"][-1] <= 1e-10 * 150
+    assert abs(model.intercept_.sum()) < 1e-10  # the min-norm steps keep sum b = 0
+
+
+def test_labels_may_be_any_values_and_come_back_as_given():
+    iris = load_iris()
+    names = np.array(iris.target_names)[iris.target]
+    model = SoftmaxRegression().fit(iris.data, names)
+    assert model.classes_.tolist() == ["setosa", "versicolor", "virginica"]
+    by_index = SoftmaxRegression().fit(iris.data, 10 * iris.target + 5)
+    assert by_index.classes_.tolist() == [5, 15, 25]
+    np.testing.assert_allclose(model.coef_, by_index.coef_, rtol=1e-12)
+    assert (model.predict(iris.data)[:50] == "setosa").all()
+    np.testing.assert_array_equal(
+        model.predict(iris.data), model.classes_[by_index.predict(iris.data) // 10]
+    )
+
+
+def test_integer_sample_weights_equal_repeated_rows():
+    X, y = make_blobs(30, centers=3, cluster_std=3.0, rng=4)
+    counts = np.random.default_rng(4).integers(0, 4, 30)
+    weighted = SoftmaxRegression(tol=1e-11).fit(X, y, sample_weight=counts)
+    repeated = SoftmaxRegression(tol=1e-11).fit(np.repeat(X, counts, axis=0), np.repeat(y, counts))
+    np.testing.assert_allclose(weighted.coef_, repeated.coef_, rtol=1e-8, atol=1e-10)
+
+
+def test_probabilities_logits_and_score():
+    iris = load_iris()
+    model = SoftmaxRegression().fit(iris.data, iris.target)
+    Z = iris.data @ model.coef_.T + model.intercept_
+    np.testing.assert_allclose(model.decision_function(iris.data), Z, rtol=1e-14)
+    np.testing.assert_allclose(model.predict_proba(iris.data), scipy.special.softmax(Z, axis=1))
+    np.testing.assert_allclose(
+        model.predict_log_proba(iris.data), scipy.special.log_softmax(Z, axis=1), atol=1e-13
+    )
+    assert model.score(iris.data, iris.target) == np.mean(Z.argmax(axis=1) == iris.target)
+    assert model.predict_proba(iris.data.astype(np.float32)).dtype == np.float32
+    assert model.get_params()["solver"] == "natural"
+
+
+def test_two_class_softmax_regression_is_logistic_regression_at_twice_c():
+    linear_model = pytest.importorskip("sklearn.linear_model")
+    X, y = make_blobs(80, centers=2, n_features=3, cluster_std=4.0, rng=5)
+    ours = SoftmaxRegression(C=0.3, tol=1e-12).fit(X, y)
+    binary = linear_model.LogisticRegression(C=0.6, solver="newton-cholesky", tol=1e-12)
+    binary.fit(X, y)
+    # sklearn's binary model is Pr(y = 1) = sigmoid(w . x + b): w = w_1 - w_0
+    np.testing.assert_allclose(ours.coef_[1] - ours.coef_[0], binary.coef_[0], rtol=1e-6)
+    np.testing.assert_allclose(
+        ours.intercept_[1] - ours.intercept_[0], binary.intercept_[0], rtol=1e-6
+    )
+    np.testing.assert_allclose(ours.coef_[0], -ours.coef_[1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("sk_solver", ["lbfgs", "newton-cholesky"])
+@pytest.mark.parametrize(
+    ("data", "C", "intercept", "weighted"),
+    [("iris", 1.0, True, False), ("iris", 10.0, False, True), ("blobs", 0.05, True, True)],
+)
+def test_objective_at_most_scikit_learns_and_same_predictions(
+    sk_solver, data, C, intercept, weighted
+):
+    linear_model = pytest.importorskip("sklearn.linear_model")
+    if data == "iris":
+        X, y = load_iris().data, load_iris().target
+    else:
+        X, y = make_blobs(300, centers=5, n_features=6, cluster_std=4.0, rng=6)
+    s = np.random.default_rng(1).uniform(0.1, 3.0, len(y)) if weighted else None
+    ours = SoftmaxRegression(C=C, fit_intercept=intercept, tol=1e-10).fit(X, y, sample_weight=s)
+    theirs = linear_model.LogisticRegression(
+        C=C, fit_intercept=intercept, solver=sk_solver, tol=1e-8, max_iter=10_000
+    ).fit(X, y, sample_weight=s)
+
+    def f(model):
+        coef = fitted_coef(model) if intercept else model.coef_
+        return objective(coef, X, y, C=C, sample_weight=s, fit_intercept=intercept)
+
+    assert f(ours) <= f(theirs) + 1e-9
+    np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), atol=1e-3)
+
+
+# ------------------------------------------------------------------ bad input
+
+
+@pytest.mark.parametrize(
+    ("X", "y", "kwargs", "fit_kwargs", "error", "word"),
+    [
+        ([1.0, 2.0], [0, 1], {}, {}, ValueError, "X: expected a 2-D"),
+        ([[1.0], [np.nan]], [0, 1], {}, {}, ValueError, "X: contains NaN"),
+        ([[1.0], [np.inf]], [0, 1], {}, {}, ValueError, "X: contains NaN"),
+        ([["a"], ["b"]], [0, 1], {}, {}, TypeError, "X: expected real"),
+        ([[1.0], [2.0]], [0, 1, 1], {}, {}, ValueError, "y: expected 2 labels"),
+        ([[1.0], [2.0]], [1, 1], {}, {}, ValueError, "y: needs at least 2 classes"),
+        ([[1.0], [2.0]], [0, 1], {}, {"sample_weight": [1.0, -1.0]}, ValueError, "sample_weight"),
+        ([[1.0], [2.0]], [0, 1], {}, {"sample_weight": [1.0]}, ValueError, "sample_weight"),
+        ([[1.0], [2.0]], [0, 1], {"C": 0.0}, {}, ValueError, "C: "),
+        ([[1.0], [2.0]], [0, 1], {"C": -1.0}, {}, ValueError, "C: "),
+        ([[1.0], [2.0]], [0, 1], {"C": "big"}, {}, TypeError, "C: "),
+        ([[1.0], [2.0]], [0, 1], {"solver": "sgd"}, {}, ValueError, "solver: expected one of"),
+        ([[1.0], [2.0]], [0, 1], {"tol": 0.0}, {}, ValueError, "tol: "),
+    ],
+)
+def test_bad_input_names_the_argument(X, y, kwargs, fit_kwargs, error, word):
+    with pytest.raises(error, match=word):
+        SoftmaxRegression(**kwargs).fit(X, y, **fit_kwargs)
+
+
+def test_functional_core_checks_its_arguments():
+    X = [[1.0], [2.0]]
+    with pytest.raises(ValueError, match=r"coef: expected shape \(2, 2\)"):
+        objective(np.zeros((2, 1)), X, [0, 1], fit_intercept=True)
+    with pytest.raises(ValueError, match="y: class indices"):
+        gradient(np.zeros((2, 1)), X, [0, 2])
+    with pytest.raises(TypeError, match="y: expected integer"):
+        gradient(np.zeros((2, 1)), X, [0.0, 1.0])
+    with pytest.raises(ValueError, match="V: expected shape"):
+        fisher_vp(np.zeros((2, 1)), X, np.zeros(2))
+
+
+def test_predict_before_fit_says_so():
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        SoftmaxRegression().predict([[1.0]])
+    model = SoftmaxRegression().fit([[1.0], [2.0], [0.0]], [0, 1, 0])
+    with pytest.raises(ValueError, match="X: has 2 features"):
+        model.predict([[1.0, 2.0]])
