@@ -130,7 +130,7 @@ def _shift(a, b, pp, qq, x, p_zero, q_zero) -> NDArray:
     if far.any():  # some p_k e^{x_k} beyond the float range: log-sum-exp with log p
         lp = np.broadcast_to(np.asarray(a.log_probs, dtype=np.float64), x.shape)
         w = x + lp if p_zero is None else np.where(common, x + lp, -np.inf)
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):
             log_qs = 0.0 if p_zero is None else np.log1p(-q_off)
             exact = log_qs - special.logsumexp(w, axis=-1, keepdims=True)
         out = np.where(far, exact, out)
@@ -571,7 +571,7 @@ def renyi_divergence(p: Any, q: Any, order: float) -> NDArray:
     d = _amari_sum(pair, mu, lam)
     if mu == 0.0:
         return _result(d, pair.dtype)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):
         t = np.fmax(-lam * mu * d, -1.0)
         ratio = np.where(t == 0.0, 1.0, np.log1p(t) / np.where(t == 0.0, 1.0, t))
         out = lam * d * ratio
@@ -651,29 +651,62 @@ def _chernoff_exponent(pair: _Pair) -> tuple[NDArray, NDArray]:
     with np.errstate(divide="ignore"):
         base = np.where(common, np.log(pair.p), np.where(rows, -np.inf, 0.0))
 
-    def slope(lam: NDArray) -> tuple[NDArray, NDArray]:
-        """``f'(l) = E_{p_l}[y]`` and ``Var_{p_l}(y) = -f''(l)``, ``p_l ~ p e^{(1-l) y}``."""
+    def slope(lam: NDArray) -> tuple[NDArray, NDArray, NDArray]:
+        """``f'(l) = E_{p_l}[y]``, ``Var_{p_l}(y) = -f''(l)`` and ``E_{p_l}|y|``."""
         w = np.where(mask, special.softmax(base + (1.0 - lam[..., None]) * y), 0.0)
         mean = np.sum(w * y, axis=-1)
-        return mean, np.sum(w * (y - mean[..., None]) ** 2, axis=-1)
+        var = np.sum(w * (y - mean[..., None]) ** 2, axis=-1)
+        return mean, var, np.sum(w * np.abs(y), axis=-1)
 
     shape = y.shape[:-1]
-    g0, _ = slope(np.zeros(shape))
-    g1, _ = slope(np.ones(shape))
-    # f' decreases from g0 to g1: a root inside, or the end where f is largest
-    lam = np.where(g0 <= 0.0, np.where(g1 >= 0.0, 0.5, 0.0), np.where(g1 >= 0.0, 1.0, 0.5))
-    active = (g0 > 0.0) & (g1 < 0.0)
+    # f' decreases from f'(0) to f'(1); with equal supports f'(0) = KL(q || p) > 0 >
+    # -KL(p || q) = f'(1) (whatever their rounding): the root is inside. With supports
+    # that differ it may be an end, where f is largest.
+    same = np.ones(shape, dtype=bool)
+    if pair.p_zero is not None:
+        same = np.all(pair.p_zero == pair.q_zero, axis=-1)
+    g0 = slope(np.zeros(shape))[0]
+    g1 = slope(np.ones(shape))[0]
+    at_zero, at_one = ~same & (g0 <= 0.0) & (g1 < 0.0), ~same & (g1 >= 0.0) & (g0 > 0.0)
+    lam = np.where(at_zero, 0.0, np.where(at_one, 1.0, 0.5))
+    active = ~at_zero & ~at_one & rows[..., 0]
     lo, hi = np.zeros(shape), np.ones(shape)
     for _ in range(100):
         if not active.any():
             break
-        g, var = slope(lam)
+        g, var, size = slope(lam)
         lo = np.where(active & (g > 0.0), lam, lo)
         hi = np.where(active & (g < 0.0), lam, hi)
         with np.errstate(divide="ignore", invalid="ignore"):
             step = lam + g / var
         new = np.where((step > lo) & (step < hi), step, 0.5 * (lo + hi))
-        done = (g == 0.0) | (np.abs(new - lam) <= 4e-16) | (hi - lo <= 4e-16)
+        # stop where the step is below rounding or f' is below its own rounding noise
+        done = (np.abs(g) <= 1e-15 * size) | (np.abs(new - lam) <= 4e-16) | (hi - lo <= 4e-16)
         lam = np.where(active, new, lam)
         active &= ~done
+    near = same & (np.max(np.abs(y), axis=-1) <= 1e-3)
+    if near.any():  # f' from rounded weights is noise of size eps |y| here: refine
+        lam[near] = _near_chernoff_exponent(pair.p[near], y[near], lam[near])
     return lam, common
+
+
+def _near_chernoff_exponent(p: NDArray, y: NDArray, lam: NDArray) -> NDArray:
+    r"""Newton on ``f'(l) = sum p t(y) / sum p e^{mu y}``, ``t(y) = y e^{mu y} - expm1(y)``.
+
+    Rows with ``|y| <= 1e-3`` (shape (R, K)): ``sum p expm1(y) = 0`` is subtracted
+    from ``sum p y e^{mu y}``, so each term is ``O(y^2)`` and ``f'`` has
+    absolute error ``eps y^2``, not ``eps |y|``; ``t`` by its series
+    ``sum_{n >= 2} (n mu^(n-1) - 1) y^n / n!``.
+    """
+    for _ in range(4):
+        mu = (1.0 - lam)[:, None]
+        acc = np.zeros_like(y)
+        for n in range(9, 1, -1):
+            acc = acc * y + (n * mu ** (n - 1) - 1.0) / math.factorial(n)
+        w = p * np.exp(mu * y)
+        total = np.sum(w, axis=-1)
+        g = np.sum(p * (y * y * acc), axis=-1) / total
+        var = np.sum(w * (y - g[:, None]) ** 2, axis=-1) / total
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lam = np.clip(np.where(var > 0.0, lam + g / var, lam), 0.0, 1.0)
+    return lam
