@@ -13,6 +13,8 @@ MODULES = [
     "bayes",
     "plot",
     "symbolic",
+    "geometry.divergences",
+    "geometry.centroids",
 ]
 
 

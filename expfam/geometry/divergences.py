@@ -177,8 +177,8 @@ def kl(p: Any, q: Any) -> NDArray:
 
     Examples
     --------
-    >>> float(kl([0.5, 0.5], [0.25, 0.75]))  # log 2 - log(3)/2
-    0.14384103622589045
+    >>> round(float(kl([0.5, 0.5], [0.25, 0.75])), 12)  # log 2 - log(3)/2
+    0.143841036226
     """
     a, b = as_pair(p, q)
     return special.kl_divergence(a.logits, b.logits)
@@ -203,8 +203,8 @@ def jeffreys(p: Any, q: Any) -> NDArray:
 
     Examples
     --------
-    >>> float(jeffreys([0.5, 0.5], [0.25, 0.75]))  # (1/4) log 3
-    0.27465307216702745
+    >>> round(float(jeffreys([0.5, 0.5], [0.25, 0.75])), 12)  # (1/4) log 3
+    0.274653072167
     """
     pair = _pair(p, q)
     y = pair.y
@@ -368,8 +368,8 @@ def bhattacharyya_distance(p: Any, q: Any) -> NDArray:
 
     Examples
     --------
-    >>> float(bhattacharyya_distance([0.5, 0.5], [0.0, 1.0]))  # log(2)/2
-    0.34657359027997264
+    >>> round(float(bhattacharyya_distance([0.5, 0.5], [0.0, 1.0])), 12)  # log(2)/2
+    0.34657359028
     """
     pair = _pair(p, q)
     h2 = _hellinger_squared(pair)
@@ -522,8 +522,8 @@ def alpha_divergence(p: Any, q: Any, alpha: float) -> NDArray:
     >>> p, q = [0.5, 0.5], [0.25, 0.75]
     >>> bool(abs(alpha_divergence(p, q, -1.0) - kl(p, q)) < 1e-16)
     True
-    >>> float(alpha_divergence(p, q, 0.0))  # 4 H^2
-    0.13490115154775008
+    >>> round(float(alpha_divergence(p, q, 0.0)), 12)  # 4 H^2 = 4 - sqrt(2) - sqrt(6)
+    0.136296694844
     """
     a = _real(alpha, "alpha")
     pair = _pair(p, q)
@@ -551,8 +551,8 @@ def tsallis_divergence(p: Any, q: Any, order: float) -> NDArray:
 
     Examples
     --------
-    >>> float(tsallis_divergence([0.5, 0.5], [0.25, 0.75], 2.0))  # sum p^2/q - 1
-    0.33333333333333326
+    >>> round(float(tsallis_divergence([0.5, 0.5], [0.25, 0.75], 2.0)), 12)  # sum p^2/q - 1
+    0.333333333333
     """
     lam = _order(order)
     pair = _pair(p, q)
