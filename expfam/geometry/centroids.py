@@ -27,7 +27,6 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import wrightomega
 
-from expfam import special
 from expfam.families.categorical import Categorical
 from expfam.families.family import as_float_array
 from expfam.geometry._points import as_point
@@ -182,9 +181,8 @@ def jeffreys_centroid(histograms: ArrayLike, weights: ArrayLike | None = None) -
 
     Examples
     --------
-    >>> c = jeffreys_centroid([[1.0, 4.0], [4.0, 1.0]])
-    >>> bool(abs(c[0] - 2.5 / float(__import__("scipy").special.lambertw(1.25 * np.e).real)) < 1e-15)
-    True
+    >>> jeffreys_centroid([[1.0, 4.0], [4.0, 1.0]]).round(8)  # 2.5 / W(1.25 e)
+    array([2.24290625, 2.24290625])
     """
     h = as_float_array(histograms, "histograms", min_ndim=2)
     if np.any(h <= 0) or not np.all(np.isfinite(h)):

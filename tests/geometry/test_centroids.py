@@ -92,8 +92,12 @@ def test_jeffreys_centroid_matches_lambertw_and_mpmath():
     np.testing.assert_allclose(c, a / lambertw(np.e * a / g).real, rtol=4e-16)
     with mpmath.workdps(50):
         for k in range(5):
-            ak = sum(mpmath.mpf(float(wi)) * mpmath.mpf(float(hi)) for wi, hi in zip(w, h[:, k]))
-            lg = sum(mpmath.mpf(float(wi)) * mpmath.log(float(hi)) for wi, hi in zip(w, h[:, k]))
+            pairs = [
+                (mpmath.mpf(float(wi)), mpmath.mpf(float(hi)))
+                for wi, hi in zip(w, h[:, k], strict=True)
+            ]
+            ak = sum(wi * hi for wi, hi in pairs)
+            lg = sum(wi * mpmath.log(hi) for wi, hi in pairs)
             ref = ak / mpmath.lambertw(mpmath.e * ak / mpmath.exp(lg))
             assert abs(c[k] - ref) <= 4 * 2.0**-52 * abs(ref)
 
