@@ -287,9 +287,12 @@ def jensen_shannon_distance(p: Any, q: Any) -> NDArray:
 def _hellinger_squared(pair: _Pair) -> NDArray:
     """``H^2 = (1/2) sum (sqrt q - sqrt p)^2`` with ``sqrt q - sqrt p = sqrt p expm1(y/2)``."""
     with np.errstate(invalid="ignore"):
-        v = np.sqrt(pair.p) * np.expm1(0.5 * pair.y)
-    if pair.p_zero is not None:
-        v = np.where(pair.p_zero, np.sqrt(pair.q), v)
+        v = np.sqrt(pair.p) * np.expm1(0.5 * np.fmin(pair.y, 1400.0))
+    far = (
+        pair.y > 1400.0
+    )  # q / p beyond e^1400 (p below the float range): sqrt q - sqrt p = sqrt q
+    if far.any():
+        v = np.where(far, np.sqrt(pair.q), v)
     return np.fmin(0.5 * np.sum(v * v, axis=-1), 1.0)
 
 
@@ -671,8 +674,8 @@ def _chernoff_exponent(pair: _Pair) -> tuple[NDArray, NDArray]:
     rows = common.any(axis=-1, keepdims=True)
     mask = common | ~rows  # rows without a common support: any finite stand-in
     y = np.where(common, pair.y, 0.0)
-    with np.errstate(divide="ignore"):
-        base = np.where(common, np.log(pair.p), np.where(rows, -np.inf, 0.0))
+    lp = pair.log_probs()[0]  # not log(p): p may underflow where the logit is finite
+    base = np.where(common, lp, np.where(rows, -np.inf, 0.0))
 
     def slope(lam: NDArray) -> tuple[NDArray, NDArray, NDArray]:
         """``f'(l) = E_{p_l}[y]``, ``Var_{p_l}(y) = -f''(l)`` and ``E_{p_l}|y|``."""

@@ -126,6 +126,25 @@ def test_high_orders_lose_eps_times_the_exponent(kind):
         assert err <= ALPHA_ULPS + 3 * spread, (kind, err, spread)
 
 
+@pytest.mark.parametrize("name", [*PLAIN, "alpha", "renyi", "tsallis"])
+def test_probabilities_below_the_float_range(name):
+    """p_1 = e^-10000 underflows with a finite logit, log(q/p) ~ 1e4 (found by derivation 21).
+
+    No warning and no NaN; the error is eps * max |log(q/p)| (about 1e-12 here), not ULPs:
+    even a log-ratio rounded to double-double leaves its shift at that scale.
+    """
+    zp, zq = np.array([-5000.0, 5000.0, 0.0]), np.array([-2.2, -2.1, 0.3])
+    if name in PLAIN:
+        fn, ref, _ = PLAIN[name]
+    else:
+        order = {"alpha": -0.4, "renyi": 0.7, "tsallis": 1.3}[name]
+        fn = {"alpha": alpha_divergence, "renyi": renyi_divergence, "tsallis": tsallis_divergence}
+        fn = (lambda f, o: lambda p, q: f(p, q, o))(fn[name], order)
+        ref = (lambda f, o: lambda a, b: f(a, b, o))(getattr(divref, f"{name}_divergence"), order)
+    got = fn(*_points(zp, zq))
+    assert float(got) == pytest.approx(float(ref(zp, zq)), rel=2e-12)
+
+
 def test_chernoff_exponent_matches_mpmath():
     for zp, zq in CASES:
         _, lam = chernoff_information(*_points(zp, zq))
