@@ -38,7 +38,7 @@ from numpy.typing import NDArray
 
 from expfam import special
 from expfam.families.categorical import Categorical
-from expfam.geometry._points import as_pair
+from expfam.geometry._points import as_pair, as_prob_pair, is_distribution
 from expfam.special import _dd
 
 __all__ = [
@@ -64,8 +64,8 @@ _SERIES_TERMS = 20
 class _Pair:
     """Two broadcast points in float64: probabilities, log-ratio ``y = log(q/p)``, supports."""
 
-    first: Categorical
-    second: Categorical
+    first: Categorical | None  # None: the points were given as probabilities
+    second: Categorical | None
     p: NDArray
     q: NDArray
     y: NDArray  # +inf where p = 0 < q, -inf where q = 0 < p, 0 where both are 0
@@ -75,12 +75,18 @@ class _Pair:
 
     def log_probs(self) -> tuple[NDArray, NDArray]:
         """``log p`` and ``log q`` (broadcast, float64), for the rare far-tail branches."""
+        if self.first is None:
+            with np.errstate(divide="ignore"):
+                return np.log(self.p), np.log(self.q)
         lp = np.asarray(self.first.log_probs, dtype=np.float64)
         lq = np.asarray(self.second.log_probs, dtype=np.float64)
         return np.broadcast_arrays(lp, lq)
 
 
 def _pair(p: Any, q: Any) -> _Pair:
+    """Read two points: from their logits if either is a distribution, else as probabilities."""
+    if not (is_distribution(p) or is_distribution(q)):
+        return _prob_pair(p, q)
     a, b = as_pair(p, q)
     dtype = np.result_type(a.logits.dtype, b.logits.dtype)
     zp, zq = np.broadcast_arrays(
@@ -105,6 +111,36 @@ def _pair(p: Any, q: Any) -> _Pair:
         return _Pair(a, b, pp, qq, y, None, None, dtype)
     y = np.where(p_zero, np.where(q_zero, 0.0, np.inf), np.where(q_zero, -np.inf, y))
     return _Pair(a, b, pp, qq, y, p_zero, q_zero, dtype)
+
+
+def _prob_pair(p: Any, q: Any) -> _Pair:
+    """Points given as probabilities: ``y`` from the arrays as given (not their logs).
+
+    ``y = log(Q/P) + log1p(sum(P - Q) / sum Q)``, with ``log1p((Q - P)/P)`` where
+    ``Q/P`` is in ``[1/2, 2]`` (``Q - P`` exact): relative accuracy ``eps``,
+    where logits ``log P`` would have moved each point by ``eps |log P|``.
+    """
+    big_p, big_q = as_prob_pair(p, q)
+    dtype = np.result_type(big_p.dtype, big_q.dtype)
+    big_p, big_q = np.broadcast_arrays(big_p.astype(np.float64), big_q.astype(np.float64))
+    sp, sq = np.sum(big_p, axis=-1, keepdims=True), np.sum(big_q, axis=-1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        ratio = big_q / big_p
+        near = (ratio >= 0.5) & (ratio <= 2.0)
+        y = np.where(
+            near,
+            np.log1p((big_q - big_p) / big_p),
+            np.where(
+                (ratio > 1e-300) & (ratio < 1e300), np.log(ratio), np.log(big_q) - np.log(big_p)
+            ),
+        )
+    # log(sum P / sum Q) from the differences (the sums are rounded, P - Q is not)
+    y = y + np.log1p(np.sum(big_p - big_q, axis=-1, keepdims=True) / sq)
+    p_zero, q_zero = big_p == 0.0, big_q == 0.0
+    if not (p_zero.any() or q_zero.any()):
+        return _Pair(None, None, big_p / sp, big_q / sq, y, None, None, dtype)
+    y = np.where(p_zero, np.where(q_zero, 0.0, np.inf), np.where(q_zero, -np.inf, y))
+    return _Pair(None, None, big_p / sp, big_q / sq, y, p_zero, q_zero, dtype)
 
 
 def _shift(a, b, pp, qq, x, p_zero, q_zero) -> NDArray:
@@ -172,16 +208,22 @@ def kl(p: Any, q: Any) -> NDArray:
 
     Notes
     -----
-    :func:`expfam.special.kl_divergence` of the logits (a centred series with
-    non-negative terms): at most 2 ULP from the exact value.
+    For distributions, :func:`expfam.special.kl_divergence` of the logits (a
+    centred series with non-negative terms); for probability arrays,
+    ``sum_k p_k (e^y - 1 - y)``, ``y = log(q_k/p_k)`` formed from the
+    probabilities (:func:`alpha_divergence` at ``alpha = -1``). At most 3 ULP
+    from the exact value of the points as given.
 
     Examples
     --------
     >>> round(float(kl([0.5, 0.5], [0.25, 0.75])), 12)  # log 2 - log(3)/2
     0.143841036226
     """
-    a, b = as_pair(p, q)
-    return special.kl_divergence(a.logits, b.logits)
+    if is_distribution(p) or is_distribution(q):
+        a, b = as_pair(p, q)
+        return special.kl_divergence(a.logits, b.logits)
+    pair = _pair(p, q)  # probabilities as given: D_-1, the alpha-divergence's KL end
+    return _result(_amari_sum(pair, 0.0, 1.0), pair.dtype)
 
 
 def jeffreys(p: Any, q: Any) -> NDArray:
@@ -285,14 +327,12 @@ def jensen_shannon_distance(p: Any, q: Any) -> NDArray:
 
 
 def _hellinger_squared(pair: _Pair) -> NDArray:
-    """``H^2 = (1/2) sum (sqrt q - sqrt p)^2`` with ``sqrt q - sqrt p = sqrt p expm1(y/2)``."""
-    with np.errstate(invalid="ignore"):
-        v = np.sqrt(pair.p) * np.expm1(0.5 * np.fmin(pair.y, 1400.0))
-    far = (
-        pair.y > 1400.0
-    )  # q / p beyond e^1400 (p below the float range): sqrt q - sqrt p = sqrt q
-    if far.any():
-        v = np.where(far, np.sqrt(pair.q), v)
+    """``H^2 = (1/2) sum (sqrt q - sqrt p)^2``, ``sqrt q - sqrt p = sqrt p expm1(y/2)`` near."""
+    y = pair.y
+    near = np.abs(y) <= 1.0  # beyond, the difference does not cancel (and exp would
+    with np.errstate(invalid="ignore"):  # amplify the rounding of a large y)
+        v = np.sqrt(pair.p) * np.expm1(0.5 * np.where(near, y, 0.0))
+    v = np.where(near, v, np.sqrt(pair.q) - np.sqrt(pair.p))
     return np.fmin(0.5 * np.sum(v * v, axis=-1), 1.0)
 
 
@@ -393,26 +433,28 @@ def _series_coefficients(mu: NDArray | float) -> list:
     return coeffs
 
 
-def _amari_terms(p, q, y, mu, nu, lp_lq, p_zero, q_zero) -> NDArray:
+def _amari_terms(p, q, y, mu, nu, p_zero, q_zero) -> NDArray:
     r"""Terms ``p_k psi_mu(y_k)`` of ``D = (mu q + nu p - p^nu q^mu) / (mu nu)`` summed over k.
 
     For ``mu <= 1/2`` (``nu = 1 - mu >= 1/2``), scalar or shape (..., 1):
     ``psi_mu(y) = (mu e^y + nu - e^{mu y}) / (mu nu)``, by its series where
-    ``|y| <= 1`` and ``|mu y| <= 1``, else ``((q - p) - p expm1(mu y) / mu) / nu``.
+    ``|y| <= 1`` and ``|mu y| <= 1``, else ``((q - p) - p expm1(mu y) / mu) / nu``,
+    with ``p e^{mu y} = p^nu q^mu`` from the powers where ``|mu y| >= 1/2``
+    (``exp`` would amplify the rounding of a large ``y``).
     """
     mu_b = np.broadcast_to(mu, y.shape)
     with np.errstate(invalid="ignore", over="ignore"):
         my = mu_b * y
-        # closed form: p y E(mu y), E(t) = expm1(t)/t, is p expm1(mu y) / mu (mu = 0 included)
+        # p expm1(mu y) / mu as p y E(mu y), E(t) = expm1(t) / t (mu = 0 included)
         e = np.where(my == 0.0, 1.0, np.expm1(my) / np.where(my == 0.0, 1.0, my))
-        out = ((q - p) - p * y * e) / nu
-    big = my > 700.0  # only for mu < 0: p e^{mu y} = p^nu q^mu from the logs
-    if big.any():
-        lp, lq = lp_lq()
+        shifted = p * y * e
+    far = np.abs(my) >= 0.5
+    if far.any():
         nu_b = np.broadcast_to(nu, y.shape)
-        with np.errstate(over="ignore"):
-            s = np.exp(nu_b[big] * lp[big] + mu_b[big] * lq[big])
-        out[big] = ((q[big] - p[big]) - (s - p[big]) / mu_b[big]) / nu_b[big]
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            s = np.power(p[far], nu_b[far]) * np.power(q[far], mu_b[far])
+            shifted[far] = (s - p[far]) / mu_b[far]
+    out = ((q - p) - shifted) / nu
     small = (np.abs(y) <= 1.0) & (np.abs(my) <= 1.0)
     if small.any():
         ys = y[small]
@@ -438,17 +480,12 @@ def _amari_sum(pair: _Pair, mu, nu) -> NDArray:
     """
     mu, nu = np.asarray(mu, dtype=np.float64), np.asarray(nu, dtype=np.float64)
     swap = mu > 0.5
-    args = (pair.p, pair.q, pair.y, mu, nu, pair.log_probs, pair.p_zero, pair.q_zero)
+    args = (pair.p, pair.q, pair.y, mu, nu, pair.p_zero, pair.q_zero)
     if swap.ndim == 0:
         if swap:
-            lp_lq = lambda: pair.log_probs()[::-1]  # noqa: E731
-            args = (pair.q, pair.p, -pair.y, nu, mu, lp_lq, pair.q_zero, pair.p_zero)
+            args = (pair.q, pair.p, -pair.y, nu, mu, pair.q_zero, pair.p_zero)
     elif swap.any():
         s = swap
-
-        def lp_lq():
-            lp, lq = pair.log_probs()
-            return np.where(s, lq, lp), np.where(s, lp, lq)
 
         def pick(a, b):
             return None if a is None else np.where(s, b, a)
@@ -459,7 +496,6 @@ def _amari_sum(pair: _Pair, mu, nu) -> NDArray:
             np.where(s, -pair.y, pair.y),
             np.where(s, nu, mu),
             np.where(s, mu, nu),
-            lp_lq,
             pick(pair.p_zero, pair.q_zero),
             pick(pair.q_zero, pair.p_zero),
         )

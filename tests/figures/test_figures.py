@@ -46,8 +46,8 @@ def read_csv(path: Path) -> dict[str, np.ndarray]:
     return columns
 
 
-def test_there_are_the_eight_figures_of_the_paper():
-    assert len(NAMES) == 8
+def test_there_are_the_figures_of_the_paper():
+    assert len(NAMES) >= 10
     assert list(discover([EXPERIMENTS])) == NAMES
 
 

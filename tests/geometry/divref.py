@@ -1,7 +1,8 @@
 """mpmath references for the divergences of expfam.geometry (logits taken as exact).
 
-A point is given by float64 logits (``-inf`` for a class of probability 0); its exact
-probabilities are ``softmax(z)`` evaluated in mpmath. Every reference is evaluated at
+A point is given by float64 logits (``-inf`` for a class of probability 0), its exact
+probabilities ``softmax(z)`` evaluated in mpmath, or as ``Probs(p)``, the floats ``p``
+divided by their exact sum. Every reference is evaluated at
 ``DPS`` decimal digits and again at twice that, doubling until two evaluations agree to
 30 digits (``1 - sum p^l q^(1-l)`` cancels about ``-log10 D`` digits), and returns an
 mpmath number.
@@ -15,8 +16,16 @@ DPS = 50
 mpf = mpmath.mpf
 
 
+class Probs(tuple):
+    """A point given by its probabilities (floats taken as exact, divided by their exact sum)."""
+
+
 def probs(z) -> list:
-    """softmax of the float logits ``z``, exactly (to DPS digits)."""
+    """softmax of the float logits ``z``, exactly (to DPS digits); or ``Probs`` normalized."""
+    if isinstance(z, Probs):
+        exact = [mpf(float(v)) for v in z]
+        total = sum(exact)
+        return [v / total for v in exact]
     finite = [float(v) for v in z if v != float("-inf")]
     m = max(finite)
     e = [mpmath.exp(mpf(float(v)) - m) if v != float("-inf") else mpf(0) for v in z]
