@@ -7,13 +7,14 @@ Every function takes two points of the simplex (:class:`~expfam.Categorical`,
 Near equality every divergence is a sum of terms of size ``(q - p)**2 / p``,
 and the textbook formulas (``1 - sum sqrt(p q)``, ``1 - sum p**l q**(1-l)``,
 ``sum p log p - sum p log q``) cancel them to noise. Here each one is a sum of
-non-negative terms written in the log-ratio ``y = log(q_k / p_k)``, formed
-from the logits so that it keeps its relative accuracy (``d = z_q - z_p`` in
-double-double, centred at the class where ``p q`` is largest; the one
-remaining constant shift of ``y`` changes the results only to second order,
-because ``sum_k p_k e^{y_k} = 1``). A term is then a function of ``y``
-without cancellation: ``expm1``, ``tanh`` and a series with positive
-coefficients where ``|y| <= 1``.
+non-negative terms written in the log-ratio ``y = log(q_k / p_k)``, formed to
+relative accuracy ``eps``: from the probabilities when both points are given
+as arrays (``log1p((q - p)/p)`` near equality; the arrays are the points, and
+their rounded logarithms would move them by ``eps |log p|``), from the logits
+when either is a distribution (``z_q - z_p`` in double-double, centred at its
+mean under ``p``, plus the one constant that makes ``sum_k p_k e^{y_k} = 1``).
+A term is then a function of ``y`` without cancellation: ``expm1``, ``tanh``,
+powers, and a series with positive coefficients where ``|y| <= 1``.
 
 Conventions: Amari's ``alpha``, ``alpha = -1`` gives ``KL(p || q)``; a
 Rényi or Tsallis ``order`` is the exponent of ``p``. Infinite values
@@ -37,9 +38,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from expfam import special
-from expfam.families.categorical import Categorical
 from expfam.geometry._points import as_pair, as_prob_pair, is_distribution
-from expfam.special import _dd
+from expfam.special import _dd, _rows
 
 __all__ = [
     "alpha_divergence",
@@ -62,39 +62,55 @@ _SERIES_TERMS = 20
 
 @dataclass(frozen=True)
 class _Pair:
-    """Two broadcast points in float64: probabilities, log-ratio ``y = log(q/p)``, supports."""
+    """Rows of two points in float64: probabilities, log-ratio ``y = log(q/p)``, supports."""
 
-    first: Categorical | None  # None: the points were given as probabilities
-    second: Categorical | None
-    p: NDArray
+    p: NDArray  # (R, K)
     q: NDArray
     y: NDArray  # +inf where p = 0 < q, -inf where q = 0 < p, 0 where both are 0
     p_zero: NDArray | None  # None when both points have full support
     q_zero: NDArray | None
-    dtype: np.dtype
+    logits: tuple[NDArray, NDArray] | None  # None: the points were given as probabilities
 
     def log_probs(self) -> tuple[NDArray, NDArray]:
-        """``log p`` and ``log q`` (broadcast, float64), for the rare far-tail branches."""
-        if self.first is None:
+        """``log p`` and ``log q``, for the far-tail branches."""
+        if self.logits is None:
             with np.errstate(divide="ignore"):
                 return np.log(self.p), np.log(self.q)
-        lp = np.asarray(self.first.log_probs, dtype=np.float64)
-        lq = np.asarray(self.second.log_probs, dtype=np.float64)
-        return np.broadcast_arrays(lp, lq)
+        return tuple(_rows.run("log_softmax", z, 1.0, np.dtype(np.float64)) for z in self.logits)
 
 
-def _pair(p: Any, q: Any) -> _Pair:
-    """Read two points: from their logits if either is a distribution, else as probabilities."""
-    if not (is_distribution(p) or is_distribution(q)):
-        return _prob_pair(p, q)
-    a, b = as_pair(p, q)
-    dtype = np.result_type(a.logits.dtype, b.logits.dtype)
-    zp, zq = np.broadcast_arrays(
-        np.asarray(a.logits, dtype=np.float64), np.asarray(b.logits, dtype=np.float64)
-    )
-    pp, qq = np.broadcast_arrays(
-        np.asarray(a.probs, dtype=np.float64), np.asarray(b.probs, dtype=np.float64)
-    )
+def _rowwise(p: Any, q: Any, fn, outputs: int = 1):
+    """``fn(pair)`` on blocks of rows of the two points, broadcast; results of the batch shape.
+
+    Points are read from their logits if either is a distribution, else as the
+    probability arrays they are. ``fn`` returns one array (R,) or a tuple of
+    ``outputs`` of them.
+    """
+    if is_distribution(p) or is_distribution(q):
+        a, b = as_pair(p, q)
+        arrays, make = (a.logits, b.logits, a.probs, b.probs), _logit_pair
+    else:
+        arrays, make = as_prob_pair(p, q), _prob_pair
+    dtype = np.result_type(*(x.dtype for x in arrays))
+    shape = np.broadcast_shapes(*(x.shape for x in arrays))
+    k, rows = shape[-1], math.prod(shape[:-1])
+    flat = [
+        np.ascontiguousarray(np.broadcast_to(x, shape), dtype=np.float64).reshape(rows, k)
+        for x in arrays
+    ]
+    out = np.empty((outputs, rows))
+
+    def body(start: int, stop: int, _: object) -> None:
+        values = fn(make(*(x[start:stop] for x in flat)))
+        out[:, start:stop] = values if outputs > 1 else values[None]
+
+    _rows.for_blocks(rows, k, body)
+    results = tuple(_result(v.reshape(shape[:-1]), dtype) for v in out)
+    return results if outputs > 1 else results[0]
+
+
+def _logit_pair(zp: NDArray, zq: NDArray, pp: NDArray, qq: NDArray) -> _Pair:
+    """Rows given by logits: ``y`` from ``z_q - z_p`` in double-double, centred."""
     full = bool(np.isfinite(zp).all() and np.isfinite(zq).all())
     p_zero = q_zero = None
     with np.errstate(invalid="ignore"):
@@ -106,44 +122,40 @@ def _pair(p: Any, q: Any) -> _Pair:
         # x = d - E_p[d], each x_k to relative accuracy eps; then y = x + c exactly
         # for the c with sum_k p_k e^{y_k} = q(common support).
         x = (hi - np.sum(pp * hi, axis=-1, keepdims=True)) + lo
-    y = x + _shift(a, b, pp, qq, x, p_zero, q_zero)
-    if full:
-        return _Pair(a, b, pp, qq, y, None, None, dtype)
-    y = np.where(p_zero, np.where(q_zero, 0.0, np.inf), np.where(q_zero, -np.inf, y))
-    return _Pair(a, b, pp, qq, y, p_zero, q_zero, dtype)
+    y = x + _shift(zp, pp, qq, x, p_zero, q_zero)
+    if not full:
+        y = np.where(p_zero, np.where(q_zero, 0.0, np.inf), np.where(q_zero, -np.inf, y))
+    return _Pair(pp, qq, y, p_zero, q_zero, (zp, zq))
 
 
-def _prob_pair(p: Any, q: Any) -> _Pair:
-    """Points given as probabilities: ``y`` from the arrays as given (not their logs).
+def _prob_pair(big_p: NDArray, big_q: NDArray) -> _Pair:
+    """Rows given as probabilities: ``y`` from the arrays as given (not their logs).
 
     ``y = log(Q/P) + log1p(sum(P - Q) / sum Q)``, with ``log1p((Q - P)/P)`` where
-    ``Q/P`` is in ``[1/2, 2]`` (``Q - P`` exact): relative accuracy ``eps``,
+    ``Q/P`` is in ``[1/2, 3/2]`` (``Q - P`` exact): relative accuracy ``eps``,
     where logits ``log P`` would have moved each point by ``eps |log P|``.
     """
-    big_p, big_q = as_prob_pair(p, q)
-    dtype = np.result_type(big_p.dtype, big_q.dtype)
-    big_p, big_q = np.broadcast_arrays(big_p.astype(np.float64), big_q.astype(np.float64))
     sp, sq = np.sum(big_p, axis=-1, keepdims=True), np.sum(big_q, axis=-1, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
         ratio = big_q / big_p
-        near = (ratio >= 0.5) & (ratio <= 2.0)
-        y = np.where(
-            near,
-            np.log1p((big_q - big_p) / big_p),
-            np.where(
-                (ratio > 1e-300) & (ratio < 1e300), np.log(ratio), np.log(big_q) - np.log(big_p)
-            ),
-        )
+        y = np.where(np.abs(ratio - 1.0) <= 0.5, np.log1p((big_q - big_p) / big_p), np.log(ratio))
+        extreme = ~(np.abs(y) < 690.0)  # a ratio out of the normal range, zeros
+        if extreme.any():
+            y = np.where(extreme, np.log(big_q) - np.log(big_p), y)
     # log(sum P / sum Q) from the differences (the sums are rounded, P - Q is not)
     y = y + np.log1p(np.sum(big_p - big_q, axis=-1, keepdims=True) / sq)
+    if not np.all(sp == 1.0):
+        big_p = big_p / sp
+    if not np.all(sq == 1.0):
+        big_q = big_q / sq
+    if not extreme.any():  # no zeros
+        return _Pair(big_p, big_q, y, None, None, None)
     p_zero, q_zero = big_p == 0.0, big_q == 0.0
-    if not (p_zero.any() or q_zero.any()):
-        return _Pair(None, None, big_p / sp, big_q / sq, y, None, None, dtype)
     y = np.where(p_zero, np.where(q_zero, 0.0, np.inf), np.where(q_zero, -np.inf, y))
-    return _Pair(None, None, big_p / sp, big_q / sq, y, p_zero, q_zero, dtype)
+    return _Pair(big_p, big_q, y, p_zero, q_zero, None)
 
 
-def _shift(a, b, pp, qq, x, p_zero, q_zero) -> NDArray:
+def _shift(zp, pp, qq, x, p_zero, q_zero) -> NDArray:
     r"""``c = log q(S) - log sum_S p e^x`` (S the common support), shape (..., 1).
 
     ``x`` is centred, so ``sum_S p e^x = p(S) + sum_S p expm1(x)`` has absolute
@@ -167,7 +179,7 @@ def _shift(a, b, pp, qq, x, p_zero, q_zero) -> NDArray:
                 )
     far = ~np.isfinite(out)
     if far.any():  # some p_k e^{x_k} beyond the float range: log-sum-exp with log p
-        lp = np.broadcast_to(np.asarray(a.log_probs, dtype=np.float64), x.shape)
+        lp = _rows.run("log_softmax", zp, 1.0, np.dtype(np.float64))
         w = x + lp if p_zero is None else np.where(common, x + lp, -np.inf)
         with np.errstate(divide="ignore", invalid="ignore"):
             exact = (0.0 if p_zero is None else log_qs) - special.logsumexp(
@@ -222,8 +234,8 @@ def kl(p: Any, q: Any) -> NDArray:
     if is_distribution(p) or is_distribution(q):
         a, b = as_pair(p, q)
         return special.kl_divergence(a.logits, b.logits)
-    pair = _pair(p, q)  # probabilities as given: D_-1, the alpha-divergence's KL end
-    return _result(_amari_sum(pair, 0.0, 1.0), pair.dtype)
+    # probabilities as given: D_-1, the alpha-divergence's KL end
+    return _rowwise(p, q, lambda pair: _amari_sum(pair, 0.0, 1.0))
 
 
 def jeffreys(p: Any, q: Any) -> NDArray:
@@ -248,12 +260,15 @@ def jeffreys(p: Any, q: Any) -> NDArray:
     >>> round(float(jeffreys([0.5, 0.5], [0.25, 0.75])), 12)  # (1/4) log 3
     0.274653072167
     """
-    pair = _pair(p, q)
+    return _rowwise(p, q, _jeffreys_rows)
+
+
+def _jeffreys_rows(pair: _Pair) -> NDArray:
     y = pair.y
     with np.errstate(invalid="ignore"):
         diff = np.where(np.abs(y) <= 1.0, pair.p * np.expm1(np.fmin(y, 1.0)), pair.q - pair.p)
         terms = np.where(y == 0.0, 0.0, y * diff)
-    return _result(np.sum(terms, axis=-1), pair.dtype)
+    return np.sum(terms, axis=-1)
 
 
 # ------------------------------------------------------------ Jensen-Shannon
@@ -286,7 +301,10 @@ def jensen_shannon(p: Any, q: Any) -> NDArray:
     >>> float(jensen_shannon([1.0, 0.0], [0.0, 1.0]))  # disjoint: log 2
     0.6931471805599453
     """
-    pair = _pair(p, q)
+    return _rowwise(p, q, _jensen_shannon_rows)
+
+
+def _jensen_shannon_rows(pair: _Pair) -> NDArray:
     y = pair.y
     a = np.abs(y)
     near = a <= 2.0
@@ -297,7 +315,7 @@ def jensen_shannon(p: Any, q: Any) -> NDArray:
         e = np.exp(-np.where(near, 2.0, a))
         f_far = (_LOG2 - np.log1p(e)) - np.where(e > 0.0, a * (e / (1.0 + e)), 0.0)
     terms = (pair.p + pair.q) * np.where(near, f_near, f_far)
-    return _result(np.fmin(0.5 * np.sum(terms, axis=-1), _LOG2), pair.dtype)
+    return np.fmin(0.5 * np.sum(terms, axis=-1), _LOG2)
 
 
 def jensen_shannon_distance(p: Any, q: Any) -> NDArray:
@@ -328,11 +346,11 @@ def jensen_shannon_distance(p: Any, q: Any) -> NDArray:
 
 def _hellinger_squared(pair: _Pair) -> NDArray:
     """``H^2 = (1/2) sum (sqrt q - sqrt p)^2``, ``sqrt q - sqrt p = sqrt p expm1(y/2)`` near."""
-    y = pair.y
-    near = np.abs(y) <= 1.0  # beyond, the difference does not cancel (and exp would
-    with np.errstate(invalid="ignore"):  # amplify the rounding of a large y)
-        v = np.sqrt(pair.p) * np.expm1(0.5 * np.where(near, y, 0.0))
-    v = np.where(near, v, np.sqrt(pair.q) - np.sqrt(pair.p))
+    root_p = np.sqrt(pair.p)
+    v = np.sqrt(pair.q) - root_p
+    # where |y| <= 1 the difference cancels: from y (beyond, exp would amplify its rounding)
+    near = np.abs(pair.y) <= 1.0
+    v[near] = root_p[near] * np.expm1(0.5 * pair.y[near])
     return np.fmin(0.5 * np.sum(v * v, axis=-1), 1.0)
 
 
@@ -358,8 +376,7 @@ def hellinger(p: Any, q: Any) -> NDArray:
     >>> float(hellinger([1.0, 0.0], [0.0, 1.0]))
     1.0
     """
-    pair = _pair(p, q)
-    return _result(np.sqrt(_hellinger_squared(pair)), pair.dtype)
+    return _rowwise(p, q, lambda pair: np.sqrt(_hellinger_squared(pair)))
 
 
 def _bhattacharyya_coefficient(pair: _Pair) -> NDArray:
@@ -388,8 +405,7 @@ def bhattacharyya_coefficient(p: Any, q: Any) -> NDArray:
     >>> float(bhattacharyya_coefficient([0.5, 0.5], [0.0, 1.0]))  # sqrt(1/2)
     0.7071067811865476
     """
-    pair = _pair(p, q)
-    return _result(_bhattacharyya_coefficient(pair), pair.dtype)
+    return _rowwise(p, q, _bhattacharyya_coefficient)
 
 
 def bhattacharyya_distance(p: Any, q: Any) -> NDArray:
@@ -414,11 +430,14 @@ def bhattacharyya_distance(p: Any, q: Any) -> NDArray:
     >>> round(float(bhattacharyya_distance([0.5, 0.5], [0.0, 1.0])), 12)  # log(2)/2
     0.34657359028
     """
-    pair = _pair(p, q)
+    return _rowwise(p, q, _bhattacharyya_distance_rows)
+
+
+def _bhattacharyya_distance_rows(pair: _Pair) -> NDArray:
     h2 = _hellinger_squared(pair)
     with np.errstate(divide="ignore"):
         far = -np.log(_bhattacharyya_coefficient(pair))
-    return _result(np.where(h2 <= 0.5, -np.log1p(-np.fmin(h2, 0.5)), far), pair.dtype)
+    return np.where(h2 <= 0.5, -np.log1p(-np.fmin(h2, 0.5)), far)
 
 
 # ------------------------------------------------------------ the alpha family
@@ -458,7 +477,8 @@ def _amari_terms(p, q, y, mu, nu, p_zero, q_zero) -> NDArray:
     small = (np.abs(y) <= 1.0) & (np.abs(my) <= 1.0)
     if small.any():
         ys = y[small]
-        coeffs = [np.broadcast_to(c, y.shape)[small] for c in _series_coefficients(mu)]
+        mu_s = mu if np.ndim(mu) == 0 else np.broadcast_to(mu, y.shape)[small]
+        coeffs = _series_coefficients(mu_s)
         acc = coeffs[-1] * ys
         for c in reversed(coeffs[1:-1]):
             acc += c
@@ -551,10 +571,10 @@ def alpha_divergence(p: Any, q: Any, alpha: float) -> NDArray:
     ``mu = (1 + alpha)/2``: ``psi_mu(y) = (mu e^y + 1 - mu - e^{mu y}) / (mu (1 - mu))
     = sum_{n >= 2} (1 + mu + ... + mu^(n-2)) y^n / n!``, non-negative and
     continuous in ``mu`` (so at and around ``alpha = +-1`` no special case
-    takes over: ``psi_0(y) = e^y - 1 - y`` gives the KL). At most 10 ULP
-    for ``|alpha| <= 3`` against mpmath at 50+ digits, from ``q -> p`` to the
-    boundary; a large ``|alpha|`` amplifies the rounding of ``y`` by
-    ``|mu y|``, about ``10 + max |mu y|`` ULP.
+    takes over: ``psi_0(y) = e^y - 1 - y`` gives the KL); where ``|mu y| >= 1/2``,
+    ``p^((1-alpha)/2) q^((1+alpha)/2)`` is formed by powers. At most 10 ULP
+    against mpmath at 50+ digits (tested for ``|alpha| <= 7``), from ``q -> p``
+    to the boundary.
 
     Examples
     --------
@@ -565,8 +585,7 @@ def alpha_divergence(p: Any, q: Any, alpha: float) -> NDArray:
     0.136296694844
     """
     a = _real(alpha, "alpha")
-    pair = _pair(p, q)
-    return _result(_amari_sum(pair, 0.5 + 0.5 * a, 0.5 - 0.5 * a), pair.dtype)
+    return _rowwise(p, q, lambda pair: _amari_sum(pair, 0.5 + 0.5 * a, 0.5 - 0.5 * a))
 
 
 def tsallis_divergence(p: Any, q: Any, order: float) -> NDArray:
@@ -586,7 +605,7 @@ def tsallis_divergence(p: Any, q: Any, order: float) -> NDArray:
     Notes
     -----
     ``T_l = l D_alpha`` with ``alpha = 1 - 2 l`` (:func:`alpha_divergence`):
-    at most 10 ULP for ``l <= 2``, about ``10 + max |(l - 1) log(q/p)|`` beyond.
+    at most 10 ULP (tested for orders up to 4).
 
     Examples
     --------
@@ -594,8 +613,7 @@ def tsallis_divergence(p: Any, q: Any, order: float) -> NDArray:
     0.333333333333
     """
     lam = _order(order)
-    pair = _pair(p, q)
-    return _result(lam * _amari_sum(pair, 1.0 - lam, lam), pair.dtype)
+    return _rowwise(p, q, lambda pair: lam * _amari_sum(pair, 1.0 - lam, lam))
 
 
 def renyi_divergence(p: Any, q: Any, order: float) -> NDArray:
@@ -619,8 +637,8 @@ def renyi_divergence(p: Any, q: Any, order: float) -> NDArray:
     With ``mu = 1 - l`` and ``D = D_alpha`` (``alpha = 1 - 2 l``),
     ``sum p^l q^(1-l) = 1 - l mu D``, so ``R_l = l D log1p(t) / t``,
     ``t = -l mu D`` (continuous at ``l = 1``); where ``|t| > 1/2``,
-    ``logsumexp(l log p + mu log q) / (l - 1)``. At most 10 ULP for ``l <= 2``,
-    about ``10 + max |(l - 1) log(q/p)|`` beyond.
+    ``logsumexp(l log p + mu log q) / (l - 1)``. At most 10 ULP (tested for
+    orders up to 4).
 
     Examples
     --------
@@ -628,11 +646,14 @@ def renyi_divergence(p: Any, q: Any, order: float) -> NDArray:
     0.6931471805599453
     """
     lam = _order(order)
-    pair = _pair(p, q)
+    return _rowwise(p, q, lambda pair: _renyi_rows(pair, lam))
+
+
+def _renyi_rows(pair: _Pair, lam: float) -> NDArray:
     mu = 1.0 - lam
     d = _amari_sum(pair, mu, lam)
     if mu == 0.0:
-        return _result(d, pair.dtype)
+        return d
     with np.errstate(invalid="ignore", divide="ignore"):
         t = np.fmax(-lam * mu * d, -1.0)
         ratio = np.where(t == 0.0, 1.0, np.log1p(t) / np.where(t == 0.0, 1.0, t))
@@ -640,7 +661,7 @@ def renyi_divergence(p: Any, q: Any, order: float) -> NDArray:
     far = ~(np.abs(t) <= 0.5)  # sum p^l q^(1-l) far from 1, or D overflowed
     if far.any():
         out = np.where(far, _log_power_sum(pair, lam, mu) / (lam - 1.0), out)
-    return _result(np.fmax(out, 0.0), pair.dtype)
+    return np.fmax(out, 0.0)
 
 
 # ------------------------------------------------------------ Chernoff
@@ -680,7 +701,10 @@ def chernoff_information(p: Any, q: Any) -> tuple[NDArray, NDArray]:
     >>> round(float(c), 10), round(float(lam), 10)
     (0.0346881852, 0.5119228679)
     """
-    pair = _pair(p, q)
+    return _rowwise(p, q, _chernoff_rows, outputs=2)
+
+
+def _chernoff_rows(pair: _Pair) -> tuple[NDArray, NDArray]:
     lam, common = _chernoff_exponent(pair)
     lam_e = lam[..., None]
     mu_e = 1.0 - lam_e
@@ -701,7 +725,7 @@ def chernoff_information(p: Any, q: Any) -> tuple[NDArray, NDArray]:
             value = np.where(far, -_log_power_sum(pair, lam_e, mu_e), value)
     value = np.where(interior, value, end)
     value = np.where(common.any(axis=-1), value, np.inf)
-    return _result(np.fmax(value, 0.0), pair.dtype), _result(lam, pair.dtype)
+    return np.fmax(value, 0.0), lam
 
 
 def _chernoff_exponent(pair: _Pair) -> tuple[NDArray, NDArray]:

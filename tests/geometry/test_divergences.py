@@ -47,9 +47,24 @@ PLAIN = {
     "bhattacharyya_distance": (bhattacharyya_distance, divref.bhattacharyya_distance, 5),
     "chernoff": (_chernoff_value, lambda zp, zq: divref.chernoff_information(zp, zq)[0], 8),
 }
-ALPHAS = (-3.0, -1.5, -1.0, -1.0 + 1e-9, -0.999, -0.5, 0.0, 0.7, 1.0 - 1e-7, 1.0, 1.0 + 1e-6, 2.5)
-ORDERS = (0.05, 0.5, 1.0 - 1e-8, 1.0, 1.0 + 1e-8, 2.0)
-ALPHA_ULPS = 10  # |alpha| <= 3, orders in (0, 2]
+ALPHAS = (
+    -7.0,
+    -3.0,
+    -1.5,
+    -1.0,
+    -1.0 + 1e-9,
+    -0.999,
+    -0.5,
+    0.0,
+    0.7,
+    1.0 - 1e-7,
+    1.0,
+    1.0 + 1e-6,
+    2.5,
+    7.0,
+)
+ORDERS = (0.05, 0.5, 1.0 - 1e-8, 1.0, 1.0 + 1e-8, 2.0, 4.0)
+ALPHA_ULPS = 10
 
 
 def _cases() -> list[tuple[np.ndarray, np.ndarray]]:
@@ -151,19 +166,6 @@ def test_renyi_and_tsallis_match_mpmath(kind, order):
     ref = divref.renyi_divergence if kind == "renyi" else divref.tsallis_divergence
     worst, where = _worst(lambda p, q: fn(p, q, order), lambda zp, zq: ref(zp, zq, order))
     assert worst <= ALPHA_ULPS, (kind, order, worst, where)
-
-
-@pytest.mark.parametrize("kind", ["renyi", "tsallis"])
-def test_high_orders_lose_eps_times_the_exponent(kind):
-    """Order 4: p^4 q^-3 amplifies the rounding of log(q/p) by |3 log(q/p)| (docstring)."""
-    fn = renyi_divergence if kind == "renyi" else tsallis_divergence
-    ref = divref.renyi_divergence if kind == "renyi" else divref.tsallis_divergence
-    for zp, zq in CASES:
-        p, q = _points(zp, zq)
-        common = np.isfinite(zp) & np.isfinite(zq)
-        spread = np.max(np.abs(q.log_probs[common] - p.log_probs[common]), initial=1.0)
-        err = mpref.ulp_error(fn(p, q, 4.0), ref(zp, zq, 4.0), np.float64)
-        assert err <= ALPHA_ULPS + 3 * spread, (kind, err, spread)
 
 
 @pytest.mark.parametrize("name", [*PLAIN, "alpha", "renyi", "tsallis"])
