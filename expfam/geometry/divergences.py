@@ -347,10 +347,11 @@ def jensen_shannon_distance(p: Any, q: Any) -> NDArray:
 def _hellinger_squared(pair: _Pair) -> NDArray:
     """``H^2 = (1/2) sum (sqrt q - sqrt p)^2``, ``sqrt q - sqrt p = sqrt p expm1(y/2)`` near."""
     root_p = np.sqrt(pair.p)
-    v = np.sqrt(pair.q) - root_p
     # where |y| <= 1 the difference cancels: from y (beyond, exp would amplify its rounding)
     near = np.abs(pair.y) <= 1.0
-    v[near] = root_p[near] * np.expm1(0.5 * pair.y[near])
+    with np.errstate(invalid="ignore"):
+        close = root_p * np.expm1(0.5 * np.where(near, pair.y, 0.0))
+    v = np.where(near, close, np.sqrt(pair.q) - root_p)
     return np.fmin(0.5 * np.sum(v * v, axis=-1), 1.0)
 
 
@@ -461,29 +462,26 @@ def _amari_terms(p, q, y, mu, nu, p_zero, q_zero) -> NDArray:
     with ``p e^{mu y} = p^nu q^mu`` from the powers where ``|mu y| >= 1/2``
     (``exp`` would amplify the rounding of a large ``y``).
     """
-    mu_b = np.broadcast_to(mu, y.shape)
-    with np.errstate(invalid="ignore", over="ignore"):
-        my = mu_b * y
+    # whole-array branches selected by np.where: cheaper than boolean indexing here
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        my = mu * y
         # p expm1(mu y) / mu as p y E(mu y), E(t) = expm1(t) / t (mu = 0 included)
-        e = np.where(my == 0.0, 1.0, np.expm1(my) / np.where(my == 0.0, 1.0, my))
-        shifted = p * y * e
-    far = np.abs(my) >= 0.5
-    if far.any():
-        nu_b = np.broadcast_to(nu, y.shape)
-        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-            s = np.power(p[far], nu_b[far]) * np.power(q[far], mu_b[far])
-            shifted[far] = (s - p[far]) / mu_b[far]
-    out = ((q - p) - shifted) / nu
-    small = (np.abs(y) <= 1.0) & (np.abs(my) <= 1.0)
-    if small.any():
-        ys = y[small]
-        mu_s = mu if np.ndim(mu) == 0 else np.broadcast_to(mu, y.shape)[small]
-        coeffs = _series_coefficients(mu_s)
-        acc = coeffs[-1] * ys
-        for c in reversed(coeffs[1:-1]):
-            acc += c
-            acc *= ys
-        out[small] = p[small] * ((acc + coeffs[0]) * (ys * ys))
+        shifted = p * y * np.where(my == 0.0, 1.0, np.expm1(my) / np.where(my == 0.0, 1.0, my))
+        far = np.abs(my) >= 0.5
+        if far.any():
+            s = np.power(p, nu) * np.power(q, mu)
+            shifted = np.where(far, (s - p) / np.where(far, mu, 1.0), shifted)
+        out = ((q - p) - shifted) / nu
+        small = (np.abs(y) <= 1.0) & (np.abs(my) <= 1.0)
+        if small.any():
+            ys = np.where(small, y, 0.0)
+            coeffs = _series_coefficients(mu)
+            acc = coeffs[-1] * ys
+            for c in reversed(coeffs[1:-1]):
+                acc += c
+                acc *= ys
+            out = np.where(small, p * ((acc + coeffs[0]) * (ys * ys)), out)
+    mu_b = np.broadcast_to(mu, y.shape)
     if p_zero is not None:  # p = 0 < q: q / nu; q = 0 < p: p / mu, +inf for mu <= 0
         nu_b = np.broadcast_to(nu, y.shape)
         with np.errstate(divide="ignore"):
