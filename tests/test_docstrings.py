@@ -29,6 +29,8 @@ MODULES = [
     "learn.losses",
     "datasets.iris",
     "datasets.blobs",
+    "geometry.divergences",
+    "geometry.centroids",
 ]
 
 

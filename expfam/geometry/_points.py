@@ -90,3 +90,8 @@ def as_probs_pair(p: Any, q: Any, names: tuple[str, str] = ("p", "q")) -> tuple[
     a, b = as_probs(p, names[0]), as_probs(q, names[1])
     _check_pair(a.shape, b.shape, names)
     return a, b
+
+
+def is_distribution(p: Any) -> bool:
+    """True for a :class:`Categorical` or :class:`Bernoulli` (points given by their logits)."""
+    return isinstance(p, Categorical | Bernoulli)
