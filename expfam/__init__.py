@@ -3,7 +3,10 @@
 Softmax is the natural (e-flat) parameterization of the categorical simplex:
 logsumexp is its log-partition, its Hessian ``diag(p) - p p^T`` the Fisher
 metric, and Bayesian updating is addition of log-likelihoods in natural
-coordinates. ``import expfam`` loads numpy and scipy only; the symbolic side
+coordinates. The subpackages follow the mathematics: :mod:`expfam.special` (kernels),
+:mod:`expfam.families`, :mod:`expfam.geometry` (the simplex as a manifold),
+:mod:`expfam.learn` (learning with softmax), :mod:`expfam.datasets`.
+``import expfam`` loads numpy and scipy only; the symbolic side
 (:mod:`expfam.symbolic`) and the plotting side (:mod:`expfam.plot`) load sympy
 and matplotlib on first use.
 """
@@ -11,6 +14,7 @@ and matplotlib on first use.
 import sys as _sys
 from importlib import import_module as _import_module
 
+from expfam import datasets, geometry, learn
 from expfam.bayes import (
     SNOW,
     BayesExample,
@@ -21,10 +25,18 @@ from expfam.bayes import (
     posterior,
     posterior_trajectory,
 )
-from expfam.families import Bernoulli, Categorical, Dirichlet, ExponentialFamily
+from expfam.families import (
+    Bernoulli,
+    Categorical,
+    Dirichlet,
+    ExponentialFamily,
+    RelaxedCategorical,
+)
 from expfam.special import (
     cross_entropy,
+    entmax,
     entropy,
+    fenchel_young_loss,
     kl_divergence,
     log1mexp,
     log_sigmoid,
@@ -34,6 +46,7 @@ from expfam.special import (
     sigmoid,
     softmax,
     softplus,
+    sparsemax,
 )
 
 __version__ = "0.1.0"
@@ -51,10 +64,16 @@ __all__ = [
     "Categorical",
     "Dirichlet",
     "ExponentialFamily",
+    "RelaxedCategorical",
     "cross_entropy",
+    "datasets",
     "dirichlet_posterior",
+    "entmax",
     "entropy",
+    "fenchel_young_loss",
+    "geometry",
     "kl_divergence",
+    "learn",
     "log1mexp",
     "log_marginal_likelihood",
     "log_posterior",
@@ -68,4 +87,5 @@ __all__ = [
     "sigmoid",
     "softmax",
     "softplus",
+    "sparsemax",
 ]
