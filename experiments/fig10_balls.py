@@ -38,12 +38,6 @@ ANGLES = np.linspace(0.0, 2.0 * np.pi, 181)
 _PLANE = np.array([[1.0, -1.0, 0.0], [1.0, 1.0, -2.0]]) / np.sqrt([[2.0], [6.0]])
 
 
-def _fisher_rao(p: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """4 asin(||sqrt p - sqrt q|| / 2): the chord form (no arccos near 1)."""
-    chord = np.linalg.norm(np.sqrt(p) - np.sqrt(q), axis=-1)
-    return 4.0 * np.arcsin(np.minimum(chord / 2.0, 1.0))
-
-
 def fisher_rao_ball(centre: np.ndarray, radius: float) -> np.ndarray:
     """Points at Fisher-Rao distance ``radius`` from ``centre``, shape (len(ANGLES), 3)."""
     s = np.sqrt(centre)
