@@ -29,7 +29,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from expfam.special._args import as_real, axis_index, scalar
+from expfam.special._args import RowLayout, as_real, axis_index, masked, scalar
 from expfam.special._losses import cross_entropy
 from expfam.special._partition import softmax
 
@@ -180,14 +180,17 @@ def _close_the_sum(p: NDArray, alpha: float, unresolved: NDArray | None = None) 
     return np.maximum(p + w * (1.0 - np.sum(p, axis=1, keepdims=True)), 0.0)
 
 
-def _map_rows(x: ArrayLike, axis: int, alpha: float) -> NDArray:
-    """alpha-entmax along ``axis``: argument rules, special values, then a row solver."""
+def _map_rows(x: ArrayLike, axis: object, alpha: float, where: ArrayLike | None) -> NDArray:
+    """alpha-entmax over the class axes ``axis``: argument rules, special values, a row solver.
+
+    The argument rules are those of :func:`~expfam.special.softmax`: masked entries are
+    classes of probability 0, a fully masked row is the empty distribution (all 0),
+    a 0-d input is one class (probability 1).
+    """
     arr, dtype = as_real(x, "x")
-    if arr.ndim == 0:
-        raise ValueError("x: expected an array with a class axis, got a scalar")
-    ax = axis_index(axis, arr.ndim)
-    moved = np.moveaxis(arr, ax, -1)
-    rows = np.array(moved, dtype=np.float64).reshape(math.prod(moved.shape[:-1]), moved.shape[-1])
+    arr, mask = masked(arr, where)
+    padded, layout = RowLayout.of(arr, axis)
+    rows = layout.rows(padded).astype(np.float64)
     out = np.full(rows.shape, np.nan)
     if rows.shape[1] > 0:
         with np.errstate(invalid="ignore"):
@@ -199,10 +202,15 @@ def _map_rows(x: ArrayLike, axis: int, alpha: float) -> NDArray:
         out[posinf] = tops / np.sum(tops, axis=1, keepdims=True)
         z = rows[regular] - top[regular, None]
         out[regular] = _solve(z, alpha)
-    return np.moveaxis(out.reshape(moved.shape).astype(dtype), -1, ax)
+    if mask is not None:
+        out[~layout.rows(mask.reshape(padded.shape)).any(axis=1)] = 0.0
+    out = layout.unrows(out).astype(dtype)
+    return scalar(out[..., 0]) if arr.ndim == 0 else out
 
 
-def entmax(x: ArrayLike, alpha: float = 1.5, axis: int = -1) -> NDArray:
+def entmax(
+    x: ArrayLike, alpha: float = 1.5, axis: int | tuple[int, ...] | None = -1, where=None
+) -> NDArray:
     r"""alpha-entmax: the Tsallis-regularized map from logits to the simplex.
 
     Parameters
@@ -212,8 +220,11 @@ def entmax(x: ArrayLike, alpha: float = 1.5, axis: int = -1) -> NDArray:
     alpha : float
         ``>= 1``. ``1`` is :func:`expfam.special.softmax` (exactly: it is
         called), ``2`` is :func:`sparsemax`, ``1.5`` the sparse middle ground.
-    axis : int
-        The class axis.
+    axis : int, tuple of ints or None
+        The class axes (together they hold one distribution), as in ``softmax``.
+    where : array_like of bool, optional
+        Entries outside the mask are classes of probability 0; a fully masked
+        row gives all zeros.
 
     Returns
     -------
@@ -257,19 +268,21 @@ def entmax(x: ArrayLike, alpha: float = 1.5, axis: int = -1) -> NDArray:
     """
     alpha = _alpha(alpha)
     if alpha == 1.0:
-        return softmax(x, axis=axis)
-    return _map_rows(x, axis, alpha)
+        return softmax(x, axis=axis, where=where)
+    return _map_rows(x, axis, alpha, where)
 
 
-def sparsemax(x: ArrayLike, axis: int = -1) -> NDArray:
+def sparsemax(x: ArrayLike, axis: int | tuple[int, ...] | None = -1, where=None) -> NDArray:
     r"""sparsemax: the Euclidean projection of the logits onto the simplex.
 
     Parameters
     ----------
     x : array_like, shape (..., K)
         Logits.
-    axis : int
-        The class axis.
+    axis : int, tuple of ints or None
+        The class axes, as in ``softmax``.
+    where : array_like of bool, optional
+        Entries outside the mask are classes of probability 0.
 
     Returns
     -------
@@ -288,7 +301,7 @@ def sparsemax(x: ArrayLike, axis: int = -1) -> NDArray:
     >>> sparsemax([0.1, 1.2, 3.0])
     array([0., 0., 1.])
     """
-    return _map_rows(x, axis, 2.0)
+    return _map_rows(x, axis, 2.0, where)
 
 
 def entmax_jvp(probs: ArrayLike, v: ArrayLike, alpha: float = 1.5, axis: int = -1) -> NDArray:

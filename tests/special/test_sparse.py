@@ -218,7 +218,6 @@ def test_fenchel_young_closed_forms():
         (lambda: entmax([1.0, 2.0], np.nan), "alpha"),
         (lambda: entmax([1.0, 2.0], "x"), "alpha"),
         (lambda: entmax([1.0, 2.0], 1.5, axis=3), "axis"),
-        (lambda: sparsemax(3.0), "x"),
         (lambda: entmax(["a"], 1.5), "x"),
         (lambda: fenchel_young_loss([1.0, 2.0], 2), "target"),
         (lambda: fenchel_young_loss([1.0, np.inf], 0), "logits"),
@@ -230,3 +229,22 @@ def test_fenchel_young_closed_forms():
 def test_bad_input_names_the_argument(call, match):
     with pytest.raises((ValueError, TypeError), match=match):
         call()
+
+
+def test_sparse_maps_follow_the_row_kernels_argument_rules():
+    """axis tuples and None, where masks and 0-d input mean what they mean for softmax."""
+    x = np.random.default_rng(3).normal(size=(2, 3, 4))
+    for alpha in (1.0, 1.5, 1.3, 2.0):
+        p = entmax(x, alpha, axis=(1, 2))
+        flat = entmax(x.reshape(2, 12), alpha).reshape(2, 3, 4)
+        np.testing.assert_allclose(p, flat, rtol=0, atol=1e-15)
+        np.testing.assert_allclose(
+            entmax(x, alpha, axis=None), entmax(x.ravel(), alpha).reshape(x.shape), atol=1e-15
+        )
+        mask = np.array([True, False, True, True])
+        masked = entmax(x, alpha, where=mask)
+        assert (masked[..., 1] == 0).all()
+        np.testing.assert_allclose(masked[..., mask], entmax(x[..., mask], alpha), atol=1e-15)
+        assert (entmax([1.0, 2.0], alpha, where=[False, False]) == 0).all()
+        assert entmax(3.0, alpha) == 1.0
+    assert sparsemax(3.0) == 1.0
