@@ -21,20 +21,20 @@ rows are computed in plain float64, already far more precise than their
 output, and rounded once.
 
 Rows are processed in blocks that fit in the L2 cache, and large inputs are
-split over the machine's cores (numpy releases the GIL inside its loops).
+split over threads (numpy releases the GIL inside its loops; the count is set
+in :mod:`expfam.special._threads`).
 Rows whose maximum is not finite (a NaN, a ``+inf``, or nothing but
 ``-inf``) take a separate, exact path: ``_special_rows``.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numpy.typing import NDArray
 
+from expfam.special import _threads
 from expfam.special._dd import exp_dd, exp_dd_parts, log1p_dd, row_sum_dd, two_prod, two_sum
 
 # Work per block, in float64 elements (2 MiB per array, the L2 size here): large
@@ -43,15 +43,6 @@ from expfam.special._dd import exp_dd, exp_dd_parts, log1p_dd, row_sum_dd, two_p
 _BLOCK_ELEMENTS = 1 << 18
 # Inputs below this many elements are done on the calling thread.
 _PARALLEL_ELEMENTS = 1 << 20
-_THREADS = max(1, min(os.cpu_count() or 1, 8))
-_executor: ThreadPoolExecutor | None = None
-
-
-def _pool() -> ThreadPoolExecutor:
-    global _executor
-    if _executor is None:
-        _executor = ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="expfam")
-    return _executor
 
 
 class _Scratch:
@@ -389,9 +380,10 @@ def for_blocks(
         for start in chunk:
             body(start, min(start + block_rows, rows), buffers)
 
-    if rows * k < _PARALLEL_ELEMENTS or _THREADS == 1 or len(starts) == 1:
+    threads = min(_threads.get_num_threads(), len(starts))
+    if rows * k < _PARALLEL_ELEMENTS or threads == 1:
         work(starts)
     else:
-        n = min(_THREADS, len(starts))
-        for future in [_pool().submit(work, starts[i::n]) for i in range(n)]:
+        pool = _threads.pool()
+        for future in [pool.submit(work, starts[i::threads]) for i in range(threads)]:
             future.result()
