@@ -95,7 +95,7 @@ def _shift(
 
 
 def _fast_block(
-    kind: str, x: NDArray, beta: float, exact: bool, s: _Scratch, out: NDArray
+    kind: str, x: NDArray, beta: float, exact: bool, s: _Scratch, out: NDArray, y: NDArray | None
 ) -> NDArray:
     """Softmax (any dtype), and every kind for float16/32 rows: float64 ``exp``. Returns ``m``."""
     rows, idx, m, hi, lo = _shift(x, beta, exact, s)
@@ -115,6 +115,8 @@ def _fast_block(
         np.subtract(hi, log_z[:, None], out=out, casting="unsafe")
     elif kind == "logsumexp":
         out[...] = m + log_z
+    elif kind == "cross_entropy":  # log Z - d_y: two non-negative terms
+        out[...] = log_z - hi[rows, y]
     else:  # entropy: log Z + sum_k p_k * (-d_k), every term non-negative
         np.fmax(hi, -1e300, out=hi)
         np.multiply(e, hi, out=hi)
@@ -217,11 +219,15 @@ def _two_sum_into(a: NDArray, b: NDArray, s: NDArray, err: NDArray, work: NDArra
     np.add(err, work, out=err)
 
 
-def _accurate_block(kind: str, x: NDArray, beta: float, s: _Scratch, out: NDArray) -> NDArray:
-    """``log_softmax`` (also as double-double) and ``logsumexp`` of float64 rows; returns ``m``.
+def _accurate_block(
+    kind: str, x: NDArray, beta: float, s: _Scratch, out: NDArray, y: NDArray | None
+) -> NDArray:
+    """``log_softmax`` (also as double-double), ``logsumexp`` and ``cross_entropy`` (the
+    classes ``y``) of float64 rows; returns ``m``.
 
-    ``log Z`` comes from :func:`_log_z`; ``log p = d - log Z`` and
-    ``logsumexp = m + log Z`` are formed with TwoSum and rounded once: 1 ULP.
+    ``log Z`` comes from :func:`_log_z`; ``log p = d - log Z``,
+    ``logsumexp = m + log Z`` and ``-log p_y = log Z - d_y`` (two non-negative
+    terms) are formed with TwoSum and rounded once: 1 ULP.
     """
     rows, idx, m, hi, lo = _shift(x, beta, True, s)
     _, _, c, e = s.view(x.shape[0])
@@ -233,6 +239,11 @@ def _accurate_block(kind: str, x: NDArray, beta: float, s: _Scratch, out: NDArra
     if kind == "logsumexp":
         total, err = two_sum(m, l_hi)
         out[...] = total + (err + l_lo)
+        return m
+    if kind == "cross_entropy":
+        total, err = two_sum(l_hi, -hi[rows, y])
+        loss = total + (err + (l_lo - lo[rows, y]))
+        out[...] = np.where(np.isinf(total), total, loss)  # a class of probability 0
         return m
     # log p = (hi - l_hi) + ((err + lo) - l_lo), with hi - l_hi = top + err exactly.
     top = out if kind == "log_softmax" else out[..., 0]
@@ -279,18 +290,32 @@ def _entropy_block(x: NDArray, s: _Scratch, out: NDArray) -> NDArray:
     return m
 
 
-def _block(kind: str, x: NDArray, beta: float, exact: bool, s: _Scratch, out: NDArray):
-    """Compute ``kind`` for the rows of block ``x`` into ``out`` (rows, K) or (rows,)."""
+def _block(
+    kind: str,
+    x: NDArray,
+    beta: float,
+    exact: bool,
+    s: _Scratch,
+    out: NDArray,
+    y: NDArray | None = None,
+) -> None:
+    """Compute ``kind`` for the rows of block ``x`` (classes ``y`` for cross_entropy)
+    into ``out`` (rows, K) or (rows,)."""
     with np.errstate(all="ignore"):
         if exact and kind == "entropy":
             m = _entropy_block(x, s, out)
         elif exact and kind != "softmax":
-            m = _accurate_block(kind, x, beta, s, out)
+            m = _accurate_block(kind, x, beta, s, out, y)
         else:
-            m = _fast_block(kind, x, beta, exact, s, out)
+            m = _fast_block(kind, x, beta, exact, s, out, y)
         bad = ~np.isfinite(m)
         if bad.any():
-            special = _special_rows(kind.removesuffix("_dd"), x[bad].astype(np.float64), beta)
+            xb = x[bad].astype(np.float64)
+            if kind == "cross_entropy":
+                lp = _special_rows("log_softmax", xb, beta)
+                out[bad] = -lp[np.arange(len(xb)), y[bad]]
+                return
+            special = _special_rows(kind.removesuffix("_dd"), xb, beta)
             if kind == "log_softmax_dd":
                 special = np.stack([special, np.zeros_like(special)], axis=-1)
             out[bad] = special
@@ -335,13 +360,16 @@ def infinite_beta_rows(kind: str, x: NDArray) -> NDArray:
     return _special_rows(kind, y, 1.0)
 
 
-def run(kind: str, x: NDArray, beta: float, out_dtype: np.dtype) -> NDArray:
+def run(
+    kind: str, x: NDArray, beta: float, out_dtype: np.dtype, target: NDArray | None = None
+) -> NDArray:
     """Apply ``kind`` to every row of the C-contiguous 2-D array ``x``.
 
     Returns an array of ``out_dtype`` with shape ``x.shape`` (softmax,
     log_softmax), ``x.shape + (2,)`` (log_softmax_dd: float64 rows only, the
     log-probabilities as ``[..., 0] + [..., 1]``), or ``x.shape[:1]``
-    (logsumexp, entropy).
+    (logsumexp, entropy, and cross_entropy: ``-log p_y`` for the class
+    indices ``target``, one per row, without forming ``log p``).
     """
     rows, k = x.shape
     shape = {"softmax": (rows, k), "log_softmax": (rows, k), "log_softmax_dd": (rows, k, 2)}
@@ -354,7 +382,8 @@ def run(kind: str, x: NDArray, beta: float, out_dtype: np.dtype) -> NDArray:
     exact = x.dtype == np.float64
 
     def body(start: int, stop: int, scratch: _Scratch | None) -> None:
-        _block(kind, x[start:stop], beta, exact, scratch, out[start:stop])
+        y = None if target is None else target[start:stop]
+        _block(kind, x[start:stop], beta, exact, scratch, out[start:stop], y)
 
     for_blocks(rows, k, body, scratch=True)
     return out

@@ -1,5 +1,5 @@
-"""The row engine's threads: how many (affinity, EXPFAM_NUM_THREADS, set_num_threads), and
-results that do not depend on them."""
+"""The row engine: its threads (affinity, EXPFAM_NUM_THREADS, set_num_threads), results that do
+not depend on them, and the memory it uses."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -111,3 +112,15 @@ def test_results_do_not_depend_on_the_thread_count(kernel, dtype):
     with es.set_num_threads(2):
         two = kernel(*args)
     np.testing.assert_array_equal(one, two)
+
+
+def test_cross_entropy_with_class_indices_does_not_form_log_softmax():
+    x = np.random.default_rng(2).standard_normal((2048, 4096), dtype=np.float32)
+    y = np.arange(2048) % 4096
+    with es.set_num_threads(1):
+        tracemalloc.start()
+        loss = es.cross_entropy(x, y)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    assert loss.shape == (2048,)
+    assert peak < x.nbytes / 2  # log_softmax alone would be x.nbytes
