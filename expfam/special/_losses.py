@@ -149,8 +149,8 @@ def kl_divergence(logits_p: ArrayLike, logits_q: ArrayLike) -> NDArray:
     dtype = np.result_type(dp, dq)
     k = zp.shape[-1]
     rows = math.prod(zp.shape[:-1])
-    zp2 = np.ascontiguousarray(zp, dtype=np.float64).reshape(rows, k)
-    zq2 = np.ascontiguousarray(zq, dtype=np.float64).reshape(rows, k)
+    zp2 = np.ascontiguousarray(zp).reshape(rows, k)  # float64 block by block, in kl_rows
+    zq2 = np.ascontiguousarray(zq).reshape(rows, k)
     return scalar(_by_blocks(kl_rows, zp2, zq2).reshape(zp.shape[:-1]).astype(dtype))
 
 

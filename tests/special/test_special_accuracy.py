@@ -542,6 +542,25 @@ def test_kl_across_dominance_within_2_ulp_and_nonnegative(dtype):
         assert_ulp(got, exact, 2, f"p rows {zp[:1].tolist()}..., q rows {zq[:1].tolist()}...")
 
 
+def _long_kl_rows(dtype):
+    """Rows of 1000 classes like two language models' logits: far apart (the plain
+    two-partition formula of float32), near (the centred series) and in between."""
+    rng = np.random.default_rng(RNG_SEED + 3)
+    zp = rng.standard_normal((6, 1000)) * 4
+    zq = rng.standard_normal((6, 1000)) * 4
+    for i, delta in enumerate((1e-1, 1e-3, 1e-5, 1e-7), start=2):
+        zq[i] = zp[i] + delta * rng.standard_normal(1000)
+    return zp.astype(dtype), zq.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [F64, F32])
+def test_kl_on_long_rows_within_2_ulp(dtype):
+    zp, zq = _long_kl_rows(dtype)
+    got = expfam.kl_divergence(zp, zq)
+    exact = np.array([mpref.kl_ref(p, q) for p, q in zip(zp, zq, strict=True)], dtype=object)
+    assert_ulp(got, exact, 2, f"long rows {dtype.__name__}")
+
+
 # ---------------------------------------------------------------- elementwise kernels
 
 
