@@ -150,8 +150,7 @@ def _centred_fast(zp: NDArray, zq: NDArray) -> tuple[NDArray, NDArray]:
     non-finite logit, a probability that could underflow (``log p < -700``),
     or ``|x| > 600``.
     """
-    n, k = zp.shape
-    rows = np.arange(n)
+    rows = np.arange(zp.shape[0])
     mode = np.argmax(zp, axis=1)
     a = zp - zp[rows, mode][:, None]
     p = np.exp(a)
