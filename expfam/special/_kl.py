@@ -57,16 +57,19 @@ def _dd_horner(x: NDArray) -> NDArray:
     return acc
 
 
-def kl_rows(zp: NDArray, zq: NDArray) -> NDArray:
+def kl_rows(zp: NDArray, zq: NDArray, scratch: _rows._Scratch | None = None) -> NDArray:
     """KL along the rows of logits ``zp``, ``zq`` (shape (R, K)), as float64.
 
     Float16/32 pairs take :func:`_centred_fast` (plain float64 arithmetic,
     far more precise than their output) on the rows it covers; float64 rows,
     and the rest, the double-double :func:`_centred` and the exact limits.
+    ``scratch`` holds the work arrays of the float16/32 path (fresh ones
+    would fault their pages in on every block).
     """
     with np.errstate(all="ignore"):
         if zp.dtype != np.float64 and zq.dtype != np.float64 and zp.shape[1] > 0:
-            out, done = _plain(zp, zq)
+            scratch = scratch or _rows._Scratch(*zp.shape)
+            out, done = _plain(zp, zq, *scratch.view(zp.shape[0])[:3])
             if not done.all():
                 zp, zq = zp[~done].astype(np.float64), zq[~done].astype(np.float64)
                 centred, near = _centred_fast(zp, zq)
@@ -80,27 +83,28 @@ def kl_rows(zp: NDArray, zq: NDArray) -> NDArray:
 _U = 2.0**-53
 
 
-def _plain(zp: NDArray, zq: NDArray) -> tuple[NDArray, NDArray]:
+def _plain(
+    zp: NDArray, zq: NDArray, a: NDArray, b: NDArray, e: NDArray
+) -> tuple[NDArray, NDArray]:
     """``KL = E_p[a - b] - log S_a + log S_b`` in float64 for float16/32 rows, and where it holds.
 
     ``a = z_p - max z_p``, ``b = z_q - max z_q``, ``S_a = sum e^a``,
     ``S_b = sum e^b``: two ``exp`` passes. With ``A = max |a|``,
     ``B = max |b|`` and ``exp`` within 4 float64 ULPs, the computed value is
     within ``E = u ((A + B)(A + B + log2 K + 30) + 2 (A + B + log2 K + 20))``
-    (``u = 2**-53``; pairwise sums). ``done`` marks the rows where
+    (``u = 2**-53``; pairwise sums). ``a``, ``b``, ``e`` are work arrays
+    shaped like ``zp``. ``done`` marks the rows where
     ``E <= 2**-27 KL``: there the float32 result is within 0.5 + 1/8 ULP.
     Elsewhere (``q`` near ``p``, where the difference cancels, or a
     non-finite logit) the centred series takes over.
     """
-    n, k = zp.shape
-    a = np.empty((n, k))
-    b = np.empty((n, k))
+    k = zp.shape[1]
     top_p, top_q = np.max(zp, axis=1), np.max(zq, axis=1)
-    spread = (top_p - np.min(zp, axis=1)).astype(np.float64)
-    spread += top_q - np.min(zq, axis=1)
+    spread = np.subtract(top_p, np.min(zp, axis=1), dtype=np.float64)
+    spread += np.subtract(top_q, np.min(zq, axis=1), dtype=np.float64)
     np.subtract(zp, top_p[:, None], out=a, dtype=np.float64)
     np.subtract(zq, top_q[:, None], out=b, dtype=np.float64)
-    e = np.exp(a)
+    np.exp(a, out=e)
     s_a = np.sum(e, axis=1)
     np.subtract(a, b, out=a)
     np.multiply(a, e, out=a)

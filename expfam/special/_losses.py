@@ -151,15 +151,20 @@ def kl_divergence(logits_p: ArrayLike, logits_q: ArrayLike) -> NDArray:
     rows = math.prod(zp.shape[:-1])
     zp2 = np.ascontiguousarray(zp).reshape(rows, k)  # float64 block by block, in kl_rows
     zq2 = np.ascontiguousarray(zq).reshape(rows, k)
-    return scalar(_by_blocks(kl_rows, zp2, zq2).reshape(zp.shape[:-1]).astype(dtype))
+    return scalar(_by_blocks(kl_rows, zp2, zq2, scratch=True).reshape(zp.shape[:-1]).astype(dtype))
 
 
-def _by_blocks(fn, *rows: NDArray) -> NDArray:
-    """``fn`` (rows of 2-D arrays to one value per row) applied block by block."""
+def _by_blocks(fn, *rows: NDArray, scratch: bool = False) -> NDArray:
+    """``fn`` (rows of 2-D arrays to one value per row) applied block by block.
+
+    With ``scratch``, ``fn`` also gets its worker's reusable work arrays
+    (:class:`expfam.special._rows._Scratch`) as a last argument.
+    """
     out = np.empty(rows[0].shape[0])
 
-    def body(start: int, stop: int, _: object) -> None:
-        out[start:stop] = fn(*(r[start:stop] for r in rows))
+    def body(start: int, stop: int, work: object) -> None:
+        extra = (work,) if scratch else ()
+        out[start:stop] = fn(*(r[start:stop] for r in rows), *extra)
 
-    _rows.for_blocks(rows[0].shape[0], rows[0].shape[1], body)
+    _rows.for_blocks(rows[0].shape[0], rows[0].shape[1], body, scratch=scratch)
     return out
