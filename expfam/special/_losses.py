@@ -56,7 +56,9 @@ def cross_entropy(logits: ArrayLike, target: ArrayLike) -> NDArray:
         bad = (y < 0) | (y >= k)
         if bad.any():
             raise ValueError(f"target: class index {y[bad].flat[0]} is out of range [0, {k})")
-        rows = np.ascontiguousarray(np.broadcast_to(z, (*batch, k))).reshape(-1, k)
+        if z.shape[:-1] != batch:
+            z = np.broadcast_to(z, (*batch, k))
+        rows = np.ascontiguousarray(z).reshape(-1, k)  # (argmax copies a broadcast view)
         labels = np.broadcast_to(y, batch).reshape(-1)
         return scalar(_rows.run("cross_entropy", rows, 1.0, dtype, labels).reshape(batch))
     q, _ = as_real(y, "target")

@@ -61,28 +61,40 @@ class _Scratch:
             self._work = np.empty_like(self.e)
         return self._work[:rows]
 
-    def view(self, rows: int) -> tuple[NDArray, NDArray, NDArray, NDArray]:
-        return self.hi[:rows], self.lo[:rows], self.tmp[:rows], self.e[:rows]
+    def view(
+        self, rows: int, cols: int | None = None
+    ) -> tuple[NDArray, NDArray, NDArray, NDArray]:
+        """The four arrays, cut to ``rows`` (and ``cols``)."""
+        cut = (slice(rows), slice(cols))
+        return self.hi[cut], self.lo[cut], self.tmp[cut], self.e[cut]
 
 
 def _shift(
     x: NDArray, beta: float, exact: bool, s: _Scratch
 ) -> tuple[NDArray, NDArray, NDArray, NDArray, NDArray | None]:
-    """Return ``(rows, idx, m, hi, lo)`` with ``hi + lo = beta * (x - m)``.
+    """Return ``(rows, idx, m, hi, lo)`` with ``hi + lo = beta * (x - m)``, ``m = max x``.
 
     ``lo`` is None when ``hi`` alone is exact enough (float16/32 input);
     otherwise ``hi + lo`` is exact to about ``2**-100`` relative, and ``lo`` is
     cleared to -1 on ``-inf`` entries (whose correction would be NaN).
     """
     rows = np.arange(x.shape[0])
-    hi, lo, tmp, _ = s.view(x.shape[0])
     idx = np.argmax(x, axis=1)
     m = x[rows, idx].astype(np.float64)
+    hi, lo = _shift_by(x, m, beta, exact, s)
+    return rows, idx, m, hi, lo
+
+
+def _shift_by(
+    x: NDArray, m: NDArray, beta: float, exact: bool, s: _Scratch
+) -> tuple[NDArray, NDArray | None]:
+    """``hi + lo = beta * (x - m)`` (one ``m`` per row) in ``s``; see :func:`_shift`."""
+    hi, lo, tmp, _ = s.view(*x.shape)
     if not exact:
         np.subtract(x, m[:, None], out=hi)
         if beta != 1.0:
             np.multiply(hi, beta, out=hi)
-        return rows, idx, m, hi, None
+        return hi, None
     _two_sum_into(x, -m[:, None], hi, lo, tmp)
     if beta != 1.0:
         # beta * (hi + lo) = p + (err + beta * lo), p + err = beta * hi exactly.
@@ -91,7 +103,7 @@ def _shift(
         np.add(lo, err, out=lo)
         hi[...] = p
     np.fmax(lo, -1.0, out=lo)
-    return rows, idx, m, hi, lo
+    return hi, lo
 
 
 def _fast_block(
@@ -236,16 +248,46 @@ def _accurate_block(
     np.multiply(e, lo, out=c)
     work = out if kind == "log_softmax" else s.work(x.shape[0])
     l_hi, l_lo = _log_z(hi, lo, idx, e, c, work)
+    if kind in ("logsumexp", "cross_entropy"):
+        out[...] = _finish(
+            kind, m, (l_hi, l_lo), (hi[rows, y], lo[rows, y]) if y is not None else None
+        )
+        return m
+    _log_probs_into(kind, hi, lo, l_hi, l_lo, c, e, out)
+    return m
+
+
+def _finish(
+    kind: str,
+    m: NDArray,
+    log_z: tuple[NDArray, NDArray],
+    d_y: tuple[NDArray, NDArray] | None,
+) -> NDArray:
+    """``logsumexp = m + log Z`` or ``-log p_y = log Z - d_y`` (double-doubles), rounded once."""
+    l_hi, l_lo = log_z
     if kind == "logsumexp":
         total, err = two_sum(m, l_hi)
-        out[...] = total + (err + l_lo)
-        return m
-    if kind == "cross_entropy":
-        total, err = two_sum(l_hi, -hi[rows, y])
-        loss = total + (err + (l_lo - lo[rows, y]))
-        out[...] = np.where(np.isinf(total), total, loss)  # a class of probability 0
-        return m
-    # log p = (hi - l_hi) + ((err + lo) - l_lo), with hi - l_hi = top + err exactly.
+        return total + (err + l_lo)
+    total, err = two_sum(l_hi, -d_y[0])  # two non-negative terms
+    loss = total + (err + (l_lo - d_y[1]))
+    return np.where(np.isinf(total), total, loss)  # a class of probability 0
+
+
+def _log_probs_into(
+    kind: str,
+    hi: NDArray,
+    lo: NDArray,
+    l_hi: NDArray,
+    l_lo: NDArray,
+    c: NDArray,
+    e: NDArray,
+    out: NDArray,
+) -> None:
+    """``log p = (hi - l_hi) + ((err + lo) - l_lo)`` into ``out`` (``c``, ``e``: work arrays).
+
+    ``hi - l_hi = top + err`` exactly (TwoSum); ``log_softmax_dd`` keeps the
+    two parts in ``out[..., 0]`` and ``out[..., 1]``.
+    """
     top = out if kind == "log_softmax" else out[..., 0]
     _two_sum_into(hi, -l_hi[:, None], e, c, top)
     np.add(c, lo, out=c)
@@ -257,7 +299,6 @@ def _accurate_block(
     else:
         out[..., 0] = e
         out[..., 1] = c
-    return m
 
 
 def _entropy_block(x: NDArray, s: _Scratch, out: NDArray) -> NDArray:
@@ -275,6 +316,19 @@ def _entropy_block(x: NDArray, s: _Scratch, out: NDArray) -> NDArray:
         (t_hi[tiny], t_lo[tiny]), (s_hi[tiny], s_lo[tiny]) = _dd_sums(
             hi[tiny], lo[tiny], idx[tiny], up[tiny], True
         )
+    out[...] = _entropy_from_sums((t_hi, t_lo), (s_hi, s_lo), tiny)
+    return m
+
+
+def _entropy_from_sums(
+    t: tuple[NDArray, NDArray], s: tuple[NDArray, NDArray], tiny: NDArray
+) -> NDArray:
+    """``H = log1p(t) + S / (1 + t)`` from double-double sums, rounded once.
+
+    On ``tiny`` rows ``t`` and ``S`` are scaled by ``2**600`` and ``H = t + S``
+    (``1 + t = 1`` to the last digit).
+    """
+    (t_hi, t_lo), (s_hi, s_lo) = t, s
     l_hi, l_lo = log1p_dd(np.where(tiny, 0.0, t_hi), np.where(tiny, 0.0, t_lo))
     a_hi, a_lo = two_sum(np.ones_like(t_hi), t_hi)
     a_lo += t_lo
@@ -282,12 +336,10 @@ def _entropy_block(x: NDArray, s: _Scratch, out: NDArray) -> NDArray:
     qa, qa_err = two_prod(q_hi, a_hi)
     q_lo = (((s_hi - qa) - qa_err) + s_lo - q_hi * a_lo) / a_hi
     total, err = two_sum(l_hi, q_hi)
-    out[...] = total + ((err + l_lo) + q_lo)
-    # Tiny rows: H = t + S (1 + t = 1 to the last digit), both scaled by 2**600.
-    out[tiny] = np.ldexp((t_hi + s_hi)[tiny] + (t_lo + s_lo)[tiny], -600)
+    h = total + ((err + l_lo) + q_lo)
+    h[tiny] = np.ldexp((t_hi + s_hi)[tiny] + (t_lo + s_lo)[tiny], -600)
     # A low part of the shift can round a product of terms that underflow below 0.
-    np.maximum(out, 0.0, out=out)
-    return m
+    return np.maximum(h, 0.0)
 
 
 def _block(
@@ -310,15 +362,117 @@ def _block(
             m = _fast_block(kind, x, beta, exact, s, out, y)
         bad = ~np.isfinite(m)
         if bad.any():
-            xb = x[bad].astype(np.float64)
-            if kind == "cross_entropy":
-                lp = _special_rows("log_softmax", xb, beta)
-                out[bad] = -lp[np.arange(len(xb)), y[bad]]
-                return
-            special = _special_rows(kind.removesuffix("_dd"), xb, beta)
-            if kind == "log_softmax_dd":
-                special = np.stack([special, np.zeros_like(special)], axis=-1)
-            out[bad] = special
+            out[bad] = _special_values(kind, x[bad], beta, None if y is None else y[bad])
+
+
+def _special_values(kind: str, x: NDArray, beta: float, y: NDArray | None) -> NDArray:
+    """:func:`_special_rows` for every kind of :func:`run` (rows ``x``, classes ``y``)."""
+    x = x.astype(np.float64)
+    if kind == "cross_entropy":
+        return -_special_rows("log_softmax", x, beta)[np.arange(len(x)), y]
+    special = _special_rows(kind.removesuffix("_dd"), x, beta)
+    if kind == "log_softmax_dd":
+        special = np.stack([special, np.zeros_like(special)], axis=-1)
+    return special
+
+
+# Rows longer than this are done one at a time in column chunks of _CHUNK entries, so the
+# work arrays stay at a few MiB whatever the length (five float64 copies of a row of 1e7
+# would be 400 MB).
+_LONG_ROW = _BLOCK_ELEMENTS
+_CHUNK = 1 << 16
+
+
+def _long_row(
+    kind: str,
+    x: NDArray,
+    beta: float,
+    exact: bool,
+    s: _Scratch,
+    out: NDArray,
+    y: NDArray | None,
+) -> None:
+    """One row ``x`` (shape (1, K)) by column chunks: the same results as :func:`_block`.
+
+    A first pass sums ``t = sum_{j != k} e_j`` (and ``S`` for the entropy)
+    chunk by chunk, each chunk's sum in double-double (:func:`row_sum_dd`,
+    :func:`_dd_sums`) and the chunks' sums added in double-double. Float64
+    log-domain kinds whose ``kappa`` exceeds ``_KAPPA_FAST`` (or whose ``t``
+    is tiny) sum again with :func:`_dd_sums` (``exp`` in double-double for
+    every term, so no term is left uncorrected). A second pass writes
+    ``softmax`` and ``log_softmax`` chunk by chunk.
+    """
+    with np.errstate(all="ignore"):
+        idx = np.argmax(x, axis=1)
+        m = x[:, idx[0]].astype(np.float64)
+        if not np.isfinite(m[0]):
+            out[...] = _special_values(kind, x, beta, y)
+            return
+        bounds = [(c0, min(c0 + _CHUNK, x.shape[1])) for c0 in range(0, x.shape[1], _CHUNK)]
+        accurate = exact and kind != "softmax"
+
+        def dd_pass(up: NDArray) -> tuple[tuple[NDArray, NDArray], tuple[NDArray, NDArray]]:
+            t = s_ = (np.zeros(1), np.zeros(1))
+            for c0, c1 in bounds:
+                hi, lo = _shift_by(x[:, c0:c1], m, beta, exact, s)
+                t_c, s_c = _dd_sums(hi, lo, idx - c0, up, kind == "entropy")
+                t, s_ = _add_dd(t, t_c), _add_dd(s_, s_c)
+            return t, s_
+
+        up = np.zeros(1, dtype=np.int32)
+        if accurate and kind == "entropy":
+            t, s_ = dd_pass(up)
+            tiny = t[0] < 2.0**-900
+            if tiny.any():
+                t, s_ = dd_pass(up + 600)
+            out[...] = _entropy_from_sums(t, s_, tiny)
+            return
+        t, s_plain = (np.zeros(1), np.zeros(1)), np.zeros(1)
+        for c0, c1 in bounds:
+            hi, lo = _shift_by(x[:, c0:c1], m, beta, exact, s)
+            _, _, c, e = s.view(1, c1 - c0)
+            np.exp(hi, out=e)
+            if lo is not None:
+                np.multiply(e, lo, out=c)
+                np.add(e, c, out=e)
+            if c0 <= idx[0] < c1:
+                e[0, idx[0] - c0] = 0.0
+            t = _add_dd(t, row_sum_dd(e, work=s.work(1)[:, : c1 - c0]))
+            if kind == "entropy":  # float16/32: plain float64 sums are ample
+                np.fmax(hi, -1e300, out=hi)
+                s_plain += np.sum(np.multiply(e, hi, out=hi), axis=1)
+        if accurate:
+            kappa = t[0] / ((1.0 + t[0]) * np.log1p(t[0]))
+            tiny = t[0] < 2.0**-900
+            if tiny.any() or (kappa > _KAPPA_FAST).any():
+                t, _ = dd_pass(up + np.where(tiny, 600, 0).astype(np.int32))
+            l_hi, l_lo = log1p_dd(np.where(tiny, 0.0, t[0]), np.where(tiny, 0.0, t[1]))
+            if tiny.any():
+                l_hi, l_lo = np.ldexp(t[0], -600), np.zeros(1)
+        else:
+            l_hi, l_lo = np.log1p(t[0] + t[1]), np.zeros(1)
+        if kind == "entropy":
+            out[...] = l_hi - s_plain / (1.0 + t[0])
+        elif kind == "logsumexp":
+            out[...] = _finish(kind, m, (l_hi, l_lo), None)
+        elif kind == "cross_entropy":
+            h_y, l_y = _shift_by(x[:, y], m, beta, exact, s)
+            d_y = (h_y[:, 0], np.zeros(1) if l_y is None else l_y[:, 0])
+            out[...] = _finish(kind, m, (l_hi, l_lo), d_y)
+        else:
+            for c0, c1 in bounds:
+                hi, lo = _shift_by(x[:, c0:c1], m, beta, exact, s)
+                _, _, c, e = s.view(1, c1 - c0)
+                part = out[:, c0:c1]
+                if kind == "softmax":
+                    np.exp(hi, out=e)
+                    if lo is not None:
+                        e += np.multiply(e, lo, out=c)
+                    np.divide(e, 1.0 + t[0], out=part, casting="unsafe")
+                elif accurate:
+                    _log_probs_into(kind, hi, lo, l_hi, l_lo, c, e, part)
+                else:
+                    np.subtract(hi, l_hi, out=part, casting="unsafe")
 
 
 def _special_rows(kind: str, x: NDArray, beta: float) -> NDArray:
@@ -380,6 +534,12 @@ def run(
         out.fill(-np.inf if kind == "logsumexp" else np.nan)
         return out
     exact = x.dtype == np.float64
+    if k > _LONG_ROW:
+        scratch = _Scratch(1, _CHUNK)
+        for i in range(rows):
+            y = None if target is None else target[i : i + 1]
+            _long_row(kind, x[i : i + 1], beta, exact, scratch, out[i : i + 1], y)
+        return out
 
     def body(start: int, stop: int, scratch: _Scratch | None) -> None:
         y = None if target is None else target[start:stop]

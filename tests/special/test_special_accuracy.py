@@ -19,6 +19,7 @@ exactly. Expected values come only from ``mpref`` (mpmath at 60+ digits).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 
@@ -31,6 +32,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import expfam
+from expfam.special import _rows
 
 F64, F32, F16 = np.float64, np.float32, np.float16
 RNG_SEED = 20261122
@@ -67,6 +69,31 @@ def assert_ulp(computed, exact, bound, what="", inputs=None):
         f"{what}: {err[worst]:.4g} ULP > {bound} at {at}: "
         f"got {computed[worst]!r}, exact {mpmath.nstr(exact[worst], 25)}"
     )
+
+
+# ---------------------------------------------------------------- the paths of the row engine
+
+ENGINES = ["blocks", "column_chunks"]
+
+
+@contextlib.contextmanager
+def engine_path(name):
+    """Send every row through one path of the row engine: ``blocks`` (rows of up to
+    ``_rows._LONG_ROW`` entries, the default) or ``column_chunks`` (longer rows; here every
+    row, cut into chunks of 3 entries so that every chunk boundary case is crossed)."""
+    saved = _rows._LONG_ROW, _rows._CHUNK
+    if name == "column_chunks":
+        _rows._LONG_ROW, _rows._CHUNK = 0, 3
+    try:
+        yield
+    finally:
+        _rows._LONG_ROW, _rows._CHUNK = saved
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request):
+    with engine_path(request.param):
+        yield request.param
 
 
 # ---------------------------------------------------------------- the logit catalogue
@@ -155,19 +182,19 @@ def softmax_exact(case: str, beta: float = 1.0):
 
 
 @pytest.mark.parametrize("case", CATALOGUE)
-def test_logsumexp_within_1_ulp(case):
+def test_logsumexp_within_1_ulp(case, engine):
     x = CATALOGUE[case]
     assert_logsumexp_bound(x, expfam.logsumexp(x), f"{case} {_show(x)}")
 
 
 @pytest.mark.parametrize("case", CATALOGUE)
-def test_softmax_within_3_ulp(case):
+def test_softmax_within_3_ulp(case, engine):
     x = CATALOGUE[case]
     assert_ulp(expfam.softmax(x), softmax_exact(case), 3, f"{case} {_show(x)}")
 
 
 @pytest.mark.parametrize("case", CATALOGUE)
-def test_log_softmax_within_1_ulp(case):
+def test_log_softmax_within_1_ulp(case, engine):
     x = CATALOGUE[case]
     assert_ulp(expfam.log_softmax(x), log_softmax_exact(case), 1, f"{case} {_show(x)}")
 
@@ -189,7 +216,7 @@ _BETA_CASES = [
 
 @pytest.mark.parametrize("beta", [1e-3, 0.5, 3.7, 500.0])
 @pytest.mark.parametrize("case", _BETA_CASES)
-def test_tempered_softmax_is_exact_softmax_of_beta_x(case, beta):
+def test_tempered_softmax_is_exact_softmax_of_beta_x(case, beta, engine):
     x = CATALOGUE[case]
     assert_ulp(
         expfam.softmax(x, beta=beta),
@@ -206,7 +233,7 @@ def test_tempered_softmax_is_exact_softmax_of_beta_x(case, beta):
 
 
 @pytest.mark.parametrize("dtype", [F64, F32])
-def test_seed004_beta_500_within_bounds(dtype):
+def test_seed004_beta_500_within_bounds(dtype, engine):
     """004_955a7edf68888a6d.txt: z = (0.95, 0.99, 0.98) at beta = 500 (exp(500 z) ~ 1e214)."""
     z = np.array([0.95, 0.99, 0.98], dtype=dtype)
     assert_ulp(expfam.softmax(z, beta=500.0), mpref.softmax_ref(z, 500.0), 3, "softmax")
@@ -216,7 +243,7 @@ def test_seed004_beta_500_within_bounds(dtype):
 
 
 @pytest.mark.parametrize("case", CATALOGUE)
-def test_entropy_within_1_ulp(case):
+def test_entropy_within_1_ulp(case, engine):
     x = CATALOGUE[case]
     assert_ulp(expfam.entropy(x), mpref.entropy_ref(x), 1, f"{case} {_show(x)}")
 
@@ -228,7 +255,7 @@ def _dyadic_target(k: int, seed: int) -> np.ndarray:
 
 
 @pytest.mark.parametrize("case", SMALL)
-def test_cross_entropy_within_1_ulp(case):
+def test_cross_entropy_within_1_ulp(case, engine):
     x = CATALOGUE[case]
     ls = log_softmax_exact(case)
     for y in {int(np.argmax(x)), int(np.argmin(x)), x.size // 2}:
@@ -262,7 +289,7 @@ def gap_rows(request):
     return [(x, mpref.log_softmax_ref_rows(x)) for x in (rows2, rows3)]
 
 
-def test_rows_across_the_logit_gap_within_bounds(gap_rows):
+def test_rows_across_the_logit_gap_within_bounds(gap_rows, engine):
     """A batch of rows whose one gap sweeps every regime of the kernels."""
     for x, log_p in gap_rows:
         assert_ulp(expfam.log_softmax(x), log_p, 1, "log_softmax", _rows_of(x))
@@ -292,7 +319,7 @@ _WITH_IMPOSSIBLE = [
 
 
 @pytest.mark.parametrize("case", _WITH_IMPOSSIBLE)
-def test_impossible_classes_leave_the_others_exact(case):
+def test_impossible_classes_leave_the_others_exact(case, engine):
     """-inf logits (probability 0) inserted into a row: the rest keep their exact values."""
     finite = CATALOGUE[case]
     x = np.concatenate([[-np.inf], finite[:1], [-np.inf], finite[1:]]).astype(finite.dtype)
@@ -381,7 +408,7 @@ _LOG_PARTITION_NEAR_ZERO = {
 
 @pytest.mark.parametrize("dtype", [F64, F32])
 @pytest.mark.parametrize("case", _LOG_PARTITION_NEAR_ZERO)
-def test_logsumexp_near_zero_within_conditioned_bound(case, dtype):
+def test_logsumexp_near_zero_within_conditioned_bound(case, dtype, engine):
     x, b = _LOG_PARTITION_NEAR_ZERO[case]
     x = np.asarray(x, dtype=dtype)
     b = None if b is None else np.asarray(b, dtype=dtype)
@@ -667,7 +694,7 @@ _F16_ROWS = {
 
 
 @pytest.mark.parametrize("case", _F16_ROWS)
-def test_float16_rows_within_bounds(case):
+def test_float16_rows_within_bounds(case, engine):
     x = np.asarray(_F16_ROWS[case], dtype=F16)
     assert_ulp(expfam.softmax(x), mpref.softmax_ref(x), 3, case)
     assert_ulp(expfam.log_softmax(x), mpref.log_softmax_ref(x), 1, case)
@@ -720,10 +747,13 @@ _rows32 = hnp.arrays(
 
 @given(st.one_of(_rows64, _wide_rows64, _rows32))
 def test_row_kernels_within_bounds_on_hypothesis_rows(x):
-    assert_ulp(expfam.softmax(x), mpref.softmax_ref(x), 3, f"softmax {x.tolist()}")
-    assert_ulp(expfam.log_softmax(x), mpref.log_softmax_ref(x), 1, f"log_softmax {x.tolist()}")
-    assert_logsumexp_bound(x, expfam.logsumexp(x), f"logsumexp {x.tolist()}")
-    assert_ulp(expfam.entropy(x), mpref.entropy_ref(x), 1, f"entropy {x.tolist()}")
+    for path in ENGINES:
+        with engine_path(path):
+            what = f"{path} {x.tolist()}"
+            assert_ulp(expfam.softmax(x), mpref.softmax_ref(x), 3, f"softmax {what}")
+            assert_ulp(expfam.log_softmax(x), mpref.log_softmax_ref(x), 1, f"log_softmax {what}")
+            assert_logsumexp_bound(x, expfam.logsumexp(x), f"logsumexp {what}")
+            assert_ulp(expfam.entropy(x), mpref.entropy_ref(x), 1, f"entropy {what}")
 
 
 @given(_rows64, st.floats(0.0, 1e3, exclude_min=True))
