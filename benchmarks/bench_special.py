@@ -1,49 +1,80 @@
-"""Speed and memory of expfam's softmax kernels against scipy.special, in one run.
+"""Speed and memory of expfam's softmax kernels against scipy, torch and a copy, in one run.
 
-Run by hand (not by the tests): ``python benchmarks/bench_special.py [--repeats N]``.
-Prints a table and writes it to ``benchmarks/results/bench_special.csv``.
+Run by hand (not by the tests), from the repository root::
 
-For each kernel (softmax, log_softmax, logsumexp along the last axis) and each
-input (a (4096, 32000) float32 and a (1024, 50000) float64 array, and a tiny
-K = 3 row) it reports the median time of expfam and of scipy.special, their
-ratio (goal: <= 0.5 on the large inputs, <= 1.5 on the tiny one), the
-``np.copyto`` time into a preallocated array (the memory-bandwidth floor), and
-the peak extra memory of each call beyond its input (measured with
-tracemalloc, which numpy reports its allocations to).
+    PYTHONPATH=. python benchmarks/bench_special.py [--repeats N] [--quick]
+
+Prints one table and writes it to ``benchmarks/results/bench_special.csv``.
+About 2-3 minutes; ``--quick`` (small inputs only) a few seconds.
+
+- Large inputs, (4096, 32000) float32 and (1024, 50000) float64: every row
+  kernel's median time over ``--repeats`` runs, as a ratio to scipy (or the
+  scipy composite a user would write), to torch on the CPU with the same
+  number of threads (when torch is installed; it is not a dependency), to a
+  ``np.copyto`` of the input (the memory-bandwidth floor) and to expfam's own
+  ``logsumexp`` of the same array; its time on one thread over its time on
+  all of them (``scaling``); and its peak memory beyond the input
+  (tracemalloc, which numpy reports to; torch's allocations are not seen).
+- One row of 10**7 float64 entries: time and peak memory.
+- Small inputs (one row of 3 entries, a Python float, 10**6 floats,
+  ``Categorical`` at K = 3): ratios to the scipy call or composite.
+
+The contenders are timed in turns (one run of each, repeated), so that the
+load of other processes on a shared machine falls on all of them alike; the
+median of the turns is reported.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import math
 import statistics
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import scipy.special as sc
+import scipy.stats
 
 import expfam
+import expfam.special as es
 
-KERNELS = {
-    "softmax": (expfam.softmax, sc.softmax),
-    "log_softmax": (expfam.log_softmax, sc.log_softmax),
-    "logsumexp": (expfam.logsumexp, sc.logsumexp),
-}
+try:
+    import torch
+    import torch.nn.functional as F
+except ImportError:  # torch is a peer here, never a dependency
+    torch = None
+
+Fn = Callable[[], object]
 
 
-def median_time(fn, repeats: int) -> float:
-    fn()  # warm up (thread pool, caches)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
+def timed_in_turns(contenders: dict[str, Fn | None], repeats: int) -> dict[str, float]:
+    """Median seconds of each contender, run in turns after one warm-up run each."""
+    live = {name: fn for name, fn in contenders.items() if fn is not None}
+    times: dict[str, list[float]] = {name: [] for name in live}
+    for fn in live.values():
         fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    inner = 1
+    first = min(_once(fn, 1) for fn in live.values())
+    if first < 1e-3:  # tiny calls: loop inside each turn
+        inner = max(1, int(2e-3 / max(first, 1e-7)))
+    for _ in range(repeats):
+        for name, fn in live.items():
+            times[name].append(_once(fn, inner))
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
-def peak_extra_mb(fn) -> float:
+def _once(fn: Fn, inner: int) -> float:
+    start = time.perf_counter()
+    for _ in range(inner):
+        fn()
+    return (time.perf_counter() - start) / inner
+
+
+def peak_extra_mb(fn: Fn) -> float:
     tracemalloc.start()
     tracemalloc.reset_peak()
     result = fn()
@@ -53,57 +84,234 @@ def peak_extra_mb(fn) -> float:
     return peak / 2**20
 
 
+def large_cases(x: np.ndarray, other: np.ndarray, labels: np.ndarray) -> dict:
+    """kernel -> (expfam call, scipy call or composite, torch call or None)."""
+    t = tq = tl = None
+    if torch is not None:
+        t, tq, tl = torch.from_numpy(x), torch.from_numpy(other), torch.from_numpy(labels)
+    rows = np.arange(len(x))
+
+    def torch_or_none(fn: Fn) -> Fn | None:
+        return fn if torch is not None else None
+
+    return {
+        "softmax": (
+            lambda: es.softmax(x),
+            lambda: sc.softmax(x, axis=-1),
+            torch_or_none(lambda: torch.softmax(t, -1)),
+        ),
+        "log_softmax": (
+            lambda: es.log_softmax(x),
+            lambda: sc.log_softmax(x, axis=-1),
+            torch_or_none(lambda: torch.log_softmax(t, -1)),
+        ),
+        "logsumexp": (
+            lambda: es.logsumexp(x),
+            lambda: sc.logsumexp(x, axis=-1),
+            torch_or_none(lambda: torch.logsumexp(t, -1)),
+        ),
+        "cross_entropy": (
+            lambda: es.cross_entropy(x, labels),
+            lambda: sc.logsumexp(x, axis=-1) - x[rows, labels],
+            torch_or_none(lambda: F.cross_entropy(t, tl, reduction="none")),
+        ),
+        "entropy": (
+            lambda: es.entropy(x),
+            lambda: scipy.stats.entropy(sc.softmax(x, axis=-1), axis=-1),
+            torch_or_none(lambda: torch.distributions.Categorical(logits=t).entropy()),
+        ),
+        "kl_divergence": (
+            lambda: es.kl_divergence(x, other),
+            lambda: sc.rel_entr(sc.softmax(x, axis=-1), sc.softmax(other, axis=-1)).sum(-1),
+            torch_or_none(
+                lambda: F.kl_div(
+                    torch.log_softmax(tq, -1),
+                    torch.log_softmax(t, -1),
+                    log_target=True,
+                    reduction="none",
+                ).sum(-1)
+            ),
+        ),
+    }
+
+
+def small_cases() -> dict:
+    """name -> (expfam call, scipy call or composite)."""
+    z, w = np.array([0.95, 0.99, 0.98]), np.array([0.1, -2.0, 3.4])
+    p, q = expfam.Categorical(logits=z), expfam.Categorical(logits=w)
+    xs = np.random.default_rng(1).standard_normal(10**6) * 5
+    return {
+        "softmax": (lambda: es.softmax(z), lambda: sc.softmax(z)),
+        "log_softmax": (lambda: es.log_softmax(z), lambda: sc.log_softmax(z)),
+        "logsumexp": (lambda: es.logsumexp(z), lambda: sc.logsumexp(z)),
+        "cross_entropy": (lambda: es.cross_entropy(z, 2), lambda: -sc.log_softmax(z)[2]),
+        "entropy": (lambda: es.entropy(z), lambda: scipy.stats.entropy(sc.softmax(z))),
+        "kl_divergence": (
+            lambda: es.kl_divergence(z, w),
+            lambda: sc.rel_entr(sc.softmax(z), sc.softmax(w)).sum(),
+        ),
+        "Categorical.entropy K=3": (
+            lambda: expfam.Categorical(logits=z).entropy(),
+            lambda: scipy.stats.entropy(sc.softmax(z)),
+        ),
+        "Categorical.kl K=3": (
+            lambda: p.kl(q),
+            lambda: sc.rel_entr(sc.softmax(z), sc.softmax(w)).sum(),
+        ),
+        "sigmoid float": (lambda: es.sigmoid(0.3), lambda: sc.expit(0.3)),
+        "softplus float": (lambda: es.softplus(0.3), lambda: np.logaddexp(0.0, 0.3)),
+        "log_sigmoid float": (lambda: es.log_sigmoid(0.3), lambda: sc.log_expit(0.3)),
+        "sigmoid 1e6": (lambda: es.sigmoid(xs), lambda: sc.expit(xs)),
+        "softplus 1e6": (lambda: es.softplus(xs), lambda: np.logaddexp(0.0, xs)),
+        "log_sigmoid 1e6": (lambda: es.log_sigmoid(xs), lambda: sc.log_expit(xs)),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="small inputs only")
     parser.add_argument("--out", default=Path(__file__).parent / "results" / "bench_special.csv")
     args = parser.parse_args()
-    rng = np.random.default_rng(0)
-    inputs = {
-        "4096x32000 float32": (rng.standard_normal((4096, 32000), dtype=np.float32) * 4, 3),
-        "1024x50000 float64": (rng.standard_normal((1024, 50000)) * 4, 3),
-        "1x3 float64": (np.array([0.95, 0.99, 0.98]), 2000),
-    }
-    rows = []
-    header = (
-        f"{'input':<20}{'kernel':<13}{'expfam s':>11}{'scipy s':>11}{'ratio':>7}"
-        f"{'copy s':>9}{'expfam MB':>11}{'scipy MB':>10}{'output MB':>11}"
+    threads = es.get_num_threads()
+    if torch is not None:
+        torch.set_num_threads(threads)
+    print(
+        f"expfam {expfam.__version__}, numpy {np.__version__}, "
+        f"torch {torch.__version__ if torch else 'not installed'}, {threads} threads"
     )
-    print(header)
-    print("-" * len(header))
-    for label, (x, scale) in inputs.items():
-        repeats = args.repeats * scale if scale > 100 else args.repeats
-        floor = np.empty_like(x)
-        copy_s = median_time(lambda x=x, floor=floor: np.copyto(floor, x), repeats)
-        for name, (ours, theirs) in KERNELS.items():
-            t_ours = median_time(lambda ours=ours, x=x: ours(x), repeats)
-            t_theirs = median_time(lambda theirs=theirs, x=x: theirs(x, axis=-1), repeats)
-            mem_ours = peak_extra_mb(lambda ours=ours, x=x: ours(x))
-            mem_theirs = peak_extra_mb(lambda theirs=theirs, x=x: theirs(x, axis=-1))
-            out_mb = (x.nbytes if name != "logsumexp" else x.nbytes / x.shape[-1]) / 2**20
-            row = {
-                "input": label,
-                "kernel": name,
-                "expfam_s": t_ours,
-                "scipy_s": t_theirs,
-                "ratio": t_ours / t_theirs,
-                "copy_s": copy_s,
-                "expfam_peak_mb": mem_ours,
-                "scipy_peak_mb": mem_theirs,
-                "output_mb": out_mb,
-            }
-            rows.append(row)
-            print(
-                f"{label:<20}{name:<13}{t_ours:>11.2e}{t_theirs:>11.2e}{row['ratio']:>7.2f}"
-                f"{copy_s:>9.1e}{mem_ours:>11.1f}{mem_theirs:>10.1f}{out_mb:>11.1f}"
-            )
+    results: list[dict] = []
+    if not args.quick:
+        results += run_large(args.repeats, threads)
+        results += run_long_row()
+    results += run_small(max(args.repeats, 7))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    fields = sorted({key for row in results for key in row}, key=_FIELD_ORDER.index)
     with out.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(results)
     print(f"\nwrote {out}")
+
+
+_FIELD_ORDER = [
+    "input", "kernel", "expfam_s", "scipy_s", "torch_s", "copy_s", "vs_scipy", "vs_torch",
+    "vs_copy", "vs_logsumexp", "one_thread_s", "scaling", "expfam_peak_mb", "scipy_peak_mb",
+    "output_mb",
+]  # fmt: skip
+
+
+def _ratio(a: float | None, b: float | None) -> float:
+    return a / b if a is not None and b else math.nan
+
+
+def run_large(repeats: int, threads: int) -> list[dict]:
+    rng = np.random.default_rng(0)
+    inputs = {
+        "4096x32000 float32": rng.standard_normal((4096, 32000), dtype=np.float32) * 4,
+        "1024x50000 float64": rng.standard_normal((1024, 50000)) * 4,
+    }
+    header = (
+        f"\n{'input':<19}{'kernel':<14}{'expfam s':>9}{'/scipy':>7}{'/torch':>7}{'/copy':>7}"
+        f"{'/lse':>6}{'1thr/N':>7}{'peak MB':>9}{'scipy MB':>9}{'out MB':>8}"
+    )
+    print(header + "\n" + "-" * (len(header) - 1))
+    results = []
+    for label, x in inputs.items():
+        other = np.roll(x, 1, axis=0) * x.dtype.type(0.9)
+        labels = np.arange(len(x)) * 7 % x.shape[1]
+        floor = np.empty_like(x)
+        lse_s = None
+        for kernel, (ours, theirs, torch_fn) in large_cases(x, other, labels).items():
+            slow = kernel in ("kl_divergence", "entropy") and x.dtype == np.float64
+            n = 1 if slow else repeats
+            with es.set_num_threads(1):
+                one = timed_in_turns({"one": ours}, n)["one"]
+            t = timed_in_turns(
+                {
+                    "expfam": ours,
+                    "scipy": theirs,
+                    "torch": torch_fn,
+                    "copy": lambda x=x, floor=floor: np.copyto(floor, x),
+                },
+                n,
+            )
+            if kernel == "logsumexp":
+                lse_s = t["expfam"]
+            out_mb = (x.nbytes if kernel.endswith("softmax") else x.nbytes / x.shape[1]) / 2**20
+            row = {
+                "input": label,
+                "kernel": kernel,
+                "expfam_s": t["expfam"],
+                "scipy_s": t["scipy"],
+                "torch_s": t.get("torch"),
+                "copy_s": t["copy"],
+                "vs_scipy": _ratio(t["expfam"], t["scipy"]),
+                "vs_torch": _ratio(t["expfam"], t.get("torch")),
+                "vs_copy": _ratio(t["expfam"], t["copy"]),
+                "vs_logsumexp": _ratio(t["expfam"], lse_s),
+                "one_thread_s": one,
+                "scaling": _ratio(t["expfam"], one),
+                "expfam_peak_mb": peak_extra_mb(ours),
+                "scipy_peak_mb": peak_extra_mb(theirs),
+                "output_mb": out_mb,
+            }
+            results.append(row)
+            print(
+                f"{label:<19}{kernel:<14}{row['expfam_s']:>9.3f}{row['vs_scipy']:>7.2f}"
+                f"{row['vs_torch']:>7.2f}{row['vs_copy']:>7.1f}{row['vs_logsumexp']:>6.2f}"
+                f"{row['scaling']:>7.2f}{row['expfam_peak_mb']:>9.1f}"
+                f"{row['scipy_peak_mb']:>9.1f}{out_mb:>8.1f}"
+            )
+    print(f"(/lse: time over expfam's logsumexp of the same array; 1thr/N: N = {threads})")
+    return results
+
+
+def run_long_row() -> list[dict]:
+    x = np.random.default_rng(2).standard_normal(10**7) * 4
+    print(f"\n{'one row of 10**7 float64':<28}{'expfam s':>9}{'peak MB':>9}{'scipy MB':>9}")
+    results = []
+    for kernel, ours, theirs in (
+        ("softmax", lambda: es.softmax(x), lambda: sc.softmax(x)),
+        ("log_softmax", lambda: es.log_softmax(x), lambda: sc.log_softmax(x)),
+        ("logsumexp", lambda: es.logsumexp(x), lambda: sc.logsumexp(x)),
+        ("cross_entropy", lambda: es.cross_entropy(x, 3), lambda: sc.logsumexp(x) - x[3]),
+        ("entropy", lambda: es.entropy(x), lambda: scipy.stats.entropy(sc.softmax(x))),
+    ):
+        seconds = timed_in_turns({"expfam": ours}, 1)["expfam"]
+        row = {
+            "input": "1x10000000 float64",
+            "kernel": kernel,
+            "expfam_s": seconds,
+            "expfam_peak_mb": peak_extra_mb(ours),
+            "scipy_peak_mb": peak_extra_mb(theirs),
+            "output_mb": (x.nbytes if kernel.endswith("softmax") else 8) / 2**20,
+        }
+        results.append(row)
+        print(
+            f"{kernel:<28}{seconds:>9.3f}{row['expfam_peak_mb']:>9.1f}{row['scipy_peak_mb']:>9.1f}"
+        )
+    return results
+
+
+def run_small(repeats: int) -> list[dict]:
+    print(f"\n{'small input':<28}{'expfam us':>10}{'scipy us':>10}{'/scipy':>8}")
+    results = []
+    for name, (ours, theirs) in small_cases().items():
+        t = timed_in_turns({"expfam": ours, "scipy": theirs}, repeats)
+        row = {
+            "input": "small",
+            "kernel": name,
+            "expfam_s": t["expfam"],
+            "scipy_s": t["scipy"],
+            "vs_scipy": t["expfam"] / t["scipy"],
+        }
+        results.append(row)
+        print(
+            f"{name:<28}{t['expfam'] * 1e6:>10.2f}{t['scipy'] * 1e6:>10.2f}{row['vs_scipy']:>8.2f}"
+        )
+    return results
 
 
 if __name__ == "__main__":
