@@ -21,10 +21,10 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from expfam.special import _dd, _rows
+from expfam.special import _dd, _rows, _small
 
 # 1/(n + 3)! for n >= 0: g(x) = x**2 (1/2 + x P(x)), enough terms for |x| <= 1.
-_G_TAIL = tuple(1.0 / math.factorial(n + 3) for n in range(18))
+_G_TAIL = _small.G_TAIL
 
 
 def g_dd(x: NDArray) -> tuple[NDArray, NDArray]:
@@ -77,7 +77,12 @@ def kl_rows(zp: NDArray, zq: NDArray, scratch: _rows._Scratch | None = None) -> 
                     centred[~near] = _kl_rows_exact(zp[~near], zq[~near])
                 out[~done] = centred
             return out
-        return _kl_rows_exact(zp.astype(np.float64), zq.astype(np.float64))
+        zp, zq = zp.astype(np.float64), zq.astype(np.float64)
+        if zp.shape[1] > 0 and zp.size <= _small.MAX_ELEMENTS:
+            small = _small.kl(zp, zq)
+            if small is not None:
+                return small
+        return _kl_rows_exact(zp, zq)
 
 
 _U = 2.0**-53

@@ -34,7 +34,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 
-from expfam.special import _threads
+from expfam.special import _small, _threads
 from expfam.special._dd import exp_dd, exp_dd_parts, log1p_dd, row_sum_dd, two_prod, two_sum
 
 # Work per block, in float64 elements (2 MiB per array, the L2 size here): large
@@ -533,6 +533,10 @@ def run(
         # An empty row has no distribution: its log-partition is log 0.
         out.fill(-np.inf if kind == "logsumexp" else np.nan)
         return out
+    if rows * k <= _small.MAX_ELEMENTS and kind in _small.KINDS:
+        small = _small.run(kind, x, beta, out_dtype, target)
+        if small is not None:
+            return small
     exact = x.dtype == np.float64
     if k > _LONG_ROW:
         scratch = _Scratch(1, _CHUNK)

@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import expfam
-from expfam.special import _rows
+from expfam.special import _rows, _small
 
 F64, F32, F16 = np.float64, np.float32, np.float16
 RNG_SEED = 20261122
@@ -73,21 +73,23 @@ def assert_ulp(computed, exact, bound, what="", inputs=None):
 
 # ---------------------------------------------------------------- the paths of the row engine
 
-ENGINES = ["blocks", "column_chunks"]
+ENGINES = ["small", "blocks", "column_chunks"]
 
 
 @contextlib.contextmanager
 def engine_path(name):
-    """Send every row through one path of the row engine: ``blocks`` (rows of up to
-    ``_rows._LONG_ROW`` entries, the default) or ``column_chunks`` (longer rows; here every
-    row, cut into chunks of 3 entries so that every chunk boundary case is crossed)."""
-    saved = _rows._LONG_ROW, _rows._CHUNK
+    """Send every row through one path of the row engine: ``small`` (Python floats, inputs of
+    up to ``_small.MAX_ELEMENTS`` entries by default; here every finite input), ``blocks``
+    (numpy, up to ``_rows._LONG_ROW`` entries per row) or ``column_chunks`` (longer rows;
+    here every row, cut into chunks of 3 entries so that every chunk boundary is crossed)."""
+    saved = _rows._LONG_ROW, _rows._CHUNK, _small.MAX_ELEMENTS
+    _small.MAX_ELEMENTS = 1 << 62 if name == "small" else 0
     if name == "column_chunks":
         _rows._LONG_ROW, _rows._CHUNK = 0, 3
     try:
         yield
     finally:
-        _rows._LONG_ROW, _rows._CHUNK = saved
+        _rows._LONG_ROW, _rows._CHUNK, _small.MAX_ELEMENTS = saved
 
 
 @pytest.fixture(params=ENGINES)
@@ -548,7 +550,7 @@ KL_PAIRS = {f"{n}-{np.dtype(d).name}": pq for d in (F64, F32) for n, pq in _kl_p
 
 
 @pytest.mark.parametrize("case", KL_PAIRS)
-def test_kl_divergence_within_2_ulp_and_nonnegative(case):
+def test_kl_divergence_within_2_ulp_and_nonnegative(case, engine):
     zp, zq = KL_PAIRS[case]
     got = expfam.kl_divergence(zp, zq)
     assert got >= 0, f"{case}: KL = {got!r}, not >= 0"
@@ -556,7 +558,7 @@ def test_kl_divergence_within_2_ulp_and_nonnegative(case):
 
 
 @pytest.mark.parametrize("dtype", [F64, F32])
-def test_kl_across_dominance_within_2_ulp_and_nonnegative(dtype):
+def test_kl_across_dominance_within_2_ulp_and_nonnegative(dtype, engine):
     """KL((0, v) || (0, 0)) and KL((0, 0) || (0, v)) for v on a grid over [-1500, 1500]."""
     v = np.linspace(-1500.0, 1500.0, 601)
     zero = np.zeros_like(v)
