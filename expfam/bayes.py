@@ -22,6 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 from expfam.families.dirichlet import Dirichlet
 from expfam.families.family import as_float_array
 from expfam.special import log_softmax, softmax
+from expfam.special._args import RowLayout, beta_array
 
 __all__ = [
     "SNOW",
@@ -35,14 +36,19 @@ __all__ = [
 ]
 
 
-def _temper(log_likelihood: NDArray, beta: ArrayLike) -> NDArray:
-    """Return ``beta * log_likelihood`` with the convention ``L**0 = 1`` (also for ``L = 0``)."""
-    beta = np.asarray(beta, dtype=log_likelihood.dtype)
-    if not np.all(np.isfinite(beta)) or np.any(beta < 0):
-        raise ValueError(f"beta must be finite and >= 0, got {beta}")
+def _temper(log_likelihood: NDArray, beta: ArrayLike, axis: int | tuple[int, ...]) -> NDArray:
+    """Return ``beta * log_likelihood`` with the convention ``L**0 = 1`` (also for ``L = 0``).
+
+    ``beta`` broadcasts with the batch shape, the axes of ``log_likelihood``
+    other than ``axis`` (hypotheses, and observations for a trajectory).
+    """
+    b = beta_array(beta)
+    if not np.isfinite(b).all():
+        raise ValueError(f"beta must be finite and >= 0, got {beta!r}")
+    _, b = RowLayout.of(log_likelihood, axis)[1].broadcast(b, "beta")
     impossible = np.isneginf(log_likelihood)
-    scaled = beta * np.where(impossible, 0.0, log_likelihood)
-    return np.where(impossible & (beta > 0), -np.inf, scaled)
+    scaled = b * np.where(impossible, 0.0, log_likelihood)
+    return np.where(impossible & (b > 0), -np.inf, scaled).astype(log_likelihood.dtype)
 
 
 def _check_shapes(log_prior: NDArray, data: NDArray, name: str, event_ndim: int) -> None:
@@ -66,7 +72,7 @@ def _posterior_logits(log_prior: ArrayLike, log_likelihood: ArrayLike, beta: Arr
     log_prior = as_float_array(log_prior, "log_prior", min_ndim=1)
     log_likelihood = as_float_array(log_likelihood, "log_likelihood", min_ndim=1)
     _check_shapes(log_prior, log_likelihood, "log_likelihood", event_ndim=1)
-    return log_prior + _temper(log_likelihood, beta)
+    return log_prior + _temper(log_likelihood, beta, -1)
 
 
 def _trajectory_logits(
@@ -76,7 +82,7 @@ def _trajectory_logits(
     log_prior = as_float_array(log_prior, "log_prior", min_ndim=1)
     log_likelihoods = as_float_array(log_likelihoods, "log_likelihoods", min_ndim=2)
     _check_shapes(log_prior, log_likelihoods, "log_likelihoods", event_ndim=2)
-    tempered = _temper(log_likelihoods, beta)
+    tempered = _temper(log_likelihoods, beta, (-2, -1))
     start = np.zeros((*tempered.shape[:-2], 1, tempered.shape[-1]), dtype=tempered.dtype)
     evidence = np.cumsum(np.concatenate([start, tempered], axis=-2), axis=-2)
     return log_prior[..., None, :] + evidence
@@ -92,8 +98,10 @@ def log_posterior(log_prior: ArrayLike, log_likelihood: ArrayLike, *, beta: Arra
     log_likelihood : array_like, shape (..., K)
         ``log P(data | h)`` for each hypothesis ``h``; ``-inf`` rules a hypothesis out.
     beta : float or array_like, optional
-        Inverse temperature of the likelihood (a power posterior), ``>= 0``,
-        broadcast against the batch axes. ``beta = 0`` returns the prior.
+        Inverse temperature of the likelihood (a power posterior), finite and
+        ``>= 0``; an array broadcasts with the batch shape (...), one
+        temperature per posterior, or a batch of temperatures for one.
+        ``beta = 0`` returns the prior.
 
     Returns
     -------
@@ -143,7 +151,8 @@ def log_posterior_trajectory(
         ``log P(x_t | h)`` of observation ``t`` (observations assumed
         conditionally independent given ``h``).
     beta : float or array_like, optional
-        Inverse temperature applied to every likelihood, ``>= 0``.
+        Inverse temperature applied to every likelihood, ``>= 0``; an array
+        broadcasts with the batch shape (...), one per trajectory.
 
     Returns
     -------

@@ -13,7 +13,18 @@ from expfam._discovery import default_folder
 
 
 def _verify(paths: Sequence[str], json_path: str | None) -> int:
-    """Run every derivation under ``paths``; return the exit status."""
+    """Run every derivation under ``paths``; return the exit status.
+
+    A missing path, or a JSON file in a missing folder, is one line on stderr
+    and status 2, before any derivation runs.
+    """
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:
+        print(f"expfam verify: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    if json_path is not None and not Path(json_path).resolve().parent.is_dir():
+        print(f"expfam verify: --json {json_path}: its folder does not exist", file=sys.stderr)
+        return 2
     from expfam.symbolic import run_verify
 
     return run_verify([Path(p) for p in paths] or [default_folder("derivations")], json_path)

@@ -141,6 +141,18 @@ def _display(path: Path) -> str:
         return str(path)
 
 
+def _unwritable(out: Path) -> str | None:
+    """Why the folder ``out`` cannot take the figures (created if missing), or None."""
+    if out.exists() and not out.is_dir():
+        return "is a file, not a folder"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=out).close()
+    except OSError as exc:
+        return f"cannot write there ({exc.strerror or exc})"
+    return None
+
+
 def run_figures(paths: list[Path], out: Path, only: Sequence[str] | None = None) -> int:
     """Run every experiment under ``paths`` into the folder ``out``; return the exit status.
 
@@ -157,9 +169,14 @@ def run_figures(paths: list[Path], out: Path, only: Sequence[str] | None = None)
     -------
     int
         0 if every experiment succeeded, 1 if any failed, 2 if ``paths`` or
-        ``only`` name nothing runnable, 130 if interrupted.
+        ``only`` name nothing runnable or ``out`` is not a writable folder,
+        130 if interrupted.
     """
     stream = sys.stdout
+    problem = _unwritable(out)
+    if problem:
+        print(f"expfam figures: --out {out}: {problem}", file=sys.stderr)
+        return 2
     try:
         experiments = discover(paths, only)
     except (ValueError, FileNotFoundError) as exc:

@@ -242,6 +242,44 @@ def kl_ref(x_p: Sequence[float], x_q: Sequence[float]) -> mpmath.mpf:
     return _agreeing(compute)[0]
 
 
+# ---------------------------------------------------------------- Dirichlet
+
+
+def dirichlet_entropy_ref(alpha: Sequence[float]) -> mpmath.mpf:
+    """``log B(alpha) + (alpha_0 - K) psi(alpha_0) - sum_k (alpha_k - 1) psi(alpha_k)``."""
+    alpha = np.asarray(alpha, dtype=np.float64).ravel()
+
+    def compute():
+        a = [_exact(v) for v in alpha]
+        a0 = mpmath.fsum(a)
+        log_b = mpmath.fsum(mpmath.loggamma(v) for v in a) - mpmath.loggamma(a0)
+        tail = mpmath.fsum((v - 1) * mpmath.digamma(v) for v in a)
+        return [log_b + (a0 - len(a)) * mpmath.digamma(a0) - tail]
+
+    return _agreeing(compute)[0]
+
+
+def dirichlet_kl_ref(alpha: Sequence[float], beta: Sequence[float]) -> mpmath.mpf:
+    """``KL(Dir(alpha) || Dir(beta))``: ``lgamma(a0) - lgamma(b0) - sum_k [lgamma(a_k) -
+    lgamma(b_k)] + sum_k (a_k - b_k) (psi(a_k) - psi(a0))``."""
+    alpha = np.asarray(alpha, dtype=np.float64).ravel()
+    beta = np.asarray(beta, dtype=np.float64).ravel()
+
+    def compute():
+        a, b = [_exact(v) for v in alpha], [_exact(v) for v in beta]
+        a0, b0 = mpmath.fsum(a), mpmath.fsum(b)
+        psi0 = mpmath.digamma(a0)
+        terms = [mpmath.loggamma(a0), -mpmath.loggamma(b0)]
+        for ak, bk in zip(a, b, strict=True):
+            terms += [
+                mpmath.loggamma(bk) - mpmath.loggamma(ak),
+                (ak - bk) * (mpmath.digamma(ak) - psi0),
+            ]
+        return [mpmath.fsum(terms)]
+
+    return _agreeing(compute)[0]
+
+
 # ---------------------------------------------------------------- elementwise
 
 

@@ -7,7 +7,7 @@ import pytest
 import scipy.stats
 from scipy.special import gammaln
 
-from expfam import Dirichlet
+from expfam import Dirichlet, softmax
 from expfam.bayes import (
     SNOW,
     dirichlet_posterior,
@@ -135,6 +135,31 @@ def test_batched_posterior_equals_the_loop():
         for j in range(3):
             one = log_posterior(log_prior[i, j], log_lik[j], beta=float(beta[j, 0]))
             np.testing.assert_allclose(batch[i, j], one, atol=1e-15)
+
+
+def test_beta_array_is_one_temperature_per_posterior():
+    """Issue 12: beta broadcasts over the batch (a raw broadcast error before)."""
+    rng = np.random.default_rng(4)
+    log_prior, log_lik = rng.normal(size=(2, 3)), rng.normal(size=(2, 3))
+    beta = np.array([0.25, 3.0])
+    batch = posterior(log_prior, log_lik, beta=beta)
+    for i, b in enumerate(beta):
+        np.testing.assert_array_equal(batch[i], posterior(log_prior[i], log_lik[i], beta=b))
+    several = posterior(log_prior[0], log_lik[0], beta=[0.0, 1.0, 2.0])  # one, three ways
+    np.testing.assert_allclose(several[0], softmax(log_prior[0]), rtol=1e-15)
+    np.testing.assert_array_equal(several[2], posterior(log_prior[0], log_lik[0], beta=2.0))
+    traj = posterior_trajectory(log_prior, np.stack([log_lik] * 4, axis=-2), beta=beta)
+    for i, b in enumerate(beta):
+        np.testing.assert_array_equal(
+            traj[i], posterior_trajectory(log_prior[i], np.stack([log_lik[i]] * 4), beta=b)
+        )
+
+
+def test_beta_that_does_not_fit_the_batch_or_is_not_a_number_names_beta():
+    with pytest.raises(ValueError, match=r"\bbeta\b"):
+        posterior(np.zeros((2, 3)), np.zeros((2, 3)), beta=[0.0, 1.0, 2.0])
+    with pytest.raises(TypeError, match=r"\bbeta\b"):
+        posterior(np.zeros(3), np.zeros(3), beta="2")
 
 
 @pytest.mark.parametrize(

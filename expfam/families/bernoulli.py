@@ -13,7 +13,7 @@ exponential-family coordinates ``natural`` and ``mean`` have shape ``(..., 1)``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -23,10 +23,12 @@ from expfam.families.categorical import Categorical
 from expfam.families.family import (
     ExponentialFamily,
     as_float_array,
-    as_rng,
     as_vector,
+    check_coords,
+    frozen_cached_property,
     seed_cache,
 )
+from expfam.special._args import as_rng, as_sample_shape, beta_array, scalar
 
 __all__ = ["Bernoulli"]
 
@@ -86,7 +88,7 @@ class Bernoulli(ExponentialFamily):
         return cls.from_prob(mean[..., 0])
 
     # ------------------------------------------------------------ coordinates
-    @cached_property
+    @frozen_cached_property
     def prob(self) -> NDArray:
         """``p = P(x = 1) = sigmoid(w)``, shape (...)."""
         return special.sigmoid(self.logit)
@@ -131,15 +133,27 @@ class Bernoulli(ExponentialFamily):
         """``A(w) = softplus(w) = log(1 + e^w)``, shape (...)."""
         return special.softplus(self.logit)
 
-    def fisher_vp(self, v: ArrayLike) -> NDArray:
-        """``F v = p (1 - p) v``, shape (..., 1)."""
-        return self._variance()[..., None] * as_vector(v, "v", 1, self.logit.dtype)
+    def fisher_vp(self, v: ArrayLike, coords: Literal["natural"] = "natural") -> NDArray:
+        """``F v = p (1 - p) v``: shape (..., 1) for ``v`` of shape (..., 1), else (...).
+
+        ``v`` is in the natural layout (..., 1) when it has more axes than the
+        batch and one entry on its last axis; otherwise it has the batch
+        layout (...) of :attr:`logit` (one number per distribution).
+        """
+        check_coords(coords, "Bernoulli")
+        v, natural_layout = self._as_vector(v, "v")
+        return self._variance()[..., None] * v if natural_layout else self._variance() * v
 
     # ------------------------------------------------------------ closed forms
     def log_prob(self, x: ArrayLike) -> NDArray:
-        """``log P(x)``: ``log_sigmoid(w)`` if x = 1, ``log_sigmoid(-w)`` if x = 0; shape (...)."""
+        """``log P(x)``: ``log_sigmoid(w)`` if x = 1, ``log_sigmoid(-w)`` if x = 0; shape (...).
+
+        A numpy scalar for one outcome of an unbatched distribution.
+        """
         x = self._check_outcomes(x)
-        return np.where(x == 1, special.log_sigmoid(self.logit), special.log_sigmoid(-self.logit))
+        return scalar(
+            np.where(x == 1, special.log_sigmoid(self.logit), special.log_sigmoid(-self.logit))
+        )
 
     def entropy(self) -> NDArray:
         """``-p log p - (1 - p) log(1 - p)``, 0 on the boundary; shape (...)."""
@@ -159,44 +173,71 @@ class Bernoulli(ExponentialFamily):
         self._check_other(other)
         return self.to_categorical().kl(other.to_categorical())
 
-    def fisher(self) -> NDArray:
+    def fisher(self, coords: Literal["natural"] = "natural") -> NDArray:
         """``[[p (1 - p)]]``, shape (..., 1, 1)."""
+        check_coords(coords, "Bernoulli")
         return self._variance()[..., None, None]
 
-    def natural_gradient(self, g: ArrayLike) -> NDArray:
-        """``g / (p (1 - p))``, shape (..., 1); 0 on the boundary (the pseudo-inverse)."""
-        variance = self._variance()[..., None]
-        g = as_vector(g, "g", 1, self.logit.dtype)
+    def natural_gradient(self, g: ArrayLike, coords: Literal["natural"] = "natural") -> NDArray:
+        """``g / (p (1 - p))``, 0 on the boundary (the pseudo-inverse).
+
+        Shape (..., 1) for ``g`` of shape (..., 1), else (...), as :meth:`fisher_vp`.
+        """
+        check_coords(coords, "Bernoulli")
+        g, natural_layout = self._as_vector(g, "g")
+        variance = self._variance()[..., None] if natural_layout else self._variance()
         return np.where(variance > 0, g / np.where(variance > 0, variance, 1), 0)
 
     # ------------------------------------------------------------ the rest
     def sample(
-        self, sample_shape: tuple[int, ...] = (), rng: np.random.Generator | int | None = None
+        self,
+        sample_shape: int | tuple[int, ...] = (),
+        rng: np.random.Generator | int | None = None,
     ) -> NDArray:
-        """Outcomes in {0, 1} (int64) of shape ``sample_shape + batch_shape``."""
-        uniform = as_rng(rng).random(size=(*sample_shape, *self.batch_shape))
+        """Outcomes in {0, 1} (int64) of shape ``sample_shape + batch_shape``.
+
+        ``sample_shape`` is an int or a tuple (numpy's ``size``).
+        """
+        shape = as_sample_shape(sample_shape)
+        uniform = as_rng(rng).random(size=(*shape, *self.batch_shape))
         return (uniform < self.prob).astype(np.int64)
 
     def mode(self) -> NDArray:
         """1 where ``p > 1/2``, else 0; shape (...)."""
         return (self.logit > 0).astype(np.int64)
 
-    def tempered(self, beta: float) -> Bernoulli:
-        """``Bernoulli(logit=beta * w)``, ``beta >= 0``; the boundary (infinite w) stays put."""
-        beta = float(beta)
-        if not np.isfinite(beta) or beta < 0:
-            raise ValueError(f"beta must be finite and >= 0, got {beta}")
+    def tempered(self, beta: ArrayLike) -> Bernoulli:
+        """``Bernoulli(logit=beta * w)``, ``beta >= 0`` finite, or an array of them
+        broadcasting with the batch shape; the boundary (infinite w) stays put."""
+        b = beta_array(beta)
+        if not np.isfinite(b).all():
+            raise ValueError(f"beta must be finite and >= 0, got {beta!r}")
+        try:
+            np.broadcast_shapes(b.shape, self.batch_shape)
+        except ValueError:
+            raise ValueError(
+                f"beta: shape {b.shape} does not broadcast with the batch shape {self.batch_shape}"
+            ) from None
         finite = np.isfinite(self.logit)
-        return Bernoulli(
-            logit=np.where(finite, beta * np.where(finite, self.logit, 0), self.logit)
-        )
+        logit = np.where(finite, b * np.where(finite, self.logit, 0), self.logit)
+        return Bernoulli(logit=logit.astype(self.logit.dtype))
 
     def _variance(self) -> NDArray:
         """``p (1 - p) = sigmoid(w) sigmoid(-w)``, accurate in both tails."""
         return self.prob * special.sigmoid(-self.logit)
 
+    def _as_vector(self, v: ArrayLike, name: str) -> tuple[NDArray, bool]:
+        """``v`` as an array, and whether it is in the natural layout (..., 1)."""
+        array = np.asarray(v)
+        natural_layout = array.ndim > len(self.batch_shape) and array.shape[-1:] == (1,)
+        if natural_layout:
+            return as_vector(array, name, 1, self.logit.dtype), True
+        return as_vector(array[..., None], name, 1, self.logit.dtype)[..., 0], False
+
     def _check_outcomes(self, x: ArrayLike) -> NDArray:
         x = np.asarray(x)
-        if x.dtype.kind not in "biuf" or np.any((x != 0) & (x != 1)):
+        if x.dtype.kind not in "biuf":
+            raise TypeError(f"x must be outcomes in {{0, 1}}, got dtype {x.dtype}")
+        if np.any((x != 0) & (x != 1)):
             raise ValueError(f"x must be outcomes in {{0, 1}}, got {x}")
         return x

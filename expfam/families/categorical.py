@@ -18,7 +18,6 @@ probabilities can never be passed where logits are expected by position.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -28,11 +27,19 @@ from expfam import special
 from expfam.families.family import (
     ExponentialFamily,
     as_float_array,
-    as_rng,
     as_vector,
     check_probability_vector,
     dot,
+    frozen_cached_property,
     seed_cache,
+)
+from expfam.special._args import (
+    RowLayout,
+    as_rng,
+    as_sample_shape,
+    beta_array,
+    is_index_target,
+    scalar,
 )
 
 __all__ = ["Categorical"]
@@ -154,17 +161,17 @@ class Categorical(ExponentialFamily):
         return dist
 
     # ------------------------------------------------------------ coordinates
-    @cached_property
+    @frozen_cached_property
     def probs(self) -> NDArray:
         """Probabilities p = softmax(logits), shape (..., K)."""
         return special.softmax(self.logits)
 
-    @cached_property
+    @frozen_cached_property
     def log_probs(self) -> NDArray:
         """Normalized log-probabilities log_softmax(logits), shape (..., K)."""
         return special.log_softmax(self.logits)
 
-    @cached_property
+    @frozen_cached_property
     def natural(self) -> NDArray:
         """Minimal natural parameters ``theta_i = z_i - z_K = log(p_i / p_K)``, (..., K-1).
 
@@ -174,7 +181,7 @@ class Categorical(ExponentialFamily):
         self._check_reference()
         return self.logits[..., :-1] - self.logits[..., -1:]
 
-    @cached_property
+    @frozen_cached_property
     def mean(self) -> NDArray:
         """Expectation parameters ``eta_i = p_i`` for i < K, shape (..., K-1)."""
         return self.probs[..., :-1]
@@ -222,12 +229,15 @@ class Categorical(ExponentialFamily):
         x : array_like
             Integer class indices in ``[0, K)``, shape broadcasting with the
             batch shape; or one-hot / soft targets (floats or bools ``>= 0``)
-            of shape (..., K), giving ``sum_k x_k log p_k`` with ``0 log 0 = 0``.
+            with the logits' number of axes (K on the last), giving
+            ``sum_k x_k log p_k`` with ``0 log 0 = 0``. A float of any other
+            shape is an error: class indices are integers.
 
         Returns
         -------
         ndarray, shape (...)
-            ``log p_x``; ``-inf`` for a class of probability 0.
+            ``log p_x``; ``-inf`` for a class of probability 0. A numpy
+            scalar for one class index of an unbatched distribution.
 
         Examples
         --------
@@ -235,12 +245,14 @@ class Categorical(ExponentialFamily):
         array([-0.69314718,        -inf])
         """
         x_array = np.asarray(x)
-        if x_array.dtype.kind in "iu":
+        if x_array.dtype.kind not in "biuf":
+            raise TypeError(f"x must be class indices or a target, got dtype {x_array.dtype}")
+        if is_index_target(x_array, self.logits.ndim, "x"):
             x_array = self._check_classes(x_array)
             shape = np.broadcast_shapes(x_array.shape, self.batch_shape)
             log_probs = np.broadcast_to(self.log_probs, (*shape, self.num_classes))
             index = np.broadcast_to(x_array, shape)[..., None]
-            return np.take_along_axis(log_probs, index, axis=-1)[..., 0]
+            return scalar(np.take_along_axis(log_probs, index, axis=-1)[..., 0])
         target = as_float_array(x_array, "x", min_ndim=1)
         if target.shape[-1] != self.num_classes or np.any(target < 0):
             raise ValueError(
@@ -273,7 +285,10 @@ class Categorical(ExponentialFamily):
         inf
         """
         self._check_other(other)
-        return special.cross_entropy(other.logits, self.probs)
+        shape = np.broadcast_shapes(self.logits.shape, other.logits.shape)
+        return special.cross_entropy(
+            np.broadcast_to(other.logits, shape), np.broadcast_to(self.probs, shape)
+        )
 
     def kl(self, other: Categorical) -> NDArray:
         """``KL(p || q) = sum_k p_k log(p_k / q_k)`` >= 0; ``+inf`` where ``q_k = 0 < p_k``.
@@ -416,42 +431,53 @@ class Categorical(ExponentialFamily):
 
     # ------------------------------------------------------------ the rest
     def sample(
-        self, sample_shape: tuple[int, ...] = (), rng: np.random.Generator | int | None = None
+        self,
+        sample_shape: int | tuple[int, ...] = (),
+        rng: np.random.Generator | int | None = None,
     ) -> NDArray:
         """Class indices of shape ``sample_shape + batch_shape``, by the Gumbel-max trick.
 
-        ``argmax(z + G)`` with standard Gumbel noise G; a class with logit
-        ``-inf`` is never drawn.
+        ``sample_shape`` is an int or a tuple (numpy's ``size``). ``argmax(z +
+        G)`` with standard Gumbel noise G; a class with logit ``-inf`` is never
+        drawn.
 
         Examples
         --------
-        >>> Categorical(logits=[0.0, -np.inf]).sample((4,), rng=0)
+        >>> Categorical(logits=[0.0, -np.inf]).sample(4, rng=0)
         array([0, 0, 0, 0])
         """
-        gumbel = as_rng(rng).gumbel(size=(*sample_shape, *self.logits.shape))
+        shape = as_sample_shape(sample_shape)
+        gumbel = as_rng(rng).gumbel(size=(*shape, *self.logits.shape))
         return np.argmax(self.logits + gumbel, axis=-1)
 
     def mode(self) -> NDArray:
         """The most probable class (the first one on ties), shape (...)."""
         return np.argmax(self.logits, axis=-1)
 
-    def tempered(self, beta: float) -> Categorical:
+    def tempered(self, beta: ArrayLike) -> Categorical:
         """The distribution ``softmax(beta * z)`` at inverse temperature ``beta >= 0``.
 
         ``beta = 0`` is the uniform distribution on the support (classes with
         ``-inf`` logits stay impossible); large ``beta`` approaches the argmax.
+        An array of temperatures broadcasts with the batch shape (one per
+        distribution, or a batch of temperatures for one distribution).
 
         Examples
         --------
         >>> Categorical(logits=[0.95, 0.99, 0.98]).tempered(500).probs.round(4)
         array([0.    , 0.9933, 0.0067])
+        >>> Categorical(logits=[0.0, 1.0]).tempered([0.0, 1.0]).batch_shape
+        (2,)
         """
-        beta = float(beta)
-        if not np.isfinite(beta) or beta < 0:
-            raise ValueError(f"beta must be finite and >= 0, got {beta}")
+        b = beta_array(beta)
+        if not np.isfinite(b).all():
+            raise ValueError(f"beta must be finite and >= 0, got {beta!r}")
+        _, b = RowLayout.of(self.logits, -1)[1].broadcast(b, "beta")
         finite = np.isfinite(self.logits)
         return Categorical(
-            logits=np.where(finite, beta * np.where(finite, self.logits, 0), -np.inf)
+            logits=np.where(finite, b * np.where(finite, self.logits, 0), -np.inf).astype(
+                self.logits.dtype
+            )
         )
 
     # ------------------------------------------------------------ validation

@@ -22,12 +22,29 @@ Shapes: a distribution has a batch shape ``(...)``; its parameters have shape
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Self
+from functools import cached_property
+from typing import Literal, Self
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from expfam.special._args import scalar
+
 __all__ = ["ExponentialFamily"]
+
+
+class frozen_cached_property(cached_property):
+    """A ``cached_property`` whose array is made read-only: a distribution is immutable.
+
+    ``G = d.probs; G[y] -= 1`` (the log-loss gradient formed in place) raises
+    instead of changing ``d``.
+    """
+
+    def __get__(self, instance, owner=None):
+        value = super().__get__(instance, owner)
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+        return value
 
 
 def as_float_array(value: ArrayLike, name: str, *, min_ndim: int = 0) -> NDArray:
@@ -54,11 +71,6 @@ def default_atol(dtype: np.dtype) -> float:
     return float(np.sqrt(np.finfo(dtype).eps))
 
 
-def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
-    """A numpy Generator from a Generator, a seed, or None (fresh entropy)."""
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-
-
 def check_probability_vector(p: NDArray, name: str, atol: float | None, complete: bool) -> None:
     """Raise ValueError unless ``p >= 0`` and ``sum(p)`` is 1 (or <= 1 if not ``complete``)."""
     if np.any(p < 0) or np.any(np.isinf(p)):
@@ -80,12 +92,24 @@ def seed_cache(obj: object, **values: NDArray) -> None:
 
 def as_vector(v: ArrayLike, name: str, size: int, dtype: np.dtype) -> NDArray:
     """Return ``v`` as a finite array of ``dtype`` with ``size`` entries on its last axis."""
-    v = np.asarray(v, dtype=dtype)
+    array = np.asarray(v)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a real numeric array, got {v!r}")
+    v = array.astype(dtype)
     if v.ndim == 0 or v.shape[-1] != size:
         raise ValueError(f"{name} must have {size} entries on its last axis, got shape {v.shape}")
     if np.any(~np.isfinite(v)):
         raise ValueError(f"{name} must be finite, got {v}")
     return v
+
+
+def check_coords(coords: object, family: str) -> None:
+    """Raise ValueError naming ``coords`` unless it is ``"natural"``."""
+    if not (isinstance(coords, str) and coords == "natural"):
+        raise ValueError(
+            f"coords: a {family}'s Fisher geometry is in its natural coordinates, "
+            f"coords='natural'; got {coords!r}"
+        )
 
 
 def dot(a: NDArray, b: NDArray) -> NDArray:
@@ -153,11 +177,16 @@ class ExponentialFamily(ABC):
         return self.natural.shape[-1]
 
     def log_prob(self, x: ArrayLike) -> NDArray:
-        """Log-density ``theta . T(x) - A(theta) + log h(x)``, shape (...)."""
-        return (
-            dot(self.natural, self.sufficient_statistic(x))
-            - self.log_partition()
-            + self.log_base_measure(x)
+        """Log-density ``theta . T(x) - A(theta) + log h(x)``, shape (...).
+
+        A numpy scalar for a single observation of an unbatched distribution.
+        """
+        return scalar(
+            np.asarray(
+                dot(self.natural, self.sufficient_statistic(x))
+                - self.log_partition()
+                + self.log_base_measure(x)
+            )
         )
 
     def dual_potential(self) -> NDArray:
@@ -205,21 +234,24 @@ class ExponentialFamily(ABC):
         )
         return np.maximum(bregman, 0.0)
 
-    def fisher(self) -> NDArray:
+    def fisher(self, coords: Literal["natural"] = "natural") -> NDArray:
         """Dense Fisher information ``Hess A(theta)`` in natural coordinates, (..., d, d).
 
         Built column by column from :meth:`fisher_vp`; O(d^2) memory, so only
         when asked for explicitly.
         """
+        check_coords(coords, type(self).__name__)
         basis = np.eye(self.dim, dtype=self.natural.dtype)
-        return np.stack([self.fisher_vp(e) for e in basis], axis=-1)
+        shape = (*self.batch_shape, self.dim)
+        return np.stack([self.fisher_vp(np.broadcast_to(e, shape)) for e in basis], axis=-1)
 
-    def natural_gradient(self, g: ArrayLike) -> NDArray:
+    def natural_gradient(self, g: ArrayLike, coords: Literal["natural"] = "natural") -> NDArray:
         """Natural gradient ``F(theta)^-1 g`` in natural coordinates, shape (..., d).
 
         Generic dense solve, O(d^3); families with structure override it with
         an O(d) formula.
         """
+        check_coords(coords, type(self).__name__)
         g = as_vector(g, "g", self.dim, self.natural.dtype)
         fisher = self.fisher()
         g = np.broadcast_to(g, fisher.shape[:-1])

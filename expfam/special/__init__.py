@@ -6,6 +6,15 @@ default and broadcasts over leading batch axes. ``float16``, ``float32`` and
 computed in float64 and rounded once); integers and booleans promote to
 float64.
 
+One argument convention (:mod:`expfam.special._args`): ``axis`` is an int, a
+tuple of ints or None, the named axes together holding one distribution;
+``keepdims`` wherever a kernel reduces; a boolean ``where=`` mask makes the
+masked entries classes of probability 0 (a row with none is the empty
+distribution: softmax 0, log_softmax and logsumexp ``-inf``, entropy and KL
+0); ``beta`` may be an array broadcasting with the batch shape; a 0-d input
+is one class; integer targets are class indices and float targets
+probability vectors with the logits' axes.
+
 Special values follow the limits of the mathematics, one convention for the
 whole family:
 

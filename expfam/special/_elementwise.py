@@ -28,9 +28,12 @@ def sigmoid(x: ArrayLike) -> NDArray:
 
     Notes
     -----
-    ``1 / (1 + e^{-w})`` for ``w >= 0`` and ``e^w / (1 + e^w)`` for
-    ``w < 0``: at most 2 ULP including subnormal results (below about
-    ``w = -708``, where scipy.special.expit flushes to 0).
+    ``n / s`` with ``e = e^{-|w|}``, ``s = 1 + e`` and ``n = 1`` for ``w >= 0``,
+    ``n = e`` for ``w < 0``; the rounding ``r = e - (s - 1)`` of ``s`` (exact,
+    Fast2Sum) is put back to first order, ``n / s (1 - r / s)``, so only
+    ``exp`` (0.65 ULP, which ``n = e`` carries whole) and the division round:
+    at most 2 ULP including subnormal results (below about ``w = -708``,
+    where scipy.special.expit flushes to 0).
 
     Examples
     --------
@@ -40,7 +43,9 @@ def sigmoid(x: ArrayLike) -> NDArray:
 
     def fn(w):
         e = np.exp(-np.abs(w))
-        return np.where(w >= 0, 1.0, e) / (1.0 + e)
+        s = 1.0 + e
+        p = np.where(w >= 0, 1.0, e) / s
+        return p - p * ((e - (s - 1.0)) / s)
 
     return _elementwise(x, "x", fn)
 

@@ -128,6 +128,13 @@ def _kl_rows_exact(zp: NDArray, zq: NDArray) -> NDArray:
         support = zp > -np.inf
         regular = np.isfinite(zp).any(axis=1) & ~np.isposinf(zp).any(axis=1) & ~nan_rows
         regular &= ~np.isposinf(zq).any(axis=1) & ~(support & (zq == -np.inf)).any(axis=1)
+        # The centred series needs the spread of d = zp - zq on the support in range;
+        # beyond it the divergence is beyond the float range or far from 0.
+        d = np.where(support, zp - zq, np.nan)
+        spread = np.fmax.reduce(d, axis=1, initial=-np.inf) - np.fmin.reduce(
+            d, axis=1, initial=np.inf
+        )
+        regular &= np.isfinite(spread)
         out = np.empty(len(zp))
         if regular.any():
             out[regular] = _centred(zp[regular], zq[regular])

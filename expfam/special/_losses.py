@@ -2,25 +2,47 @@
 
 from __future__ import annotations
 
-import math
+from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from expfam.special import _dd, _rows
-from expfam.special._args import as_real, scalar
+from expfam.special._args import RowLayout, as_real, beta_array, is_index_target, masked, scalar
 from expfam.special._kl import kl_rows
+from expfam.special._partition import tempered_rows
 
 
-def cross_entropy(logits: ArrayLike, target: ArrayLike) -> NDArray:
-    r"""Log-loss of the categorical with ``logits`` against ``target``.
+def cross_entropy(
+    logits: ArrayLike,
+    target: ArrayLike,
+    axis: int | Sequence[int] | None = -1,
+    *,
+    beta: ArrayLike = 1.0,
+    where: ArrayLike | None = None,
+    keepdims: bool = False,
+) -> NDArray:
+    r"""Log-loss of the categorical with logits ``beta * logits`` against ``target``.
 
     Parameters
     ----------
     logits : array_like, shape (..., K)
     target : array_like of int, shape (...), or of float, shape (..., K)
-        Class indices in ``[0, K)``, or non-negative class weights
-        (a probability vector, e.g. a one-hot or a soft label).
+        Integer class indices in ``[0, K)``, broadcasting with the batch
+        shape (with several class axes, the index counts in C order over
+        them); or non-negative class weights (a probability vector, e.g. a
+        one-hot or a soft label) with the logits' number of axes, the class
+        axes of the same lengths. A float array of any other shape is an error:
+        integer labels must be integers.
+    axis : int, tuple of ints or None
+        The class axes (None: all).
+    beta : float or array_like
+        Inverse temperature, ``>= 0``, or an array broadcasting with the batch shape.
+    where : array_like of bool, optional
+        Classes to include; the others have probability 0 (a target on them
+        costs ``+inf``).
+    keepdims : bool
+        Keep the class axes with length 1.
 
     Returns
     -------
@@ -41,45 +63,52 @@ def cross_entropy(logits: ArrayLike, target: ArrayLike) -> NDArray:
     0.66589785
     """
     z, dtype = as_real(logits, "logits")
-    if z.ndim == 0:
-        raise ValueError("logits: expected an array with a class axis, got a scalar")
-    k = z.shape[-1]
     y = np.asarray(target)
-    if y.dtype.kind in "iu":
-        try:
-            batch = np.broadcast_shapes(z.shape[:-1], y.shape)
-        except ValueError:
-            raise ValueError(
-                f"target: shape {y.shape} does not broadcast with the batch shape "
-                f"{z.shape[:-1]} of logits"
-            ) from None
+    if is_index_target(y, z.ndim):
+        z, mask = masked(z, where)
+        padded, layout = RowLayout.of(z, axis)
+        layout, y_laid = layout.broadcast(y, "target")
+        layout, b = layout.broadcast(beta_array(beta), "beta")
+        k = layout.k
         bad = (y < 0) | (y >= k)
         if bad.any():
             raise ValueError(f"target: class index {y[bad].flat[0]} is out of range [0, {k})")
-        if z.shape[:-1] != batch:
-            z = np.broadcast_to(z, (*batch, k))
-        rows = np.ascontiguousarray(z).reshape(-1, k)  # (argmax copies a broadcast view)
-        labels = np.broadcast_to(y, batch).reshape(-1)
-        return scalar(_rows.run("cross_entropy", rows, 1.0, dtype, labels).reshape(batch))
-    q, _ = as_real(y, "target")
-    try:
-        shape = np.broadcast_shapes(z.shape, q.shape)
-    except ValueError:
-        raise ValueError(
-            f"target: shape {q.shape} does not broadcast with logits' shape {z.shape}"
-        ) from None
-    if (q < 0).any():
-        raise ValueError("target: class weights must be non-negative")
-    k = shape[-1]
-    rows = math.prod(shape[:-1])
-    z2 = np.ascontiguousarray(np.broadcast_to(z, shape), dtype=np.float64).reshape(rows, k)
-    q2 = np.broadcast_to(q, shape).reshape(rows, k).astype(np.float64)
-    return scalar(_by_blocks(_soft_cross_entropy, z2, q2).reshape(shape[:-1]).astype(dtype))
+        rows, beta_rows = tempered_rows(layout.rows(padded), layout.per_row(b))
+        labels = np.broadcast_to(layout.per_row(y_laid), (layout.n_rows,))
+        out = _rows.run("cross_entropy", rows, beta_rows, dtype, labels)
+        if mask is not None:  # the empty distribution: log p = -inf
+            out[~layout.rows(mask.reshape(padded.shape)).any(axis=1)] = np.inf
+    else:
+        q, _ = as_real(y, "target")
+        try:
+            shape = np.broadcast_shapes(z.shape, q.shape)
+        except ValueError:
+            shape = None
+        padded, layout = RowLayout.of(z, axis)
+        if shape is None or any(q.shape[a] != padded.shape[a] for a in layout.axes):
+            raise ValueError(
+                f"target: shape {q.shape} does not match logits' shape {z.shape} (a probability "
+                f"target has the same class axes; its other axes broadcast)"
+            )
+        if (q < 0).any():
+            raise ValueError("target: class weights must be non-negative")
+        z, mask = masked(np.broadcast_to(z, shape), where)
+        padded, layout = RowLayout.of(z, axis)
+        layout, b = layout.broadcast(beta_array(beta), "beta")
+        z2, beta_rows = tempered_rows(layout.rows(padded).astype(np.float64), layout.per_row(b))
+        q2 = layout.rows(q.reshape(q.shape or (1,))).astype(np.float64)
+        out = by_blocks(_soft_cross_entropy, z2, q2, beta_rows)
+        if mask is not None:  # the empty distribution: any weight costs inf
+            empty = ~layout.rows(mask.reshape(padded.shape)).any(axis=1)
+            out[empty] = np.where((q2[empty] > 0).any(axis=1), np.inf, 0.0)
+    out = layout.reduced(out, keepdims)
+    return scalar((out[..., 0] if z.ndim == 0 and keepdims else out).astype(dtype))
 
 
-def _soft_cross_entropy(z: NDArray, q: NDArray) -> NDArray:
-    """``-sum_k q_k log p_k`` along rows, with ``log p`` and the products in double-double."""
-    lp = _rows.run("log_softmax_dd", z, 1.0, np.dtype(np.float64))
+def _soft_cross_entropy(z: NDArray, q: NDArray, beta: NDArray) -> NDArray:
+    """``-sum_k q_k log p_k``, ``p = softmax(beta z)`` along rows (``0 < beta < inf``),
+    with ``log p`` and the products in double-double."""
+    lp = _rows.run("log_softmax_dd", z, beta, np.dtype(np.float64))
     with np.errstate(all="ignore"):
         used = q > 0
         neg_hi = np.where(used, -lp[..., 0], 0.0)
@@ -107,13 +136,27 @@ def _soft_cross_entropy(z: NDArray, q: NDArray) -> NDArray:
     return out
 
 
-def kl_divergence(logits_p: ArrayLike, logits_q: ArrayLike) -> NDArray:
+def kl_divergence(
+    logits_p: ArrayLike,
+    logits_q: ArrayLike,
+    axis: int | Sequence[int] | None = -1,
+    *,
+    where: ArrayLike | None = None,
+    keepdims: bool = False,
+) -> NDArray:
     r"""Kullback-Leibler divergence ``KL(p || q)`` between categoricals given by logits.
 
     Parameters
     ----------
     logits_p, logits_q : array_like, shape (..., K)
         Broadcast against each other.
+    axis : int, tuple of ints or None
+        The class axes (None: all).
+    where : array_like of bool, optional
+        Classes to include, in both distributions (the others have
+        probability 0); a row with none has divergence 0, the empty sum.
+    keepdims : bool
+        Keep the class axes with length 1.
 
     Returns
     -------
@@ -130,7 +173,8 @@ def kl_divergence(logits_p: ArrayLike, logits_q: ArrayLike) -> NDArray:
     ``G = E_p[g(x)]`` and ``g(x) = e^x - 1 - x >= 0``. Every term of ``G`` is
     non-negative, so the result is never negative and stays accurate as
     ``q -> p`` (where ``sum p log p - sum p log q`` cancels to noise).
-    ``g`` uses its Taylor series for ``|x| <= 2``. At most 2 ULP.
+    ``g`` uses its Taylor series for ``|x| <= 2``. At most 2 ULP. A
+    divergence beyond the float range is ``inf``.
 
     Examples
     --------
@@ -139,8 +183,6 @@ def kl_divergence(logits_p: ArrayLike, logits_q: ArrayLike) -> NDArray:
     """
     zp, dp = as_real(logits_p, "logits_p")
     zq, dq = as_real(logits_q, "logits_q")
-    if zp.ndim == 0 or zq.ndim == 0:
-        raise ValueError("logits_p, logits_q: expected arrays with a class axis")
     try:
         zp, zq = np.broadcast_arrays(zp, zq)
     except ValueError:
@@ -148,16 +190,21 @@ def kl_divergence(logits_p: ArrayLike, logits_q: ArrayLike) -> NDArray:
             f"logits_q: shape {np.shape(zq)} does not broadcast with logits_p's shape "
             f"{np.shape(zp)}"
         ) from None
+    zp, mask = masked(zp, where)
+    zq, _ = masked(zq, where)
+    padded, layout = RowLayout.of(zp, axis)
+    zp2 = layout.rows(padded)  # (float64 block by block, in kl_rows)
+    zq2 = layout.rows(zq.reshape(padded.shape))
+    out = by_blocks(kl_rows, zp2, zq2, scratch=True)
+    if mask is not None:
+        out[~layout.rows(mask.reshape(padded.shape)).any(axis=1)] = 0.0
+    out = layout.reduced(out, keepdims)
     dtype = np.result_type(dp, dq)
-    k = zp.shape[-1]
-    rows = math.prod(zp.shape[:-1])
-    zp2 = np.ascontiguousarray(zp).reshape(rows, k)  # float64 block by block, in kl_rows
-    zq2 = np.ascontiguousarray(zq).reshape(rows, k)
-    return scalar(_by_blocks(kl_rows, zp2, zq2, scratch=True).reshape(zp.shape[:-1]).astype(dtype))
+    return scalar((out[..., 0] if zp.ndim == 0 and keepdims else out).astype(dtype))
 
 
-def _by_blocks(fn, *rows: NDArray, scratch: bool = False) -> NDArray:
-    """``fn`` (rows of 2-D arrays to one value per row) applied block by block.
+def by_blocks(fn, *rows: NDArray, scratch: bool = False) -> NDArray:
+    """``fn`` (rows of 2-D arrays, or per-row 1-D arrays, to one value per row) by blocks.
 
     With ``scratch``, ``fn`` also gets its worker's reusable work arrays
     (:class:`expfam.special._rows._Scratch`) as a last argument.
@@ -166,7 +213,7 @@ def _by_blocks(fn, *rows: NDArray, scratch: bool = False) -> NDArray:
 
     def body(start: int, stop: int, work: object) -> None:
         extra = (work,) if scratch else ()
-        out[start:stop] = fn(*(r[start:stop] for r in rows), *extra)
+        out[start:stop] = fn(*(r[start:stop] if np.ndim(r) else r for r in rows), *extra)
 
     _rows.for_blocks(rows[0].shape[0], rows[0].shape[1], body, scratch=scratch)
     return out

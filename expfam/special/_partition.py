@@ -2,50 +2,100 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from expfam.special import _dd, _rows
-from expfam.special._args import as_real, axes_tuple, axis_index, beta_value, scalar
+from expfam.special._args import RowLayout, as_real, beta_array, masked, scalar
 
 
-def _normalized(kind: str, x: ArrayLike, axis: int, beta: float) -> NDArray:
-    """Run a row kernel of ``expfam.special._rows`` along ``axis``."""
-    arr, dtype = as_real(x, "x" if kind in ("softmax", "log_softmax") else "logits")
-    ax = axis_index(axis, arr.ndim)
-    beta = beta_value(beta)
-    last = ax == arr.ndim - 1
-    moved = arr if last else np.moveaxis(arr, ax, -1)
-    batch, k = moved.shape[:-1], moved.shape[-1]
-    rows = np.ascontiguousarray(moved).reshape(math.prod(batch), k)
-    if beta == math.inf:
-        out = _rows.infinite_beta_rows(kind, rows.astype(np.float64)).astype(dtype)
-    else:
-        if beta == 0.0:  # the limit beta -> 0+: finite logits tie, infinities stay
-            rows = np.where(np.isfinite(rows), 0.0, rows).astype(rows.dtype)
-            beta = 1.0
-        out = _rows.run(kind, rows, beta, dtype)
+def _normalized(
+    kind: str,
+    x: ArrayLike,
+    axis: object,
+    beta: object,
+    where: ArrayLike | None,
+    keepdims: bool = False,
+    name: str = "x",
+) -> NDArray:
+    """Run a row kernel of ``expfam.special._rows`` over the class axes ``axis``."""
+    arr, dtype = as_real(x, name)
+    arr, mask = masked(arr, where)
+    padded, layout = RowLayout.of(arr, axis)
+    layout, b = layout.broadcast(beta_array(beta), "beta")
+    out = run_tempered(kind, layout.rows(padded), layout.per_row(b), dtype)
+    if mask is not None:
+        empty_rows(kind, out, ~layout.rows(mask.reshape(padded.shape)).any(axis=1))
     if kind in ("softmax", "log_softmax"):
-        out = out.reshape(moved.shape)
-        return out if last else np.moveaxis(out, -1, ax)
-    return scalar(out.reshape(batch))
+        out = layout.unrows(out)
+    else:
+        out = layout.reduced(out, keepdims)
+    class_axis_kept = kind in ("softmax", "log_softmax") or keepdims
+    return scalar(out[..., 0] if arr.ndim == 0 and class_axis_kept else out)
 
 
-def softmax(x: ArrayLike, axis: int = -1, beta: float = 1.0) -> NDArray:
+def run_tempered(kind: str, rows: NDArray, beta: NDArray, dtype: np.dtype) -> NDArray:
+    """``_rows.run`` at inverse temperatures ``beta`` (0-d or one per row), limits included."""
+    return _rows.run(kind, *tempered_rows(rows, beta), dtype)
+
+
+def tempered_rows(rows: NDArray, beta: NDArray) -> tuple[NDArray, float | NDArray]:
+    """Rows and temperatures for the row engine, ``0 < beta < inf``.
+
+    ``beta`` is 0-d (every row) or one per row; so is the temperature returned.
+
+    The limits are logits at ``beta = 1``: ``beta = 0`` (the limit ``beta ->
+    0+``) ties the finite logits and keeps the infinities; ``beta = inf`` (the
+    argmax) gives the maximal entries equal logits and the others ``-inf``,
+    so that ties share the mass.
+    """
+    if beta.ndim == 0 and 0.0 < beta < np.inf:
+        return rows, float(beta)
+    beta = np.broadcast_to(beta, rows.shape[:1])
+    zero, infinite = beta == 0.0, beta == np.inf
+    if zero.any() or infinite.any():
+        rows = rows.copy()
+        rows[zero] = np.where(np.isfinite(rows[zero]), 0.0, rows[zero])
+        top = rows[infinite]
+        m = np.max(top, axis=1, keepdims=True, initial=-np.inf)
+        rows[infinite] = np.where(np.isfinite(m), np.where(top == m, 0.0, -np.inf), top)
+    return rows, np.where(zero | infinite, 1.0, beta)
+
+
+def empty_rows(kind: str, out: NDArray, empty: NDArray) -> None:
+    """Fully masked rows are the empty distribution: p = 0, log p = log-partition = -inf.
+
+    Its entropy is the empty sum, 0.
+    """
+    if empty.any():
+        out[empty] = {"softmax": 0.0, "entropy": 0.0}.get(kind, -np.inf)
+
+
+def softmax(
+    x: ArrayLike,
+    axis: int | Sequence[int] | None = -1,
+    beta: ArrayLike = 1.0,
+    *,
+    where: ArrayLike | None = None,
+) -> NDArray:
     r"""Softmax: the mean map of the categorical family, logits to probabilities.
 
     Parameters
     ----------
     x : array_like, shape (..., K)
         Logits (natural parameters, overcomplete: ``x`` and ``x + c`` agree).
-    axis : int
-        The class axis.
-    beta : float
+        A 0-d ``x`` is one class: ``softmax(3.0) = 1.0``.
+    axis : int, tuple of ints or None
+        The class axes: together they hold one distribution (None: all).
+    beta : float or array_like
         Inverse temperature, ``>= 0``; ``0`` gives the uniform distribution
-        over the finite logits and ``inf`` the argmax with ties sharing.
+        over the finite logits and ``inf`` the argmax with ties sharing. An
+        array broadcasts with the batch shape (one temperature per row).
+    where : array_like of bool, optional
+        Classes to include; the others have probability 0, and a row with
+        none is the empty distribution (all 0).
 
     Returns
     -------
@@ -57,9 +107,10 @@ def softmax(x: ArrayLike, axis: int = -1, beta: float = 1.0) -> NDArray:
     Computed as ``exp(beta (x_i - m)) / (1 + t)`` with ``m = max x`` and
     ``t`` the sum of the non-maximal terms, where ``beta (x_i - m)`` is formed
     exactly (TwoSum and Dekker's product) so that ``exp`` does not amplify the
-    rounding of the shift: at most 3 ULP in float64 whatever the spread of the
-    logits (scipy.special.softmax reaches ~30 ULP at spreads of 20-40), and
-    at most 1 ULP in float32. For ``beta != 1`` the reference is the exact
+    rounding of the shift, and ``1 + t`` and its reciprocal carried in
+    double-double: at most 3 ULP in float64 whatever the spread and length
+    of the rows (2.0 measured; scipy.special.softmax reaches ~30 ULP at
+    spreads of 20-40), and at most 1 ULP in float32. For ``beta != 1`` the reference is the exact
     ``softmax(beta * x)`` of the given floats.
 
     Examples
@@ -67,20 +118,29 @@ def softmax(x: ArrayLike, axis: int = -1, beta: float = 1.0) -> NDArray:
     >>> softmax([1000.0, 1001.0, 1002.0]).round(8)
     array([0.09003057, 0.24472847, 0.66524096])
     """
-    return _normalized("softmax", x, axis, beta)
+    return _normalized("softmax", x, axis, beta, where)
 
 
-def log_softmax(x: ArrayLike, axis: int = -1, beta: float = 1.0) -> NDArray:
+def log_softmax(
+    x: ArrayLike,
+    axis: int | Sequence[int] | None = -1,
+    beta: ArrayLike = 1.0,
+    *,
+    where: ArrayLike | None = None,
+) -> NDArray:
     r"""Log-probabilities of the categorical with logits ``beta * x``.
 
     Parameters
     ----------
     x : array_like, shape (..., K)
         Logits.
-    axis : int
-        The class axis.
-    beta : float
-        Inverse temperature, ``>= 0``.
+    axis : int, tuple of ints or None
+        The class axes (None: all).
+    beta : float or array_like
+        Inverse temperature, ``>= 0``, or an array broadcasting with the batch shape.
+    where : array_like of bool, optional
+        Classes to include; the others get ``-inf``, as does every class of a
+        row with none.
 
     Returns
     -------
@@ -102,17 +162,28 @@ def log_softmax(x: ArrayLike, axis: int = -1, beta: float = 1.0) -> NDArray:
     >>> float(log_softmax([0.0, -40.0])[0])
     -4.248354255291589e-18
     """
-    return _normalized("log_softmax", x, axis, beta)
+    return _normalized("log_softmax", x, axis, beta, where)
 
 
-def entropy(logits: ArrayLike, axis: int = -1) -> NDArray:
+def entropy(
+    logits: ArrayLike,
+    axis: int | Sequence[int] | None = -1,
+    *,
+    where: ArrayLike | None = None,
+    keepdims: bool = False,
+) -> NDArray:
     r"""Shannon entropy (nats) of the categorical with the given logits.
 
     Parameters
     ----------
     logits : array_like, shape (..., K)
-    axis : int
-        The class axis.
+    axis : int, tuple of ints or None
+        The class axes (None: all).
+    where : array_like of bool, optional
+        Classes to include (the others have probability 0); a row with none
+        has entropy 0, the empty sum.
+    keepdims : bool
+        Keep the class axes with length 1.
 
     Returns
     -------
@@ -130,7 +201,7 @@ def entropy(logits: ArrayLike, axis: int = -1) -> NDArray:
     >>> float(entropy([0.0, 0.0]))  # log 2
     0.6931471805599453
     """
-    return _normalized("entropy", logits, axis, 1.0)
+    return _normalized("entropy", logits, axis, 1.0, where, keepdims, "logits")
 
 
 def logsumexp(
@@ -139,13 +210,15 @@ def logsumexp(
     b: ArrayLike | None = None,
     keepdims: bool = False,
     return_sign: bool = False,
+    *,
+    where: ArrayLike | None = None,
 ) -> NDArray | tuple[NDArray, NDArray]:
     r"""The log-partition of the categorical family: ``log sum_i b_i exp(a_i)``.
 
     Parameters
     ----------
     a : array_like
-        Logits.
+        Logits; a 0-d ``a`` is one term (``logsumexp(3.0) = 3.0``).
     axis : int, tuple of ints or None
         Axes to reduce (default the last; ``None`` reduces all).
     b : array_like, optional
@@ -155,6 +228,8 @@ def logsumexp(
     return_sign : bool
         Also return the sign of the sum; then the first result is
         ``log |sum|``. Without it a negative sum gives NaN.
+    where : array_like of bool, optional
+        Terms to include; a row with none is the empty sum, ``-inf``.
 
     Returns
     -------
@@ -171,7 +246,9 @@ def logsumexp(
     k} b_i exp(a_i - m))`` (``log S`` in double-double away from ``S = 1``),
     the same bound. Signed weights: terms with ``a_i - m > -1`` use ``b_i +
     b_i expm1(a_i - m)`` so that cancellations such as ``log(e^1e-10 - 1)``
-    are accurate; the error is at most ``1 ULP + (N + 2) u kappa`` with
+    are accurate, the sum ``S`` is carried in double-double, and ``log |S|``
+    is ``log1p(|S| - 1)`` near ``|S| = 1`` (``log(1 - e^-40) = -4.2e-18``);
+    the error is at most ``1 ULP + (N + 2) u kappa`` with
     ``kappa = sum |b_i e^{a_i}| / |sum b_i e^{a_i}|``, the condition number of
     the sum, and the sign is right wherever ``(N + 2) u kappa < 1/2``.
     Entries with ``b_i = 0`` are left out, infinite ``a_i`` included.
@@ -184,7 +261,7 @@ def logsumexp(
     (np.float64(-23.025850929890456), np.float64(1.0))
     """
     arr, dtype = as_real(a, "a")
-    weights = None
+    arr, _ = masked(arr, where)
     if b is not None:
         barr, bdtype = as_real(b, "b")
         try:
@@ -194,28 +271,21 @@ def logsumexp(
                 f"b: shape {np.shape(barr)} does not broadcast with a's shape {np.shape(arr)}"
             ) from None
         dtype = np.result_type(dtype, bdtype)
-        weights = barr
-    axes = axes_tuple(axis, arr.ndim)
-    kept = [i for i in range(arr.ndim) if i not in axes]
-    batch = tuple(arr.shape[i] for i in kept)
-    n = math.prod(arr.shape[i] for i in axes)
-
-    def rows_of(x: NDArray) -> NDArray:
-        return np.ascontiguousarray(np.transpose(x, kept + list(axes))).reshape(-1, n)
-
-    if n == 0:
-        value = np.full(math.prod(batch), -np.inf)
+    padded, layout = RowLayout.of(arr, axis)
+    if layout.k == 0:
+        value = np.full(layout.n_rows, -np.inf)
         sign = np.zeros_like(value)
-    elif weights is None:
-        value = _rows.run("logsumexp", rows_of(arr), 1.0, np.dtype(np.float64))
+    elif b is None:
+        value = _rows.run("logsumexp", layout.rows(padded), 1.0, np.dtype(np.float64))
         sign = np.where(np.isnan(value), np.nan, np.where(value == -np.inf, 0.0, 1.0))
     else:
         value, sign = _weighted_logsumexp(
-            rows_of(arr).astype(np.float64), rows_of(weights).astype(np.float64)
+            layout.rows(padded).astype(np.float64),
+            layout.rows(barr.reshape(padded.shape)).astype(np.float64),
         )
-    shape = tuple(1 if i in axes else s for i, s in enumerate(arr.shape)) if keepdims else batch
-    value = value.reshape(shape).astype(dtype)
-    sign = sign.reshape(shape).astype(dtype)
+    keep = keepdims and arr.ndim > 0
+    value = layout.reduced(value, keep).astype(dtype)
+    sign = layout.reduced(sign, keep).astype(dtype)
     if return_sign:
         return scalar(value), scalar(sign)
     value = np.where(sign < 0, np.nan, value).astype(dtype)
@@ -235,35 +305,31 @@ def _weighted_logsumexp(a: NDArray, b: NDArray) -> tuple[NDArray, NDArray]:
         bm = np.where(used, b, 0.0)
         # Non-negative rows: m + log1p((b_k - 1) + sum_{i != k} b_i e_i), in double-double.
         e_hi, e_lo = _dd.exp_dd(hi, lo)
-        w_hi, w_err = _dd.two_prod(bm, e_hi)
-        w_lo = w_err + bm * e_lo
+        f_hi, f_err = _dd.two_prod(bm, e_hi)
+        f_lo = f_err + bm * e_lo  # the terms b_i e^{d_i} as f_hi + f_lo
         bk = bm[r, idx]
+        w_hi, w_lo = f_hi.copy(), f_lo.copy()
         w_hi[r, idx] = 0.0
         w_lo[r, idx] = 0.0
         t_hi, t_lo = _dd.row_sum_dd(np.abs(w_hi), np.where(w_hi < 0, -w_lo, w_lo))
-        # log S, S = b_k + t: log1p(S - 1) near S = 1, else log_dd(S).
         s_hi, s_err = _dd.two_sum(bk, t_hi)
-        near_one = np.abs(s_hi - 1.0) < 0.5
-        c_hi, c_lo = _dd.two_sum(np.where(near_one, bk, 1.0), -np.ones_like(bk))
-        u_hi, u_lo = _dd.two_sum(c_hi, np.where(near_one, t_hi, 0.0))
-        l_hi, l_lo = _dd.log1p_dd(u_hi, u_lo + c_lo + np.where(near_one, t_lo, 0.0))
-        g_hi, g_lo = _dd.log_dd(s_hi, s_err + t_lo)
-        l_hi = np.where(near_one, l_hi, g_hi)
-        l_lo = np.where(near_one, l_lo, g_lo)
-        top, err = _dd.two_sum(m, l_hi)
-        positive = top + (err + l_lo)
-        # Signed rows: near terms as b + b expm1(d), far terms as b e^d.
-        e = e_hi + e_lo
+        positive = _m_plus_log(m, s_hi, s_err + t_lo)
+        # Signed rows: near terms as b + b expm1(d) (exact cancellations such as
+        # e^1e-10 - 1), far terms as b e^d; the sum in double-double, by sign.
         near = hi > -1.0
-        em1 = np.where(near, np.expm1(hi) + e * lo, 0.0)
-        total = (
-            np.sum(np.where(near, bm, 0.0), axis=1)
-            + np.sum(bm * em1, axis=1)
-            + np.sum(np.where(near, 0.0, bm * e), axis=1)
-        )
-        g_hi, g_lo = _dd.log_dd(np.abs(total), np.zeros_like(total))
-        top, err = _dd.two_sum(m, g_hi)
-        signed = np.where(total == 0, -np.inf, top + (err + g_lo))
+        em1 = np.where(near, np.expm1(hi) + (e_hi + e_lo) * lo, 0.0)
+        p_hi, p_err = _dd.two_prod(bm, em1)
+        n_hi, n_err = _dd.two_sum(bm, p_hi)
+        v_hi = np.where(near, n_hi, f_hi)
+        v_lo = np.where(near, n_err + p_err, f_lo)
+        up = v_hi > 0
+        pos_hi, pos_lo = _dd.row_sum_dd(np.where(up, v_hi, 0.0), np.where(up, v_lo, 0.0))
+        neg_hi, neg_lo = _dd.row_sum_dd(np.where(up, 0.0, -v_hi), np.where(up, 0.0, -v_lo))
+        total, total_err = _dd.two_sum(pos_hi, -neg_hi)
+        total, total_lo = _dd.two_sum(total, total_err + (pos_lo - neg_lo))
+        direction = np.where(total < 0, -1.0, 1.0)
+        signed = _m_plus_log(m, total * direction, total_lo * direction)
+        signed[total == 0] = -np.inf
         is_signed = (bm < 0).any(axis=1)
         value = np.where(is_signed, signed, positive)
         sign = np.where(is_signed, np.sign(total), 1.0)
@@ -279,3 +345,18 @@ def _weighted_logsumexp(a: NDArray, b: NDArray) -> tuple[NDArray, NDArray]:
         sign[bad] = np.nan
         sign[value == -np.inf] = 0.0
     return value, sign
+
+
+def _m_plus_log(m: NDArray, s_hi: NDArray, s_lo: NDArray) -> NDArray:
+    """``m + log S`` for a double-double ``S = s_hi + s_lo > 0``, rounded once.
+
+    ``log1p(S - 1)`` near ``S = 1`` (``s_hi - 1`` is exact there), where the
+    tiny logarithm of a sum close to 1 keeps its digits; ``log S`` elsewhere.
+    """
+    near_one = np.abs(s_hi - 1.0) < 0.5
+    l_hi, l_lo = _dd.log1p_dd(np.where(near_one, s_hi - 1.0, 0.0), np.where(near_one, s_lo, 0.0))
+    g_hi, g_lo = _dd.log_dd(np.where(near_one, 1.0, s_hi), np.where(near_one, 0.0, s_lo))
+    l_hi = np.where(near_one, l_hi, g_hi)
+    l_lo = np.where(near_one, l_lo, g_lo)
+    top, err = _dd.two_sum(m, l_hi)
+    return top + (err + l_lo)

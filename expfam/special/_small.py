@@ -127,26 +127,34 @@ def run(
     values = x.tolist()
     if not all(map(math.isfinite, (v for row in values for v in row))):
         return None
+    betas = np.ravel(beta).tolist() if np.ndim(beta) else [beta] * len(values)
     tops = [(max(row), row.index(max(row))) for row in values]
     shifts = [
-        [_shift(v, m, beta, exact) for v in row] for row, (m, _) in zip(values, tops, strict=True)
+        [_shift(v, m, b, exact) for v in row]
+        for row, (m, _), b in zip(values, tops, betas, strict=True)
     ]
     e = np.exp([[hi for hi, _ in row] for row in shifts]).tolist()
     corrections = []
     for e_row, row, (_, top) in zip(e, shifts, tops, strict=True):
         e_row[top] = 0.0
         if exact:
-            c = [v * lo for v, (_, lo) in zip(e_row, row, strict=True)]
-            corrections.append(c)
-            if kind == "softmax":
-                e_row[:] = [v + w for v, w in zip(e_row, c, strict=True)]
+            corrections.append([v * lo for v, (_, lo) in zip(e_row, row, strict=True)])
     if kind == "softmax":
-        sums = [_sum_as_numpy(row) for row in e]
-        for e_row, total, (_, top) in zip(e, sums, tops, strict=True):
-            e_row[top] = 1.0
-            z = 1.0 + total
-            e_row[:] = [v / z for v in e_row]
-        out = e
+        out = []
+        for i, (e_row, (_, top)) in enumerate(zip(e, tops, strict=True)):
+            if exact:  # as _rows._divide_by_partition
+                r_hi, r_lo = _reciprocal(*row_sum_dd(e_row, corrections[i]))
+                e_row[top] = 1.0
+                out.append(
+                    [
+                        v * r_hi + (c * r_hi + v * r_lo)
+                        for v, c in zip(e_row, corrections[i], strict=True)
+                    ]
+                )
+            else:
+                z = 1.0 + _sum_as_numpy(e_row)
+                e_row[top] = 1.0
+                out.append([v / z for v in e_row])
     elif exact:
         out = [
             _exact_row(
@@ -168,6 +176,14 @@ def run(
         return np.array(out)
     with np.errstate(over="ignore"):  # float32 results beyond its range round to inf
         return np.array(out, dtype=out_dtype)
+
+
+def _reciprocal(t_hi: float, t_lo: float) -> tuple[float, float]:
+    """``1 / (1 + t)`` as a double-double: ``_rows._reciprocal``."""
+    z_hi, z_err = two_sum(1.0, t_hi)
+    r_hi = 1.0 / z_hi
+    p, p_err = two_prod(r_hi, z_hi)
+    return r_hi, (((1.0 - p) - p_err) - r_hi * (z_err + t_lo)) / z_hi
 
 
 def _sum_as_numpy(row: list[float]) -> float:
@@ -303,6 +319,8 @@ def _kl_row(zp: list[float], zq: list[float]) -> float | None:
     m_dd = [(*two_sum(m_hi, m_lo), n) for m_hi, m_lo, n in parts]
     p = [math.ldexp(m_hi, n) for m_hi, _, n in m_dd]
     d = [two_sum(a, -b) for a, b in zip(zp, zq, strict=True)]
+    if not math.isfinite(max(d)[0] - min(d)[0]):  # beyond the float range: _kl's limits
+        return None
     mu = d[p.index(max(p))][0]
     a = [two_sum(mu, -h) for h, _ in d]
     low = [a_err - lo for (_, a_err), (_, lo) in zip(a, d, strict=True)]

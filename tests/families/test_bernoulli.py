@@ -129,3 +129,11 @@ def test_boundary_tempering_stays_on_the_boundary():
 def test_bad_input_raises_value_error_naming_the_argument(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+def test_kl_between_logits_plus_and_minus_1e308_is_finite():
+    """Issue 12, bug 3: the logit difference 2e308 overflowed inside the centred series
+    (NaN). KL = p log(p / q) + ... = 1e308 (log q = -1e308 where p has its mass)."""
+    kl = Bernoulli(logit=1e308).kl(Bernoulli(logit=-1e308))
+    assert kl == pytest.approx(1e308, rel=1e-15)
+    assert Bernoulli(logit=-1e308).kl(Bernoulli(logit=1e308)) == pytest.approx(1e308, rel=1e-15)

@@ -160,10 +160,20 @@ def _random_rows(dtype) -> dict:
     }
 
 
+def _long_rows(dtype) -> dict:
+    """Long rows of large spread (issue 12: softmax reached 3.17 ULP on 2 * 10**4 draws
+    from N(0, 5**2), where the float64 sum of the terms and 1 + t rounded separately)."""
+    rng = np.random.default_rng(RNG_SEED + 12)
+    return {
+        "long_N(0,5^2)_1e4": (rng.standard_normal(10_000) * 5.0).astype(dtype),
+        "long_N(0,30^2)_4e3": (rng.standard_normal(4_000) * 30.0).astype(dtype),
+    }
+
+
 def _catalogue() -> dict[str, np.ndarray]:
     cases = {}
     for dtype, extra in ((F64, _F64_ONLY_ROWS), (F32, _F32_ONLY_ROWS)):
-        rows = {**_LOGIT_ROWS, **extra, **_random_rows(dtype)}
+        rows = {**_LOGIT_ROWS, **extra, **_random_rows(dtype), **_long_rows(dtype)}
         for name, row in rows.items():
             cases[f"{name}-{np.dtype(dtype).name}"] = np.asarray(row, dtype=dtype)
     return cases
@@ -658,6 +668,13 @@ DTYPES = ["float64", "float32", "float16"]
 def test_sigmoid_within_2_ulp_including_subnormals(dtype):
     x = REAL_LINE[dtype]
     assert_ulp(expfam.sigmoid(x), mpref.sigmoid_ref(x), 2, f"sigmoid {dtype}", inputs=x)
+
+
+def test_sigmoid_within_2_ulp_on_a_dense_sweep():
+    """Every 0.01 over [-40, 40], and every 1e-6 over [-6.9394, -6.9392] (issue 12: e^w /
+    (1 + e^w) rounded three times reached 2.06 ULP at w = -6.9393753)."""
+    x = np.concatenate([np.linspace(-40.0, 40.0, 8_001), np.linspace(-6.9394, -6.9392, 201)])
+    assert_ulp(expfam.sigmoid(x), mpref.sigmoid_ref(x), 2, "sigmoid sweep", inputs=x)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
