@@ -124,3 +124,14 @@ def test_cross_entropy_with_class_indices_does_not_form_log_softmax():
         tracemalloc.stop()
     assert loss.shape == (2048,)
     assert peak < x.nbytes / 2  # log_softmax alone would be x.nbytes
+
+
+@pytest.mark.parametrize("kernel", [es.softmax, es.log_softmax, es.logsumexp, es.entropy])
+def test_a_long_row_needs_work_arrays_of_a_few_chunks_not_of_the_row(kernel):
+    x = np.random.default_rng(3).standard_normal(1 << 20) * 4  # 8 MB: column chunks
+    tracemalloc.start()
+    out = kernel(x)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    output = out.nbytes if np.ndim(out) else 0
+    assert peak - output < x.nbytes / 2  # the blocks would hold 4-5 copies of the row
