@@ -8,7 +8,16 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from expfam.special import _dd, _rows
-from expfam.special._args import RowLayout, as_real, beta_array, is_index_target, masked, scalar
+from expfam.special._args import (
+    RowLayout,
+    as_real,
+    beta_array,
+    is_index_target,
+    masked,
+    one_row,
+    plain_beta,
+    scalar,
+)
 from expfam.special._kl import kl_rows
 from expfam.special._partition import tempered_rows
 
@@ -62,6 +71,15 @@ def cross_entropy(
     >>> round(float(cross_entropy([0.1, -2.0, 3.4, 3.3], 2)), 8)
     0.66589785
     """
+    row, b = one_row(logits, axis, where), plain_beta(beta)
+    if (  # one plain row and one class index: no reading
+        row is not None
+        and b is not None
+        and (type(target) is int or isinstance(target, np.integer))
+        and 0 <= target < row.shape[1]
+        and not keepdims
+    ):
+        return _rows.run("cross_entropy", row, b, row.dtype, np.array([target]))[0]
     z, dtype = as_real(logits, "logits")
     y = np.asarray(target)
     if is_index_target(y, z.ndim):
@@ -181,6 +199,15 @@ def kl_divergence(
     >>> float(kl_divergence([0.0, 0.0], [0.0, 1e-8]))  # ~ (1e-8)**2 / 8
     1.25e-17
     """
+    row_p, row_q = one_row(logits_p, axis, where), one_row(logits_q, axis)
+    if (  # two plain rows: no reading
+        row_p is not None
+        and row_q is not None
+        and row_p.shape == row_q.shape
+        and row_p.dtype == row_q.dtype
+        and not keepdims
+    ):
+        return kl_rows(row_p, row_q).astype(row_p.dtype)[0]
     zp, dp = as_real(logits_p, "logits_p")
     zq, dq = as_real(logits_q, "logits_q")
     try:
