@@ -22,9 +22,19 @@ give: they carry ``e``, ``t`` and ``log1p(t)`` in double-double
 rows are computed in plain float64, already far more precise than their
 output, and rounded once.
 
-Rows are processed in blocks that fit in the L2 cache, and large inputs are
-split over threads (numpy releases the GIL inside its loops; the count is set
-in :mod:`expfam.special._threads`).
+Three paths carry these steps out, with the same results:
+
+- inputs of at most ``_small.MAX_ELEMENTS`` finite entries: on Python
+  floats (:mod:`expfam.special._small`), where numpy's per-call cost would
+  be nearly all of the time;
+- rows of up to ``_LONG_ROW`` entries: in blocks of rows of about
+  ``_BLOCK_ELEMENTS`` entries, each worker reusing one set of work arrays
+  (:class:`_Scratch`; fresh large temporaries fault their pages in every
+  time), large inputs split over threads (numpy releases the GIL inside
+  its loops; the count is set in :mod:`expfam.special._threads`);
+- longer rows: one at a time in column chunks (:func:`_long_row`), so the
+  work arrays stay at a few MiB whatever the length.
+
 Rows whose maximum is not finite (a NaN, a ``+inf``, or nothing but
 ``-inf``) take a separate, exact path: ``_special_rows``.
 """
