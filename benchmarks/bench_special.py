@@ -51,14 +51,18 @@ except ImportError:  # torch is a peer here, never a dependency
 Fn = Callable[[], object]
 
 
-def timed_in_turns(contenders: dict[str, Fn | None], repeats: int) -> dict[str, float]:
+def timed_in_turns(
+    contenders: dict[str, Fn | None], repeats: int, warm: dict[str, float] | None = None
+) -> dict[str, float]:
     """Median seconds of each contender, run in turns after one warm-up run each.
 
-    A contender whose warm-up took over 2 s counts it as its only run (the
-    benchmark stays within minutes).
+    ``warm`` gives the seconds of warm-up runs already made. A contender
+    whose warm-up took over 2 s counts it as its only run (the benchmark
+    stays within minutes).
     """
     live = {name: fn for name, fn in contenders.items() if fn is not None}
-    first = {name: _once(fn, 1) for name, fn in live.items()}
+    warm = warm or {}
+    first = {name: warm.get(name) or _once(fn, 1) for name, fn in live.items()}
     times = {name: [t] for name, t in first.items() if t > 2.0}
     turns = {name: fn for name, fn in live.items() if name not in times}
     inner = 1
@@ -79,14 +83,17 @@ def _once(fn: Fn, inner: int) -> float:
     return (time.perf_counter() - start) / inner
 
 
-def peak_extra_mb(fn: Fn) -> float:
+def peak_extra_mb(fn: Fn) -> tuple[float, float]:
+    """Peak memory allocated during one call (MB), and the call's seconds."""
     tracemalloc.start()
     tracemalloc.reset_peak()
+    start = time.perf_counter()
     result = fn()
+    seconds = time.perf_counter() - start
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     del result
-    return peak / 2**20
+    return peak / 2**20, seconds
 
 
 def large_cases(x: np.ndarray, other: np.ndarray, labels: np.ndarray) -> dict:
@@ -230,6 +237,7 @@ def run_large(repeats: int, threads: int) -> list[dict]:
         lse_s = None
         for kernel, (ours, theirs, torch_fn) in large_cases(x, other, labels).items():
             n = repeats
+            (mem_ours, warm_ours), (mem_theirs, warm_theirs) = map(peak_extra_mb, (ours, theirs))
             t = timed_in_turns(
                 {
                     "expfam": ours,
@@ -238,11 +246,12 @@ def run_large(repeats: int, threads: int) -> list[dict]:
                     "copy": lambda x=x, floor=floor: np.copyto(floor, x),
                 },
                 n,
+                warm={"expfam": warm_ours, "scipy": warm_theirs},
             )
             one = math.nan
             if t["expfam"] < 2.0:  # (the slow float64 kernels: see the README's note)
                 with es.set_num_threads(1):
-                    one = timed_in_turns({"one": ours}, n)["one"]
+                    one = timed_in_turns({"one": ours}, n, warm={"one": t["expfam"]})["one"]
             if kernel == "logsumexp":
                 lse_s = t["expfam"]
             out_mb = (x.nbytes if kernel.endswith("softmax") else x.nbytes / x.shape[1]) / 2**20
@@ -259,8 +268,8 @@ def run_large(repeats: int, threads: int) -> list[dict]:
                 "vs_logsumexp": _ratio(t["expfam"], lse_s),
                 "one_thread_s": one,
                 "scaling": _ratio(t["expfam"], one),  # N threads over 1
-                "expfam_peak_mb": peak_extra_mb(ours),
-                "scipy_peak_mb": peak_extra_mb(theirs),
+                "expfam_peak_mb": mem_ours,
+                "scipy_peak_mb": mem_theirs,
                 "output_mb": out_mb,
             }
             results.append(row)
@@ -285,13 +294,13 @@ def run_long_row() -> list[dict]:
         ("cross_entropy", lambda: es.cross_entropy(x, 3), lambda: sc.logsumexp(x) - x[3]),
         ("entropy", lambda: es.entropy(x), lambda: scipy.stats.entropy(sc.softmax(x))),
     ):
-        seconds = timed_in_turns({"expfam": ours}, 1)["expfam"]
+        mem_ours, seconds = peak_extra_mb(ours)
         row = {
             "input": "1x10000000 float64",
             "kernel": kernel,
             "expfam_s": seconds,
-            "expfam_peak_mb": peak_extra_mb(ours),
-            "scipy_peak_mb": peak_extra_mb(theirs),
+            "expfam_peak_mb": mem_ours,
+            "scipy_peak_mb": peak_extra_mb(theirs)[0],
             "output_mb": (x.nbytes if kernel.endswith("softmax") else 8) / 2**20,
         }
         results.append(row)

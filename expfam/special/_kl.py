@@ -82,7 +82,16 @@ def kl_rows(zp: NDArray, zq: NDArray, scratch: _rows._Scratch | None = None) -> 
             small = _small.kl(zp, zq)
             if small is not None:
                 return small
-        return _kl_rows_exact(zp, zq)
+        # The double-double series holds some 20 arrays of its rows at once: a few rows at a time.
+        step = max(1, _EXACT_ELEMENTS // max(zp.shape[1], 1))
+        if len(zp) <= step:
+            return _kl_rows_exact(zp, zq)
+        return np.concatenate(
+            [_kl_rows_exact(zp[i : i + step], zq[i : i + step]) for i in range(0, len(zp), step)]
+        )
+
+
+_EXACT_ELEMENTS = 1 << 16
 
 
 _U = 2.0**-53
