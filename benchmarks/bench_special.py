@@ -204,7 +204,48 @@ def main() -> None:
         writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
         writer.writerows(results)
-    print(f"\nwrote {out}")
+    out.with_suffix(".md").write_text(markdown(results))
+    print(f"\nwrote {out} and {out.with_suffix('.md').name} (the README's tables)")
+
+
+def _cell(value: object, fmt: str = "{:.2f}") -> str:
+    return "-" if value is None or value != value else fmt.format(value)
+
+
+def markdown(results: list[dict]) -> str:
+    """The README's tables from one run."""
+    lines = [
+        "| input | kernel | expfam s | / torch | / scipy | / copy | / logsumexp "
+        "| 2 threads / 1 | peak MB (output) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['input']} | `{r['kernel']}` | {r['expfam_s']:.3f} | {_cell(r['vs_torch'])} "
+        f"| {_cell(r['vs_scipy'])} | {_cell(r['vs_copy'], '{:.1f}')} "
+        f"| {_cell(r['vs_logsumexp'])} | {_cell(r['scaling'])} "
+        f"| {r['expfam_peak_mb']:.0f} ({r['output_mb']:.0f}) |"
+        for r in results
+        if "vs_copy" in r
+    ]
+    lines += [
+        "",
+        "| one row of 10^7 float64 | expfam s | peak MB | scipy peak MB |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        f"| `{r['kernel']}` | {r['expfam_s']:.2f} | {r['expfam_peak_mb']:.1f} "
+        f"| {r['scipy_peak_mb']:.0f} |"
+        for r in results
+        if r["input"].startswith("1x")
+    ]
+    lines += ["", "| small input | expfam us | scipy us | / scipy |", "|---|---|---|---|"]
+    lines += [
+        f"| `{r['kernel']}` | {r['expfam_s'] * 1e6:.1f} | {r['scipy_s'] * 1e6:.1f} "
+        f"| {r['vs_scipy']:.2f} |"
+        for r in results
+        if r["input"] == "small"
+    ]
+    return "\n".join(lines) + "\n"
 
 
 _FIELD_ORDER = [
