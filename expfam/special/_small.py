@@ -7,17 +7,22 @@ one row of three entries that is nearly all of the time. Inputs of at most
 in Python floats, by the same steps with the same error bounds:
 
 - ``d = beta (x - m)`` as an exact ``hi + lo`` (TwoSum, Dekker's product);
-- ``e_j = exp(hi_j) (1 + lo_j)`` and ``t = sum_{j != k} e_j``, summed with
-  :func:`math.fsum` (correctly rounded; the blocked engine's sums are
-  accurate to ``2**-100``);
+- ``e_j = exp(hi_j)`` by numpy (one call for all rows) with the correction
+  ``e_j lo_j``, and ``t = sum_{j != k} e_j`` by :func:`row_sum_dd`, the
+  blocks' summation replayed in the same order, so that a row gives the
+  same bits here as in a batch;
 - float64 log-domain kinds with ``kappa > _KAPPA_FAST`` (a dominant class)
   or a tiny ``t`` take every term from :func:`exp_parts`, the scalar
   transcription of :func:`expfam.special._dd.exp_dd_parts` (same table, same
-  polynomial, relative error below ``2**-58``), and ``log1p(t)`` from
-  :func:`log1p_dd`, that of :func:`expfam.special._dd.log1p_dd`;
-- the entropy always sums its terms in double-double, as the blocks do.
+  polynomial, relative error below ``2**-58``), summed with
+  :func:`math.fsum`, and ``log1p(t)`` from :func:`log1p_dd`, that of
+  :func:`expfam.special._dd.log1p_dd`; the entropy always sums its terms in
+  double-double, as the blocks do; ``kl`` follows ``_kl._centred``.
 
-Rows with a non-finite entry return None (the caller uses the blocks).
+These corrected sums agree with the blocks' to about ``2**-100``: a result
+can differ from the blocks' in its last bit only where that rounding is a
+near tie. Rows with a non-finite entry return None (the caller uses the
+blocks).
 """
 
 from __future__ import annotations
