@@ -121,8 +121,8 @@ def softmax(
     rounding of the shift, and ``1 + t`` and its reciprocal carried in
     double-double: at most 3 ULP in float64 whatever the spread and length
     of the rows (2.0 measured; scipy.special.softmax reaches ~30 ULP at
-    spreads of 20-40), and at most 1 ULP in float32. For ``beta != 1`` the reference is the exact
-    ``softmax(beta * x)`` of the given floats.
+    spreads of 20-40), and at most 1 ULP in float32. For ``beta != 1`` the
+    reference is the exact ``softmax(beta * x)`` of the given floats.
 
     Examples
     --------

@@ -14,6 +14,9 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import expfam
 
@@ -253,3 +256,42 @@ def test_index_target_errors_name_target(x):
         expfam.cross_entropy(x[2], np.array([0, 1, 2]))  # batch of 4
     with pytest.raises(TypeError, match=r"\btarget\b"):
         expfam.cross_entropy(x[2], np.array(["a"] * 4))
+
+
+# ---------------------------------------------------------------- hypothesis
+
+
+@given(
+    hnp.arrays(
+        np.float64, st.tuples(st.integers(1, 4), st.integers(1, 6)), elements=st.floats(-50, 50)
+    ),
+    st.data(),
+)
+def test_masked_rows_equal_the_kernels_on_their_unmasked_entries(x, data):
+    mask = data.draw(hnp.arrays(np.bool_, x.shape))
+    p, lp = expfam.softmax(x, where=mask), expfam.log_softmax(x, where=mask)
+    lse, h = expfam.logsumexp(x, where=mask), expfam.entropy(x, where=mask)
+    for i, (row, m) in enumerate(zip(x, mask, strict=True)):
+        if not m.any():
+            assert (p[i] == 0).all() and (lp[i] == -inf).all() and lse[i] == -inf and h[i] == 0
+            continue
+        np.testing.assert_array_equal(p[i][m], expfam.softmax(row[m]))
+        np.testing.assert_array_equal(lp[i][m], expfam.log_softmax(row[m]))
+        assert (p[i][~m] == 0).all() and (lp[i][~m] == -inf).all()
+        assert lse[i] == expfam.logsumexp(row[m]) and h[i] == expfam.entropy(row[m])
+
+
+@given(
+    hnp.arrays(
+        np.float64, st.tuples(st.integers(1, 4), st.integers(1, 5)), elements=st.floats(-50, 50)
+    ),
+    st.data(),
+)
+def test_beta_array_equals_the_loop_over_rows(x, data):
+    beta = data.draw(
+        hnp.arrays(np.float64, x.shape[:1], elements=st.sampled_from([0.0, 0.3, 1.0, 7.0, inf]))
+    )
+    p, lp = expfam.softmax(x, beta=beta), expfam.log_softmax(x, beta=beta)
+    for i, b in enumerate(beta):
+        np.testing.assert_array_equal(p[i], expfam.softmax(x[i], beta=b))
+        np.testing.assert_array_equal(lp[i], expfam.log_softmax(x[i], beta=b))
