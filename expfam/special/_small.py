@@ -39,6 +39,9 @@ from expfam.special import _dd
 MAX_ELEMENTS = 64
 KINDS = frozenset({"softmax", "log_softmax", "logsumexp", "entropy", "cross_entropy"})
 _KAPPA_FAST = 0.38  # as in expfam.special._rows._log_z
+# kappa = t / ((1 + t) log1p t) falls with t, and kappa(8) = 0.405 > _KAPPA_FAST: rows of
+# fewer than this many entries (t <= 8) always take every exp in double-double.
+_ALL_DD = 10
 _TINY = 2.0**-900
 _T_HI, _T_LO = _dd.T_HI.tolist(), _dd.T_LO.tolist()
 _EXP_TAIL = _dd._EXP_TAIL
@@ -132,18 +135,24 @@ def run(
     values = x.tolist()
     if not all(map(math.isfinite, (v for row in values for v in row))):
         return None
-    betas = np.ravel(beta).tolist() if np.ndim(beta) else [beta] * len(values)
+    if type(beta) is float or np.ndim(beta) == 0:
+        betas = [float(beta)] * len(values)
+    else:
+        betas = np.ravel(beta).tolist()
     tops = [(max(row), row.index(max(row))) for row in values]
     shifts = [
         [_shift(v, m, b, exact) for v in row]
         for row, (m, _), b in zip(values, tops, betas, strict=True)
     ]
-    e = np.exp([[hi for hi, _ in row] for row in shifts]).tolist()
-    corrections = []
-    for e_row, row, (_, top) in zip(e, shifts, tops, strict=True):
-        e_row[top] = 0.0
-        if exact:
-            corrections.append([v * lo for v, (_, lo) in zip(e_row, row, strict=True)])
+    if exact and kind != "softmax" and (kind == "entropy" or len(values[0]) < _ALL_DD):
+        e = corrections = [None] * len(values)  # every term's exp in double-double
+    else:
+        e = np.exp([[hi for hi, _ in row] for row in shifts]).tolist()
+        corrections = []
+        for e_row, row, (_, top) in zip(e, shifts, tops, strict=True):
+            e_row[top] = 0.0
+            if exact:
+                corrections.append([v * lo for v, (_, lo) in zip(e_row, row, strict=True)])
     if kind == "softmax":
         out = []
         for i, (e_row, (_, top)) in enumerate(zip(e, tops, strict=True)):
@@ -228,17 +237,30 @@ def _plain_row(kind: str, m: float, shifts, log_z: float, y: int | None):
 
 
 def _exact_row(
-    kind: str, m: float, top: int, shifts, e: list[float], c: list[float], y: int | None
+    kind: str,
+    m: float,
+    top: int,
+    shifts,
+    e: list[float] | None,
+    c: list[float] | None,
+    y: int | None,
 ):
     """Float64 log-domain rows, as ``_rows._accurate_block`` and ``_rows._entropy_block``
-    (``e = exp(hi)``, ``c = e lo``; ``log_softmax_dd`` gives pairs ``(hi, lo)``)."""
+    (``e = exp(hi)``, ``c = e lo``, None below ``_ALL_DD`` entries; ``log_softmax_dd``
+    gives pairs ``(hi, lo)``)."""
     if kind == "entropy":
         return _entropy(shifts, top)
-    t_hi, t_lo = _add_dd(row_sum_dd(e), (_sum_as_numpy(c), 0.0))
-    kappa = t_hi / ((1.0 + t_hi) * math.log1p(t_hi)) if t_hi > 0.0 else 0.0
-    tiny = t_hi < _TINY
-    if tiny or kappa > _KAPPA_FAST:
-        t_hi, t_lo = _exp_sum(shifts, top, 600 if tiny else 0)
+    if e is None:  # fewer than _ALL_DD entries: kappa > _KAPPA_FAST whatever t
+        t_hi, t_lo = _exp_sum(shifts, top, 0)
+        tiny = t_hi < _TINY
+        if tiny:
+            t_hi, t_lo = _exp_sum(shifts, top, 600)
+    else:
+        t_hi, t_lo = _add_dd(row_sum_dd(e), (_sum_as_numpy(c), 0.0))
+        kappa = t_hi / ((1.0 + t_hi) * math.log1p(t_hi)) if t_hi > 0.0 else 0.0
+        tiny = t_hi < _TINY
+        if tiny or kappa > _KAPPA_FAST:
+            t_hi, t_lo = _exp_sum(shifts, top, 600 if tiny else 0)
     if tiny:
         l_hi, l_lo = math.ldexp(t_hi, -600), 0.0
     else:
@@ -316,9 +338,11 @@ def _kl_row(zp: list[float], zq: list[float]) -> float | None:
     m = max(zp)
     top = zp.index(m)
     shifts = [_shift(v, m, 1.0, True) for v in zp]
-    e = np.exp([hi for hi, _ in shifts]).tolist()
-    e[top] = 0.0
-    c = [v * lo for v, (_, lo) in zip(e, shifts, strict=True)]
+    e = c = None
+    if len(zp) >= _ALL_DD:
+        e = np.exp([hi for hi, _ in shifts]).tolist()
+        e[top] = 0.0
+        c = [v * lo for v, (_, lo) in zip(e, shifts, strict=True)]
     lp_dd = _exact_row("log_softmax_dd", m, top, shifts, e, c, None)
     parts = [exp_parts(h, lo) for h, lo in lp_dd]
     m_dd = [(*two_sum(m_hi, m_lo), n) for m_hi, m_lo, n in parts]
