@@ -9,6 +9,7 @@ MODULES = [
     "special._partition",
     "special._losses",
     "special._elementwise",
+    "special._threads",
     "families.categorical",
     "families.bernoulli",
     "families.dirichlet",

@@ -29,6 +29,10 @@ whole family:
 - empty inputs give empty outputs, and the log of an empty sum is ``-inf``;
 - no RuntimeWarning escapes for any input handled by these rules.
 
+Large inputs are shared among threads: :func:`set_num_threads` (also a
+context manager) or the environment variable ``EXPFAM_NUM_THREADS`` set
+their number, by default the CPUs the process may use.
+
 Accuracy is measured in ULPs of the result against mpmath at 60 digits (see
 ``tests/special/``); each docstring states the bound its test holds.
 
@@ -42,6 +46,7 @@ M. Maechler, "Accurately computing log(1 - exp(-|a|))", Rmpfr vignette (2012).
 from expfam.special._elementwise import log1mexp, log_sigmoid, logit, sigmoid, softplus
 from expfam.special._losses import cross_entropy, kl_divergence
 from expfam.special._partition import entropy, log_softmax, logsumexp, softmax
+from expfam.special._threads import get_num_threads, set_num_threads
 from expfam.special.sparse import entmax, entmax_jvp, fenchel_young_loss, sparsemax
 
 __all__ = [
@@ -50,12 +55,14 @@ __all__ = [
     "entmax_jvp",
     "entropy",
     "fenchel_young_loss",
+    "get_num_threads",
     "kl_divergence",
     "log1mexp",
     "log_sigmoid",
     "log_softmax",
     "logit",
     "logsumexp",
+    "set_num_threads",
     "sigmoid",
     "softmax",
     "softplus",

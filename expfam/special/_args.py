@@ -264,3 +264,27 @@ def as_rng(rng: object, name: str = "rng") -> np.random.Generator:
 def scalar(out: NDArray) -> NDArray:
     """0-d results come back as numpy scalars, as numpy reductions do."""
     return out[()] if out.ndim == 0 else out
+
+
+def one_row(x: object, axis: object, where: object = None) -> NDArray | None:
+    """``x`` as a ``(1, K)`` row when its arguments need no reading: a 1-D float ndarray,
+    ``axis`` its one axis, no mask. The fast path of the small inputs; None otherwise."""
+    if (
+        type(x) is np.ndarray
+        and x.ndim == 1
+        and x.size > 0
+        and x.dtype.kind == "f"
+        and x.dtype.itemsize <= 8
+        and type(axis) is int
+        and axis in (-1, 0)
+        and where is None
+    ):
+        return x.reshape(1, -1)
+    return None
+
+
+def plain_beta(beta: object) -> float | None:
+    """``beta`` if it is a finite Python float or int ``> 0`` (no reading needed), else None."""
+    if type(beta) in (float, int) and 0 < beta < math.inf:
+        return float(beta)
+    return None

@@ -8,9 +8,18 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from expfam.special import _dd, _rows
-from expfam.special._args import RowLayout, as_real, beta_array, is_index_target, masked, scalar
+from expfam.special._args import (
+    RowLayout,
+    as_real,
+    beta_array,
+    is_index_target,
+    masked,
+    one_row,
+    plain_beta,
+    scalar,
+)
 from expfam.special._kl import kl_rows
-from expfam.special._partition import empty_rows, run_tempered, tempered_rows
+from expfam.special._partition import tempered_rows
 
 
 def cross_entropy(
@@ -52,14 +61,25 @@ def cross_entropy(
 
     Notes
     -----
-    An index target reads :func:`log_softmax`; probability targets sum the
-    products ``q_k (-log p_k)`` in double-double. At most 1 ULP for both.
+    An index target is ``log Z - (z_y - m)`` (``m = max z``, both terms
+    non-negative) with ``log Z`` from the row engine, without forming the
+    other log-probabilities; probability targets sum the products
+    ``q_k (-log p_k)`` in double-double. At most 1 ULP for both.
 
     Examples
     --------
     >>> round(float(cross_entropy([0.1, -2.0, 3.4, 3.3], 2)), 8)
     0.66589785
     """
+    row, b = one_row(logits, axis, where), plain_beta(beta)
+    if (  # one plain row and one class index: no reading
+        row is not None
+        and b is not None
+        and (type(target) is int or isinstance(target, np.integer))
+        and 0 <= target < row.shape[1]
+        and not keepdims
+    ):
+        return _rows.run("cross_entropy", row, b, row.dtype, np.array([target]))[0]
     z, dtype = as_real(logits, "logits")
     y = np.asarray(target)
     if is_index_target(y, z.ndim):
@@ -71,10 +91,11 @@ def cross_entropy(
         bad = (y < 0) | (y >= k)
         if bad.any():
             raise ValueError(f"target: class index {y[bad].flat[0]} is out of range [0, {k})")
-        lp = run_tempered("log_softmax", layout.rows(padded), layout.per_row(b), dtype)
-        if mask is not None:
-            empty_rows("log_softmax", lp, ~layout.rows(mask.reshape(padded.shape)).any(axis=1))
-        out = -lp[np.arange(layout.n_rows), layout.per_row(y_laid)]
+        rows, beta_rows = tempered_rows(layout.rows(padded), layout.per_row(b))
+        labels = np.broadcast_to(layout.per_row(y_laid), (layout.n_rows,))
+        out = _rows.run("cross_entropy", rows, beta_rows, dtype, labels)
+        if mask is not None:  # the empty distribution: log p = -inf
+            out[~layout.rows(mask.reshape(padded.shape)).any(axis=1)] = np.inf
     else:
         q, _ = as_real(y, "target")
         try:
@@ -178,6 +199,15 @@ def kl_divergence(
     >>> float(kl_divergence([0.0, 0.0], [0.0, 1e-8]))  # ~ (1e-8)**2 / 8
     1.25e-17
     """
+    row_p, row_q = one_row(logits_p, axis, where), one_row(logits_q, axis)
+    if (  # two plain rows: no reading
+        row_p is not None
+        and row_q is not None
+        and row_p.shape == row_q.shape
+        and row_p.dtype == row_q.dtype
+        and not keepdims
+    ):
+        return kl_rows(row_p, row_q).astype(row_p.dtype)[0]
     zp, dp = as_real(logits_p, "logits_p")
     zq, dq = as_real(logits_q, "logits_q")
     try:
@@ -190,9 +220,9 @@ def kl_divergence(
     zp, mask = masked(zp, where)
     zq, _ = masked(zq, where)
     padded, layout = RowLayout.of(zp, axis)
-    zp2 = layout.rows(padded).astype(np.float64)
-    zq2 = layout.rows(zq.reshape(padded.shape)).astype(np.float64)
-    out = by_blocks(kl_rows, zp2, zq2)
+    zp2 = layout.rows(padded)  # (float64 block by block, in kl_rows)
+    zq2 = layout.rows(zq.reshape(padded.shape))
+    out = by_blocks(kl_rows, zp2, zq2, scratch=True)
     if mask is not None:
         out[~layout.rows(mask.reshape(padded.shape)).any(axis=1)] = 0.0
     out = layout.reduced(out, keepdims)
@@ -200,12 +230,17 @@ def kl_divergence(
     return scalar((out[..., 0] if zp.ndim == 0 and keepdims else out).astype(dtype))
 
 
-def by_blocks(fn, *rows: NDArray) -> NDArray:
-    """``fn`` (rows of 2-D arrays, or per-row 1-D arrays, to one value per row) by blocks."""
+def by_blocks(fn, *rows: NDArray, scratch: bool = False) -> NDArray:
+    """``fn`` (rows of 2-D arrays, or per-row 1-D arrays, to one value per row) by blocks.
+
+    With ``scratch``, ``fn`` also gets its worker's reusable work arrays
+    (:class:`expfam.special._rows._Scratch`) as a last argument.
+    """
     out = np.empty(rows[0].shape[0])
 
-    def body(start: int, stop: int, _: object) -> None:
-        out[start:stop] = fn(*(r[start:stop] if np.ndim(r) else r for r in rows))
+    def body(start: int, stop: int, work: object) -> None:
+        extra = (work,) if scratch else ()
+        out[start:stop] = fn(*(r[start:stop] if np.ndim(r) else r for r in rows), *extra)
 
-    _rows.for_blocks(rows[0].shape[0], rows[0].shape[1], body)
+    _rows.for_blocks(rows[0].shape[0], rows[0].shape[1], body, scratch=scratch)
     return out

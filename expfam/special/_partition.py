@@ -8,7 +8,15 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from expfam.special import _dd, _rows
-from expfam.special._args import RowLayout, as_real, beta_array, masked, scalar
+from expfam.special._args import (
+    RowLayout,
+    as_real,
+    beta_array,
+    masked,
+    one_row,
+    plain_beta,
+    scalar,
+)
 
 
 def _normalized(
@@ -21,6 +29,9 @@ def _normalized(
     name: str = "x",
 ) -> NDArray:
     """Run a row kernel of ``expfam.special._rows`` over the class axes ``axis``."""
+    row, b = one_row(x, axis, where), plain_beta(beta)
+    if row is not None and b is not None and not keepdims:  # one plain row: no reading
+        return _rows.run(kind, row, b, row.dtype)[0]
     arr, dtype = as_real(x, name)
     arr, mask = masked(arr, where)
     padded, layout = RowLayout.of(arr, axis)
@@ -260,6 +271,9 @@ def logsumexp(
     >>> logsumexp([1e-10, 0.0], b=[1.0, -1.0], return_sign=True)
     (np.float64(-23.025850929890456), np.float64(1.0))
     """
+    row = one_row(a, axis, where)
+    if row is not None and b is None and not (keepdims or return_sign):  # one plain row
+        return _rows.run("logsumexp", row, 1.0, np.dtype(np.float64)).astype(row.dtype)[0]
     arr, dtype = as_real(a, "a")
     arr, _ = masked(arr, where)
     if b is not None:

@@ -22,21 +22,31 @@ give: they carry ``e``, ``t`` and ``log1p(t)`` in double-double
 rows are computed in plain float64, already far more precise than their
 output, and rounded once.
 
-Rows are processed in blocks that fit in the L2 cache, and large inputs are
-split over the machine's cores (numpy releases the GIL inside its loops).
+Three paths carry these steps out, with the same results:
+
+- inputs of at most ``_small.MAX_ELEMENTS`` finite entries: on Python
+  floats (:mod:`expfam.special._small`), where numpy's per-call cost would
+  be nearly all of the time;
+- rows of up to ``_LONG_ROW`` entries: in blocks of rows of about
+  ``_BLOCK_ELEMENTS`` entries, each worker reusing one set of work arrays
+  (:class:`_Scratch`; fresh large temporaries fault their pages in every
+  time), large inputs split over threads (numpy releases the GIL inside
+  its loops; the count is set in :mod:`expfam.special._threads`);
+- longer rows: one at a time in column chunks (:func:`_long_row`), so the
+  work arrays stay at a few MiB whatever the length.
+
 Rows whose maximum is not finite (a NaN, a ``+inf``, or nothing but
 ``-inf``) take a separate, exact path: ``_special_rows``.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numpy.typing import NDArray
 
+from expfam.special import _small, _threads
 from expfam.special._dd import exp_dd, exp_dd_parts, log1p_dd, row_sum_dd, two_prod, two_sum
 
 # Work per block, in float64 elements (2 MiB per array, the L2 size here): large
@@ -45,15 +55,6 @@ from expfam.special._dd import exp_dd, exp_dd_parts, log1p_dd, row_sum_dd, two_p
 _BLOCK_ELEMENTS = 1 << 18
 # Inputs below this many elements are done on the calling thread.
 _PARALLEL_ELEMENTS = 1 << 20
-_THREADS = max(1, min(os.cpu_count() or 1, 8))
-_executor: ThreadPoolExecutor | None = None
-
-
-def _pool() -> ThreadPoolExecutor:
-    global _executor
-    if _executor is None:
-        _executor = ThreadPoolExecutor(max_workers=_THREADS, thread_name_prefix="expfam")
-    return _executor
 
 
 class _Scratch:
@@ -72,14 +73,18 @@ class _Scratch:
             self._work = np.empty_like(self.e)
         return self._work[:rows]
 
-    def view(self, rows: int) -> tuple[NDArray, NDArray, NDArray, NDArray]:
-        return self.hi[:rows], self.lo[:rows], self.tmp[:rows], self.e[:rows]
+    def view(
+        self, rows: int, cols: int | None = None
+    ) -> tuple[NDArray, NDArray, NDArray, NDArray]:
+        """The four arrays, cut to ``rows`` (and ``cols``)."""
+        cut = (slice(rows), slice(cols))
+        return self.hi[cut], self.lo[cut], self.tmp[cut], self.e[cut]
 
 
 def _shift(
     x: NDArray, beta: float | NDArray, exact: bool, s: _Scratch
 ) -> tuple[NDArray, NDArray, NDArray, NDArray, NDArray | None]:
-    """Return ``(rows, idx, m, hi, lo)`` with ``hi + lo = beta * (x - m)``.
+    """Return ``(rows, idx, m, hi, lo)`` with ``hi + lo = beta * (x - m)``, ``m = max x``.
 
     ``beta`` is a float or a column ``(rows, 1)`` of per-row values.
     ``lo`` is None when ``hi`` alone is exact enough (float16/32 input);
@@ -87,14 +92,22 @@ def _shift(
     cleared to -1 on ``-inf`` entries (whose correction would be NaN).
     """
     rows = np.arange(x.shape[0])
-    hi, lo, tmp, _ = s.view(x.shape[0])
     idx = np.argmax(x, axis=1)
     m = x[rows, idx].astype(np.float64)
+    hi, lo = _shift_by(x, m, beta, exact, s)
+    return rows, idx, m, hi, lo
+
+
+def _shift_by(
+    x: NDArray, m: NDArray, beta: float, exact: bool, s: _Scratch
+) -> tuple[NDArray, NDArray | None]:
+    """``hi + lo = beta * (x - m)`` (one ``m`` per row) in ``s``; see :func:`_shift`."""
+    hi, lo, tmp, _ = s.view(*x.shape)
     if not exact:
         np.subtract(x, m[:, None], out=hi)
         if _scaled(beta):
             np.multiply(hi, beta, out=hi)
-        return rows, idx, m, hi, None
+        return hi, None
     _two_sum_into(x, -m[:, None], hi, lo, tmp)
     if _scaled(beta):
         # beta * (hi + lo) = p + (err + beta * lo), p + err = beta * hi exactly.
@@ -103,7 +116,7 @@ def _shift(
         np.add(lo, err, out=lo)
         hi[...] = p
     np.fmax(lo, -1.0, out=lo)
-    return rows, idx, m, hi, lo
+    return hi, lo
 
 
 def _scaled(beta: float | NDArray) -> bool:
@@ -111,7 +124,7 @@ def _scaled(beta: float | NDArray) -> bool:
 
 
 def _fast_block(
-    kind: str, x: NDArray, beta: float, exact: bool, s: _Scratch, out: NDArray
+    kind: str, x: NDArray, beta: float, exact: bool, s: _Scratch, out: NDArray, y: NDArray | None
 ) -> NDArray:
     """Softmax (any dtype), and every kind for float16/32 rows: float64 ``exp``. Returns ``m``."""
     rows, idx, m, hi, lo = _shift(x, beta, exact, s)
@@ -134,6 +147,8 @@ def _fast_block(
         np.subtract(hi, log_z[:, None], out=out, casting="unsafe")
     elif kind == "logsumexp":
         out[...] = m + log_z
+    elif kind == "cross_entropy":  # log Z - d_y: two non-negative terms
+        out[...] = log_z - hi[rows, y]
     else:  # entropy: log Z + sum_k p_k * (-d_k), every term non-negative
         np.fmax(hi, -1e300, out=hi)
         np.multiply(e, hi, out=hi)
@@ -154,12 +169,23 @@ def _divide_by_partition(
     """
     e[rows, idx] = 0.0
     c[rows, idx] = 0.0
-    t_hi, t_lo = row_sum_dd(e, c, work=work)
+    r_hi, r_lo = _reciprocal(*row_sum_dd(e, c, work=work))
+    e[rows, idx] = 1.0
+    _scale_into(e, c, r_hi, r_lo, work, out)
+
+
+def _reciprocal(t_hi: NDArray, t_lo: NDArray) -> tuple[NDArray, NDArray]:
+    """``1 / (1 + t)`` of a double-double ``t >= 0``, as ``r_hi + r_lo``."""
     z_hi, z_err = two_sum(np.ones_like(t_hi), t_hi)
     r_hi = 1.0 / z_hi
     p, p_err = two_prod(r_hi, z_hi)
-    r_lo = (((1.0 - p) - p_err) - r_hi * (z_err + t_lo)) / z_hi
-    e[rows, idx] = 1.0
+    return r_hi, (((1.0 - p) - p_err) - r_hi * (z_err + t_lo)) / z_hi
+
+
+def _scale_into(
+    e: NDArray, c: NDArray, r_hi: NDArray, r_lo: NDArray, work: NDArray, out: NDArray
+) -> None:
+    """``out = e r_hi + (c r_hi + e r_lo)`` (``c`` and ``work`` are overwritten)."""
     np.multiply(c, r_hi[:, None], out=c)
     np.multiply(e, r_lo[:, None], out=work)
     np.add(c, work, out=c)
@@ -262,11 +288,15 @@ def _two_sum_into(a: NDArray, b: NDArray, s: NDArray, err: NDArray, work: NDArra
     np.add(err, work, out=err)
 
 
-def _accurate_block(kind: str, x: NDArray, beta: float, s: _Scratch, out: NDArray) -> NDArray:
-    """``log_softmax`` (also as double-double) and ``logsumexp`` of float64 rows; returns ``m``.
+def _accurate_block(
+    kind: str, x: NDArray, beta: float, s: _Scratch, out: NDArray, y: NDArray | None
+) -> NDArray:
+    """``log_softmax`` (also as double-double), ``logsumexp`` and ``cross_entropy`` (the
+    classes ``y``) of float64 rows; returns ``m``.
 
-    ``log Z`` comes from :func:`_log_z`; ``log p = d - log Z`` and
-    ``logsumexp = m + log Z`` are formed with TwoSum and rounded once: 1 ULP.
+    ``log Z`` comes from :func:`_log_z`; ``log p = d - log Z``,
+    ``logsumexp = m + log Z`` and ``-log p_y = log Z - d_y`` (two non-negative
+    terms) are formed with TwoSum and rounded once: 1 ULP.
     """
     rows, idx, m, hi, lo = _shift(x, beta, True, s)
     _, _, c, e = s.view(x.shape[0])
@@ -275,11 +305,46 @@ def _accurate_block(kind: str, x: NDArray, beta: float, s: _Scratch, out: NDArra
     np.multiply(e, lo, out=c)
     work = out if kind == "log_softmax" else s.work(x.shape[0])
     l_hi, l_lo = _log_z(hi, lo, idx, e, c, work)
+    if kind in ("logsumexp", "cross_entropy"):
+        out[...] = _finish(
+            kind, m, (l_hi, l_lo), (hi[rows, y], lo[rows, y]) if y is not None else None
+        )
+        return m
+    _log_probs_into(kind, hi, lo, l_hi, l_lo, c, e, out)
+    return m
+
+
+def _finish(
+    kind: str,
+    m: NDArray,
+    log_z: tuple[NDArray, NDArray],
+    d_y: tuple[NDArray, NDArray] | None,
+) -> NDArray:
+    """``logsumexp = m + log Z`` or ``-log p_y = log Z - d_y`` (double-doubles), rounded once."""
+    l_hi, l_lo = log_z
     if kind == "logsumexp":
         total, err = two_sum(m, l_hi)
-        out[...] = total + (err + l_lo)
-        return m
-    # log p = (hi - l_hi) + ((err + lo) - l_lo), with hi - l_hi = top + err exactly.
+        return total + (err + l_lo)
+    total, err = two_sum(l_hi, -d_y[0])  # two non-negative terms
+    loss = total + (err + (l_lo - d_y[1]))
+    return np.where(np.isinf(total), total, loss)  # a class of probability 0
+
+
+def _log_probs_into(
+    kind: str,
+    hi: NDArray,
+    lo: NDArray,
+    l_hi: NDArray,
+    l_lo: NDArray,
+    c: NDArray,
+    e: NDArray,
+    out: NDArray,
+) -> None:
+    """``log p = (hi - l_hi) + ((err + lo) - l_lo)`` into ``out`` (``c``, ``e``: work arrays).
+
+    ``hi - l_hi = top + err`` exactly (TwoSum); ``log_softmax_dd`` keeps the
+    two parts in ``out[..., 0]`` and ``out[..., 1]``.
+    """
     top = out if kind == "log_softmax" else out[..., 0]
     _two_sum_into(hi, -l_hi[:, None], e, c, top)
     np.add(c, lo, out=c)
@@ -291,7 +356,6 @@ def _accurate_block(kind: str, x: NDArray, beta: float, s: _Scratch, out: NDArra
     else:
         out[..., 0] = e
         out[..., 1] = c
-    return m
 
 
 def _entropy_block(x: NDArray, s: _Scratch, out: NDArray) -> NDArray:
@@ -309,6 +373,19 @@ def _entropy_block(x: NDArray, s: _Scratch, out: NDArray) -> NDArray:
         (t_hi[tiny], t_lo[tiny]), (s_hi[tiny], s_lo[tiny]) = _dd_sums(
             hi[tiny], lo[tiny], idx[tiny], up[tiny], True
         )
+    out[...] = _entropy_from_sums((t_hi, t_lo), (s_hi, s_lo), tiny)
+    return m
+
+
+def _entropy_from_sums(
+    t: tuple[NDArray, NDArray], s: tuple[NDArray, NDArray], tiny: NDArray
+) -> NDArray:
+    """``H = log1p(t) + S / (1 + t)`` from double-double sums, rounded once.
+
+    On ``tiny`` rows ``t`` and ``S`` are scaled by ``2**600`` and ``H = t + S``
+    (``1 + t = 1`` to the last digit).
+    """
+    (t_hi, t_lo), (s_hi, s_lo) = t, s
     l_hi, l_lo = log1p_dd(np.where(tiny, 0.0, t_hi), np.where(tiny, 0.0, t_lo))
     a_hi, a_lo = two_sum(np.ones_like(t_hi), t_hi)
     a_lo += t_lo
@@ -316,29 +393,144 @@ def _entropy_block(x: NDArray, s: _Scratch, out: NDArray) -> NDArray:
     qa, qa_err = two_prod(q_hi, a_hi)
     q_lo = (((s_hi - qa) - qa_err) + s_lo - q_hi * a_lo) / a_hi
     total, err = two_sum(l_hi, q_hi)
-    out[...] = total + ((err + l_lo) + q_lo)
-    # Tiny rows: H = t + S (1 + t = 1 to the last digit), both scaled by 2**600.
-    out[tiny] = np.ldexp((t_hi + s_hi)[tiny] + (t_lo + s_lo)[tiny], -600)
+    h = total + ((err + l_lo) + q_lo)
+    h[tiny] = np.ldexp((t_hi + s_hi)[tiny] + (t_lo + s_lo)[tiny], -600)
     # A low part of the shift can round a product of terms that underflow below 0.
-    np.maximum(out, 0.0, out=out)
-    return m
+    return np.maximum(h, 0.0)
 
 
-def _block(kind: str, x: NDArray, beta: float, exact: bool, s: _Scratch, out: NDArray):
-    """Compute ``kind`` for the rows of block ``x`` into ``out`` (rows, K) or (rows,)."""
+def _block(
+    kind: str,
+    x: NDArray,
+    beta: float,
+    exact: bool,
+    s: _Scratch,
+    out: NDArray,
+    y: NDArray | None = None,
+) -> None:
+    """Compute ``kind`` for the rows of block ``x`` (classes ``y`` for cross_entropy)
+    into ``out`` (rows, K) or (rows,)."""
     with np.errstate(all="ignore"):
         if exact and kind == "entropy":
             m = _entropy_block(x, s, out)
         elif exact and kind != "softmax":
-            m = _accurate_block(kind, x, beta, s, out)
+            m = _accurate_block(kind, x, beta, s, out, y)
         else:
-            m = _fast_block(kind, x, beta, exact, s, out)
+            m = _fast_block(kind, x, beta, exact, s, out, y)
         bad = ~np.isfinite(m)
         if bad.any():
-            special = _special_rows(kind.removesuffix("_dd"), x[bad].astype(np.float64), beta)
-            if kind == "log_softmax_dd":
-                special = np.stack([special, np.zeros_like(special)], axis=-1)
-            out[bad] = special
+            out[bad] = _special_values(kind, x[bad], beta, None if y is None else y[bad])
+
+
+def _special_values(kind: str, x: NDArray, beta: float, y: NDArray | None) -> NDArray:
+    """:func:`_special_rows` for every kind of :func:`run` (rows ``x``, classes ``y``)."""
+    x = x.astype(np.float64)
+    if kind == "cross_entropy":
+        return -_special_rows("log_softmax", x, beta)[np.arange(len(x)), y]
+    special = _special_rows(kind.removesuffix("_dd"), x, beta)
+    if kind == "log_softmax_dd":
+        special = np.stack([special, np.zeros_like(special)], axis=-1)
+    return special
+
+
+# Rows longer than this are done one at a time in column chunks of _CHUNK entries, so the
+# work arrays stay at a few MiB whatever the length (five float64 copies of a row of 1e7
+# would be 400 MB).
+_LONG_ROW = _BLOCK_ELEMENTS
+_CHUNK = 1 << 16
+
+
+def _long_row(
+    kind: str,
+    x: NDArray,
+    beta: float,
+    exact: bool,
+    s: _Scratch,
+    out: NDArray,
+    y: NDArray | None,
+) -> None:
+    """One row ``x`` (shape (1, K)) by column chunks: the same results as :func:`_block`.
+
+    A first pass sums ``t = sum_{j != k} e_j`` (and ``S`` for the entropy)
+    chunk by chunk, each chunk's sum in double-double (:func:`row_sum_dd`,
+    :func:`_dd_sums`) and the chunks' sums added in double-double. Float64
+    log-domain kinds whose ``kappa`` exceeds ``_KAPPA_FAST`` (or whose ``t``
+    is tiny) sum again with :func:`_dd_sums` (``exp`` in double-double for
+    every term, so no term is left uncorrected). A second pass writes
+    ``softmax`` and ``log_softmax`` chunk by chunk.
+    """
+    with np.errstate(all="ignore"):
+        idx = np.argmax(x, axis=1)
+        m = x[:, idx[0]].astype(np.float64)
+        if not np.isfinite(m[0]):
+            out[...] = _special_values(kind, x, beta, y)
+            return
+        bounds = [(c0, min(c0 + _CHUNK, x.shape[1])) for c0 in range(0, x.shape[1], _CHUNK)]
+        accurate = exact and kind != "softmax"
+
+        def dd_pass(up: NDArray) -> tuple[tuple[NDArray, NDArray], tuple[NDArray, NDArray]]:
+            t = s_ = (np.zeros(1), np.zeros(1))
+            for c0, c1 in bounds:
+                hi, lo = _shift_by(x[:, c0:c1], m, beta, exact, s)
+                t_c, s_c = _dd_sums(hi, lo, idx - c0, up, kind == "entropy")
+                t, s_ = _add_dd(t, t_c), _add_dd(s_, s_c)
+            return t, s_
+
+        up = np.zeros(1, dtype=np.int32)
+        if accurate and kind == "entropy":
+            t, s_ = dd_pass(up)
+            tiny = t[0] < 2.0**-900
+            if tiny.any():
+                t, s_ = dd_pass(up + 600)
+            out[...] = _entropy_from_sums(t, s_, tiny)
+            return
+        t, s_plain = (np.zeros(1), np.zeros(1)), np.zeros(1)
+        for c0, c1 in bounds:
+            hi, lo = _shift_by(x[:, c0:c1], m, beta, exact, s)
+            _, _, c, e = s.view(1, c1 - c0)
+            np.exp(hi, out=e)
+            if c0 <= idx[0] < c1:
+                e[0, idx[0] - c0] = 0.0
+            if lo is not None:
+                np.multiply(e, lo, out=c)
+            t = _add_dd(t, row_sum_dd(e, c if exact else None, work=s.work(1)[:, : c1 - c0]))
+            if kind == "entropy":  # float16/32: plain float64 sums are ample
+                np.fmax(hi, -1e300, out=hi)
+                s_plain += np.sum(np.multiply(e, hi, out=hi), axis=1)
+        if accurate:
+            kappa = t[0] / ((1.0 + t[0]) * np.log1p(t[0]))
+            tiny = t[0] < 2.0**-900
+            if tiny.any() or (kappa > _KAPPA_FAST).any():
+                t, _ = dd_pass(up + np.where(tiny, 600, 0).astype(np.int32))
+            l_hi, l_lo = log1p_dd(np.where(tiny, 0.0, t[0]), np.where(tiny, 0.0, t[1]))
+            if tiny.any():
+                l_hi, l_lo = np.ldexp(t[0], -600), np.zeros(1)
+        else:
+            l_hi, l_lo = np.log1p(t[0] + t[1]), np.zeros(1)
+        if kind == "entropy":
+            out[...] = l_hi - s_plain / (1.0 + t[0])
+        elif kind == "logsumexp":
+            out[...] = _finish(kind, m, (l_hi, l_lo), None)
+        elif kind == "cross_entropy":
+            h_y, l_y = _shift_by(x[:, y], m, beta, exact, s)
+            d_y = (h_y[:, 0], np.zeros(1) if l_y is None else l_y[:, 0])
+            out[...] = _finish(kind, m, (l_hi, l_lo), d_y)
+        else:
+            for c0, c1 in bounds:
+                hi, lo = _shift_by(x[:, c0:c1], m, beta, exact, s)
+                _, _, c, e = s.view(1, c1 - c0)
+                part = out[:, c0:c1]
+                if kind == "softmax":
+                    np.exp(hi, out=e)
+                    if lo is None:
+                        np.divide(e, 1.0 + t[0], out=part, casting="unsafe")
+                    else:  # as _divide_by_partition
+                        np.multiply(e, lo, out=c)
+                        _scale_into(e, c, *_reciprocal(*t), s.work(1)[:, : c1 - c0], part)
+                elif accurate:
+                    _log_probs_into(kind, hi, lo, l_hi, l_lo, c, e, part)
+                else:
+                    np.subtract(hi, l_hi, out=part, casting="unsafe")
 
 
 def _special_rows(kind: str, x: NDArray, beta: float) -> NDArray:
@@ -370,7 +562,13 @@ def _special_rows(kind: str, x: NDArray, beta: float) -> NDArray:
     return res
 
 
-def run(kind: str, x: NDArray, beta: float | NDArray, out_dtype: np.dtype) -> NDArray:
+def run(
+    kind: str,
+    x: NDArray,
+    beta: float | NDArray,
+    out_dtype: np.dtype,
+    target: NDArray | None = None,
+) -> NDArray:
     """Apply ``kind`` to every row of the C-contiguous 2-D array ``x``.
 
     ``beta`` is one finite inverse temperature ``> 0`` or an array of them, one per row.
@@ -378,7 +576,8 @@ def run(kind: str, x: NDArray, beta: float | NDArray, out_dtype: np.dtype) -> ND
     Returns an array of ``out_dtype`` with shape ``x.shape`` (softmax,
     log_softmax), ``x.shape + (2,)`` (log_softmax_dd: float64 rows only, the
     log-probabilities as ``[..., 0] + [..., 1]``), or ``x.shape[:1]``
-    (logsumexp, entropy).
+    (logsumexp, entropy, and cross_entropy: ``-log p_y`` for the class
+    indices ``target``, one per row, without forming ``log p``).
     """
     rows, k = x.shape
     shape = {"softmax": (rows, k), "log_softmax": (rows, k), "log_softmax_dd": (rows, k, 2)}
@@ -388,11 +587,23 @@ def run(kind: str, x: NDArray, beta: float | NDArray, out_dtype: np.dtype) -> ND
         # An empty row has no distribution: its log-partition is log 0.
         out.fill(-np.inf if kind == "logsumexp" else np.nan)
         return out
+    if rows * k <= _small.MAX_ELEMENTS and kind in _small.KINDS:
+        small = _small.run(kind, x, beta, out_dtype, target)
+        if small is not None:
+            return small
     exact = x.dtype == np.float64
+    if k > _LONG_ROW:
+        scratch = _Scratch(1, _CHUNK)
+        for i in range(rows):
+            y = None if target is None else target[i : i + 1]
+            b = beta if np.ndim(beta) == 0 else beta[i : i + 1, None]
+            _long_row(kind, x[i : i + 1], b, exact, scratch, out[i : i + 1], y)
+        return out
 
     def body(start: int, stop: int, scratch: _Scratch | None) -> None:
+        y = None if target is None else target[start:stop]
         b = beta if np.ndim(beta) == 0 else beta[start:stop, None]
-        _block(kind, x[start:stop], b, exact, scratch, out[start:stop])
+        _block(kind, x[start:stop], b, exact, scratch, out[start:stop], y)
 
     for_blocks(rows, k, body, scratch=True)
     return out
@@ -418,9 +629,10 @@ def for_blocks(
         for start in chunk:
             body(start, min(start + block_rows, rows), buffers)
 
-    if rows * k < _PARALLEL_ELEMENTS or _THREADS == 1 or len(starts) == 1:
+    threads = min(_threads.get_num_threads(), len(starts))
+    if rows * k < _PARALLEL_ELEMENTS or threads == 1:
         work(starts)
     else:
-        n = min(_THREADS, len(starts))
-        for future in [_pool().submit(work, starts[i::n]) for i in range(n)]:
+        pool = _threads.pool()
+        for future in [pool.submit(work, starts[i::threads]) for i in range(threads)]:
             future.result()

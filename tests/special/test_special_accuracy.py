@@ -19,6 +19,7 @@ exactly. Expected values come only from ``mpref`` (mpmath at 60+ digits).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 
@@ -31,6 +32,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import expfam
+from expfam.special import _rows, _small
 
 F64, F32, F16 = np.float64, np.float32, np.float16
 RNG_SEED = 20261122
@@ -67,6 +69,33 @@ def assert_ulp(computed, exact, bound, what="", inputs=None):
         f"{what}: {err[worst]:.4g} ULP > {bound} at {at}: "
         f"got {computed[worst]!r}, exact {mpmath.nstr(exact[worst], 25)}"
     )
+
+
+# ---------------------------------------------------------------- the paths of the row engine
+
+ENGINES = ["small", "blocks", "column_chunks"]
+
+
+@contextlib.contextmanager
+def engine_path(name):
+    """Send every row through one path of the row engine: ``small`` (Python floats, inputs of
+    up to ``_small.MAX_ELEMENTS`` entries by default; here every finite input), ``blocks``
+    (numpy, up to ``_rows._LONG_ROW`` entries per row) or ``column_chunks`` (longer rows;
+    here every row, cut into chunks of 3 entries so that every chunk boundary is crossed)."""
+    saved = _rows._LONG_ROW, _rows._CHUNK, _small.MAX_ELEMENTS
+    _small.MAX_ELEMENTS = 1 << 62 if name == "small" else 0
+    if name == "column_chunks":
+        _rows._LONG_ROW, _rows._CHUNK = 0, 3
+    try:
+        yield
+    finally:
+        _rows._LONG_ROW, _rows._CHUNK, _small.MAX_ELEMENTS = saved
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request):
+    with engine_path(request.param):
+        yield request.param
 
 
 # ---------------------------------------------------------------- the logit catalogue
@@ -165,19 +194,19 @@ def softmax_exact(case: str, beta: float = 1.0):
 
 
 @pytest.mark.parametrize("case", CATALOGUE)
-def test_logsumexp_within_1_ulp(case):
+def test_logsumexp_within_1_ulp(case, engine):
     x = CATALOGUE[case]
     assert_logsumexp_bound(x, expfam.logsumexp(x), f"{case} {_show(x)}")
 
 
 @pytest.mark.parametrize("case", CATALOGUE)
-def test_softmax_within_3_ulp(case):
+def test_softmax_within_3_ulp(case, engine):
     x = CATALOGUE[case]
     assert_ulp(expfam.softmax(x), softmax_exact(case), 3, f"{case} {_show(x)}")
 
 
 @pytest.mark.parametrize("case", CATALOGUE)
-def test_log_softmax_within_1_ulp(case):
+def test_log_softmax_within_1_ulp(case, engine):
     x = CATALOGUE[case]
     assert_ulp(expfam.log_softmax(x), log_softmax_exact(case), 1, f"{case} {_show(x)}")
 
@@ -199,7 +228,7 @@ _BETA_CASES = [
 
 @pytest.mark.parametrize("beta", [1e-3, 0.5, 3.7, 500.0])
 @pytest.mark.parametrize("case", _BETA_CASES)
-def test_tempered_softmax_is_exact_softmax_of_beta_x(case, beta):
+def test_tempered_softmax_is_exact_softmax_of_beta_x(case, beta, engine):
     x = CATALOGUE[case]
     assert_ulp(
         expfam.softmax(x, beta=beta),
@@ -216,7 +245,7 @@ def test_tempered_softmax_is_exact_softmax_of_beta_x(case, beta):
 
 
 @pytest.mark.parametrize("dtype", [F64, F32])
-def test_seed004_beta_500_within_bounds(dtype):
+def test_seed004_beta_500_within_bounds(dtype, engine):
     """004_955a7edf68888a6d.txt: z = (0.95, 0.99, 0.98) at beta = 500 (exp(500 z) ~ 1e214)."""
     z = np.array([0.95, 0.99, 0.98], dtype=dtype)
     assert_ulp(expfam.softmax(z, beta=500.0), mpref.softmax_ref(z, 500.0), 3, "softmax")
@@ -226,7 +255,7 @@ def test_seed004_beta_500_within_bounds(dtype):
 
 
 @pytest.mark.parametrize("case", CATALOGUE)
-def test_entropy_within_1_ulp(case):
+def test_entropy_within_1_ulp(case, engine):
     x = CATALOGUE[case]
     assert_ulp(expfam.entropy(x), mpref.entropy_ref(x), 1, f"{case} {_show(x)}")
 
@@ -238,7 +267,7 @@ def _dyadic_target(k: int, seed: int) -> np.ndarray:
 
 
 @pytest.mark.parametrize("case", SMALL)
-def test_cross_entropy_within_1_ulp(case):
+def test_cross_entropy_within_1_ulp(case, engine):
     x = CATALOGUE[case]
     ls = log_softmax_exact(case)
     for y in {int(np.argmax(x)), int(np.argmin(x)), x.size // 2}:
@@ -272,7 +301,7 @@ def gap_rows(request):
     return [(x, mpref.log_softmax_ref_rows(x)) for x in (rows2, rows3)]
 
 
-def test_rows_across_the_logit_gap_within_bounds(gap_rows):
+def test_rows_across_the_logit_gap_within_bounds(gap_rows, engine):
     """A batch of rows whose one gap sweeps every regime of the kernels."""
     for x, log_p in gap_rows:
         assert_ulp(expfam.log_softmax(x), log_p, 1, "log_softmax", _rows_of(x))
@@ -302,7 +331,7 @@ _WITH_IMPOSSIBLE = [
 
 
 @pytest.mark.parametrize("case", _WITH_IMPOSSIBLE)
-def test_impossible_classes_leave_the_others_exact(case):
+def test_impossible_classes_leave_the_others_exact(case, engine):
     """-inf logits (probability 0) inserted into a row: the rest keep their exact values."""
     finite = CATALOGUE[case]
     x = np.concatenate([[-np.inf], finite[:1], [-np.inf], finite[1:]]).astype(finite.dtype)
@@ -391,7 +420,7 @@ _LOG_PARTITION_NEAR_ZERO = {
 
 @pytest.mark.parametrize("dtype", [F64, F32])
 @pytest.mark.parametrize("case", _LOG_PARTITION_NEAR_ZERO)
-def test_logsumexp_near_zero_within_conditioned_bound(case, dtype):
+def test_logsumexp_near_zero_within_conditioned_bound(case, dtype, engine):
     x, b = _LOG_PARTITION_NEAR_ZERO[case]
     x = np.asarray(x, dtype=dtype)
     b = None if b is None else np.asarray(b, dtype=dtype)
@@ -531,7 +560,7 @@ KL_PAIRS = {f"{n}-{np.dtype(d).name}": pq for d in (F64, F32) for n, pq in _kl_p
 
 
 @pytest.mark.parametrize("case", KL_PAIRS)
-def test_kl_divergence_within_2_ulp_and_nonnegative(case):
+def test_kl_divergence_within_2_ulp_and_nonnegative(case, engine):
     zp, zq = KL_PAIRS[case]
     got = expfam.kl_divergence(zp, zq)
     assert got >= 0, f"{case}: KL = {got!r}, not >= 0"
@@ -539,7 +568,7 @@ def test_kl_divergence_within_2_ulp_and_nonnegative(case):
 
 
 @pytest.mark.parametrize("dtype", [F64, F32])
-def test_kl_across_dominance_within_2_ulp_and_nonnegative(dtype):
+def test_kl_across_dominance_within_2_ulp_and_nonnegative(dtype, engine):
     """KL((0, v) || (0, 0)) and KL((0, 0) || (0, v)) for v on a grid over [-1500, 1500]."""
     v = np.linspace(-1500.0, 1500.0, 601)
     zero = np.zeros_like(v)
@@ -550,6 +579,25 @@ def test_kl_across_dominance_within_2_ulp_and_nonnegative(dtype):
         assert not bad.any(), f"KL not >= 0 at p={zp[bad][:3].tolist()} q={zq[bad][:3].tolist()}"
         exact = np.array([mpref.kl_ref(p, q) for p, q in zip(zp, zq, strict=True)], dtype=object)
         assert_ulp(got, exact, 2, f"p rows {zp[:1].tolist()}..., q rows {zq[:1].tolist()}...")
+
+
+def _long_kl_rows(dtype):
+    """Rows of 1000 classes like two language models' logits: far apart (the plain
+    two-partition formula of float32), near (the centred series) and in between."""
+    rng = np.random.default_rng(RNG_SEED + 3)
+    zp = rng.standard_normal((6, 1000)) * 4
+    zq = rng.standard_normal((6, 1000)) * 4
+    for i, delta in enumerate((1e-1, 1e-3, 1e-5, 1e-7), start=2):
+        zq[i] = zp[i] + delta * rng.standard_normal(1000)
+    return zp.astype(dtype), zq.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [F64, F32])
+def test_kl_on_long_rows_within_2_ulp(dtype):
+    zp, zq = _long_kl_rows(dtype)
+    got = expfam.kl_divergence(zp, zq)
+    exact = np.array([mpref.kl_ref(p, q) for p, q in zip(zp, zq, strict=True)], dtype=object)
+    assert_ulp(got, exact, 2, f"long rows {dtype.__name__}")
 
 
 # ---------------------------------------------------------------- elementwise kernels
@@ -665,7 +713,7 @@ _F16_ROWS = {
 
 
 @pytest.mark.parametrize("case", _F16_ROWS)
-def test_float16_rows_within_bounds(case):
+def test_float16_rows_within_bounds(case, engine):
     x = np.asarray(_F16_ROWS[case], dtype=F16)
     assert_ulp(expfam.softmax(x), mpref.softmax_ref(x), 3, case)
     assert_ulp(expfam.log_softmax(x), mpref.log_softmax_ref(x), 1, case)
@@ -718,10 +766,13 @@ _rows32 = hnp.arrays(
 
 @given(st.one_of(_rows64, _wide_rows64, _rows32))
 def test_row_kernels_within_bounds_on_hypothesis_rows(x):
-    assert_ulp(expfam.softmax(x), mpref.softmax_ref(x), 3, f"softmax {x.tolist()}")
-    assert_ulp(expfam.log_softmax(x), mpref.log_softmax_ref(x), 1, f"log_softmax {x.tolist()}")
-    assert_logsumexp_bound(x, expfam.logsumexp(x), f"logsumexp {x.tolist()}")
-    assert_ulp(expfam.entropy(x), mpref.entropy_ref(x), 1, f"entropy {x.tolist()}")
+    for path in ENGINES:
+        with engine_path(path):
+            what = f"{path} {x.tolist()}"
+            assert_ulp(expfam.softmax(x), mpref.softmax_ref(x), 3, f"softmax {what}")
+            assert_ulp(expfam.log_softmax(x), mpref.log_softmax_ref(x), 1, f"log_softmax {what}")
+            assert_logsumexp_bound(x, expfam.logsumexp(x), f"logsumexp {what}")
+            assert_ulp(expfam.entropy(x), mpref.entropy_ref(x), 1, f"entropy {what}")
 
 
 @given(_rows64, st.floats(0.0, 1e3, exclude_min=True))
