@@ -266,9 +266,11 @@ def _centred(zp: NDArray, zq: NDArray) -> NDArray:
     t_hi = np.ldexp(u_hi, n)
     t_lo = np.ldexp(u_err + m_hi * g_lo + m_lo * g_hi, n)
     if far.any():
-        xf = x[far]
-        t_hi[far] = np.exp(lp[far] + xf + np.log1p(-(1.0 + xf) * np.exp(-xf)))
-        t_lo[far] = 0.0
+        # p_k g(x_k) = exp(log p_k + x_k) (1 - (1 + x_k) e^-x_k): both logs can be far
+        # from 0 with a sum near 0 (a class that p makes negligible and q does not), so
+        # the sum is formed in double-double; the last factor is 1 to e^-590.
+        s_hi, s_err = _dd.two_sum(lp_dd[..., 0][far], x[far])
+        t_hi[far], t_lo[far] = _dd.exp_dd(s_hi, s_err + lp_dd[..., 1][far] + x_lo[far])
     # Where some p_k e^{x_k} > e^700, KL > 700: the generic formula is accurate, and G overflows.
     large = (support & (lp + x > 700.0)).any(axis=1)
     t_hi[large] = 0.0

@@ -185,3 +185,26 @@ def test_float_labels_are_not_read_as_probability_vectors():
         expfam.cross_entropy(z[0], 2.0)
     one_hot = np.eye(3)[y]
     np.testing.assert_array_equal(expfam.cross_entropy(z, one_hot), expfam.cross_entropy(z, y))
+
+
+@pytest.mark.parametrize(
+    ("zp", "zq"),
+    [
+        ([-5000.0, 5000.0, 0.0], [-2.2, -2.1, 0.3]),
+        ([-900.0, 900.0, 0.0], [-2.2, -2.1, 0.3]),
+        ([700.0, -700.0, 3.0], [1.0, 2.0, 3.0]),
+        ([1e4, 0.0, -1e4], [0.5, 0.1, -0.2]),
+    ],
+)
+def test_kl_where_p_makes_a_class_negligible_that_q_does_not(zp, zq):
+    """Found by the geometry tests: log p_k + x_k (both about 1e4, the sum near 0) was rounded
+    in float64, 755 ULP off at logits (-5000, 5000, 0) against (-2.2, -2.1, 0.3)."""
+    with mpmath.workdps(60):
+        a = [mpmath.mpf(v) for v in zp]
+        b = [mpmath.mpf(v) for v in zq]
+        la = mpmath.log(mpmath.fsum(mpmath.exp(v) for v in a))
+        lb = mpmath.log(mpmath.fsum(mpmath.exp(v) for v in b))
+        exact = mpmath.fsum(
+            mpmath.exp(u - la) * ((u - la) - (v - lb)) for u, v in zip(a, b, strict=True)
+        )
+    assert _ulps(expfam.kl_divergence(zp, zq), exact) <= 2
