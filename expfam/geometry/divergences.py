@@ -38,6 +38,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from expfam import special
+from expfam.geometry import _points
 from expfam.geometry._points import as_pair, as_probs_pair, is_distribution
 from expfam.special import _dd, _rows
 
@@ -58,6 +59,10 @@ __all__ = [
 _LOG2 = math.log(2.0)
 # Terms n = 2..21 of the series of psi_mu below: enough for |y| <= 1 and |mu y| <= 1.
 _SERIES_TERMS = 20
+# Block-sized temporaries a row kernel holds at once: blocks are sized so that all of
+# them, not one, fit the block budget of ``_rows.for_blocks`` (2 MiB temporaries
+# page-fault on every allocation: 3x slower measured).
+_WORKING_ARRAYS = 4
 
 
 @dataclass(frozen=True)
@@ -83,14 +88,16 @@ def _rowwise(p: Any, q: Any, fn, outputs: int = 1):
     """``fn(pair)`` on blocks of rows of the two points, broadcast; results of the batch shape.
 
     Points are read from their logits if either is a distribution, else as the
-    probability arrays they are. ``fn`` returns one array (R,) or a tuple of
+    probability arrays they are (their values checked block by block, from the
+    row sums the pair needs anyway). ``fn`` returns one array (R,) or a tuple of
     ``outputs`` of them.
     """
-    if is_distribution(p) or is_distribution(q):
-        a, b = as_pair(p, q)
-        arrays, make = (a.logits, b.logits, a.probs, b.probs), _logit_pair
+    given_probs = not (is_distribution(p) or is_distribution(q))
+    if given_probs:
+        arrays = as_probs_pair(p, q, check_values=False)
     else:
-        arrays, make = as_probs_pair(p, q), _prob_pair
+        a, b = as_pair(p, q)
+        arrays = (a.logits, b.logits, a.probs, b.probs)
     dtype = np.result_type(*(x.dtype for x in arrays))
     shape = np.broadcast_shapes(*(x.shape for x in arrays))
     k, rows = shape[-1], math.prod(shape[:-1])
@@ -99,12 +106,21 @@ def _rowwise(p: Any, q: Any, fn, outputs: int = 1):
         for x in arrays
     ]
     out = np.empty((outputs, rows))
+    valid = []
 
     def body(start: int, stop: int, _: object) -> None:
-        values = fn(make(*(x[start:stop] for x in flat)))
+        blocks = (x[start:stop] for x in flat)
+        if given_probs:
+            pair, ok = _prob_pair(*blocks, dtype)
+            valid.append(ok)
+        else:
+            pair = _logit_pair(*blocks)
+        values = fn(pair)
         out[:, start:stop] = values if outputs > 1 else values[None]
 
-    _rows.for_blocks(rows, k, body)
+    _rows.for_blocks(rows, k * _WORKING_ARRAYS, body)
+    if not all(valid):
+        as_probs_pair(p, q)  # raises, naming the argument and what is wrong
     results = tuple(_result(v.reshape(shape[:-1]), dtype) for v in out)
     return results if outputs > 1 else results[0]
 
@@ -128,31 +144,47 @@ def _logit_pair(zp: NDArray, zq: NDArray, pp: NDArray, qq: NDArray) -> _Pair:
     return _Pair(pp, qq, y, p_zero, q_zero, (zp, zq))
 
 
-def _prob_pair(big_p: NDArray, big_q: NDArray) -> _Pair:
+def _prob_pair(big_p: NDArray, big_q: NDArray, dtype: np.dtype) -> tuple[_Pair, bool]:
     """Rows given as probabilities: ``y`` from the arrays as given (not their logs).
 
-    ``y = log(Q/P) + log1p(sum(P - Q) / sum Q)``, with ``log1p((Q - P)/P)`` where
-    ``Q/P`` is in ``[1/2, 3/2]`` (``Q - P`` exact): relative accuracy ``eps``,
-    where logits ``log P`` would have moved each point by ``eps |log P|``.
+    ``y = log(Q/P) + log1p(sum(P - Q) / sum Q)``, the first term as
+    ``+-log1p(|Q - P| / min(P, Q))``: one ``log1p`` per entry, relative accuracy
+    ``eps`` (``Q - P`` is exact where ``Q/P`` is in ``[1/2, 2]``, and
+    ``log1p`` does not amplify the error of its argument), where logits
+    ``log P`` would have moved each point by ``eps |log P|``. Rows with a zero or
+    a ratio out of the float range take :func:`_boundary_prob_rows`. Also
+    returns whether the block passes the value checks of ``as_probs``.
     """
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        diff = np.subtract(big_q, big_p)
+        y = np.fmin(big_p, big_q)
+        np.divide(np.abs(diff), y, out=y)
+        regular = np.max(y, axis=-1) <= 1e299  # no zero, no NaN, the ratio in range
+        np.log1p(y, out=y)
+        np.copysign(y, diff, out=y)
     sp, sq = np.sum(big_p, axis=-1, keepdims=True), np.sum(big_q, axis=-1, keepdims=True)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-        ratio = big_q / big_p
-        y = np.where(np.abs(ratio - 1.0) <= 0.5, np.log1p((big_q - big_p) / big_p), np.log(ratio))
-        extreme = ~(np.abs(y) < 690.0)  # a ratio out of the normal range, zeros
-        if extreme.any():
-            y = np.where(extreme, np.log(big_q) - np.log(big_p), y)
+    ok = _points.rows_look_valid(
+        min(np.min(big_p), np.min(big_q)), np.concatenate([sp, sq]), dtype, margin=0.5
+    )
     # log(sum P / sum Q) from the differences (the sums are rounded, P - Q is not)
-    y = y + np.log1p(np.sum(big_p - big_q, axis=-1, keepdims=True) / sq)
-    if not np.all(sp == 1.0):
-        big_p = big_p / sp
-    if not np.all(sq == 1.0):
-        big_q = big_q / sq
-    if not extreme.any():  # no zeros
-        return _Pair(big_p, big_q, y, None, None, None)
-    p_zero, q_zero = big_p == 0.0, big_q == 0.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        y += np.log1p(-np.sum(diff, axis=-1, keepdims=True) / sq)
+    p = big_p if np.all(sp == 1.0) else big_p / sp
+    q = big_q if np.all(sq == 1.0) else big_q / sq
+    if regular.all():
+        return _Pair(p, q, y, None, None, None), ok
+    return _boundary_prob_rows(big_p, big_q, p, q, y, regular), ok
+
+
+def _boundary_prob_rows(big_p, big_q, p, q, y, regular) -> _Pair:
+    """The pair with zeros and ratios out of the float range (``|y| >= 690``) by logs."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = np.log(np.sum(big_p, axis=-1, keepdims=True) / np.sum(big_q, axis=-1, keepdims=True))
+        exact = (np.log(big_q) - np.log(big_p)) + c
+        y = np.where(regular[:, None] | (np.abs(y) < 690.0), y, exact)
+    p_zero, q_zero = p == 0.0, q == 0.0
     y = np.where(p_zero, np.where(q_zero, 0.0, np.inf), np.where(q_zero, -np.inf, y))
-    return _Pair(big_p, big_q, y, p_zero, q_zero, None)
+    return _Pair(p, q, y, p_zero, q_zero, None)
 
 
 def _shift(zp, pp, qq, x, p_zero, q_zero) -> NDArray:
