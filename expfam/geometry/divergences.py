@@ -30,6 +30,7 @@ information", IEEE Signal Process. Lett. 20 (2013).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -477,12 +478,33 @@ def _bhattacharyya_distance_rows(pair: _Pair) -> NDArray:
 
 
 def _series_coefficients(mu: NDArray | float) -> list:
-    """``c_n = (1 + mu + ... + mu**(n-2)) / n!`` for n = 2..21 (``psi_mu = sum c_n y**n``)."""
+    """``c_n = (1 + mu + ... + mu**(n-2)) / n!`` for n = 2..21 (``psi_mu = sum c_n y**n``).
+
+    For a float ``mu`` the polynomial ``sum c_n y**(n-2)`` is economized on the
+    interval where the series is used (``|y| <= 1``, ``|mu y| <= 1``): the
+    Chebyshev terms below ``1e-18`` of the smallest value are dropped, which
+    leaves about 14 coefficients of the 20.
+    """
     coeffs, geometric = [], 1.0
     for n in range(2, 2 + _SERIES_TERMS):
         coeffs.append(geometric / math.factorial(n))
         geometric = 1.0 + mu * geometric
+    if np.ndim(mu) == 0:
+        coeffs = _economized(tuple(coeffs), min(1.0, 1.0 / abs(float(mu))) if mu else 1.0)
     return coeffs
+
+
+@functools.lru_cache(maxsize=64)
+def _economized(coeffs: tuple, radius: float) -> list:
+    """Coefficients of ``sum c_n y**(n-2)`` on ``[-radius, radius]``, Chebyshev-truncated."""
+    cheb = np.polynomial.chebyshev
+    scaled = np.array(coeffs) * radius ** np.arange(len(coeffs))
+    series = cheb.poly2cheb(scaled)
+    smallest = min(abs(cheb.chebval(-1.0, series)), abs(cheb.chebval(1.0, series)))
+    tail = np.cumsum(np.abs(series)[::-1])[::-1]  # tail[j] = sum_{i >= j} |a_i|
+    degree = int(np.argmax(tail < 1e-18 * smallest))
+    kept = cheb.cheb2poly(series[:degree]) / radius ** np.arange(degree)
+    return [float(c) for c in kept]
 
 
 def _amari_terms(p, q, y, mu, nu, p_zero, q_zero) -> NDArray:
@@ -491,19 +513,32 @@ def _amari_terms(p, q, y, mu, nu, p_zero, q_zero) -> NDArray:
     For ``mu <= 1/2`` (``nu = 1 - mu >= 1/2``), scalar or shape (..., 1):
     ``psi_mu(y) = (mu e^y + nu - e^{mu y}) / (mu nu)``, by its series where
     ``|y| <= 1`` and ``|mu y| <= 1``, else ``((q - p) - p expm1(mu y) / mu) / nu``,
-    with ``p e^{mu y} = p^nu q^mu`` from the powers where ``|mu y| >= 1/2``
-    (``exp`` would amplify the rounding of a large ``y``).
+    with ``p e^{mu y} = p^nu q^mu`` from the powers where ``mu y > 1`` (there
+    ``exp`` would amplify the rounding of a large ``y``, and the term is mostly
+    ``p e^{mu y}``; where ``mu y < 0`` the exponential is below 1 and the
+    rounding it carries is small against the term).
     """
-    # whole-array branches selected by np.where: cheaper than boolean indexing here
+    # whole-array branches selected by np.where; the powers only on the few entries
+    # that need them
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         my = mu * y
-        # p expm1(mu y) / mu as p y E(mu y), E(t) = expm1(t) / t (mu = 0 included)
-        shifted = p * y * np.where(my == 0.0, 1.0, np.expm1(my) / np.where(my == 0.0, 1.0, my))
-        far = np.abs(my) >= 0.5
-        if far.any():
-            s = np.power(p, nu) * np.power(q, mu)
-            shifted = np.where(far, (s - p) / np.where(far, mu, 1.0), shifted)
-        out = ((q - p) - shifted) / nu
+        if np.all(mu != 0.0):
+            shifted = np.expm1(my)
+            shifted *= p
+            shifted /= mu
+        elif not np.any(mu):  # the KL end
+            shifted = p * y
+        else:  # p expm1(mu y) / mu as p y E(mu y), E(t) = expm1(t) / t (mu = 0 included)
+            zero = my == 0.0
+            shifted = p * y * np.where(zero, 1.0, np.expm1(my) / np.where(zero, 1.0, my))
+        far = np.nonzero(my > 1.0)
+        if far[0].size:
+            mu_f, nu_f = (np.broadcast_to(v, y.shape)[far] for v in (mu, nu))
+            p_f = p[far]
+            shifted[far] = (np.power(p_f, nu_f) * np.power(q[far], mu_f) - p_f) / mu_f
+        out = np.subtract(q, p)
+        out -= shifted
+        out /= nu
         small = (np.abs(y) <= 1.0) & (np.abs(my) <= 1.0)
         if small.any():
             ys = np.where(small, y, 0.0)
@@ -512,7 +547,11 @@ def _amari_terms(p, q, y, mu, nu, p_zero, q_zero) -> NDArray:
             for c in reversed(coeffs[1:-1]):
                 acc += c
                 acc *= ys
-            out = np.where(small, p * ((acc + coeffs[0]) * (ys * ys)), out)
+            acc += coeffs[0]
+            acc *= ys
+            acc *= ys
+            acc *= p
+            out = np.where(small, acc, out)
     mu_b = np.broadcast_to(mu, y.shape)
     if p_zero is not None:  # p = 0 < q: q / nu; q = 0 < p: p / mu, +inf for mu <= 0
         nu_b = np.broadcast_to(nu, y.shape)
