@@ -332,9 +332,24 @@ def jeffreys(p: Any, q: Any) -> NDArray:
 def _jeffreys_rows(pair: _Pair) -> NDArray:
     y = pair.y
     with np.errstate(invalid="ignore"):
-        diff = np.where(np.abs(y) <= 1.0, pair.p * np.expm1(np.fmin(y, 1.0)), pair.q - pair.p)
-        terms = np.where(y == 0.0, 0.0, y * diff)
-    return np.sum(terms, axis=-1)
+        diff = np.expm1(np.fmin(y, 1.0, out=_work(y.shape)), out=_work(y.shape))
+        diff *= pair.p
+        _blend(np.abs(y) <= 1.0, diff, np.subtract(pair.q, pair.p, out=_work(y.shape)))
+        diff *= y  # both 0 only where y = 0 (p = q = 0 included)
+    return np.sum(diff, axis=-1)
+
+
+def _blend(mask: NDArray, inside: NDArray, outside: NDArray) -> NDArray:
+    """``inside = where(mask, inside, outside)`` in place, for finite ``outside`` and ``inside``.
+
+    Arithmetic (multiplications by 0 and 1 are exact): a masked copy or ``np.where``
+    costs several times a multiplication here.
+    """
+    inside *= mask
+    np.logical_not(mask, out=mask)
+    outside *= mask
+    inside += outside
+    return inside
 
 
 # ------------------------------------------------------------ Jensen-Shannon
@@ -371,16 +386,31 @@ def jensen_shannon(p: Any, q: Any) -> NDArray:
 
 
 def _jensen_shannon_rows(pair: _Pair) -> NDArray:
-    y = pair.y
-    a = np.abs(y)
+    y, shape = pair.y, pair.y.shape
+    a = np.abs(y, out=_work(shape))
     near = a <= 2.0
-    with np.errstate(invalid="ignore"):
-        yn = np.where(near, y, 0.0)
-        t = np.tanh(0.5 * yn)
-        f_near = 0.5 * (t * yn + np.log1p(-t * t))
-        e = np.exp(-np.where(near, 2.0, a))
-        f_far = (_LOG2 - np.log1p(e)) - np.where(e > 0.0, a * (e / (1.0 + e)), 0.0)
-    terms = (pair.p + pair.q) * np.where(near, f_near, f_far)
+    # near: F = (t y + log1p(-t^2)) / 2, t = tanh(y/2), on y clipped to [-2, 2]
+    yn = np.clip(y, -2.0, 2.0, out=_work(shape))
+    t = np.multiply(yn, 0.5, out=_work(shape))
+    np.tanh(t, out=t)
+    yn *= t
+    t *= t
+    np.negative(t, out=t)
+    f_near = np.log1p(t, out=t)
+    f_near += yn
+    f_near *= 0.5
+    # far: F = log 2 - log1p(e) - |y| e / (1 + e), e = exp(-|y|), |y| clipped to [2, 800]
+    np.clip(a, 2.0, 800.0, out=a)
+    e = np.negative(a, out=yn)
+    np.exp(e, out=e)
+    f_far = np.log1p(e, out=_work(shape))
+    np.subtract(_LOG2, f_far, out=f_far)
+    a *= e
+    e += 1.0
+    a /= e
+    f_far -= a
+    terms = _blend(near, f_near, f_far)
+    terms *= np.add(pair.p, pair.q, out=a)
     return np.fmin(0.5 * np.sum(terms, axis=-1), _LOG2)
 
 
@@ -412,13 +442,19 @@ def jensen_shannon_distance(p: Any, q: Any) -> NDArray:
 
 def _hellinger_squared(pair: _Pair) -> NDArray:
     """``H^2 = (1/2) sum (sqrt q - sqrt p)^2``, ``sqrt q - sqrt p = sqrt p expm1(y/2)`` near."""
-    root_p = np.sqrt(pair.p)
+    shape = pair.y.shape
+    root_p = np.sqrt(pair.p, out=_work(shape))
     # where |y| <= 1 the difference cancels: from y (beyond, exp would amplify its rounding)
-    near = np.abs(pair.y) <= 1.0
-    with np.errstate(invalid="ignore"):
-        close = root_p * np.expm1(0.5 * np.where(near, pair.y, 0.0))
-    v = np.where(near, close, np.sqrt(pair.q) - root_p)
-    return np.fmin(0.5 * np.sum(v * v, axis=-1), 1.0)
+    near = np.abs(pair.y, out=_work(shape)) <= 1.0
+    close = np.clip(pair.y, -1.0, 1.0, out=_work(shape))
+    close *= 0.5
+    np.expm1(close, out=close)
+    close *= root_p
+    far = np.sqrt(pair.q, out=_work(shape))
+    far -= root_p
+    v = _blend(near, close, far)
+    v *= v
+    return np.fmin(0.5 * np.sum(v, axis=-1), 1.0)
 
 
 def hellinger(p: Any, q: Any) -> NDArray:
@@ -447,7 +483,9 @@ def hellinger(p: Any, q: Any) -> NDArray:
 
 
 def _bhattacharyya_coefficient(pair: _Pair) -> NDArray:
-    return np.fmin(np.sum(np.sqrt(pair.p) * np.sqrt(pair.q), axis=-1), 1.0)
+    terms = np.sqrt(pair.p, out=_work(pair.p.shape))
+    terms *= np.sqrt(pair.q, out=_work(pair.q.shape))
+    return np.fmin(np.sum(terms, axis=-1), 1.0)
 
 
 def bhattacharyya_coefficient(p: Any, q: Any) -> NDArray:
@@ -502,9 +540,13 @@ def bhattacharyya_distance(p: Any, q: Any) -> NDArray:
 
 def _bhattacharyya_distance_rows(pair: _Pair) -> NDArray:
     h2 = _hellinger_squared(pair)
-    with np.errstate(divide="ignore"):
-        far = -np.log(_bhattacharyya_coefficient(pair))
-    return np.where(h2 <= 0.5, -np.log1p(-np.fmin(h2, 0.5)), far)
+    out = -np.log1p(-np.fmin(h2, 0.5))
+    far = h2 > 0.5  # BC < 1/2: -log BC from BC itself
+    if far.any():
+        rows = _Pair(pair.p[far], pair.q[far], pair.y[far], None, None, None)
+        with np.errstate(divide="ignore"):
+            out[far] = -np.log(_bhattacharyya_coefficient(rows))
+    return out
 
 
 # ------------------------------------------------------------ the alpha family
