@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import functools
 import math
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +40,7 @@ from numpy.typing import NDArray
 
 from expfam import special
 from expfam.geometry import _points
+from expfam.geometry._blocks import blend, for_blocks, work
 from expfam.geometry._points import as_pair, as_probs_pair, is_distribution
 from expfam.special import _dd, _rows
 
@@ -61,41 +61,6 @@ __all__ = [
 _LOG2 = math.log(2.0)
 # Terms n = 2..21 of the series of psi_mu below: enough for |y| <= 1 and |mu y| <= 1.
 _SERIES_TERMS = 20
-# Block-sized temporaries a row kernel holds at once: blocks are sized so that all of
-# them, not one, fit the block budget of ``_rows.for_blocks`` (2 MiB temporaries
-# page-fault on every allocation: 3x slower measured).
-_WORKING_ARRAYS = 4
-
-
-class _Buffers(threading.local):
-    """Block-sized float64 work arrays of one thread, reused from block to block.
-
-    Fresh block-sized temporaries are returned to the system when freed and
-    page-fault on every use (measured: 2-3x the time of the arithmetic). A
-    block's kernel calls :func:`_work` for each temporary it keeps; ``_rowwise``
-    takes them all back before the next block.
-    """
-
-    def __init__(self) -> None:
-        self.arrays: list[NDArray] = []
-        self.used = 0
-
-
-_BUFFERS = _Buffers()
-_MAX_BUFFERS = 32  # a kernel that takes more gets fresh arrays beyond
-
-
-def _work(shape: tuple[int, ...]) -> NDArray:
-    """An uninitialized float64 array of ``shape`` (a block), free until the next block."""
-    size, pool = math.prod(shape), _BUFFERS
-    if pool.used == len(pool.arrays):
-        if pool.used == _MAX_BUFFERS:
-            return np.empty(shape)
-        pool.arrays.append(np.empty(size))
-    if pool.arrays[pool.used].size < size:
-        pool.arrays[pool.used] = np.empty(size)
-    pool.used += 1
-    return pool.arrays[pool.used - 1][:size].reshape(shape)
 
 
 @dataclass(frozen=True)
@@ -141,9 +106,8 @@ def _rowwise(p: Any, q: Any, fn, outputs: int = 1):
     out = np.empty((outputs, rows))
     valid = []
 
-    def body(start: int, stop: int, _: object) -> None:
+    def body(start: int, stop: int) -> None:
         blocks = (x[start:stop] for x in flat)
-        _BUFFERS.used = 0
         if given_probs:
             pair, ok = _prob_pair(*blocks, dtype)
             valid.append(ok)
@@ -152,7 +116,7 @@ def _rowwise(p: Any, q: Any, fn, outputs: int = 1):
         values = fn(pair)
         out[:, start:stop] = values if outputs > 1 else values[None]
 
-    _rows.for_blocks(rows, k * _WORKING_ARRAYS, body)
+    for_blocks(rows, k, body)
     if not all(valid):
         as_probs_pair(p, q)  # raises, naming the argument and what is wrong
     results = tuple(_result(v.reshape(shape[:-1]), dtype) for v in out)
@@ -190,9 +154,9 @@ def _prob_pair(big_p: NDArray, big_q: NDArray, dtype: np.dtype) -> tuple[_Pair, 
     returns whether the block passes the value checks of ``as_probs``.
     """
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        diff = np.subtract(big_q, big_p, out=_work(big_p.shape))
-        y = np.fmin(big_p, big_q, out=_work(big_p.shape))
-        np.divide(np.abs(diff, out=_work(big_p.shape)), y, out=y)
+        diff = np.subtract(big_q, big_p, out=work(big_p.shape))
+        y = np.fmin(big_p, big_q, out=work(big_p.shape))
+        np.divide(np.abs(diff, out=work(big_p.shape)), y, out=y)
         regular = np.max(y, axis=-1) <= 1e299  # no zero, no NaN, the ratio in range
         np.log1p(y, out=y)
         np.copysign(y, diff, out=y)
@@ -203,8 +167,8 @@ def _prob_pair(big_p: NDArray, big_q: NDArray, dtype: np.dtype) -> tuple[_Pair, 
     # log(sum P / sum Q) from the differences (the sums are rounded, P - Q is not)
     with np.errstate(invalid="ignore", divide="ignore"):
         y += np.log1p(-np.sum(diff, axis=-1, keepdims=True) / sq)
-    p = big_p if np.all(sp == 1.0) else np.divide(big_p, sp, out=_work(big_p.shape))
-    q = big_q if np.all(sq == 1.0) else np.divide(big_q, sq, out=_work(big_q.shape))
+    p = big_p if np.all(sp == 1.0) else np.divide(big_p, sp, out=work(big_p.shape))
+    q = big_q if np.all(sq == 1.0) else np.divide(big_q, sq, out=work(big_q.shape))
     if regular.all():
         return _Pair(p, q, y, None, None, None), ok
     return _boundary_prob_rows(big_p, big_q, p, q, y, regular), ok
@@ -332,24 +296,11 @@ def jeffreys(p: Any, q: Any) -> NDArray:
 def _jeffreys_rows(pair: _Pair) -> NDArray:
     y = pair.y
     with np.errstate(invalid="ignore"):
-        diff = np.expm1(np.fmin(y, 1.0, out=_work(y.shape)), out=_work(y.shape))
+        diff = np.expm1(np.fmin(y, 1.0, out=work(y.shape)), out=work(y.shape))
         diff *= pair.p
-        _blend(np.abs(y) <= 1.0, diff, np.subtract(pair.q, pair.p, out=_work(y.shape)))
+        blend(np.abs(y) <= 1.0, diff, np.subtract(pair.q, pair.p, out=work(y.shape)))
         diff *= y  # both 0 only where y = 0 (p = q = 0 included)
     return np.sum(diff, axis=-1)
-
-
-def _blend(mask: NDArray, inside: NDArray, outside: NDArray) -> NDArray:
-    """``inside = where(mask, inside, outside)`` in place, for finite ``outside`` and ``inside``.
-
-    Arithmetic (multiplications by 0 and 1 are exact): a masked copy or ``np.where``
-    costs several times a multiplication here.
-    """
-    inside *= mask
-    np.logical_not(mask, out=mask)
-    outside *= mask
-    inside += outside
-    return inside
 
 
 # ------------------------------------------------------------ Jensen-Shannon
@@ -387,11 +338,11 @@ def jensen_shannon(p: Any, q: Any) -> NDArray:
 
 def _jensen_shannon_rows(pair: _Pair) -> NDArray:
     y, shape = pair.y, pair.y.shape
-    a = np.abs(y, out=_work(shape))
+    a = np.abs(y, out=work(shape))
     near = a <= 2.0
     # near: F = (t y + log1p(-t^2)) / 2, t = tanh(y/2), on y clipped to [-2, 2]
-    yn = np.clip(y, -2.0, 2.0, out=_work(shape))
-    t = np.multiply(yn, 0.5, out=_work(shape))
+    yn = np.clip(y, -2.0, 2.0, out=work(shape))
+    t = np.multiply(yn, 0.5, out=work(shape))
     np.tanh(t, out=t)
     yn *= t
     t *= t
@@ -403,13 +354,13 @@ def _jensen_shannon_rows(pair: _Pair) -> NDArray:
     np.clip(a, 2.0, 800.0, out=a)
     e = np.negative(a, out=yn)
     np.exp(e, out=e)
-    f_far = np.log1p(e, out=_work(shape))
+    f_far = np.log1p(e, out=work(shape))
     np.subtract(_LOG2, f_far, out=f_far)
     a *= e
     e += 1.0
     a /= e
     f_far -= a
-    terms = _blend(near, f_near, f_far)
+    terms = blend(near, f_near, f_far)
     terms *= np.add(pair.p, pair.q, out=a)
     return np.fmin(0.5 * np.sum(terms, axis=-1), _LOG2)
 
@@ -443,16 +394,16 @@ def jensen_shannon_distance(p: Any, q: Any) -> NDArray:
 def _hellinger_squared(pair: _Pair) -> NDArray:
     """``H^2 = (1/2) sum (sqrt q - sqrt p)^2``, ``sqrt q - sqrt p = sqrt p expm1(y/2)`` near."""
     shape = pair.y.shape
-    root_p = np.sqrt(pair.p, out=_work(shape))
+    root_p = np.sqrt(pair.p, out=work(shape))
     # where |y| <= 1 the difference cancels: from y (beyond, exp would amplify its rounding)
-    near = np.abs(pair.y, out=_work(shape)) <= 1.0
-    close = np.clip(pair.y, -1.0, 1.0, out=_work(shape))
+    near = np.abs(pair.y, out=work(shape)) <= 1.0
+    close = np.clip(pair.y, -1.0, 1.0, out=work(shape))
     close *= 0.5
     np.expm1(close, out=close)
     close *= root_p
-    far = np.sqrt(pair.q, out=_work(shape))
+    far = np.sqrt(pair.q, out=work(shape))
     far -= root_p
-    v = _blend(near, close, far)
+    v = blend(near, close, far)
     v *= v
     return np.fmin(0.5 * np.sum(v, axis=-1), 1.0)
 
@@ -483,8 +434,8 @@ def hellinger(p: Any, q: Any) -> NDArray:
 
 
 def _bhattacharyya_coefficient(pair: _Pair) -> NDArray:
-    terms = np.sqrt(pair.p, out=_work(pair.p.shape))
-    terms *= np.sqrt(pair.q, out=_work(pair.q.shape))
+    terms = np.sqrt(pair.p, out=work(pair.p.shape))
+    terms *= np.sqrt(pair.q, out=work(pair.q.shape))
     return np.fmin(np.sum(terms, axis=-1), 1.0)
 
 
@@ -596,13 +547,13 @@ def _amari_terms(p, q, y, mu, nu, p_zero, q_zero) -> NDArray:
     # whole-array branches selected by np.where; the powers only on the few entries
     # that need them
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        my = np.multiply(mu, y, out=_work(y.shape))
+        my = np.multiply(mu, y, out=work(y.shape))
         if np.all(mu != 0.0):
-            shifted = np.expm1(my, out=_work(y.shape))
+            shifted = np.expm1(my, out=work(y.shape))
             shifted *= p
             shifted /= mu
         elif not np.any(mu):  # the KL end
-            shifted = np.multiply(p, y, out=_work(y.shape))
+            shifted = np.multiply(p, y, out=work(y.shape))
         else:  # p expm1(mu y) / mu as p y E(mu y), E(t) = expm1(t) / t (mu = 0 included)
             zero = my == 0.0
             shifted = p * y * np.where(zero, 1.0, np.expm1(my) / np.where(zero, 1.0, my))
@@ -611,7 +562,7 @@ def _amari_terms(p, q, y, mu, nu, p_zero, q_zero) -> NDArray:
             mu_f, nu_f = (np.broadcast_to(v, y.shape)[far] for v in (mu, nu))
             p_f = p[far]
             shifted[far] = (np.power(p_f, nu_f) * np.power(q[far], mu_f) - p_f) / mu_f
-        out = np.subtract(q, p, out=_work(y.shape))
+        out = np.subtract(q, p, out=work(y.shape))
         out -= shifted
         out /= nu
         np.abs(my, out=my)
