@@ -46,6 +46,21 @@ def for_blocks(rows: int, k: int, body: Callable[[int, int], None]) -> None:
     _rows.for_blocks(rows, k * _WORKING_ARRAYS, block)
 
 
+def errstate_ignored(body: Callable[[int, int], None]) -> Callable[[int, int], None]:
+    """``body`` with numpy's floating-point warnings off, in whichever thread runs it.
+
+    For kernels that validate their input after the loop (invalid values then raise)
+    and handle zeros and infinities explicitly. ``np.errstate`` is per thread: the
+    caller's does not reach the worker threads.
+    """
+
+    def wrapped(start: int, stop: int) -> None:
+        with np.errstate(all="ignore"):
+            body(start, stop)
+
+    return wrapped
+
+
 def work(shape: tuple[int, ...]) -> NDArray:
     """An uninitialized float64 array of ``shape``, the kernel's until the next block."""
     size, pool = math.prod(shape), _POOL

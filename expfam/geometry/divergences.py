@@ -40,7 +40,7 @@ from numpy.typing import NDArray
 
 from expfam import special
 from expfam.geometry import _points
-from expfam.geometry._blocks import blend, for_blocks, work
+from expfam.geometry._blocks import blend, errstate_ignored, for_blocks, work
 from expfam.geometry._points import as_pair, as_probs_pair, is_distribution
 from expfam.special import _dd, _rows
 
@@ -106,6 +106,7 @@ def _rowwise(p: Any, q: Any, fn, outputs: int = 1):
     out = np.empty((outputs, rows))
     valid = []
 
+    @errstate_ignored
     def body(start: int, stop: int) -> None:
         blocks = (x[start:stop] for x in flat)
         if given_probs:
