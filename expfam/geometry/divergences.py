@@ -548,17 +548,18 @@ def _amari_terms(p, q, y, mu, nu, p_zero, q_zero) -> NDArray:
     # whole-array branches selected by np.where; the powers only on the few entries
     # that need them
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        my = np.multiply(mu, y, out=work(y.shape))
-        if np.all(mu != 0.0):
+        kl_end = not np.any(mu)  # mu = 0: p expm1(mu y) / mu = p y, and mu y = 0
+        my = np.multiply(mu, y, out=work(y.shape)) if not kl_end else None
+        if kl_end:
+            shifted = np.multiply(p, y, out=work(y.shape))
+        elif np.all(mu != 0.0):
             shifted = np.expm1(my, out=work(y.shape))
             shifted *= p
             shifted /= mu
-        elif not np.any(mu):  # the KL end
-            shifted = np.multiply(p, y, out=work(y.shape))
         else:  # p expm1(mu y) / mu as p y E(mu y), E(t) = expm1(t) / t (mu = 0 included)
             zero = my == 0.0
             shifted = p * y * np.where(zero, 1.0, np.expm1(my) / np.where(zero, 1.0, my))
-        if np.max(my, initial=0.0) > 1.0:
+        if not kl_end and np.max(my, initial=0.0) > 1.0:
             far = np.nonzero(my > 1.0)
             mu_f, nu_f = (np.broadcast_to(v, y.shape)[far] for v in (mu, nu))
             p_f = p[far]
@@ -566,11 +567,11 @@ def _amari_terms(p, q, y, mu, nu, p_zero, q_zero) -> NDArray:
         out = np.subtract(q, p, out=work(y.shape))
         out -= shifted
         out /= nu
-        np.abs(my, out=my)
         small = np.abs(y, out=shifted) <= 1.0
-        small &= my <= 1.0
+        if not kl_end:
+            small &= np.abs(my, out=my) <= 1.0
         if small.any():
-            ys = np.multiply(y, small, out=my)
+            ys = np.multiply(y, small, out=work(y.shape) if kl_end else my)
             coeffs = _series_coefficients(mu)
             acc = np.multiply(coeffs[-1], ys, out=shifted)
             for c in reversed(coeffs[1:-1]):
