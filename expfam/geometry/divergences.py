@@ -81,6 +81,16 @@ class _Pair:
                 return np.log(self.p), np.log(self.q)
         return tuple(_rows.run("log_softmax", z, 1.0, np.dtype(np.float64)) for z in self.logits)
 
+    def rows(self, selected: NDArray) -> _Pair:
+        """The pair on the rows where the mask ``selected`` (R,) is true."""
+
+        def pick(a):
+            return None if a is None else a[selected]
+
+        logits = None if self.logits is None else tuple(pick(z) for z in self.logits)
+        parts = (self.p, self.q, self.y, self.p_zero, self.q_zero)
+        return _Pair(*(pick(a) for a in parts), logits)
+
 
 def _rowwise(p: Any, q: Any, fn, outputs: int = 1):
     """``fn(pair)`` on blocks of rows of the two points, broadcast; results of the batch shape.
@@ -495,9 +505,8 @@ def _bhattacharyya_distance_rows(pair: _Pair) -> NDArray:
     out = -np.log1p(-np.fmin(h2, 0.5))
     far = h2 > 0.5  # BC < 1/2: -log BC from BC itself
     if far.any():
-        rows = _Pair(pair.p[far], pair.q[far], pair.y[far], None, None, None)
         with np.errstate(divide="ignore"):
-            out[far] = -np.log(_bhattacharyya_coefficient(rows))
+            out[far] = -np.log(_bhattacharyya_coefficient(pair.rows(far)))
     return out
 
 
@@ -762,7 +771,7 @@ def _renyi_rows(pair: _Pair, lam: float) -> NDArray:
         out = lam * d * ratio
     far = ~(np.abs(t) <= 0.5)  # sum p^l q^(1-l) far from 1, or D overflowed
     if far.any():
-        out = np.where(far, _log_power_sum(pair, lam, mu) / (lam - 1.0), out)
+        out[far] = _log_power_sum(pair.rows(far), lam, mu) / (lam - 1.0)
     return np.fmax(out, 0.0)
 
 
