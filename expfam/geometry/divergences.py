@@ -9,12 +9,20 @@ and the textbook formulas (``1 - sum sqrt(p q)``, ``1 - sum p**l q**(1-l)``,
 ``sum p log p - sum p log q``) cancel them to noise. Here each one is a sum of
 non-negative terms written in the log-ratio ``y = log(q_k / p_k)``, formed to
 relative accuracy ``eps``: from the probabilities when both points are given
-as arrays (``log1p((q - p)/p)`` near equality; the arrays are the points, and
-their rounded logarithms would move them by ``eps |log p|``), from the logits
+as arrays (``+-log1p(|q - p| / min(p, q))``, one ``log1p`` per entry; the arrays
+are the points, and their rounded logarithms would move them by ``eps |log p|``),
+from the logits
 when either is a distribution (``z_q - z_p`` in double-double, centred at its
 mean under ``p``, plus the one constant that makes ``sum_k p_k e^{y_k} = 1``).
 A term is then a function of ``y`` without cancellation: ``expm1``, ``tanh``,
 powers, and a series with positive coefficients where ``|y| <= 1``.
+
+Speed: rows are processed in cache-sized blocks (on all cores for large batches),
+on work arrays reused from block to block (:mod:`expfam.geometry._blocks`); the
+branches are evaluated on the whole block and blended, and the careful ones (zeros,
+ratios beyond the float range, sums far from 1, powers where ``exp`` would amplify
+rounding) run only on the rows or entries that need them. Probability arrays are
+validated from the row sums the blocks form anyway.
 
 Conventions: Amari's ``alpha``, ``alpha = -1`` gives ``KL(p || q)``; a
 Rényi or Tsallis ``order`` is the exponent of ``p``. Infinite values
