@@ -77,7 +77,7 @@ class _Pair:
 
     p: NDArray  # (R, K)
     q: NDArray
-    y: NDArray  # +inf where p = 0 < q, -inf where q = 0 < p, 0 where both are 0
+    y: NDArray | None  # +inf where p = 0 < q, -inf where q = 0 < p, 0 where both are 0
     p_zero: NDArray | None  # None when both points have full support
     q_zero: NDArray | None
     logits: tuple[NDArray, NDArray] | None  # None: the points were given as probabilities
@@ -100,13 +100,14 @@ class _Pair:
         return _Pair(*(pick(a) for a in parts), logits)
 
 
-def _rowwise(p: Any, q: Any, fn, outputs: int = 1):
+def _rowwise(p: Any, q: Any, fn, outputs: int = 1, log_ratio: bool = True):
     """``fn(pair)`` on blocks of rows of the two points, broadcast; results of the batch shape.
 
     Points are read from their logits if either is a distribution, else as the
     probability arrays they are (their values checked block by block, from the
     row sums the pair needs anyway). ``fn`` returns one array (R,) or a tuple of
-    ``outputs`` of them.
+    ``outputs`` of them. ``log_ratio=False``: ``fn`` reads no ``y`` (nor the
+    supports) of a pair of probability arrays, which are then not formed.
     """
     given_probs = not (is_distribution(p) or is_distribution(q))
     if given_probs:
@@ -128,7 +129,7 @@ def _rowwise(p: Any, q: Any, fn, outputs: int = 1):
     def body(start: int, stop: int) -> None:
         blocks = (x[start:stop] for x in flat)
         if given_probs:
-            pair, ok = _prob_pair(*blocks, dtype)
+            pair, ok = _prob_pair(*blocks, dtype, log_ratio)
             valid.append(ok)
         else:
             pair = _logit_pair(*blocks)
@@ -161,7 +162,9 @@ def _logit_pair(zp: NDArray, zq: NDArray, pp: NDArray, qq: NDArray) -> _Pair:
     return _Pair(pp, qq, y, p_zero, q_zero, (zp, zq))
 
 
-def _prob_pair(big_p: NDArray, big_q: NDArray, dtype: np.dtype) -> tuple[_Pair, bool]:
+def _prob_pair(
+    big_p: NDArray, big_q: NDArray, dtype: np.dtype, log_ratio: bool = True
+) -> tuple[_Pair, bool]:
     """Rows given as probabilities: ``y`` from the arrays as given (not their logs).
 
     ``y = log(Q/P) + log1p(sum(P - Q) / sum Q)``, the first term as
@@ -172,6 +175,14 @@ def _prob_pair(big_p: NDArray, big_q: NDArray, dtype: np.dtype) -> tuple[_Pair, 
     a ratio out of the float range take :func:`_boundary_prob_rows`. Also
     returns whether the block passes the value checks of ``as_probs``.
     """
+    sp, sq = np.sum(big_p, axis=-1, keepdims=True), np.sum(big_q, axis=-1, keepdims=True)
+    ok = _points.rows_look_valid(
+        min(np.min(big_p), np.min(big_q)), np.concatenate([sp, sq]), dtype, margin=0.5
+    )
+    p = big_p if np.all(sp == 1.0) else np.divide(big_p, sp, out=work(big_p.shape))
+    q = big_q if np.all(sq == 1.0) else np.divide(big_q, sq, out=work(big_q.shape))
+    if not log_ratio:
+        return _Pair(p, q, None, None, None, None), ok
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         diff = np.subtract(big_q, big_p, out=work(big_p.shape))
         y = np.fmin(big_p, big_q, out=work(big_p.shape))
@@ -179,15 +190,9 @@ def _prob_pair(big_p: NDArray, big_q: NDArray, dtype: np.dtype) -> tuple[_Pair, 
         regular = np.max(y, axis=-1) <= 1e299  # no zero, no NaN, the ratio in range
         np.log1p(y, out=y)
         np.copysign(y, diff, out=y)
-    sp, sq = np.sum(big_p, axis=-1, keepdims=True), np.sum(big_q, axis=-1, keepdims=True)
-    ok = _points.rows_look_valid(
-        min(np.min(big_p), np.min(big_q)), np.concatenate([sp, sq]), dtype, margin=0.5
-    )
     # log(sum P / sum Q) from the differences (the sums are rounded, P - Q is not)
     with np.errstate(invalid="ignore", divide="ignore"):
         y += np.log1p(-np.sum(diff, axis=-1, keepdims=True) / sq)
-    p = big_p if np.all(sp == 1.0) else np.divide(big_p, sp, out=work(big_p.shape))
-    q = big_q if np.all(sq == 1.0) else np.divide(big_q, sq, out=work(big_q.shape))
     if regular.all():
         return _Pair(p, q, y, None, None, None), ok
     return _boundary_prob_rows(big_p, big_q, p, q, y, regular), ok
@@ -480,7 +485,7 @@ def bhattacharyya_coefficient(p: Any, q: Any) -> NDArray:
     >>> float(bhattacharyya_coefficient([0.5, 0.5], [0.0, 1.0]))  # sqrt(1/2)
     0.7071067811865476
     """
-    return _rowwise(p, q, _bhattacharyya_coefficient)
+    return _rowwise(p, q, _bhattacharyya_coefficient, log_ratio=False)
 
 
 def bhattacharyya_distance(p: Any, q: Any) -> NDArray:
