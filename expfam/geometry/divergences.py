@@ -69,6 +69,7 @@ __all__ = [
 _LOG2 = math.log(2.0)
 # Terms n = 2..21 of the series of psi_mu below: enough for |y| <= 1 and |mu y| <= 1.
 _SERIES_TERMS = 20
+_SMALLEST = np.finfo(np.float64).smallest_subnormal
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,8 @@ class _Pair:
     p_zero: NDArray | None  # None when both points have full support
     q_zero: NDArray | None
     logits: tuple[NDArray, NDArray] | None  # None: the points were given as probabilities
+    # probability arrays as given: P, Q - P, and the row sums of P and Q, shape (R, 1)
+    given: tuple[NDArray, NDArray, NDArray, NDArray] | None = None
 
     def log_probs(self) -> tuple[NDArray, NDArray]:
         """``log p`` and ``log q``, for the far-tail branches."""
@@ -96,8 +99,27 @@ class _Pair:
             return None if a is None else a[selected]
 
         logits = None if self.logits is None else tuple(pick(z) for z in self.logits)
+        given = None if self.given is None else tuple(pick(a) for a in self.given)
         parts = (self.p, self.q, self.y, self.p_zero, self.q_zero)
-        return _Pair(*(pick(a) for a in parts), logits)
+        return _Pair(*(pick(a) for a in parts), logits, given)
+
+    def difference(self) -> NDArray:
+        """``q - p`` to relative accuracy ``eps`` (the rounded ``q`` and ``p`` cancel).
+
+        From arrays as given, ``(D - P sum(D) / sum P) / sum Q`` with ``D = Q - P``
+        (exact where ``Q/P`` is in ``[1/2, 2]``); from logits, ``p expm1(y)``
+        where ``|y| <= 1`` (beyond, ``exp`` would amplify the rounding of ``y``).
+        """
+        shape = self.p.shape
+        if self.given is not None:
+            big_p, d, sp, sq = self.given
+            out = np.multiply(big_p, np.sum(d, axis=-1, keepdims=True) / sp, out=work(shape))
+            np.subtract(d, out, out=out)
+            out /= sq
+            return out
+        out = np.expm1(np.fmin(self.y, 1.0, out=work(shape)), out=work(shape))
+        out *= self.p
+        return blend(np.abs(self.y) <= 1.0, out, np.subtract(self.q, self.p, out=work(shape)))
 
 
 def _rowwise(p: Any, q: Any, fn, outputs: int = 1, log_ratio: bool = True):
@@ -194,11 +216,11 @@ def _prob_pair(
     with np.errstate(invalid="ignore", divide="ignore"):
         y += np.log1p(-np.sum(diff, axis=-1, keepdims=True) / sq)
     if regular.all():
-        return _Pair(p, q, y, None, None, None), ok
-    return _boundary_prob_rows(big_p, big_q, p, q, y, regular), ok
+        return _Pair(p, q, y, None, None, None, (big_p, diff, sp, sq)), ok
+    return _boundary_prob_rows(big_p, big_q, p, q, y, regular, (big_p, diff, sp, sq)), ok
 
 
-def _boundary_prob_rows(big_p, big_q, p, q, y, regular) -> _Pair:
+def _boundary_prob_rows(big_p, big_q, p, q, y, regular, given) -> _Pair:
     """The pair with zeros and ratios out of the float range (``|y| >= 690``) by logs."""
     with np.errstate(divide="ignore", invalid="ignore"):
         c = np.log(np.sum(big_p, axis=-1, keepdims=True) / np.sum(big_q, axis=-1, keepdims=True))
@@ -206,7 +228,7 @@ def _boundary_prob_rows(big_p, big_q, p, q, y, regular) -> _Pair:
         y = np.where(regular[:, None] | (np.abs(y) < 690.0), y, exact)
     p_zero, q_zero = p == 0.0, q == 0.0
     y = np.where(p_zero, np.where(q_zero, 0.0, np.inf), np.where(q_zero, -np.inf, y))
-    return _Pair(p, q, y, p_zero, q_zero, None)
+    return _Pair(p, q, y, p_zero, q_zero, None, given)
 
 
 def _shift(zp, pp, qq, x, p_zero, q_zero) -> NDArray:
@@ -318,13 +340,9 @@ def jeffreys(p: Any, q: Any) -> NDArray:
 
 
 def _jeffreys_rows(pair: _Pair) -> NDArray:
-    y = pair.y
-    with np.errstate(invalid="ignore"):
-        diff = np.expm1(np.fmin(y, 1.0, out=work(y.shape)), out=work(y.shape))
-        diff *= pair.p
-        blend(np.abs(y) <= 1.0, diff, np.subtract(pair.q, pair.p, out=work(y.shape)))
-        diff *= y  # both 0 only where y = 0 (p = q = 0 included)
-    return np.sum(diff, axis=-1)
+    terms = pair.difference()
+    terms *= pair.y  # both 0 only where y = 0 (p = q = 0 included)
+    return np.sum(terms, axis=-1)
 
 
 # ------------------------------------------------------------ Jensen-Shannon
@@ -416,8 +434,35 @@ def jensen_shannon_distance(p: Any, q: Any) -> NDArray:
 
 
 def _hellinger_squared(pair: _Pair) -> NDArray:
-    """``H^2 = (1/2) sum (sqrt q - sqrt p)^2``, ``sqrt q - sqrt p = sqrt p expm1(y/2)`` near."""
-    shape = pair.y.shape
+    """``H^2 = (1/2) sum (sqrt q - sqrt p)^2`` without cancellation.
+
+    From arrays as given, ``(sqrt q - sqrt p)^2 = (q - p)^2 / (p + q + 2 sqrt(p q))``
+    with ``q - p`` from :meth:`_Pair.difference` (rows whose squares may have
+    underflowed, ``H^2 < 1e-280``, as from logits); from logits,
+    ``sqrt q - sqrt p = sqrt p expm1(y/2)`` where ``|y| <= 1``.
+    """
+    if pair.given is None:
+        return _hellinger_squared_by_roots(pair)
+    shape = pair.p.shape
+    v = pair.difference()
+    v *= v
+    den = np.multiply(pair.p, pair.q, out=work(shape))
+    np.sqrt(den, out=den)
+    den *= 2.0
+    den += pair.p
+    den += pair.q
+    den += _SMALLEST  # 0 / tiny = 0 where both are 0; no change to a normal denominator
+    v /= den
+    h2 = np.fmin(0.5 * np.sum(v, axis=-1), 1.0)
+    tiny = h2 < 1e-280
+    if tiny.any():
+        h2[tiny] = _hellinger_squared_by_roots(pair.rows(tiny))
+    return h2
+
+
+def _hellinger_squared_by_roots(pair: _Pair) -> NDArray:
+    """``H^2`` from ``sqrt q - sqrt p``: ``sqrt p expm1(y/2)`` where ``|y| <= 1``."""
+    shape = pair.p.shape
     root_p = np.sqrt(pair.p, out=work(shape))
     # where |y| <= 1 the difference cancels: from y (beyond, exp would amplify its rounding)
     near = np.abs(pair.y, out=work(shape)) <= 1.0
