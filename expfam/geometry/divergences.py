@@ -82,8 +82,8 @@ class _Pair:
     p_zero: NDArray | None  # None when both points have full support
     q_zero: NDArray | None
     logits: tuple[NDArray, NDArray] | None  # None: the points were given as probabilities
-    # probability arrays as given: P, Q - P, and the row sums of P and Q, shape (R, 1)
-    given: tuple[NDArray, NDArray, NDArray, NDArray] | None = None
+    # probability arrays as given: P, Q, Q - P, and the row sums of P and Q, shape (R, 1)
+    given: tuple[NDArray, ...] | None = None
 
     def log_probs(self) -> tuple[NDArray, NDArray]:
         """``log p`` and ``log q``, for the far-tail branches."""
@@ -93,7 +93,9 @@ class _Pair:
         return tuple(_rows.run("log_softmax", z, 1.0, np.dtype(np.float64)) for z in self.logits)
 
     def rows(self, selected: NDArray) -> _Pair:
-        """The pair on the rows where the mask ``selected`` (R,) is true."""
+        """The pair on the rows where the mask ``selected`` (R,) is true, with its ``y``."""
+        if self.y is None:  # arrays as given, read without their log-ratio
+            return _prob_pair(self.given[0][selected], self.given[1][selected], np.float64)[0]
 
         def pick(a):
             return None if a is None else a[selected]
@@ -112,7 +114,7 @@ class _Pair:
         """
         shape = self.p.shape
         if self.given is not None:
-            big_p, d, sp, sq = self.given
+            big_p, _, d, sp, sq = self.given
             out = np.multiply(big_p, np.sum(d, axis=-1, keepdims=True) / sp, out=work(shape))
             np.subtract(d, out, out=out)
             out /= sq
@@ -129,7 +131,8 @@ def _rowwise(p: Any, q: Any, fn, outputs: int = 1, log_ratio: bool = True):
     probability arrays they are (their values checked block by block, from the
     row sums the pair needs anyway). ``fn`` returns one array (R,) or a tuple of
     ``outputs`` of them. ``log_ratio=False``: ``fn`` reads no ``y`` (nor the
-    supports) of a pair of probability arrays, which are then not formed.
+    supports) of a pair of probability arrays, which are then not formed (``rows``
+    of the pair forms them for the rows it picks).
     """
     given_probs = not (is_distribution(p) or is_distribution(q))
     if given_probs:
@@ -203,10 +206,11 @@ def _prob_pair(
     )
     p = big_p if np.all(sp == 1.0) else np.divide(big_p, sp, out=work(big_p.shape))
     q = big_q if np.all(sq == 1.0) else np.divide(big_q, sq, out=work(big_q.shape))
+    diff = np.subtract(big_q, big_p, out=work(big_p.shape))
+    given = (big_p, big_q, diff, sp, sq)
     if not log_ratio:
-        return _Pair(p, q, None, None, None, None), ok
+        return _Pair(p, q, None, None, None, None, given), ok
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        diff = np.subtract(big_q, big_p, out=work(big_p.shape))
         y = np.fmin(big_p, big_q, out=work(big_p.shape))
         np.divide(np.abs(diff, out=work(big_p.shape)), y, out=y)
         regular = np.max(y, axis=-1) <= 1e299  # no zero, no NaN, the ratio in range
@@ -216,8 +220,8 @@ def _prob_pair(
     with np.errstate(invalid="ignore", divide="ignore"):
         y += np.log1p(-np.sum(diff, axis=-1, keepdims=True) / sq)
     if regular.all():
-        return _Pair(p, q, y, None, None, None, (big_p, diff, sp, sq)), ok
-    return _boundary_prob_rows(big_p, big_q, p, q, y, regular, (big_p, diff, sp, sq)), ok
+        return _Pair(p, q, y, None, None, None, given), ok
+    return _boundary_prob_rows(big_p, big_q, p, q, y, regular, given), ok
 
 
 def _boundary_prob_rows(big_p, big_q, p, q, y, regular, given) -> _Pair:
@@ -499,7 +503,7 @@ def hellinger(p: Any, q: Any) -> NDArray:
     >>> float(hellinger([1.0, 0.0], [0.0, 1.0]))
     1.0
     """
-    return _rowwise(p, q, lambda pair: np.sqrt(_hellinger_squared(pair)))
+    return _rowwise(p, q, lambda pair: np.sqrt(_hellinger_squared(pair)), log_ratio=False)
 
 
 def _bhattacharyya_coefficient(pair: _Pair) -> NDArray:
@@ -555,7 +559,7 @@ def bhattacharyya_distance(p: Any, q: Any) -> NDArray:
     >>> round(float(bhattacharyya_distance([0.5, 0.5], [0.0, 1.0])), 12)  # log(2)/2
     0.34657359028
     """
-    return _rowwise(p, q, _bhattacharyya_distance_rows)
+    return _rowwise(p, q, _bhattacharyya_distance_rows, log_ratio=False)
 
 
 def _bhattacharyya_distance_rows(pair: _Pair) -> NDArray:
