@@ -5,7 +5,8 @@ block-sized temporaries stay in the cache (``expfam.special._rows.for_blocks``
 sizes a block for one array). The kernel takes those temporaries from
 :func:`work`: fresh block-sized arrays are returned to the system when freed and
 page-fault on every block (measured: 2-3x the time of the arithmetic on them), so
-each thread keeps its own and hands them out again from the start of each block.
+each thread keeps its own and hands them out again from the start of each block
+(at most ``_MAX_ARRAYS`` of 512 KiB each).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from expfam.special import _rows
 # budget of ``_rows.for_blocks`` per array.
 _WORKING_ARRAYS = 4
 _MAX_ARRAYS = 32  # a kernel that takes more gets fresh arrays beyond
+_LARGEST = _rows._BLOCK_ELEMENTS // _WORKING_ARRAYS  # elements of a block's array
 
 
 class _Pool(threading.local):
@@ -40,8 +42,11 @@ def for_blocks(rows: int, k: int, body: Callable[[int, int], None]) -> None:
     """``body(start, stop)`` on blocks of rows of a (rows, k) batch, on all cores if large."""
 
     def block(start: int, stop: int, _: object) -> None:
-        _POOL.used = 0
-        body(start, stop)
+        taken = _POOL.used  # 0, or what an enclosing loop of this thread holds
+        try:
+            body(start, stop)
+        finally:
+            _POOL.used = taken
 
     _rows.for_blocks(rows, k * _WORKING_ARRAYS, block)
 
@@ -62,8 +67,14 @@ def errstate_ignored(body: Callable[[int, int], None]) -> Callable[[int, int], N
 
 
 def work(shape: tuple[int, ...]) -> NDArray:
-    """An uninitialized float64 array of ``shape``, the kernel's until the next block."""
+    """An uninitialized float64 array of ``shape``, the kernel's until the end of its block.
+
+    Each thread keeps at most ``_MAX_ARRAYS`` of them, of at most one block
+    (larger ones, rows longer than a block, are allocated afresh).
+    """
     size, pool = math.prod(shape), _POOL
+    if size > _LARGEST:
+        return np.empty(shape)
     if pool.used == len(pool.arrays):
         if pool.used == _MAX_ARRAYS:
             return np.empty(shape)
