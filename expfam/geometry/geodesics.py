@@ -327,13 +327,14 @@ def fisher_rao_distance(p: Any, q: Any) -> NDArray:
     chord2 = np.empty(rows)
     overlap = np.empty(rows, dtype=bool)
     valid = []
+    strictest = np.result_type(pp.dtype, qq.dtype)  # the finer tolerance of the two
 
     @errstate_ignored
     def body(start: int, stop: int) -> None:
         x = a[start:stop].astype(np.float64, copy=False)
         y = b[start:stop].astype(np.float64, copy=False)
         sums = np.concatenate([np.sum(x, axis=-1), np.sum(y, axis=-1)])
-        valid.append(rows_look_valid(min(np.min(x), np.min(y)), sums, pp.dtype, margin=0.5))
+        valid.append(rows_look_valid(min(np.min(x), np.min(y)), sums, strictest, margin=0.5))
         root = np.multiply(x, y, out=work(x.shape))
         np.sqrt(root, out=root)
         overlap[start:stop] = np.max(root, axis=-1) > 0
