@@ -55,7 +55,7 @@ def _check_pair(sa: tuple[int, ...], sb: tuple[int, ...], names: tuple[str, str]
         ) from None
 
 
-def as_probs(p: Any, name: str) -> NDArray:
+def as_probs(p: Any, name: str, check_values: bool = True) -> NDArray:
     """Probabilities of ``p`` (read as :func:`as_point` does), without forming logits.
 
     A :class:`Categorical` or :class:`Bernoulli` gives its ``probs``; an
@@ -63,6 +63,9 @@ def as_probs(p: Any, name: str) -> NDArray:
     given, shape (..., K): it is not renormalized, because dividing by a sum
     of ``1 +- eps`` would move every entry by up to an ULP and destroy the
     differences of nearby points (a distance of 1e-12 would keep 4 digits).
+    ``check_values=False`` checks the type and shape only: for a caller that
+    sums the rows anyway and checks them with :func:`rows_look_valid` (then
+    calls this again to raise).
     """
     if isinstance(p, Categorical | Bernoulli):
         return as_point(p, name).probs
@@ -75,9 +78,10 @@ def as_probs(p: Any, name: str) -> NDArray:
         raise ValueError(f"{name} must have K >= 2 classes on the last axis, got {probs.shape}")
     # two reductions in the common case (NaN fails the min, inf the sum); the full
     # checks, with their messages, only when one fails
-    tol = np.sqrt(np.finfo(probs.dtype).eps)
-    if probs.size and not (
-        np.min(probs) >= 0 and np.all(np.abs(np.sum(probs, axis=-1) - 1) <= tol)
+    if (
+        check_values
+        and probs.size
+        and not rows_look_valid(np.min(probs), np.sum(probs, axis=-1), probs.dtype)
     ):
         check_probability_vector(as_float_array(probs, name), name, None, complete=True)
     view = probs.view()
@@ -85,9 +89,21 @@ def as_probs(p: Any, name: str) -> NDArray:
     return view
 
 
-def as_probs_pair(p: Any, q: Any, names: tuple[str, str] = ("p", "q")) -> tuple[NDArray, NDArray]:
+def rows_look_valid(minimum: Any, sums: NDArray, dtype: np.dtype, margin: float = 1.0) -> bool:
+    """True if entries ``>= minimum >= 0`` and row ``sums`` pass :func:`as_probs`' checks.
+
+    ``margin < 1`` narrows the tolerance on the sums, for sums formed in another
+    precision than ``as_probs`` forms them (a borderline row is then left to it).
+    """
+    tol = margin * np.sqrt(np.finfo(dtype).eps)
+    return bool(minimum >= 0 and np.all(np.abs(sums - 1) <= tol))
+
+
+def as_probs_pair(
+    p: Any, q: Any, names: tuple[str, str] = ("p", "q"), check_values: bool = True
+) -> tuple[NDArray, NDArray]:
     """:func:`as_probs` of two points checked as :func:`as_pair` checks them."""
-    a, b = as_probs(p, names[0]), as_probs(q, names[1])
+    a, b = as_probs(p, names[0], check_values), as_probs(q, names[1], check_values)
     _check_pair(a.shape, b.shape, names)
     return a, b
 

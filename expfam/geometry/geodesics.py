@@ -31,8 +31,8 @@ from expfam import special
 from expfam.exceptions import ConvergenceWarning
 from expfam.families.bernoulli import Bernoulli
 from expfam.families.categorical import Categorical
-from expfam.geometry._points import as_point, as_probs, as_probs_pair
-from expfam.special._rows import for_blocks
+from expfam.geometry._blocks import errstate_ignored, for_blocks, work
+from expfam.geometry._points import as_point, as_probs, as_probs_pair, rows_look_valid
 
 __all__ = [
     "ConvergenceWarning",
@@ -318,7 +318,7 @@ def fisher_rao_distance(p: Any, q: Any) -> NDArray:
     >>> float(fisher_rao_distance(p, q)), float(2 * np.arccos(np.sum(np.sqrt(p * q))))
     (1.8189894035458565e-12, 0.0)
     """
-    pp, qq = as_probs_pair(p, q)
+    pp, qq = as_probs_pair(p, q, check_values=False)  # values: from the block sums below
     shape = np.broadcast_shapes(pp.shape, qq.shape)
     k = shape[-1]
     rows = math.prod(shape[:-1])
@@ -326,16 +326,21 @@ def fisher_rao_distance(p: Any, q: Any) -> NDArray:
     b = np.broadcast_to(qq, shape).reshape(rows, k)
     chord2 = np.empty(rows)
     overlap = np.empty(rows, dtype=bool)
+    valid = []
+    strictest = np.result_type(pp.dtype, qq.dtype)  # the finer tolerance of the two
 
-    def body(start: int, stop: int, _: object) -> None:
+    @errstate_ignored
+    def body(start: int, stop: int) -> None:
         x = a[start:stop].astype(np.float64, copy=False)
         y = b[start:stop].astype(np.float64, copy=False)
-        root = np.multiply(x, y)
+        sums = np.concatenate([np.sum(x, axis=-1), np.sum(y, axis=-1)])
+        valid.append(rows_look_valid(min(np.min(x), np.min(y)), sums, strictest, margin=0.5))
+        root = np.multiply(x, y, out=work(x.shape))
         np.sqrt(root, out=root)
         overlap[start:stop] = np.max(root, axis=-1) > 0
         # (sqrt x - sqrt y)^2 = (x - y)^2 / (x + y + 2 sqrt(x y)); + tiny: 0 / tiny = 0 where
         # both are 0, and no change to any normal denominator
-        den = np.add(x, _SMALLEST)
+        den = np.add(x, _SMALLEST, out=work(x.shape))
         den += y
         root *= 2
         den += root
@@ -345,6 +350,8 @@ def fisher_rao_distance(p: Any, q: Any) -> NDArray:
         chord2[start:stop] = np.sum(diff, axis=-1)
 
     for_blocks(rows, k, body)
+    if not all(valid):
+        as_probs_pair(p, q)  # raises, naming the argument and what is wrong
     chord = np.sqrt(chord2)
     small = chord2 < _TINY  # squares may have underflowed: the rescaled norm of the roots
     if np.any(small):

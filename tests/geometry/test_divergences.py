@@ -364,6 +364,52 @@ def test_batching_equals_the_loop():
                 assert batched[i, j] == pytest.approx(fn(p[i, j], q[j]), rel=1e-14, abs=1e-300)
 
 
+def test_batches_of_many_blocks_equal_the_loop():
+    """Rows of 20000 classes make blocks of a few rows: zeros, ratios beyond the float
+    range and far-apart rows fall in some blocks and not others (the lean path, the
+    boundary rows and the log-domain fallbacks mix within a block)."""
+    rng = np.random.default_rng(5)
+    k = 20_000
+    p = rng.dirichlet(np.ones(k), size=10)
+    q = p * (1 + 1e-6 * rng.standard_normal(p.shape))
+    q[1] = rng.dirichlet(np.full(k, 0.05))  # far from p[1]: Renyi, Bhattacharyya in logs
+    q[4, :5] = 0.0  # zeros in q
+    p[7, 0], p[7, 1] = 1e-305, p[7, 1] + p[7, 0]  # a ratio beyond the float range
+    q /= q.sum(axis=1, keepdims=True)
+    functions = [
+        kl,
+        jeffreys,
+        jensen_shannon,
+        hellinger,
+        bhattacharyya_coefficient,
+        bhattacharyya_distance,
+        lambda a, b: alpha_divergence(a, b, 0.3),
+        lambda a, b: renyi_divergence(a, b, 2.5),
+        lambda a, b: tsallis_divergence(a, b, 0.4),
+    ]
+    for fn in functions:
+        batched = fn(p, q)
+        for i in range(len(p)):
+            assert batched[i] == pytest.approx(fn(p[i], q[i]), rel=1e-14, abs=1e-300)
+
+
+def test_hellinger_where_the_squares_underflow():
+    p = np.array([1 - 2e-200, 1e-200, 1e-200])
+    q = np.array([1 - 2e-200, 1.5e-200, 0.5e-200])
+    exact = divref.hellinger(divref.Probs(p), divref.Probs(q))
+    assert mpref.ulp_error(hellinger(p, q), exact, np.float64) <= 3
+
+
+@pytest.mark.parametrize("fn", [kl, hellinger, bhattacharyya_coefficient, jensen_shannon])
+def test_bad_values_in_a_large_batch_raise_from_every_thread(fn):
+    """Values are checked from the block sums, after the loop: a ValueError, no warning."""
+    p = np.full((12_000, 100), 0.01)  # over 2**20 entries: shared among threads
+    q = p.copy()
+    q[7000, :2] = (-0.01, 0.03)
+    with pytest.raises(ValueError, match="q must be finite and >= 0"):
+        fn(p, q)
+
+
 # ------------------------------------------------------------ properties
 
 probabilities = hnp.arrays(
