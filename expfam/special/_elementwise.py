@@ -1,5 +1,14 @@
 """Elementwise kernels of the two-class case: ``sigmoid``, ``softplus``, ``log_sigmoid``,
-``logit``, and ``log1mexp``."""
+``logit``, and ``log1mexp``.
+
+A Python float skips the array machinery. ``sigmoid`` and ``log1mexp`` run
+the array formulas on plain floats (:mod:`math`). ``softplus``,
+``log_sigmoid`` and ``logit``, whose array formulas need double-double, are
+evaluated once in x87 extended precision instead (``np.longdouble``, 64-bit
+significand: relative error about ``2**-62`` before the one rounding to
+float64); where ``np.longdouble`` is no wider than float64 (MSVC, Apple
+arm64) those take the array path. The accuracy tests run both paths.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +21,9 @@ from expfam.special import _dd
 from expfam.special._args import as_real, scalar
 
 _LOG2 = math.log(2.0)
+_EXTENDED = np.finfo(np.longdouble).nmant >= 63
+_ONE = np.longdouble(1.0)  # arithmetic with it is extended (faster than a constructor call)
+_F64 = np.float64
 
 
 def _elementwise(x: ArrayLike, name: str, fn) -> NDArray:
@@ -19,6 +31,13 @@ def _elementwise(x: ArrayLike, name: str, fn) -> NDArray:
     with np.errstate(all="ignore"):
         out = fn(arr.astype(np.float64, copy=False))
     return scalar(np.asarray(out).astype(dtype, copy=False))
+
+
+def _softplus_float(w: float) -> np.float64:
+    """:func:`softplus` of a Python float, in extended precision (rounded once)."""
+    if w != w or w == math.inf:
+        return _F64(w)
+    return _F64(np.log1p(np.exp(_ONE * -abs(w))) + max(w, 0.0))
 
 
 def sigmoid(x: ArrayLike) -> NDArray:
@@ -40,6 +59,12 @@ def sigmoid(x: ArrayLike) -> NDArray:
     >>> float(sigmoid(-740.0))
     4.2e-322
     """
+
+    if type(x) is float:
+        e = math.exp(-abs(x))
+        s = 1.0 + e
+        p = (1.0 if x >= 0 else e) / s
+        return _F64(p - p * ((e - (s - 1.0)) / s))
 
     def fn(w):
         e = np.exp(-np.abs(w))
@@ -64,6 +89,9 @@ def softplus(x: ArrayLike) -> NDArray:
     0.6931471805599453
     """
 
+    if type(x) is float and _EXTENDED:
+        return _softplus_float(x)
+
     def fn(w):
         out = np.add(*_dd.softplus_dd(w))
         return np.where(np.isinf(w) | np.isnan(w), np.maximum(w, 0.0), out)
@@ -83,6 +111,8 @@ def log_sigmoid(x: ArrayLike) -> NDArray:
     >>> float(log_sigmoid(40.0))
     -4.248354255291589e-18
     """
+    if type(x) is float and _EXTENDED:
+        return -_softplus_float(-x)
     arr, dtype = as_real(x, "x")
     return scalar(np.negative(softplus(np.negative(arr))).astype(dtype, copy=False))
 
@@ -102,6 +132,9 @@ def logit(p: ArrayLike) -> NDArray:
     >>> float(logit(0.5))
     0.0
     """
+
+    if type(p) is float and _EXTENDED and 0.0 < p < 1.0:
+        return _F64(np.log(p / (_ONE - p)) if p < 0.25 else 2.0 * np.arctanh(2.0 * p - _ONE))
 
     def fn(q):
         # p < 1/4: log of p / (1 - p) formed in double-double, then one correction.
@@ -131,6 +164,9 @@ def log1mexp(x: ArrayLike) -> NDArray:
     >>> float(log1mexp(-1e-20))
     -46.051701859880914
     """
+
+    if type(x) is float and x < 0.0:
+        return _F64(math.log(-math.expm1(x)) if x > -_LOG2 else math.log1p(-math.exp(x)))
 
     def fn(v):
         out = np.where(v > -_LOG2, np.log(-np.expm1(v)), np.log1p(-np.exp(v)))
