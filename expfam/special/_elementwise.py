@@ -67,10 +67,15 @@ def sigmoid(x: ArrayLike) -> NDArray:
         return _F64(p - p * ((e - (s - 1.0)) / s))
 
     def fn(w):
-        e = np.exp(-np.abs(w))
-        s = 1.0 + e
-        p = np.where(w >= 0, 1.0, e) / s
-        return p - p * ((e - (s - 1.0)) / s)
+        e = np.exp(np.negative(np.abs(w)))
+        s = e + 1.0
+        p = np.where(w >= 0, 1.0, e)
+        p /= s
+        r = np.subtract(e, s - 1.0)  # the rounding of s, exact
+        r /= s
+        r *= p
+        p -= r
+        return p
 
     return _elementwise(x, "x", fn)
 
@@ -169,7 +174,12 @@ def log1mexp(x: ArrayLike) -> NDArray:
         return _F64(math.log(-math.expm1(x)) if x > -_LOG2 else math.log1p(-math.exp(x)))
 
     def fn(v):
-        out = np.where(v > -_LOG2, np.log(-np.expm1(v)), np.log1p(-np.exp(v)))
-        return np.where(v > 0, np.nan, out)
+        out = np.expm1(v, out=np.empty_like(v))
+        np.log(np.negative(out, out=out), out=out)
+        low = v <= -_LOG2
+        tail = np.exp(v[low])
+        out[low] = np.log1p(np.negative(tail, out=tail), out=tail)
+        out[v > 0] = np.nan
+        return out
 
     return _elementwise(x, "x", fn)
