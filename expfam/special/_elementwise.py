@@ -17,7 +17,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from expfam.special import _dd
+from expfam.special import _dd, _threads
 from expfam.special._args import as_real, scalar
 
 _LOG2 = math.log(2.0)
@@ -26,11 +26,39 @@ _ONE = np.longdouble(1.0)  # arithmetic with it is extended (faster than a const
 _F64 = np.float64
 
 
+_BLOCK = 1 << 16  # entries per block: a kernel's temporaries (~10 passes) stay in the cache
+_PARALLEL = 1 << 18  # from this size on, the blocks are shared among the threads
+
+
 def _elementwise(x: ArrayLike, name: str, fn) -> NDArray:
     arr, dtype = as_real(x, name)
-    with np.errstate(all="ignore"):
-        out = fn(arr.astype(np.float64, copy=False))
-    return scalar(np.asarray(out).astype(dtype, copy=False))
+    w = arr.astype(np.float64, copy=False)
+    if w.size <= _BLOCK:
+        with np.errstate(all="ignore"):
+            out = np.asarray(fn(w))
+    else:
+        out = _blocked(fn, w.reshape(-1)).reshape(w.shape)
+    return scalar(out.astype(dtype, copy=False))
+
+
+def _blocked(fn, flat: NDArray) -> NDArray:
+    """``fn`` on blocks of ``_BLOCK`` entries of the 1-D ``flat``, on the worker threads."""
+    out = np.empty_like(flat)
+    starts = range(0, flat.size, _BLOCK)
+
+    def work(chunk: range) -> None:
+        with np.errstate(all="ignore"):  # the error state is per thread
+            for start in chunk:
+                out[start : start + _BLOCK] = fn(flat[start : start + _BLOCK])
+
+    threads = min(_threads.get_num_threads(), len(starts))
+    if flat.size < _PARALLEL or threads == 1:
+        work(starts)
+    else:
+        pool = _threads.pool()
+        for future in [pool.submit(work, starts[i::threads]) for i in range(threads)]:
+            future.result()
+    return out
 
 
 def _softplus_float(w: float) -> np.float64:
