@@ -7,7 +7,10 @@ the array formulas on plain floats (:mod:`math`). ``softplus``,
 evaluated once in x87 extended precision instead (``np.longdouble``, 64-bit
 significand: relative error about ``2**-62`` before the one rounding to
 float64); where ``np.longdouble`` is no wider than float64 (MSVC, Apple
-arm64) those take the array path. The accuracy tests run both paths.
+arm64) those take the array path. Arrays of more than ``_BLOCK`` entries
+are computed in blocks of that size, so that the ten-odd temporaries of a
+formula stay in the cache, and the blocks are shared among the threads
+(:mod:`expfam.special._threads`). The accuracy tests run all three paths.
 """
 
 from __future__ import annotations
