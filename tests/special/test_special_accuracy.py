@@ -662,10 +662,11 @@ NEGATIVE = {
 }
 
 DTYPES = ["float64", "float32", "float16"]
-# Each kernel on arrays of every dtype, in one piece and in blocks shared among threads
-# (the path of large arrays, forced here by a block of 5 entries), and on Python floats.
-PATHS = ["array", "blocked", "float"]
-DTYPE_PATHS = [(dtype, path) for dtype in DTYPES for path in PATHS[:2]] + [("float64", "float")]
+# Each kernel on arrays of every dtype, in one piece, in blocks shared among threads (the
+# path of large arrays, forced here by a block of 5 entries) and entry by entry as numpy
+# scalars, and on Python floats.
+PATHS = ["array", "blocked", "scalar", "float"]
+DTYPE_PATHS = [(dtype, path) for dtype in DTYPES for path in PATHS[:3]] + [("float64", "float")]
 
 
 @pytest.fixture
@@ -676,6 +677,10 @@ def run(monkeypatch):
         if path == "float":
             out = [kernel(float(v)) for v in x]
             assert all(type(v) is np.float64 for v in out)
+            return np.array(out)
+        if path == "scalar":
+            out = [kernel(v) for v in x]
+            assert all(type(v) is x.dtype.type for v in out)
             return np.array(out)
         if path == "blocked":
             monkeypatch.setattr(_elementwise, "_BLOCK", 5)
