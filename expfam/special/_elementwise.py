@@ -1,5 +1,17 @@
 """Elementwise kernels of the two-class case: ``sigmoid``, ``softplus``, ``log_sigmoid``,
-``logit``, and ``log1mexp``."""
+``logit``, and ``log1mexp``.
+
+A Python float skips the array machinery. ``sigmoid`` and ``log1mexp`` run
+the array formulas on plain floats (:mod:`math`). ``softplus``,
+``log_sigmoid`` and ``logit``, whose array formulas need double-double, are
+evaluated once in x87 extended precision instead (``np.longdouble``, 64-bit
+significand: relative error about ``2**-62`` before the one rounding to
+float64); where ``np.longdouble`` is no wider than float64 (MSVC, Apple
+arm64) those take the array path. Arrays of more than ``_BLOCK`` entries
+are computed in blocks of that size, so that the ten-odd temporaries of a
+formula stay in the cache, and the blocks are shared among the threads
+(:mod:`expfam.special._threads`). The accuracy tests run all three paths.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +20,55 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from expfam.special import _dd
+from expfam.special import _dd, _threads
 from expfam.special._args import as_real, scalar
 
 _LOG2 = math.log(2.0)
+_EXTENDED = np.finfo(np.longdouble).nmant >= 63
+_ONE = np.longdouble(1.0)  # arithmetic with it is extended (faster than a constructor call)
+_F64 = np.float64
+
+
+_BLOCK = 1 << 16  # entries per block: a kernel's temporaries (~10 passes) stay in the cache
+_PARALLEL = 1 << 18  # from this size on, the blocks are shared among the threads
 
 
 def _elementwise(x: ArrayLike, name: str, fn) -> NDArray:
     arr, dtype = as_real(x, name)
-    with np.errstate(all="ignore"):
-        out = fn(arr.astype(np.float64, copy=False))
-    return scalar(np.asarray(out).astype(dtype, copy=False))
+    w = arr.astype(np.float64, copy=False)
+    if w.size <= _BLOCK:
+        with np.errstate(all="ignore"):
+            out = np.asarray(fn(w))
+    else:
+        out = _blocked(fn, w.reshape(-1)).reshape(w.shape)
+    return scalar(out.astype(dtype, copy=False))
+
+
+def _blocked(fn, flat: NDArray) -> NDArray:
+    """``fn`` on blocks of ``_BLOCK`` entries of the 1-D ``flat``, on the worker threads."""
+    out = np.empty_like(flat)
+    starts = range(0, flat.size, _BLOCK)
+
+    def work(chunk: range) -> None:
+        with np.errstate(all="ignore"):  # the error state is per thread
+            for start in chunk:
+                out[start : start + _BLOCK] = fn(flat[start : start + _BLOCK])
+
+    threads = min(_threads.get_num_threads(), len(starts))
+    if flat.size < _PARALLEL or threads == 1:
+        work(starts)
+    else:
+        pool = _threads.pool()
+        for future in [pool.submit(work, starts[i::threads]) for i in range(threads)]:
+            future.result()
+    return out
+
+
+def _softplus_float(w: float) -> np.float64:
+    """:func:`softplus` of a Python float, in extended precision (rounded once)."""
+    if w != w or w == math.inf:
+        return _F64(w)
+    return _F64(np.log1p(np.exp(_ONE * -abs(w))) + max(w, 0.0))
 
 
 def sigmoid(x: ArrayLike) -> NDArray:
@@ -41,11 +91,22 @@ def sigmoid(x: ArrayLike) -> NDArray:
     4.2e-322
     """
 
-    def fn(w):
-        e = np.exp(-np.abs(w))
+    if type(x) is float:
+        e = math.exp(-abs(x))
         s = 1.0 + e
-        p = np.where(w >= 0, 1.0, e) / s
-        return p - p * ((e - (s - 1.0)) / s)
+        p = (1.0 if x >= 0 else e) / s
+        return _F64(p - p * ((e - (s - 1.0)) / s))
+
+    def fn(w):
+        e = np.exp(np.negative(np.abs(w)))
+        s = e + 1.0
+        p = np.where(w >= 0, 1.0, e)
+        p /= s
+        r = np.subtract(e, s - 1.0)  # the rounding of s, exact
+        r /= s
+        r *= p
+        p -= r
+        return p
 
     return _elementwise(x, "x", fn)
 
@@ -55,8 +116,11 @@ def softplus(x: ArrayLike) -> NDArray:
 
     Notes
     -----
-    ``max(w, 0) + log1p(e^{-|w|})`` with ``e^{-|w|}`` and ``log1p`` carried
-    in double-double (:mod:`expfam.special._dd`) and rounded once: at most 1 ULP.
+    ``max(w, 0) + log1p(e^{-|w|})``. For ``w >= 2`` in plain float64: the
+    term ``log1p(e^{-w}) < 0.127`` is off by at most 1.65 of its ULPs (``exp``
+    0.65, ``log1p`` 1), which are at most 1/32 of the result's, so the sum
+    is within 0.56 ULP. Below 2, ``e^{-|w|}`` and ``log1p`` are carried in
+    double-double (:mod:`expfam.special._dd`) and rounded once: at most 1 ULP.
 
     Examples
     --------
@@ -64,9 +128,19 @@ def softplus(x: ArrayLike) -> NDArray:
     0.6931471805599453
     """
 
+    if type(x) is float and _EXTENDED:
+        return _softplus_float(x)
+
     def fn(w):
-        out = np.add(*_dd.softplus_dd(w))
-        return np.where(np.isinf(w) | np.isnan(w), np.maximum(w, 0.0), out)
+        out = np.exp(np.negative(np.abs(w)))
+        out = np.log1p(out, out=np.empty_like(w))
+        out += np.maximum(w, 0.0)
+        near = ~(w >= 2.0)  # and NaN
+        if near.any():
+            v = w[near]
+            exact = np.add(*_dd.softplus_dd(v))
+            out[near] = np.where(np.isinf(v) | np.isnan(v), np.maximum(v, 0.0), exact)
+        return out
 
     return _elementwise(x, "x", fn)
 
@@ -83,6 +157,8 @@ def log_sigmoid(x: ArrayLike) -> NDArray:
     >>> float(log_sigmoid(40.0))
     -4.248354255291589e-18
     """
+    if type(x) is float and _EXTENDED:
+        return -_softplus_float(-x)
     arr, dtype = as_real(x, "x")
     return scalar(np.negative(softplus(np.negative(arr))).astype(dtype, copy=False))
 
@@ -102,6 +178,9 @@ def logit(p: ArrayLike) -> NDArray:
     >>> float(logit(0.5))
     0.0
     """
+
+    if type(p) is float and _EXTENDED and 0.0 < p < 1.0:
+        return _F64(np.log(p / (_ONE - p)) if p < 0.25 else 2.0 * np.arctanh(2.0 * p - _ONE))
 
     def fn(q):
         # p < 1/4: log of p / (1 - p) formed in double-double, then one correction.
@@ -132,8 +211,16 @@ def log1mexp(x: ArrayLike) -> NDArray:
     -46.051701859880914
     """
 
+    if type(x) is float and x < 0.0:
+        return _F64(math.log(-math.expm1(x)) if x > -_LOG2 else math.log1p(-math.exp(x)))
+
     def fn(v):
-        out = np.where(v > -_LOG2, np.log(-np.expm1(v)), np.log1p(-np.exp(v)))
-        return np.where(v > 0, np.nan, out)
+        out = np.expm1(v, out=np.empty_like(v))
+        np.log(np.negative(out, out=out), out=out)
+        low = v <= -_LOG2
+        tail = np.exp(v[low])
+        out[low] = np.log1p(np.negative(tail, out=tail), out=tail)
+        out[v > 0] = np.nan
+        return out
 
     return _elementwise(x, "x", fn)

@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import expfam
-from expfam.special import _rows, _small
+from expfam.special import _elementwise, _rows, _small, set_num_threads
 
 F64, F32, F16 = np.float64, np.float32, np.float16
 RNG_SEED = 20261122
@@ -662,45 +662,96 @@ NEGATIVE = {
 }
 
 DTYPES = ["float64", "float32", "float16"]
+# Each kernel on arrays of every dtype, in one piece, in blocks shared among threads (the
+# path of large arrays, forced here by a block of 5 entries) and entry by entry as numpy
+# scalars, and on Python floats.
+PATHS = ["array", "blocked", "scalar", "float"]
+DTYPE_PATHS = [(dtype, path) for dtype in DTYPES for path in PATHS[:3]] + [("float64", "float")]
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_sigmoid_within_2_ulp_including_subnormals(dtype):
+@pytest.fixture
+def run(monkeypatch):
+    """``run(kernel, x, path)``: ``kernel`` on ``x`` along ``path`` (see ``PATHS``)."""
+
+    def apply(kernel, x, path):
+        if path == "float":
+            out = [kernel(float(v)) for v in x]
+            assert all(type(v) is np.float64 for v in out)
+            return np.array(out)
+        if path == "scalar":
+            out = [kernel(v) for v in x]
+            assert all(type(v) is x.dtype.type for v in out)
+            return np.array(out)
+        if path == "blocked":
+            monkeypatch.setattr(_elementwise, "_BLOCK", 5)
+            monkeypatch.setattr(_elementwise, "_PARALLEL", 10)
+            with set_num_threads(2):
+                return kernel(x)
+        return kernel(x)
+
+    return apply
+
+
+@pytest.mark.parametrize(("dtype", "path"), DTYPE_PATHS)
+def test_sigmoid_within_2_ulp_including_subnormals(dtype, path, run):
     x = REAL_LINE[dtype]
-    assert_ulp(expfam.sigmoid(x), mpref.sigmoid_ref(x), 2, f"sigmoid {dtype}", inputs=x)
+    got = run(expfam.sigmoid, x, path)
+    assert_ulp(got, mpref.sigmoid_ref(x), 2, f"sigmoid {dtype} {path}", inputs=x)
 
 
-def test_sigmoid_within_2_ulp_on_a_dense_sweep():
+@pytest.mark.parametrize("path", PATHS)
+def test_sigmoid_within_2_ulp_on_a_dense_sweep(path, run):
     """Every 0.01 over [-40, 40], and every 1e-6 over [-6.9394, -6.9392] (issue 12: e^w /
     (1 + e^w) rounded three times reached 2.06 ULP at w = -6.9393753)."""
     x = np.concatenate([np.linspace(-40.0, 40.0, 8_001), np.linspace(-6.9394, -6.9392, 201)])
-    assert_ulp(expfam.sigmoid(x), mpref.sigmoid_ref(x), 2, "sigmoid sweep", inputs=x)
+    got = run(expfam.sigmoid, x, path)
+    assert_ulp(got, mpref.sigmoid_ref(x), 2, f"sigmoid sweep {path}", inputs=x)
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_log_sigmoid_within_1_ulp(dtype):
+@pytest.mark.parametrize(("dtype", "path"), DTYPE_PATHS)
+def test_log_sigmoid_within_1_ulp(dtype, path, run):
     x = REAL_LINE[dtype]
-    assert_ulp(
-        expfam.log_sigmoid(x), mpref.log_sigmoid_ref(x), 1, f"log_sigmoid {dtype}", inputs=x
-    )
+    got = run(expfam.log_sigmoid, x, path)
+    assert_ulp(got, mpref.log_sigmoid_ref(x), 1, f"log_sigmoid {dtype} {path}", inputs=x)
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_softplus_within_1_ulp(dtype):
+@pytest.mark.parametrize(("dtype", "path"), DTYPE_PATHS)
+def test_softplus_within_1_ulp(dtype, path, run):
     x = REAL_LINE[dtype]
-    assert_ulp(expfam.softplus(x), mpref.softplus_ref(x), 1, f"softplus {dtype}", inputs=x)
+    got = run(expfam.softplus, x, path)
+    assert_ulp(got, mpref.softplus_ref(x), 1, f"softplus {dtype} {path}", inputs=x)
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_logit_within_1_ulp(dtype):
+@pytest.mark.parametrize(("dtype", "path"), DTYPE_PATHS)
+def test_logit_within_1_ulp(dtype, path, run):
     p = UNIT[dtype]
-    assert_ulp(expfam.logit(p), mpref.logit_ref(p), 1, f"logit {dtype}", inputs=p)
+    got = run(expfam.logit, p, path)
+    assert_ulp(got, mpref.logit_ref(p), 1, f"logit {dtype} {path}", inputs=p)
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_log1mexp_within_1_5_ulp(dtype):
+@pytest.mark.parametrize(("dtype", "path"), DTYPE_PATHS)
+def test_log1mexp_within_1_5_ulp(dtype, path, run):
     x = NEGATIVE[dtype]
-    assert_ulp(expfam.log1mexp(x), mpref.log1mexp_ref(x), 1.5, f"log1mexp {dtype}", inputs=x)
+    got = run(expfam.log1mexp, x, path)
+    assert_ulp(got, mpref.log1mexp_ref(x), 1.5, f"log1mexp {dtype} {path}", inputs=x)
+
+
+_EDGES = {
+    "sigmoid": ([np.inf, -np.inf, np.nan, 0.0], [1.0, 0.0, np.nan, 0.5]),
+    "softplus": ([np.inf, -np.inf, np.nan, -1e300, 1e300], [np.inf, 0.0, np.nan, 0.0, 1e300]),
+    "log_sigmoid": ([np.inf, -np.inf, np.nan, 1e300], [0.0, -np.inf, np.nan, 0.0]),
+    "logit": ([0.0, 1.0, 0.5, -0.1, 1.1, np.nan], [-np.inf, np.inf, 0.0, np.nan, np.nan, np.nan]),
+    "log1mexp": ([0.0, -np.inf, 1.0, np.nan], [-np.inf, 0.0, np.nan, np.nan]),
+}
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("name", _EDGES)
+def test_elementwise_limits_without_warnings(name, path, run):
+    """The limits at the ends of each domain, NaN outside it; warnings are errors here."""
+    x, expected = _EDGES[name]
+    got = run(getattr(expfam, name), np.array(x), path)
+    np.testing.assert_array_equal(got, np.array(expected))
 
 
 # ---------------------------------------------------------------- float16 rows
