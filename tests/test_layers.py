@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "expfam"
 LAYERS = {
     "special": 0,
     "datasets": 0,
-    "exceptions": 0,
+    "exceptions": 3,  # the public path of special._exceptions
     "families": 1,
     "geometry": 2,
     "learn": 2,

@@ -28,11 +28,11 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from expfam import special
-from expfam.exceptions import ConvergenceWarning
 from expfam.families.bernoulli import Bernoulli
 from expfam.families.categorical import Categorical
 from expfam.geometry._blocks import errstate_ignored, for_blocks, work
 from expfam.geometry._points import as_point, as_probs, as_probs_pair, rows_look_valid
+from expfam.special._exceptions import ConvergenceWarning
 
 __all__ = [
     "ConvergenceWarning",

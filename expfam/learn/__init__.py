@@ -9,7 +9,6 @@
 - ``ngram.py``: a softmax next-word model with Dirichlet smoothing.
 """
 
-from expfam.exceptions import CalibrationWarning, ConvergenceWarning, NotFittedError
 from expfam.learn.calibration import (
     ReliabilityCurve,
     TemperatureFit,
@@ -36,6 +35,7 @@ from expfam.learn.regression import (
     natural_gradient,
     objective,
 )
+from expfam.special._exceptions import CalibrationWarning, ConvergenceWarning, NotFittedError
 
 __all__ = [
     "END",

@@ -39,8 +39,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from expfam import special
-from expfam.exceptions import CalibrationWarning
 from expfam.special._args import as_real
+from expfam.special._exceptions import CalibrationWarning
 
 __all__ = [
     "ReliabilityCurve",
