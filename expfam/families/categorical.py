@@ -108,10 +108,17 @@ class Categorical(ExponentialFamily):
         >>> Categorical.from_probs([0.5, 0.25, 0.25]).natural
         array([0.69314718, 0.        ])
         """
-        probs = as_float_array(probs, "probs", min_ndim=1)
+        return cls._from_probs(probs, "probs", atol)
+
+    @classmethod
+    def _from_probs(cls, probs: ArrayLike, name: str, atol: float | None) -> Categorical:
+        """:meth:`from_probs` with errors naming the caller's argument ``name``."""
+        probs = as_float_array(probs, name, min_ndim=1)
         if probs.shape[-1] < 2:
-            raise ValueError(f"probs must have K >= 2 classes on the last axis, got {probs.shape}")
-        check_probability_vector(probs, "probs", atol, complete=True)
+            raise ValueError(
+                f"{name} must have K >= 2 classes on the last axis, got {probs.shape}"
+            )
+        check_probability_vector(probs, name, atol, complete=True)
         probs = probs / np.sum(probs, axis=-1, keepdims=True)
         with np.errstate(divide="ignore"):
             dist = cls(logits=np.log(probs))

@@ -24,11 +24,7 @@ def as_point(p: Any, name: str) -> Categorical:
         return p
     if isinstance(p, Bernoulli):
         return p.to_categorical()
-    probs = as_float_array(p, name, min_ndim=1)
-    if probs.shape[-1] < 2:
-        raise ValueError(f"{name} must have K >= 2 classes on the last axis, got {probs.shape}")
-    check_probability_vector(probs, name, None, complete=True)
-    return Categorical.from_probs(probs)
+    return Categorical._from_probs(p, name, None)
 
 
 def as_pair(
