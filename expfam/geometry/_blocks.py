@@ -52,11 +52,10 @@ def for_blocks(rows: int, k: int, body: Callable[[int, int], None]) -> None:
 
 
 def errstate_ignored(body: Callable[[int, int], None]) -> Callable[[int, int], None]:
-    """``body`` with numpy's floating-point warnings off, in whichever thread runs it.
+    """``body`` with numpy's floating-point warnings off.
 
     For kernels that validate their input after the loop (invalid values then raise)
-    and handle zeros and infinities explicitly. ``np.errstate`` is per thread: the
-    caller's does not reach the worker threads.
+    and handle zeros and infinities explicitly.
     """
 
     def wrapped(start: int, stop: int) -> None:

@@ -36,12 +36,9 @@ _PARALLEL = 1 << 18  # from this size on, the blocks are shared among the thread
 def _elementwise(x: ArrayLike, name: str, fn) -> NDArray:
     arr, dtype = as_real(x, name)
     w = arr.astype(np.float64, copy=False)
-    if w.size <= _BLOCK:
-        with np.errstate(all="ignore"):
-            out = np.asarray(fn(w))
-    else:
-        out = _blocked(fn, w.reshape(-1)).reshape(w.shape)
-    return scalar(out.astype(dtype, copy=False))
+    with np.errstate(all="ignore"):
+        out = np.asarray(fn(w)) if w.size <= _BLOCK else _blocked(fn, w.reshape(-1))
+    return scalar(out.reshape(w.shape).astype(dtype, copy=False))
 
 
 def _blocked(fn, flat: NDArray) -> NDArray:
@@ -50,17 +47,10 @@ def _blocked(fn, flat: NDArray) -> NDArray:
     starts = range(0, flat.size, _BLOCK)
 
     def work(chunk: range) -> None:
-        with np.errstate(all="ignore"):  # the error state is per thread
-            for start in chunk:
-                out[start : start + _BLOCK] = fn(flat[start : start + _BLOCK])
+        for start in chunk:
+            out[start : start + _BLOCK] = fn(flat[start : start + _BLOCK])
 
-    threads = min(_threads.get_num_threads(), len(starts))
-    if flat.size < _PARALLEL or threads == 1:
-        work(starts)
-    else:
-        pool = _threads.pool()
-        for future in [pool.submit(work, starts[i::threads]) for i in range(threads)]:
-            future.result()
+    _threads.run_chunks(starts, work, flat.size >= _PARALLEL)
     return out
 
 

@@ -629,10 +629,4 @@ def for_blocks(
         for start in chunk:
             body(start, min(start + block_rows, rows), buffers)
 
-    threads = min(_threads.get_num_threads(), len(starts))
-    if rows * k < _PARALLEL_ELEMENTS or threads == 1:
-        work(starts)
-    else:
-        pool = _threads.pool()
-        for future in [pool.submit(work, starts[i::threads]) for i in range(threads)]:
-            future.result()
+    _threads.run_chunks(starts, work, rows * k >= _PARALLEL_ELEMENTS)

@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
+
+import numpy as np
 
 
 def _available_cpus() -> int:
@@ -107,6 +110,26 @@ def get_num_threads() -> int:
     True
     """
     return _num_threads
+
+
+def run_chunks(starts: range, work: Callable[[range], None], parallel: bool) -> None:
+    """``work`` on interleaved slices of ``starts``, one per thread when ``parallel``.
+
+    The workers run in the caller's numpy error state (``np.errstate`` is per
+    thread: without this a caller's ``errstate(all="ignore")`` would not reach them).
+    """
+    threads = min(get_num_threads(), len(starts)) if parallel else 1
+    if threads <= 1:
+        work(starts)
+        return
+    state = np.geterr()
+
+    def in_state(chunk: range) -> None:
+        with np.errstate(**state):
+            work(chunk)
+
+    for future in [pool().submit(in_state, starts[i::threads]) for i in range(threads)]:
+        future.result()
 
 
 def pool() -> ThreadPoolExecutor:
