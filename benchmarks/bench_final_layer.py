@@ -19,24 +19,13 @@ from __future__ import annotations
 
 import argparse
 import csv
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from _timing import median_seconds  # benchmarks/ is on sys.path when run as a script
 
 from expfam.learn import fit_temperature
 from expfam.special import entmax, softmax, sparsemax
-
-
-def median_seconds(fn: Callable[[], object], repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
 
 
 def main() -> None:

@@ -14,22 +14,11 @@ instead. Also times a batch of 64 rows of K = 16384.
 from __future__ import annotations
 
 import argparse
-import time
-from collections.abc import Callable
 
 import numpy as np
+from _timing import median_seconds  # benchmarks/ is on sys.path when run as a script
 
 from expfam import Categorical
-
-
-def median_seconds(fn: Callable[[], object], repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
 
 
 def run(k: int, repeats: int) -> None:

@@ -17,28 +17,17 @@ from __future__ import annotations
 
 import argparse
 import csv
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import mpmath
 import numpy as np
+from _timing import median_seconds  # benchmarks/ is on sys.path when run as a script
 
 from expfam.geometry import fisher_rao_distance
 
 
 def naive(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     return 2 * np.arccos(np.clip(np.sum(np.sqrt(p * q), axis=-1), -1.0, 1.0))
-
-
-def median_seconds(fn: Callable[[], object], repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
 
 
 def reference(p: np.ndarray, q: np.ndarray) -> mpmath.mpf:

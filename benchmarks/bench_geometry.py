@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
-import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "geometry")]
 import divref  # noqa: E402
 import mpref  # noqa: E402
+from _timing import median_seconds  # noqa: E402 (benchmarks/ is on sys.path as a script)
 
 ALPHA, ORDER = 0.5, 0.7
 
@@ -129,16 +129,6 @@ CASES: dict[str, tuple[Callable, Callable, Callable | None, Callable]] = {
         lambda zp, zq: divref.chernoff_information(zp, zq)[0],
     ),
 }
-
-
-def median_seconds(fn: Callable[[], object], repeats: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
 
 
 def accuracy(name: str, ours, naive, reference, pairs) -> tuple[float, float]:
