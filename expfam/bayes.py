@@ -19,10 +19,10 @@ from fractions import Fraction
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from expfam._core.args import RowLayout, beta_array
 from expfam.families.dirichlet import Dirichlet
 from expfam.families.family import as_float_array
 from expfam.special import log_softmax, softmax
-from expfam.special._args import RowLayout, beta_array
 
 __all__ = [
     "SNOW",

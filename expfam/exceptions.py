@@ -1,5 +1,5 @@
 """The warnings and errors of expfam, one class each for the whole library."""
 
-from expfam.special._exceptions import CalibrationWarning, ConvergenceWarning, NotFittedError
+from expfam._core.exceptions import CalibrationWarning, ConvergenceWarning, NotFittedError
 
 __all__ = ["CalibrationWarning", "ConvergenceWarning", "NotFittedError"]

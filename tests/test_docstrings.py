@@ -9,7 +9,7 @@ MODULES = [
     "special._partition",
     "special._losses",
     "special._elementwise",
-    "special._threads",
+    "_core.threads",
     "families.categorical",
     "families.bernoulli",
     "families.dirichlet",

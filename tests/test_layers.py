@@ -10,11 +10,12 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "expfam"
 
-# special <- families <- geometry, learn, bayes <- symbolic, plot, figures, cli
+# _core <- special <- families <- geometry, learn, bayes <- symbolic, plot, figures, cli
 LAYERS = {
+    "_core": -1,  # the foundation: imports nothing of expfam
     "special": 0,
     "datasets": 0,
-    "exceptions": 3,  # the public path of special._exceptions
+    "exceptions": 3,  # the public path of _core.exceptions
     "families": 1,
     "geometry": 2,
     "learn": 2,

@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from expfam import special
+from expfam._core.args import as_rng, as_sample_shape, beta_array, scalar
 from expfam.families.categorical import Categorical
 from expfam.families.family import (
     ExponentialFamily,
@@ -28,7 +29,6 @@ from expfam.families.family import (
     frozen_cached_property,
     seed_cache,
 )
-from expfam.special._args import as_rng, as_sample_shape, beta_array, scalar
 
 __all__ = ["Bernoulli"]
 

@@ -24,6 +24,14 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from expfam import special
+from expfam._core.args import (
+    RowLayout,
+    as_rng,
+    as_sample_shape,
+    beta_array,
+    is_index_target,
+    scalar,
+)
 from expfam.families.family import (
     ExponentialFamily,
     as_float_array,
@@ -32,14 +40,6 @@ from expfam.families.family import (
     dot,
     frozen_cached_property,
     seed_cache,
-)
-from expfam.special._args import (
-    RowLayout,
-    as_rng,
-    as_sample_shape,
-    beta_array,
-    is_index_target,
-    scalar,
 )
 
 __all__ = ["Categorical"]

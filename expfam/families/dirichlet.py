@@ -20,6 +20,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special as sc
 
+from expfam._core.args import as_rng, as_sample_shape, scalar
+from expfam._core.dd import two_prod, two_sum
 from expfam.families.categorical import Categorical
 from expfam.families.family import (
     ExponentialFamily,
@@ -31,8 +33,6 @@ from expfam.families.family import (
     seed_cache,
 )
 from expfam.special import logsumexp
-from expfam.special._args import as_rng, as_sample_shape, scalar
-from expfam.special._dd import two_prod, two_sum
 
 __all__ = ["Dirichlet"]
 

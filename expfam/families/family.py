@@ -28,7 +28,7 @@ from typing import Literal, Self
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from expfam.special._args import scalar
+from expfam._core.args import scalar
 
 __all__ = ["ExponentialFamily"]
 

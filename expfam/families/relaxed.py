@@ -30,9 +30,9 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import gammaln
 
 from expfam import special
+from expfam._core.args import as_rng, as_sample_shape
 from expfam.families.categorical import Categorical
 from expfam.families.family import as_float_array
-from expfam.special._args import as_rng, as_sample_shape
 
 __all__ = ["RelaxedCategorical", "StraightThrough"]
 

@@ -11,6 +11,7 @@ Points are :class:`~expfam.Categorical`, :class:`~expfam.Bernoulli` or probabili
 on the last axis (``_points.py``), broadcasting over batch axes.
 """
 
+from expfam._core.exceptions import ConvergenceWarning
 from expfam.geometry.centroids import jeffreys_centroid, left_kl_centroid, right_kl_centroid
 from expfam.geometry.divergences import (
     alpha_divergence,
@@ -46,7 +47,6 @@ from expfam.geometry.projections import (
     iterative_proportional_fitting,
     mutual_information,
 )
-from expfam.special._exceptions import ConvergenceWarning
 
 __all__ = [
     "ConvergenceWarning",

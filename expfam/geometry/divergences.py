@@ -47,10 +47,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from expfam import special
+from expfam._core import dd as _dd
+from expfam._core.dispatch import tiered
 from expfam.geometry import _points
 from expfam.geometry._blocks import blend, errstate_ignored, for_blocks, work
 from expfam.geometry._points import as_pair, as_probs_pair, is_distribution
-from expfam.special import _dd, _rows
+from expfam.special import _rows
 
 __all__ = [
     "alpha_divergence",
@@ -285,6 +287,7 @@ def _result(value: NDArray, dtype: np.dtype) -> NDArray:
 # ------------------------------------------------------------ KL and Jeffreys
 
 
+@tiered
 def kl(p: Any, q: Any) -> NDArray:
     r"""Kullback-Leibler divergence ``KL(p || q) = sum_k p_k log(p_k / q_k)``, in nats.
 
@@ -318,6 +321,7 @@ def kl(p: Any, q: Any) -> NDArray:
     return _rowwise(p, q, lambda pair: _amari_sum(pair, 0.0, 1.0))
 
 
+@tiered
 def jeffreys(p: Any, q: Any) -> NDArray:
     r"""Jeffreys divergence ``KL(p || q) + KL(q || p) = <z_p - z_q, p - q>``.
 
@@ -352,6 +356,7 @@ def _jeffreys_rows(pair: _Pair) -> NDArray:
 # ------------------------------------------------------------ Jensen-Shannon
 
 
+@tiered
 def jensen_shannon(p: Any, q: Any) -> NDArray:
     r"""Jensen-Shannon divergence ``(KL(p || m) + KL(q || m)) / 2``, ``m = (p + q)/2``, in nats.
 
@@ -411,6 +416,7 @@ def _jensen_shannon_rows(pair: _Pair) -> NDArray:
     return np.fmin(0.5 * np.sum(terms, axis=-1), _LOG2)
 
 
+@tiered
 def jensen_shannon_distance(p: Any, q: Any) -> NDArray:
     r"""Jensen-Shannon distance ``sqrt(JS(p, q))`` (nats), a metric on the simplex.
 
@@ -481,6 +487,7 @@ def _hellinger_squared_by_roots(pair: _Pair) -> NDArray:
     return np.fmin(0.5 * np.sum(v, axis=-1), 1.0)
 
 
+@tiered
 def hellinger(p: Any, q: Any) -> NDArray:
     r"""Hellinger distance ``H = sqrt(1 - BC) = sqrt((1/2) sum (sqrt p_k - sqrt q_k)^2)``.
 
@@ -512,6 +519,7 @@ def _bhattacharyya_coefficient(pair: _Pair) -> NDArray:
     return np.fmin(np.sum(terms, axis=-1), 1.0)
 
 
+@tiered
 def bhattacharyya_coefficient(p: Any, q: Any) -> NDArray:
     r"""Bhattacharyya coefficient ``BC = sum_k sqrt(p_k q_k)``.
 
@@ -537,6 +545,7 @@ def bhattacharyya_coefficient(p: Any, q: Any) -> NDArray:
     return _rowwise(p, q, _bhattacharyya_coefficient, log_ratio=False)
 
 
+@tiered
 def bhattacharyya_distance(p: Any, q: Any) -> NDArray:
     r"""Bhattacharyya distance ``-log BC``, half the Rényi divergence of order 1/2.
 
@@ -720,6 +729,7 @@ def _order(order: Any) -> float:
     return out
 
 
+@tiered
 def alpha_divergence(p: Any, q: Any, alpha: float) -> NDArray:
     r"""Amari's alpha-divergence ``D_alpha(p : q)``; ``alpha -> -1`` is ``KL(p || q)``.
 
@@ -761,6 +771,7 @@ def alpha_divergence(p: Any, q: Any, alpha: float) -> NDArray:
     return _rowwise(p, q, lambda pair: _amari_sum(pair, 0.5 + 0.5 * a, 0.5 - 0.5 * a))
 
 
+@tiered
 def tsallis_divergence(p: Any, q: Any, order: float) -> NDArray:
     r"""Tsallis relative entropy ``(1 - sum_k p_k^l q_k^(1-l)) / (1 - l)`` of order ``l > 0``.
 
@@ -789,6 +800,7 @@ def tsallis_divergence(p: Any, q: Any, order: float) -> NDArray:
     return _rowwise(p, q, lambda pair: lam * _amari_sum(pair, 1.0 - lam, lam))
 
 
+@tiered
 def renyi_divergence(p: Any, q: Any, order: float) -> NDArray:
     r"""Rényi divergence ``log(sum_k p_k^l q_k^(1-l)) / (l - 1)`` of order ``l > 0``.
 
@@ -840,6 +852,7 @@ def _renyi_rows(pair: _Pair, lam: float) -> NDArray:
 # ------------------------------------------------------------ Chernoff
 
 
+@tiered
 def chernoff_information(p: Any, q: Any) -> tuple[NDArray, NDArray]:
     r"""Chernoff information ``C = max_l -log sum_k p_k^l q_k^(1-l)`` and its exponent ``l*``.
 

@@ -28,11 +28,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from expfam import special
+from expfam._core.dispatch import tiered
+from expfam._core.exceptions import ConvergenceWarning
 from expfam.families.bernoulli import Bernoulli
 from expfam.families.categorical import Categorical
 from expfam.geometry._blocks import errstate_ignored, for_blocks, work
 from expfam.geometry._points import as_point, as_probs, as_probs_pair, rows_look_valid
-from expfam.special._exceptions import ConvergenceWarning
 
 __all__ = [
     "ConvergenceWarning",
@@ -175,6 +176,7 @@ def _tangent(probs: NDArray, v: ArrayLike, coords: Coords, name: str) -> NDArray
 
 
 # ------------------------------------------------------------------------------ e and m
+@tiered
 def e_geodesic(p: Any, q: Any, t: ArrayLike) -> NDArray:
     """The e-geodesic (straight line in logits) from ``p`` (t = 0) to ``q`` (t = 1).
 
@@ -230,6 +232,7 @@ def e_geodesic(p: Any, q: Any, t: ArrayLike) -> NDArray:
     return special.softmax(z)
 
 
+@tiered
 def m_geodesic(p: Any, q: Any, t: ArrayLike) -> NDArray:
     """The m-geodesic (straight line in probabilities) from ``p`` (t = 0) to ``q`` (t = 1).
 
@@ -284,6 +287,7 @@ def m_geodesic(p: Any, q: Any, t: ArrayLike) -> NDArray:
 
 
 # ------------------------------------------------------------------------------ Fisher-Rao
+@tiered
 def fisher_rao_distance(p: Any, q: Any) -> NDArray:
     """Fisher-Rao (geodesic) distance between categorical distributions, in [0, pi].
 
@@ -361,6 +365,7 @@ def fisher_rao_distance(p: Any, q: Any) -> NDArray:
     return distance.reshape(shape[:-1]).astype(pp.dtype)[()]
 
 
+@tiered
 def fisher_rao_geodesic(p: Any, q: Any, t: ArrayLike) -> NDArray:
     """The Fisher-Rao geodesic from ``p`` (t = 0) to ``q`` (t = 1), by arc length.
 
@@ -423,6 +428,7 @@ def fisher_rao_geodesic(p: Any, q: Any, t: ArrayLike) -> NDArray:
     return squares / np.sum(squares, axis=-1, keepdims=True)
 
 
+@tiered
 def fisher_rao_inner(p: Any, u: ArrayLike, v: ArrayLike, coords: Coords = "probs") -> NDArray:
     """Fisher-Rao inner product of tangent vectors ``u``, ``v`` at ``p``, shape (...).
 
@@ -452,6 +458,7 @@ def fisher_rao_inner(p: Any, u: ArrayLike, v: ArrayLike, coords: Coords = "probs
     return (4 * np.sum(a * b, axis=-1))[()]
 
 
+@tiered
 def fisher_rao_norm(p: Any, v: ArrayLike, coords: Coords = "probs") -> NDArray:
     """Fisher-Rao norm ``sqrt(<v, v>_p)`` of a tangent vector at ``p``, shape (...).
 
@@ -467,6 +474,7 @@ def fisher_rao_norm(p: Any, v: ArrayLike, coords: Coords = "probs") -> NDArray:
     return (2 * _norm(_tangent(probs, v, coords, "v")))[()]
 
 
+@tiered
 def log_map(p: Any, q: Any, coords: Coords = "probs") -> NDArray:
     """The initial velocity at ``p`` of the Fisher-Rao geodesic that reaches ``q`` at t = 1.
 
@@ -521,6 +529,7 @@ def log_map(p: Any, q: Any, coords: Coords = "probs") -> NDArray:
     return np.divide(du, u, out=np.zeros(du.shape, du.dtype), where=u > 0)
 
 
+@tiered
 def exp_map(p: Any, v: ArrayLike, coords: Coords = "probs") -> NDArray:
     """The point reached at t = 1 by the Fisher-Rao geodesic from ``p`` with velocity ``v``.
 
@@ -569,6 +578,7 @@ def exp_map(p: Any, v: ArrayLike, coords: Coords = "probs") -> NDArray:
 
 
 # ------------------------------------------------------------------------------ alpha
+@tiered
 def alpha_geodesic(p: Any, q: Any, t: ArrayLike, alpha: float) -> NDArray:
     """The geodesic of Amari's alpha-connection from ``p`` to ``q``, by its affine parameter.
 

@@ -36,9 +36,9 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import linprog
 
 from expfam import special
+from expfam._core.exceptions import ConvergenceWarning
 from expfam.families.family import as_float_array, check_probability_vector
 from expfam.geometry._points import as_probs
-from expfam.special._exceptions import ConvergenceWarning
 
 __all__ = [
     "IPFResult",

@@ -9,6 +9,7 @@
 - ``ngram.py``: a softmax next-word model with Dirichlet smoothing.
 """
 
+from expfam._core.exceptions import CalibrationWarning, ConvergenceWarning, NotFittedError
 from expfam.learn.calibration import (
     ReliabilityCurve,
     TemperatureFit,
@@ -35,7 +36,6 @@ from expfam.learn.regression import (
     natural_gradient,
     objective,
 )
-from expfam.special._exceptions import CalibrationWarning, ConvergenceWarning, NotFittedError
 
 __all__ = [
     "END",

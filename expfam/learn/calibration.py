@@ -39,8 +39,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from expfam import special
-from expfam.special._args import as_real
-from expfam.special._exceptions import CalibrationWarning
+from expfam._core.args import as_real
+from expfam._core.dispatch import tiered
+from expfam._core.exceptions import CalibrationWarning
 
 __all__ = [
     "ReliabilityCurve",
@@ -118,6 +119,7 @@ def _weights(sample_weight: ArrayLike | None, n: int) -> NDArray:
     return w / np.sum(w)
 
 
+@tiered
 def fit_temperature(
     logits: ArrayLike,
     labels: ArrayLike,
@@ -279,6 +281,7 @@ def _top_label(probs: ArrayLike | None, logits: ArrayLike | None) -> tuple[NDArr
     return np.max(p, axis=1), np.argmax(p, axis=1), p.shape[1]
 
 
+@tiered
 def reliability_curve(
     *,
     probs: ArrayLike | None = None,
@@ -329,6 +332,7 @@ def reliability_curve(
         return ReliabilityCurve(edges, total / count, correct / count, count)
 
 
+@tiered
 def expected_calibration_error(
     *,
     probs: ArrayLike | None = None,

@@ -60,6 +60,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from expfam import special
+from expfam._core.dispatch import tiered
 
 __all__ = [
     "MARGIN_LOSSES",
@@ -117,6 +118,7 @@ def _by_beta(z: NDArray, b: NDArray, fn: Callable[[NDArray, float], NDArray]) ->
     return out
 
 
+@tiered
 def tempered_cross_entropy(logits: ArrayLike, y: ArrayLike, beta: ArrayLike = 1.0) -> NDArray:
     r"""The log-loss at inverse temperature beta, divided by beta; the perceptron loss at inf.
 
@@ -165,6 +167,7 @@ def tempered_cross_entropy(logits: ArrayLike, y: ArrayLike, beta: ArrayLike = 1.
     return out[()] if out.ndim == 0 else out
 
 
+@tiered
 def tempered_cross_entropy_gradient(
     logits: ArrayLike, y: ArrayLike, beta: ArrayLike = 1.0
 ) -> NDArray:

@@ -36,8 +36,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from expfam import special
+from expfam._core.args import as_rng
 from expfam.families import Categorical
-from expfam.special._args import as_rng
 
 __all__ = ["END", "START", "NGramModel", "tokenize"]
 

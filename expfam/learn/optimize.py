@@ -37,7 +37,7 @@ import numpy as np
 import scipy.optimize
 from numpy.typing import NDArray
 
-from expfam.special._exceptions import ConvergenceWarning
+from expfam._core.exceptions import ConvergenceWarning
 
 __all__ = ["SOLVERS", "OptimizeResult", "minimize"]
 

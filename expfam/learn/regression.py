@@ -37,8 +37,8 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from expfam import special
+from expfam._core.exceptions import NotFittedError
 from expfam.learn import optimize
-from expfam.special._exceptions import NotFittedError
 
 __all__ = [
     "SoftmaxRegression",

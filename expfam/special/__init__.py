@@ -6,7 +6,7 @@ default and broadcasts over leading batch axes. ``float16``, ``float32`` and
 computed in float64 and rounded once); integers and booleans promote to
 float64.
 
-One argument convention (:mod:`expfam.special._args`): ``axis`` is an int, a
+One argument convention (:mod:`expfam._core.args`): ``axis`` is an int, a
 tuple of ints or None, the named axes together holding one distribution;
 ``keepdims`` wherever a kernel reduces; a boolean ``where=`` mask makes the
 masked entries classes of probability 0 (a row with none is the empty
@@ -43,10 +43,10 @@ log-sum-exp and softmax functions", IMA J. Numer. Anal. 41 (2021).
 M. Maechler, "Accurately computing log(1 - exp(-|a|))", Rmpfr vignette (2012).
 """
 
+from expfam._core.threads import get_num_threads, set_num_threads
 from expfam.special._elementwise import log1mexp, log_sigmoid, logit, sigmoid, softplus
 from expfam.special._losses import cross_entropy, kl_divergence
 from expfam.special._partition import entropy, log_softmax, logsumexp, softmax
-from expfam.special._threads import get_num_threads, set_num_threads
 from expfam.special.sparse import entmax, entmax_jvp, fenchel_young_loss, sparsemax
 
 __all__ = [

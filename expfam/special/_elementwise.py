@@ -10,7 +10,7 @@ float64); where ``np.longdouble`` is no wider than float64 (MSVC, Apple
 arm64) those take the array path. Arrays of more than ``_BLOCK`` entries
 are computed in blocks of that size, so that the ten-odd temporaries of a
 formula stay in the cache, and the blocks are shared among the threads
-(:mod:`expfam.special._threads`). The accuracy tests run all three paths.
+(:mod:`expfam._core.threads`). The accuracy tests run all three paths.
 """
 
 from __future__ import annotations
@@ -20,8 +20,10 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from expfam.special import _dd, _threads
-from expfam.special._args import as_real, scalar
+from expfam._core import dd as _dd
+from expfam._core import threads as _threads
+from expfam._core.args import as_real, scalar
+from expfam._core.dispatch import tiered
 
 _LOG2 = math.log(2.0)
 _EXTENDED = np.finfo(np.longdouble).nmant >= 63
@@ -61,6 +63,7 @@ def _softplus_float(w: float) -> np.float64:
     return _F64(np.log1p(np.exp(_ONE * -abs(w))) + max(w, 0.0))
 
 
+@tiered
 def sigmoid(x: ArrayLike) -> NDArray:
     r"""The logistic sigmoid, the mean map of the Bernoulli family.
 
@@ -101,6 +104,7 @@ def sigmoid(x: ArrayLike) -> NDArray:
     return _elementwise(x, "x", fn)
 
 
+@tiered
 def softplus(x: ArrayLike) -> NDArray:
     r"""``softplus(w) = log(1 + e^w) = logsumexp((w, 0))``, the Bernoulli log-partition.
 
@@ -110,7 +114,7 @@ def softplus(x: ArrayLike) -> NDArray:
     term ``log1p(e^{-w}) < 0.127`` is off by at most 1.65 of its ULPs (``exp``
     0.65, ``log1p`` 1), which are at most 1/32 of the result's, so the sum
     is within 0.56 ULP. Below 2, ``e^{-|w|}`` and ``log1p`` are carried in
-    double-double (:mod:`expfam.special._dd`) and rounded once: at most 1 ULP.
+    double-double (:mod:`expfam._core.dd`) and rounded once: at most 1 ULP.
 
     Examples
     --------
@@ -135,6 +139,7 @@ def softplus(x: ArrayLike) -> NDArray:
     return _elementwise(x, "x", fn)
 
 
+@tiered
 def log_sigmoid(x: ArrayLike) -> NDArray:
     r"""``log sigmoid(w) = -softplus(-w) = log_softmax((w, 0))_0``.
 
@@ -153,6 +158,7 @@ def log_sigmoid(x: ArrayLike) -> NDArray:
     return scalar(np.negative(softplus(np.negative(arr))).astype(dtype, copy=False))
 
 
+@tiered
 def logit(p: ArrayLike) -> NDArray:
     r"""The inverse of the sigmoid: ``logit(p) = log(p / (1 - p))``.
 
@@ -186,6 +192,7 @@ def logit(p: ArrayLike) -> NDArray:
     return _elementwise(p, "p", fn)
 
 
+@tiered
 def log1mexp(x: ArrayLike) -> NDArray:
     r"""``log(1 - e^x)`` for ``x <= 0``, accurate at both ends.
 

@@ -10,7 +10,7 @@ exactly (plus ``-log q(S)`` when ``q`` has mass off the support ``S`` of
 ``q -> p``, where ``sum p log p - sum p log q`` cancels to noise. ``x`` is
 carried in double-double (``exp`` in ``g`` amplifies the rounding of large
 ``x``), ``g``, the weights ``p`` and the sum in double-double too
-(:mod:`expfam.special._dd`), and ``r`` is removed analytically, since the centring
+(:mod:`expfam._core.dd`), and ``r`` is removed analytically, since the centring
 residue can exceed ``G`` itself.
 """
 
@@ -21,7 +21,8 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from expfam.special import _dd, _rows, _small
+from expfam._core import dd as _dd
+from expfam.special import _rows, _small
 
 # 1/(n + 3)! for n >= 0: g(x) = x**2 (1/2 + x P(x)), enough terms for |x| <= 1.
 _G_TAIL = _small.G_TAIL

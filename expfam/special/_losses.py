@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from expfam.special import _dd, _rows
-from expfam.special._args import (
+from expfam._core import dd as _dd
+from expfam._core.args import (
     RowLayout,
     as_real,
     beta_array,
@@ -18,10 +18,13 @@ from expfam.special._args import (
     plain_beta,
     scalar,
 )
+from expfam._core.dispatch import tiered
+from expfam.special import _rows
 from expfam.special._kl import kl_rows
 from expfam.special._partition import tempered_rows
 
 
+@tiered
 def cross_entropy(
     logits: ArrayLike,
     target: ArrayLike,
@@ -154,6 +157,7 @@ def _soft_cross_entropy(z: NDArray, q: NDArray, beta: NDArray) -> NDArray:
     return out
 
 
+@tiered
 def kl_divergence(
     logits_p: ArrayLike,
     logits_q: ArrayLike,

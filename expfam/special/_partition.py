@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from expfam.special import _dd, _rows
-from expfam.special._args import (
+from expfam._core import dd as _dd
+from expfam._core.args import (
     RowLayout,
     as_real,
     beta_array,
@@ -17,6 +17,8 @@ from expfam.special._args import (
     plain_beta,
     scalar,
 )
+from expfam._core.dispatch import tiered
+from expfam.special import _rows
 
 
 def _normalized(
@@ -84,6 +86,7 @@ def empty_rows(kind: str, out: NDArray, empty: NDArray) -> None:
         out[empty] = {"softmax": 0.0, "entropy": 0.0}.get(kind, -np.inf)
 
 
+@tiered
 def softmax(
     x: ArrayLike,
     axis: int | Sequence[int] | None = -1,
@@ -132,6 +135,7 @@ def softmax(
     return _normalized("softmax", x, axis, beta, where)
 
 
+@tiered
 def log_softmax(
     x: ArrayLike,
     axis: int | Sequence[int] | None = -1,
@@ -176,6 +180,7 @@ def log_softmax(
     return _normalized("log_softmax", x, axis, beta, where)
 
 
+@tiered
 def entropy(
     logits: ArrayLike,
     axis: int | Sequence[int] | None = -1,
@@ -215,6 +220,7 @@ def entropy(
     return _normalized("entropy", logits, axis, 1.0, where, keepdims, "logits")
 
 
+@tiered
 def logsumexp(
     a: ArrayLike,
     axis: int | Sequence[int] | None = -1,

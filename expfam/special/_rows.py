@@ -18,7 +18,7 @@ rows of ``10**4`` entries included). The float64 log-domain
 outputs (``log_softmax``, ``logsumexp``, ``entropy``) need ``log1p(t)`` to a
 fraction of an ULP, which float64 ``exp`` (0.65 ULP) and ``log1p`` cannot
 give: they carry ``e``, ``t`` and ``log1p(t)`` in double-double
-(:mod:`expfam.special._dd`) and round once, for at most 1 ULP. Float16 and float32
+(:mod:`expfam._core.dd`) and round once, for at most 1 ULP. Float16 and float32
 rows are computed in plain float64, already far more precise than their
 output, and rounded once.
 
@@ -31,7 +31,7 @@ Three paths carry these steps out, with the same results:
   ``_BLOCK_ELEMENTS`` entries, each worker reusing one set of work arrays
   (:class:`_Scratch`; fresh large temporaries fault their pages in every
   time), large inputs split over threads (numpy releases the GIL inside
-  its loops; the count is set in :mod:`expfam.special._threads`);
+  its loops; the count is set in :mod:`expfam._core.threads`);
 - longer rows: one at a time in column chunks (:func:`_long_row`), so the
   work arrays stay at a few MiB whatever the length.
 
@@ -46,8 +46,9 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 
-from expfam.special import _small, _threads
-from expfam.special._dd import exp_dd, exp_dd_parts, log1p_dd, row_sum_dd, two_prod, two_sum
+from expfam._core import threads as _threads
+from expfam._core.dd import exp_dd, exp_dd_parts, log1p_dd, row_sum_dd, two_prod, two_sum
+from expfam.special import _small
 
 # Work per block, in float64 elements (2 MiB per array, the L2 size here): large
 # enough that numpy's per-call overhead, during which a thread holds the GIL, is
@@ -241,7 +242,7 @@ def _log_z(
 
     ``e = fl(exp(hi))`` and ``c = fl(e * lo)`` (zero at ``idx``) give a first
     ``t``, summed exactly. Rows with ``kappa = t / ((1 + t) log1p t) >
-    _KAPPA_FAST`` correct it term by term with :func:`expfam.special._dd.exp_dd`:
+    _KAPPA_FAST`` correct it term by term with :func:`expfam._core.dd.exp_dd`:
     the terms above ``t 2**-12``, then above ``t 2**-24``, ... while the
     uncorrected rest could still move ``log Z`` by more than a quarter ULP.
     Rows whose ``t`` is below ``2**-900`` (``log1p(t) = t``) are summed again

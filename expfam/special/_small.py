@@ -13,10 +13,10 @@ in Python floats, by the same steps with the same error bounds:
   same bits here as in a batch;
 - float64 log-domain kinds with ``kappa > _KAPPA_FAST`` (a dominant class)
   or a tiny ``t`` take every term from :func:`exp_parts`, the scalar
-  transcription of :func:`expfam.special._dd.exp_dd_parts` (same table, same
+  transcription of :func:`expfam._core.dd.exp_dd_parts` (same table, same
   polynomial, relative error below ``2**-58``), summed with
   :func:`math.fsum`, and ``log1p(t)`` from :func:`log1p_dd`, that of
-  :func:`expfam.special._dd.log1p_dd`; the entropy always sums its terms in
+  :func:`expfam._core.dd.log1p_dd`; the entropy always sums its terms in
   double-double, as the blocks do; ``kl`` follows ``_kl._centred``.
 
 These corrected sums agree with the blocks' to about ``2**-100``: a result
@@ -32,7 +32,7 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from expfam.special import _dd
+from expfam._core import dd as _dd
 
 # Inputs of at most this many entries are computed here (measured: a row of 3 takes
 # 3-8 us here against 100-300 us in the blocks; the two cross near 200 entries).
@@ -74,7 +74,7 @@ def _horner(x: float, coeffs: tuple[float, ...]) -> float:
 
 
 def exp_parts(hi: float, lo: float) -> tuple[float, float, int]:
-    """``exp(hi + lo) = (m_hi + m_lo) 2**n``: :func:`expfam.special._dd.exp_dd_parts`."""
+    """``exp(hi + lo) = (m_hi + m_lo) 2**n``: :func:`expfam._core.dd.exp_dd_parts`."""
     h = max(hi, -1100.0)
     n = round(h * _dd._INV_C)  # (round half to even, as numpy's rint)
     r, r_err = two_sum(h - n * _dd._C1, min(max(lo, -1.0), 1.0) - n * _dd._C2)
@@ -89,7 +89,7 @@ def exp_dd(hi: float, lo: float) -> tuple[float, float]:
 
 
 def log1p_dd(t_hi: float, t_lo: float) -> tuple[float, float]:
-    """``log(1 + t)`` of a double-double: :func:`expfam.special._dd.log1p_dd`."""
+    """``log(1 + t)`` of a double-double: :func:`expfam._core.dd.log1p_dd`."""
     if abs(t_hi) < 0.1:
         return t_hi, t_hi * t_hi * _horner(t_hi, _LOG1P_TAIL) + t_lo / (1.0 + t_hi)
     l0 = math.log1p(t_hi)
@@ -107,7 +107,7 @@ def _fsum_dd(terms: list[float]) -> tuple[float, float]:
 
 
 def row_sum_dd(a: list[float], b: list[float] | None = None) -> tuple[float, float]:
-    """:func:`expfam.special._dd.row_sum_dd` of one row, the same operations in the same order."""
+    """:func:`expfam._core.dd.row_sum_dd` of one row, the same operations in the same order."""
     top = max(a)
     sigma = math.ldexp(1.0, min(math.frexp(top)[1] + len(a).bit_length() + 1, 1023))
     high = [0.0] * len(a) if top > 2.0**1000 else [(v + sigma) - sigma for v in a]

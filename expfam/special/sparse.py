@@ -29,7 +29,8 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from expfam.special._args import RowLayout, as_real, axis_index, masked, scalar
+from expfam._core.args import RowLayout, as_real, axis_index, masked, scalar
+from expfam._core.dispatch import tiered
 from expfam.special._losses import cross_entropy
 from expfam.special._partition import softmax
 
@@ -208,6 +209,7 @@ def _map_rows(x: ArrayLike, axis: object, alpha: float, where: ArrayLike | None)
     return scalar(out[..., 0]) if arr.ndim == 0 else out
 
 
+@tiered
 def entmax(
     x: ArrayLike, alpha: float = 1.5, axis: int | tuple[int, ...] | None = -1, where=None
 ) -> NDArray:
@@ -272,6 +274,7 @@ def entmax(
     return _map_rows(x, axis, alpha, where)
 
 
+@tiered
 def sparsemax(x: ArrayLike, axis: int | tuple[int, ...] | None = -1, where=None) -> NDArray:
     r"""sparsemax: the Euclidean projection of the logits onto the simplex.
 
@@ -304,6 +307,7 @@ def sparsemax(x: ArrayLike, axis: int | tuple[int, ...] | None = -1, where=None)
     return _map_rows(x, axis, 2.0, where)
 
 
+@tiered
 def entmax_jvp(probs: ArrayLike, v: ArrayLike, alpha: float = 1.5, axis: int = -1) -> NDArray:
     r"""Jacobian-vector product of :func:`entmax` at its output ``probs``.
 
@@ -373,6 +377,7 @@ def _tsallis_negentropy(p: NDArray, alpha: float) -> NDArray:
     return np.sum(p * np.expm1(a1 * log_p), axis=-1) / (alpha * a1)
 
 
+@tiered
 def fenchel_young_loss(logits: ArrayLike, target: ArrayLike, alpha: float = 1.5) -> NDArray:
     r"""Fenchel-Young loss of alpha-entmax: ``Omega*(z) + Omega(y) - <z, y> >= 0``.
 
