@@ -11,13 +11,8 @@ coordinates. The subpackages follow the mathematics: :mod:`expfam.special` (kern
 and matplotlib on first use.
 """
 
-import sys as _sys
-from importlib import import_module as _import_module
-
 from expfam import datasets, geometry, learn
 from expfam.bayes import (
-    SNOW,
-    BayesExample,
     dirichlet_posterior,
     log_marginal_likelihood,
     log_posterior,
@@ -25,6 +20,7 @@ from expfam.bayes import (
     posterior,
     posterior_trajectory,
 )
+from expfam.datasets import SNOW, BayesExample
 from expfam.families import (
     Bernoulli,
     Categorical,
@@ -52,12 +48,6 @@ from expfam.special import (
 )
 
 __version__ = "0.1.0"
-
-# The modules of version 0.1 lived at the top level; their import paths keep working.
-for _name in ("family", "categorical", "bernoulli", "dirichlet"):
-    _sys.modules[f"{__name__}.{_name}"] = _import_module(f"expfam.families.{_name}")
-    globals()[_name] = _sys.modules[f"{__name__}.{_name}"]
-del _name
 
 __all__ = [
     "SNOW",

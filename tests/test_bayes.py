@@ -9,7 +9,6 @@ from scipy.special import gammaln
 
 from expfam import Dirichlet, softmax
 from expfam.bayes import (
-    SNOW,
     dirichlet_posterior,
     log_marginal_likelihood,
     log_posterior,
@@ -17,6 +16,7 @@ from expfam.bayes import (
     posterior,
     posterior_trajectory,
 )
+from expfam.datasets import SNOW
 
 
 def exact_snow_posterior(n: int) -> list[Fraction]:

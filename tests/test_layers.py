@@ -1,7 +1,6 @@
 """The architecture holds: lower layers never import higher ones, and old imports still work."""
 
 import ast
-import importlib
 import subprocess
 import sys
 from pathlib import Path
@@ -14,9 +13,13 @@ PACKAGE = Path(__file__).resolve().parents[1] / "expfam"
 LAYERS = {
     "_core": -1,  # the foundation: imports nothing of expfam
     "special": 0,
-    "datasets": 0,
+    "datasets": 2,  # the snow example reads expfam.bayes
     "exceptions": 3,  # the public path of _core.exceptions
     "families": 1,
+    "family": 1,  # the deprecated 0.1 paths: small modules re-exporting expfam.families
+    "categorical": 1,
+    "bernoulli": 1,
+    "dirichlet": 1,
     "geometry": 2,
     "learn": 2,
     "bayes": 2,
@@ -78,16 +81,22 @@ PUBLIC_IMPORTS = [
     "from expfam import log_posterior, log_posterior_trajectory, log_marginal_likelihood",
     "from expfam.special import logsumexp, softmax, log_softmax, sigmoid, kl_divergence",
     "from expfam.families import Categorical, Bernoulli, Dirichlet, ExponentialFamily",
-    "from expfam.family import ExponentialFamily",
-    "from expfam.categorical import Categorical",
-    "from expfam.bernoulli import Bernoulli",
-    "from expfam.dirichlet import Dirichlet",
-    "from expfam.bayes import SNOW, posterior",
+    "from expfam.bayes import posterior, dirichlet_posterior",
+    "from expfam.datasets import SNOW, BayesExample",
     "from expfam.symbolic import Check, Arg, SymbolicFamily, family_checks, Logits, Simplex",
     "from expfam.symbolic import Interval, Reals, Positive, Integers, Shifted, softmax",
     "from expfam.plot import style",
     "from expfam.cli import main",
-    "import expfam.family, expfam.categorical, expfam.special, expfam.symbolic",
+    "import expfam.special, expfam.symbolic",
+]
+
+# The 0.1 paths keep working for one release, with a DeprecationWarning naming the new path.
+DEPRECATED_IMPORTS = [
+    ("expfam.family", "from expfam.family import ExponentialFamily", "expfam.families"),
+    ("expfam.categorical", "from expfam.categorical import Categorical", "expfam.families"),
+    ("expfam.bernoulli", "from expfam.bernoulli import Bernoulli", "expfam.families"),
+    ("expfam.dirichlet", "from expfam.dirichlet import Dirichlet", "expfam.families"),
+    ("expfam.bayes", "from expfam.bayes import SNOW, BayesExample", "expfam.datasets"),
 ]
 
 
@@ -96,13 +105,20 @@ def test_public_imports_of_version_0_1_keep_working(statement):
     exec(statement, {})
 
 
-def test_old_module_paths_are_the_new_modules():
-    assert importlib.import_module("expfam.family") is importlib.import_module(
-        "expfam.families.family"
-    )
+@pytest.mark.parametrize(("module", "statement", "new"), DEPRECATED_IMPORTS)
+def test_deprecated_paths_warn_and_give_the_same_objects(module, statement, new):
     import expfam
 
-    assert expfam.family.ExponentialFamily is expfam.ExponentialFamily
+    if module != "expfam.bayes":  # a fresh import, so that the module-level warning fires
+        sys.modules.pop(module, None)
+        if hasattr(expfam, module.split(".")[1]):
+            delattr(expfam, module.split(".")[1])
+    names: dict = {}
+    with pytest.warns(DeprecationWarning, match=new):
+        exec(statement, names)
+    for name, value in names.items():
+        if not name.startswith("__"):
+            assert value is getattr(expfam, name)
 
 
 def test_import_expfam_loads_numpy_and_scipy_only():
