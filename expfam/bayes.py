@@ -17,7 +17,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from expfam._core.args import RowLayout, beta_array
-from expfam.families.dirichlet import Dirichlet
+from expfam.families.dirichlet import CONCENTRATION_RANGE, Dirichlet
 from expfam.families.family import as_float_array
 from expfam.special import log_softmax, softmax
 
@@ -191,19 +191,20 @@ def posterior_trajectory(
 
 def _check_counts(prior: Dirichlet, counts: ArrayLike) -> NDArray:
     if not isinstance(prior, Dirichlet):
-        raise TypeError(f"prior must be a Dirichlet, got {type(prior).__name__}")
+        raise TypeError(f"prior: expected a Dirichlet, got {type(prior).__name__}")
     counts = as_float_array(counts, "counts", min_ndim=1)
     k = prior.concentration.shape[-1]
-    if counts.shape[-1] != k or np.any(counts < 0) or np.any(np.isinf(counts)):
+    if counts.shape[-1] != k or not np.all((counts >= 0) & np.isfinite(counts)):
         raise ValueError(
-            f"counts must be finite and >= 0 with K = {k} entries on the last axis, got {counts}"
+            f"counts: expected finite values >= 0 with K = {k} entries on the last axis, "
+            f"got {counts}"
         )
     try:
         np.broadcast_shapes(counts.shape, prior.concentration.shape)
     except ValueError:
         raise ValueError(
-            f"counts of shape {counts.shape} does not broadcast with the prior's "
-            f"concentration of shape {prior.concentration.shape}"
+            f"counts: expected a shape that broadcasts with the prior's "
+            f"concentration of shape {prior.concentration.shape}, got {counts.shape}"
         ) from None
     return counts
 
@@ -230,11 +231,18 @@ def dirichlet_posterior(prior: Dirichlet, counts: ArrayLike) -> Dirichlet:
     array([4., 1., 2.])
     """
     counts = _check_counts(prior, counts)
-    return Dirichlet.from_natural(prior.natural + counts)
+    alpha = prior.concentration + counts
+    high = CONCENTRATION_RANGE[1]
+    if np.any(alpha > high):
+        raise ValueError(
+            f"counts: expected posterior concentrations alpha + counts <= {high:g} "
+            f"(Dirichlet's range), got {np.max(alpha):g}"
+        )
+    return Dirichlet(concentration=alpha)
 
 
 def log_marginal_likelihood(prior: Dirichlet, counts: ArrayLike) -> NDArray:
-    """Log probability of one observed sequence of classes under a Dirichlet prior.
+    r"""Log probability of one observed sequence of classes under a Dirichlet prior.
 
     Parameters
     ----------
@@ -250,8 +258,15 @@ def log_marginal_likelihood(prior: Dirichlet, counts: ArrayLike) -> NDArray:
 
     Notes
     -----
-    A difference of log-partitions: ``A(theta + counts) - A(theta)`` with
-    ``A(alpha) = sum_k lgamma(alpha_k) - lgamma(alpha_0)``. The probability of
+    A difference of log-partitions, :meth:`Dirichlet.log_partition_shift`:
+
+    .. math::
+
+        \log P = A(\alpha + n) - A(\alpha), \qquad
+        A(\alpha) = \sum_k \log\Gamma(\alpha_k) - \log\Gamma(\alpha_0),
+
+    formed without the cancellation of the log-gammas (accurate at
+    concentrations up to 1e16 and counts up to 1e308). The probability of
     the counts themselves (the Dirichlet-multinomial) adds the log multinomial
     coefficient ``lgamma(n + 1) - sum_k lgamma(counts_k + 1)``.
 
@@ -261,7 +276,7 @@ def log_marginal_likelihood(prior: Dirichlet, counts: ArrayLike) -> NDArray:
     0.16666666666666669
     """
     counts = _check_counts(prior, counts)
-    return dirichlet_posterior(prior, counts).log_partition() - prior.log_partition()
+    return prior.log_partition_shift(counts)
 
 
 def __getattr__(name: str) -> object:

@@ -2,6 +2,7 @@
 
 from fractions import Fraction
 
+import mpmath
 import numpy as np
 import pytest
 import scipy.stats
@@ -257,3 +258,57 @@ def test_data_ruling_out_every_hypothesis_leave_no_distribution():
     impossible = np.array([-np.inf, -np.inf])
     assert np.all(np.isnan(posterior(np.zeros(2), impossible)))
     np.testing.assert_array_equal(posterior(np.zeros(2), impossible, beta=0.0), [0.5, 0.5])
+
+
+# ------------------------------------------------ log_marginal_likelihood (issue 21)
+
+
+def _lml_ref(alpha, counts, dps):
+    with mpmath.workdps(dps):
+        a = [mpmath.mpf(float(x)) for x in alpha]
+        n = [mpmath.mpf(float(x)) for x in counts]
+        steps = sum(mpmath.loggamma(x + y) - mpmath.loggamma(x) for x, y in zip(a, n, strict=True))
+        return steps - (mpmath.loggamma(sum(a) + sum(n)) - mpmath.loggamma(sum(a)))
+
+
+@pytest.mark.parametrize("alpha", [1e-4, 0.5, 3.0, 29.0, 31.0, 1e3, 1e5, 1e12, 1e15, 1e16])
+def test_log_marginal_likelihood_of_two_draws_is_exact_at_every_concentration(alpha):
+    """Issue 21: (1e12, 1e12) with counts (1, 1) gave -1.375 and (1e15, 1e15) gave 0.0; the
+    truth is log(a / (2 (2a + 1))), -1.3862944 at large a."""
+    got = log_marginal_likelihood(Dirichlet(concentration=[alpha, alpha]), [1, 1])
+    with mpmath.workdps(50):
+        exact = mpmath.log(mpmath.mpf(alpha) / (2 * (2 * mpmath.mpf(alpha) + 1)))
+        assert abs((got - exact) / exact) < 1e-15
+
+
+def test_log_marginal_likelihood_with_counts_near_the_float_limit():
+    """Issue 21: counts (1e308, 0) gave NaN and a warning; the truth is -log(1 + 1e308)."""
+    got = log_marginal_likelihood(Dirichlet(concentration=[1.0, 1.0]), [1e308, 0.0])
+    np.testing.assert_allclose(got, -np.log(1e308), rtol=1e-15)
+    got = log_marginal_likelihood(Dirichlet(concentration=[2.0, 2.0]), [1e308, 1e308])
+    assert np.isfinite(got)
+
+
+def test_log_marginal_likelihood_against_mpmath_across_the_range():
+    """Relative error below 1e-11 where the counts are below an eighth of the concentration;
+    above, an absolute error below 1e-14 sum_k (alpha_k + 1) log1p(n_k / alpha_k) (the size
+    of the terms that cancel), as the docstring states."""
+    rng = np.random.default_rng(21)
+    for trial in range(80):
+        k = int(rng.integers(2, 6))
+        alpha = np.exp(rng.uniform(np.log(1e-4), np.log(1e16), k))
+        huge = np.exp(rng.uniform(np.log(1e-3), np.log(1e300), k)) * (rng.random(k) < 0.5)
+        counts = np.where(rng.random(k) < 0.3, 0.0, huge + rng.integers(0, 20, k))
+        got = log_marginal_likelihood(Dirichlet(concentration=alpha), counts)
+        exact = _lml_ref(alpha, counts, dps=340 if counts.max() > 1e30 else 60)
+        error = abs(mpmath.mpf(float(got)) - exact)
+        if np.all(counts < alpha.sum() / 8) and (counts / 8).sum() < alpha.sum() / 64:
+            assert error <= 1e-11 * abs(exact), (trial, alpha, counts)
+        else:
+            size = np.sum((alpha + 1) * np.log1p(counts / alpha)) + abs(float(exact))
+            assert error <= 1e-14 * size, (trial, alpha, counts)
+
+
+def test_dirichlet_posterior_beyond_the_range_names_counts():
+    with pytest.raises(ValueError, match="counts"):
+        dirichlet_posterior(Dirichlet(concentration=[1.0, 1.0]), [1e17, 0.0])

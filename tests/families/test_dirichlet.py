@@ -125,7 +125,7 @@ def test_entropy_at_large_concentrations_is_not_lost_to_cancellation():
     assert _relative_error(got, mpref.dirichlet_entropy_ref(alpha)) <= 1e-13
 
 
-@pytest.mark.parametrize("scale", [1e-3, 0.3, 1.0, 30.0, 1e4, 1e9, 1e15])
+@pytest.mark.parametrize("scale", [1e-3, 0.3, 1.0, 30.0, 1e4, 1e9, 1e15, 2e15])
 def test_entropy_within_1e_13_of_mpmath_across_the_range(scale):
     rng = np.random.default_rng(int(np.log10(scale) * 10) % 97)
     for k in (2, 3, 7):
@@ -149,14 +149,14 @@ def test_kl_keeps_its_relative_accuracy_as_q_tends_to_p(scale, eps, mode):
 
 
 def test_kl_within_1e_13_of_mpmath_near_and_far():
-    """Concentrations over [1e-3, 1e15], independent or perturbed: every branch of the
+    """Concentrations over [1e-4, 1e16] (the range), independent or perturbed: every branch of the
     remainders (Stirling on both sides, on one side, the Taylor series, the direct form)."""
     rng = np.random.default_rng(12)
     for trial in range(60):
         k = int(rng.integers(2, 7))
-        alpha = np.exp(rng.uniform(np.log(1e-3), np.log(1e15), k))
+        alpha = np.exp(rng.uniform(np.log(1e-4), np.log(1e16), k))
         if trial % 2:
-            beta = np.exp(rng.uniform(np.log(1e-3), np.log(1e15), k))
+            beta = np.exp(rng.uniform(np.log(1e-4), np.log(1e16), k))
         else:
             beta = alpha * (1.0 + 10 ** rng.uniform(-12, -0.5) * rng.uniform(-1, 1, k))
         got = Dirichlet(concentration=alpha).kl(Dirichlet(concentration=beta))
@@ -168,3 +168,88 @@ def test_kl_of_a_distribution_with_itself_is_zero():
     for alpha in ([0.01, 0.02], [1.0, 2.0, 3.0], [1e15, 2e15, 5.0]):
         d = Dirichlet(concentration=alpha)
         assert d.kl(Dirichlet(concentration=alpha)) == 0.0
+
+
+# ---------------------------------------------------------------- the range (issue 21)
+
+
+@pytest.mark.parametrize("alpha", [[1e-5, 1.0], [1e-300, 1.0], [1.0, 2e16], [1.0, 1e300]])
+def test_concentrations_outside_the_range_are_refused_by_name(alpha):
+    with pytest.raises(ValueError, match=r"concentration: expected concentrations in \[0.0001"):
+        Dirichlet(concentration=alpha)
+
+
+def test_from_natural_outside_the_range_names_natural():
+    with pytest.raises(ValueError, match="natural"):
+        Dirichlet.from_natural([-1.0, 0.0])
+
+
+@pytest.mark.parametrize("alpha", [[1e-4, 1.0], [1e-4, 1e-4, 1e16], [1e16, 2e15], [1e16, 1e16]])
+def test_every_method_is_finite_and_symmetric_at_the_edges_of_the_range(alpha):
+    """Issue 21: outside [1e-3, 1e15] there were NaNs, an asymmetric Fisher matrix and
+    warnings (pytest turns any warning into an error)."""
+    d = Dirichlet(concentration=alpha)
+    fisher = d.fisher()
+    np.testing.assert_array_equal(fisher, fisher.T)
+    g = np.linspace(-1.0, 1.0, len(alpha))
+    for value in (
+        d.mean,
+        d.log_partition(),
+        d.entropy(),
+        d.natural_gradient(g),
+        d.sample(4, rng=0),
+    ):
+        assert np.all(np.isfinite(value))
+
+
+def _natural_gradient_ref(alpha, g):
+    with mpmath.workdps(80):
+        a = [mpmath.mpf(float(x)) for x in alpha]
+        c = mpmath.polygamma(1, sum(a))
+        fisher = mpmath.matrix(
+            [
+                [(mpmath.polygamma(1, a[i]) if i == j else 0) - c for j in range(len(a))]
+                for i in range(len(a))
+            ]
+        )
+        return [float(x) for x in mpmath.lu_solve(fisher, mpmath.matrix([float(x) for x in g]))]
+
+
+@pytest.mark.parametrize(
+    "alpha",
+    [
+        [2.0, 3.0],
+        [0.5, 40.0, 7.0],
+        [1e6, 2e6],
+        [1e15, 3e15, 2e15],
+        [1e16, 1e-4],
+        [1e-4, 2e-4, 5.0],
+    ],
+)
+def test_natural_gradient_within_1e_12_of_mpmath_at_every_scale(alpha):
+    """The Sherman-Morrison denominator cancelled at large alpha_0 (every digit lost, and a
+    divide warning, at 1e16); the s-form keeps it."""
+    g = np.array([0.3, -1.0, 0.7][: len(alpha)])
+    got = Dirichlet(concentration=alpha).natural_gradient(g)
+    exact = np.array(_natural_gradient_ref(alpha, g))
+    np.testing.assert_allclose(got, exact, rtol=1e-12, atol=1e-12 * np.max(np.abs(exact)))
+
+
+def test_sample_at_tiny_concentrations_has_no_nan_and_one_hot_rows():
+    """Issue 21: concentration (1e-3, 1e-3) gave 2193 NaN rows of 10000 (the Gamma draws
+    underflowed); in log space such rows are one-hot."""
+    x = Dirichlet(concentration=[1e-3, 1e-3]).sample(10000, rng=0)
+    assert np.all(np.isfinite(x))
+    np.testing.assert_allclose(x.sum(axis=-1), 1.0, rtol=1e-15)
+    # Beta(a, a) with a -> 0 puts mass 1/2 near each vertex: the class means are 1/2.
+    assert abs(x[:, 0].mean() - 0.5) < 0.03
+    assert np.mean(x.max(axis=-1) == 1.0) > 0.9
+
+
+def test_sample_moments_match_the_dirichlet():
+    alpha = np.array([2.0, 3.0, 5.0])
+    x = Dirichlet(concentration=alpha).sample(200000, rng=1)
+    mean = alpha / alpha.sum()
+    var = mean * (1 - mean) / (alpha.sum() + 1)
+    np.testing.assert_allclose(x.mean(axis=0), mean, atol=5 * np.sqrt(var / 200000).max())
+    np.testing.assert_allclose(x.var(axis=0), var, rtol=0.02)
