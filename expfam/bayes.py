@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from expfam._core.args import RowLayout, beta_array
 from expfam.families.dirichlet import CONCENTRATION_RANGE, Dirichlet
-from expfam.families.family import as_float_array
+from expfam.families.family import as_float_array, temper
 from expfam.special import log_softmax, softmax
 
 __all__ = [
@@ -29,21 +29,6 @@ __all__ = [
     "posterior",
     "posterior_trajectory",
 ]
-
-
-def _temper(log_likelihood: NDArray, beta: ArrayLike, axis: int | tuple[int, ...]) -> NDArray:
-    """Return ``beta * log_likelihood`` with the convention ``L**0 = 1`` (also for ``L = 0``).
-
-    ``beta`` broadcasts with the batch shape, the axes of ``log_likelihood``
-    other than ``axis`` (hypotheses, and observations for a trajectory).
-    """
-    b = beta_array(beta)
-    if not np.isfinite(b).all():
-        raise ValueError(f"beta must be finite and >= 0, got {beta!r}")
-    _, b = RowLayout.of(log_likelihood, axis)[1].broadcast(b, "beta")
-    impossible = np.isneginf(log_likelihood)
-    scaled = b * np.where(impossible, 0.0, log_likelihood)
-    return np.where(impossible & (b > 0), -np.inf, scaled).astype(log_likelihood.dtype)
 
 
 def _check_shapes(log_prior: NDArray, data: NDArray, name: str, event_ndim: int) -> None:
@@ -67,7 +52,8 @@ def _posterior_logits(log_prior: ArrayLike, log_likelihood: ArrayLike, beta: Arr
     log_prior = as_float_array(log_prior, "log_prior", min_ndim=1)
     log_likelihood = as_float_array(log_likelihood, "log_likelihood", min_ndim=1)
     _check_shapes(log_prior, log_likelihood, "log_likelihood", event_ndim=1)
-    return log_prior + _temper(log_likelihood, beta, -1)
+    _, b = RowLayout.of(log_likelihood, -1)[1].broadcast(beta_array(beta), "beta")
+    return log_prior + temper(log_likelihood, b).astype(log_likelihood.dtype)
 
 
 def _trajectory_logits(
@@ -77,10 +63,12 @@ def _trajectory_logits(
     log_prior = as_float_array(log_prior, "log_prior", min_ndim=1)
     log_likelihoods = as_float_array(log_likelihoods, "log_likelihoods", min_ndim=2)
     _check_shapes(log_prior, log_likelihoods, "log_likelihoods", event_ndim=2)
-    tempered = _temper(log_likelihoods, beta, (-2, -1))
-    start = np.zeros((*tempered.shape[:-2], 1, tempered.shape[-1]), dtype=tempered.dtype)
-    evidence = np.cumsum(np.concatenate([start, tempered], axis=-2), axis=-2)
-    return log_prior[..., None, :] + evidence
+    _, b = RowLayout.of(log_likelihoods, (-2, -1))[1].broadcast(beta_array(beta), "beta")
+    start = np.zeros((*log_likelihoods.shape[:-2], 1, log_likelihoods.shape[-1]))
+    total = np.cumsum(np.concatenate([start, log_likelihoods], axis=-2), axis=-2)
+    # Temper the running sums, not the steps: at beta = inf the limit is the argmax of the sum.
+    evidence = temper(total, b)
+    return log_prior[..., None, :] + evidence.astype(log_likelihoods.dtype)
 
 
 def log_posterior(log_prior: ArrayLike, log_likelihood: ArrayLike, *, beta: ArrayLike = 1.0):
@@ -93,8 +81,9 @@ def log_posterior(log_prior: ArrayLike, log_likelihood: ArrayLike, *, beta: Arra
     log_likelihood : array_like, shape (..., K)
         ``log P(data | h)`` for each hypothesis ``h``; ``-inf`` rules a hypothesis out.
     beta : float or array_like, optional
-        Inverse temperature of the likelihood (a power posterior), finite and
-        ``>= 0``; an array broadcasts with the batch shape (...), one
+        Inverse temperature of the likelihood (a power posterior), ``>= 0``
+        (``inf``: the limit, uniform over the hypotheses of largest likelihood,
+        weighted by the prior); an array broadcasts with the batch shape (...), one
         temperature per posterior, or a batch of temperatures for one.
         ``beta = 0`` returns the prior.
 

@@ -168,7 +168,7 @@ def test_beta_that_does_not_fit_the_batch_or_is_not_a_number_names_beta():
     [
         (lambda: log_posterior(np.zeros(3), np.zeros(4)), "log_likelihood"),
         (lambda: log_posterior(np.zeros(3), np.zeros(3), beta=-1.0), "beta"),
-        (lambda: log_posterior(np.zeros(3), np.zeros(3), beta=np.inf), "beta"),
+        (lambda: log_posterior(np.zeros(3), np.zeros(3), beta=np.nan), "beta"),
         (lambda: log_posterior(5.0, np.zeros(3)), "log_prior"),
         (lambda: log_posterior_trajectory(np.zeros(3), np.zeros(3)), "log_likelihoods"),
         (lambda: posterior_trajectory(np.zeros(3), np.zeros((2, 4))), "log_likelihoods"),
@@ -312,3 +312,31 @@ def test_log_marginal_likelihood_against_mpmath_across_the_range():
 def test_dirichlet_posterior_beyond_the_range_names_counts():
     with pytest.raises(ValueError, match="counts"):
         dirichlet_posterior(Dirichlet(concentration=[1.0, 1.0]), [1e17, 0.0])
+
+
+# ------------------------------------------------ beta = inf (issue 21)
+
+
+def test_posterior_at_beta_inf_is_the_limit_of_large_beta():
+    """The argmax of the likelihood, ties weighted by the prior: the limit of beta -> inf
+    (beta = 1e6 is already there in float64)."""
+    prior = np.array([0.1, 0.3, 0.6])
+    log_lik = np.log([0.5, 0.5, 0.2])
+    got = posterior(np.log(prior), log_lik, beta=np.inf)
+    np.testing.assert_allclose(got, [0.25, 0.75, 0.0], rtol=1e-15)
+    np.testing.assert_allclose(got, posterior(np.log(prior), log_lik, beta=1e6), rtol=1e-15)
+    assert np.all(np.isfinite(log_posterior(np.log(prior), log_lik, beta=np.inf)[:2]))
+
+
+def test_trajectory_at_beta_inf_follows_the_argmax_of_the_running_sum():
+    """Tempering the running sum, not the steps: after (0, -1) and (-5, 0) the sum is
+    (-5, -1), so hypothesis 1 wins though it lost the first step."""
+    log_liks = np.array([[0.0, -1.0], [-5.0, 0.0]])
+    got = posterior_trajectory(np.zeros(2), log_liks, beta=np.inf)
+    np.testing.assert_array_equal(got, [[0.5, 0.5], [1.0, 0.0], [0.0, 1.0]])
+    np.testing.assert_allclose(got, posterior_trajectory(np.zeros(2), log_liks, beta=1e4))
+
+
+def test_large_beta_times_large_likelihoods_does_not_overflow():
+    got = posterior(np.zeros(2), np.array([0.0, 1e307]), beta=100.0)
+    np.testing.assert_array_equal(got, [0.0, 1.0])

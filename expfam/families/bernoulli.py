@@ -207,20 +207,31 @@ class Bernoulli(ExponentialFamily):
         return (self.logit > 0).astype(np.int64)
 
     def tempered(self, beta: ArrayLike) -> Bernoulli:
-        """``Bernoulli(logit=beta * w)``, ``beta >= 0`` finite, or an array of them
-        broadcasting with the batch shape; the boundary (infinite w) stays put."""
+        """``Bernoulli(logit=beta * w)`` at inverse temperature ``beta >= 0``.
+
+        ``beta`` is a number or an array broadcasting with the batch shape.
+        ``beta = inf`` gives the boundary ``w = +-inf`` on the side of the
+        mode (``p = 1/2`` stays); a product beyond the float range is ``+-inf``,
+        its rounding; the boundary (infinite ``w``) stays put, also at ``beta = 0``.
+
+        Examples
+        --------
+        >>> float(Bernoulli(logit=0.5).tempered(2.0).logit)
+        1.0
+        >>> float(Bernoulli(logit=-0.5).tempered(np.inf).prob)
+        0.0
+        """
         b = beta_array(beta)
-        if not np.isfinite(b).all():
-            raise ValueError(f"beta must be finite and >= 0, got {beta!r}")
         try:
             np.broadcast_shapes(b.shape, self.batch_shape)
         except ValueError:
             raise ValueError(
                 f"beta: shape {b.shape} does not broadcast with the batch shape {self.batch_shape}"
             ) from None
-        finite = np.isfinite(self.logit)
-        logit = np.where(finite, b * np.where(finite, self.logit, 0), self.logit)
-        return Bernoulli(logit=logit.astype(self.logit.dtype))
+        w = self.logit
+        with np.errstate(over="ignore", invalid="ignore"):
+            logit = np.where(w == 0, 0.0, b * w)
+        return Bernoulli(logit=np.where(np.isinf(w), w, logit).astype(w.dtype))
 
     def _variance(self) -> NDArray:
         """``p (1 - p) = sigmoid(w) sigmoid(-w)``, accurate in both tails."""

@@ -40,6 +40,7 @@ from expfam.families.family import (
     dot,
     frozen_cached_property,
     seed_cache,
+    temper,
 )
 
 __all__ = ["Categorical"]
@@ -186,7 +187,8 @@ class Categorical(ExponentialFamily):
         ValueError.
         """
         self._check_reference()
-        return self.logits[..., :-1] - self.logits[..., -1:]
+        with np.errstate(over="ignore"):  # beyond the float range: +-inf, its rounding
+            return self.logits[..., :-1] - self.logits[..., -1:]
 
     @frozen_cached_property
     def mean(self) -> NDArray:
@@ -465,27 +467,29 @@ class Categorical(ExponentialFamily):
         """The distribution ``softmax(beta * z)`` at inverse temperature ``beta >= 0``.
 
         ``beta = 0`` is the uniform distribution on the support (classes with
-        ``-inf`` logits stay impossible); large ``beta`` approaches the argmax.
+        ``-inf`` logits stay impossible); ``beta = inf`` is the uniform
+        distribution on the most probable classes, the limit of large ``beta``.
         An array of temperatures broadcasts with the batch shape (one per
-        distribution, or a batch of temperatures for one distribution).
+        distribution, or a batch of temperatures for one), or against the
+        logits with length 1 on the class axis, as ``softmax(beta=...)``.
+
+        Notes
+        -----
+        The tempered logits are ``beta (z - max z)`` (:func:`temper`): the same
+        distribution, with no overflow at large ``beta |z|``.
 
         Examples
         --------
         >>> Categorical(logits=[0.95, 0.99, 0.98]).tempered(500).probs.round(4)
         array([0.    , 0.9933, 0.0067])
+        >>> Categorical(logits=[0.0, 1.0, 1.0]).tempered(np.inf).probs
+        array([0. , 0.5, 0.5])
         >>> Categorical(logits=[0.0, 1.0]).tempered([0.0, 1.0]).batch_shape
         (2,)
         """
-        b = beta_array(beta)
-        if not np.isfinite(b).all():
-            raise ValueError(f"beta must be finite and >= 0, got {beta!r}")
-        _, b = RowLayout.of(self.logits, -1)[1].broadcast(b, "beta")
-        finite = np.isfinite(self.logits)
-        return Categorical(
-            logits=np.where(finite, b * np.where(finite, self.logits, 0), -np.inf).astype(
-                self.logits.dtype
-            )
-        )
+        _, b = RowLayout.of(self.logits, -1)[1].broadcast(beta_array(beta), "beta")
+        logits = np.where(np.isneginf(self.logits), -np.inf, temper(self.logits, b))
+        return Categorical(logits=logits.astype(self.logits.dtype))
 
     # ------------------------------------------------------------ validation
     def _check_reference(self) -> None:

@@ -112,6 +112,39 @@ def check_coords(coords: object, family: str) -> None:
         )
 
 
+def temper(values: NDArray, beta: NDArray, axis: int | tuple[int, ...] = -1) -> NDArray:
+    r"""Tempered log-weights ``beta * values``, shifted by the maximum along ``axis``.
+
+    .. math::
+
+        \beta \, (v - \max_k v_k),
+
+    which equals ``beta * values`` up to a constant per row (what a softmax
+    ignores), with the limits a formula of floats misses: ``beta = inf`` gives
+    0 at the maxima and ``-inf`` elsewhere (the argmax), ``beta = 0`` gives 0
+    everywhere (``L**0 = 1``, also for ``L = 0``), and the product never
+    overflows to a spurious value or warns: ``-inf`` is the rounding of a
+    weight below ``exp(-1.8e308)``. ``beta`` broadcasts against ``values``.
+
+    Examples
+    --------
+    >>> temper(np.array([0.0, 1e307]), np.float64(100.0))
+    array([-inf,   0.])
+    >>> temper(np.array([1.0, 3.0, 3.0]), np.float64(np.inf))
+    array([-inf,   0.,   0.])
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        top = np.max(values, axis=axis, keepdims=True)
+        top = np.where(np.isfinite(top), top, 0.0)
+        shifted = values - top
+        out = beta * shifted
+        # values - top beyond the float range: beta * values - beta * top may still be finite
+        lost = np.isneginf(shifted) & np.isfinite(values)
+        out = np.where(lost, beta * values - beta * top, out)
+    out = np.where(shifted == 0, 0.0, out)  # inf * 0 at the maxima
+    return np.where(beta == 0, 0.0, out)  # 0 * -inf
+
+
 def dot(a: NDArray, b: NDArray) -> NDArray:
     """Inner product over the last axis, broadcasting over the leading ones."""
     return np.sum(a * b, axis=-1)

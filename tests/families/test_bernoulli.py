@@ -137,3 +137,12 @@ def test_kl_between_logits_plus_and_minus_1e308_is_finite():
     kl = Bernoulli(logit=1e308).kl(Bernoulli(logit=-1e308))
     assert kl == pytest.approx(1e308, rel=1e-15)
     assert Bernoulli(logit=-1e308).kl(Bernoulli(logit=1e308)) == pytest.approx(1e308, rel=1e-15)
+
+
+def test_tempered_beyond_the_float_range_and_at_beta_inf():
+    """Issue 21: logit 1e308 tempered by 2 warned of overflow; the product rounds to inf."""
+    np.testing.assert_array_equal(Bernoulli(logit=1e308).tempered(2.0).logit, np.inf)
+    d = Bernoulli(logit=np.array([-0.5, 0.0, 3.0, -np.inf]))
+    np.testing.assert_array_equal(d.tempered(np.inf).prob, [0.0, 0.5, 1.0, 0.0])
+    np.testing.assert_array_equal(d.tempered(0.0).prob, [0.5, 0.5, 0.5, 0.0])
+    np.testing.assert_allclose(d.tempered(2.5).prob[:3], sigmoid(2.5 * d.logit[:3]), rtol=1e-15)

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from expfam import Categorical, logsumexp
+from expfam import Categorical, logsumexp, softmax
 
 NEG_INF = -np.inf
 
@@ -363,3 +363,35 @@ def test_natural_gradient_at_underflowing_probabilities_is_finite_and_quiet():
     assert out[1] == pytest.approx(x1 * 2.0 / 3.0, rel=1e-12)
     natural = Categorical(logits=[1000.0, -1000.0, 0.0]).natural_gradient([1.0, 1.0])
     assert np.isposinf(natural).all()  # beyond float64: an honest inf, no warning
+
+
+# ------------------------------------------------ tempering at the edges (issue 21)
+
+
+def test_tempered_beyond_the_float_range_is_the_limit_without_a_warning():
+    """Issue 21: tempered(100) of logits (0, 1e307) raised about '+inf logits', an argument
+    the caller never passed; 100 (z - max z) is (-inf, 0): probability 0 and 1."""
+    got = Categorical(logits=[0.0, 1e307]).tempered(100.0)
+    np.testing.assert_array_equal(got.probs, [0.0, 1.0])
+    np.testing.assert_array_equal(Categorical(logits=[1e308, -1e308]).tempered(2.0).probs, [1, 0])
+
+
+def test_tempered_at_beta_inf_is_uniform_on_the_most_probable_classes():
+    d = Categorical(logits=[0.5, 2.0, 2.0, -np.inf])
+    np.testing.assert_array_equal(d.tempered(np.inf).probs, [0.0, 0.5, 0.5, 0.0])
+    np.testing.assert_allclose(d.tempered(np.inf).probs, d.tempered(1e6).probs, atol=1e-300)
+    np.testing.assert_array_equal(d.tempered(0.0).probs, [1 / 3, 1 / 3, 1 / 3, 0.0])
+
+
+def test_tempered_is_softmax_of_beta_times_logits():
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=(4, 5)) * 30
+    beta = np.array([0.0, 0.3, 1.0, 7.0])
+    got = Categorical(logits=z).tempered(beta[:, None]).probs
+    # a rounding of beta z (|beta z| up to ~600) moves exp by |beta z| eps ~ 1.3e-13
+    np.testing.assert_allclose(got, softmax(beta[:, None] * z), rtol=1e-12, atol=1e-300)
+
+
+def test_natural_beyond_the_float_range_is_infinite_without_a_warning():
+    """Issue 21: logits (1e308, -1e308) warned of overflow; theta = 2e308 rounds to inf."""
+    np.testing.assert_array_equal(Categorical(logits=[1e308, -1e308]).natural, [np.inf])
