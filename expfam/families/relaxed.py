@@ -23,25 +23,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import gammaln
 
 from expfam import special
-from expfam._core.args import as_rng, as_sample_shape
+from expfam._core.args import RowLayout, as_rng, as_sample_shape
 from expfam.families.categorical import Categorical
 from expfam.families.family import as_float_array
 
 __all__ = ["RelaxedCategorical", "StraightThrough"]
 
 
-class StraightThrough(NamedTuple):
+@dataclass(frozen=True)
+class StraightThrough:
     """A straight-through sample: the one-hot ``hard`` forward value and the ``soft`` sample.
 
     An estimator uses ``hard`` in the forward pass and the Jacobian of
     ``soft`` (:meth:`RelaxedCategorical.jacobian`) in the backward pass.
+
+    Attributes
+    ----------
+    hard : ndarray, shape (..., K)
+        ``one_hot(argmax (z + G))``, a draw of the categorical.
+    soft : ndarray, shape (..., K)
+        ``softmax((z + G) / lambda)`` with the same Gumbel noise ``G``.
     """
 
     hard: NDArray
@@ -56,8 +63,10 @@ class RelaxedCategorical:
     ----------
     logits : array_like, shape (..., K), keyword-only
         Finite logits z of the categorical being relaxed, ``K >= 2``.
-    temperature : array_like, shape broadcasting with (...), keyword-only
-        ``lambda > 0``, finite; one per batch entry or shared.
+    temperature : array_like, keyword-only
+        ``lambda > 0``, finite: a number, or an array broadcasting with the
+        batch shape (...), or against the logits with length 1 on the class
+        axis (``lam[:, None]``: one per row), the rule of ``softmax(beta=...)``.
 
     Notes
     -----
@@ -82,22 +91,21 @@ class RelaxedCategorical:
         logits = as_float_array(self.logits, "logits", min_ndim=1)
         if logits.shape[-1] < 2:
             raise ValueError(
-                f"logits must have K >= 2 classes on the last axis, got {logits.shape}"
+                f"logits: expected K >= 2 classes on the last axis, got shape {logits.shape}"
             )
         if not np.all(np.isfinite(logits)):
-            raise ValueError("logits must be finite (a relaxation needs every class possible)")
+            raise ValueError(
+                "logits: expected finite values (a relaxation needs every class possible), "
+                f"got {logits[~np.isfinite(logits)][:3].tolist()}"
+            )
         temperature = as_float_array(self.temperature, "temperature")
         if not np.all(np.isfinite(temperature) & (temperature > 0)):
-            raise ValueError(f"temperature must be finite and > 0, got {temperature}")
-        try:
-            np.broadcast_shapes(logits.shape[:-1], temperature.shape)
-        except ValueError:
-            raise ValueError(
-                f"temperature of shape {temperature.shape} does not broadcast with the batch "
-                f"shape {logits.shape[:-1]} of logits"
-            ) from None
+            raise ValueError(f"temperature: expected finite values > 0, got {temperature}")
+        _, temperature = RowLayout.of(logits, -1)[1].broadcast(temperature, "temperature")
         object.__setattr__(self, "logits", logits)
-        object.__setattr__(self, "temperature", temperature)
+        object.__setattr__(
+            self, "temperature", temperature[..., 0] if temperature.ndim else temperature
+        )
 
     @property
     def num_classes(self) -> int:
@@ -231,11 +239,15 @@ class RelaxedCategorical:
             np.abs(np.sum(x, axis=-1) - 1) <= np.sqrt(np.finfo(np.float64).eps)
         )
         log_x = np.log(np.where(x > 0, x, 1.0))
-        scaled = self.logits - lam[..., None] * log_x
+        # The density is unchanged by z -> z - max z; a spread beyond the float range
+        # gives -inf, the rounding of a log-density below -1.8e308.
+        with np.errstate(over="ignore"):
+            z = self.logits - np.max(self.logits, axis=-1, keepdims=True)
+        scaled = z - lam[..., None] * log_x
         out = (
             gammaln(k)
             + (k - 1) * np.log(lam)
-            + np.sum(self.logits - (lam[..., None] + 1) * log_x, axis=-1)
+            + np.sum(z - (lam[..., None] + 1) * log_x, axis=-1)
             - k * special.logsumexp(scaled, axis=-1)
         )
         return np.where(inside, out, -np.inf).astype(dtype)

@@ -93,8 +93,10 @@ def test_samples_are_never_nan_or_inf(monkeypatch):
 
 
 def test_batched_temperatures_broadcast_like_a_loop():
+    """A batch of 3 temperatures for 2 rows of logits: shape (3, 1, 1), the keepdims form
+    (a (3, 1) would be one temperature per row of (3, K) logits, as in softmax)."""
     z = np.array([[0.0, 1.0, 2.0], [1.0, -1.0, 0.5]])
-    lam = np.array([[0.2], [1.0], [4.0]])
+    lam = np.array([0.2, 1.0, 4.0])[:, None, None]
     x = np.random.default_rng(3).dirichlet(np.ones(3), (5, 3, 2))
     d = RelaxedCategorical(logits=z, temperature=lam)
     assert d.batch_shape == (3, 2)
@@ -102,7 +104,7 @@ def test_batched_temperatures_broadcast_like_a_loop():
     assert got.shape == (5, 3, 2)
     for i in range(3):
         for j in range(2):
-            one = RelaxedCategorical(logits=z[j], temperature=lam[i, 0])
+            one = RelaxedCategorical(logits=z[j], temperature=lam[i, 0, 0])
             np.testing.assert_allclose(got[:, i, j], one.log_prob(x[:, i, j]), rtol=1e-14)
     assert d.sample((4,), rng=0).shape == (4, 3, 2, 3)
 
@@ -177,3 +179,41 @@ def test_samples_are_finite_points_of_the_simplex_for_any_parameters(logits, tem
     # soft one's wherever its largest entry is unique after rounding
     unique = np.sum(x == x.max(-1, keepdims=True), axis=-1) == 1
     np.testing.assert_array_equal(hard.hard.argmax(-1)[unique], x.argmax(-1)[unique])
+
+
+def test_temperature_per_row_reads_as_softmax_beta():
+    """Issue 21: temperature (3, 1) with logits (3, 4) gave batch shape (3, 3); softmax and
+    Categorical.tempered read (3, 1) as one temperature per row."""
+    rng = np.random.default_rng(4)
+    z = rng.normal(size=(3, 4))
+    lam = np.array([[0.5], [1.0], [3.0]])
+    d = RelaxedCategorical(logits=z, temperature=lam)
+    assert d.batch_shape == (3,)
+    x = rng.dirichlet(np.ones(4), 3)
+    for i in range(3):
+        one = RelaxedCategorical(logits=z[i], temperature=lam[i, 0])
+        np.testing.assert_allclose(d.log_prob(x)[i], one.log_prob(x[i]), rtol=1e-14)
+    np.testing.assert_array_equal(
+        RelaxedCategorical(logits=z, temperature=lam[:, 0]).log_prob(x), d.log_prob(x)
+    )
+
+
+def test_log_prob_at_extreme_logits_is_finite_or_minus_inf_without_warnings():
+    """Issue 21: logits of 1e308 warned and gave NaN; the density is shift-invariant."""
+    d = RelaxedCategorical(logits=[1e308, -1e308, 0.0], temperature=0.5)
+    assert d.log_prob([0.2, 0.3, 0.5]) == -np.inf
+    x = [0.2, 0.3, 0.5]
+    far = RelaxedCategorical(logits=[1e300 + 2.0**998, 1e300, 1e300], temperature=0.5)
+    near = RelaxedCategorical(logits=[2.0**998, 0.0, 0.0], temperature=0.5)
+    assert far.log_prob(x) == near.log_prob(x)  # both -inf or equal: shift invariance
+    np.testing.assert_allclose(
+        RelaxedCategorical(logits=[1e3 + 3.0, 1e3, 1e3], temperature=0.5).log_prob(x),
+        RelaxedCategorical(logits=[3.0, 0.0, 0.0], temperature=0.5).log_prob(x),
+        rtol=1e-14,
+    )
+
+
+def test_straight_through_is_a_frozen_dataclass():
+    st = RelaxedCategorical(logits=[0.0, 1.0], temperature=0.5).sample_hard(rng=0)
+    with pytest.raises(AttributeError):
+        st.hard = st.soft
