@@ -6,12 +6,13 @@ categorical is exact: ``Bernoulli(logit=w)`` is ``Categorical(logits=(w, 0))``
 with categorical class 0 the outcome ``x = 1``, and a two-class softmax with
 logits ``(w1, w2)`` is ``sigmoid(w1 - w2)``.
 
-Shapes: ``logit`` and ``prob`` have the batch shape ``(...)``; the generic
+Shapes: ``logit`` and ``probs`` have the batch shape ``(...)``; the generic
 exponential-family coordinates ``natural`` and ``mean`` have shape ``(..., 1)``.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Literal
 
@@ -27,13 +28,24 @@ from expfam.families.family import (
     as_vector,
     check_coords,
     frozen_cached_property,
+    keyword_error,
     seed_cache,
 )
 
 __all__ = ["Bernoulli"]
 
 
-@dataclass(frozen=True, kw_only=True, eq=False)
+def _batch_layout(value: ArrayLike, name: str) -> NDArray:
+    """A generic coordinate ``(..., 1)`` (or one number) in the batch layout (...)."""
+    array = as_float_array(value, name)
+    if array.ndim == 0:
+        return array
+    if array.shape[-1] != 1:
+        raise ValueError(f"{name}: expected one number or shape (..., 1), got shape {array.shape}")
+    return array[..., 0]
+
+
+@dataclass(frozen=True, init=False, eq=False)
 class Bernoulli(ExponentialFamily):
     """Bernoulli distribution on {0, 1}, batched: logit of shape (...).
 
@@ -46,52 +58,83 @@ class Bernoulli(ExponentialFamily):
     Examples
     --------
     >>> d = Bernoulli(logit=0.0)
-    >>> float(d.prob), float(d.entropy())
+    >>> float(d.probs), float(d.entropy())
     (0.5, 0.6931471805599453)
     """
 
     logit: NDArray
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "logit", as_float_array(self.logit, "logit"))
+    def __init__(self, *args: object, logit: ArrayLike | None = None, **other: object) -> None:
+        if args or other or logit is None:
+            raise keyword_error(type(self), "logit", other, positional=bool(args))
+        object.__setattr__(self, "logit", as_float_array(logit, "logit"))
 
     @classmethod
-    def from_prob(cls, prob: ArrayLike) -> Bernoulli:
+    def from_probs(cls, probs: ArrayLike) -> Bernoulli:
         """Bernoulli from ``p = P(x = 1)`` in [0, 1], shape (...).
+
+        The name is :class:`Categorical`'s (and torch's): ``probs``.
 
         Examples
         --------
-        >>> float(Bernoulli.from_prob(0.75).logit)
+        >>> float(Bernoulli.from_probs(0.75).logit)
         1.0986122886681098
         """
-        prob = as_float_array(prob, "prob")
-        if np.any((prob < 0) | (prob > 1)):
-            raise ValueError(f"prob must lie in [0, 1], got {prob}")
-        dist = cls(logit=special.logit(prob))
-        seed_cache(dist, prob=prob)
+        probs = as_float_array(probs, "probs")
+        if not np.all((probs >= 0) & (probs <= 1)):
+            raise ValueError(f"probs: expected values in [0, 1], got {probs}")
+        dist = cls(logit=special.logit(probs))
+        seed_cache(dist, probs=probs)
         return dist
 
     @classmethod
     def from_natural(cls, natural: ArrayLike) -> Bernoulli:
-        """Bernoulli from the natural parameter ``natural = (w,)``, shape (..., 1)."""
-        natural = as_float_array(natural, "natural", min_ndim=1)
-        if natural.shape[-1] != 1:
-            raise ValueError(f"natural must have 1 entry on the last axis, got {natural.shape}")
-        return cls(logit=natural[..., 0])
+        """Bernoulli from the natural parameter ``(w,)``, shape (..., 1), or one number ``w``.
+
+        Examples
+        --------
+        >>> float(Bernoulli.from_natural(0.5).logit), Bernoulli.from_natural([[0.5]]).batch_shape
+        (0.5, (1,))
+        """
+        return cls(logit=_batch_layout(natural, "natural"))
 
     @classmethod
     def from_mean(cls, mean: ArrayLike) -> Bernoulli:
-        """Bernoulli from the expectation parameter ``mean = (p,)``, shape (..., 1)."""
-        mean = as_float_array(mean, "mean", min_ndim=1)
-        if mean.shape[-1] != 1 or np.any((mean < 0) | (mean > 1)):
-            raise ValueError(f"mean must be (p,) with p in [0, 1], got {mean}")
-        return cls.from_prob(mean[..., 0])
+        """Bernoulli from the expectation parameter ``(p,)``, shape (..., 1), or one number ``p``.
+
+        Examples
+        --------
+        >>> float(Bernoulli.from_mean(0.3).probs)
+        0.3
+        """
+        p = _batch_layout(mean, "mean")
+        if not np.all((p >= 0) & (p <= 1)):
+            raise ValueError(f"mean: expected values in [0, 1], got {p}")
+        return cls.from_probs(p)
+
+    @classmethod
+    def from_prob(cls, prob: ArrayLike) -> Bernoulli:
+        """Deprecated name of :meth:`from_probs` (version 0.1)."""
+        warnings.warn(
+            "Bernoulli.from_prob is deprecated; use Bernoulli.from_probs",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return cls.from_probs(prob)
 
     # ------------------------------------------------------------ coordinates
     @frozen_cached_property
-    def prob(self) -> NDArray:
+    def probs(self) -> NDArray:
         """``p = P(x = 1) = sigmoid(w)``, shape (...)."""
         return special.sigmoid(self.logit)
+
+    @property
+    def prob(self) -> NDArray:
+        """Deprecated name of :attr:`probs` (version 0.1)."""
+        warnings.warn(
+            "Bernoulli.prob is deprecated; use Bernoulli.probs", DeprecationWarning, stacklevel=2
+        )
+        return self.probs
 
     @property
     def natural(self) -> NDArray:
@@ -101,7 +144,7 @@ class Bernoulli(ExponentialFamily):
     @property
     def mean(self) -> NDArray:
         """``(p,)``, shape (..., 1)."""
-        return self.prob[..., None]
+        return self.probs[..., None]
 
     @property
     def batch_shape(self) -> tuple[int, ...]:
@@ -200,7 +243,7 @@ class Bernoulli(ExponentialFamily):
         """
         shape = as_sample_shape(sample_shape)
         uniform = as_rng(rng).random(size=(*shape, *self.batch_shape))
-        return (uniform < self.prob).astype(np.int64)
+        return (uniform < self.probs).astype(np.int64)
 
     def mode(self) -> NDArray:
         """1 where ``p > 1/2``, else 0; shape (...)."""
@@ -235,7 +278,7 @@ class Bernoulli(ExponentialFamily):
 
     def _variance(self) -> NDArray:
         """``p (1 - p) = sigmoid(w) sigmoid(-w)``, accurate in both tails."""
-        return self.prob * special.sigmoid(-self.logit)
+        return self.probs * special.sigmoid(-self.logit)
 
     def _as_vector(self, v: ArrayLike, name: str) -> tuple[NDArray, bool]:
         """``v`` as an array, and whether it is in the natural layout (..., 1)."""
@@ -247,8 +290,11 @@ class Bernoulli(ExponentialFamily):
 
     def _check_outcomes(self, x: ArrayLike) -> NDArray:
         x = np.asarray(x)
-        if x.dtype.kind not in "biuf":
-            raise TypeError(f"x must be outcomes in {{0, 1}}, got dtype {x.dtype}")
+        if x.dtype.kind not in "biu":
+            raise TypeError(
+                f"x: expected outcomes in {{0, 1}} as integers or booleans, got dtype {x.dtype} "
+                "(a float label is an error everywhere; x.astype(int) if you mean it)"
+            )
         if np.any((x != 0) & (x != 1)):
-            raise ValueError(f"x must be outcomes in {{0, 1}}, got {x}")
+            raise ValueError(f"x: expected outcomes in {{0, 1}}, got {x}")
         return x

@@ -39,6 +39,7 @@ from expfam.families.family import (
     check_probability_vector,
     dot,
     frozen_cached_property,
+    keyword_error,
     seed_cache,
     temper,
 )
@@ -48,7 +49,7 @@ __all__ = ["Categorical"]
 Coords = Literal["natural", "logits"]
 
 
-@dataclass(frozen=True, kw_only=True, eq=False)
+@dataclass(frozen=True, init=False, eq=False)
 class Categorical(ExponentialFamily):
     """Categorical distribution over K classes, batched: logits of shape (..., K).
 
@@ -79,19 +80,26 @@ class Categorical(ExponentialFamily):
 
     logits: NDArray
 
+    def __init__(self, *args: object, logits: ArrayLike | None = None, **other: object) -> None:
+        if args or other or logits is None:
+            raise keyword_error(type(self), "logits", other, positional=bool(args))
+        object.__setattr__(self, "logits", logits)
+        self.__post_init__()
+
     def __post_init__(self) -> None:
         logits = as_float_array(self.logits, "logits", min_ndim=1)
         if logits.shape[-1] < 2:
             raise ValueError(
-                f"logits must have K >= 2 classes on the last axis, got {logits.shape}"
+                f"logits: expected K >= 2 classes on the last axis, got shape {logits.shape}"
             )
         if np.any(np.isposinf(logits)):
             raise ValueError(
-                f"logits must be < +inf (use -inf for impossible classes), got {logits}"
+                "logits: expected values < +inf (-inf marks an impossible class), got +inf"
             )
         if np.any(np.all(np.isneginf(logits), axis=-1)):
             raise ValueError(
-                "logits must have a finite entry in every row (all -inf has no distribution)"
+                "logits: expected a finite entry in every row, got a row of -inf "
+                "(it has no distribution)"
             )
         object.__setattr__(self, "logits", logits)
 
@@ -238,9 +246,10 @@ class Categorical(ExponentialFamily):
         x : array_like
             Integer class indices in ``[0, K)``, shape broadcasting with the
             batch shape; or one-hot / soft targets (floats or bools ``>= 0``)
-            with the logits' number of axes (K on the last), giving
-            ``sum_k x_k log p_k`` with ``0 log 0 = 0``. A float of any other
-            shape is an error: class indices are integers.
+            with at least the logits' number of axes and K on the last (sample
+            axes in front of the batch axes, as torch), giving ``sum_k x_k log
+            p_k`` with ``0 log 0 = 0``. A float with fewer axes is an error:
+            class indices are integers.
 
         Returns
         -------
@@ -255,8 +264,9 @@ class Categorical(ExponentialFamily):
         """
         x_array = np.asarray(x)
         if x_array.dtype.kind not in "biuf":
-            raise TypeError(f"x must be class indices or a target, got dtype {x_array.dtype}")
-        if is_index_target(x_array, self.logits.ndim, "x"):
+            raise TypeError(f"x: expected class indices or a target, got dtype {x_array.dtype}")
+        values = x_array.dtype.kind in "fb" and x_array.ndim >= self.logits.ndim
+        if not values and is_index_target(x_array, self.logits.ndim, "x"):
             x_array = self._check_classes(x_array)
             shape = np.broadcast_shapes(x_array.shape, self.batch_shape)
             log_probs = np.broadcast_to(self.log_probs, (*shape, self.num_classes))
@@ -265,10 +275,19 @@ class Categorical(ExponentialFamily):
         target = as_float_array(x_array, "x", min_ndim=1)
         if target.shape[-1] != self.num_classes or np.any(target < 0):
             raise ValueError(
-                f"x as a target must be >= 0 with K = {self.num_classes} entries on the last "
+                f"x: expected a target >= 0 with K = {self.num_classes} entries on the last "
                 f"axis, got shape {target.shape}"
             )
-        return -special.cross_entropy(self.logits, target)
+        try:
+            shape = np.broadcast_shapes(target.shape, self.logits.shape)
+        except ValueError:
+            raise ValueError(
+                f"x: expected a target whose shape broadcasts with the logits' "
+                f"{self.logits.shape}, got {target.shape}"
+            ) from None
+        return -special.cross_entropy(
+            np.broadcast_to(self.logits, shape), np.broadcast_to(target, shape)
+        )
 
     def entropy(self) -> NDArray:
         """Entropy ``-sum_k p_k log p_k`` (``0 log 0 = 0``), shape (...).

@@ -384,6 +384,11 @@ class Dirichlet(ExponentialFamily):
         """``E[x] = alpha / alpha_0``, the average point of the simplex, shape (..., K)."""
         return self.concentration / self._total
 
+    @property
+    def num_classes(self) -> int:
+        """K, the number of classes (the simplex has dimension K - 1)."""
+        return self.concentration.shape[-1]
+
     @frozen_cached_property
     def _total(self) -> NDArray:
         return np.sum(self.concentration, axis=-1, keepdims=True)

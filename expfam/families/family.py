@@ -47,21 +47,32 @@ class frozen_cached_property(cached_property):
         return value
 
 
+_OTHER_ARRAY_LIBRARIES = frozenset({"torch", "jax", "jaxlib", "cupy", "dask", "array_api_strict"})
+
+
 def as_float_array(value: ArrayLike, name: str, *, min_ndim: int = 0) -> NDArray:
     """Return ``value`` as a read-only floating array, validating dtype and dimension.
 
     Integers and bools promote to float64; floating dtypes are kept. Raises
-    TypeError for non-numeric input and ValueError (naming ``name``) for NaN or
+    TypeError for non-numeric input and for the arrays of other libraries (the
+    families are numpy-only: a torch tensor converted here would lose its
+    device and its gradient), and ValueError (naming ``name``) for NaN or
     fewer than ``min_ndim`` axes.
     """
+    library = type(value).__module__.partition(".")[0]
+    if library in _OTHER_ARRAY_LIBRARIES:
+        raise TypeError(
+            f"{name}: expected a numpy array (the families are numpy-only), got a {library} "
+            f"array; the kernels (expfam.softmax, expfam.geometry, ...) take {library} arrays"
+        )
     array = np.asarray(value)
     if array.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must be a real numeric array, got dtype {array.dtype}")
+        raise TypeError(f"{name}: expected a real numeric array, got dtype {array.dtype}")
     array = np.array(array, dtype=array.dtype if array.dtype.kind == "f" else np.float64)
     if array.ndim < min_ndim:
-        raise ValueError(f"{name} must have at least {min_ndim} axis, got shape {array.shape}")
+        raise ValueError(f"{name}: expected at least {min_ndim} axis, got shape {array.shape}")
     if np.any(np.isnan(array)):
-        raise ValueError(f"{name} must not contain NaN, got {array}")
+        raise ValueError(f"{name}: expected no NaN, got {array}")
     array.flags.writeable = False
     return array
 
@@ -101,6 +112,27 @@ def as_vector(v: ArrayLike, name: str, size: int, dtype: np.dtype) -> NDArray:
     if np.any(~np.isfinite(v)):
         raise ValueError(f"{name} must be finite, got {v}")
     return v
+
+
+def keyword_error(
+    cls: type, stored: str, given: dict[str, object], *, positional: bool = False
+) -> TypeError:
+    """The TypeError for a constructor called with other coordinates than ``stored``.
+
+    Points to the named constructor when there is one (``probs=`` ->
+    ``from_probs``), so that probabilities are never read as logits; a
+    positional argument is refused for the same reason.
+    """
+    if positional:
+        return TypeError(
+            f"{cls.__name__}: expected the keyword {stored}=..., got a positional argument "
+            f"(by keyword only, so that probabilities are never read as {stored})"
+        )
+    if not given:
+        return TypeError(f"{cls.__name__}: expected the keyword {stored}=..., got none")
+    name = next(iter(given))
+    hint = f"; use {cls.__name__}.from_{name}({name})" if hasattr(cls, f"from_{name}") else ""
+    return TypeError(f"{cls.__name__}: expected the keyword {stored}=..., got {name}=...{hint}")
 
 
 def check_coords(coords: object, family: str) -> None:
@@ -292,14 +324,17 @@ class ExponentialFamily(ABC):
 
     def _check_other(self, other: object) -> None:
         """Raise unless ``other`` is the same family, dimension, and a broadcastable batch."""
+        name = type(self).__name__
         if type(other) is not type(self):
-            raise TypeError(f"other must be a {type(self).__name__}, got {type(other).__name__}")
+            raise TypeError(f"other: expected a {name}, got {type(other).__name__}")
         if other.dim != self.dim:
-            raise ValueError(f"other has dimension {other.dim}, expected {self.dim}")
+            # K, the number of classes, not the dimension K - 1 of the minimal coordinates
+            mine, theirs = (getattr(d, "num_classes", d.dim) for d in (self, other))
+            raise ValueError(f"other: expected a {name} over K = {mine} classes, got K = {theirs}")
         try:
             np.broadcast_shapes(self.batch_shape, other.batch_shape)
         except ValueError:
             raise ValueError(
-                f"other has batch shape {other.batch_shape}, which does not broadcast "
-                f"with {self.batch_shape}"
+                f"other: expected a batch shape that broadcasts with {self.batch_shape}, "
+                f"got {other.batch_shape}"
             ) from None

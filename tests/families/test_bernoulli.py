@@ -22,7 +22,7 @@ def test_two_class_softmax_is_sigmoid_of_the_difference(w1, w2):
     # seed 003: softmax((w1, w2))_1 = sigmoid(w1 - w2)
     two_class = Categorical(logits=[w1, w2])
     bern = Bernoulli(logit=w1 - w2)
-    np.testing.assert_allclose(two_class.probs[0], bern.prob, rtol=1e-13, atol=1e-300)
+    np.testing.assert_allclose(two_class.probs[0], bern.probs, rtol=1e-13, atol=1e-300)
     np.testing.assert_allclose(two_class.entropy(), bern.entropy(), rtol=1e-12, atol=1e-300)
 
 
@@ -31,7 +31,7 @@ def test_to_categorical_is_logits_w_and_zero(w):
     bern = Bernoulli(logit=w)
     cat = bern.to_categorical()
     np.testing.assert_array_equal(cat.logits, [w, 0.0])
-    np.testing.assert_allclose(cat.probs[0], bern.prob, rtol=1e-14, atol=1e-300)
+    np.testing.assert_allclose(cat.probs[0], bern.probs, rtol=1e-14, atol=1e-300)
     np.testing.assert_array_equal(cat.natural, bern.natural)
     np.testing.assert_allclose(cat.log_partition(), bern.log_partition(), rtol=1e-14)
     np.testing.assert_allclose(cat.fisher(), bern.fisher(), rtol=1e-13, atol=1e-300)
@@ -45,7 +45,7 @@ def test_bridge_preserves_kl_and_cross_entropy():
     pc, qc = p.to_categorical(), q.to_categorical()
     np.testing.assert_allclose(p.kl(q), pc.kl(qc), rtol=1e-15)
     np.testing.assert_allclose(p.cross_entropy(q), pc.cross_entropy(qc), rtol=1e-15)
-    a, b = p.prob, q.prob
+    a, b = p.probs, q.probs
     expected = a * np.log(a / b) + (1 - a) * np.log((1 - a) / (1 - b))
     np.testing.assert_allclose(p.kl(q), expected, rtol=1e-10)
 
@@ -54,8 +54,8 @@ def test_log_partition_is_softplus_and_mean_is_sigmoid():
     w = np.linspace(-30, 30, 61)
     d = Bernoulli(logit=w)
     np.testing.assert_array_equal(d.log_partition(), softplus(w))
-    np.testing.assert_array_equal(d.prob, sigmoid(w))
-    np.testing.assert_array_equal(d.mean[..., 0], d.prob)
+    np.testing.assert_array_equal(d.probs, sigmoid(w))
+    np.testing.assert_array_equal(d.mean[..., 0], d.probs)
 
 
 def test_fisher_is_p_times_one_minus_p_accurately_in_the_tails():
@@ -68,14 +68,14 @@ def test_fisher_is_p_times_one_minus_p_accurately_in_the_tails():
 
 def test_from_prob_round_trip():
     p = np.array([1e-12, 0.1, 0.5, 0.9, 1 - 1e-12])
-    np.testing.assert_allclose(Bernoulli.from_prob(p).prob, p, rtol=1e-14)
-    np.testing.assert_allclose(Bernoulli(logit=Bernoulli.from_prob(p).logit).prob, p, rtol=1e-4)
+    np.testing.assert_allclose(Bernoulli.from_probs(p).probs, p, rtol=1e-14)
+    np.testing.assert_allclose(Bernoulli(logit=Bernoulli.from_probs(p).logit).probs, p, rtol=1e-4)
 
 
 def test_mode_and_tempered():
     d = Bernoulli(logit=[-1.0, 2.0])
     np.testing.assert_array_equal(d.mode(), [0, 1])
-    np.testing.assert_allclose(d.tempered(0.0).prob, [0.5, 0.5])
+    np.testing.assert_allclose(d.tempered(0.0).probs, [0.5, 0.5])
     np.testing.assert_allclose(d.tempered(3.0).logit, [-3.0, 6.0])
 
 
@@ -84,9 +84,9 @@ EDGE = Bernoulli(logit=[-np.inf, np.inf])  # p = 0 and p = 1
 
 
 def test_boundary_probabilities_and_zero_entropy():
-    np.testing.assert_array_equal(EDGE.prob, [0.0, 1.0])
+    np.testing.assert_array_equal(EDGE.probs, [0.0, 1.0])
     np.testing.assert_array_equal(EDGE.entropy(), [0.0, 0.0])
-    np.testing.assert_array_equal(Bernoulli.from_prob([0.0, 1.0]).logit, [-np.inf, np.inf])
+    np.testing.assert_array_equal(Bernoulli.from_probs([0.0, 1.0]).logit, [-np.inf, np.inf])
 
 
 def test_boundary_log_prob_and_kl():
@@ -109,7 +109,7 @@ def test_boundary_sampling_never_draws_the_impossible_outcome():
 
 
 def test_boundary_tempering_stays_on_the_boundary():
-    np.testing.assert_array_equal(EDGE.tempered(0.0).prob, [0.0, 1.0])
+    np.testing.assert_array_equal(EDGE.tempered(0.0).probs, [0.0, 1.0])
 
 
 # ------------------------------------------------------------------ bad input
@@ -117,8 +117,8 @@ def test_boundary_tempering_stays_on_the_boundary():
     ("call", "name"),
     [
         (lambda: Bernoulli(logit=np.nan), "logit"),
-        (lambda: Bernoulli.from_prob(1.5), "prob"),
-        (lambda: Bernoulli.from_prob(-0.1), "prob"),
+        (lambda: Bernoulli.from_probs(1.5), "probs"),
+        (lambda: Bernoulli.from_probs(-0.1), "probs"),
         (lambda: Bernoulli.from_natural([0.0, 1.0]), "natural"),
         (lambda: Bernoulli.from_mean([0.5, 0.5]), "mean"),
         (lambda: Bernoulli.from_mean([1.5]), "mean"),
@@ -143,6 +143,39 @@ def test_tempered_beyond_the_float_range_and_at_beta_inf():
     """Issue 21: logit 1e308 tempered by 2 warned of overflow; the product rounds to inf."""
     np.testing.assert_array_equal(Bernoulli(logit=1e308).tempered(2.0).logit, np.inf)
     d = Bernoulli(logit=np.array([-0.5, 0.0, 3.0, -np.inf]))
-    np.testing.assert_array_equal(d.tempered(np.inf).prob, [0.0, 0.5, 1.0, 0.0])
-    np.testing.assert_array_equal(d.tempered(0.0).prob, [0.5, 0.5, 0.5, 0.0])
-    np.testing.assert_allclose(d.tempered(2.5).prob[:3], sigmoid(2.5 * d.logit[:3]), rtol=1e-15)
+    np.testing.assert_array_equal(d.tempered(np.inf).probs, [0.0, 0.5, 1.0, 0.0])
+    np.testing.assert_array_equal(d.tempered(0.0).probs, [0.5, 0.5, 0.5, 0.0])
+    np.testing.assert_allclose(d.tempered(2.5).probs[:3], sigmoid(2.5 * d.logit[:3]), rtol=1e-15)
+
+
+def test_float_outcomes_are_refused_as_everywhere_else():
+    """Issue 21: log_prob(1.0) was accepted, though a float label is an error elsewhere."""
+    with pytest.raises(TypeError, match=r"x: expected outcomes in \{0, 1\} as integers"):
+        Bernoulli(logit=0.3).log_prob(1.0)
+    np.testing.assert_allclose(Bernoulli(logit=0.3).log_prob(True), -np.log1p(np.exp(-0.3)))
+
+
+def test_names_match_categorical_and_the_old_ones_warn():
+    """Issue 21: Bernoulli had prob / from_prob where Categorical has probs / from_probs."""
+    d = Bernoulli.from_probs(0.3)
+    np.testing.assert_allclose(d.probs, 0.3, rtol=1e-15)
+    with pytest.warns(DeprecationWarning, match="probs"):
+        assert d.prob == d.probs
+    with pytest.warns(DeprecationWarning, match="from_probs"):
+        assert Bernoulli.from_prob(0.3).logit == d.logit
+
+
+def test_from_mean_and_from_natural_take_one_number():
+    """Issue 21: from_mean(0.3) failed with 'mean must have at least 1 axis'."""
+    np.testing.assert_allclose(Bernoulli.from_mean(0.3).probs, 0.3, rtol=1e-15)
+    assert Bernoulli.from_natural(0.5).logit == 0.5
+    assert Bernoulli.from_mean([[0.3], [0.6]]).batch_shape == (2,)
+
+
+@pytest.mark.parametrize("family", [Bernoulli, Categorical])
+def test_the_constructor_points_to_the_named_constructor(family):
+    """Issue 21: Categorical(probs=...) raised a plain TypeError; it names from_probs."""
+    with pytest.raises(TypeError, match=rf"{family.__name__}.from_probs\(probs\)"):
+        family(probs=[0.5, 0.5])
+    with pytest.raises(TypeError, match="positional"):
+        family([0.5, 0.5])

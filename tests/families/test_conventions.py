@@ -12,7 +12,7 @@ from expfam import Bernoulli, Categorical, Dirichlet
 
 ATTRIBUTES = {
     "categorical": ["logits", "probs", "log_probs", "natural", "mean"],
-    "bernoulli": ["logit", "prob", "natural", "mean"],
+    "bernoulli": ["logit", "probs", "natural", "mean"],
     "dirichlet": ["concentration", "natural", "mean", "expected_probs"],
 }
 
@@ -134,3 +134,18 @@ def test_tempered_takes_an_array_of_temperatures(family):
     for bad, error in (("2", TypeError), (-1.0, ValueError), ([1.0, 2.0, 3.0], ValueError)):
         with pytest.raises(error, match=r"\bbeta\b"):
             d.tempered(bad)
+
+
+def test_kl_between_different_k_counts_classes_not_dimensions():
+    """Issue 18: Categorical(K=2).kl(Categorical(K=3)) said 'dimension 2, expected 1'."""
+    with pytest.raises(
+        ValueError, match=r"other: expected a Categorical over K = 2 classes, got K = 3"
+    ):
+        Categorical(logits=[0.0, 1.0]).kl(Categorical(logits=[0.0, 1.0, 2.0]))
+
+
+def test_tensors_are_refused_by_name():
+    """The families are numpy-only: a tensor converted silently would lose device and grad."""
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError, match="logits: expected a numpy array .* got a torch array"):
+        Categorical(logits=torch.zeros(3))

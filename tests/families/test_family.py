@@ -46,7 +46,7 @@ CASES = [
         "bernoulli",
         lambda rng, batch: Bernoulli(logit=rng.normal(scale=2.0, size=batch)),
         lambda rng, d: d.sample(rng=rng),
-        lambda d: scipy.stats.bernoulli(d.prob),
+        lambda d: scipy.stats.bernoulli(d.probs),
         lambda d, x: x,
     ),
     Case(

@@ -308,7 +308,7 @@ def test_equal_points_give_exactly_zero():
 
 
 def test_bernoulli_pairs():
-    a, b = Bernoulli.from_prob(0.3), Bernoulli.from_prob(0.8)
+    a, b = Bernoulli.from_probs(0.3), Bernoulli.from_probs(0.8)
     expected = 0.3 * math.log(0.3 / 0.8) + 0.7 * math.log(0.7 / 0.2)
     assert kl(a, b) == pytest.approx(expected, rel=1e-15)
     assert hellinger(a, b) == pytest.approx(hellinger([0.7, 0.3], [0.2, 0.8]), rel=1e-15)
