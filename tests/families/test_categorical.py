@@ -395,3 +395,16 @@ def test_tempered_is_softmax_of_beta_times_logits():
 def test_natural_beyond_the_float_range_is_infinite_without_a_warning():
     """Issue 21: logits (1e308, -1e308) warned of overflow; theta = 2e308 rounds to inf."""
     np.testing.assert_array_equal(Categorical(logits=[1e308, -1e308]).natural, [np.inf])
+
+
+def test_log_prob_of_one_hot_values_with_sample_axes_in_front():
+    """Issue 21: a float one-hot x of shape (3, 2, 3) for logits (3,) was refused; as torch,
+    the sample axes come in front and the result has shape (3, 2)."""
+    probs = np.array([0.6, 0.3, 0.1])
+    index = np.array([[0, 1], [2, 0], [1, 1]])
+    got = Categorical.from_probs(probs).log_prob(np.eye(3)[index])
+    np.testing.assert_allclose(got, np.log(probs)[index], rtol=1e-15)
+    batch = Categorical(logits=np.zeros((2, 3)))
+    assert batch.log_prob(np.eye(3)[index]).shape == (3, 2)
+    with pytest.raises(ValueError, match="x"):
+        batch.log_prob(np.eye(3)[np.zeros((3, 4), dtype=int)])

@@ -147,5 +147,5 @@ def test_kl_between_different_k_counts_classes_not_dimensions():
 def test_tensors_are_refused_by_name():
     """The families are numpy-only: a tensor converted silently would lose device and grad."""
     torch = pytest.importorskip("torch")
-    with pytest.raises(TypeError, match="logits: expected a numpy array .* got a torch array"):
+    with pytest.raises(TypeError, match=r"logits: expected a numpy array .* got a torch array"):
         Categorical(logits=torch.zeros(3))
