@@ -25,11 +25,14 @@ from __future__ import annotations
 
 import math
 import operator
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+from expfam._core.exceptions import ProbabilitiesAsLogitsWarning
 
 
 def as_real(x: ArrayLike, name: str) -> tuple[NDArray, np.dtype]:
@@ -288,3 +291,42 @@ def plain_beta(beta: object) -> float | None:
     if type(beta) in (float, int) and 0 < beta < math.inf:
         return float(beta)
     return None
+
+
+def warn_if_probabilities(x: NDArray, axis: int, name: str, function: str, instead: str) -> None:
+    """Warn when ``x``, given as logits, looks like probabilities along ``axis``.
+
+    Every row in [0, 1] and summing to 1 within ``sqrt(eps)``: then
+    :class:`ProbabilitiesAsLogitsWarning` names ``instead``, the function that
+    takes probabilities. The first row is tested alone first, so an ordinary
+    call costs O(K), not a pass over the data.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_if_probabilities(np.array([0.2, 0.8]), -1, "p", "kl_divergence", "geometry.kl")
+    >>> str(caught[0].message).split(" (")[0]
+    'p: kl_divergence takes logits, got rows that look like probabilities'
+    """
+    if x.dtype.kind != "f" or x.ndim == 0 or x.size == 0 or x.shape[axis] < 2:
+        return
+    rows = np.moveaxis(x, axis, -1)
+    tolerance = np.sqrt(np.finfo(x.dtype).eps)
+
+    def look_like_probabilities(r: NDArray) -> bool:
+        if not np.all((r >= 0) & (r <= 1)):
+            return False
+        return bool(np.all(np.abs(np.sum(r, axis=-1) - 1) <= tolerance))
+
+    if not look_like_probabilities(rows[(0,) * (rows.ndim - 1)]):
+        return
+    if not look_like_probabilities(rows):
+        return
+    warnings.warn(
+        f"{name}: {function} takes logits, got rows that look like probabilities "
+        f"(in [0, 1], summing to 1); for probabilities use {instead}",
+        ProbabilitiesAsLogitsWarning,
+        stacklevel=3,
+    )

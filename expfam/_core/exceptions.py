@@ -4,7 +4,12 @@ They live in the lowest layer so that every layer can raise them; the public
 path is :mod:`expfam.exceptions`.
 """
 
-__all__ = ["CalibrationWarning", "ConvergenceWarning", "NotFittedError"]
+__all__ = [
+    "CalibrationWarning",
+    "ConvergenceWarning",
+    "NotFittedError",
+    "ProbabilitiesAsLogitsWarning",
+]
 
 
 class ConvergenceWarning(UserWarning):
@@ -17,3 +22,13 @@ class CalibrationWarning(UserWarning):
 
 class NotFittedError(ValueError, AttributeError):
     """An estimator was used before its ``fit``."""
+
+
+class ProbabilitiesAsLogitsWarning(UserWarning):
+    """A function that takes logits was given what looks like probabilities.
+
+    Every row lies in [0, 1] and sums to 1: logits of that shape are possible
+    but rare, and the mistake gives a plausible wrong number (``kl_divergence``
+    of two probability vectors read as logits). The message names the function
+    that takes probabilities.
+    """
