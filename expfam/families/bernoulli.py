@@ -261,7 +261,7 @@ class Bernoulli(ExponentialFamily):
         --------
         >>> float(Bernoulli(logit=0.5).tempered(2.0).logit)
         1.0
-        >>> float(Bernoulli(logit=-0.5).tempered(np.inf).prob)
+        >>> float(Bernoulli(logit=-0.5).tempered(np.inf).probs)
         0.0
         """
         b = beta_array(beta)
