@@ -3,8 +3,9 @@
 Every public kernel reads its arguments, then asks :func:`tier_of` where the
 work goes:
 
-- ``"numpy"``: numpy arrays and scalars, Python numbers, lists, tuples and
-  None. The compiled engine takes them. This check costs a few type lookups
+- ``"numpy"``: numpy arrays and scalars, Python numbers, strings (options
+  such as ``binning="quantile"``), lists, tuples and None. The compiled
+  engine takes them. This check costs a few type lookups
   and imports nothing, so small numpy calls stay cheap;
 - ``"dask"``: any argument is a dask array (the others numpy or scalars);
 - ``"portable"``: every array argument belongs to one other array-API
@@ -34,7 +35,7 @@ import numpy as np
 
 Tier = Literal["numpy", "dask", "portable"]
 
-_NUMPY_TYPES = (np.ndarray, np.generic, float, int, bool, complex, list, tuple, type(None))
+_NUMPY_TYPES = (np.ndarray, np.generic, float, int, bool, complex, str, list, tuple, type(None))
 
 
 def _library(a: object) -> str:
