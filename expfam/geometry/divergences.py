@@ -1,8 +1,10 @@
 r"""Divergences between categorical distributions, accurate as ``q -> p`` and on the boundary.
 
-Every function takes two points of the simplex (:class:`~expfam.Categorical`,
-:class:`~expfam.Bernoulli`, or probabilities on the last axis, read by
-:func:`expfam.geometry._points.as_pair`) and broadcasts over their batch shapes.
+Every function takes two points of the simplex (distributions such as
+:class:`~expfam.Categorical` and :class:`~expfam.Bernoulli`, by the protocol of
+:mod:`expfam.geometry._points`, or probabilities on the last axis) and broadcasts
+over their batch shapes. The pair of points is :class:`expfam.geometry._pair.Pair`;
+the Chernoff information is in :mod:`expfam.geometry.chernoff`.
 
 Near equality every divergence is a sum of terms of size ``(q - p)**2 / p``,
 and the textbook formulas (``1 - sum sqrt(p q)``, ``1 - sum p**l q**(1-l)``,
@@ -32,33 +34,27 @@ where both are 0 contributes nothing.
 References
 ----------
 S. Amari and H. Nagaoka, *Methods of Information Geometry*, AMS (2000).
-F. Nielsen, "An information-geometric characterization of Chernoff
-information", IEEE Signal Process. Lett. 20 (2013).
 """
 
 from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from expfam import special
-from expfam._core import dd as _dd
 from expfam._core.dispatch import tiered
-from expfam.geometry import _points
-from expfam.geometry._blocks import blend, errstate_ignored, for_blocks, work
-from expfam.geometry._points import as_pair, as_probs_pair, is_distribution
-from expfam.special import _rows
+from expfam.geometry._blocks import blend, work
+from expfam.geometry._pair import Pair, rowwise
+from expfam.geometry._points import as_log_pair, is_distribution
 
 __all__ = [
     "alpha_divergence",
     "bhattacharyya_coefficient",
     "bhattacharyya_distance",
-    "chernoff_information",
     "hellinger",
     "jeffreys",
     "jensen_shannon",
@@ -74,216 +70,6 @@ _SERIES_TERMS = 20
 _SMALLEST = np.finfo(np.float64).smallest_subnormal
 
 
-@dataclass(frozen=True)
-class _Pair:
-    """Rows of two points in float64: probabilities, log-ratio ``y = log(q/p)``, supports."""
-
-    p: NDArray  # (R, K)
-    q: NDArray
-    y: NDArray | None  # +inf where p = 0 < q, -inf where q = 0 < p, 0 where both are 0
-    p_zero: NDArray | None  # None when both points have full support
-    q_zero: NDArray | None
-    logits: tuple[NDArray, NDArray] | None  # None: the points were given as probabilities
-    # probability arrays as given: P, Q, Q - P, and the row sums of P and Q, shape (R, 1)
-    given: tuple[NDArray, ...] | None = None
-
-    def log_probs(self) -> tuple[NDArray, NDArray]:
-        """``log p`` and ``log q``, for the far-tail branches."""
-        if self.logits is None:
-            with np.errstate(divide="ignore"):
-                return np.log(self.p), np.log(self.q)
-        return tuple(_rows.run("log_softmax", z, 1.0, np.dtype(np.float64)) for z in self.logits)
-
-    def rows(self, selected: NDArray) -> _Pair:
-        """The pair on the rows where the mask ``selected`` (R,) is true, with its ``y``."""
-        if self.y is None:  # arrays as given, read without their log-ratio
-            return _prob_pair(self.given[0][selected], self.given[1][selected], np.float64)[0]
-
-        def pick(a):
-            return None if a is None else a[selected]
-
-        logits = None if self.logits is None else tuple(pick(z) for z in self.logits)
-        given = None if self.given is None else tuple(pick(a) for a in self.given)
-        parts = (self.p, self.q, self.y, self.p_zero, self.q_zero)
-        return _Pair(*(pick(a) for a in parts), logits, given)
-
-    def difference(self) -> NDArray:
-        """``q - p`` to relative accuracy ``eps`` (the rounded ``q`` and ``p`` cancel).
-
-        From arrays as given, ``(D - P sum(D) / sum P) / sum Q`` with ``D = Q - P``
-        (exact where ``Q/P`` is in ``[1/2, 2]``); from logits, ``p expm1(y)``
-        where ``|y| <= 1`` (beyond, ``exp`` would amplify the rounding of ``y``).
-        """
-        shape = self.p.shape
-        if self.given is not None:
-            big_p, _, d, sp, sq = self.given
-            out = np.multiply(big_p, np.sum(d, axis=-1, keepdims=True) / sp, out=work(shape))
-            np.subtract(d, out, out=out)
-            out /= sq
-            return out
-        out = np.expm1(np.fmin(self.y, 1.0, out=work(shape)), out=work(shape))
-        out *= self.p
-        return blend(np.abs(self.y) <= 1.0, out, np.subtract(self.q, self.p, out=work(shape)))
-
-
-def _rowwise(p: Any, q: Any, fn, outputs: int = 1, log_ratio: bool = True):
-    """``fn(pair)`` on blocks of rows of the two points, broadcast; results of the batch shape.
-
-    Points are read from their logits if either is a distribution, else as the
-    probability arrays they are (their values checked block by block, from the
-    row sums the pair needs anyway). ``fn`` returns one array (R,) or a tuple of
-    ``outputs`` of them. ``log_ratio=False``: ``fn`` reads no ``y`` (nor the
-    supports) of a pair of probability arrays, which are then not formed (``rows``
-    of the pair forms them for the rows it picks).
-    """
-    given_probs = not (is_distribution(p) or is_distribution(q))
-    if given_probs:
-        arrays = as_probs_pair(p, q, check_values=False)
-    else:
-        a, b = as_pair(p, q)
-        arrays = (a.logits, b.logits, a.probs, b.probs)
-    dtype = np.result_type(*(x.dtype for x in arrays))
-    shape = np.broadcast_shapes(*(x.shape for x in arrays))
-    k, rows = shape[-1], math.prod(shape[:-1])
-    flat = [
-        np.ascontiguousarray(np.broadcast_to(x, shape), dtype=np.float64).reshape(rows, k)
-        for x in arrays
-    ]
-    out = np.empty((outputs, rows))
-    valid = []
-
-    @errstate_ignored
-    def body(start: int, stop: int) -> None:
-        blocks = (x[start:stop] for x in flat)
-        if given_probs:
-            pair, ok = _prob_pair(*blocks, dtype, log_ratio)
-            valid.append(ok)
-        else:
-            pair = _logit_pair(*blocks)
-        values = fn(pair)
-        out[:, start:stop] = values if outputs > 1 else values[None]
-
-    for_blocks(rows, k, body)
-    if not all(valid):
-        as_probs_pair(p, q)  # raises, naming the argument and what is wrong
-    results = tuple(_result(v.reshape(shape[:-1]), dtype) for v in out)
-    return results if outputs > 1 else results[0]
-
-
-def _logit_pair(zp: NDArray, zq: NDArray, pp: NDArray, qq: NDArray) -> _Pair:
-    """Rows given by logits: ``y`` from ``z_q - z_p`` in double-double, centred."""
-    full = bool(np.isfinite(zp).all() and np.isfinite(zq).all())
-    p_zero = q_zero = None
-    with np.errstate(invalid="ignore"):
-        hi, lo = _dd.two_sum(zq, -zp)  # d = z_q - z_p = hi + lo exactly
-        if not full:
-            p_zero, q_zero = zp == -np.inf, zq == -np.inf
-            common = ~(p_zero | q_zero)
-            hi, lo = np.where(common, hi, 0.0), np.where(common, lo, 0.0)
-        # x = d - E_p[d], each x_k to relative accuracy eps; then y = x + c exactly
-        # for the c with sum_k p_k e^{y_k} = q(common support).
-        x = (hi - np.sum(pp * hi, axis=-1, keepdims=True)) + lo
-    y = x + _shift(zp, pp, qq, x, p_zero, q_zero)
-    if not full:
-        y = np.where(p_zero, np.where(q_zero, 0.0, np.inf), np.where(q_zero, -np.inf, y))
-    return _Pair(pp, qq, y, p_zero, q_zero, (zp, zq))
-
-
-def _prob_pair(
-    big_p: NDArray, big_q: NDArray, dtype: np.dtype, log_ratio: bool = True
-) -> tuple[_Pair, bool]:
-    """Rows given as probabilities: ``y`` from the arrays as given (not their logs).
-
-    ``y = log(Q/P) + log1p(sum(P - Q) / sum Q)``, the first term as
-    ``+-log1p(|Q - P| / min(P, Q))``: one ``log1p`` per entry, relative accuracy
-    ``eps`` (``Q - P`` is exact where ``Q/P`` is in ``[1/2, 2]``, and
-    ``log1p`` does not amplify the error of its argument), where logits
-    ``log P`` would have moved each point by ``eps |log P|``. Rows with a zero or
-    a ratio out of the float range take :func:`_boundary_prob_rows`. Also
-    returns whether the block passes the value checks of ``as_probs``.
-    """
-    sp, sq = np.sum(big_p, axis=-1, keepdims=True), np.sum(big_q, axis=-1, keepdims=True)
-    ok = _points.rows_look_valid(
-        min(np.min(big_p), np.min(big_q)), np.concatenate([sp, sq]), dtype, margin=0.5
-    )
-    p = big_p if np.all(sp == 1.0) else np.divide(big_p, sp, out=work(big_p.shape))
-    q = big_q if np.all(sq == 1.0) else np.divide(big_q, sq, out=work(big_q.shape))
-    diff = np.subtract(big_q, big_p, out=work(big_p.shape))
-    given = (big_p, big_q, diff, sp, sq)
-    if not log_ratio:
-        return _Pair(p, q, None, None, None, None, given), ok
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        y = np.fmin(big_p, big_q, out=work(big_p.shape))
-        np.divide(np.abs(diff, out=work(big_p.shape)), y, out=y)
-        regular = np.max(y, axis=-1) <= 1e299  # no zero, no NaN, the ratio in range
-        np.log1p(y, out=y)
-        np.copysign(y, diff, out=y)
-    # log(sum P / sum Q) from the differences (the sums are rounded, P - Q is not)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        y += np.log1p(-np.sum(diff, axis=-1, keepdims=True) / sq)
-    if regular.all():
-        return _Pair(p, q, y, None, None, None, given), ok
-    return _boundary_prob_rows(big_p, big_q, p, q, y, regular, given), ok
-
-
-def _boundary_prob_rows(big_p, big_q, p, q, y, regular, given) -> _Pair:
-    """The pair with zeros and ratios out of the float range (``|y| >= 690``) by logs."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        c = np.log(np.sum(big_p, axis=-1, keepdims=True) / np.sum(big_q, axis=-1, keepdims=True))
-        exact = (np.log(big_q) - np.log(big_p)) + c
-        y = np.where(regular[:, None] | (np.abs(y) < 690.0), y, exact)
-    p_zero, q_zero = p == 0.0, q == 0.0
-    y = np.where(p_zero, np.where(q_zero, 0.0, np.inf), np.where(q_zero, -np.inf, y))
-    return _Pair(p, q, y, p_zero, q_zero, None, given)
-
-
-def _shift(zp, pp, qq, x, p_zero, q_zero) -> NDArray:
-    r"""``c = log q(S) - log sum_S p e^x`` (S the common support), shape (..., 1).
-
-    ``x`` is centred, so ``sum_S p e^x = p(S) + sum_S p expm1(x)`` has absolute
-    error ``eps max|x|``: the shift is exact to that scale, which keeps every
-    ``y = x + c`` to relative accuracy ``eps`` (a shift error ``delta`` moves
-    ``sum p psi(y)`` by ``O(delta D + delta^2)``).
-    """
-    with np.errstate(over="ignore", invalid="ignore"):
-        t = pp * np.expm1(x)
-        if p_zero is None:
-            out = -np.log1p(np.sum(t, axis=-1, keepdims=True))
-        else:
-            common = ~(p_zero | q_zero)
-            inside = np.sum(np.where(common, t, 0.0), axis=-1, keepdims=True)
-            with np.errstate(divide="ignore"):
-                log_qs = _log_mass(qq, common, p_zero)
-                p_in = np.sum(np.where(common, pp, 0.0), axis=-1, keepdims=True)
-                p_off = np.sum(np.where(q_zero, pp, 0.0), axis=-1, keepdims=True)
-                out = log_qs - np.where(
-                    p_in < 0.5, np.log(p_in + inside), np.log1p(inside - p_off)
-                )
-    far = ~np.isfinite(out)
-    if far.any():  # some p_k e^{x_k} beyond the float range: log-sum-exp with log p
-        lp = _rows.run("log_softmax", zp, 1.0, np.dtype(np.float64))
-        w = x + lp if p_zero is None else np.where(common, x + lp, -np.inf)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            exact = (0.0 if p_zero is None else log_qs) - special.logsumexp(
-                w, axis=-1, keepdims=True
-            )
-        out = np.where(far, exact, out)
-    return np.where(np.isnan(out), 0.0, out)
-
-
-def _log_mass(probs: NDArray, inside: NDArray, outside: NDArray) -> NDArray:
-    """``log`` of the mass of ``probs`` on a set, from its own sum or its complement's."""
-    mass_in = np.sum(np.where(inside, probs, 0.0), axis=-1, keepdims=True)
-    mass_out = np.sum(np.where(outside, probs, 0.0), axis=-1, keepdims=True)
-    with np.errstate(divide="ignore"):
-        return np.where(mass_in < 0.5, np.log(mass_in), np.log1p(-mass_out))
-
-
-def _result(value: NDArray, dtype: np.dtype) -> NDArray:
-    out = np.asarray(value).astype(dtype, copy=False)
-    return out[()] if out.ndim == 0 else out
-
-
 # ------------------------------------------------------------ KL and Jeffreys
 
 
@@ -293,7 +79,7 @@ def kl(p: Any, q: Any) -> NDArray:
 
     Parameters
     ----------
-    p, q : Categorical, Bernoulli or array_like, shape (..., K)
+    p, q : SimplexPoint or array_like, shape (..., K)
         Points of the simplex; batch shapes broadcast.
 
     Returns
@@ -315,10 +101,10 @@ def kl(p: Any, q: Any) -> NDArray:
     0.143841036226
     """
     if is_distribution(p) or is_distribution(q):
-        a, b = as_pair(p, q)
-        return special.kl_divergence(a.logits, b.logits)
+        (zp, _, _), (zq, _, _) = as_log_pair(p, q)
+        return special.kl_divergence(zp, zq)
     # probabilities as given: D_-1, the alpha-divergence's KL end
-    return _rowwise(p, q, lambda pair: _amari_sum(pair, 0.0, 1.0))
+    return rowwise(p, q, lambda pair: _amari_sum(pair, 0.0, 1.0))
 
 
 @tiered
@@ -327,7 +113,7 @@ def jeffreys(p: Any, q: Any) -> NDArray:
 
     Parameters
     ----------
-    p, q : Categorical, Bernoulli or array_like, shape (..., K)
+    p, q : SimplexPoint or array_like, shape (..., K)
 
     Returns
     -------
@@ -344,10 +130,10 @@ def jeffreys(p: Any, q: Any) -> NDArray:
     >>> round(float(jeffreys([0.5, 0.5], [0.25, 0.75])), 12)  # (1/4) log 3
     0.274653072167
     """
-    return _rowwise(p, q, _jeffreys_rows)
+    return rowwise(p, q, _jeffreys_rows)
 
 
-def _jeffreys_rows(pair: _Pair) -> NDArray:
+def _jeffreys_rows(pair: Pair) -> NDArray:
     terms = pair.difference()
     terms *= pair.y  # both 0 only where y = 0 (p = q = 0 included)
     return np.sum(terms, axis=-1)
@@ -362,7 +148,7 @@ def jensen_shannon(p: Any, q: Any) -> NDArray:
 
     Parameters
     ----------
-    p, q : Categorical, Bernoulli or array_like, shape (..., K)
+    p, q : SimplexPoint or array_like, shape (..., K)
 
     Returns
     -------
@@ -384,10 +170,10 @@ def jensen_shannon(p: Any, q: Any) -> NDArray:
     >>> float(jensen_shannon([1.0, 0.0], [0.0, 1.0]))  # disjoint: log 2
     0.6931471805599453
     """
-    return _rowwise(p, q, _jensen_shannon_rows)
+    return rowwise(p, q, _jensen_shannon_rows)
 
 
-def _jensen_shannon_rows(pair: _Pair) -> NDArray:
+def _jensen_shannon_rows(pair: Pair) -> NDArray:
     y, shape = pair.y, pair.y.shape
     a = np.abs(y, out=work(shape))
     near = a <= 2.0
@@ -425,7 +211,7 @@ def jensen_shannon_distance(p: Any, q: Any) -> NDArray:
 
     Parameters
     ----------
-    p, q : Categorical, Bernoulli or array_like, shape (..., K)
+    p, q : SimplexPoint or array_like, shape (..., K)
 
     Returns
     -------
@@ -443,11 +229,11 @@ def jensen_shannon_distance(p: Any, q: Any) -> NDArray:
 # ------------------------------------------------------------ Hellinger, Bhattacharyya
 
 
-def _hellinger_squared(pair: _Pair) -> NDArray:
+def _hellinger_squared(pair: Pair) -> NDArray:
     """``H^2 = (1/2) sum (sqrt q - sqrt p)^2`` without cancellation.
 
     From arrays as given, ``(sqrt q - sqrt p)^2 = (q - p)^2 / (p + q + 2 sqrt(p q))``
-    with ``q - p`` from :meth:`_Pair.difference` (rows whose squares may have
+    with ``q - p`` from :meth:`Pair.difference` (rows whose squares may have
     underflowed, ``H^2 < 1e-280``, as from logits); from logits,
     ``sqrt q - sqrt p = sqrt p expm1(y/2)`` where ``|y| <= 1``.
     """
@@ -470,7 +256,7 @@ def _hellinger_squared(pair: _Pair) -> NDArray:
     return h2
 
 
-def _hellinger_squared_by_roots(pair: _Pair) -> NDArray:
+def _hellinger_squared_by_roots(pair: Pair) -> NDArray:
     """``H^2`` from ``sqrt q - sqrt p``: ``sqrt p expm1(y/2)`` where ``|y| <= 1``."""
     shape = pair.p.shape
     root_p = np.sqrt(pair.p, out=work(shape))
@@ -493,7 +279,7 @@ def hellinger(p: Any, q: Any) -> NDArray:
 
     Parameters
     ----------
-    p, q : Categorical, Bernoulli or array_like, shape (..., K)
+    p, q : SimplexPoint or array_like, shape (..., K)
 
     Returns
     -------
@@ -510,10 +296,10 @@ def hellinger(p: Any, q: Any) -> NDArray:
     >>> float(hellinger([1.0, 0.0], [0.0, 1.0]))
     1.0
     """
-    return _rowwise(p, q, lambda pair: np.sqrt(_hellinger_squared(pair)), log_ratio=False)
+    return rowwise(p, q, lambda pair: np.sqrt(_hellinger_squared(pair)), log_ratio=False)
 
 
-def _bhattacharyya_coefficient(pair: _Pair) -> NDArray:
+def _bhattacharyya_coefficient(pair: Pair) -> NDArray:
     terms = np.sqrt(pair.p, out=work(pair.p.shape))
     terms *= np.sqrt(pair.q, out=work(pair.q.shape))
     return np.fmin(np.sum(terms, axis=-1), 1.0)
@@ -525,7 +311,7 @@ def bhattacharyya_coefficient(p: Any, q: Any) -> NDArray:
 
     Parameters
     ----------
-    p, q : Categorical, Bernoulli or array_like, shape (..., K)
+    p, q : SimplexPoint or array_like, shape (..., K)
 
     Returns
     -------
@@ -542,7 +328,7 @@ def bhattacharyya_coefficient(p: Any, q: Any) -> NDArray:
     >>> float(bhattacharyya_coefficient([0.5, 0.5], [0.0, 1.0]))  # sqrt(1/2)
     0.7071067811865476
     """
-    return _rowwise(p, q, _bhattacharyya_coefficient, log_ratio=False)
+    return rowwise(p, q, _bhattacharyya_coefficient, log_ratio=False)
 
 
 @tiered
@@ -551,7 +337,7 @@ def bhattacharyya_distance(p: Any, q: Any) -> NDArray:
 
     Parameters
     ----------
-    p, q : Categorical, Bernoulli or array_like, shape (..., K)
+    p, q : SimplexPoint or array_like, shape (..., K)
 
     Returns
     -------
@@ -568,10 +354,10 @@ def bhattacharyya_distance(p: Any, q: Any) -> NDArray:
     >>> round(float(bhattacharyya_distance([0.5, 0.5], [0.0, 1.0])), 12)  # log(2)/2
     0.34657359028
     """
-    return _rowwise(p, q, _bhattacharyya_distance_rows, log_ratio=False)
+    return rowwise(p, q, _bhattacharyya_distance_rows, log_ratio=False)
 
 
-def _bhattacharyya_distance_rows(pair: _Pair) -> NDArray:
+def _bhattacharyya_distance_rows(pair: Pair) -> NDArray:
     h2 = _hellinger_squared(pair)
     out = -np.log1p(-np.fmin(h2, 0.5))
     far = h2 > 0.5  # BC < 1/2: -log BC from BC itself
@@ -674,7 +460,7 @@ def _amari_terms(p, q, y, mu, nu, p_zero, q_zero) -> NDArray:
     return out
 
 
-def _amari_sum(pair: _Pair, mu, nu) -> NDArray:
+def _amari_sum(pair: Pair, mu, nu) -> NDArray:
     """``sum_k p_k psi_mu(y_k) = (1 - sum p^nu q^mu) / (mu nu)``, continuous at mu, nu = 0.
 
     ``mu`` and ``nu = 1 - mu`` are given separately (each formed without
@@ -704,7 +490,7 @@ def _amari_sum(pair: _Pair, mu, nu) -> NDArray:
     return np.sum(_amari_terms(*args), axis=-1)
 
 
-def _log_power_sum(pair: _Pair, lam, mu) -> NDArray:
+def _log_power_sum(pair: Pair, lam, mu) -> NDArray:
     """``log sum_k p_k^lam q_k^mu`` by log-sum-exp (for sums far from 1), shape (...)."""
     lp, lq = pair.log_probs()
     with np.errstate(invalid="ignore"):
@@ -735,7 +521,7 @@ def alpha_divergence(p: Any, q: Any, alpha: float) -> NDArray:
 
     Parameters
     ----------
-    p, q : Categorical, Bernoulli or array_like, shape (..., K)
+    p, q : SimplexPoint or array_like, shape (..., K)
     alpha : float
         Any finite real. ``-1`` gives ``KL(p || q)``, ``+1`` gives
         ``KL(q || p)``, ``0`` gives ``4 H^2 = 4 (1 - BC)``.
@@ -768,7 +554,7 @@ def alpha_divergence(p: Any, q: Any, alpha: float) -> NDArray:
     0.136296694844
     """
     a = _real(alpha, "alpha")
-    return _rowwise(p, q, lambda pair: _amari_sum(pair, 0.5 + 0.5 * a, 0.5 - 0.5 * a))
+    return rowwise(p, q, lambda pair: _amari_sum(pair, 0.5 + 0.5 * a, 0.5 - 0.5 * a))
 
 
 @tiered
@@ -777,7 +563,7 @@ def tsallis_divergence(p: Any, q: Any, order: float) -> NDArray:
 
     Parameters
     ----------
-    p, q : Categorical, Bernoulli or array_like, shape (..., K)
+    p, q : SimplexPoint or array_like, shape (..., K)
     order : float
         ``l > 0``; ``l = 1`` (and the limit there) is ``KL(p || q)``.
 
@@ -797,7 +583,7 @@ def tsallis_divergence(p: Any, q: Any, order: float) -> NDArray:
     0.333333333333
     """
     lam = _order(order)
-    return _rowwise(p, q, lambda pair: lam * _amari_sum(pair, 1.0 - lam, lam))
+    return rowwise(p, q, lambda pair: lam * _amari_sum(pair, 1.0 - lam, lam))
 
 
 @tiered
@@ -806,7 +592,7 @@ def renyi_divergence(p: Any, q: Any, order: float) -> NDArray:
 
     Parameters
     ----------
-    p, q : Categorical, Bernoulli or array_like, shape (..., K)
+    p, q : SimplexPoint or array_like, shape (..., K)
     order : float
         ``l > 0``; ``l = 1`` (and the limit there) is ``KL(p || q)``,
         ``l = 1/2`` is twice the Bhattacharyya distance.
@@ -831,10 +617,10 @@ def renyi_divergence(p: Any, q: Any, order: float) -> NDArray:
     0.6931471805599453
     """
     lam = _order(order)
-    return _rowwise(p, q, lambda pair: _renyi_rows(pair, lam))
+    return rowwise(p, q, lambda pair: _renyi_rows(pair, lam))
 
 
-def _renyi_rows(pair: _Pair, lam: float) -> NDArray:
+def _renyi_rows(pair: Pair, lam: float) -> NDArray:
     mu = 1.0 - lam
     d = _amari_sum(pair, mu, lam)
     if mu == 0.0:
@@ -848,137 +634,3 @@ def _renyi_rows(pair: _Pair, lam: float) -> NDArray:
         out[far] = _log_power_sum(pair.rows(far), lam, mu) / (lam - 1.0)
     return np.fmax(out, 0.0)
 
-
-# ------------------------------------------------------------ Chernoff
-
-
-@tiered
-def chernoff_information(p: Any, q: Any) -> tuple[NDArray, NDArray]:
-    r"""Chernoff information ``C = max_l -log sum_k p_k^l q_k^(1-l)`` and its exponent ``l*``.
-
-    Parameters
-    ----------
-    p, q : Categorical, Bernoulli or array_like, shape (..., K)
-
-    Returns
-    -------
-    information : ndarray, shape (...)
-        ``C >= 0``, symmetric, 0 iff ``p = q``, ``+inf`` iff the supports are
-        disjoint; ``C >= `` :func:`bhattacharyya_distance`. At most 8 ULP.
-    exponent : ndarray, shape (...)
-        ``l*`` in ``[0, 1]`` (1/2 where ``p = q``). The point
-        ``p_l ~ p^l q^(1-l)`` on the e-geodesic has
-        ``KL(p_l || p) = KL(p_l || q) = C`` when ``0 < l* < 1``.
-
-    Notes
-    -----
-    ``f(l) = -log sum p^l q^(1-l)`` is concave with
-    ``f'(l) = E_{p_l}[log(q/p)]`` over the common support: ``l*`` is its root
-    (safeguarded Newton with ``f'' = -Var_{p_l}(log(q/p))``), or an end of
-    ``[0, 1]`` when ``f'`` keeps its sign (supports that differ). The value
-    is ``-log1p(-l mu D_alpha)``, ``mu = 1 - l*``, ``alpha = 1 - 2 l*``
-    (no cancellation as ``q -> p``); at an end, ``-log`` of the mass of the
-    common support. ``l*`` itself is stationary, known to about
-    ``eps / max |log(q/p)|``, which moves ``C`` only in second order.
-
-    Examples
-    --------
-    >>> c, lam = chernoff_information([0.5, 0.5], [0.25, 0.75])
-    >>> round(float(c), 10), round(float(lam), 10)
-    (0.0346881852, 0.5119228679)
-    """
-    return _rowwise(p, q, _chernoff_rows, outputs=2)
-
-
-def _chernoff_rows(pair: _Pair) -> tuple[NDArray, NDArray]:
-    lam, common = _chernoff_exponent(pair)
-    lam_e = lam[..., None]
-    mu_e = 1.0 - lam_e
-    with np.errstate(invalid="ignore", divide="ignore"):
-        interior = (lam > 0.0) & (lam < 1.0)
-        d = _amari_sum(
-            pair,
-            np.where(interior[..., None], mu_e, 0.5),
-            np.where(interior[..., None], lam_e, 0.5),
-        )
-        value = -np.log1p(-np.fmin(lam * (1.0 - lam) * d, 1.0))
-        # at an end: -log of the mass of the common support under p (l = 1) or q (l = 0)
-        mass = np.where(lam[..., None] == 1.0, pair.p, pair.q)
-        end = -_log_mass(mass, common, ~common)[..., 0]
-    far = interior & (lam * (1.0 - lam) * d > 0.5)  # sum p^l q^(1-l) < 1/2: in logs
-    if far.any():
-        with np.errstate(invalid="ignore"):
-            value = np.where(far, -_log_power_sum(pair, lam_e, mu_e), value)
-    value = np.where(interior, value, end)
-    value = np.where(common.any(axis=-1), value, np.inf)
-    return np.fmax(value, 0.0), lam
-
-
-def _chernoff_exponent(pair: _Pair) -> tuple[NDArray, NDArray]:
-    """``l*`` per row and the common support (mask (..., K))."""
-    common = np.isfinite(pair.y)
-    rows = common.any(axis=-1, keepdims=True)
-    mask = common | ~rows  # rows without a common support: any finite stand-in
-    y = np.where(common, pair.y, 0.0)
-    lp = pair.log_probs()[0]  # not log(p): p may underflow where the logit is finite
-    base = np.where(common, lp, np.where(rows, -np.inf, 0.0))
-
-    def slope(lam: NDArray) -> tuple[NDArray, NDArray, NDArray]:
-        """``f'(l) = E_{p_l}[y]``, ``Var_{p_l}(y) = -f''(l)`` and ``E_{p_l}|y|``."""
-        w = np.where(mask, special.softmax(base + (1.0 - lam[..., None]) * y), 0.0)
-        mean = np.sum(w * y, axis=-1)
-        var = np.sum(w * (y - mean[..., None]) ** 2, axis=-1)
-        return mean, var, np.sum(w * np.abs(y), axis=-1)
-
-    shape = y.shape[:-1]
-    # f' decreases from f'(0) to f'(1); with equal supports f'(0) = KL(q || p) > 0 >
-    # -KL(p || q) = f'(1) (whatever their rounding): the root is inside. With supports
-    # that differ it may be an end, where f is largest.
-    same = np.ones(shape, dtype=bool)
-    if pair.p_zero is not None:
-        same = np.all(pair.p_zero == pair.q_zero, axis=-1)
-    g0 = slope(np.zeros(shape))[0]
-    g1 = slope(np.ones(shape))[0]
-    at_zero, at_one = ~same & (g0 <= 0.0) & (g1 < 0.0), ~same & (g1 >= 0.0) & (g0 > 0.0)
-    lam = np.where(at_zero, 0.0, np.where(at_one, 1.0, 0.5))
-    active = ~at_zero & ~at_one & rows[..., 0]
-    lo, hi = np.zeros(shape), np.ones(shape)
-    for _ in range(100):
-        if not active.any():
-            break
-        g, var, size = slope(lam)
-        lo = np.where(active & (g > 0.0), lam, lo)
-        hi = np.where(active & (g < 0.0), lam, hi)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            step = lam + g / var
-        # stop where f' is below its own rounding noise or the step below rounding
-        done = (np.abs(g) <= 1e-15 * size) | (np.abs(step - lam) <= 4e-16) | (hi - lo <= 4e-16)
-        new = np.where((step > lo) & (step < hi), step, 0.5 * (lo + hi))
-        lam = np.where(active & ~done, new, lam)
-        active &= ~done
-    near = same & (np.max(np.abs(y), axis=-1) <= 1e-3)
-    if near.any():  # f' from rounded weights is noise of size eps |y| here: refine
-        lam[near] = _near_chernoff_exponent(pair.p[near], y[near], lam[near])
-    return lam, common
-
-
-def _near_chernoff_exponent(p: NDArray, y: NDArray, lam: NDArray) -> NDArray:
-    r"""Newton on ``f'(l) = sum p t(y) / sum p e^{mu y}``, ``t(y) = y e^{mu y} - expm1(y)``.
-
-    Rows with ``|y| <= 1e-3`` (shape (R, K)): ``sum p expm1(y) = 0`` is subtracted
-    from ``sum p y e^{mu y}``, so each term is ``O(y^2)`` and ``f'`` has
-    absolute error ``eps y^2``, not ``eps |y|``; ``t`` by its series
-    ``sum_{n >= 2} (n mu^(n-1) - 1) y^n / n!``.
-    """
-    for _ in range(4):
-        mu = (1.0 - lam)[:, None]
-        acc = np.zeros_like(y)
-        for n in range(9, 1, -1):
-            acc = acc * y + (n * mu ** (n - 1) - 1.0) / math.factorial(n)
-        w = p * np.exp(mu * y)
-        total = np.sum(w, axis=-1)
-        g = np.sum(p * (y * y * acc), axis=-1) / total
-        var = np.sum(w * (y - g[:, None]) ** 2, axis=-1) / total
-        with np.errstate(divide="ignore", invalid="ignore"):
-            lam = np.clip(np.where(var > 0.0, lam + g / var, lam), 0.0, 1.0)
-    return lam

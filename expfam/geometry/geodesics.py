@@ -1,7 +1,8 @@
 """Geodesics of the simplex: e, m, alpha and Fisher-Rao; distance, exp and log maps, mean.
 
-Points are read by :mod:`expfam.geometry._points` (a :class:`~expfam.Categorical`,
-a :class:`~expfam.Bernoulli`, or probabilities on the last axis). Curves take a
+Points are read by :mod:`expfam.geometry._points` (a distribution such as
+:class:`~expfam.Categorical` or :class:`~expfam.Bernoulli`, or probabilities on the
+last axis). Curves take a
 parameter ``t`` that broadcasts against the batch shape of the points, so a
 1-d ``t`` with two single points gives a whole curve of shape ``(len(t), K)``;
 for a batch of pairs pass ``t[:, None]``. Curves and maps return probabilities,
@@ -30,10 +31,14 @@ from numpy.typing import ArrayLike, NDArray
 from expfam import special
 from expfam._core.dispatch import tiered
 from expfam._core.exceptions import ConvergenceWarning
-from expfam.families.bernoulli import Bernoulli
-from expfam.families.categorical import Categorical
 from expfam.geometry._blocks import errstate_ignored, for_blocks, work
-from expfam.geometry._points import as_point, as_probs, as_probs_pair, rows_look_valid
+from expfam.geometry._points import (
+    as_log_point,
+    as_probs,
+    as_probs_pair,
+    is_distribution,
+    rows_look_valid,
+)
 
 __all__ = [
     "ConvergenceWarning",
@@ -111,7 +116,9 @@ def _log_probs_pair(p: Any, q: Any) -> tuple[NDArray, NDArray]:
     underflow), or the log of validated probabilities."""
     pair = as_probs_pair(p, q)
     return tuple(
-        as_point(x, name).log_probs if isinstance(x, Categorical | Bernoulli) else _log(probs)
+        special.log_softmax(as_log_point(x, name)[0], axis=-1)
+        if is_distribution(x)
+        else _log(probs)
         for x, probs, name in zip((p, q), pair, ("p", "q"), strict=True)
     )
 
@@ -182,7 +189,7 @@ def e_geodesic(p: Any, q: Any, t: ArrayLike) -> NDArray:
 
     Parameters
     ----------
-    p, q : Categorical, Bernoulli or array_like, shape (..., K)
+    p, q : SimplexPoint or array_like, shape (..., K)
     t : array_like
         Broadcasts against the batch shape of ``p`` and ``q``; any real ``t``
         where the curve exists.
@@ -238,7 +245,7 @@ def m_geodesic(p: Any, q: Any, t: ArrayLike) -> NDArray:
 
     Parameters
     ----------
-    p, q : Categorical, Bernoulli or array_like, shape (..., K)
+    p, q : SimplexPoint or array_like, shape (..., K)
     t : array_like
         Broadcasts against the batch shape; ``t`` outside ``[0, 1]`` is allowed
         while the mixture stays in the simplex.
@@ -293,7 +300,7 @@ def fisher_rao_distance(p: Any, q: Any) -> NDArray:
 
     Parameters
     ----------
-    p, q : Categorical, Bernoulli or array_like, shape (..., K)
+    p, q : SimplexPoint or array_like, shape (..., K)
 
     Returns
     -------
@@ -371,7 +378,7 @@ def fisher_rao_geodesic(p: Any, q: Any, t: ArrayLike) -> NDArray:
 
     Parameters
     ----------
-    p, q : Categorical, Bernoulli or array_like, shape (..., K)
+    p, q : SimplexPoint or array_like, shape (..., K)
     t : array_like
         Broadcasts against the batch shape. ``t`` outside ``[0, 1]`` continues the
         great circle while it stays in the simplex.
@@ -434,7 +441,7 @@ def fisher_rao_inner(p: Any, u: ArrayLike, v: ArrayLike, coords: Coords = "probs
 
     Parameters
     ----------
-    p : Categorical, Bernoulli or array_like, shape (..., K)
+    p : SimplexPoint or array_like, shape (..., K)
     u, v : array_like, shape (..., K)
         Tangent vectors: ``dp`` (summing to 0, zero where ``p`` is 0) for
         ``coords="probs"``; ``dz`` (any real vector) for ``coords="logits"``.
@@ -480,7 +487,7 @@ def log_map(p: Any, q: Any, coords: Coords = "probs") -> NDArray:
 
     Parameters
     ----------
-    p, q : Categorical, Bernoulli or array_like, shape (..., K)
+    p, q : SimplexPoint or array_like, shape (..., K)
         ``q`` must put no mass where ``p`` has none.
     coords : {"probs", "logits"}
 
@@ -535,7 +542,7 @@ def exp_map(p: Any, v: ArrayLike, coords: Coords = "probs") -> NDArray:
 
     Parameters
     ----------
-    p : Categorical, Bernoulli or array_like, shape (..., K)
+    p : SimplexPoint or array_like, shape (..., K)
     v : array_like, shape (..., K)
         A tangent vector at ``p`` (see :func:`fisher_rao_inner` for the coordinates).
     coords : {"probs", "logits"}
@@ -584,7 +591,7 @@ def alpha_geodesic(p: Any, q: Any, t: ArrayLike, alpha: float) -> NDArray:
 
     Parameters
     ----------
-    p, q : Categorical, Bernoulli or array_like, shape (..., K)
+    p, q : SimplexPoint or array_like, shape (..., K)
         For ``alpha > 1``, both in the open simplex.
     t : array_like
         The affine parameter in ``[0, 1]``, broadcasting against the batch shape.
@@ -702,7 +709,7 @@ def fisher_rao_mean(
 
     Parameters
     ----------
-    points : Categorical or array_like, shape (..., n, K)
+    points : SimplexPoint or array_like, shape (..., n, K)
         The n points (axis -2 of the probabilities, batched over the leading axes).
     weights : array_like, shape (..., n), optional
         Non-negative, not all 0, normalized to sum to 1; default equal weights.

@@ -259,11 +259,11 @@ def test_exp_map_rejects_bad_tangent_vectors(v, match):
 def test_bad_coords_and_bad_points():
     with pytest.raises(ValueError, match="coords"):
         fisher_rao_norm([0.5, 0.5], [0.1, -0.1], coords="natural")
-    with pytest.raises(ValueError, match="q must sum to 1"):
+    with pytest.raises(ValueError, match="q: expected rows that sum to 1"):
         fisher_rao_distance([0.5, 0.5], [0.5, 0.6])
     with pytest.raises(ValueError, match="same K"):
         fisher_rao_distance([0.5, 0.5], [0.2, 0.3, 0.5])
-    with pytest.raises(ValueError, match="p must be finite and >= 0"):
+    with pytest.raises(ValueError, match="p: expected probabilities finite and >= 0"):
         fisher_rao_distance([1.5, -0.5], [0.5, 0.5])
 
 
