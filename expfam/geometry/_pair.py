@@ -37,6 +37,7 @@ from expfam.geometry._points import as_log_pair, as_probs_pair, is_distribution
 
 __all__ = ["Pair", "log_mass", "rowwise"]
 
+
 @dataclass(frozen=True)
 class Pair:
     """Rows of two points in float64: probabilities, log-ratio ``y = log(q/p)``, supports."""
@@ -247,4 +248,3 @@ def log_mass(probs: NDArray, inside: NDArray, outside: NDArray) -> NDArray:
 def _result(value: NDArray, dtype: np.dtype) -> NDArray:
     out = np.asarray(value).astype(dtype, copy=False)
     return out[()] if out.ndim == 0 else out
-

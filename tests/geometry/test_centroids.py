@@ -151,9 +151,15 @@ def test_jeffreys_centroid_is_stationary(h):
         (lambda: right_kl_centroid([0.5, 0.5]), "set of N >= 1 points"),
         (lambda: right_kl_centroid(POINTS, [1.0, 2.0]), "weights: expected 5 entries"),
         (lambda: right_kl_centroid(POINTS, -WEIGHTS), "weights: expected finite weights >= 0"),
-        (lambda: left_kl_centroid(POINTS, np.zeros(5)), "weights: expected weights that are not all 0"),
+        (
+            lambda: left_kl_centroid(POINTS, np.zeros(5)),
+            "weights: expected weights that are not all 0",
+        ),
         (lambda: left_kl_centroid([[1.0, 0.0], [0.0, 1.0]]), "share no class"),
-        (lambda: jeffreys_centroid([[1.0, 0.0], [1.0, 2.0]]), "histograms: expected positive, finite"),
+        (
+            lambda: jeffreys_centroid([[1.0, 0.0], [1.0, 2.0]]),
+            "histograms: expected positive, finite",
+        ),
         (lambda: jeffreys_centroid([1.0, 2.0]), "at least 2 axis"),
         (lambda: right_kl_centroid([[0.5, 0.6]]), "points: expected rows that sum to 1"),
     ],

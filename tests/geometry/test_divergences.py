@@ -478,7 +478,11 @@ def test_renyi_is_monotone_in_the_order(a, b, o1, o2):
     ("call", "error", "match"),
     [
         (lambda: kl([0.5, 0.6], [0.5, 0.5]), ValueError, "p: expected rows that sum to 1"),
-        (lambda: kl([0.5, 0.5], [1.5, -0.5]), ValueError, "q: expected probabilities finite and >= 0"),
+        (
+            lambda: kl([0.5, 0.5], [1.5, -0.5]),
+            ValueError,
+            "q: expected probabilities finite and >= 0",
+        ),
         (lambda: kl([0.5, 0.5], [0.2, 0.3, 0.5]), ValueError, "same K"),
         (lambda: alpha_divergence([0.5, 0.5], [0.5, 0.5], np.nan), ValueError, "alpha"),
         (lambda: alpha_divergence([0.5, 0.5], [0.5, 0.5], "x"), TypeError, "alpha"),

@@ -231,7 +231,11 @@ def test_alpha_geodesic_on_the_boundary_and_float32():
         (lambda: m_geodesic(P, Q, "a"), TypeError, "t must be real"),
         (lambda: m_geodesic(np.stack([P] * 3), Q, np.zeros(2)), ValueError, "does not broadcast"),
         (lambda: e_geodesic(P, [0.5, 0.5], 0.5), ValueError, "same K"),
-        (lambda: fisher_rao_geodesic([0.5, 0.6], [0.5, 0.5], 0.5), ValueError, "p: expected rows that sum to 1"),
+        (
+            lambda: fisher_rao_geodesic([0.5, 0.6], [0.5, 0.5], 0.5),
+            ValueError,
+            "p: expected rows that sum to 1",
+        ),
     ],
 )
 def test_bad_input(call, error, match):

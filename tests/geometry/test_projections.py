@@ -186,7 +186,10 @@ def test_non_convergence_is_reported():
         (lambda: LogLinearFamily([[np.inf], [0.0]]), "finite"),
         (lambda: LogLinearFamily([[1.0], [0.0]], base=[1.0, -1.0]), "base must be"),
         (lambda: LogLinearFamily([[1.0], [0.0]]).m_project([0.2, 0.3, 0.5]), "K = 2"),
-        (lambda: LogLinearFamily([[1.0], [0.0]]).m_project([0.2, 0.3]), "p: expected rows that sum to 1"),
+        (
+            lambda: LogLinearFamily([[1.0], [0.0]]).m_project([0.2, 0.3]),
+            "p: expected rows that sum to 1",
+        ),
         (lambda: LinearFamily([[1.0], [0.0]], [0.5, 0.5]), "values must have d = 1"),
     ],
 )

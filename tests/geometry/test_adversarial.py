@@ -1,0 +1,149 @@
+"""Adversarial inputs to expfam.geometry (issue 21): the boundary of the simplex, the
+ends of the float range, extreme orders and scales. References are mpmath at high
+precision or closed forms; each test names the class of defect it pins.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import mpmath
+import mpref
+import numpy as np
+import pytest
+from mpmath import mpf
+
+from expfam import Categorical
+from expfam.geometry import (
+    alpha_divergence,
+    bhattacharyya_distance,
+    chernoff_information,
+    kl,
+    renyi_divergence,
+    tsallis_divergence,
+)
+
+# entries that reach the ends of the float range: tiny normals, subnormals, 0
+TINY = (1e-20, 1e-150, 1e-200, 1e-300, 2.5e-310, 5e-324, 0.0)
+ALPHAS = (-9.0, -5.0, -3.0, -1.5, -0.5, 0.5, 1.5, 3.0, 5.0, 9.0)
+ORDERS = (0.1, 0.5, 2.0, 3.0, 5.0)
+_MAX = mpf(np.finfo(np.float64).max)
+
+
+def _exact(p) -> list:
+    """The float probabilities divided by their exact sum."""
+    entries = [mpf(float(v)) for v in p]
+    total = sum(entries)
+    return [v / total for v in entries]
+
+
+def _power(x, lam):
+    if x == 0:
+        return mpf(0) if lam > 0 else (mpf(1) if lam == 0 else mpf("inf"))
+    return x**lam
+
+
+def _power_sum(p, q, lam):
+    lam = mpf(lam)
+    pairs = zip(_exact(p), _exact(q), strict=True)
+    return sum(_power(a, lam) * _power(b, 1 - lam) for a, b in pairs if a > 0 or b > 0)
+
+
+def alpha_reference(p, q, alpha):
+    """``4 / (1 - a^2) (1 - sum p^((1-a)/2) q^((1+a)/2))``, at 1000 digits."""
+    with mpmath.workdps(1000):
+        lam = (1 - mpf(alpha)) / 2
+        return (1 - _power_sum(p, q, lam)) / (lam * (1 - lam))
+
+
+def renyi_reference(p, q, order):
+    with mpmath.workdps(1000):
+        s = _power_sum(p, q, order)
+        return mpf("inf") if s == 0 or mpmath.isinf(s) else mpmath.log(s) / (mpf(order) - 1)
+
+
+def _rows():
+    for a, b in itertools.product(TINY, TINY):
+        yield [0.9, 0.1 - a, a], [0.9, 0.1 - b, b]
+        yield [1.0 - a, a], [1.0 - b, b]
+
+
+def _assert_close(got, ref, where):
+    got = float(got)
+    assert not np.isnan(got) and got >= 0.0, where
+    if mpmath.isinf(ref) or ref > _MAX:
+        assert got == np.inf, (where, got, ref)
+        return
+    # a few ULP, or the float below the normal range (subnormal results carry fewer bits)
+    assert abs(mpf(got) - ref) <= 1e-13 * abs(ref) + mpf(1e-322), (where, got, float(ref))
+
+
+def test_issue_examples_near_the_boundary():
+    """NaN, -1e-250 and 0 where the divergence is a tiny positive number (closed forms)."""
+    # tsallis of order 3: (sum p^3 q^-2 - 1) / 2, the third class gives 1e-50
+    got = tsallis_divergence([0.9, 0.1, 1e-150], [0.9, 0.1, 1e-200], 3.0)
+    assert got == pytest.approx(5e-51, rel=1e-13)
+    # alpha = 5: -(1/6)(1 - sum p^-2 q^3) = 1e-50 / 6
+    got = alpha_divergence([0.9, 0.1, 1e-200], [0.9, 0.1, 1e-150], 5.0)
+    assert got == pytest.approx(1e-50 / 6, rel=1e-13)
+    # alpha = 3: -(1/2)(1 - sum p^-1 q^2) = 1e-200 / 2 (the sums 1 + 1e-300, 1 + 1e-250)
+    got = alpha_divergence([1.0, 1e-300], [1.0, 1e-250], 3.0)
+    assert got == pytest.approx(float(alpha_reference([1.0, 1e-300], [1.0, 1e-250], 3.0)))
+    assert got == pytest.approx(5e-201, rel=1e-10)
+    # Renyi of order 3: log(1 + 1e-50) / 2
+    got = renyi_divergence([0.9, 0.1, 1e-150], [0.9, 0.1, 1e-200], 3.0)
+    assert got == pytest.approx(5e-51, rel=1e-13)
+
+
+@pytest.mark.parametrize("alpha", ALPHAS)
+def test_alpha_divergence_at_the_ends_of_the_float_range(alpha):
+    """Powers of tiny entries under- or overflow where their product does not."""
+    for p, q in _rows():
+        _assert_close(alpha_divergence(p, q, alpha), alpha_reference(p, q, alpha), (p, q))
+
+
+@pytest.mark.parametrize("order", ORDERS)
+def test_tsallis_and_renyi_at_the_ends_of_the_float_range(order):
+    for p, q in _rows():
+        tsallis = order * alpha_reference(p, q, 1 - 2 * order)
+        _assert_close(tsallis_divergence(p, q, order), tsallis, (p, q))
+        _assert_close(renyi_divergence(p, q, order), renyi_reference(p, q, order), (p, q))
+
+
+def test_chernoff_at_the_ends_of_the_float_range():
+    """Never NaN, never below the Bhattacharyya distance (l = 1/2 is a candidate)."""
+    p, q = zip(*_rows(), strict=True)
+    for k in (2, 3):
+        ps = np.array([r for r in p if len(r) == k])
+        qs = np.array([r for r in q if len(r) == k])
+        result = chernoff_information(ps, qs)
+        assert result.converged
+        assert not np.any(np.isnan(result.information))
+        assert np.all(result.information >= 0)
+        bd = bhattacharyya_distance(ps, qs)
+        assert np.all(result.information >= bd * (1 - 1e-13))
+
+
+def test_kl_of_probability_arrays_holds_its_ulp_bound():
+    """The documented bound (6 ULP) over random pairs, far apart and nearby."""
+    rng = np.random.default_rng(21)
+    worst = 0.0
+    for _ in range(400):
+        k = int(rng.integers(2, 8))
+        p = rng.dirichlet(np.ones(k) * rng.choice([0.1, 1.0, 10.0]))
+        q = rng.dirichlet(np.ones(k) * rng.choice([0.1, 1.0, 10.0]))
+        if rng.random() < 0.4:
+            q = p * (1 + 1e-6 * rng.normal(size=k))
+            q /= q.sum()
+        with mpmath.workdps(60):
+            ref = sum(a * mpmath.log(a / b) for a, b in zip(_exact(p), _exact(q), strict=True))
+        worst = max(worst, mpref.ulp_error(kl(p, q), ref, np.float64))
+    assert worst <= 6.0
+
+
+def test_kl_of_distributions_and_arrays_agree_at_extreme_logits():
+    """±1e308 logits: classes of probability 0 and 1, no warning, no NaN."""
+    p = Categorical(logits=[1e308, -1e308, 0.0])
+    q = np.array([0.5, 0.25, 0.25])
+    assert float(kl(p, q)) == pytest.approx(np.log(2.0), rel=1e-15)
+    assert float(kl(q, p)) == np.inf
