@@ -16,6 +16,7 @@ from mpmath import mpf
 from expfam import Categorical
 from expfam.geometry import (
     alpha_divergence,
+    alpha_geodesic,
     bhattacharyya_distance,
     chernoff_information,
     kl,
@@ -147,3 +148,79 @@ def test_kl_of_distributions_and_arrays_agree_at_extreme_logits():
     q = np.array([0.5, 0.25, 0.25])
     assert float(kl(p, q)) == pytest.approx(np.log(2.0), rel=1e-15)
     assert float(kl(q, p)) == np.inf
+
+
+# ------------------------------------------------------------------ alpha geodesics
+def alpha_geodesic_reference(p, q, t, alpha, dps=25):
+    """The docstring's formula in mpmath: ``t(s) = int_0^s Z^(-2b) / int_0^1 Z^(-2b)``.
+
+    Integrals by mpmath's adaptive tanh-sinh quadrature, split where the integrand
+    may turn (near the ends, at every scale down to 1e-30); ``s`` by bisection
+    safeguarded Newton steps to 20 digits.
+    """
+    with mpmath.workdps(dps):
+        b = (1 - mpf(alpha)) / 2
+        pb = [_power(mpf(float(v)), b) for v in p]
+        qb = [_power(mpf(float(v)), b) for v in q]
+
+        def mean(s):
+            return [((1 - s) * x + s * y) ** (1 / b) for x, y in zip(pb, qb, strict=True)]
+
+        def f(s):
+            return mpmath.fsum(mean(s)) ** (-2 * b)
+
+        ends = [mpf(10) ** -e for e in (30, 20, 12, 8, 4, 2)]
+        cuts = [mpf(0), *ends, mpf(0.5), *(1 - e for e in reversed(ends)), mpf(1)]
+
+        def integral(s):
+            return mpmath.quad(f, [c for c in cuts if c < s] + [s])
+
+        goal = mpf(t) * integral(mpf(1))
+        lo, hi, s = mpf(0), mpf(1), mpf(t)
+        for _ in range(200):
+            g = integral(s) - goal
+            if abs(g) <= goal * mpf(10) ** -20:
+                break
+            lo, hi = (s, hi) if g < 0 else (lo, s)
+            step = s - g / f(s)
+            s = step if lo < step < hi else (lo + hi) / 2
+        m = mean(s)
+        z = mpmath.fsum(m)
+        return np.array([float(v / z) for v in m])
+
+
+@pytest.mark.parametrize("alpha", [3.0, 9.0, -3.0, -7.0, 2.0])
+def test_alpha_geodesic_midpoint_of_swapped_classes(alpha):
+    """Class swap and t <-> 1 - t: the midpoint of (a, 1 - a) and (1 - a, a) is uniform."""
+    for a in (0.001, 0.3, 1e-8):
+        mid = alpha_geodesic([a, 1 - a], [1 - a, a], 0.5, alpha)
+        np.testing.assert_allclose(mid, [0.5, 0.5], rtol=1e-14)
+
+
+@pytest.mark.parametrize("alpha", [3.0, -3.0, 7.0, -0.5])
+def test_alpha_geodesic_is_reversible(alpha):
+    """gamma(p, q; t) = gamma(q, p; 1 - t)."""
+    rng = np.random.default_rng(7)
+    p, q = rng.dirichlet(np.ones(4), size=2)
+    t = np.array([0.1, 0.3, 0.5, 0.7, 0.9])
+    forward = alpha_geodesic(p, q, t[:, None], alpha)
+    backward = alpha_geodesic(q, p, 1 - t[:, None], alpha)
+    np.testing.assert_allclose(forward, backward, rtol=1e-13)
+
+
+@pytest.mark.parametrize(
+    ("p", "q", "alpha", "t"),
+    [
+        ([0.2, 0.5, 0.3], [0.6, 0.1, 0.3], 3.0, 0.3),
+        ([0.001, 0.999], [0.999, 0.001], 9.0, 0.2),
+        ([1e-6, 0.4, 0.6 - 1e-6], [0.5, 0.5 - 1e-9, 1e-9], 5.0, 0.7),
+        ([1.0, 0.0, 0.0], [0.0, 1.0, 0.0], -3.0, 0.2),
+        ([1.0, 0.0, 0.0], [0.0, 1.0, 0.0], -7.0, 0.35),
+        ([1.0, 0.0, 0.0], [0.0, 0.5, 0.5], -1.5, 0.8),
+    ],
+)
+def test_alpha_geodesic_matches_mpmath(p, q, alpha, t):
+    """Far from +-1, at the vertices and near them: the docstring's 1e-12."""
+    got = alpha_geodesic(p, q, t, alpha)
+    ref = alpha_geodesic_reference(p, q, t, alpha)
+    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-300)

@@ -220,8 +220,8 @@ def test_alpha_geodesic_on_the_boundary_and_float32():
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
-        (lambda: alpha_geodesic(P, Q, 1.5, 0.5), ValueError, r"t must lie in \[0, 1\]"),
-        (lambda: alpha_geodesic(P, Q, 0.5, np.inf), ValueError, "alpha must be finite"),
+        (lambda: alpha_geodesic(P, Q, 1.5, 0.5), ValueError, r"t: expected values in \[0, 1\]"),
+        (lambda: alpha_geodesic(P, Q, 0.5, np.inf), ValueError, "alpha: expected a finite number"),
         (
             lambda: alpha_geodesic([1.0, 0.0], Q[:2] / Q[:2].sum(), 0.5, 2.0),
             ValueError,
