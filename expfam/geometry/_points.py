@@ -21,6 +21,7 @@ by an ULP and destroy the differences of nearby points).
 
 from __future__ import annotations
 
+import math
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -28,7 +29,14 @@ from numpy.typing import NDArray
 
 from expfam import special
 
-__all__ = ["SimplexPoint", "as_log_point", "as_probs", "as_probs_pair", "is_distribution"]
+__all__ = [
+    "SimplexPoint",
+    "as_log_point",
+    "as_probs",
+    "as_probs_pair",
+    "is_distribution",
+    "solver_options",
+]
 
 
 @runtime_checkable
@@ -126,13 +134,13 @@ def as_probs(p: Any, name: str, check_values: bool = True) -> NDArray:
         and probs.size
         and not rows_look_valid(np.min(probs), np.sum(probs, axis=-1), probs.dtype)
     ):
-        _check_probabilities(probs, name)
+        check_probabilities(probs, name)
     view = probs.view()
     view.flags.writeable = False
     return view
 
 
-def _check_probabilities(probs: NDArray, name: str) -> None:
+def check_probabilities(probs: NDArray, name: str) -> None:
     """ValueError naming ``name`` unless every row is finite, ``>= 0`` and sums to 1."""
     if not np.all(np.isfinite(probs)) or np.any(probs < 0):
         bad = probs[~(np.isfinite(probs) & (probs >= 0))]
@@ -187,3 +195,16 @@ def as_log_pair(
     a, b = as_log_point(p, names[0]), as_log_point(q, names[1])
     check_pair(a[0].shape, b[0].shape, names)
     return a, b
+
+
+def solver_options(tol: Any, max_iter: Any) -> tuple[float, int]:
+    """``tol`` a finite real ``>= 0`` and ``max_iter`` a positive integer, or an error."""
+    if isinstance(tol, bool) or not isinstance(tol, int | float | np.integer | np.floating):
+        raise TypeError(f"tol: expected a real number >= 0, got {tol!r}")
+    if not (math.isfinite(tol) and tol >= 0):
+        raise ValueError(f"tol: expected a finite number >= 0, got {tol!r}")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, int | np.integer):
+        raise TypeError(f"max_iter: expected a positive integer, got {max_iter!r}")
+    if max_iter < 1:
+        raise ValueError(f"max_iter: expected a positive integer, got {max_iter}")
+    return float(tol), int(max_iter)

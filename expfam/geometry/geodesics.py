@@ -40,6 +40,7 @@ from expfam.geometry._points import (
     as_probs_pair,
     is_distribution,
     rows_look_valid,
+    solver_options,
 )
 
 __all__ = [
@@ -770,7 +771,7 @@ class KarcherMean:
     ----------
     mean : ndarray, shape (..., K)
         The weighted Frechet (Karcher) mean, probabilities.
-    iterations : int
+    n_iter : int
         Fixed-point iterations made.
     converged : bool
         Whether every batch entry reached ``gradient_norm <= tol``.
@@ -779,9 +780,17 @@ class KarcherMean:
     """
 
     mean: NDArray
-    iterations: int
+    n_iter: int
     converged: bool
     gradient_norm: NDArray
+
+    @property
+    def iterations(self) -> int:
+        """Deprecated alias of :attr:`n_iter`."""
+        warnings.warn(
+            "KarcherMean.iterations is deprecated; use n_iter", DeprecationWarning, stacklevel=2
+        )
+        return self.n_iter
 
 
 def fisher_rao_mean(
@@ -796,8 +805,10 @@ def fisher_rao_mean(
     weights : array_like, shape (..., n), optional
         Non-negative, not all 0, normalized to sum to 1; default equal weights.
     tol : float
-        Stop when the Fisher norm of the mean log map is at most ``tol``.
+        Stop when the Fisher norm of the mean log map is at most ``tol`` (finite,
+        ``>= 0``).
     max_iter : int
+        A positive integer.
 
     Returns
     -------
@@ -820,33 +831,37 @@ def fisher_rao_mean(
     >>> result.mean.round(12), result.converged
     (array([0.5, 0.5]), True)
     """
+    tol, max_iter = solver_options(tol, max_iter)
     probs = as_probs(points, "points")
-    if probs.ndim < 2:
-        raise ValueError(f"points must have shape (..., n, K), got {probs.shape}")
+    if probs.ndim < 2 or probs.shape[-2] < 1:
+        raise ValueError(
+            f"points: expected n >= 1 points of shape (..., n, K), got shape {probs.shape}"
+        )
     if weights is None:
         w = np.full(probs.shape[:-1], 1 / probs.shape[-2], probs.dtype)
     else:
         w = np.asarray(weights)
         if w.dtype.kind not in "biuf":
-            raise TypeError(f"weights must be real numbers, got dtype {w.dtype}")
+            raise TypeError(f"weights: expected real numbers, got dtype {w.dtype}")
         w = w.astype(probs.dtype)
         if not np.all(np.isfinite(w)) or np.any(w < 0):
-            raise ValueError(f"weights must be finite and >= 0, got {w}")
+            raise ValueError(f"weights: expected finite weights >= 0, got {w}")
         try:
             w = np.broadcast_to(w, probs.shape[:-1])
         except ValueError:
             raise ValueError(
-                f"weights of shape {w.shape} do not broadcast with points' {probs.shape[:-1]}"
+                f"weights: expected a shape that broadcasts with points' {probs.shape[:-1]}, "
+                f"got {w.shape}"
             ) from None
         total = np.sum(w, axis=-1, keepdims=True)
         if np.any(total == 0):
-            raise ValueError("weights must not all be 0")
+            raise ValueError("weights: expected weights that are not all 0, got all 0")
         w = w / total
     roots = np.sqrt(probs)
     w = w[..., None]
     u = np.sum(w * roots, axis=-2)
     u = u / _norm(u)[..., None]
-    iterations = 0
+    n_iter = 0
     while True:
         m = u * u
         delta = _root_difference(m[..., None, :], probs)
@@ -856,9 +871,9 @@ def fisher_rao_mean(
         xi = np.sum(w * logs, axis=-2)
         s = _norm(xi)
         gradient = 2 * s
-        if np.all(gradient <= tol) or iterations == max_iter:
+        if np.all(gradient <= tol) or n_iter == max_iter:
             break
-        iterations += 1
+        n_iter += 1
         safe = np.where(s > 0, s, 1)[..., None]
         u = np.maximum(np.cos(s)[..., None] * u + np.sin(s)[..., None] / safe * xi, 0)
         u = u / _norm(u)[..., None]
@@ -872,5 +887,5 @@ def fisher_rao_mean(
         )
     mean = u * u
     return KarcherMean(
-        mean / np.sum(mean, axis=-1, keepdims=True), iterations, converged, gradient[()]
+        mean / np.sum(mean, axis=-1, keepdims=True), n_iter, converged, gradient[()]
     )

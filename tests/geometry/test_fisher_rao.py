@@ -309,11 +309,11 @@ def test_mean_batched_equals_the_loop_and_handles_faces():
 def test_mean_reports_non_convergence():
     with pytest.warns(ConvergenceWarning, match="after 1 iterations"):
         result = fisher_rao_mean(probs(4, 3), max_iter=1)
-    assert not result.converged and result.iterations == 1
+    assert not result.converged and result.n_iter == 1
 
 
 def test_mean_rejects_bad_weights():
-    with pytest.raises(ValueError, match="weights must be finite and >= 0"):
+    with pytest.raises(ValueError, match="weights: expected finite weights >= 0"):
         fisher_rao_mean(probs(2, 3), [1.0, -1.0])
-    with pytest.raises(ValueError, match="not all be 0"):
+    with pytest.raises(ValueError, match="weights: expected weights that are not all 0"):
         fisher_rao_mean(probs(2, 3), [0.0, 0.0])
