@@ -224,3 +224,97 @@ def test_alpha_geodesic_matches_mpmath(p, q, alpha, t):
     got = alpha_geodesic(p, q, t, alpha)
     ref = alpha_geodesic_reference(p, q, t, alpha)
     np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-300)
+
+
+# ------------------------------------------------------------------ points by protocol
+class TwoOutcomes:
+    """A family unknown to geometry: a point through ``logits`` alone (no ``probs``)."""
+
+    def __init__(self, w):
+        self.logits = np.stack([np.asarray(w, float), np.zeros_like(np.asarray(w, float))], -1)
+
+
+class ViaCategorical:
+    """A family unknown to geometry that converts itself with ``to_categorical``."""
+
+    def __init__(self, w):
+        self.w = np.asarray(w, float)
+
+    def to_categorical(self):
+        return Categorical(logits=np.stack([self.w, np.zeros_like(self.w)], -1))
+
+
+@pytest.mark.parametrize("point", [TwoOutcomes, ViaCategorical])
+def test_a_new_family_is_a_point_without_a_geometry_edit(point):
+    """Anything with logits (or a to_categorical) is read as its categorical."""
+    from expfam import Bernoulli
+    from expfam import geometry as g
+
+    w = np.array([0.3, -2.0])
+    q = np.array([0.6, 0.4])
+    expected = Bernoulli(logit=w).to_categorical()
+    for fn in (g.kl, g.hellinger, g.jensen_shannon, g.fisher_rao_distance):
+        np.testing.assert_allclose(fn(point(w), q), fn(expected, q), rtol=1e-15)
+    np.testing.assert_allclose(
+        g.e_geodesic(point(w), q, 0.5), g.e_geodesic(expected, q, 0.5), rtol=1e-15
+    )
+    np.testing.assert_allclose(g.left_kl_centroid(point(w)), g.left_kl_centroid(expected))
+    assert isinstance(point(w), g.SimplexPoint) == (point is TwoOutcomes)
+
+
+def test_a_distribution_over_the_simplex_is_not_a_point():
+    from expfam import Dirichlet
+
+    with pytest.raises(TypeError, match="p: expected real probabilities"):
+        kl(Dirichlet(concentration=[1.0, 2.0]), [0.5, 0.5])
+
+
+def test_ragged_input_names_the_argument():
+    with pytest.raises(ValueError, match="q: expected probabilities of shape"):
+        kl([0.5, 0.5], [[0.5, 0.5], [1.0]])
+
+
+# ------------------------------------------------------------------ Karcher mean
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"tol": -1.0}, ValueError, "tol: expected a finite number >= 0"),
+        ({"tol": float("nan")}, ValueError, "tol: expected a finite number >= 0"),
+        ({"tol": "1e-3"}, TypeError, "tol: expected a real number"),
+        ({"max_iter": -1}, ValueError, "max_iter: expected a positive integer"),
+        ({"max_iter": 1.5}, TypeError, "max_iter: expected a positive integer"),
+    ],
+)
+def test_fisher_rao_mean_validates_its_options(kwargs, error, match):
+    from expfam.geometry import fisher_rao_mean
+
+    with pytest.raises(error, match=match):
+        fisher_rao_mean([[0.5, 0.5], [0.9, 0.1]], **kwargs)
+
+
+def test_fisher_rao_mean_of_no_points_is_an_error():
+    from expfam.geometry import fisher_rao_mean
+
+    with pytest.raises(ValueError, match="points: expected n >= 1 points"):
+        fisher_rao_mean(np.zeros((0, 3)))
+    with pytest.raises(ValueError, match="points: expected"):
+        fisher_rao_mean([])
+
+
+def test_karcher_mean_iterations_is_a_deprecated_alias():
+    from expfam.geometry import fisher_rao_mean
+
+    result = fisher_rao_mean([[0.5, 0.5], [0.9, 0.1]])
+    with pytest.warns(DeprecationWarning, match="use n_iter"):
+        assert result.iterations == result.n_iter
+
+
+def test_chernoff_result_is_a_frozen_dataclass_that_unpacks():
+    import dataclasses
+
+    result = chernoff_information([0.5, 0.5], [0.25, 0.75])
+    c, lam = result
+    assert c is result.information and lam is result.exponent
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.information = 0.0
+    assert result.converged and result.n_iter >= 1
