@@ -51,6 +51,11 @@ class Pair:
     # probability arrays as given: P, Q, Q - P, and the row sums of P and Q, shape (R, 1)
     given: tuple[NDArray, ...] | None = None
 
+    @property
+    def exact(self) -> bool:
+        """Whether ``p`` and ``q`` are the points themselves (arrays as given, summing to 1)."""
+        return self.given is not None and self.p is self.given[0] and self.q is self.given[1]
+
     def log_probs(self) -> tuple[NDArray, NDArray]:
         """``log p`` and ``log q``, for the far-tail branches."""
         if self.logits is None:

@@ -75,6 +75,10 @@ def _set_of_points(points: Any) -> tuple[NDArray, NDArray, bool]:
 def right_kl_centroid(points: Any, weights: ArrayLike | None = None) -> NDArray:
     r"""``argmin_c sum_i w_i KL(p_i || c)``: the weighted mean in probabilities.
 
+    .. math::
+
+        c^* = \arg\min_c \sum_i w_i\, \mathrm{KL}(p_i \,\|\, c) = \sum_i w_i\, p_i
+
     Parameters
     ----------
     points : SimplexPoint or array_like, shape (N, ..., K)
@@ -109,6 +113,11 @@ def right_kl_centroid(points: Any, weights: ArrayLike | None = None) -> NDArray:
 @tiered
 def left_kl_centroid(points: Any, weights: ArrayLike | None = None) -> NDArray:
     r"""``argmin_c sum_i w_i KL(c || p_i)``: softmax of the weighted mean of the logits.
+
+    .. math::
+
+        c^* = \arg\min_c \sum_i w_i\, \mathrm{KL}(c \,\|\, p_i)
+            = \operatorname{softmax}\Big(\sum_i w_i \log p_i\Big)
 
     Parameters
     ----------
@@ -157,6 +166,11 @@ def left_kl_centroid(points: Any, weights: ArrayLike | None = None) -> NDArray:
 @tiered
 def jeffreys_centroid(histograms: ArrayLike, weights: ArrayLike | None = None) -> NDArray:
     r"""Jeffreys centroid of positive histograms, in closed form with Lambert W.
+
+    .. math::
+
+        c_k = \frac{a_k}{W(e\, a_k / g_k)}, \quad a_k = \sum_i w_i h_{ik}, \quad \log g_k
+            = \sum_i w_i \log h_{ik}
 
     ``argmin_c sum_i w_i J(h_i, c)`` over positive vectors ``c``, with
     ``J(h, c) = sum_k (h_k - c_k) log(h_k / c_k)`` (the Jeffreys divergence

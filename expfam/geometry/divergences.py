@@ -122,6 +122,11 @@ def kl(p: Any, q: Any) -> NDArray:
 def jeffreys(p: Any, q: Any) -> NDArray:
     r"""Jeffreys divergence ``KL(p || q) + KL(q || p) = <z_p - z_q, p - q>``.
 
+    .. math::
+
+        J(p, q) = \mathrm{KL}(p \,\|\, q) + \mathrm{KL}(q \,\|\, p)
+            = \sum_k (p_k - q_k) \log \frac{p_k}{q_k}
+
     Parameters
     ----------
     p, q : SimplexPoint or array_like, shape (..., K)
@@ -156,6 +161,11 @@ def _jeffreys_rows(pair: Pair) -> NDArray:
 @tiered
 def jensen_shannon(p: Any, q: Any) -> NDArray:
     r"""Jensen-Shannon divergence ``(KL(p || m) + KL(q || m)) / 2``, ``m = (p + q)/2``, in nats.
+
+    .. math::
+
+        \mathrm{JS}(p, q) = \tfrac12 \mathrm{KL}(p \,\|\, m)
+            + \tfrac12 \mathrm{KL}(q \,\|\, m), \quad m = \tfrac12 (p + q)
 
     Parameters
     ----------
@@ -216,6 +226,10 @@ def _jensen_shannon_rows(pair: Pair) -> NDArray:
 @tiered
 def jensen_shannon_distance(p: Any, q: Any) -> NDArray:
     r"""Jensen-Shannon distance ``sqrt(JS(p, q))`` (nats), a metric on the simplex.
+
+    .. math::
+
+        d_{\mathrm{JS}}(p, q) = \sqrt{\mathrm{JS}(p, q)}
 
     This is what :func:`scipy.spatial.distance.jensenshannon` returns (for
     inputs that already sum to 1; scipy renormalizes silently, this raises).
@@ -288,6 +302,11 @@ def _hellinger_squared_by_roots(pair: Pair) -> NDArray:
 def hellinger(p: Any, q: Any) -> NDArray:
     r"""Hellinger distance ``H = sqrt(1 - BC) = sqrt((1/2) sum (sqrt p_k - sqrt q_k)^2)``.
 
+    .. math::
+
+        H(p, q) = \sqrt{\tfrac12 \sum_k \big(\sqrt{p_k} - \sqrt{q_k}\big)^2}
+            = \sqrt{1 - \mathrm{BC}(p, q)}
+
     Parameters
     ----------
     p, q : SimplexPoint or array_like, shape (..., K)
@@ -320,6 +339,10 @@ def _bhattacharyya_coefficient(pair: Pair) -> NDArray:
 def bhattacharyya_coefficient(p: Any, q: Any) -> NDArray:
     r"""Bhattacharyya coefficient ``BC = sum_k sqrt(p_k q_k)``.
 
+    .. math::
+
+        \mathrm{BC}(p, q) = \sum_k \sqrt{p_k q_k}
+
     Parameters
     ----------
     p, q : SimplexPoint or array_like, shape (..., K)
@@ -345,6 +368,10 @@ def bhattacharyya_coefficient(p: Any, q: Any) -> NDArray:
 @tiered
 def bhattacharyya_distance(p: Any, q: Any) -> NDArray:
     r"""Bhattacharyya distance ``-log BC``, half the Rényi divergence of order 1/2.
+
+    .. math::
+
+        D_B(p, q) = -\log \sum_k \sqrt{p_k q_k}
 
     Parameters
     ----------
@@ -381,37 +408,42 @@ def _bhattacharyya_distance_rows(pair: Pair) -> NDArray:
 # ------------------------------------------------------------ the alpha family
 
 
-def _series_coefficients(mu: NDArray | float) -> list:
-    """``c_n = (1 + mu + ... + mu**(n-2)) / n!`` for n = 2..21 (``psi_mu = sum c_n y**n``).
+def _series_coefficients(mu: NDArray | float) -> tuple[list, float]:
+    """Coefficients of ``psi_mu(y) = y^2 sum_n c_n (y / r)^(n-2)`` and the radius ``r``.
 
-    For a float ``mu`` the polynomial ``sum c_n y**(n-2)`` is economized on the
-    interval where the series is used (``|y| <= 1``, ``|mu y| <= 1``): the
+    ``c_n = (1 + mu + ... + mu^(n-2)) r^(n-2) / n!`` for n = 2..21, with
+    ``r = min(1, 1 / |mu|)`` for a float ``mu`` (1 for an array): the series is
+    used where ``|y| <= 1`` and ``|mu y| <= 1``, so ``|y / r| <= 1``, and the scaled
+    coefficients neither overflow nor underflow for any ``mu`` (``alpha = 1e20``
+    included). For a float ``mu`` the polynomial is economized on ``[-1, 1]``: the
     Chebyshev terms below ``1e-18`` of the smallest value are dropped, which
     leaves about 14 coefficients of the 20.
     """
-    coeffs, geometric = [], 1.0
+    scalar = np.ndim(mu) == 0
+    radius = min(1.0, 1.0 / abs(float(mu))) if scalar and mu else 1.0
+    step = mu * radius  # |step| <= 1 for a float mu
+    coeffs, scaled = [], 1.0  # (1 + mu + ... + mu^(n-2)) r^(n-2)
     for n in range(2, 2 + _SERIES_TERMS):
-        coeffs.append(geometric / math.factorial(n))
-        geometric = 1.0 + mu * geometric
-    if np.ndim(mu) == 0:
-        coeffs = _economized(tuple(coeffs), min(1.0, 1.0 / abs(float(mu))) if mu else 1.0)
-    return coeffs
+        coeffs.append(scaled / math.factorial(n))
+        scaled = radius ** (n - 1) + step * scaled
+    if scalar:
+        coeffs = _economized(tuple(float(c) for c in coeffs))
+    return coeffs, radius
 
 
 @functools.lru_cache(maxsize=64)
-def _economized(coeffs: tuple, radius: float) -> list:
-    """Coefficients of ``sum c_n y**(n-2)`` on ``[-radius, radius]``, Chebyshev-truncated."""
+def _economized(coeffs: tuple) -> list:
+    """Coefficients of ``sum c_n u**(n-2)`` on ``[-1, 1]``, Chebyshev-truncated."""
     cheb = np.polynomial.chebyshev
-    scaled = np.array(coeffs) * radius ** np.arange(len(coeffs))
-    series = cheb.poly2cheb(scaled)
+    series = cheb.poly2cheb(np.array(coeffs))
     smallest = min(abs(cheb.chebval(-1.0, series)), abs(cheb.chebval(1.0, series)))
     tail = np.cumsum(np.abs(series)[::-1])[::-1]  # tail[j] = sum_{i >= j} |a_i|
-    degree = int(np.argmax(tail < 1e-18 * smallest))
-    kept = cheb.cheb2poly(series[:degree]) / radius ** np.arange(degree)
-    return [float(c) for c in kept]
+    below = tail < 1e-18 * smallest
+    degree = int(np.argmax(below)) if below.any() else len(series)
+    return [float(c) for c in cheb.cheb2poly(series[: max(degree, 1)])]
 
 
-def _amari_terms(p, q, y, mu, nu, p_zero, q_zero) -> NDArray:
+def _amari_terms(p, q, y, mu, nu, p_zero, q_zero, exact: bool = False) -> NDArray:
     r"""Terms ``p_k psi_mu(y_k)`` of ``D = (mu q + nu p - p^nu q^mu) / (mu nu)`` summed over k.
 
     For ``mu <= 1/2`` (``nu = 1 - mu >= 1/2``), scalar or shape (..., 1):
@@ -439,9 +471,26 @@ def _amari_terms(p, q, y, mu, nu, p_zero, q_zero) -> NDArray:
         if not kl_end and np.max(my, initial=0.0) > 1.0:
             far = np.nonzero(my > 1.0)
             mu_f, nu_f = (np.broadcast_to(v, y.shape)[far] for v in (mu, nu))
-            p_f = p[far]
-            shifted[far] = (_power_product(p_f, q[far], mu_f, nu_f) - p_f) / mu_f
+            p_f, my_f = p[far], my[far]
+            # p e^{mu y} = p^nu q^mu: by powers (rounding amplified by |mu| + |nu|, none
+            # where p and q are the arrays as given) unless exp(mu y + log p) amplifies less
+            # (|mu| ~ 1e20: the points' rounding, amplified by |mu|, would be all there is)
+            by_powers = np.abs(mu_f) + np.abs(nu_f) < my_f
+            if exact:  # p and q are the points: their powers are exact to an ULP
+                by_powers[:] = True
+            product = np.exp(my_f + np.log(p_f))
+            if by_powers.any():
+                product[by_powers] = _power_product(
+                    p_f[by_powers], q[far][by_powers], mu_f[by_powers], nu_f[by_powers]
+                )
+            shifted[far] = (product - p_f) / mu_f
         out = np.subtract(q, p, out=work(y.shape))
+        if not kl_end:
+            # |y| <= 1 < |mu y|: q - p as p expm1(y), consistent with y to eps (the rounded
+            # q - p is not: at |mu| ~ 1e20 its error would outweigh p expm1(mu y) / mu)
+            close = np.nonzero((np.abs(y) <= 1.0) & (np.abs(my) > 1.0))
+            if close[0].size:
+                out[close] = p[close] * np.expm1(y[close])
         out -= shifted
         out /= nu
         small = np.abs(y, out=shifted) <= 1.0
@@ -449,11 +498,12 @@ def _amari_terms(p, q, y, mu, nu, p_zero, q_zero) -> NDArray:
             small &= np.abs(my, out=my) <= 1.0
         if small.any():
             ys = np.multiply(y, small, out=work(y.shape) if kl_end else my)
-            coeffs = _series_coefficients(mu)
-            acc = np.multiply(coeffs[-1], ys, out=shifted)
+            coeffs, radius = _series_coefficients(mu)
+            us = ys if radius == 1.0 else np.multiply(ys, 1.0 / radius, out=work(y.shape))
+            acc = np.multiply(coeffs[-1], us, out=shifted)
             for c in reversed(coeffs[1:-1]):
                 acc += c
-                acc *= ys
+                acc *= us
             acc += coeffs[0]
             acc *= ys
             acc *= ys
@@ -495,7 +545,12 @@ def _power_product(p: NDArray, q: NDArray, mu: NDArray, nu: NDArray) -> NDArray:
         fraction = (e_hi - whole) + e_lo  # in [0, 1) up to rounding: 2^fraction is exact to eps
         mantissa = np.power(m_p, nu_l) * np.power(m_q, mu_l) * np.exp2(fraction)
         limit = np.clip(whole, -2200.0, 2200.0).astype(np.int64)  # beyond: 0 or inf anyway
-        out[lost] = np.ldexp(mantissa, limit)
+        split = np.ldexp(mantissa, limit)
+        # exponents so large (|mu| ~ 1e20) that the mantissas' powers are 0 * inf: the
+        # product is p (q/p)^mu, 0 or inf unless the ratio is 1
+        with np.errstate(invalid="ignore"):
+            ratio = p[lost] * np.power(q[lost] / p[lost], mu_l)
+        out[lost] = np.where(np.isnan(split), ratio, split)
     return out
 
 
@@ -526,7 +581,7 @@ def _amari_sum(pair: Pair, mu, nu) -> NDArray:
             pick(pair.p_zero, pair.q_zero),
             pick(pair.q_zero, pair.p_zero),
         )
-    return np.sum(_amari_terms(*args), axis=-1)
+    return np.sum(_amari_terms(*args, pair.exact), axis=-1)
 
 
 def _log_power_sum(pair: Pair, lam, mu) -> NDArray:
@@ -558,6 +613,11 @@ def _order(order: Any) -> float:
 def alpha_divergence(p: Any, q: Any, alpha: float) -> NDArray:
     r"""Amari's alpha-divergence ``D_alpha(p : q)``; ``alpha -> -1`` is ``KL(p || q)``.
 
+    .. math::
+
+        D_\alpha(p : q)
+            = \frac{4}{1 - \alpha^2} \Big(1 - \sum_k p_k^{(1-\alpha)/2} q_k^{(1+\alpha)/2}\Big)
+
     Parameters
     ----------
     p, q : SimplexPoint or array_like, shape (..., K)
@@ -580,9 +640,14 @@ def alpha_divergence(p: Any, q: Any, alpha: float) -> NDArray:
     = sum_{n >= 2} (1 + mu + ... + mu^(n-2)) y^n / n!``, non-negative and
     continuous in ``mu`` (so at and around ``alpha = +-1`` no special case
     takes over: ``psi_0(y) = e^y - 1 - y`` gives the KL); where ``|mu y| >= 1/2``,
-    ``p^((1-alpha)/2) q^((1+alpha)/2)`` is formed by powers. At most 10 ULP
-    against mpmath at 50+ digits (tested for ``|alpha| <= 7``), from ``q -> p``
-    to the boundary.
+    ``p^((1-alpha)/2) q^((1+alpha)/2)`` is formed by powers (with the binary
+    exponents taken out where a power under- or overflows alone), or as
+    ``exp(mu y + log p)`` where the powers would amplify the rounding of the
+    points more. At most 10 ULP against mpmath at 50+ digits (tested for
+    ``|alpha| <= 7``), from ``q -> p`` to the boundary; within ``1e-13`` relative
+    for ``|alpha| <= 9`` at entries down to the subnormals; for larger ``|alpha|``
+    the error grows as ``eps |alpha log(q_k/p_k)|`` (``+inf`` once the value
+    overflows, as at ``alpha = 1e20`` for any ``p != q``).
 
     Examples
     --------
@@ -599,6 +664,10 @@ def alpha_divergence(p: Any, q: Any, alpha: float) -> NDArray:
 @tiered
 def tsallis_divergence(p: Any, q: Any, order: float) -> NDArray:
     r"""Tsallis relative entropy ``(1 - sum_k p_k^l q_k^(1-l)) / (1 - l)`` of order ``l > 0``.
+
+    .. math::
+
+        T_\lambda(p \,\|\, q) = \frac{1 - \sum_k p_k^\lambda q_k^{1-\lambda}}{1 - \lambda}
 
     Parameters
     ----------
@@ -628,6 +697,10 @@ def tsallis_divergence(p: Any, q: Any, order: float) -> NDArray:
 @tiered
 def renyi_divergence(p: Any, q: Any, order: float) -> NDArray:
     r"""Rényi divergence ``log(sum_k p_k^l q_k^(1-l)) / (l - 1)`` of order ``l > 0``.
+
+    .. math::
+
+        R_\lambda(p \,\|\, q) = \frac{1}{\lambda - 1} \log \sum_k p_k^\lambda q_k^{1-\lambda}
 
     Parameters
     ----------
@@ -664,6 +737,7 @@ def _renyi_rows(pair: Pair, lam: float) -> NDArray:
     d = _amari_sum(pair, mu, lam)
     if mu == 0.0:
         return d
+    equal = d == 0.0  # p = q: exactly 0 (t = -l mu D would be inf * 0 for huge orders)
     with np.errstate(invalid="ignore", divide="ignore"):
         t = np.fmax(-lam * mu * d, -1.0)
         ratio = np.where(t == 0.0, 1.0, np.log1p(t) / np.where(t == 0.0, 1.0, t))
@@ -673,4 +747,4 @@ def _renyi_rows(pair: Pair, lam: float) -> NDArray:
     )  # sum p^l q^(1-l) below 1/2 (log1p would lose it), or D overflowed
     if far.any():
         out[far] = _log_power_sum(pair.rows(far), lam, mu) / (lam - 1.0)
-    return np.fmax(out, 0.0)
+    return np.where(equal, 0.0, np.fmax(out, 0.0))

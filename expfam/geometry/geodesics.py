@@ -197,7 +197,12 @@ def _tangent(probs: NDArray, v: ArrayLike, coords: Coords, name: str) -> NDArray
 # ------------------------------------------------------------------------------ e and m
 @tiered
 def e_geodesic(p: Any, q: Any, t: ArrayLike) -> NDArray:
-    """The e-geodesic (straight line in logits) from ``p`` (t = 0) to ``q`` (t = 1).
+    r"""The e-geodesic (straight line in logits) from ``p`` (t = 0) to ``q`` (t = 1).
+
+    .. math::
+
+        p_t = \frac{p^{1-t} q^t}{\sum_k p_k^{1-t} q_k^t}
+            = \operatorname{softmax}\big((1 - t) \log p + t \log q\big)
 
     Parameters
     ----------
@@ -253,7 +258,11 @@ def e_geodesic(p: Any, q: Any, t: ArrayLike) -> NDArray:
 
 @tiered
 def m_geodesic(p: Any, q: Any, t: ArrayLike) -> NDArray:
-    """The m-geodesic (straight line in probabilities) from ``p`` (t = 0) to ``q`` (t = 1).
+    r"""The m-geodesic (straight line in probabilities) from ``p`` (t = 0) to ``q`` (t = 1).
+
+    .. math::
+
+        p_t = (1 - t)\, p + t\, q
 
     Parameters
     ----------
@@ -308,7 +317,12 @@ def m_geodesic(p: Any, q: Any, t: ArrayLike) -> NDArray:
 # ------------------------------------------------------------------------------ Fisher-Rao
 @tiered
 def fisher_rao_distance(p: Any, q: Any) -> NDArray:
-    """Fisher-Rao (geodesic) distance between categorical distributions, in [0, pi].
+    r"""Fisher-Rao (geodesic) distance between categorical distributions, in [0, pi].
+
+    .. math::
+
+        d(p, q) = 2 \arccos \sum_k \sqrt{p_k q_k}
+            = 4 \arcsin \tfrac12 \big\| \sqrt{p} - \sqrt{q} \big\|
 
     Parameters
     ----------
@@ -386,7 +400,13 @@ def fisher_rao_distance(p: Any, q: Any) -> NDArray:
 
 @tiered
 def fisher_rao_geodesic(p: Any, q: Any, t: ArrayLike) -> NDArray:
-    """The Fisher-Rao geodesic from ``p`` (t = 0) to ``q`` (t = 1), by arc length.
+    r"""The Fisher-Rao geodesic from ``p`` (t = 0) to ``q`` (t = 1), by arc length.
+
+    .. math::
+
+        \sqrt{p_t} = \frac{\sin((1 - t) \theta)}{\sin \theta} \sqrt{p}
+            + \frac{\sin(t \theta)}{\sin \theta} \sqrt{q}, \quad \cos \theta
+            = \sum_k \sqrt{p_k q_k}
 
     Parameters
     ----------
@@ -449,7 +469,11 @@ def fisher_rao_geodesic(p: Any, q: Any, t: ArrayLike) -> NDArray:
 
 @tiered
 def fisher_rao_inner(p: Any, u: ArrayLike, v: ArrayLike, coords: Coords = "probs") -> NDArray:
-    """Fisher-Rao inner product of tangent vectors ``u``, ``v`` at ``p``, shape (...).
+    r"""Fisher-Rao inner product of tangent vectors ``u``, ``v`` at ``p``, shape (...).
+
+    .. math::
+
+        \langle u, v \rangle_p = \sum_k \frac{u_k v_k}{p_k}
 
     Parameters
     ----------
@@ -479,7 +503,11 @@ def fisher_rao_inner(p: Any, u: ArrayLike, v: ArrayLike, coords: Coords = "probs
 
 @tiered
 def fisher_rao_norm(p: Any, v: ArrayLike, coords: Coords = "probs") -> NDArray:
-    """Fisher-Rao norm ``sqrt(<v, v>_p)`` of a tangent vector at ``p``, shape (...).
+    r"""Fisher-Rao norm ``sqrt(<v, v>_p)`` of a tangent vector at ``p``, shape (...).
+
+    .. math::
+
+        \| v \|_p = \sqrt{\sum_k v_k^2 / p_k}
 
     See :func:`fisher_rao_inner` for the coordinates. Within 4 ULP; no underflow
     for tiny ``v``.
@@ -495,7 +523,12 @@ def fisher_rao_norm(p: Any, v: ArrayLike, coords: Coords = "probs") -> NDArray:
 
 @tiered
 def log_map(p: Any, q: Any, coords: Coords = "probs") -> NDArray:
-    """The initial velocity at ``p`` of the Fisher-Rao geodesic that reaches ``q`` at t = 1.
+    r"""The initial velocity at ``p`` of the Fisher-Rao geodesic that reaches ``q`` at t = 1.
+
+    .. math::
+
+        \mathrm{Log}_p(q) = \frac{2a}{\sin a} \big(\sqrt{p q} - \cos(a)\, p\big), \quad \cos a
+            = \sum_k \sqrt{p_k q_k}
 
     Parameters
     ----------
@@ -550,7 +583,12 @@ def log_map(p: Any, q: Any, coords: Coords = "probs") -> NDArray:
 
 @tiered
 def exp_map(p: Any, v: ArrayLike, coords: Coords = "probs") -> NDArray:
-    """The point reached at t = 1 by the Fisher-Rao geodesic from ``p`` with velocity ``v``.
+    r"""The point reached at t = 1 by the Fisher-Rao geodesic from ``p`` with velocity ``v``.
+
+    .. math::
+
+        \sqrt{\mathrm{Exp}_p(v)} = \cos(s) \sqrt{p} + \sin(s) \frac{\xi}{\|\xi\|}, \quad \xi
+            = \frac{v}{2 \sqrt{p}}, \quad s = \|\xi\|
 
     Parameters
     ----------
@@ -599,7 +637,12 @@ def exp_map(p: Any, v: ArrayLike, coords: Coords = "probs") -> NDArray:
 # ------------------------------------------------------------------------------ alpha
 @tiered
 def alpha_geodesic(p: Any, q: Any, t: ArrayLike, alpha: float) -> NDArray:
-    """The geodesic of Amari's alpha-connection from ``p`` to ``q``, by its affine parameter.
+    r"""The geodesic of Amari's alpha-connection from ``p`` to ``q``, by its affine parameter.
+
+    .. math::
+
+        p_t \propto \big((1 - s) p^b + s\, q^b\big)^{1/b}, \quad b = \tfrac{1 - \alpha}{2},
+            \quad t = \frac{\int_0^s Z^{-2b}}{\int_0^1 Z^{-2b}}
 
     Parameters
     ----------
@@ -793,10 +836,15 @@ class KarcherMean:
         return self.n_iter
 
 
+@tiered
 def fisher_rao_mean(
     points: Any, weights: ArrayLike | None = None, *, tol: float = 1e-13, max_iter: int = 200
 ) -> KarcherMean:
-    """Weighted Frechet (Karcher) mean of points of the simplex for the Fisher-Rao metric.
+    r"""Weighted Frechet (Karcher) mean of points of the simplex for the Fisher-Rao metric.
+
+    .. math::
+
+        m^* = \arg\min_m \sum_i w_i\, d(m, p_i)^2
 
     Parameters
     ----------

@@ -37,6 +37,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import linprog
 
 from expfam import special
+from expfam._core.dispatch import tiered
 from expfam._core.exceptions import ConvergenceWarning
 from expfam._core.solvers import armijo
 from expfam.families.family import as_float_array
@@ -542,8 +543,14 @@ def _marginals(table: NDArray) -> list[NDArray]:
     return [np.sum(table, axis=tuple(a for a in axes if a != i)) for i in axes]
 
 
+@tiered
 def independence_projection(joint: ArrayLike) -> NDArray:
-    """The m-projection of a joint table onto the independence model: the product of marginals.
+    r"""The m-projection of a joint table onto the independence model: the product of marginals.
+
+    .. math::
+
+        q^*(x_1, \dots, x_m) = \prod_j p_j(x_j)
+            = \arg\min_{q \text{ independent}} \mathrm{KL}(p \,\|\, q)
 
     Parameters
     ----------
@@ -575,8 +582,14 @@ def independence_projection(joint: ArrayLike) -> NDArray:
     return out
 
 
+@tiered
 def mutual_information(joint: ArrayLike) -> float:
-    """``KL(joint || product of marginals)`` in nats (total correlation for more than 2 axes).
+    r"""``KL(joint || product of marginals)`` in nats (total correlation for more than 2 axes).
+
+    .. math::
+
+        I = \mathrm{KL}\Big(p \,\Big\|\, \prod_j p_j\Big)
+            = \sum_x p(x) \log \frac{p(x)}{\prod_j p_j(x_j)}
 
     Computed with :func:`expfam.special.kl_divergence` on the log-tables (the log of
     the product as a sum of logs, so it cannot underflow): never negative, exactly 0
@@ -646,6 +659,7 @@ def _margins(margins: Any, ndim: int) -> list[tuple[int, ...]]:
     return groups
 
 
+@tiered
 def iterative_proportional_fitting(
     table: ArrayLike,
     margins: Sequence[Sequence[int]],
@@ -654,7 +668,11 @@ def iterative_proportional_fitting(
     tol: float = 1e-13,
     max_iter: int = 1000,
 ) -> IPFResult:
-    """Fit a hierarchical log-linear model to a table by iterative proportional fitting.
+    r"""Fit a hierarchical log-linear model to a table by iterative proportional fitting.
+
+    .. math::
+
+        q \leftarrow q\, \frac{p_S}{q_S} \quad \text{for each margin } S, \text{ cyclically}
 
     Parameters
     ----------
