@@ -318,3 +318,57 @@ def test_chernoff_result_is_a_frozen_dataclass_that_unpacks():
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.information = 0.0
     assert result.converged and result.n_iter >= 1
+
+
+# ------------------------------------------------------------------ extreme orders and K
+@pytest.mark.parametrize("alpha", [1e308, -1e308, 1e20, -1e20])
+def test_extreme_alpha_is_infinite_or_zero(alpha):
+    """D_alpha = 4 / (1 - a^2) (1 - sum p (q/p)^((1+a)/2)) overflows for p != q, is 0 at p = q."""
+    p, q = [0.6, 0.3, 0.1], [0.2, 0.5, 0.3]
+    assert alpha_divergence(p, q, alpha) == np.inf
+    assert alpha_divergence(p, p, alpha) == 0.0
+    # a difference of one ULP is enough: (1 + 1.9e-16)^(5e19) = e^9250
+    near = [0.6 + 1e-16, 0.3, 0.1 - 1e-16]
+    assert alpha_divergence(p, near, alpha) == np.inf
+
+
+@pytest.mark.parametrize("alpha", [30.0, -30.0, 1000.0, -1000.0])
+def test_large_alpha_against_mpmath(alpha):
+    """Error of order eps |alpha log(q/p)| (documented), no NaN, no overflow before its time."""
+    for p, q in (([0.6, 0.3, 0.1], [0.2, 0.5, 0.3]), ([0.5, 0.25, 0.25], [0.25, 0.5, 0.25])):
+        ref = alpha_reference(p, q, alpha)
+        got = alpha_divergence(p, q, alpha)
+        assert abs(mpf(float(got)) - ref) <= 1e-16 * abs(alpha) * 2 * abs(ref)
+
+
+@pytest.mark.parametrize("order", [1e3, 1e20, 1e300])
+def test_huge_orders(order):
+    """Renyi tends to log max(p/q); exactly 0 at p = q; Tsallis overflows to +inf."""
+    p, q = [0.6, 0.3, 0.1], [0.2, 0.5, 0.3]
+    assert renyi_divergence(p, p, order) == 0.0 and tsallis_divergence(p, p, order) == 0.0
+    limit = np.log(3.0)  # max p/q = 0.6/0.2
+    assert renyi_divergence(p, q, order) == pytest.approx(
+        limit, rel=1e-2 if order < 1e4 else 1e-15
+    )
+    assert tsallis_divergence(p, q, order) == np.inf
+
+
+@pytest.mark.parametrize("order", [1e-300, 1e-20])
+def test_tiny_orders(order):
+    """T_l and R_l -> l KL(q || p) as l -> 0 (first order in l)."""
+    p, q = [0.6, 0.3, 0.1], [0.2, 0.5, 0.3]
+    expected = order * float(kl(q, p))
+    assert tsallis_divergence(p, q, order) == pytest.approx(expected, rel=1e-13)
+    assert renyi_divergence(p, q, order) == pytest.approx(expected, rel=1e-13)
+
+
+def test_huge_k_and_empty_batches():
+    """K = 10^5 against the plain formula (which is fine far from equality); no rows at all."""
+    rng = np.random.default_rng(5)
+    p, q = rng.dirichlet(np.ones(100_000), size=2)
+    plain = float(np.sum(p * np.log(p / q)))
+    assert float(kl(p, q)) == pytest.approx(plain, rel=1e-12)
+    assert float(chernoff_information(p, q).information) >= float(bhattacharyya_distance(p, q))
+    empty = np.zeros((0, 3))
+    assert kl(empty, empty).shape == (0,)
+    assert chernoff_information(empty, empty).information.shape == (0,)
