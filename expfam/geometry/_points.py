@@ -34,6 +34,7 @@ __all__ = [
     "as_log_point",
     "as_probs",
     "as_probs_pair",
+    "as_real",
     "is_distribution",
     "solver_options",
 ]
@@ -96,12 +97,27 @@ def as_log_point(p: Any, name: str) -> tuple[NDArray, NDArray, bool]:
     return logits, probs, True
 
 
+def as_real(value: Any, name: str, *, min_ndim: int = 0) -> NDArray:
+    """``value`` as a read-only real float array without NaN, with ``min_ndim`` axes or more.
+
+    Integers and bools promote to float64; float dtypes are kept. Errors name ``name``.
+    """
+    array = _as_real_array(value, name)
+    if array.ndim < min_ndim:
+        raise ValueError(f"{name}: expected at least {min_ndim} axes, got shape {array.shape}")
+    if np.any(np.isnan(array)):
+        raise ValueError(f"{name}: expected numbers, got NaN")
+    array = array.view()
+    array.flags.writeable = False
+    return array
+
+
 def _as_real_array(p: Any, name: str) -> NDArray:
     try:
         probs = np.asarray(p)
     except ValueError:  # a ragged nested sequence
         raise ValueError(
-            f"{name}: expected probabilities of shape (..., K) (a rectangular array), "
+            f"{name}: expected a rectangular array (probabilities of shape (..., K)), "
             "got a ragged sequence"
         ) from None
     if probs.dtype.kind not in "biuf":

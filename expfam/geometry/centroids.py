@@ -31,8 +31,7 @@ from scipy.special import wrightomega
 
 from expfam import special
 from expfam._core.dispatch import tiered
-from expfam.families.family import as_float_array
-from expfam.geometry._points import as_log_point
+from expfam.geometry._points import as_log_point, as_real
 
 __all__ = ["jeffreys_centroid", "left_kl_centroid", "right_kl_centroid"]
 
@@ -42,7 +41,7 @@ def _weights(weights: ArrayLike | None, batch: tuple[int, ...]) -> NDArray:
     n = batch[0]
     if weights is None:
         return np.full((*batch, 1), 1.0 / n)
-    w = as_float_array(weights, "weights", min_ndim=1)
+    w = as_real(weights, "weights", min_ndim=1)
     if w.shape[0] != n:
         raise ValueError(f"weights: expected {n} entries on the first axis, got shape {w.shape}")
     if np.any(w < 0) or not np.all(np.isfinite(w)):
@@ -204,7 +203,7 @@ def jeffreys_centroid(histograms: ArrayLike, weights: ArrayLike | None = None) -
     >>> jeffreys_centroid([[1.0, 4.0], [4.0, 1.0]]).round(8)  # 2.5 / W(1.25 e)
     array([2.24290625, 2.24290625])
     """
-    h = as_float_array(histograms, "histograms", min_ndim=2)
+    h = as_real(histograms, "histograms", min_ndim=2)
     if np.any(h <= 0) or not np.all(np.isfinite(h)):
         raise ValueError(f"histograms: expected positive, finite entries, got {h}")
     w = _weights(weights, h.shape[:-1])

@@ -596,16 +596,16 @@ def _real(value: Any, name: str) -> float:
     try:
         out = float(value)
     except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a real number, got {value!r}") from None
+        raise TypeError(f"{name}: expected a real number, got {value!r}") from None
     if not math.isfinite(out):
-        raise ValueError(f"{name} must be finite, got {value!r}")
+        raise ValueError(f"{name}: expected a finite number, got {value!r}")
     return out
 
 
 def _order(order: Any) -> float:
     out = _real(order, "order")
     if not out > 0.0:
-        raise ValueError(f"order must be > 0, got {order!r}")
+        raise ValueError(f"order: expected a number > 0, got {order!r}")
     return out
 
 

@@ -67,10 +67,10 @@ _SMALLEST = np.finfo(np.float64).smallest_subnormal
 def _parameter(t: ArrayLike, dtype: np.dtype, name: str = "t") -> NDArray:
     t = np.asarray(t)
     if t.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must be real numbers, got dtype {t.dtype}")
+        raise TypeError(f"{name}: expected real numbers, got dtype {t.dtype}")
     t = t.astype(dtype)
     if not np.all(np.isfinite(t)):
-        raise ValueError(f"{name} must be finite, got {t}")
+        raise ValueError(f"{name}: expected finite numbers, got {t}")
     return t
 
 
@@ -162,17 +162,17 @@ def _exit_angle(u: NDArray, e: NDArray) -> NDArray:
 def _tangent(probs: NDArray, v: ArrayLike, coords: Coords, name: str) -> NDArray:
     """``v`` as a velocity of ``sqrt(p)`` on the unit sphere, ``xi = dp / (2 sqrt p)``."""
     if coords not in ("probs", "logits"):
-        raise ValueError(f"coords must be 'probs' or 'logits', got {coords!r}")
+        raise ValueError(f"coords: expected 'probs' or 'logits', got {coords!r}")
     v = np.asarray(v)
     if v.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must be a real numeric array, got dtype {v.dtype}")
+        raise TypeError(f"{name}: expected real numbers, got dtype {v.dtype}")
     v = v.astype(probs.dtype)
     if v.ndim == 0 or v.shape[-1] != probs.shape[-1]:
         raise ValueError(
-            f"{name} must have K = {probs.shape[-1]} entries on its last axis, got {v.shape}"
+            f"{name}: expected K = {probs.shape[-1]} entries on the last axis, got shape {v.shape}"
         )
     if not np.all(np.isfinite(v)):
-        raise ValueError(f"{name} must be finite, got {v}")
+        raise ValueError(f"{name}: expected finite entries, got {v}")
     root = np.sqrt(probs)
     if coords == "logits":
         centred = v - np.sum(probs * v, axis=-1, keepdims=True)
@@ -180,10 +180,13 @@ def _tangent(probs: NDArray, v: ArrayLike, coords: Coords, name: str) -> NDArray
     scale = np.sum(np.abs(v), axis=-1)
     total = np.sum(v, axis=-1)
     if np.any(np.abs(total) > np.sqrt(np.finfo(v.dtype).eps) * np.maximum(scale, 1)):
-        raise ValueError(f"{name} must sum to 0 (a tangent vector of the simplex), got {total}")
+        raise ValueError(
+            f"{name}: expected entries summing to 0 (a tangent vector of the simplex), "
+            f"got sums {total}"
+        )
     if np.any((probs == 0) & (v != 0)):
         raise ValueError(
-            f"{name} must be 0 where p is 0 (a probability-coordinate tangent vector cannot "
+            f"{name}: expected 0 where p is 0 (a probability-coordinate tangent vector cannot "
             "leave the face of p)"
         )
     return np.divide(
@@ -566,11 +569,11 @@ def log_map(p: Any, q: Any, coords: Coords = "probs") -> NDArray:
     pp, qq = as_probs_pair(p, q)
     if np.any((pp == 0) & (qq > 0)):
         raise ValueError(
-            "q puts mass where p has none: the log map at a point of a face does not exist "
-            "in probability or logits coordinates"
+            "q: expected no mass where p has none (the log map at a point of a face does "
+            "not exist in probability or logits coordinates), got q puts mass where p has none"
         )
     if coords not in ("probs", "logits"):
-        raise ValueError(f"coords must be 'probs' or 'logits', got {coords!r}")
+        raise ValueError(f"coords: expected 'probs' or 'logits', got {coords!r}")
     u = np.sqrt(pp)
     delta = _root_difference(pp, qq)
     chord = _norm(delta)
@@ -625,8 +628,9 @@ def exp_map(p: Any, v: ArrayLike, coords: Coords = "probs") -> NDArray:
     if np.any(s > exit_s * (1 + 4 * np.finfo(xi.dtype).eps)):
         bad = s > exit_s * (1 + 4 * np.finfo(xi.dtype).eps)
         raise ValueError(
-            f"v has Fisher length {np.max(2 * s[bad]):.17g}, but the geodesic from p in its "
-            f"direction leaves the simplex at length {np.min(2 * exit_s[bad]):.17g}"
+            f"v: expected a Fisher length up to where the geodesic from p in its direction "
+            f"leaves the simplex at length {np.min(2 * exit_s[bad]):.17g}, got "
+            f"{np.max(2 * s[bad]):.17g}"
         )
     s = s[..., None]
     root = np.maximum(np.cos(s) * u + np.where(s > 0, np.sin(s) / safe, 1) * xi, 0)

@@ -40,8 +40,7 @@ from expfam import special
 from expfam._core.dispatch import tiered
 from expfam._core.exceptions import ConvergenceWarning
 from expfam._core.solvers import armijo
-from expfam.families.family import as_float_array
-from expfam.geometry._points import as_probs, check_probabilities, solver_options
+from expfam.geometry._points import as_probs, as_real, check_probabilities, solver_options
 
 __all__ = [
     "IPFResult",
@@ -89,7 +88,7 @@ class Projection:
 
 
 def _statistics(statistics: ArrayLike) -> NDArray:
-    f = as_float_array(statistics, "statistics", min_ndim=1).astype(np.float64)
+    f = as_real(statistics, "statistics", min_ndim=1).astype(np.float64)
     if f.ndim == 1:
         f = f[:, None]
     if f.ndim != 2 or f.shape[0] < 2 or f.shape[1] < 1:
@@ -312,11 +311,11 @@ class LogLinearFamily:
         if self.base is None:
             base = np.ones(f.shape[0])
         else:
-            base = as_float_array(self.base, "base", min_ndim=1).astype(np.float64)
+            base = as_real(self.base, "base", min_ndim=1).astype(np.float64)
             if base.shape != (f.shape[0],):
-                raise ValueError(f"base must have shape ({f.shape[0]},), got {base.shape}")
+                raise ValueError(f"base: expected shape ({f.shape[0]},), got {base.shape}")
             if np.any(base < 0) or not np.all(np.isfinite(base)) or not np.any(base > 0):
-                raise ValueError(f"base must be finite, >= 0 and not all 0, got {base}")
+                raise ValueError(f"base: expected finite entries >= 0, not all 0, got {base}")
         base = np.array(base)
         base.flags.writeable = False
         object.__setattr__(self, "statistics", f)
@@ -335,10 +334,11 @@ class LogLinearFamily:
         >>> LogLinearFamily([[0.0], [1.0]]).probs([0.0])
         array([0.5, 0.5])
         """
-        theta = as_float_array(natural, "natural", min_ndim=1)
+        theta = as_real(natural, "natural", min_ndim=1)
         if theta.shape[-1] != self.statistics.shape[1]:
             raise ValueError(
-                f"natural must have d = {self.statistics.shape[1]} entries, got {theta.shape}"
+                f"natural: expected d = {self.statistics.shape[1]} entries, "
+                f"got shape {theta.shape}"
             )
         return special.softmax(self.log_base + theta @ self.statistics.T)
 
@@ -436,7 +436,7 @@ class LinearFamily:
 
     def __post_init__(self) -> None:
         f = _statistics(self.statistics)
-        c = as_float_array(self.values, "values").astype(np.float64).reshape(-1)
+        c = as_real(self.values, "values").astype(np.float64).reshape(-1)
         if c.shape != (f.shape[1],):
             raise ValueError(f"values: expected d = {f.shape[1]} entries, got shape {c.shape}")
         if not np.all(np.isfinite(c)):
@@ -531,7 +531,7 @@ class LinearFamily:
 
 # ------------------------------------------------------------------------------ tables
 def _table(joint: ArrayLike, name: str = "joint") -> NDArray:
-    table = as_float_array(joint, name).astype(np.float64)
+    table = as_real(joint, name).astype(np.float64)
     if table.ndim < 2:
         raise ValueError(f"{name}: expected a table with at least 2 axes, got shape {table.shape}")
     check_probabilities(table.reshape(1, -1), name)
@@ -716,7 +716,7 @@ def iterative_proportional_fitting(
     if start is None:
         q = np.full(p.shape, 1.0 / p.size)
     else:
-        q = as_float_array(start, "start").astype(np.float64)
+        q = as_real(start, "start").astype(np.float64)
         if q.shape != p.shape or np.any(q < 0) or not np.all(np.isfinite(q)):
             raise ValueError(
                 f"start: expected a finite table >= 0 of shape {p.shape}, got shape {q.shape}"

@@ -270,7 +270,7 @@ def test_a_distribution_over_the_simplex_is_not_a_point():
 
 
 def test_ragged_input_names_the_argument():
-    with pytest.raises(ValueError, match="q: expected probabilities of shape"):
+    with pytest.raises(ValueError, match="q: expected a rectangular array"):
         kl([0.5, 0.5], [[0.5, 0.5], [1.0]])
 
 

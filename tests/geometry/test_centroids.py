@@ -160,7 +160,7 @@ def test_jeffreys_centroid_is_stationary(h):
             lambda: jeffreys_centroid([[1.0, 0.0], [1.0, 2.0]]),
             "histograms: expected positive, finite",
         ),
-        (lambda: jeffreys_centroid([1.0, 2.0]), "at least 2 axis"),
+        (lambda: jeffreys_centroid([1.0, 2.0]), "histograms: expected at least 2 axes"),
         (lambda: right_kl_centroid([[0.5, 0.6]]), "points: expected rows that sum to 1"),
     ],
 )

@@ -245,9 +245,9 @@ def test_log_map_rejects_a_point_outside_the_face_of_p():
 @pytest.mark.parametrize(
     ("v", "match"),
     [
-        ([0.1, 0.1, 0.0], "must sum to 0"),
-        ([0.1, -0.2, 0.1], "must be 0 where p is 0"),
-        ([np.nan, 0.0, 0.0], "must be finite"),
+        ([0.1, 0.1, 0.0], "v: expected entries summing to 0"),
+        ([0.1, -0.2, 0.1], "v: expected 0 where p is 0"),
+        ([np.nan, 0.0, 0.0], "v: expected finite entries"),
         ([0.1, -0.1], "K = 3"),
     ],
 )

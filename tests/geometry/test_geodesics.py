@@ -227,8 +227,8 @@ def test_alpha_geodesic_on_the_boundary_and_float32():
             ValueError,
             "open simplex",
         ),
-        (lambda: m_geodesic(P, Q, np.nan), ValueError, "t must be finite"),
-        (lambda: m_geodesic(P, Q, "a"), TypeError, "t must be real"),
+        (lambda: m_geodesic(P, Q, np.nan), ValueError, "t: expected finite numbers"),
+        (lambda: m_geodesic(P, Q, "a"), TypeError, "t: expected real numbers"),
         (lambda: m_geodesic(np.stack([P] * 3), Q, np.zeros(2)), ValueError, "does not broadcast"),
         (lambda: e_geodesic(P, [0.5, 0.5], 0.5), ValueError, "same K"),
         (

@@ -190,7 +190,10 @@ def test_non_convergence_is_reported():
     [
         (lambda: LogLinearFamily(np.ones((1, 2))), "K >= 2"),
         (lambda: LogLinearFamily([[np.inf], [0.0]]), "finite"),
-        (lambda: LogLinearFamily([[1.0], [0.0]], base=[1.0, -1.0]), "base must be"),
+        (
+            lambda: LogLinearFamily([[1.0], [0.0]], base=[1.0, -1.0]),
+            "base: expected finite entries >= 0",
+        ),
         (lambda: LogLinearFamily([[1.0], [0.0]]).m_project([0.2, 0.3, 0.5]).probs, "K = 2"),
         (
             lambda: LogLinearFamily([[1.0], [0.0]]).m_project([0.2, 0.3]).probs,
