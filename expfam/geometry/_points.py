@@ -166,7 +166,8 @@ def check_probabilities(probs: NDArray, name: str) -> None:
     off = np.abs(sums - 1) > tol
     if np.any(off):
         raise ValueError(
-            f"{name}: expected rows that sum to 1 within {tol:.3g}, got sums {sums[off][:5]}"
+            f"{name}: expected rows that sum to 1 within {tol:.3g}, got sums {sums[off][:5]} "
+            "(for logits, pass Categorical(logits=...))"
         )
 
 
