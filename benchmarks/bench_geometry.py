@@ -123,7 +123,7 @@ CASES: dict[str, tuple[Callable, Callable, Callable | None, Callable]] = {
         lambda zp, zq: divref.tsallis_divergence(zp, zq, ORDER),
     ),
     "chernoff_information": (
-        lambda p, q: g.chernoff_information(p, q)[0],
+        lambda p, q: g.chernoff_information(p, q).information,
         naive_chernoff,
         None,
         lambda zp, zq: divref.chernoff_information(zp, zq)[0],

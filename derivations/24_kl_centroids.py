@@ -21,13 +21,12 @@ from expfam.symbolic import Arg, Check, Interval, Reals
 
 
 def _right(s1, s2, w):
-    return right_kl_centroid([[s1, 1 - s1], [s2, 1 - s2]], [w, 1 - w]).probs[0]
+    return right_kl_centroid([[s1, 1 - s1], [s2, 1 - s2]], [w, 1 - w])[0]
 
 
 def _left(a, w):
     points = Categorical(logits=[[a[0], 0.0], [a[1], 0.0]])  # the set as logits
-    c = left_kl_centroid(points, [w, 1 - w])
-    return float(c.logits[0] - c.logits[1])
+    return float(left_kl_centroid(points, [w, 1 - w])[0])  # its probability of class 0
 
 
 def checks():
@@ -66,8 +65,8 @@ def checks():
         name="left_centroid_is_mean_in_logits",
         claim="argmin_c sum w_i KL(c || p_i) = softmax(sum w_i z_i) (left_kl_centroid)",
         args=[Arg((a1, a2), Reals(scale=5.0)), Arg(w, Interval(0.01, 0.99, (0.01, 0.5)))],
-        derived=stationary,
-        closed_form=w * a1 + (1 - w) * a2,
+        derived=1 / (1 + sympy.exp(-stationary)),  # class 0 of softmax((b, 0))
+        closed_form=1 / (1 + sympy.exp(-(w * a1 + (1 - w) * a2))),
         numeric=_left,
         rtol=1e-12,
         atol=1e-12,

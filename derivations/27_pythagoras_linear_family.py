@@ -31,7 +31,7 @@ def tilt_numeric(f: np.ndarray):
         p = np.append(eta, 1 - np.sum(eta))
         w = p * np.exp(lam * f)
         c = (w / w.sum()) @ f
-        return LinearFamily(f, c).e_project(p)
+        return LinearFamily(f, c).e_project(p).probs
 
     return numeric
 

@@ -50,8 +50,8 @@ def make_figure(out: Path) -> list[Path]:
     from expfam import plot
 
     family = LinearFamily(F, MEAN)
-    q = family.e_project(P)
-    top = family.max_entropy()
+    q = family.e_project(P).probs
+    top = family.max_entropy().probs
     r3 = np.linspace(MEAN - 1, MEAN / 2, 201)  # r_1 = 0 to r_2 = 0
     members = along_family(r3)
     tilts = special.softmax(np.log(P) + np.linspace(-6, 6, 241)[:, None] * F)

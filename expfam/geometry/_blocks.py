@@ -1,8 +1,9 @@
 """Blocks of rows for the batched kernels of ``expfam.geometry``, with reused work arrays.
 
 :func:`for_blocks` runs a kernel on blocks of rows small enough that all of its
-block-sized temporaries stay in the cache (``expfam.special._rows.for_blocks``
-sizes a block for one array). The kernel takes those temporaries from
+block-sized temporaries stay in the cache (a block holds
+``_BLOCK_ELEMENTS`` float64 values over all its work arrays; large batches are
+shared among the threads of :mod:`expfam._core.threads`). The kernel takes those temporaries from
 :func:`work`: fresh block-sized arrays are returned to the system when freed and
 page-fault on every block (measured: 2-3x the time of the arithmetic on them), so
 each thread keeps its own and hands them out again from the start of each block
@@ -18,13 +19,18 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 
-from expfam.special import _rows
+from expfam._core import threads
 
-# Block-sized temporaries a kernel holds at once: a block holds 1/4 of the block
-# budget of ``_rows.for_blocks`` per array.
+__all__ = ["blend", "errstate_ignored", "for_blocks", "work"]
+
+# Elements per block over its work arrays (2 MiB per array, the L2 size here).
+_BLOCK_ELEMENTS = 1 << 18
+# Batches of this many elements or more are shared among the threads.
+_PARALLEL_ELEMENTS = 1 << 20
+# Block-sized temporaries a kernel holds at once: each gets 1/4 of the budget.
 _WORKING_ARRAYS = 4
 _MAX_ARRAYS = 32  # a kernel that takes more gets fresh arrays beyond
-_LARGEST = _rows._BLOCK_ELEMENTS // _WORKING_ARRAYS  # elements of a block's array
+_LARGEST = _BLOCK_ELEMENTS // _WORKING_ARRAYS  # elements of a block's array
 
 
 class _Pool(threading.local):
@@ -41,14 +47,18 @@ _POOL = _Pool()
 def for_blocks(rows: int, k: int, body: Callable[[int, int], None]) -> None:
     """``body(start, stop)`` on blocks of rows of a (rows, k) batch, on all cores if large."""
 
-    def block(start: int, stop: int, _: object) -> None:
-        taken = _POOL.used  # 0, or what an enclosing loop of this thread holds
-        try:
-            body(start, stop)
-        finally:
-            _POOL.used = taken
+    block_rows = max(1, _BLOCK_ELEMENTS // max(k * _WORKING_ARRAYS, 1))
 
-    _rows.for_blocks(rows, k * _WORKING_ARRAYS, block)
+    def chunk(starts: range) -> None:
+        for start in starts:
+            taken = _POOL.used  # 0, or what an enclosing loop of this thread holds
+            try:
+                body(start, min(start + block_rows, rows))
+            finally:
+                _POOL.used = taken
+
+    parallel = rows * k * _WORKING_ARRAYS >= _PARALLEL_ELEMENTS
+    threads.run_chunks(range(0, rows, block_rows), chunk, parallel)
 
 
 def errstate_ignored(body: Callable[[int, int], None]) -> Callable[[int, int], None]:

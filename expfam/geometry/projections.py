@@ -26,9 +26,10 @@ ValueError. Points are probabilities (or :class:`~expfam.Categorical`), shape
 from __future__ import annotations
 
 import itertools
+import math
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -36,14 +37,16 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import linprog
 
 from expfam import special
+from expfam._core.dispatch import tiered
 from expfam._core.exceptions import ConvergenceWarning
-from expfam.families.family import as_float_array, check_probability_vector
-from expfam.geometry._points import as_probs
+from expfam._core.solvers import armijo
+from expfam.geometry._points import as_probs, as_real, check_probabilities, solver_options
 
 __all__ = [
     "IPFResult",
     "LinearFamily",
     "LogLinearFamily",
+    "Projection",
     "independence_projection",
     "iterative_proportional_fitting",
     "mutual_information",
@@ -54,32 +57,75 @@ _FACE = 1e-12  # probabilities below this send the row to the face-finding linea
 
 
 # ------------------------------------------------------------------------------ the solver
+@dataclass(frozen=True)
+class Projection:
+    """Result of a projection onto a flat family (and of maximum entropy).
+
+    Attributes
+    ----------
+    probs : ndarray, shape (..., K)
+        The projection ``q*``.
+    multipliers : ndarray, shape (..., d)
+        Its exponential-family parameters: ``theta`` with ``q* ~ h exp(F theta)``
+        for :meth:`LogLinearFamily.m_project`, the Lagrange multipliers
+        ``lambda`` with ``q* ~ p exp(F lambda)`` for :meth:`LinearFamily.e_project`
+        (Jaynes' die: ``lambda = 0.37105``). On a face of the simplex (a boundary
+        answer), those of the tilt restricted to the face.
+    n_iter : int
+        Newton iterations (the largest over the rows and the face refits).
+    converged : bool
+        Whether every row matched its moments within ``tol``.
+    """
+
+    probs: NDArray
+    multipliers: NDArray
+    n_iter: int
+    converged: bool
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> NDArray:
+        """The probabilities, so that ``np.asarray(projection)`` is ``projection.probs``."""
+        return self.probs if dtype is None else self.probs.astype(dtype)
+
+
 def _statistics(statistics: ArrayLike) -> NDArray:
-    f = as_float_array(statistics, "statistics", min_ndim=1).astype(np.float64)
+    f = as_real(statistics, "statistics", min_ndim=1).astype(np.float64)
     if f.ndim == 1:
         f = f[:, None]
     if f.ndim != 2 or f.shape[0] < 2 or f.shape[1] < 1:
-        raise ValueError(f"statistics must have shape (K, d) with K >= 2, got {f.shape}")
+        raise ValueError(f"statistics: expected shape (K, d) with K >= 2, got {f.shape}")
     if not np.all(np.isfinite(f)):
-        raise ValueError("statistics must be finite")
+        raise ValueError("statistics: expected finite values, got inf")
     f.flags.writeable = False
     return f
+
+
+def _scaled(f: NDArray, c: NDArray, allowed: NDArray) -> tuple[NDArray, NDArray]:
+    """``(F - c) / s`` per row and column, and ``s`` (n, d): every column in [-1, 1].
+
+    The projections are invariant under an affine change of each statistic, and the
+    scaled problem no longer depends on the scale of F (1e-300 or 1e200).
+    """
+    centred = f[None, :, :] - c[:, None, :]  # (n, K, d): E_q[F] - c without cancellation
+    size = np.max(np.abs(np.where(allowed[..., None], centred, 0.0)), axis=1)
+    size = np.where(size > 0, size, 1.0)
+    return centred / size[:, None, :], size
 
 
 def _feasible_support(f: NDArray, c: NDArray, allowed: NDArray) -> NDArray:
     """Classes that some r >= 0 with sum 1, E_r[F] = c and support in ``allowed`` can charge.
 
-    One linear program: maximize sum y subject to F^T r = c tau, sum r = tau,
-    0 <= y <= r, y <= 1, 1 <= tau <= 1e6 (homogenized, so y_k = 1 for every class
-    in the support of some feasible r). Returns a bool mask of shape (K,);
-    raises ValueError (the caller's message) if there is no feasible r.
+    One linear program on the statistics scaled to [-1, 1] (:func:`_scaled`):
+    maximize sum y subject to F'^T r = 0, sum r = tau, 0 <= y <= r, y <= 1,
+    1 <= tau <= 1e6 (homogenized, so y_k = 1 for every class in the support of
+    some feasible r). Returns a bool mask of shape (K,); raises ``_Infeasible``
+    if there is no feasible r.
     """
     idx = np.flatnonzero(allowed)
+    centred, _ = _scaled(f, c[None], allowed[None])
     n, d = len(idx), f.shape[1]
     # variables: r (n), y (n), tau (1)
     a_eq = np.zeros((d + 1, 2 * n + 1))
-    a_eq[:d, :n] = f[idx].T
-    a_eq[:d, -1] = -c
+    a_eq[:d, :n] = centred[0, idx].T
     a_eq[d, :n] = 1
     a_eq[d, -1] = -1
     a_ub = np.hstack([-np.eye(n), np.eye(n), np.zeros((n, 1))])  # y - r <= 0
@@ -101,57 +147,74 @@ class _Infeasible(Exception):
 
 def _newton(
     log_base: NDArray, f: NDArray, c: NDArray, tol: float, max_iter: int
-) -> tuple[NDArray, NDArray]:
+) -> tuple[NDArray, NDArray, NDArray, int]:
     """Minimize ``logsumexp(log_base + (F - c) lam)`` by damped Newton; rows (n, K).
 
-    Converged where the moment residual ``max |E_q[F] - c|`` is at most ``tol``
-    times ``max |F - c|`` (or ``4 K eps`` times it, the rounding floor of the sum
-    over K classes, if that is larger). A target on the boundary of the attainable
-    moments is never reached (lambda diverges). Returns ``(log q, converged)``.
+    On the scaled statistics (:func:`_scaled`), so that ``lam`` and the residual do
+    not depend on the scale of F. Converged where the moment residual
+    ``max |E_q[F] - c|`` is at most ``tol`` times ``max |F - c|`` (or ``4 K eps``
+    times it, the rounding floor of the sum over K classes, if that is larger).
+    The step is the Newton step (the Hessian is ``Cov_q[F]``, the Fisher
+    information; its pseudo-inverse where F has dependent columns), damped by
+    :func:`expfam._core.solvers.armijo` where the full step does not decrease the
+    objective. A target on the boundary of the attainable moments is never
+    reached (lambda diverges). Returns ``(log q, lambda, converged, n_iter)``.
     """
     n, d = c.shape
+    allowed = np.isfinite(log_base)
+    centred, size = _scaled(f, c, allowed)
     lam = np.zeros((n, d))
-    centred = f[None, :, :] - c[:, None, :]  # (n, K, d): E_q[F] - c without cancellation
-    scale = np.max(np.abs(np.where(np.isfinite(log_base)[..., None], centred, 0)), axis=(1, 2))
-    scale = np.where(scale > 0, scale, 1)
+    floor = max(tol, 4 * f.shape[0] * _EPS)  # the K-term rounding floor
 
-    def objective(lam: NDArray) -> tuple[NDArray, NDArray]:
-        z = log_base + np.einsum("nkd,nd->nk", centred, lam)
+    def objective(lam: NDArray, rows: Any = slice(None)) -> tuple[NDArray, NDArray]:
+        z = log_base[rows] + np.einsum("nkd,nd->nk", centred[rows], lam)
         return special.logsumexp(z, axis=-1), z
 
     value, z = objective(lam)
-    for iteration in range(max_iter + 1):
+    n_iter = 0
+    while True:
         q = special.softmax(z)
         grad = np.einsum("nk,nkd->nd", q, centred)
-        residual = np.max(np.abs(grad), axis=-1)
-        done = residual <= max(tol, 4 * f.shape[0] * _EPS) * scale  # K-term rounding floor
-        if np.all(done) or iteration == max_iter:
+        done = np.max(np.abs(grad), axis=-1) <= floor
+        if np.all(done) or n_iter == max_iter:
             break
+        n_iter += 1
         dev = centred - grad[:, None, :]
         hess = np.einsum("nk,nki,nkj->nij", q, dev, dev)  # Cov_q[F]: the Fisher information
         step = -np.einsum("nij,nj->ni", np.linalg.pinv(hess, rcond=1e-13, hermitian=True), grad)
         step[done] = 0
         slope = np.einsum("nd,nd->n", grad, step)
-        size = np.ones(n)
-        # backtracking (Armijo) where the full step does not decrease; none once the Newton
-        # decrement -slope is small (pure Newton converges quadratically there, and the
-        # decrease is below the rounding of the objective)
-        local = done | (-slope < 1e-8)
-        for _ in range(60):
-            new_value, new_z = objective(lam + size[:, None] * step)
-            slack = 8 * _EPS * (1 + np.abs(value))
-            ok = local | (new_value <= value + 1e-4 * size * slope + slack)
-            if np.all(ok):
-                break
-            size = np.where(ok, size, size / 2)
-        lam = lam + size[:, None] * step
+        new_value, new_z = objective(lam + step)
+        # damping where the full step does not decrease; none once the Newton decrement
+        # -slope is small (pure Newton converges quadratically there, and the decrease
+        # is below the rounding of the objective)
+        slack = 8 * _EPS * (1 + np.abs(value))
+        damp = ~(done | (-slope < 1e-8) | (new_value <= value + 1e-4 * slope + slack))
+        size_ = np.ones(n)
+        for i in np.flatnonzero(damp):
+            row = [i]
+
+            def along(t: float, row: list = row, start: NDArray = lam, d: NDArray = step) -> float:
+                return float(objective(start[row] + t * d[row], row)[0][0])
+
+            found = armijo(along, float(value[i]), float(slope[i]))
+            size_[i] = 0.0 if found is None else found[0]
+        if damp.any():
+            new_value, new_z = objective(lam + size_[:, None] * step)
+        lam = lam + size_[:, None] * step
         value, z = new_value, new_z
-    return special.log_softmax(z), done
+    return special.log_softmax(z), lam / size, done, n_iter
 
 
 def _fit_moments(
-    log_base: NDArray, f: NDArray, c: NDArray, tol: float, max_iter: int, what: str
-) -> NDArray:
+    log_base: NDArray,
+    f: NDArray,
+    c: NDArray,
+    tol: float,
+    max_iter: int,
+    what: str,
+    warn: bool = True,
+) -> tuple[NDArray, NDArray, NDArray, int]:
     """``log q`` for ``q ~ exp(log_base + F lam)`` with ``E_q[F] = c``, rows (n, K).
 
     Newton in the open family first. A target on the boundary of the attainable
@@ -161,8 +224,10 @@ def _fit_moments(
     Newton runs again on those (the limit point on a face of the simplex, with
     exact zeros off the face). Raises ``_Infeasible`` if a row that Newton could
     not fit has no distribution on the allowed classes with the moments.
+    Returns ``(log q, lambda, converged, n_iter)``; ``warn``: a
+    :class:`ConvergenceWarning` where a row did not converge.
     """
-    log_q, done = _newton(log_base, f, c, tol, max_iter)
+    log_q, lam, done, n_iter = _newton(log_base, f, c, tol, max_iter)
     allowed = np.isfinite(log_base)
     near_face = np.any(allowed & (log_q < np.log(_FACE)), axis=-1)
     for i in np.flatnonzero(~done | near_face):
@@ -175,25 +240,36 @@ def _fit_moments(
         if done[i] and np.array_equal(support, allowed[i]):
             continue
         face = np.where(support, log_base[i], -np.inf)[None]
-        log_face, on_face = (x[0] for x in _newton(face, f, c[i : i + 1], tol, max_iter))
-        if on_face or not done[i]:  # a face the LP saw within its tolerance only: keep Newton's
-            log_q[i], done[i] = log_face, on_face
-    if not np.all(done):
+        log_face, lam_face, on_face, face_iter = _newton(face, f, c[i : i + 1], tol, max_iter)
+        n_iter = max(n_iter, face_iter)
+        if on_face[0] or not done[i]:  # a face the LP saw within its tolerance only: keep Newton's
+            log_q[i], lam[i], done[i] = log_face[0], lam_face[0], on_face[0]
+    if warn and not np.all(done):
         warnings.warn(
             f"{what}: Newton did not reach moment residual <= {tol:g} x scale in {max_iter} "
             "iterations",
             ConvergenceWarning,
             stacklevel=3,
         )
-    return log_q
+    return log_q, lam, done, n_iter
 
 
 def _rows(p: Any, k: int, name: str) -> tuple[NDArray, tuple[int, ...], np.dtype]:
     """``p`` as float64 rows (n, K), with its shape and dtype to restore the result."""
     probs = as_probs(p, name)
     if probs.shape[-1] != k:
-        raise ValueError(f"{name} must have K = {k} classes on its last axis, got {probs.shape}")
+        raise ValueError(f"{name}: expected K = {k} classes on the last axis, got {probs.shape}")
     return probs.reshape(-1, k).astype(np.float64), probs.shape, probs.dtype
+
+
+def _projection(
+    log_q: NDArray, lam: NDArray, done: NDArray, n_iter: int, shape: tuple, dtype: np.dtype
+) -> Projection:
+    probs = np.exp(log_q).reshape(shape).astype(dtype)
+    multipliers = lam.reshape(*shape[:-1], lam.shape[-1])
+    for a in (probs, multipliers):
+        a.flags.writeable = False
+    return Projection(probs, multipliers, n_iter, bool(np.all(done)))
 
 
 # ------------------------------------------------------------------------------ families
@@ -222,7 +298,7 @@ class LogLinearFamily:
     Examples
     --------
     >>> fam = LogLinearFamily([[0.0], [1.0], [2.0]])  # q_k ~ exp(k theta)
-    >>> q = fam.m_project([0.2, 0.2, 0.6])
+    >>> q = fam.m_project([0.2, 0.2, 0.6]).probs
     >>> round(float(q @ [0.0, 1.0, 2.0]), 12)  # the mean 1.4 is matched
     1.4
     """
@@ -235,11 +311,11 @@ class LogLinearFamily:
         if self.base is None:
             base = np.ones(f.shape[0])
         else:
-            base = as_float_array(self.base, "base", min_ndim=1).astype(np.float64)
+            base = as_real(self.base, "base", min_ndim=1).astype(np.float64)
             if base.shape != (f.shape[0],):
-                raise ValueError(f"base must have shape ({f.shape[0]},), got {base.shape}")
+                raise ValueError(f"base: expected shape ({f.shape[0]},), got {base.shape}")
             if np.any(base < 0) or not np.all(np.isfinite(base)) or not np.any(base > 0):
-                raise ValueError(f"base must be finite, >= 0 and not all 0, got {base}")
+                raise ValueError(f"base: expected finite entries >= 0, not all 0, got {base}")
         base = np.array(base)
         base.flags.writeable = False
         object.__setattr__(self, "statistics", f)
@@ -258,19 +334,25 @@ class LogLinearFamily:
         >>> LogLinearFamily([[0.0], [1.0]]).probs([0.0])
         array([0.5, 0.5])
         """
-        theta = as_float_array(natural, "natural", min_ndim=1)
+        theta = as_real(natural, "natural", min_ndim=1)
         if theta.shape[-1] != self.statistics.shape[1]:
             raise ValueError(
-                f"natural must have d = {self.statistics.shape[1]} entries, got {theta.shape}"
+                f"natural: expected d = {self.statistics.shape[1]} entries, "
+                f"got shape {theta.shape}"
             )
         return special.softmax(self.log_base + theta @ self.statistics.T)
 
-    def m_project(self, p: Any, *, tol: float = 4 * _EPS, max_iter: int = 100) -> NDArray:
-        """The m-projection ``argmin_q KL(p || q)`` of ``p`` onto the family (maximum likelihood).
+    def m_project(self, p: Any, *, tol: float = 4 * _EPS, max_iter: int = 100) -> Projection:
+        r"""The m-projection ``argmin_q KL(p || q)`` of ``p`` onto the family (maximum likelihood).
+
+        .. math::
+
+            q^* = \arg\min_{q_\theta} \mathrm{KL}(p \,\|\, q_\theta), \qquad
+            \mathbb{E}_{q^*}[F] = \mathbb{E}_p[F]
 
         Parameters
         ----------
-        p : Categorical or array_like, shape (..., K)
+        p : SimplexPoint or array_like, shape (..., K)
             Must put no mass where the base measure is 0 (else every KL is infinite:
             ValueError).
         tol : float
@@ -280,23 +362,38 @@ class LogLinearFamily:
 
         Returns
         -------
-        ndarray, shape (..., K)
-            The projection. If ``E_p[F]`` lies on the boundary of the attainable
-            moments (``p`` has zeros that the family cannot reproduce in its
-            interior), the maximum likelihood estimate does not exist in the open
-            family and the answer is its limit in the closure: the classes no
-            distribution with those moments can charge get probability exactly 0.
+        Projection
+            ``probs``, shape (..., K): the projection; ``multipliers``, shape
+            (..., d): its natural parameters ``theta``; ``n_iter``, ``converged``.
+            If ``E_p[F]`` lies on the boundary of the attainable moments (``p`` has
+            zeros that the family cannot reproduce in its interior), the maximum
+            likelihood estimate does not exist in the open family and the answer is
+            its limit in the closure: the classes no distribution with those
+            moments can charge get probability exactly 0.
+
+        Notes
+        -----
+        Invariant under an affine change of each statistic: the statistics are
+        centred at ``E_p[F]`` and scaled to ``[-1, 1]`` before the solve, so
+        ``F = [0, 1e-300, 2e-300]`` gives the projection of ``F = [0, 1, 2]``.
+
+        Examples
+        --------
+        >>> fit = LogLinearFamily([[0.0], [1.0], [2.0]]).m_project([0.2, 0.2, 0.6])
+        >>> round(float(fit.probs @ [0.0, 1.0, 2.0]), 12), fit.converged
+        (1.4, True)
         """
+        tol, max_iter = solver_options(tol, max_iter)
         rows, shape, dtype = _rows(p, len(self.base), "p")
         log_base = np.broadcast_to(self.log_base, rows.shape).copy()
         if np.any(rows[:, self.base == 0] > 0):
             raise ValueError(
-                "p puts mass where the base measure is 0: KL(p || q) is infinite for every "
-                "member of the family"
+                "p: expected no mass where the base measure is 0 (KL(p || q) is infinite "
+                "for every member of the family), got mass there"
             )
         c = rows @ self.statistics
-        log_q = _fit_moments(log_base, self.statistics, c, tol, max_iter, "m_project")
-        return np.exp(log_q).reshape(shape).astype(dtype)
+        fit = _fit_moments(log_base, self.statistics, c, tol, max_iter, "m_project")
+        return _projection(*fit, shape, dtype)
 
 
 @dataclass(frozen=True, eq=False)
@@ -326,46 +423,73 @@ class LinearFamily:
     distribution is ``p_k ~ exp(lambda k)`` with lambda = 0.37105:
 
     >>> die = LinearFamily([1, 2, 3, 4, 5, 6], 4.5)
-    >>> die.max_entropy().round(5)
+    >>> best = die.max_entropy()
+    >>> best.probs.round(5)
     array([0.05435, 0.07877, 0.11416, 0.16545, 0.23977, 0.34749])
+    >>> best.multipliers.round(5)
+    array([0.37105])
     """
 
     statistics: NDArray
     values: NDArray
+    _max_entropy: Projection | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         f = _statistics(self.statistics)
-        c = as_float_array(self.values, "values").astype(np.float64).reshape(-1)
+        c = as_real(self.values, "values").astype(np.float64).reshape(-1)
         if c.shape != (f.shape[1],):
-            raise ValueError(f"values must have d = {f.shape[1]} entries, got {c.shape}")
+            raise ValueError(f"values: expected d = {f.shape[1]} entries, got shape {c.shape}")
         if not np.all(np.isfinite(c)):
-            raise ValueError(f"values must be finite, got {c}")
+            raise ValueError(f"values: expected finite moments, got {c}")
+        outside = ValueError(
+            f"values: expected moments inside the convex hull of the rows of statistics "
+            f"(some distribution has them), got {c}, outside it"
+        )
+        k = f.shape[0]
+        # attainable iff the maximum-entropy fit converges: in the open simplex (moments
+        # inside the hull), or on the face that a linear program names (moments on its
+        # boundary). The program alone accepts within its tolerance (1e-7 of the scale);
+        # outside the hull the fit diverges on every face.
+        uniform = np.full((1, k), -math.log(k))
         try:
-            _feasible_support(f, c, np.ones(f.shape[0], dtype=bool))
+            fit = _fit_moments(uniform, f, c[None], 4 * _EPS, 100, "values", warn=False)
         except _Infeasible:
-            raise ValueError(
-                f"values {c} lie outside the convex hull of the rows of statistics: no "
-                "distribution has these moments"
-            ) from None
+            raise outside from None
+        if not fit[2][0]:
+            raise outside
         c.flags.writeable = False
         object.__setattr__(self, "statistics", f)
         object.__setattr__(self, "values", c)
+        object.__setattr__(self, "_max_entropy", _projection(*fit, (k,), np.dtype(np.float64)))
 
-    def e_project(self, p: Any, *, tol: float = 4 * _EPS, max_iter: int = 100) -> NDArray:
-        """The e-projection ``argmin_r KL(r || p)`` of ``p`` onto the family.
+    def e_project(self, p: Any, *, tol: float = 4 * _EPS, max_iter: int = 100) -> Projection:
+        r"""The e-projection ``argmin_r KL(r || p)`` of ``p`` onto the family.
+
+        .. math::
+
+            q^* = \arg\min_{\mathbb{E}_r[F] = c} \mathrm{KL}(r \,\|\, p)
+                = \frac{p\, e^{F \lambda}}{\sum_k p_k e^{F_k \lambda}}
 
         Parameters
         ----------
-        p : Categorical or array_like, shape (..., K)
+        p : SimplexPoint or array_like, shape (..., K)
         tol, max_iter
             As in :meth:`LogLinearFamily.m_project`.
 
         Returns
         -------
-        ndarray, shape (..., K)
-            ``q* ~ p exp(F lambda)`` on the classes that a member absolutely
-            continuous with respect to p can charge (exactly 0 elsewhere: when the
-            moments sit on a face of the polytope, q* lies on a face of the simplex).
+        Projection
+            ``probs``, shape (..., K): ``q* ~ p exp(F lambda)`` on the classes that a
+            member absolutely continuous with respect to p can charge (exactly 0
+            elsewhere: when the moments sit on a face of the polytope, q* lies on a
+            face of the simplex); ``multipliers``, shape (..., d): ``lambda``;
+            ``n_iter``, ``converged``.
+
+        Examples
+        --------
+        >>> tilt = LinearFamily([0.0, 1.0], 0.75).e_project([0.5, 0.5])
+        >>> tilt.probs, round(float(tilt.multipliers[0]), 12)  # lambda = log 3
+        (array([0.25, 0.75]), 1.098612288668)
 
         Raises
         ------
@@ -373,30 +497,44 @@ class LinearFamily:
             If no member of the family puts mass only where p does (then
             ``KL(r || p)`` is infinite for every r in the family).
         """
+        tol, max_iter = solver_options(tol, max_iter)
         rows, shape, dtype = _rows(p, self.statistics.shape[0], "p")
         log_base = np.log(rows, where=rows > 0, out=np.full(rows.shape, -np.inf))
         c = np.broadcast_to(self.values, (len(rows), len(self.values)))
         try:
-            log_q = _fit_moments(log_base, self.statistics, c, tol, max_iter, "e_project")
+            fit = _fit_moments(log_base, self.statistics, c, tol, max_iter, "e_project")
         except _Infeasible:
             raise ValueError(
-                "no member of the family puts mass only where p does: KL(r || p) is "
-                "infinite for every r with these moments"
+                "p: expected a point on which some member of the family is absolutely "
+                "continuous (else KL(r || p) is infinite for every r with these moments), "
+                "got none"
             ) from None
-        return np.exp(log_q).reshape(shape).astype(dtype)
+        return _projection(*fit, shape, dtype)
 
-    def max_entropy(self) -> NDArray:
-        """The maximum-entropy member, ``e_project(uniform)``, shape (K,)."""
-        k = self.statistics.shape[0]
-        return self.e_project(np.full(k, 1.0 / k))
+    def max_entropy(self) -> Projection:
+        r"""The maximum-entropy member, ``e_project(uniform)``.
+
+        .. math::
+
+            q^* = \arg\max_{\mathbb{E}_r[F] = c} H(r), \qquad q^*_k \propto e^{F_k \lambda}
+
+        Returns
+        -------
+        Projection
+            ``probs`` of shape (K,) and the multipliers ``lambda`` of shape (d,).
+            Computed when the family is made (it decides whether the moments are
+            attainable).
+        """
+        assert self._max_entropy is not None
+        return self._max_entropy
 
 
 # ------------------------------------------------------------------------------ tables
 def _table(joint: ArrayLike, name: str = "joint") -> NDArray:
-    table = as_float_array(joint, name).astype(np.float64)
+    table = as_real(joint, name).astype(np.float64)
     if table.ndim < 2:
-        raise ValueError(f"{name} must be a table with at least 2 axes, got shape {table.shape}")
-    check_probability_vector(table.reshape(-1), name, None, complete=True)
+        raise ValueError(f"{name}: expected a table with at least 2 axes, got shape {table.shape}")
+    check_probabilities(table.reshape(1, -1), name)
     return table
 
 
@@ -405,8 +543,14 @@ def _marginals(table: NDArray) -> list[NDArray]:
     return [np.sum(table, axis=tuple(a for a in axes if a != i)) for i in axes]
 
 
+@tiered
 def independence_projection(joint: ArrayLike) -> NDArray:
-    """The m-projection of a joint table onto the independence model: the product of marginals.
+    r"""The m-projection of a joint table onto the independence model: the product of marginals.
+
+    .. math::
+
+        q^*(x_1, \dots, x_m) = \prod_j p_j(x_j)
+            = \arg\min_{q \text{ independent}} \mathrm{KL}(p \,\|\, q)
 
     Parameters
     ----------
@@ -438,8 +582,14 @@ def independence_projection(joint: ArrayLike) -> NDArray:
     return out
 
 
+@tiered
 def mutual_information(joint: ArrayLike) -> float:
-    """``KL(joint || product of marginals)`` in nats (total correlation for more than 2 axes).
+    r"""``KL(joint || product of marginals)`` in nats (total correlation for more than 2 axes).
+
+    .. math::
+
+        I = \mathrm{KL}\Big(p \,\Big\|\, \prod_j p_j\Big)
+            = \sum_x p(x) \log \frac{p(x)}{\prod_j p_j(x_j)}
 
     Computed with :func:`expfam.special.kl_divergence` on the log-tables (the log of
     the product as a sum of logs, so it cannot underflow): never negative, exactly 0
@@ -467,20 +617,49 @@ class IPFResult:
     ----------
     fitted : ndarray
         The fitted table (the m-projection onto the hierarchical model).
-    iterations : int
+    n_iter : int
         Full cycles over the margins.
     converged : bool
         Whether every margin matched within ``tol`` before the last cycle.
-    kl : ndarray, shape (iterations + 1,)
+    kl : ndarray, shape (n_iter + 1,)
         ``KL(table || fitted)`` at the start and after each cycle: non-increasing.
     """
 
     fitted: NDArray
-    iterations: int
+    n_iter: int
     converged: bool
     kl: NDArray
 
+    @property
+    def iterations(self) -> int:
+        """Deprecated alias of :attr:`n_iter`."""
+        warnings.warn(
+            "IPFResult.iterations is deprecated; use n_iter", DeprecationWarning, stacklevel=2
+        )
+        return self.n_iter
 
+
+def _margins(margins: Any, ndim: int) -> list[tuple[int, ...]]:
+    """The generating class as tuples of axes; TypeError or ValueError naming ``margins``."""
+    expected = f"margins: expected a non-empty sequence of tuples of distinct axes in [0, {ndim})"
+    if isinstance(margins, str | bytes) or not isinstance(margins, Sequence | np.ndarray):
+        raise TypeError(f"{expected}, got {margins!r}")
+    groups = []
+    for margin in margins:
+        if isinstance(margin, str | bytes) or not isinstance(margin, Sequence | np.ndarray):
+            raise TypeError(f"{expected}, got the entry {margin!r}")
+        if not all(isinstance(a, int | np.integer) and not isinstance(a, bool) for a in margin):
+            raise TypeError(f"{expected}, got the entry {margin!r}")
+        group = tuple(int(a) for a in margin)
+        if not group or len(set(group)) != len(group) or any(not 0 <= a < ndim for a in group):
+            raise ValueError(f"{expected}, got the entry {group}")
+        groups.append(group)
+    if not groups:
+        raise ValueError(f"{expected}, got an empty sequence")
+    return groups
+
+
+@tiered
 def iterative_proportional_fitting(
     table: ArrayLike,
     margins: Sequence[Sequence[int]],
@@ -489,7 +668,11 @@ def iterative_proportional_fitting(
     tol: float = 1e-13,
     max_iter: int = 1000,
 ) -> IPFResult:
-    """Fit a hierarchical log-linear model to a table by iterative proportional fitting.
+    r"""Fit a hierarchical log-linear model to a table by iterative proportional fitting.
+
+    .. math::
+
+        q \leftarrow q\, \frac{p_S}{q_S} \quad \text{for each margin } S, \text{ cyclically}
 
     Parameters
     ----------
@@ -528,23 +711,16 @@ def iterative_proportional_fitting(
            [0.25, 0.25]]), True)
     """
     p = _table(table, "table")
-    axes = range(p.ndim)
-    groups = []
-    for margin in margins:
-        group = tuple(int(a) for a in margin)
-        if not group or len(set(group)) != len(group) or any(a not in axes for a in group):
-            raise ValueError(
-                f"margins must list distinct axes in [0, {p.ndim}), got {tuple(margin)}"
-            )
-        groups.append(tuple(a for a in axes if a not in group))
-    if not groups:
-        raise ValueError("margins must not be empty")
+    tol, max_iter = solver_options(tol, max_iter)
+    groups = [tuple(a for a in range(p.ndim) if a not in g) for g in _margins(margins, p.ndim)]
     if start is None:
         q = np.full(p.shape, 1.0 / p.size)
     else:
-        q = as_float_array(start, "start").astype(np.float64)
+        q = as_real(start, "start").astype(np.float64)
         if q.shape != p.shape or np.any(q < 0) or not np.all(np.isfinite(q)):
-            raise ValueError(f"start must be a finite table >= 0 of shape {p.shape}")
+            raise ValueError(
+                f"start: expected a finite table >= 0 of shape {p.shape}, got shape {q.shape}"
+            )
         q = q / np.sum(q)
     targets = [np.sum(p, axis=g, keepdims=True) for g in groups]
     log_p = np.log(p, where=p > 0, out=np.full(p.shape, -np.inf)).ravel()
@@ -561,7 +737,10 @@ def iterative_proportional_fitting(
         for g, target in zip(groups, targets, strict=True):
             current = np.sum(q, axis=g, keepdims=True)
             if np.any((current == 0) & (target > 0)):
-                raise ValueError("start is 0 on a cell where the table's margin is positive")
+                raise ValueError(
+                    "start: expected a positive entry on every cell where the table's margin "
+                    "is positive, got 0"
+                )
             residual = max(residual, float(np.max(np.abs(current - target))))
             ratio = np.divide(target, current, out=np.zeros(current.shape), where=current > 0)
             q = q * ratio

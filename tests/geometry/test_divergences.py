@@ -34,7 +34,7 @@ LOG2 = math.log(2.0)
 
 
 def _chernoff_value(p, q):
-    return chernoff_information(p, q)[0]
+    return chernoff_information(p, q).information
 
 
 # name -> (function of (p, q), reference of (zp, zq), ULP bound stated in its docstring)
@@ -264,7 +264,7 @@ def test_boundary_values():
     p, q = [1.0, 0.0], [0.0, 1.0]
     assert jensen_shannon(p, q) == LOG2 and hellinger(p, q) == 1.0
     assert bhattacharyya_coefficient(p, q) == 0.0 and bhattacharyya_distance(p, q) == np.inf
-    assert chernoff_information(p, q)[0] == np.inf
+    assert chernoff_information(p, q).information == np.inf
     assert renyi_divergence(p, q, 0.5) == np.inf
     assert alpha_divergence(p, q, 0.0) == 4.0
 
@@ -300,11 +300,11 @@ def test_equal_points_give_exactly_zero():
         alpha_divergence(p, p, 0.4),
         renyi_divergence(p, p, 3.0),
         tsallis_divergence(p, p, 0.2),
-        chernoff_information(p, p)[0],
+        chernoff_information(p, p).information,
     ):
         assert value == 0.0
     assert bhattacharyya_coefficient(p, p) == pytest.approx(1.0, abs=2e-16)
-    assert chernoff_information(p, p)[1] == 0.5
+    assert chernoff_information(p, p).exponent == 0.5
 
 
 def test_bernoulli_pairs():
@@ -353,8 +353,8 @@ def test_batching_equals_the_loop():
         lambda a, b: alpha_divergence(a, b, 0.3),
         lambda a, b: renyi_divergence(a, b, 2.5),
         lambda a, b: tsallis_divergence(a, b, 0.4),
-        lambda a, b: chernoff_information(a, b)[0],
-        lambda a, b: chernoff_information(a, b)[1],
+        lambda a, b: chernoff_information(a, b).information,
+        lambda a, b: chernoff_information(a, b).exponent,
     ]
     for fn in functions:
         batched = fn(p, q)
@@ -406,7 +406,7 @@ def test_bad_values_in_a_large_batch_raise_from_every_thread(fn):
     p = np.full((12_000, 100), 0.01)  # over 2**20 entries: shared among threads
     q = p.copy()
     q[7000, :2] = (-0.01, 0.03)
-    with pytest.raises(ValueError, match="q must be finite and >= 0"):
+    with pytest.raises(ValueError, match="q: expected probabilities finite and >= 0"):
         fn(p, q)
 
 
@@ -449,8 +449,8 @@ def test_zero_iff_equal_and_symmetries(a, b):
         assert (fn(p, q) == 0.0) == equal or fn(p, q) < 1e-300
     assert jeffreys(p, q) == pytest.approx(jeffreys(q, p), rel=1e-13)
     assert hellinger(p, q) == pytest.approx(hellinger(q, p), rel=1e-13)
-    assert chernoff_information(p, q)[0] == pytest.approx(
-        chernoff_information(q, p)[0], rel=1e-12, abs=1e-300
+    assert chernoff_information(p, q).information == pytest.approx(
+        chernoff_information(q, p).information, rel=1e-12, abs=1e-300
     )
 
 
@@ -477,8 +477,12 @@ def test_renyi_is_monotone_in_the_order(a, b, o1, o2):
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
-        (lambda: kl([0.5, 0.6], [0.5, 0.5]), ValueError, "p must sum to 1"),
-        (lambda: kl([0.5, 0.5], [1.5, -0.5]), ValueError, "q must be finite and >= 0"),
+        (lambda: kl([0.5, 0.6], [0.5, 0.5]), ValueError, "p: expected rows that sum to 1"),
+        (
+            lambda: kl([0.5, 0.5], [1.5, -0.5]),
+            ValueError,
+            "q: expected probabilities finite and >= 0",
+        ),
         (lambda: kl([0.5, 0.5], [0.2, 0.3, 0.5]), ValueError, "same K"),
         (lambda: alpha_divergence([0.5, 0.5], [0.5, 0.5], np.nan), ValueError, "alpha"),
         (lambda: alpha_divergence([0.5, 0.5], [0.5, 0.5], "x"), TypeError, "alpha"),

@@ -245,9 +245,9 @@ def test_log_map_rejects_a_point_outside_the_face_of_p():
 @pytest.mark.parametrize(
     ("v", "match"),
     [
-        ([0.1, 0.1, 0.0], "must sum to 0"),
-        ([0.1, -0.2, 0.1], "must be 0 where p is 0"),
-        ([np.nan, 0.0, 0.0], "must be finite"),
+        ([0.1, 0.1, 0.0], "v: expected entries summing to 0"),
+        ([0.1, -0.2, 0.1], "v: expected 0 where p is 0"),
+        ([np.nan, 0.0, 0.0], "v: expected finite entries"),
         ([0.1, -0.1], "K = 3"),
     ],
 )
@@ -259,11 +259,11 @@ def test_exp_map_rejects_bad_tangent_vectors(v, match):
 def test_bad_coords_and_bad_points():
     with pytest.raises(ValueError, match="coords"):
         fisher_rao_norm([0.5, 0.5], [0.1, -0.1], coords="natural")
-    with pytest.raises(ValueError, match="q must sum to 1"):
+    with pytest.raises(ValueError, match="q: expected rows that sum to 1"):
         fisher_rao_distance([0.5, 0.5], [0.5, 0.6])
     with pytest.raises(ValueError, match="same K"):
         fisher_rao_distance([0.5, 0.5], [0.2, 0.3, 0.5])
-    with pytest.raises(ValueError, match="p must be finite and >= 0"):
+    with pytest.raises(ValueError, match="p: expected probabilities finite and >= 0"):
         fisher_rao_distance([1.5, -0.5], [0.5, 0.5])
 
 
@@ -309,11 +309,11 @@ def test_mean_batched_equals_the_loop_and_handles_faces():
 def test_mean_reports_non_convergence():
     with pytest.warns(ConvergenceWarning, match="after 1 iterations"):
         result = fisher_rao_mean(probs(4, 3), max_iter=1)
-    assert not result.converged and result.iterations == 1
+    assert not result.converged and result.n_iter == 1
 
 
 def test_mean_rejects_bad_weights():
-    with pytest.raises(ValueError, match="weights must be finite and >= 0"):
+    with pytest.raises(ValueError, match="weights: expected finite weights >= 0"):
         fisher_rao_mean(probs(2, 3), [1.0, -1.0])
-    with pytest.raises(ValueError, match="not all be 0"):
+    with pytest.raises(ValueError, match="weights: expected weights that are not all 0"):
         fisher_rao_mean(probs(2, 3), [0.0, 0.0])

@@ -220,18 +220,22 @@ def test_alpha_geodesic_on_the_boundary_and_float32():
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
-        (lambda: alpha_geodesic(P, Q, 1.5, 0.5), ValueError, r"t must lie in \[0, 1\]"),
-        (lambda: alpha_geodesic(P, Q, 0.5, np.inf), ValueError, "alpha must be finite"),
+        (lambda: alpha_geodesic(P, Q, 1.5, 0.5), ValueError, r"t: expected values in \[0, 1\]"),
+        (lambda: alpha_geodesic(P, Q, 0.5, np.inf), ValueError, "alpha: expected a finite number"),
         (
             lambda: alpha_geodesic([1.0, 0.0], Q[:2] / Q[:2].sum(), 0.5, 2.0),
             ValueError,
             "open simplex",
         ),
-        (lambda: m_geodesic(P, Q, np.nan), ValueError, "t must be finite"),
-        (lambda: m_geodesic(P, Q, "a"), TypeError, "t must be real"),
+        (lambda: m_geodesic(P, Q, np.nan), ValueError, "t: expected finite numbers"),
+        (lambda: m_geodesic(P, Q, "a"), TypeError, "t: expected real numbers"),
         (lambda: m_geodesic(np.stack([P] * 3), Q, np.zeros(2)), ValueError, "does not broadcast"),
         (lambda: e_geodesic(P, [0.5, 0.5], 0.5), ValueError, "same K"),
-        (lambda: fisher_rao_geodesic([0.5, 0.6], [0.5, 0.5], 0.5), ValueError, "p must sum to 1"),
+        (
+            lambda: fisher_rao_geodesic([0.5, 0.6], [0.5, 0.5], 0.5),
+            ValueError,
+            "p: expected rows that sum to 1",
+        ),
     ],
 )
 def test_bad_input(call, error, match):
