@@ -767,8 +767,9 @@ class SoftmaxRegression:
     def _logit_parts(self, X: ArrayLike) -> tuple[NDArray, NDArray, np.dtype]:
         """``(u, m, dtype)`` with logits ``z = m u``: ``m`` a power of 2 per row, ``u`` finite.
 
-        Rows of X beyond ``2^500`` are divided by a power of two (exactly), so
-        that ``u = W (x / m) + b / m`` cannot overflow; ``m = 1`` elsewhere.
+        Rows of X beyond ``2^500`` are divided by a power of two (exactly) that
+        leaves them below ``2^24``, so that ``u = W (x / m) + b / m`` cannot
+        overflow; ``m = 1`` elsewhere.
         """
         self._fitted()
         arr = np.asarray(X)
@@ -780,7 +781,7 @@ class SoftmaxRegression:
             )
         dtype = arr.dtype if arr.dtype.kind == "f" else np.dtype(np.float64)
         big = np.max(np.abs(Xf), axis=1)
-        m = np.where(big > 2.0**500, np.ldexp(1.0, np.frexp(big)[1]), 1.0)
+        m = np.where(big > 2.0**500, np.ldexp(1.0, np.frexp(big)[1] - 24), 1.0)  # |x/m| < 2^24
         u = (Xf / m[:, None]) @ self.coef_.T + self.intercept_ / m[:, None]
         return u, m, dtype
 
@@ -793,19 +794,30 @@ class SoftmaxRegression:
         with np.errstate(over="ignore"):
             return (m[:, None] * u).astype(dtype)
 
+    def _shifted_logits(self, X: ArrayLike) -> tuple[NDArray, np.dtype]:
+        """Logits up to a per-row shift (softmax's invariance): ``m (u - max u)`` for large rows.
+
+        For rows of X beyond ``2^500`` the shifted logits ``m (u - max u)`` are
+        formed exactly in ``m`` (a power of two) and overflow only to ``-inf``,
+        the limit of a class infinitely far below the top one.
+        """
+        u, m, dtype = self._logit_parts(X)
+        with np.errstate(over="ignore"):
+            shifted = m[:, None] * (u - np.max(u, axis=1, keepdims=True))
+        return np.where(m[:, None] == 1.0, u, shifted), dtype
+
     def predict_proba(self, X: ArrayLike) -> NDArray:
         """Class probabilities ``softmax(z_n)``, shape (N, K), columns in ``classes_`` order.
 
-        Computed as ``softmax(u_n, beta=m_n)`` with ``z_n = m_n u_n``, so logits
-        beyond the float range still give their limit.
+        Logits beyond the float range give their limit (no overflow, no warning).
         """
-        u, m, dtype = self._logit_parts(X)
-        return special.softmax(u, beta=m[:, None]).astype(dtype)
+        z, dtype = self._shifted_logits(X)
+        return special.softmax(z).astype(dtype)
 
     def predict_log_proba(self, X: ArrayLike) -> NDArray:
         """Log-probabilities ``log_softmax(z_n)``, shape (N, K)."""
-        u, m, dtype = self._logit_parts(X)
-        return special.log_softmax(u, beta=m[:, None]).astype(dtype)
+        z, dtype = self._shifted_logits(X)
+        return special.log_softmax(z).astype(dtype)
 
     def predict(self, X: ArrayLike) -> NDArray:
         """The most probable class label of each row, shape (N,)."""

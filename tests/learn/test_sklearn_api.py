@@ -60,8 +60,10 @@ def test_scikit_learns_estimator_checks_pass_except_the_listed_ones():
         # scikit-learn notes that the estimator does not inherit its BaseEstimator: by design
         warnings.filterwarnings("ignore", message=".*does not inherit from")
         warnings.filterwarnings("ignore", category=sklearn.exceptions.SkipTestWarning)
+        # tol=1e-10: the sample-weight check compares two fits to rtol 1e-7, which asks
+        # for an optimum tighter than the default tol=1e-6 on the mean loss's gradient
         results = check_estimator(
-            SoftmaxRegression(), on_fail=None, expected_failed_checks=NOT_APPLICABLE
+            SoftmaxRegression(tol=1e-10), on_fail=None, expected_failed_checks=NOT_APPLICABLE
         )
     failed = {r["check_name"] for r in results if r["status"] == "failed"}
     assert not failed
