@@ -342,9 +342,14 @@ class MarginLoss:
 
 
 def _elementwise(fn: Callable[[NDArray], NDArray]) -> Callable[[ArrayLike], NDArray]:
+    """``fn`` on the margins ``m``: NaN in gives NaN out, a value beyond the float range is
+    ``+-inf`` (no warning), and no ``-0.0`` comes out."""
+
     def apply(m: ArrayLike) -> NDArray:
         x = _real(m, "m")
-        return np.asarray(fn(x)).astype(x.dtype)
+        with np.errstate(over="ignore"):
+            out = np.asarray(fn(x), dtype=np.float64)
+        return (np.where(np.isnan(x), np.nan, out) + 0.0).astype(x.dtype)
 
     return apply
 
