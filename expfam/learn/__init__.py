@@ -24,7 +24,7 @@ from expfam.learn.losses import (
     tempered_cross_entropy,
     tempered_cross_entropy_gradient,
 )
-from expfam.learn.ngram import END, START, NGramModel, tokenize
+from expfam.learn.ngram import END, START, NextWordDistribution, NGramModel, tokenize
 from expfam.learn.optimize import SOLVERS, OptimizeResult, minimize
 from expfam.learn.regression import (
     SoftmaxRegression,
@@ -46,6 +46,7 @@ __all__ = [
     "ConvergenceWarning",
     "MarginLoss",
     "NGramModel",
+    "NextWordDistribution",
     "NotFittedError",
     "OptimizeResult",
     "ReliabilityCurve",
