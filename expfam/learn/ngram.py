@@ -371,11 +371,12 @@ class NGramModel:
 
         Examples
         --------
-        >>> model = NGramModel(order=2).fit("the cat saw the dog")
-        >>> model.next_word_distribution("the").top(2)
-        [('cat', 0.5), ('dog', 0.5)]
-        >>> NGramModel(order=3).fit("the cat saw the dog").next_word_distribution("saw").top(1)
-        [('the', 1.0)]
+        >>> model = NGramModel(order=3, pseudo_count=1.0).fit("the cat saw the dog")
+        >>> [(w, round(p, 4)) for w, p in model.next_word_distribution("<s> the").top(2)]
+        [('cat', 0.3333), ('</s>', 0.1667)]
+        >>> backed = model.next_word_distribution("saw")  # backs off: "saw" anywhere
+        >>> backed.context, [(w, round(p, 4)) for w, p in backed.top(2)]
+        (('saw',), [('the', 0.3333), ('</s>', 0.1667)])
         """
         context = self._context(context)
         if len(context) == self.order - 1:
