@@ -54,7 +54,12 @@ _WORD = re.compile(f"{_CHAR}+(?:['\u2019-]{_CHAR}+)*")
 
 
 def tokenize(text: str) -> list[str]:
-    """Split ``text`` into lower-case words; hyphenated words and apostrophes stay whole.
+    r"""Split ``text`` into lower-case words; hyphenated words and apostrophes stay whole.
+
+    .. math::
+
+        \text{text} \mapsto (w_1, \dots, w_n),
+        \quad w_i \text{ lower-case runs of letters and digits}
 
     A word is a run of letters or digits of any script (accents included,
     composed or combining), possibly joined by single hyphens or apostrophes
@@ -91,7 +96,11 @@ def _words(text: str | Iterable[str], name: str) -> list[str]:
 
 @dataclass(frozen=True, eq=False)
 class NextWordDistribution:
-    """The distribution of the next word after a context, over a model's vocabulary.
+    r"""The distribution of the next word after a context, over a model's vocabulary.
+
+    .. math::
+
+        P(w \mid \text{context}) = \operatorname{softmax}(z)_w
 
     Attributes
     ----------
@@ -147,6 +156,12 @@ class NextWordDistribution:
 
 class NGramModel:
     r"""Softmax next-word model on one-hot context features (an n-gram model).
+
+    .. math::
+
+        P(w \mid c) = \operatorname{softmax}(z_c)_w, \qquad
+        \hat z_c = \arg\min_z\, -\sum_w (n_{cw} + a) \log \operatorname{softmax}(z)_w
+        + \tfrac{l_2}{2} \|z\|^2
 
     Parameters
     ----------

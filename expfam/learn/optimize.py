@@ -253,7 +253,11 @@ def _empirical_fisher_direction(problem: Problem, it: Iterate) -> NDArray:
 
 
 def descent(direction: Direction, *, line_search: bool = True) -> Solver:
-    """A solver from a direction function: ``W <- W - t d``, ``t`` by Armijo backtracking.
+    r"""A solver from a direction function: ``W <- W - t d``, ``t`` by Armijo backtracking.
+
+    .. math::
+
+        W \leftarrow W - t\, d, \qquad F(W - t d) \le F(W) - c\, t\, \nabla F \cdot d
 
     Parameters
     ----------
@@ -374,7 +378,11 @@ def minimize(
     tol: float = 1e-6,
     max_iter: int = 100,
 ) -> OptimizeResult:
-    """Minimize the objective of ``problem`` from ``coef0`` with the named solver.
+    r"""Minimize the objective of ``problem`` from ``coef0`` with the named solver.
+
+    .. math::
+
+        W_{t+1} = W_t - \alpha_t d_t \quad \text{until} \quad \max |\nabla F(W_t)| \le \mathrm{tol}
 
     Parameters
     ----------

@@ -355,7 +355,12 @@ def objective(
     sample_weight: ArrayLike | None = None,
     fit_intercept: bool = False,
 ) -> float:
-    """The softmax-regression objective (scikit-learn's multinomial L2 objective).
+    r"""The softmax-regression objective (scikit-learn's multinomial L2 objective).
+
+    .. math::
+
+        f(W) = C \sum_n s_n \left[\log \sum_k e^{z_{nk}} - z_{n y_n}\right]
+        + \tfrac12 \|W \odot m\|^2, \qquad z_n = W x_n
 
     Parameters
     ----------
@@ -379,9 +384,10 @@ def objective(
 
     Notes
     -----
-    Each log-loss is within ``4 u max(1, loss)`` (:func:`log_softmax_rows`),
-    so the objective is accurate to a few ``u`` times the sum of the
-    weighted losses plus the rounding of the sums.
+    Each log-loss is :func:`expfam.log_softmax` of the logits (a few ULP), so
+    the objective is accurate to a few ``u`` times the sum of the weighted
+    losses plus the rounding of the sums (``tests/learn/test_regression.py``
+    holds it to 64 u against mpmath). Beyond the float range it is ``inf``.
 
     Examples
     --------
@@ -404,9 +410,26 @@ def gradient(
     sample_weight: ArrayLike | None = None,
     fit_intercept: bool = False,
 ) -> NDArray[np.float64]:
-    """Gradient of :func:`objective`: ``C (P - Y)^T S X + W`` (intercept unpenalized).
+    r"""Gradient of :func:`objective`: ``C (P - Y)^T S X + W`` (intercept unpenalized).
 
-    Parameters are those of :func:`objective`.
+    .. math::
+
+        \nabla f = C\, (P - Y)^\top S X_1 + W \odot m
+
+    Parameters
+    ----------
+    coef : array_like, shape (K, D) or (K, D + 1)
+        Class weights, the intercept as the last column with ``fit_intercept``.
+    X : array_like, shape (N, D)
+        Features, one row per sample.
+    y : array_like of int, shape (N,)
+        Class indices in [0, K).
+    C : float
+        Inverse regularization strength, > 0.
+    sample_weight : array_like, shape (N,), optional
+        Non-negative weights s_n (default 1).
+    fit_intercept : bool
+        Whether the last column of ``coef`` is an (unpenalized) intercept.
 
     Returns
     -------
@@ -441,7 +464,11 @@ def regression_fisher_vp(
     sample_weight: ArrayLike | None = None,
     fit_intercept: bool = False,
 ) -> NDArray[np.float64]:
-    """The Fisher information of the model, in parameter space, applied to V.
+    r"""The Fisher information of the model, in parameter space, applied to V.
+
+    .. math::
+
+        F V = \sum_n s_n \left[(\operatorname{diag} p_n - p_n p_n^\top) V x_n\right] x_n^\top
 
     Parameters
     ----------
@@ -484,9 +511,27 @@ def fisher(
     sample_weight: ArrayLike | None = None,
     fit_intercept: bool = False,
 ) -> NDArray[np.float64]:
-    """The dense Fisher information matrix, (K D1, K D1), row-major order of ``coef``.
+    r"""The dense Fisher information matrix, (K D1, K D1), row-major order of ``coef``.
 
-    Parameters are those of :func:`regression_fisher_vp`.
+    .. math::
+
+        F = \sum_n s_n (\operatorname{diag} p_n - p_n p_n^\top) \otimes x_n x_n^\top
+
+    Parameters
+    ----------
+    coef : array_like, shape (K, D) or (K, D + 1)
+        Class weights, the intercept as the last column with ``fit_intercept``.
+    X : array_like, shape (N, D)
+        Features, one row per sample.
+    sample_weight : array_like, shape (N,), optional
+        Non-negative weights s_n (default 1).
+    fit_intercept : bool
+        Whether the last column of ``coef`` is an (unpenalized) intercept.
+
+    Returns
+    -------
+    ndarray, shape (K D1, K D1)
+        Row-major order of ``coef``.
 
     Notes
     -----
@@ -511,9 +556,24 @@ def hessian(
     sample_weight: ArrayLike | None = None,
     fit_intercept: bool = False,
 ) -> NDArray[np.float64]:
-    """The dense Hessian of :func:`objective`: ``C F + diag(penalty)``; no labels needed.
+    r"""The dense Hessian of :func:`objective`: ``C F + diag(penalty)``; no labels needed.
 
-    Parameters are those of :func:`objective` without ``y``.
+    .. math::
+
+        \nabla^2 f = C F + \operatorname{diag}(\operatorname{vec} m)
+
+    Parameters
+    ----------
+    coef : array_like, shape (K, D) or (K, D + 1)
+        Class weights, the intercept as the last column with ``fit_intercept``.
+    X : array_like, shape (N, D)
+        Features, one row per sample.
+    C : float
+        Inverse regularization strength, > 0.
+    sample_weight : array_like, shape (N,), optional
+        Non-negative weights s_n (default 1).
+    fit_intercept : bool
+        Whether the last column of ``coef`` is an (unpenalized) intercept.
 
     Returns
     -------
@@ -540,9 +600,24 @@ def empirical_fisher(
     sample_weight: ArrayLike | None = None,
     fit_intercept: bool = False,
 ) -> NDArray[np.float64]:
-    """The empirical Fisher ``sum_n s_n g_n g_n^T``, g_n the per-sample gradient at y_n.
+    r"""The empirical Fisher ``sum_n s_n g_n g_n^T``, g_n the per-sample gradient at y_n.
 
-    Parameters are those of :func:`objective` without ``C``.
+    .. math::
+
+        E = \sum_n s_n g_n g_n^\top, \qquad g_n = (p_n - e_{y_n}) \otimes x_n
+
+    Parameters
+    ----------
+    coef : array_like, shape (K, D) or (K, D + 1)
+        Class weights, the intercept as the last column with ``fit_intercept``.
+    X : array_like, shape (N, D)
+        Features, one row per sample.
+    y : array_like of int, shape (N,)
+        Class indices in [0, K).
+    sample_weight : array_like, shape (N,), optional
+        Non-negative weights s_n (default 1).
+    fit_intercept : bool
+        Whether the last column of ``coef`` is an (unpenalized) intercept.
 
     Returns
     -------
@@ -579,7 +654,11 @@ def regression_natural_gradient(
     fit_intercept: bool = False,
     rtol: float = 1e-12,
 ) -> NDArray[np.float64]:
-    """The natural gradient of :func:`objective`: ``H^+ g``, by conjugate gradient.
+    r"""The natural gradient of :func:`objective`: ``H^+ g``, by conjugate gradient.
+
+    .. math::
+
+        d = (C F + \operatorname{diag} m)^{+}\, \nabla f
 
     Parameters
     ----------

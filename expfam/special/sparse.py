@@ -225,6 +225,11 @@ def entmax(
 ) -> NDArray:
     r"""alpha-entmax: the Tsallis-regularized map from logits to the simplex.
 
+    .. math::
+
+        \operatorname{entmax}_\alpha(x) = \arg\max_{p \in \Delta} \langle x, p\rangle + H_\alpha(p)
+        = \left[(\alpha - 1) x - \tau\right]_+^{1/(\alpha - 1)}
+
     Parameters
     ----------
     x : array_like, shape (..., K)
@@ -290,6 +295,10 @@ def sparsemax(
 ) -> NDArray:
     r"""sparsemax: the Euclidean projection of the logits onto the simplex.
 
+    .. math::
+
+        \operatorname{sparsemax}(x) = \arg\min_{p \in \Delta} \|p - x\|^2 = [x - \tau]_+
+
     Parameters
     ----------
     x : array_like, shape (..., K)
@@ -322,6 +331,11 @@ def sparsemax(
 @tiered
 def entmax_jvp(probs: ArrayLike, v: ArrayLike, alpha: float = 1.5, axis: int = -1) -> NDArray:
     r"""Jacobian-vector product of :func:`entmax` at its output ``probs``.
+
+    .. math::
+
+        J v = s \odot v - s\, \frac{\langle s, v\rangle}{\sum_k s_k},
+        \qquad s_k = p_k^{2 - \alpha} [p_k > 0]
 
     Parameters
     ----------
