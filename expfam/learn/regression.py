@@ -865,11 +865,18 @@ class SoftmaxRegression:
         return u, m, dtype
 
     def decision_function(self, X: ArrayLike) -> NDArray:
-        """Logits ``z_n = W x_n + b``, shape (N, K), in X's float dtype (float64 for ints).
+        """Logits ``z_n = W x_n + b``, shape (N, K); for K = 2 the log-odds ``z_n1 - z_n0``, (N,).
 
-        Logits beyond the float range are ``+-inf`` (no warning).
+        The two-class form is scikit-learn's convention (a positive score
+        predicts ``classes_[1]``), which its scorers (``roc_auc``) rely on.
+        In X's float dtype (float64 for ints); values beyond the float range
+        are ``+-inf`` (no warning).
         """
         u, m, dtype = self._logit_parts(X)
+        if u.shape[1] == 2:
+            u = u[:, 1] - u[:, 0]
+            with np.errstate(over="ignore"):
+                return (m * u).astype(dtype)
         with np.errstate(over="ignore"):
             return (m[:, None] * u).astype(dtype)
 

@@ -39,11 +39,6 @@ NOT_APPLICABLE = {
         "asks for a ValueError; a wrong dtype is a TypeError in expfam "
         "('X: expected real numbers')"
     ),
-    "check_classifiers_classes": (
-        "expects a 1-D decision_function for two classes; decision_function returns the K "
-        "logits z = W x + b of the softmax model for every K, K = 2 included"
-    ),
-    "check_classifiers_train": "the same two-class decision_function shape",
     "check_supervised_y_2d": (
         "asks for scikit-learn's DataConversionWarning on a column y; expfam refuses a 2-D y "
         "with an error naming y instead of reshaping silently"
@@ -124,6 +119,23 @@ def test_cross_val_score_equals_a_manual_fold_loop():
         manual.append(np.mean(model.predict(iris.data[test]) == iris.target[test]))
     np.testing.assert_allclose(scores, manual, rtol=0, atol=0)
     assert scores.mean() > 0.9
+
+
+def test_two_class_decision_function_is_the_log_odds_and_roc_auc_scores():
+    from sklearn.metrics import roc_auc_score
+
+    X, y = make_blobs(100, centers=2, cluster_std=4.0, rng=3)
+    model = SoftmaxRegression().fit(X, y)
+    score = model.decision_function(X)
+    logits = X @ model.coef_.T + model.intercept_
+    assert score.shape == (100,)
+    np.testing.assert_allclose(score, logits[:, 1] - logits[:, 0], rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(  # sigmoid of the log-odds is P(classes_[1])
+        1 / (1 + np.exp(-score)), model.predict_proba(X)[:, 1], rtol=1e-12
+    )
+    scores = cross_val_score(model, X, y, scoring="roc_auc", cv=4)
+    assert np.all(scores > 0.9)
+    assert roc_auc_score(y, score) == roc_auc_score(y, model.predict_proba(X)[:, 1])
 
 
 def test_grid_search_picks_the_c_of_best_mean_score():
