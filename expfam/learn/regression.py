@@ -100,10 +100,8 @@ def _sample_weights(sample_weight: ArrayLike | None, n: int) -> NDArray[np.float
         raise ValueError(f"sample_weight: expected shape ({n},), got {s.shape}")
     if not (np.isfinite(s).all() and (s >= 0).all()):
         raise ValueError("sample_weight: expected finite non-negative weights")
-    if not s.sum() > 0:
+    if not s.max() > 0:
         raise ValueError("sample_weight: expected a positive sum, got all weights zero")
-    if not np.isfinite(s.sum()):
-        s = s / s.max()  # only the ratios matter to the fit; C absorbs the scale
     return s
 
 
@@ -221,19 +219,31 @@ class SoftmaxProblem:
 
     @functools.cached_property
     def w(self) -> NDArray[np.float64]:
-        """The normalized sample weights ``s / sum(s)``."""
-        return self.s / self.s.sum()
+        """The normalized sample weights ``s / sum(s)`` (summed after scaling by the largest)."""
+        r = self.s / self.s.max()
+        return r / r.sum()
+
+    @functools.cached_property
+    def _scale_parts(self) -> tuple[float, int]:
+        """``(mantissa, exponent)`` of ``C sum(s)``, formed without overflow or underflow."""
+        top = float(self.s.max())
+        mc, ec = np.frexp(self.C)
+        mt, et = np.frexp(top)
+        return float(mc * mt * np.sum(self.s / top)), int(ec + et)
 
     @functools.cached_property
     def lam(self) -> float:
         """The penalty of F, ``1 / (C sum s)`` (at most the largest float)."""
-        with np.errstate(over="ignore"):
-            return float(min(1.0 / self.C / self.s.sum(), np.finfo(np.float64).max))
+        mantissa, exponent = self._scale_parts
+        with np.errstate(over="ignore", under="ignore"):
+            value = np.ldexp(1.0 / mantissa, -exponent)
+        return float(min(value, np.finfo(np.float64).max))
 
     def objective_scale(self) -> float:
-        """``C sum_n s_n``: the objective of :func:`objective` is this times F."""
-        with np.errstate(over="ignore"):
-            return float(self.C * self.s.sum())
+        """``C sum_n s_n``: the objective of :func:`objective` is this times F (inf beyond)."""
+        mantissa, exponent = self._scale_parts
+        with np.errstate(over="ignore", under="ignore"):
+            return float(np.ldexp(mantissa, exponent))
 
     def check(self, coef: ArrayLike, name: str = "coef") -> NDArray[np.float64]:
         W = np.asarray(coef, dtype=np.float64)

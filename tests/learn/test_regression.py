@@ -493,3 +493,15 @@ def test_the_old_names_are_deprecated_aliases():
             DeprecationWarning, match=f"learn.{old} is deprecated.*regression_{old}"
         ):
             assert getattr(learn, old) is new
+
+
+def test_only_c_times_the_weights_matters_at_any_scale():
+    # f(W) = C sum_n s_n loss_n + |W|^2 / 2 depends on C and s through C s only
+    X, y = _overlapping(2)
+    reference = SoftmaxRegression(C=0.5, tol=1e-12).fit(X, y)
+    for C, weight in [(0.5e-300, 1e300), (0.5e300, 1e-300), (5e-309, 1e308)]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            model = SoftmaxRegression(C=C, tol=1e-12).fit(X, y, np.full(len(y), weight))
+        np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(model.intercept_, reference.intercept_, rtol=1e-9, atol=1e-12)
