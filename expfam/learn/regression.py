@@ -449,7 +449,8 @@ def gradient(
 
     Notes
     -----
-    The seeds' ``p - y``, per sample, times ``x_n^T`` (derivation 30).
+    The log-loss gradient ``p - y`` per sample, times ``x_n^T``
+    (``derivations/30_regression_gradient.py``).
     Rows sum to ``sum_k w_k`` (the loss part sums to 0 over classes).
 
     Examples

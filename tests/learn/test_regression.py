@@ -99,7 +99,7 @@ def test_gradient_is_p_minus_y_times_x_by_finite_differences(seed, intercept):
     np.testing.assert_allclose(g, fd_gradient(f, W), rtol=1e-7, atol=1e-6)
 
 
-def test_gradient_is_the_seed_p_minus_y_outer_x_per_sample():
+def test_gradient_is_p_minus_y_outer_x_per_sample():
     # one sample, no penalty to speak of: C large, W = 0 -> C (p - e_y) x^T with p uniform
     x = np.array([[2.0, -1.0]])
     g = gradient(np.zeros((3, 2)), x, [1], C=1e6)
