@@ -22,7 +22,7 @@ same for two different labellings, and proves the product rule
 (A (x) x x^T) vec V = vec(A V x x^T) for a generic symmetric A (that
 diag p - p p^T is the expected outer product of the score p - e_y is
 derivation 04). The numeric side is ``expfam.learn.hessian`` and
-``expfam.learn.fisher_vp``.
+``expfam.learn.regression_fisher_vp``.
 """
 
 import sympy
@@ -100,13 +100,13 @@ def checks():
     )
 
     def fvp(w, x, v):
-        return learn.fisher_vp(
+        return learn.regression_fisher_vp(
             w.reshape(K, D + 1), x.reshape(N, D), v.reshape(K, D + 1), fit_intercept=True
         )
 
     yield Check(
         name="fisher_vp",
-        claim="F vec(V) = vec(sum_n [(diag p_n - p_n p_n^T) V x1_n] x1_n^T) (learn.fisher_vp)",
+        claim="F vec(V) = vec(sum_n [(diag p_n - p_n p_n^T) V x1_n] x1_n^T)",
         args=[*args[:2], Arg(list(V), Reals())],
         derived=sympy.Matrix(list(product)),
         numeric=fvp,

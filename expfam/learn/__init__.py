@@ -24,27 +24,29 @@ from expfam.learn.losses import (
     tempered_cross_entropy,
     tempered_cross_entropy_gradient,
 )
-from expfam.learn.ngram import END, START, NGramModel, tokenize
-from expfam.learn.optimize import OptimizeResult, minimize
+from expfam.learn.ngram import END, START, NextWordDistribution, NGramModel, tokenize
+from expfam.learn.optimize import SOLVERS, OptimizeResult, minimize
 from expfam.learn.regression import (
     SoftmaxRegression,
     empirical_fisher,
     fisher,
-    fisher_vp,
     gradient,
     hessian,
-    natural_gradient,
     objective,
+    regression_fisher_vp,
+    regression_natural_gradient,
 )
 
 __all__ = [
     "END",
     "MARGIN_LOSSES",
+    "SOLVERS",
     "START",
     "CalibrationWarning",
     "ConvergenceWarning",
     "MarginLoss",
     "NGramModel",
+    "NextWordDistribution",
     "NotFittedError",
     "OptimizeResult",
     "ReliabilityCurve",
@@ -53,16 +55,25 @@ __all__ = [
     "empirical_fisher",
     "expected_calibration_error",
     "fisher",
-    "fisher_vp",
     "fit_temperature",
     "gradient",
     "hessian",
     "minimize",
-    "natural_gradient",
     "objective",
     "perceptron",
+    "regression_fisher_vp",
+    "regression_natural_gradient",
     "reliability_curve",
     "tempered_cross_entropy",
     "tempered_cross_entropy_gradient",
     "tokenize",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """The 0.1 names ``fisher_vp`` and ``natural_gradient``: deprecated aliases."""
+    if name in ("fisher_vp", "natural_gradient"):
+        from expfam.learn import regression
+
+        return getattr(regression, name)  # warns with DeprecationWarning
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

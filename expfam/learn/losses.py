@@ -122,6 +122,10 @@ def _by_beta(z: NDArray, b: NDArray, fn: Callable[[NDArray, float], NDArray]) ->
 def tempered_cross_entropy(logits: ArrayLike, y: ArrayLike, beta: ArrayLike = 1.0) -> NDArray:
     r"""The log-loss at inverse temperature beta, divided by beta; the perceptron loss at inf.
 
+    .. math::
+
+        \ell_\beta(z, y) = \frac{1}{\beta}\left[\log \sum_k e^{\beta z_k} - \beta z_y\right]
+
     Parameters
     ----------
     logits : array_like, shape (..., K)
@@ -173,6 +177,10 @@ def tempered_cross_entropy_gradient(
 ) -> NDArray:
     r"""Gradient of :func:`tempered_cross_entropy` in the logits: ``softmax(beta z) - e_y``.
 
+    .. math::
+
+        \nabla_z \ell_\beta = \operatorname{softmax}(\beta z) - e_y
+
     Parameters
     ----------
     logits, y, beta
@@ -211,6 +219,10 @@ def perceptron(
     rng: np.random.Generator | int | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     r"""Train a linear classifier on the tempered loss, sample by sample; the perceptron at inf.
+
+    .. math::
+
+        W \leftarrow W - \eta\, (\operatorname{softmax}(\beta W x_n) - e_{y_n})\, x_n^\top
 
     Parameters
     ----------
@@ -342,9 +354,14 @@ class MarginLoss:
 
 
 def _elementwise(fn: Callable[[NDArray], NDArray]) -> Callable[[ArrayLike], NDArray]:
+    """``fn`` on the margins ``m``: NaN in gives NaN out, a value beyond the float range is
+    ``+-inf`` (no warning), and no ``-0.0`` comes out."""
+
     def apply(m: ArrayLike) -> NDArray:
         x = _real(m, "m")
-        return np.asarray(fn(x)).astype(x.dtype)
+        with np.errstate(over="ignore"):
+            out = np.asarray(fn(x), dtype=np.float64)
+        return (np.where(np.isnan(x), np.nan, out) + 0.0).astype(x.dtype)
 
     return apply
 

@@ -1,7 +1,8 @@
 """A next-word model: softmax over the vocabulary given the previous n - 1 words.
 
-The seed's deep architect writes "START FOUR SCORE AND ? ?": softmax as the
-final layer of a network that predicts the next word. :class:`NGramModel`
+Softmax is the final layer of a network that predicts the next word
+("START FOUR SCORE AND ? ?": what follows the opening of the Gettysburg
+address, :func:`expfam.datasets.load_gettysburg`). :class:`NGramModel`
 is the smallest such network: one-hot features of the context (the previous
 ``order - 1`` words), one logit vector per context, ``P(w | c) = softmax(z_c)_w``.
 
@@ -21,7 +22,7 @@ are below ``tol``). Two remedies:
 - an L2 penalty ``(l2 / 2) ||z_c||^2`` on the logits, whose optimum is finite.
 
 Words are lower-case; hyphenated words stay whole (``battle-field``). The
-text is padded with ``<s>`` before the first word (the seed's START) and
+text is padded with ``<s>`` before the first word (the start marker) and
 ``</s>`` after the last, so the model also predicts the end of the text.
 """
 
@@ -29,7 +30,10 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
+import warnings
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -37,43 +41,128 @@ from numpy.typing import NDArray
 
 from expfam import special
 from expfam._core.args import as_rng
+from expfam._core.exceptions import ConvergenceWarning, NotFittedError
 from expfam.families import Categorical
 
-__all__ = ["END", "START", "NGramModel", "tokenize"]
+__all__ = ["END", "START", "NGramModel", "NextWordDistribution", "tokenize"]
 
 START = "<s>"
 END = "</s>"
-_WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
+# A letter or digit of any script (``[^\W_]``) or a combining mark; words joined by
+# single hyphens or apostrophes (straight or typographic).
+_CHAR = "(?:[^\\W_]|[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f])"
+_WORD = re.compile(f"{_CHAR}+(?:['\u2019-]{_CHAR}+)*")
 
 
 def tokenize(text: str) -> list[str]:
-    """Split ``text`` into lower-case words; hyphenated words and apostrophes stay whole.
+    r"""Split ``text`` into lower-case words; hyphenated words and apostrophes stay whole.
 
-    A word is a run of letters or digits, possibly joined by single hyphens or
-    apostrophes (``battle-field``, ``nation's``); everything else (punctuation,
-    Lincoln's ``--`` dashes) separates words.
+    .. math::
+
+        \text{text} \mapsto (w_1, \dots, w_n),
+        \quad w_i \text{ lower-case runs of letters and digits}
+
+    A word is a run of letters or digits of any script (accents included,
+    composed or combining), possibly joined by single hyphens or apostrophes
+    (``battle-field``, ``nation's``; a typographic ``’`` reads as ``'``); everything else
+    (punctuation, Lincoln's ``--`` dashes) separates words. The text is put
+    in Unicode normal form NFC first, so ``café`` typed either way is one word.
 
     Examples
     --------
     >>> tokenize("We are met on a great battle-field -- of that war.")
     ['we', 'are', 'met', 'on', 'a', 'great', 'battle-field', 'of', 'that', 'war']
+    >>> tokenize("Café naïve résumé")
+    ['café', 'naïve', 'résumé']
     """
     if not isinstance(text, str):
         raise TypeError(f"text: expected a str, got {type(text).__name__}")
-    return _WORD.findall(text.lower())
+    text = unicodedata.normalize("NFC", text).lower().replace("\u2019", "'")
+    return _WORD.findall(text)
 
 
 def _words(text: str | Iterable[str], name: str) -> list[str]:
+    """The words of ``text`` (a str or a sequence of words); ``<s>`` is kept as a word."""
     if isinstance(text, str):
-        return tokenize(text)
+        parts = text.split(START)
+        words = tokenize(parts[0])
+        for part in parts[1:]:
+            words += [START, *tokenize(part)]
+        return words
     words = list(text)
     if not all(isinstance(w, str) for w in words):
         raise TypeError(f"{name}: expected a str or a sequence of str")
-    return [w.lower() for w in words]
+    return [w if w == START else unicodedata.normalize("NFC", w).lower() for w in words]
+
+
+@dataclass(frozen=True, eq=False)
+class NextWordDistribution:
+    r"""The distribution of the next word after a context, over a model's vocabulary.
+
+    .. math::
+
+        P(w \mid \text{context}) = \operatorname{softmax}(z)_w
+
+    Attributes
+    ----------
+    context : tuple of str
+        The context the distribution conditions on: the last ``order - 1``
+        words read (``<s>`` for the start of a text), or the shorter context
+        backed off to.
+    vocabulary : tuple of str
+        The V words (``</s>``, the end of the text, included).
+    logits : ndarray, shape (V,)
+        The model's logits (read-only); ``probs = softmax(logits)``.
+    """
+
+    context: tuple[str, ...]
+    vocabulary: tuple[str, ...]
+    logits: NDArray[np.float64]
+
+    @property
+    def categorical(self) -> Categorical:
+        """The distribution as a :class:`~expfam.Categorical` over the vocabulary's indices."""
+        return Categorical(logits=self.logits)
+
+    @property
+    def probs(self) -> NDArray[np.float64]:
+        """``softmax(logits)``, shape (V,), in vocabulary order."""
+        return special.softmax(self.logits)
+
+    def prob(self, word: str) -> float:
+        """The probability of ``word`` (ValueError for a word outside the vocabulary)."""
+        if word not in self.vocabulary:
+            raise ValueError(f"word: {word!r} is not in the vocabulary")
+        return float(self.probs[self.vocabulary.index(word)])
+
+    def top(self, k: int = 5) -> list[tuple[str, float]]:
+        """The ``k`` most probable words with their probabilities, most probable first.
+
+        Ties keep vocabulary order.
+        """
+        if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 0:
+            raise ValueError(f"k: expected an integer >= 0, got {k!r}")
+        probs = self.probs
+        order = np.argsort(-probs, kind="stable")[: int(k)]
+        return [(self.vocabulary[i], float(probs[i])) for i in order]
+
+    def __repr__(self) -> str:
+        top = ", ".join(f"{w!r}: {p:.3g}" for w, p in self.top(5))
+        more = ", ..." if len(self.vocabulary) > 5 else ""
+        return (
+            f"NextWordDistribution(context={' '.join(self.context)!r}, "
+            f"top={{{top}{more}}}, V={len(self.vocabulary)})"
+        )
 
 
 class NGramModel:
     r"""Softmax next-word model on one-hot context features (an n-gram model).
+
+    .. math::
+
+        P(w \mid c) = \operatorname{softmax}(z_c)_w, \qquad
+        \hat z_c = \arg\min_z\, -\sum_w (n_{cw} + a) \log \operatorname{softmax}(z)_w
+        + \tfrac{l_2}{2} \|z\|^2
 
     Parameters
     ----------
@@ -164,6 +253,8 @@ class NGramModel:
         words = _words(text, "text")
         if not words:
             raise ValueError("text: no words to learn from")
+        if START in words:
+            raise ValueError(f"text: {START!r} marks the start of a text and cannot appear in one")
         padded = [START] * (self.order - 1) + words + [END]
         self.vocabulary_ = tuple(sorted(set(words) | {END}))
         self._column = {w: i for i, w in enumerate(self.vocabulary_)}
@@ -178,6 +269,7 @@ class NGramModel:
             counts[self._row[context], self._column[word]] += 1
         counts.flags.writeable = False
         self.counts_ = counts
+        self._backoff: dict[tuple[str, ...], NDArray] = {}
         logits, self.n_iter_, self.converged_ = self._minimize(counts)
         logits.flags.writeable = False
         self.logits_ = logits
@@ -215,6 +307,12 @@ class NGramModel:
                     break
                 t[worse] /= 2
             z = z - t * direction
+        warnings.warn(
+            f"NGramModel: the fit stopped at max_iter={self.max_iter} before the gradient "
+            f"reached tol={self.tol:g} (raise max_iter, or smooth with pseudo_count or l2)",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
         return z, self.max_iter, False
 
     @staticmethod
@@ -235,48 +333,91 @@ class NGramModel:
         return u + w * np.sum(p * u, axis=1, keepdims=True) / denominator
 
     # ------------------------------------------------------------------ prediction
+    def __repr__(self) -> str:
+        params = (
+            f"order={self.order}, pseudo_count={self.pseudo_count!r}, l2={self.l2!r}, "
+            f"method={self.method!r}, max_iter={self.max_iter}, tol={self.tol!r}"
+        )
+        fitted = (
+            f"; fitted: V={len(self.vocabulary_)}, {len(self.contexts_)} contexts"
+            if hasattr(self, "logits_")
+            else ""
+        )
+        return f"NGramModel({params}){fitted}"
+
     def _context(self, context: str | Sequence[str]) -> tuple[str, ...]:
+        """The last ``order - 1`` words of ``context``, read from its last ``<s>`` on.
+
+        A context that starts with ``<s>`` (or is empty) is the start of a text and
+        is padded with ``<s>``; a shorter one is returned as it is (to back off).
+        """
         self._check_fitted()
         words = _words(context, "context")
-        if len(words) > self.order - 1:
-            raise ValueError(
-                f"context: {len(words)} words, but an order-{self.order} model reads at most "
-                f"{self.order - 1}"
-            )
         for w in words:
             if w not in self._column and w != START:
                 raise ValueError(f"context: unknown word {w!r} (not in the training text)")
-        return (START,) * (self.order - 1 - len(words)) + tuple(words)
+        n = self.order - 1
+        if START in words:
+            last = len(words) - 1 - words[::-1].index(START)
+            words = [START] * n + words[last + 1 :]
+        elif not words:
+            words = [START] * n
+        return tuple(words[len(words) - n :]) if n else ()
 
-    def next_word_distribution(self, context: str | Sequence[str] = ()) -> Categorical:
+    def next_word_distribution(self, context: str | Sequence[str] = ()) -> NextWordDistribution:
         """The distribution of the next word after ``context``, over :attr:`vocabulary_`.
 
         Parameters
         ----------
         context : str or sequence of str
-            At most ``order - 1`` words; a shorter context is the start of a
-            text (padded with ``<s>``).
+            The words before the next one; the last ``order - 1`` are read.
+            ``<s>`` marks the start of a text (an empty context is the start
+            too). A shorter context without ``<s>`` backs off: it is the
+            distribution after those words anywhere in the text (the
+            contexts that end with them, their counts pooled and fitted by
+            the same objective), a lower-order model.
 
         Returns
         -------
-        Categorical
-            ``Categorical(logits=z_c)``. A context never seen in training has
-            the uniform distribution if the model is smoothed or penalized
-            (the optimum without data), and raises ValueError otherwise.
+        NextWordDistribution
+            The words with their probabilities (``.top(k)``, ``.probs``,
+            ``.categorical``). A full context never seen in training has the
+            uniform distribution if the model is smoothed or penalized (the
+            optimum without data), and raises ValueError otherwise.
 
         Examples
         --------
-        >>> model = NGramModel(order=2).fit("the cat saw the dog")
-        >>> dist = model.next_word_distribution("the")
-        >>> dict(zip(model.vocabulary_, dist.probs.round(3)))["cat"]
-        np.float64(0.5)
+        >>> model = NGramModel(order=3, pseudo_count=1.0).fit("the cat saw the dog")
+        >>> [(w, round(p, 4)) for w, p in model.next_word_distribution("<s> the").top(2)]
+        [('cat', 0.3333), ('</s>', 0.1667)]
+        >>> backed = model.next_word_distribution("saw")  # backs off: "saw" anywhere
+        >>> backed.context, [(w, round(p, 4)) for w, p in backed.top(2)]
+        (('saw',), [('the', 0.3333), ('</s>', 0.1667)])
         """
         context = self._context(context)
-        row = self._row.get(context)
-        if row is not None:
-            return Categorical(logits=self.logits_[row])
+        if len(context) == self.order - 1:
+            row = self._row.get(context)
+            if row is not None:
+                return NextWordDistribution(context, self.vocabulary_, self.logits_[row])
+            return NextWordDistribution(context, self.vocabulary_, self._unseen(context))
+        if context not in self._backoff:
+            n = len(context)
+            rows = [i for i, c in enumerate(self.contexts_) if c[len(c) - n :] == context]
+            if not rows:
+                logits = self._unseen(context)
+            else:
+                logits, _, _ = self._minimize(self.counts_[rows].sum(axis=0, keepdims=True))
+                logits = logits[0]
+            logits.flags.writeable = False
+            self._backoff[context] = logits
+        return NextWordDistribution(context, self.vocabulary_, self._backoff[context])
+
+    def _unseen(self, context: tuple[str, ...]) -> NDArray:
+        """The logits after a context never seen: 0 (uniform) if smoothed, else an error."""
         if self.pseudo_count > 0 or self.l2 > 0:
-            return Categorical(logits=np.zeros(len(self.vocabulary_)))
+            logits = np.zeros(len(self.vocabulary_))
+            logits.flags.writeable = False
+            return logits
         raise ValueError(
             f"context: {' '.join(context)!r} was never seen in training, and without "
             "pseudo_count or l2 the model has no distribution there"
@@ -296,7 +437,9 @@ class NGramModel:
         Parameters
         ----------
         prompt : str or sequence of str
-            Any number of words; the last ``order - 1`` are the first context.
+            Any number of words, read as by :meth:`next_word_distribution`: the
+            last ``order - 1`` are the first context, ``<s>`` marks the start of
+            a text (as does an empty prompt), a shorter prompt backs off.
         n_words : int
             ``>= 0``.
         greedy : bool
@@ -315,19 +458,17 @@ class NGramModel:
             raise ValueError(f"n_words: expected an integer >= 0, got {n_words!r}")
         if not (isinstance(beta, int | float | np.number) and 0 <= beta < math.inf):
             raise ValueError(f"beta: expected a finite number >= 0, got {beta!r}")
-        words = _words(prompt, "prompt")
-        history = [START] * (self.order - 1) + words
+        history = list(self._context(prompt))
         generator = as_rng(rng)
         out: list[str] = []
         for _ in range(n_words):
-            context = history[len(history) - self.order + 1 :] if self.order > 1 else []
-            dist = self.next_word_distribution(context)
+            dist = self.next_word_distribution(history).categorical
             index = int(dist.mode()) if greedy else int(dist.tempered(beta).sample(rng=generator))
             word = self.vocabulary_[index]
             if word == END:
                 break
             out.append(word)
-            history.append(word)
+            history = [*history, word][1:] if len(history) == self.order - 1 else [*history, word]
         return out
 
     def perplexity(self, text: str | Iterable[str]) -> float:
@@ -346,11 +487,11 @@ class NGramModel:
         padded = [START] * (self.order - 1) + words + [END]
         total = 0.0
         for i in range(self.order - 1, len(padded)):
-            dist = self.next_word_distribution(padded[i - self.order + 1 : i])
+            dist = self.next_word_distribution(padded[i - self.order + 1 : i]).categorical
             total -= float(dist.log_prob(self._column[padded[i]]))
         with np.errstate(over="ignore"):
             return float(np.exp(total / (len(padded) - self.order + 1)))
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "logits_"):
-            raise ValueError("the model is not fitted: call fit(text) first")
+            raise NotFittedError("the model is not fitted: call fit(text) first")

@@ -1,28 +1,38 @@
-"""Solvers for softmax regression: gradient descent against the natural gradient.
+"""Solvers for softmax regression, by registry: gradient descent against the natural gradient.
 
-Every solver minimizes the objective ``f`` of a
-:class:`expfam.learn.regression.Problem` and stops when the largest entry of
-the gradient is at most ``tol * C * sum(s)`` (scikit-learn's stopping rule,
-the gradient of the mean loss), or after ``max_iter`` iterations with a
+A solver works on any object of the :class:`Problem` protocol (softmax
+regression's is :class:`expfam.learn.regression.SoftmaxProblem`): a smooth
+convex objective ``F`` of a parameter array, its gradient and the curvature
+products the solvers need. It stops when the largest entry of the gradient
+is at most ``tol`` (the problem's objective is the mean loss, so this is
+scikit-learn's stopping rule), or after ``max_iter`` iterations with a
 :class:`ConvergenceWarning`, never silently.
 
-- ``"gd"``: ``W <- W - grad f / L`` with L the Lipschitz bound
-  ``C lambda_max(X^T S X) / 2 + 1`` of the gradient: a monotone descent whose
+Solvers are looked up by name in :data:`SOLVERS`. A descent solver is a
+*direction function* ``direction(problem, iterate) -> d`` turned into a
+solver by :func:`descent`: the step is ``W - t d`` with ``t`` from
+:func:`expfam._core.solvers.armijo` (or ``t = 1`` for gradient descent,
+whose Lipschitz step needs no search). Adding a solver is one function and
+one entry of :data:`SOLVERS`.
+
+- ``"gd"``: ``d = grad F / L`` with L the Lipschitz bound
+  ``lambda_max(X^T S X) / 2 + lambda`` of the gradient: a monotone descent whose
   gap shrinks by about ``1 - mu / L`` per step (mu the smallest curvature);
   on raw iris that is hundreds of thousands of steps.
 - ``"natural"``: the exact natural gradient, the Fisher (plus the penalty's
-  curvature) being the Hessian of ``f``: Newton's method, IRLS. The step
-  solves ``H d = -g`` by Jacobi-preconditioned conjugate gradient on Fisher
+  curvature) being the Hessian of ``F``: Newton's method, IRLS. The step
+  solves ``H d = grad F`` by Jacobi-preconditioned conjugate gradient on Fisher
   products (O(N K D) each, no (K D)^2 matrix), with an inexact-Newton
   tolerance ``min(0.1, sqrt(|g| / |g_0|))``, and takes its minimum-norm
   solution; then an Armijo line search. Quadratic convergence: a handful of
   steps.
 - ``"kfac"``: the Kronecker-factored approximation ``F ~ G (x) A``, G the
-  mean class covariance ``mean_n (diag p_n - p_n p_n^T)`` and ``A = X^T S X``
-  (Martens and Grosse 2015). ``C G (x) A + penalty`` is inverted exactly
-  through the eigenvectors of G (K solves of size D); linear convergence.
+  mean class covariance ``mean_n (diag p_n - p_n p_n^T)`` and A the weighted
+  second moment of the inputs (Martens and Grosse 2015). ``G (x) A +
+  penalty`` is inverted exactly through the eigenvectors of G (K solves of
+  size D); linear convergence.
 - ``"empirical_fisher"``: the same step with the empirical Fisher
-  ``sum_n s_n g_n g_n^T`` in place of F (dense, for study): not the natural
+  ``sum_n w_n g_n g_n^T`` in place of F (dense, for study): not the natural
   gradient (Kunstner, Balles and Hennig 2019).
 - ``"lbfgs"``: ``scipy.optimize.minimize(method="L-BFGS-B")``, as scikit-learn.
 """
@@ -30,21 +40,88 @@ the gradient of the mean loss), or after ``max_iter`` iterations with a
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Protocol
 
 import numpy as np
 import scipy.optimize
 from numpy.typing import NDArray
 
 from expfam._core.exceptions import ConvergenceWarning
+from expfam._core.solvers import armijo
 
-__all__ = ["SOLVERS", "OptimizeResult", "minimize"]
+__all__ = ["SOLVERS", "Iterate", "OptimizeResult", "Problem", "Solver", "descent", "minimize"]
 
-SOLVERS = ("natural", "gd", "kfac", "empirical_fisher", "lbfgs")
 
-_ARMIJO = 1e-4
-_MAX_HALVINGS = 60
+class Problem(Protocol):
+    """What the solvers need of an objective ``F`` of a parameter array ``W``.
+
+    ``P`` below is the problem's own curvature state (for softmax regression,
+    the probabilities), returned by :meth:`evaluate` and passed back.
+    Gradient descent uses ``lipschitz``; the natural gradient
+    ``hessian_vp`` and ``hessian_diag``; K-FAC ``kfac_system``; the
+    empirical Fisher ``empirical_hessian``.
+    """
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of the parameter array."""
+        ...
+
+    def check(self, coef: NDArray, name: str) -> NDArray[np.float64]:
+        """``coef`` as a float64 array of :attr:`shape` (error naming ``name`` otherwise)."""
+        ...
+
+    def value(self, W: NDArray) -> float:
+        """The objective ``F(W)``."""
+        ...
+
+    def evaluate(self, W: NDArray) -> tuple[float, NDArray, NDArray]:
+        """``(F(W), grad F(W), P)``."""
+        ...
+
+    def hessian_vp(self, P: NDArray, V: NDArray) -> NDArray:
+        """The Hessian of ``F`` applied to ``V``."""
+        ...
+
+    def hessian_diag(self, P: NDArray) -> NDArray:
+        """The Hessian's diagonal (a Jacobi preconditioner), shape of ``W``."""
+        ...
+
+    def lipschitz(self) -> float:
+        """A Lipschitz constant of ``grad F``."""
+        ...
+
+    def kfac_system(self, P: NDArray) -> tuple[NDArray, NDArray, NDArray]:
+        """``(G, A, m)`` of the Kronecker-factored curvature ``G (x) A + I (x) diag(m)``."""
+        ...
+
+    def empirical_hessian(self, P: NDArray) -> NDArray:
+        """The dense empirical-Fisher curvature, (W.size, W.size)."""
+        ...
+
+    def remove_null(self, d: NDArray) -> NDArray:
+        """``d`` without its component along the objective's null directions."""
+        ...
+
+    def objective_scale(self) -> float:
+        """The factor from ``F`` to the objective reported in the history."""
+        ...
+
+
+@dataclass(frozen=True)
+class Iterate:
+    """The state a direction function sees: the point, its value, gradient and curvature state.
+
+    ``gradient_norm0`` is the Euclidean norm of the gradient at the start.
+    """
+
+    W: NDArray[np.float64]
+    value: float
+    gradient: NDArray[np.float64]
+    P: NDArray[np.float64]
+    gradient_norm0: float
 
 
 @dataclass(frozen=True)
@@ -52,7 +129,8 @@ class OptimizeResult:
     """What a solver returns: the parameters, the iterations and the history.
 
     ``history`` holds ``"objective"`` and ``"gradient_norm"`` (max-abs) at the
-    start and after every iteration.
+    start and after every iteration, in the units of the problem's reported
+    objective (:meth:`Problem.objective_scale` times ``F``).
     """
 
     coef: NDArray[np.float64]
@@ -61,124 +139,173 @@ class OptimizeResult:
     history: dict[str, NDArray[np.float64]]
 
 
-def check_solver(solver: object) -> str:
-    """Return ``solver`` if it names a solver, else raise ValueError listing them."""
-    if solver not in SOLVERS:
-        raise ValueError(f"solver: expected one of {', '.join(SOLVERS)}; got {solver!r}")
-    return str(solver)
+Direction = Callable[[Problem, Iterate], NDArray]
 
 
-def _center_intercept(problem: Any, d: NDArray) -> NDArray:
-    """Remove the null direction ``b + c 1`` (intercept column) from a step."""
-    if problem.mask[-1] == 0.0:
-        d[:, -1] -= d[:, -1].mean()
-    return d
+class Solver(Protocol):
+    """A registered solver: ``solver(problem, W0, tol, max_iter, name) -> OptimizeResult``."""
+
+    def __call__(
+        self, problem: Problem, W: NDArray, tol: float, max_iter: int, name: str
+    ) -> OptimizeResult: ...
 
 
-def newton_direction(problem: Any, P: NDArray, g: NDArray, rtol: float) -> NDArray:
+# ------------------------------------------------------------------ directions
+
+
+def _conjugate_gradient(
+    problem: Problem, P: NDArray, g: NDArray, rtol: float, scale: NDArray, block: NDArray
+) -> NDArray:
+    """``H_BB d = g_B`` on the coordinates ``block`` by CG on ``(S H S) u = S g``, ``d = S u``.
+
+    Stops at ``|g - H d| <= rtol |g|`` (on the block), an exact solve, or ``10 g.size`` steps.
+    """
+    scale = np.where(block, scale, 0.0)
+    u = np.zeros_like(g)
+    r = scale * g
+    p = r.copy()
+    rr = float(np.vdot(r, r))
+    stop = rtol * float(np.linalg.norm(scale * g / np.where(block, scale, 1.0)))
+    for _ in range(10 * g.size):
+        if rr == 0.0 or float(np.linalg.norm(r / np.where(block, scale, 1.0))) <= stop:
+            break
+        Ap = scale * problem.remove_null(problem.hessian_vp(P, scale * p))
+        curvature = float(np.vdot(p, Ap))
+        if not curvature > 0.0:
+            break
+        alpha = rr / curvature
+        u += alpha * p
+        r -= alpha * Ap
+        rr, rr_old = float(np.vdot(r, r)), rr
+        p = r + (rr / rr_old) * p
+    return scale * u
+
+
+def newton_direction(problem: Problem, P: NDArray, g: NDArray, rtol: float) -> NDArray:
     """Minimum-norm solution of ``H d = g`` by Jacobi-preconditioned conjugate gradient.
 
-    H is the objective's Hessian at the probabilities P, applied by
-    ``problem.hessian_vp``; CG stops at ``|H d - g| <= rtol |g|`` or after
-    ``10 K D1`` iterations (exact arithmetic would need ``K D1``; rounding
-    delays ill-conditioned systems). The result
-    is returned with the intercept's null direction removed.
+    H is the objective's Hessian at the curvature state P, applied by
+    ``problem.hessian_vp``, with the null directions projected out of ``g``
+    and of every product (the system is consistent: ``g`` is orthogonal to
+    them). CG runs on the symmetrically scaled system ``(S H S) u = S g``,
+    ``S = diag(H)^(-1/2)``, ``d = S u`` (Jacobi preconditioning as a change
+    of variables), and stops at ``|g - H d| <= rtol |g|``, at an exactly
+    solved system, or after ``10 K D1`` iterations (exact arithmetic needs
+    ``K D1``). Where the curvatures of the coordinates lie more than 1e8
+    apart (a penalty of ``C = 1e-300`` beside an unpenalized intercept),
+    one CG cannot hold both kinds of coordinate in its inner products: the
+    soft and the stiff coordinates are then solved in turn, each by CG on
+    its own block, a block Gauss-Seidel iteration that gains more than 8
+    digits per sweep there.
     """
     diag = problem.hessian_diag(P)
+    scale = 1.0 / np.sqrt(diag)
+    g = problem.remove_null(g)
+    lo, hi = float(diag.min()), float(diag.max())
+    if not hi > 1e8 * lo:
+        every = np.ones(g.shape, bool)
+        return problem.remove_null(_conjugate_gradient(problem, P, g, rtol, scale, every))
+    stiff = diag >= np.sqrt(lo) * np.sqrt(hi)
     d = np.zeros_like(g)
-    r = g.copy()
-    z = r / diag
-    p = z.copy()
-    rz = float(np.vdot(r, z))
     stop = rtol * float(np.linalg.norm(g))
-    for _ in range(10 * g.size):
-        if float(np.linalg.norm(r)) <= stop:
+    for _ in range(8):
+        for block in (~stiff, stiff):
+            r = g - problem.remove_null(problem.hessian_vp(P, d))
+            d = d + _conjugate_gradient(problem, P, np.where(block, r, 0.0), rtol, scale, block)
+        if float(np.linalg.norm(g - problem.remove_null(problem.hessian_vp(P, d)))) <= stop:
             break
-        Hp = problem.hessian_vp(P, p)
-        alpha = rz / float(np.vdot(p, Hp))
-        d += alpha * p
-        r -= alpha * Hp
-        z = r / diag
-        rz, rz_old = float(np.vdot(r, z)), rz
-        p = z + (rz / rz_old) * p
-    return _center_intercept(problem, d)
+    return problem.remove_null(d)
 
 
-def _kfac_direction(problem: Any, P: NDArray, g: NDArray) -> NDArray:
-    """Solve ``(C G (x) A + I (x) diag(mask)) d = g`` in the eigenbasis of G."""
-    G, A = problem.kfac_factors(P)
+def _natural_direction(problem: Problem, it: Iterate) -> NDArray:
+    """Newton's step (= the natural gradient) with an inexact-Newton tolerance."""
+    eta = min(0.1, np.sqrt(float(np.linalg.norm(it.gradient)) / it.gradient_norm0))
+    return newton_direction(problem, it.P, it.gradient, eta)
+
+
+def _gradient_direction(problem: Problem, it: Iterate) -> NDArray:
+    """``grad F / L``: the step of gradient descent at the Lipschitz bound."""
+    return it.gradient / problem.lipschitz()
+
+
+def _kfac_direction(problem: Problem, it: Iterate) -> NDArray:
+    """Solve ``(G (x) A + I (x) diag(m)) d = g`` in the eigenbasis of G."""
+    G, A, m = problem.kfac_system(it.P)
     gamma, U = np.linalg.eigh(G)
-    rotated = U.T @ g  # class-rotated gradient, one row per eigenvector of G
+    rotated = U.T @ it.gradient  # class-rotated gradient, one row per eigenvector of G
     out = np.empty_like(rotated)
     null = gamma <= 1e-12 * gamma[-1]  # the direction 1 of every class covariance
-    out[null] = rotated[null] * problem.mask  # min-norm: only the penalty acts there
-    blocks = problem.C * gamma[~null, None, None] * A + np.diag(problem.mask)
+    with np.errstate(divide="ignore", invalid="ignore"):  # m = 0 on the intercept: min-norm
+        out[null] = np.where(m > 0, rotated[null] / m, 0.0)
+    blocks = gamma[~null, None, None] * A + np.diag(m)
     out[~null] = np.linalg.solve(blocks, rotated[~null][..., None])[..., 0]
-    return _center_intercept(problem, U @ out)
+    return problem.remove_null(U @ out)
 
 
-def _empirical_fisher_direction(problem: Any, P: NDArray, g: NDArray) -> NDArray:
-    """Minimum-norm solution of ``(C E + diag(mask)) d = g``, E the empirical Fisher."""
-    G = problem.per_sample_gradients(P)
-    H = problem.C * ((problem.s[:, None] * G).T @ G) + problem.penalty_hessian()
-    d = np.linalg.lstsq(H, g.ravel(), rcond=None)[0].reshape(g.shape)
-    return _center_intercept(problem, d)
+def _empirical_fisher_direction(problem: Problem, it: Iterate) -> NDArray:
+    """Minimum-norm solution of ``E d = g``, E the empirical-Fisher curvature."""
+    H = problem.empirical_hessian(it.P)
+    d = np.linalg.lstsq(H, it.gradient.ravel(), rcond=None)[0].reshape(it.gradient.shape)
+    return problem.remove_null(d)
 
 
-def _line_search(problem: Any, W: NDArray, f: float, g: NDArray, d: NDArray) -> NDArray | None:
-    """Armijo backtracking from the full step ``W - d``; None if no step decreases f.
+# ------------------------------------------------------------------ solvers
 
-    ``f(W - t d) <= f + 1e-4 t g . (-d)``, with a slack of 16 ULP of f for
-    the rounding of f itself (near the optimum the decrease is below it).
+
+def descent(direction: Direction, *, line_search: bool = True) -> Solver:
+    r"""A solver from a direction function: ``W <- W - t d``, ``t`` by Armijo backtracking.
+
+    .. math::
+
+        W \leftarrow W - t\, d, \qquad F(W - t d) \le F(W) - c\, t\, \nabla F \cdot d
+
+    Parameters
+    ----------
+    direction : callable
+        ``direction(problem, iterate) -> d``, a descent direction (``g . d > 0``).
+    line_search : bool
+        Search ``t = 1, 1/2, ...`` with :func:`expfam._core.solvers.armijo`; without,
+        ``t = 1`` (a step that is safe by construction, as gradient descent's ``1/L``).
+
+    Returns
+    -------
+    Solver
     """
-    slope = -float(np.vdot(g, d))
-    slack = 16.0 * np.finfo(float).eps * abs(f)
-    t = 1.0
-    for _ in range(_MAX_HALVINGS):
-        trial = W - t * d
-        if problem.value(trial) <= f + _ARMIJO * t * slope + slack:
-            return trial
-        t *= 0.5
-    return None
 
-
-def _descent(problem: Any, W: NDArray, solver: str, gtol: float, max_iter: int) -> OptimizeResult:
-    """The loop shared by gd, natural, kfac and empirical_fisher."""
-    f, g, P = problem.evaluate(W)
-    g0 = float(np.linalg.norm(g))
-    values, norms = [f], [float(np.max(np.abs(g)))]
-    step = 1.0 / problem.lipschitz() if solver == "gd" else 1.0
-    reason = f"max_iter={max_iter} reached"
-    n_iter = 0
-    while norms[-1] > gtol:
-        if n_iter == max_iter:
-            break
-        if solver == "gd":
-            trial = W - step * g
-        else:
-            if solver == "natural":
-                eta = min(0.1, np.sqrt(float(np.linalg.norm(g)) / g0))
-                d = newton_direction(problem, P, g, eta)
-            elif solver == "kfac":
-                d = _kfac_direction(problem, P, g)
-            else:
-                d = _empirical_fisher_direction(problem, P, g)
-            trial = _line_search(problem, W, f, g, d)
-            if trial is None:
-                reason = "the line search found no decrease (the objective is flat to rounding)"
-                break
-        W = trial
+    def solve(
+        problem: Problem, W: NDArray, tol: float, max_iter: int, name: str
+    ) -> OptimizeResult:
         f, g, P = problem.evaluate(W)
-        values.append(f)
-        norms.append(float(np.max(np.abs(g))))
-        n_iter += 1
-    return _result(W, n_iter, norms[-1] <= gtol, values, norms, solver, gtol, reason)
+        g0 = float(np.linalg.norm(g))
+        values, norms = [f], [float(np.max(np.abs(g)))]
+        reason = f"max_iter={max_iter} reached"
+        n_iter = 0
+        while norms[-1] > tol and n_iter < max_iter:
+            d = direction(problem, Iterate(W, f, g, P, g0))
+            if line_search:
+                slope = -float(np.vdot(g, d))
+                found = armijo(lambda t, W=W, d=d: problem.value(W - t * d), f, slope)
+                if found is None:
+                    reason = (
+                        "the line search found no decrease (the objective is flat to rounding)"
+                    )
+                    break
+                W = W - found[0] * d
+            else:
+                W = W - d
+            f, g, P = problem.evaluate(W)
+            values.append(f)
+            norms.append(float(np.max(np.abs(g))))
+            n_iter += 1
+        return _result(problem, W, n_iter, norms[-1] <= tol, values, norms, name, tol, reason)
+
+    return solve
 
 
-def _lbfgs(problem: Any, W: NDArray, gtol: float, max_iter: int) -> OptimizeResult:
+def _lbfgs(problem: Problem, W: NDArray, tol: float, max_iter: int, name: str) -> OptimizeResult:
     """L-BFGS-B through scipy, with scikit-learn's options (maxls=50, ftol=64 eps)."""
     shape = W.shape
-    last: dict[str, Any] = {}
+    last: dict[str, NDArray | float] = {}
 
     def fun(w: NDArray) -> tuple[float, NDArray]:
         f, g, _ = problem.evaluate(w.reshape(shape))
@@ -192,7 +319,7 @@ def _lbfgs(problem: Any, W: NDArray, gtol: float, max_iter: int) -> OptimizeResu
         x = intermediate_result.x
         if not np.array_equal(x, last["x"]):
             fun(x)
-        values.append(last["f"])
+        values.append(float(last["f"]))
         norms.append(float(np.max(np.abs(last["g"]))))
 
     res = scipy.optimize.minimize(
@@ -201,46 +328,75 @@ def _lbfgs(problem: Any, W: NDArray, gtol: float, max_iter: int) -> OptimizeResu
         jac=True,
         method="L-BFGS-B",
         callback=record,
-        options={"maxiter": max_iter, "maxls": 50, "gtol": gtol, "ftol": 64 * np.finfo(float).eps},
+        options={"maxiter": max_iter, "maxls": 50, "gtol": tol, "ftol": 64 * np.finfo(float).eps},
     )
     coef = res.x.reshape(shape)
     _, g, _ = problem.evaluate(coef)
     norm = float(np.max(np.abs(g)))
     reason = f"max_iter={max_iter} reached" if res.nit >= max_iter else str(res.message)
-    return _result(coef, int(res.nit), norm <= gtol, values, norms, "lbfgs", gtol, reason)
+    return _result(problem, coef, int(res.nit), norm <= tol, values, norms, name, tol, reason)
 
 
-def _result(W, n_iter, converged, values, norms, solver, gtol, reason) -> OptimizeResult:
+def _result(problem, W, n_iter, converged, values, norms, name, tol, reason) -> OptimizeResult:
     if not converged:
         warnings.warn(
-            f"solver {solver!r} stopped after {n_iter} iterations: {reason}; "
-            f"max |gradient| = {norms[-1]:.3g} > {gtol:.3g} (tol * C * sum(sample_weight))",
+            f"solver {name!r} stopped after {n_iter} iterations: {reason}; "
+            f"max |gradient of the mean loss| = {norms[-1]:.3g} > tol = {tol:.3g}",
             ConvergenceWarning,
             stacklevel=4,
         )
-    history = {"objective": np.array(values), "gradient_norm": np.array(norms)}
+    scale = problem.objective_scale()
+    with np.errstate(over="ignore"):  # C sum(s) F may exceed the float range: inf
+        history = {
+            "objective": scale * np.array(values),
+            "gradient_norm": scale * np.array(norms),
+        }
     return OptimizeResult(W, n_iter, converged, history)
 
 
+SOLVERS: dict[str, Solver] = {
+    "natural": descent(_natural_direction),
+    "gd": descent(_gradient_direction, line_search=False),
+    "kfac": descent(_kfac_direction),
+    "empirical_fisher": descent(_empirical_fisher_direction),
+    "lbfgs": _lbfgs,
+}
+"""The solvers by name; add one with ``SOLVERS[name] = descent(direction)``."""
+
+
+def check_solver(solver: object) -> str:
+    """Return ``solver`` if it names a solver, else raise ValueError listing them."""
+    if not isinstance(solver, str) or solver not in SOLVERS:
+        raise ValueError(f"solver: expected one of {', '.join(SOLVERS)}; got {solver!r}")
+    return solver
+
+
 def minimize(
-    problem: Any,
+    problem: Problem,
     coef0: NDArray,
     solver: str = "natural",
     tol: float = 1e-6,
     max_iter: int = 100,
 ) -> OptimizeResult:
-    """Minimize the objective of ``problem`` from ``coef0`` with the named solver.
+    r"""Minimize the objective of ``problem`` from ``coef0`` with the named solver.
+
+    .. math::
+
+        W_{t+1} = W_t - \alpha_t d_t \quad \text{until} \quad \max |\nabla F(W_t)| \le \mathrm{tol}
 
     Parameters
     ----------
-    problem : expfam.learn.regression.Problem
-        The objective (``Problem.build(X, y, K, C, sample_weight, fit_intercept)``).
-    coef0 : ndarray, shape (K, D1)
+    problem : Problem
+        The objective, e.g. ``SoftmaxProblem.build(X, y, K, C, sample_weight, fit_intercept)``.
+    coef0 : ndarray
         The starting point (W = 0 in :class:`~expfam.learn.regression.SoftmaxRegression`).
-    solver : {"natural", "gd", "kfac", "empirical_fisher", "lbfgs"}
-        See the module docstring.
+    solver : str
+        A key of :data:`SOLVERS`: ``"natural"``, ``"gd"``, ``"kfac"``,
+        ``"empirical_fisher"`` or ``"lbfgs"``; see the module docstring.
     tol : float
-        Converged when ``max |grad f| <= tol * C * sum(s)``.
+        Converged when ``max |grad F| <= tol``, F the problem's objective
+        (for softmax regression the weighted mean loss plus the penalty over
+        ``C sum(s)``: scikit-learn's rule).
     max_iter : int
         At most this many iterations (outer iterations for ``"natural"``).
 
@@ -255,19 +411,18 @@ def minimize(
 
     Examples
     --------
-    >>> from expfam.learn.regression import Problem
-    >>> problem = Problem.build([[1.0], [-1.0], [2.0]], [0, 1, 1], 2, fit_intercept=True)
+    >>> from expfam.learn.regression import SoftmaxProblem
+    >>> problem = SoftmaxProblem.build([[1.0], [-1.0], [2.0]], [0, 1, 1], 2, fit_intercept=True)
     >>> result = minimize(problem, np.zeros(problem.shape), "natural", tol=1e-10)
     >>> result.converged, result.n_iter
     (True, 4)
     """
     check_solver(solver)
-    if not tol > 0:
+    if not (isinstance(tol, int | float | np.floating) and tol > 0 and np.isfinite(tol)):
         raise ValueError(f"tol: expected a positive number, got {tol!r}")
-    if not (isinstance(max_iter, int | np.integer) and max_iter >= 0):
+    if isinstance(max_iter, bool) or not (
+        isinstance(max_iter, int | np.integer) and max_iter >= 0
+    ):
         raise ValueError(f"max_iter: expected a non-negative integer, got {max_iter!r}")
     W = problem.check(coef0, "coef0").copy()
-    gtol = tol * problem.gradient_scale
-    if solver == "lbfgs":
-        return _lbfgs(problem, W, gtol, int(max_iter))
-    return _descent(problem, W, solver, gtol, int(max_iter))
+    return SOLVERS[solver](problem, W, float(tol), int(max_iter), solver)

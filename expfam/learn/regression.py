@@ -30,10 +30,13 @@ minimum-norm one, orthogonal to it (intercepts summing to 0).
 
 from __future__ import annotations
 
+import functools
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import scipy.sparse
 from numpy.typing import ArrayLike, NDArray
 
 from expfam import special
@@ -41,14 +44,15 @@ from expfam._core.exceptions import NotFittedError
 from expfam.learn import optimize
 
 __all__ = [
+    "SoftmaxProblem",
     "SoftmaxRegression",
     "empirical_fisher",
     "fisher",
-    "fisher_vp",
     "gradient",
     "hessian",
-    "natural_gradient",
     "objective",
+    "regression_fisher_vp",
+    "regression_natural_gradient",
 ]
 
 
@@ -56,39 +60,60 @@ __all__ = [
 
 
 def _design(X: ArrayLike, name: str = "X") -> NDArray[np.float64]:
-    """``X`` as a finite float64 (N, D) array."""
+    """``X`` as a finite float64 (N, D) array, N, D >= 1; sparse matrices are refused."""
+    if scipy.sparse.issparse(X):
+        raise TypeError(f"{name}: sparse input is not supported; pass a dense array (.toarray())")
     arr = np.asarray(X)
+    if arr.dtype.kind == "O":
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError) as error:
+            raise TypeError(f"{name}: expected real numbers, got objects ({error})") from None
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name}: expected real numbers, got an array of dtype {arr.dtype}")
     if arr.ndim != 2:
         raise ValueError(f"{name}: expected a 2-D array (N samples, D features), got {arr.shape}")
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name}: expected at least 1 sample, got shape {arr.shape}")
+    if arr.shape[1] == 0:
+        raise ValueError(
+            f"{name}: expected at least 1 feature, got 0 feature(s) (shape={arr.shape}) "
+            "while a minimum of 1 is required."
+        )
     arr = arr.astype(np.float64)
     if not np.isfinite(arr).all():
         raise ValueError(f"{name}: contains NaN or infinite values")
     return arr
 
 
-def _weights(sample_weight: ArrayLike | None, n: int) -> NDArray[np.float64]:
-    """Sample weights as a non-negative (N,) float64 array, ones by default."""
+def _sample_weights(sample_weight: ArrayLike | None, n: int) -> NDArray[np.float64]:
+    """Sample weights as a non-negative (N,) float64 array with a positive sum, ones by default."""
     if sample_weight is None:
         return np.ones(n)
-    s = np.asarray(sample_weight, dtype=np.float64)
+    try:
+        s = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"sample_weight: expected real numbers, got {sample_weight!r}") from None
+    if s.ndim == 0:
+        s = np.full(n, float(s))
     if s.shape != (n,):
         raise ValueError(f"sample_weight: expected shape ({n},), got {s.shape}")
     if not (np.isfinite(s).all() and (s >= 0).all()):
         raise ValueError("sample_weight: expected finite non-negative weights")
-    if not s.sum() > 0:
-        raise ValueError("sample_weight: all weights are 0")
+    if not s.max() > 0:
+        raise ValueError("sample_weight: expected a positive sum, got all weights zero")
     return s
 
 
 def _penalty(C: float) -> float:
+    if isinstance(C, bool | str):
+        raise TypeError(f"C: expected a positive number, got {C!r}")
     try:
         value = float(C)
     except (TypeError, ValueError):
         raise TypeError(f"C: expected a positive number, got {C!r}") from None
     if not (value > 0 and np.isfinite(value)):
-        raise ValueError(f"C: the inverse regularization strength must be > 0, got {C!r}")
+        raise ValueError(f"C: expected a finite number > 0 (inverse regularization), got {C!r}")
     return value
 
 
@@ -104,35 +129,58 @@ def _indices(y: ArrayLike, n: int, k: int) -> NDArray[np.intp]:
     return arr.astype(np.intp)
 
 
+def _class_labels(y: ArrayLike, n: int) -> tuple[NDArray, NDArray[np.intp]]:
+    """The sorted distinct labels of ``y`` and each sample's index into them.
+
+    Labels are numbers (integers, or floats with integer values), bools or
+    strings, all of one kind; NaN, non-integer floats (a regression target)
+    and mixed kinds are refused.
+    """
+    if y is None:
+        raise ValueError("y: SoftmaxRegression requires y to be passed, but the target y is None")
+    labels = np.asarray(y)
+    if labels.ndim != 1 or labels.shape[0] != n:
+        raise ValueError(f"y: expected {n} labels (one per row of X), got shape {labels.shape}")
+    if labels.dtype.kind in "OUS":
+        items = np.asarray(y, dtype=object).tolist()  # the values as given: [1, "a"] keeps 1
+        strings = {isinstance(v, str | bytes) for v in items}
+        if len(strings) > 1:
+            raise TypeError("y: expected labels of one kind, got a mix of strings and numbers")
+        try:
+            labels = np.asarray(items, dtype=str if strings == {True} else np.float64)
+        except (TypeError, ValueError):
+            raise TypeError("y: expected numbers or strings as labels") from None
+    if labels.dtype.kind in "fc":
+        if labels.dtype.kind == "c" or np.isnan(labels).any():
+            raise ValueError("y: expected class labels, got NaN or complex values")
+        if not (np.isfinite(labels).all() and (labels == np.round(labels)).all()):
+            raise ValueError(
+                "y: expected class labels, got non-integer floats "
+                "(Unknown label type: continuous; this is a classifier)"
+            )
+    classes, codes = np.unique(labels, return_inverse=True)
+    return classes, codes.reshape(-1).astype(np.intp)
+
+
 # ------------------------------------------------------------------ the objective
 
 
-def log_softmax_rows(Z: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``log softmax`` of the rows of a finite float64 (N, K) array: the solvers' fast path.
-
-    ``d - log1p(t)`` with ``d = z - max z`` and ``t`` the sum of ``exp(d)``
-    over the non-maximal classes: two terms of one sign, and ``log1p`` keeps
-    the loss of a confident right prediction (``t`` below machine epsilon)
-    instead of rounding it to 0. The error is at most ``4 u max(1, |log p|)``
-    (u = 2^-53; ``tests/learn/test_regression.py`` holds it against mpmath):
-    a few ULP where ``|log p| >= 1``, and a few ``u`` absolute below, where
-    the rounding of the shift ``d``, amplified by ``exp``, makes tiny
-    ``|log p|`` lose relative digits. A sum of losses only needs the absolute
-    bound. Solvers evaluate it thousands of times on small arrays, where
-    ``expfam.log_softmax``'s last-digit machinery (exact shifts,
-    double-double, row blocks) costs 10 to 20 times more.
-    """
-    n = np.arange(Z.shape[0])
-    top = np.argmax(Z, axis=1)
-    d = Z - Z[n, top][:, None]
-    e = np.exp(d)
-    e[n, top] = 0.0
-    return d - np.log1p(np.sum(e, axis=1, keepdims=True))
-
-
 @dataclass(frozen=True, eq=False)
-class Problem:
-    """The objective of softmax regression on fixed data: what the solvers work on.
+class SoftmaxProblem:
+    r"""Softmax regression on fixed data, in the form the solvers minimize.
+
+    The solvers (:mod:`expfam.learn.optimize`) minimize the objective divided by
+    ``C sum(s)``,
+
+    .. math::
+
+        F(W) = \sum_n w_n \ell_n(W) + \frac{\lambda}{2} \|W \odot m\|^2,
+        \qquad w_n = s_n / \textstyle\sum s, \quad \lambda = 1 / (C \textstyle\sum s),
+
+    which has the same minimizer and Newton steps as :func:`objective` and
+    stays in the float range for every ``C`` and weight scale (``C = 1e300``
+    or ``1e-300``). Its gradient is that of the weighted mean loss (plus the
+    penalty's), so ``max |grad F| <= tol`` is scikit-learn's stopping rule.
 
     ``X1`` is the design with a column of ones appended when the intercept
     is fitted; ``mask`` is 1 on the penalized columns and 0 on the
@@ -155,7 +203,7 @@ class Problem:
         C: float = 1.0,
         sample_weight: ArrayLike | None = None,
         fit_intercept: bool = False,
-    ) -> Problem:
+    ) -> SoftmaxProblem:
         """Validate the data and build the problem."""
         X = _design(X)
         n = X.shape[0]
@@ -163,16 +211,39 @@ class Problem:
         mask = np.ones(X1.shape[1])
         if fit_intercept:
             mask[-1] = 0.0
-        return cls(X1, _indices(y, n, k), k, _penalty(C), _weights(sample_weight, n), mask)
+        return cls(X1, _indices(y, n, k), k, _penalty(C), _sample_weights(sample_weight, n), mask)
 
     @property
     def shape(self) -> tuple[int, int]:
         return (self.k, self.X1.shape[1])
 
-    @property
-    def gradient_scale(self) -> float:
-        """``C sum_n s_n``: the gradient divided by it is that of the mean loss."""
-        return self.C * float(self.s.sum())
+    @functools.cached_property
+    def w(self) -> NDArray[np.float64]:
+        """The normalized sample weights ``s / sum(s)`` (summed after scaling by the largest)."""
+        r = self.s / self.s.max()
+        return r / r.sum()
+
+    @functools.cached_property
+    def _scale_parts(self) -> tuple[float, int]:
+        """``(mantissa, exponent)`` of ``C sum(s)``, formed without overflow or underflow."""
+        top = float(self.s.max())
+        mc, ec = np.frexp(self.C)
+        mt, et = np.frexp(top)
+        return float(mc * mt * np.sum(self.s / top)), int(ec + et)
+
+    @functools.cached_property
+    def lam(self) -> float:
+        """The penalty of F, ``1 / (C sum s)`` (at most the largest float)."""
+        mantissa, exponent = self._scale_parts
+        with np.errstate(over="ignore", under="ignore"):
+            value = np.ldexp(1.0 / mantissa, -exponent)
+        return float(min(value, np.finfo(np.float64).max))
+
+    def objective_scale(self) -> float:
+        """``C sum_n s_n``: the objective of :func:`objective` is this times F (inf beyond)."""
+        mantissa, exponent = self._scale_parts
+        with np.errstate(over="ignore", under="ignore"):
+            return float(np.ldexp(mantissa, exponent))
 
     def check(self, coef: ArrayLike, name: str = "coef") -> NDArray[np.float64]:
         W = np.asarray(coef, dtype=np.float64)
@@ -181,68 +252,89 @@ class Problem:
         return W
 
     def log_probs(self, W: NDArray) -> NDArray[np.float64]:
-        """log p_n, shape (N, K) (:func:`log_softmax_rows` of the logits)."""
-        return log_softmax_rows(self.X1 @ W.T)
+        """log p_n, shape (N, K): ``log_softmax`` of the logits."""
+        return special.log_softmax(self.X1 @ W.T)
+
+    def losses(self, W: NDArray) -> tuple[NDArray, NDArray]:
+        """``(l, log P)``: per-sample log-losses ``-log p_{n, y_n}`` and the log-probabilities."""
+        lp = self.log_probs(W)
+        return -np.take_along_axis(lp, self.y[:, None], axis=1)[:, 0], lp
+
+    def residual(self, P: NDArray) -> NDArray:
+        """``P - Y`` without forming the one-hot Y."""
+        R = P.copy()
+        R[np.arange(len(self.y)), self.y] -= 1.0
+        return R
 
     def value(self, W: NDArray) -> float:
-        """The objective f(W)."""
-        lp = self.log_probs(W)
-        loss = -np.take_along_axis(lp, self.y[:, None], axis=1)[:, 0]
-        return self.C * float(self.s @ loss) + 0.5 * float(np.sum((W * self.mask) ** 2))
+        """F(W)."""
+        loss, _ = self.losses(W)
+        return float(self.w @ loss) + 0.5 * self.lam * float(np.sum((W * self.mask) ** 2))
 
     def evaluate(self, W: NDArray) -> tuple[float, NDArray, NDArray]:
-        """``(f(W), grad f(W), P)``; P (N, K) the probabilities, for the curvature."""
-        lp = self.log_probs(W)
-        loss = -np.take_along_axis(lp, self.y[:, None], axis=1)[:, 0]
-        value = self.C * float(self.s @ loss) + 0.5 * float(np.sum((W * self.mask) ** 2))
+        """``(F(W), grad F(W), P)``; P (N, K) the probabilities, for the curvature."""
+        loss, lp = self.losses(W)
+        value = float(self.w @ loss) + 0.5 * self.lam * float(np.sum((W * self.mask) ** 2))
         P = np.exp(lp)
-        R = P.copy()
-        R[np.arange(len(self.y)), self.y] -= 1.0  # P - Y without forming Y
-        return value, self.C * ((self.s[:, None] * R).T @ self.X1) + W * self.mask, P
+        grad = (self.w[:, None] * self.residual(P)).T @ self.X1 + self.lam * (W * self.mask)
+        return value, grad, P
 
-    def fisher_vp(self, P: NDArray, V: NDArray) -> NDArray:
-        """``sum_n s_n [(diag p_n - p_n p_n^T) V x_n] x_n^T``, O(N K D)."""
+    def fisher_vp(self, P: NDArray, V: NDArray, weights: NDArray) -> NDArray:
+        """``sum_n weights_n [(diag p_n - p_n p_n^T) V x_n] x_n^T``, O(N K D)."""
         U = self.X1 @ V.T  # row n: V x_n
         R = P * U - P * np.sum(P * U, axis=1, keepdims=True)  # the categorical's F u
-        return (self.s[:, None] * R).T @ self.X1
+        return (weights[:, None] * R).T @ self.X1
 
     def hessian_vp(self, P: NDArray, V: NDArray) -> NDArray:
-        """Hessian of the objective times V: ``C F V + mask * V``."""
-        return self.C * self.fisher_vp(P, V) + self.mask * V
-
-    def penalty_hessian(self) -> NDArray:
-        """The penalty's Hessian, ``diag(vec(mask))``: 1 on the weights, 0 on the intercept."""
-        return np.diag(np.tile(self.mask, self.k))
+        """Hessian of F times V: ``F_w V + lambda mask V``."""
+        return self.fisher_vp(P, V, self.w) + self.lam * (self.mask * V)
 
     def hessian_diag(self, P: NDArray) -> NDArray:
-        """The diagonal of the Hessian (a Jacobi preconditioner), shape (K, D1)."""
-        return self.C * ((self.s[:, None] * P * (1.0 - P)).T @ self.X1**2) + self.mask
+        """The diagonal of F's Hessian (a Jacobi preconditioner), shape (K, D1)."""
+        return (self.w[:, None] * P * (1.0 - P)).T @ self.X1**2 + self.lam * self.mask
 
     def lipschitz(self) -> float:
-        """A Lipschitz constant of the gradient: ``C lambda_max(X^T S X) / 2 + 1``.
+        """A Lipschitz constant of grad F: ``lambda_max(X^T diag(w) X) / 2 + lambda``.
 
-        ``diag p - p p^T`` has eigenvalues in [0, 1/2], so F is at most
-        ``(1/2) I (x) X^T S X``.
+        ``diag p - p p^T`` has eigenvalues in [0, 1/2], so the Fisher is at most
+        ``(1/2) I (x) X^T diag(w) X``.
         """
-        gram = (self.s[:, None] * self.X1).T @ self.X1
-        return 0.5 * self.C * float(np.linalg.eigvalsh(gram)[-1]) + float(self.mask.max())
+        gram = (self.w[:, None] * self.X1).T @ self.X1
+        return 0.5 * float(np.linalg.eigvalsh(gram)[-1]) + self.lam * float(self.mask.max())
 
-    def kfac_factors(self, P: NDArray) -> tuple[NDArray, NDArray]:
-        """K-FAC: ``F ~ G (x) A`` with G the mean class covariance and A = X^T S X."""
-        total = float(self.s.sum())
-        sp = self.s[:, None] * P
-        G = (np.diag(sp.sum(axis=0)) - sp.T @ P) / total
-        A = (self.s[:, None] * self.X1).T @ self.X1
-        return G, A
+    def kfac_system(self, P: NDArray) -> tuple[NDArray, NDArray, NDArray]:
+        """K-FAC: F's Hessian ``~ G (x) A + I (x) diag(lambda mask)``.
+
+        G is the weighted mean class covariance, ``A = X^T diag(w) X``.
+        """
+        wp = self.w[:, None] * P
+        G = np.diag(wp.sum(axis=0)) - wp.T @ P
+        A = (self.w[:, None] * self.X1).T @ self.X1
+        return G, A, self.lam * self.mask
 
     def per_sample_gradients(self, P: NDArray) -> NDArray:
         """``g_n = (p_n - e_{y_n}) (x) x_n``, shape (N, K * D1) (row-major vec)."""
-        R = P.copy()
-        R[np.arange(len(self.y)), self.y] -= 1.0
+        R = self.residual(P)
         return (R[:, :, None] * self.X1[:, None, :]).reshape(len(self.y), -1)
 
+    def empirical_hessian(self, P: NDArray) -> NDArray:
+        """``sum_n w_n g_n g_n^T + lambda diag(mask)``: the empirical-Fisher curvature of F."""
+        G = self.per_sample_gradients(P)
+        return (self.w[:, None] * G).T @ G + self.lam * self.penalty_hessian()
+
+    def penalty_hessian(self) -> NDArray:
+        """``diag(vec(mask))``: 1 on the weights, 0 on the intercept."""
+        return np.diag(np.tile(self.mask, self.k))
+
+    def remove_null(self, d: NDArray) -> NDArray:
+        """Remove the null direction ``b + c 1`` (intercept column) from a step."""
+        if self.mask[-1] == 0.0:
+            d = d.copy()
+            d[:, -1] -= d[:, -1].mean()
+        return d
+
     def fisher(self, P: NDArray) -> NDArray:
-        """The dense Fisher (K D1, K D1), row-major vec of (K, D1)."""
+        """The dense Fisher ``sum_n s_n (diag p_n - p_n p_n^T) (x) x_n x_n^T``, (K D1, K D1)."""
         k, d1 = self.shape
         blocks = np.einsum("nk,nd,ne->kde", self.s[:, None] * P, self.X1, self.X1)
         F = np.zeros((k, d1, k, d1))
@@ -254,13 +346,13 @@ class Problem:
 # ------------------------------------------------------------------ the functional core
 
 
-def _problem(coef, X, y, C, sample_weight, fit_intercept) -> tuple[Problem, NDArray]:
+def _problem(coef, X, y, C, sample_weight, fit_intercept) -> tuple[SoftmaxProblem, NDArray]:
     W = np.asarray(coef, dtype=np.float64)
     if W.ndim != 2 or W.shape[0] < 2:
         raise ValueError(f"coef: expected a (K, D) array with K >= 2, got shape {W.shape}")
     n = np.shape(X)[0] if np.ndim(X) == 2 else 0
     labels = np.zeros(n, dtype=np.intp) if y is None else y
-    problem = Problem.build(X, labels, W.shape[0], C, sample_weight, fit_intercept)
+    problem = SoftmaxProblem.build(X, labels, W.shape[0], C, sample_weight, fit_intercept)
     return problem, problem.check(W)
 
 
@@ -273,7 +365,12 @@ def objective(
     sample_weight: ArrayLike | None = None,
     fit_intercept: bool = False,
 ) -> float:
-    """The softmax-regression objective (scikit-learn's multinomial L2 objective).
+    r"""The softmax-regression objective (scikit-learn's multinomial L2 objective).
+
+    .. math::
+
+        f(W) = C \sum_n s_n \left[\log \sum_k e^{z_{nk}} - z_{n y_n}\right]
+        + \tfrac12 \|W \odot m\|^2, \qquad z_n = W x_n
 
     Parameters
     ----------
@@ -297,9 +394,10 @@ def objective(
 
     Notes
     -----
-    Each log-loss is within ``4 u max(1, loss)`` (:func:`log_softmax_rows`),
-    so the objective is accurate to a few ``u`` times the sum of the
-    weighted losses plus the rounding of the sums.
+    Each log-loss is :func:`expfam.log_softmax` of the logits (a few ULP), so
+    the objective is accurate to a few ``u`` times the sum of the weighted
+    losses plus the rounding of the sums (``tests/learn/test_regression.py``
+    holds it to 64 u against mpmath). Beyond the float range it is ``inf``.
 
     Examples
     --------
@@ -308,7 +406,9 @@ def objective(
     1.386294
     """
     problem, W = _problem(coef, X, y, C, sample_weight, fit_intercept)
-    return problem.value(W)
+    loss, _ = problem.losses(W)
+    with np.errstate(over="ignore"):  # beyond the float range the objective is inf
+        return problem.C * float(problem.s @ loss) + 0.5 * float(np.sum((W * problem.mask) ** 2))
 
 
 def gradient(
@@ -320,9 +420,26 @@ def gradient(
     sample_weight: ArrayLike | None = None,
     fit_intercept: bool = False,
 ) -> NDArray[np.float64]:
-    """Gradient of :func:`objective`: ``C (P - Y)^T S X + W`` (intercept unpenalized).
+    r"""Gradient of :func:`objective`: ``C (P - Y)^T S X + W`` (intercept unpenalized).
 
-    Parameters are those of :func:`objective`.
+    .. math::
+
+        \nabla f = C\, (P - Y)^\top S X_1 + W \odot m
+
+    Parameters
+    ----------
+    coef : array_like, shape (K, D) or (K, D + 1)
+        Class weights, the intercept as the last column with ``fit_intercept``.
+    X : array_like, shape (N, D)
+        Features, one row per sample.
+    y : array_like of int, shape (N,)
+        Class indices in [0, K).
+    C : float
+        Inverse regularization strength, > 0.
+    sample_weight : array_like, shape (N,), optional
+        Non-negative weights s_n (default 1).
+    fit_intercept : bool
+        Whether the last column of ``coef`` is an (unpenalized) intercept.
 
     Returns
     -------
@@ -332,7 +449,8 @@ def gradient(
 
     Notes
     -----
-    The seeds' ``p - y``, per sample, times ``x_n^T`` (derivation 30).
+    The log-loss gradient ``p - y`` per sample, times ``x_n^T``
+    (``derivations/30_regression_gradient.py``).
     Rows sum to ``sum_k w_k`` (the loss part sums to 0 over classes).
 
     Examples
@@ -342,10 +460,14 @@ def gradient(
            [ 1.]])
     """
     problem, W = _problem(coef, X, y, C, sample_weight, fit_intercept)
-    return problem.evaluate(W)[1]
+    P = np.exp(problem.log_probs(W))
+    with np.errstate(over="ignore"):
+        return problem.C * ((problem.s[:, None] * problem.residual(P)).T @ problem.X1) + (
+            W * problem.mask
+        )
 
 
-def fisher_vp(
+def regression_fisher_vp(
     coef: ArrayLike,
     X: ArrayLike,
     V: ArrayLike,
@@ -353,7 +475,11 @@ def fisher_vp(
     sample_weight: ArrayLike | None = None,
     fit_intercept: bool = False,
 ) -> NDArray[np.float64]:
-    """The Fisher information of the model, in parameter space, applied to V.
+    r"""The Fisher information of the model, in parameter space, applied to V.
+
+    .. math::
+
+        F V = \sum_n s_n \left[(\operatorname{diag} p_n - p_n p_n^\top) V x_n\right] x_n^\top
 
     Parameters
     ----------
@@ -379,13 +505,14 @@ def fisher_vp(
 
     Examples
     --------
-    >>> fisher_vp([[0.0], [0.0]], [[2.0]], [[1.0], [0.0]])  # (diag p - p p^T) (1, 0) * 4
+    >>> # (diag p - p p^T) (1, 0) * 4
+    >>> regression_fisher_vp([[0.0], [0.0]], [[2.0]], [[1.0], [0.0]])
     array([[ 1.],
            [-1.]])
     """
     problem, W = _problem(coef, X, None, 1.0, sample_weight, fit_intercept)
     P = np.exp(problem.log_probs(W))
-    return problem.fisher_vp(P, problem.check(V, "V"))
+    return problem.fisher_vp(P, problem.check(V, "V"), problem.s)
 
 
 def fisher(
@@ -395,14 +522,32 @@ def fisher(
     sample_weight: ArrayLike | None = None,
     fit_intercept: bool = False,
 ) -> NDArray[np.float64]:
-    """The dense Fisher information matrix, (K D1, K D1), row-major order of ``coef``.
+    r"""The dense Fisher information matrix, (K D1, K D1), row-major order of ``coef``.
 
-    Parameters are those of :func:`fisher_vp`.
+    .. math::
+
+        F = \sum_n s_n (\operatorname{diag} p_n - p_n p_n^\top) \otimes x_n x_n^\top
+
+    Parameters
+    ----------
+    coef : array_like, shape (K, D) or (K, D + 1)
+        Class weights, the intercept as the last column with ``fit_intercept``.
+    X : array_like, shape (N, D)
+        Features, one row per sample.
+    sample_weight : array_like, shape (N,), optional
+        Non-negative weights s_n (default 1).
+    fit_intercept : bool
+        Whether the last column of ``coef`` is an (unpenalized) intercept.
+
+    Returns
+    -------
+    ndarray, shape (K D1, K D1)
+        Row-major order of ``coef``.
 
     Notes
     -----
     ``sum_n s_n (diag p_n - p_n p_n^T) (x) x_n x_n^T``: (K D)^2 memory, for
-    study and tests; solvers use :func:`fisher_vp`.
+    study and tests; solvers use :func:`regression_fisher_vp`.
 
     Examples
     --------
@@ -422,9 +567,24 @@ def hessian(
     sample_weight: ArrayLike | None = None,
     fit_intercept: bool = False,
 ) -> NDArray[np.float64]:
-    """The dense Hessian of :func:`objective`: ``C F + diag(penalty)``; no labels needed.
+    r"""The dense Hessian of :func:`objective`: ``C F + diag(penalty)``; no labels needed.
 
-    Parameters are those of :func:`objective` without ``y``.
+    .. math::
+
+        \nabla^2 f = C F + \operatorname{diag}(\operatorname{vec} m)
+
+    Parameters
+    ----------
+    coef : array_like, shape (K, D) or (K, D + 1)
+        Class weights, the intercept as the last column with ``fit_intercept``.
+    X : array_like, shape (N, D)
+        Features, one row per sample.
+    C : float
+        Inverse regularization strength, > 0.
+    sample_weight : array_like, shape (N,), optional
+        Non-negative weights s_n (default 1).
+    fit_intercept : bool
+        Whether the last column of ``coef`` is an (unpenalized) intercept.
 
     Returns
     -------
@@ -451,9 +611,24 @@ def empirical_fisher(
     sample_weight: ArrayLike | None = None,
     fit_intercept: bool = False,
 ) -> NDArray[np.float64]:
-    """The empirical Fisher ``sum_n s_n g_n g_n^T``, g_n the per-sample gradient at y_n.
+    r"""The empirical Fisher ``sum_n s_n g_n g_n^T``, g_n the per-sample gradient at y_n.
 
-    Parameters are those of :func:`objective` without ``C``.
+    .. math::
+
+        E = \sum_n s_n g_n g_n^\top, \qquad g_n = (p_n - e_{y_n}) \otimes x_n
+
+    Parameters
+    ----------
+    coef : array_like, shape (K, D) or (K, D + 1)
+        Class weights, the intercept as the last column with ``fit_intercept``.
+    X : array_like, shape (N, D)
+        Features, one row per sample.
+    y : array_like of int, shape (N,)
+        Class indices in [0, K).
+    sample_weight : array_like, shape (N,), optional
+        Non-negative weights s_n (default 1).
+    fit_intercept : bool
+        Whether the last column of ``coef`` is an (unpenalized) intercept.
 
     Returns
     -------
@@ -480,7 +655,7 @@ def empirical_fisher(
     return (problem.s[:, None] * g).T @ g
 
 
-def natural_gradient(
+def regression_natural_gradient(
     coef: ArrayLike,
     X: ArrayLike,
     y: ArrayLike,
@@ -490,7 +665,11 @@ def natural_gradient(
     fit_intercept: bool = False,
     rtol: float = 1e-12,
 ) -> NDArray[np.float64]:
-    """The natural gradient of :func:`objective`: ``H^+ g``, by conjugate gradient.
+    r"""The natural gradient of :func:`objective`: ``H^+ g``, by conjugate gradient.
+
+    .. math::
+
+        d = (C F + \operatorname{diag} m)^{+}\, \nabla f
 
     Parameters
     ----------
@@ -509,14 +688,14 @@ def natural_gradient(
     -----
     The metric is the Fisher of the log-likelihood plus the penalty's
     curvature, which is exactly the Hessian of the objective (canonical
-    link). Conjugate gradient runs on :func:`fisher_vp` products, Jacobi
+    link). Conjugate gradient runs on :func:`regression_fisher_vp` products, Jacobi
     preconditioned, O(N K D) per iteration; the intercept's null direction
     (``b + c 1``) is projected out, which leaves the minimum-norm solution.
 
     Examples
     --------
     >>> X, y = [[1.0], [-1.0], [2.0]], [0, 1, 1]
-    >>> d = natural_gradient([[0.0], [0.0]], X, y)
+    >>> d = regression_natural_gradient([[0.0], [0.0]], X, y)
     >>> np.allclose(hessian([[0.0], [0.0]], X) @ d.ravel(), gradient([[0.0], [0.0]], X, y).ravel())
     True
     """
@@ -529,7 +708,7 @@ def natural_gradient(
 
 
 class SoftmaxRegression:
-    """Multinomial logistic (softmax) regression, with scikit-learn's conventions.
+    r"""Multinomial logistic (softmax) regression, a scikit-learn estimator written by hand.
 
     Parameters
     ----------
@@ -537,12 +716,14 @@ class SoftmaxRegression:
         Inverse regularization strength, > 0.
     fit_intercept : bool
         Fit an unpenalized intercept per class.
-    solver : {"natural", "gd", "kfac", "empirical_fisher", "lbfgs"}
-        See :func:`expfam.learn.optimize.minimize`. ``"natural"``, the exact
+    solver : str
+        A key of :data:`expfam.learn.optimize.SOLVERS` (``"natural"``, ``"gd"``,
+        ``"kfac"``, ``"empirical_fisher"``, ``"lbfgs"``); see
+        :func:`expfam.learn.optimize.minimize`. ``"natural"``, the exact
         natural gradient (= Newton = IRLS) by conjugate gradient, is the default.
     tol : float
-        Stop when ``max |grad f| <= tol * C * sum(s)`` (scikit-learn's ``tol``
-        of its lbfgs solver: the gradient of the mean loss).
+        Stop when the gradient of the mean loss, ``max |grad f| / (C sum s)``, is
+        at most ``tol`` (scikit-learn's ``tol`` of its lbfgs solver).
     max_iter : int
         Stop after this many iterations, with a
         :class:`~expfam.exceptions.ConvergenceWarning`.
@@ -553,20 +734,31 @@ class SoftmaxRegression:
     intercept_ : ndarray, shape (K,)
         Zeros without ``fit_intercept``; otherwise summing to 0.
     classes_ : ndarray, shape (K,)
-        The sorted label values; ``y`` may hold any labels (ints, strings).
+        The sorted label values; ``y`` may hold any labels of one kind (ints, strings).
+    n_features_in_ : int
+        D, the number of features seen in :meth:`fit`.
     n_iter_ : int
+    converged_ : bool
+        Whether the tolerance was met (a ConvergenceWarning was given otherwise).
     history_ : dict of ndarray
         ``"objective"`` and ``"gradient_norm"`` (max-abs), at the start and
         after each iteration.
 
     Notes
     -----
-    Minimizes ``C sum_n s_n [logsumexp(z_n) - z_{n, y_n}] + ||W||^2 / 2``,
-    ``z_n = W x_n + b`` (:func:`objective`), scikit-learn's multinomial
-    objective, so ``coef_`` and ``intercept_`` compare with its
-    ``LogisticRegression`` number for number. For K = 2 both class rows are
-    kept (``w_1 = -w_2``), which is scikit-learn's binary model with
-    ``w = w_1 - w_2`` at twice the C.
+    Minimizes (:func:`objective`), scikit-learn's multinomial objective,
+
+    .. math::
+
+        f(W, b) = C \sum_n s_n \left[\operatorname{logsumexp}(z_n) - z_{n, y_n}\right]
+        + \tfrac12 \|W\|^2, \qquad z_n = W x_n + b,
+
+    so ``coef_`` and ``intercept_`` compare with its ``LogisticRegression``
+    number for number. For K = 2 both class rows are kept (``w_1 = -w_2``),
+    which is scikit-learn's binary model with ``w = w_1 - w_2`` at twice the C.
+    The estimator follows scikit-learn's API without depending on it
+    (``get_params``, ``set_params``, ``__sklearn_tags__``, ``fit`` returning
+    ``self``), so ``Pipeline``, ``cross_val_score`` and ``GridSearchCV`` take it.
 
     Examples
     --------
@@ -576,6 +768,9 @@ class SoftmaxRegression:
     >>> model.coef_.shape, model.n_iter_ < 15, round(model.score(iris.data, iris.target), 2)
     ((3, 4), True, 0.97)
     """
+
+    _PARAMETERS = ("C", "fit_intercept", "solver", "tol", "max_iter")
+    _estimator_type = "classifier"
 
     def __init__(
         self,
@@ -592,10 +787,37 @@ class SoftmaxRegression:
         self.max_iter = max_iter
 
     def __repr__(self) -> str:
-        return (
-            f"SoftmaxRegression(C={self.C!r}, fit_intercept={self.fit_intercept!r}, "
-            f"solver={self.solver!r}, tol={self.tol!r}, max_iter={self.max_iter!r})"
+        params = ", ".join(f"{k}={getattr(self, k)!r}" for k in self._PARAMETERS)
+        return f"SoftmaxRegression({params})"
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The hyper-parameters by name, as scikit-learn's ``get_params``."""
+        return {k: getattr(self, k) for k in self._PARAMETERS}
+
+    def set_params(self, **params: Any) -> SoftmaxRegression:
+        """Set hyper-parameters by name (scikit-learn's ``set_params``); return ``self``."""
+        for key, value in params.items():
+            if key not in self._PARAMETERS:
+                raise ValueError(
+                    f"{key}: not a parameter of SoftmaxRegression; expected one of "
+                    f"{', '.join(self._PARAMETERS)}"
+                )
+            setattr(self, key, value)
+        return self
+
+    def __sklearn_tags__(self) -> Any:
+        """scikit-learn's estimator tags (called by scikit-learn only, which it imports)."""
+        from sklearn.utils import ClassifierTags, InputTags, Tags, TargetTags
+
+        return Tags(
+            estimator_type="classifier",
+            target_tags=TargetTags(required=True),
+            classifier_tags=ClassifierTags(),
+            input_tags=InputTags(),
         )
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "coef_")
 
     def fit(
         self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
@@ -603,15 +825,14 @@ class SoftmaxRegression:
         """Fit the model to features X (N, D) and labels y (N,); return ``self``."""
         optimize.check_solver(self.solver)
         X = _design(X)
-        labels = np.asarray(y)
-        if labels.ndim != 1 or labels.shape[0] != X.shape[0]:
-            raise ValueError(
-                f"y: expected {X.shape[0]} labels (one per row of X), got shape {labels.shape}"
-            )
-        classes, codes = np.unique(labels, return_inverse=True)
+        classes, codes = _class_labels(y, X.shape[0])
         if len(classes) < 2:
-            raise ValueError(f"y: needs at least 2 classes, got only {classes.tolist()}")
-        problem = Problem.build(X, codes, len(classes), self.C, sample_weight, self.fit_intercept)
+            raise ValueError(
+                f"y: expected at least 2 classes, got one class ({classes.tolist()!r})"
+            )
+        problem = SoftmaxProblem.build(
+            X, codes, len(classes), self.C, sample_weight, self.fit_intercept
+        )
         result = optimize.minimize(
             problem, np.zeros(problem.shape), self.solver, self.tol, self.max_iter
         )
@@ -621,7 +842,9 @@ class SoftmaxRegression:
             result.coef[:, d].copy() if self.fit_intercept else np.zeros(len(classes))
         )
         self.classes_ = classes
+        self.n_features_in_ = d
         self.n_iter_ = result.n_iter
+        self.converged_ = result.converged
         self.history_ = result.history
         return self
 
@@ -631,36 +854,90 @@ class SoftmaxRegression:
                 "This SoftmaxRegression is not fitted yet: call fit(X, y) before using it"
             )
 
-    def decision_function(self, X: ArrayLike) -> NDArray:
-        """Logits ``z_n = W x_n + b``, shape (N, K), in X's float dtype (float64 for ints)."""
+    def _logit_parts(self, X: ArrayLike) -> tuple[NDArray, NDArray, np.dtype]:
+        """``(u, m, dtype)`` with logits ``z = m u``: ``m`` a power of 2 per row, ``u`` finite.
+
+        Rows of X beyond ``2^500`` are divided by a power of two (exactly) that
+        leaves them below ``2^24``, so that ``u = W (x / m) + b / m`` cannot
+        overflow; ``m = 1`` elsewhere.
+        """
         self._fitted()
         arr = np.asarray(X)
         Xf = _design(arr)
-        if Xf.shape[1] != self.coef_.shape[1]:
+        if Xf.shape[1] != self.n_features_in_:
             raise ValueError(
-                f"X: has {Xf.shape[1]} features, the model was fitted with {self.coef_.shape[1]}"
+                f"X: has {Xf.shape[1]} features, but SoftmaxRegression is expecting "
+                f"{self.n_features_in_} features as input"
             )
         dtype = arr.dtype if arr.dtype.kind == "f" else np.dtype(np.float64)
-        return (Xf @ self.coef_.T + self.intercept_).astype(dtype)
+        big = np.max(np.abs(Xf), axis=1)
+        m = np.where(big > 2.0**500, np.ldexp(1.0, np.frexp(big)[1] - 24), 1.0)  # |x/m| < 2^24
+        u = (Xf / m[:, None]) @ self.coef_.T + self.intercept_ / m[:, None]
+        return u, m, dtype
+
+    def decision_function(self, X: ArrayLike) -> NDArray:
+        """Logits ``z_n = W x_n + b``, shape (N, K); for K = 2 the log-odds ``z_n1 - z_n0``, (N,).
+
+        The two-class form is scikit-learn's convention (a positive score
+        predicts ``classes_[1]``), which its scorers (``roc_auc``) rely on.
+        In X's float dtype (float64 for ints); values beyond the float range
+        are ``+-inf`` (no warning).
+        """
+        u, m, dtype = self._logit_parts(X)
+        if u.shape[1] == 2:
+            u = u[:, 1] - u[:, 0]
+            with np.errstate(over="ignore"):
+                return (m * u).astype(dtype)
+        with np.errstate(over="ignore"):
+            return (m[:, None] * u).astype(dtype)
+
+    def _shifted_logits(self, X: ArrayLike) -> tuple[NDArray, np.dtype]:
+        """Logits up to a per-row shift (softmax's invariance): ``m (u - max u)`` for large rows.
+
+        For rows of X beyond ``2^500`` the shifted logits ``m (u - max u)`` are
+        formed exactly in ``m`` (a power of two) and overflow only to ``-inf``,
+        the limit of a class infinitely far below the top one.
+        """
+        u, m, dtype = self._logit_parts(X)
+        with np.errstate(over="ignore"):
+            shifted = m[:, None] * (u - np.max(u, axis=1, keepdims=True))
+        return np.where(m[:, None] == 1.0, u, shifted), dtype
 
     def predict_proba(self, X: ArrayLike) -> NDArray:
-        """Class probabilities ``softmax(z_n)``, shape (N, K), columns in ``classes_`` order."""
-        return special.softmax(self.decision_function(X))
+        """Class probabilities ``softmax(z_n)``, shape (N, K), columns in ``classes_`` order.
+
+        Logits beyond the float range give their limit (no overflow, no warning).
+        """
+        z, dtype = self._shifted_logits(X)
+        return special.softmax(z).astype(dtype)
 
     def predict_log_proba(self, X: ArrayLike) -> NDArray:
         """Log-probabilities ``log_softmax(z_n)``, shape (N, K)."""
-        return special.log_softmax(self.decision_function(X))
+        z, dtype = self._shifted_logits(X)
+        return special.log_softmax(z).astype(dtype)
 
     def predict(self, X: ArrayLike) -> NDArray:
         """The most probable class label of each row, shape (N,)."""
-        logits = self.decision_function(X)
-        return self.classes_[np.argmax(logits, axis=1)]
+        u, _, _ = self._logit_parts(X)
+        return self.classes_[np.argmax(u, axis=1)]
 
     def score(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
         """Accuracy: the (weighted) fraction of rows whose label is predicted."""
         hits = self.predict(X) == np.asarray(y)
-        return float(np.average(hits, weights=_weights(sample_weight, len(hits))))
+        return float(np.average(hits, weights=_sample_weights(sample_weight, len(hits))))
 
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """The hyper-parameters, as scikit-learn's ``get_params``."""
-        return {k: getattr(self, k) for k in ("C", "fit_intercept", "solver", "tol", "max_iter")}
+
+_RENAMED = {"fisher_vp": "regression_fisher_vp", "natural_gradient": "regression_natural_gradient"}
+
+
+def __getattr__(name: str) -> Any:
+    """The 0.1 names ``fisher_vp`` and ``natural_gradient``: deprecated aliases."""
+    if name in _RENAMED:
+        warnings.warn(
+            f"expfam.learn.{name} is deprecated and will be removed in the next release: use "
+            f"expfam.learn.{_RENAMED[name]} (Categorical.{name} is the family's own)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return globals()[_RENAMED[name]]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -31,6 +31,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from expfam._core.args import RowLayout, as_real, axis_index, masked, scalar
 from expfam._core.dispatch import tiered
+from expfam._core.solvers import bracketed_newton
 from expfam.special._losses import cross_entropy
 from expfam.special._partition import softmax
 
@@ -82,7 +83,7 @@ def _entmax15_rows(z: NDArray) -> NDArray:
 
 
 def _entmax_root_rows(z: NDArray, alpha: float) -> tuple[NDArray, NDArray]:
-    """alpha-entmax of rows ``z`` (max 0) by a safeguarded Newton solve for ``c``.
+    """alpha-entmax of rows ``z`` (max 0) by a bracketed Newton solve for ``c``.
 
     Returns the probabilities and the mask of the classes left at 0 whose
     distance above the threshold, ``1 + (alpha - 1)(z_k - c)``, is below the
@@ -92,8 +93,9 @@ def _entmax_root_rows(z: NDArray, alpha: float) -> tuple[NDArray, NDArray]:
     ``p_k = [1 + (alpha - 1)(z_k - c)]_+^(1/(alpha - 1))``, i.e. ``tau = (alpha - 1) c - 1``;
     ``c`` is in logit units, so its rounding costs ``p`` a relative ``eps |c|``
     at every ``alpha``, and ``p -> exp(z - c)`` (softmax) as ``alpha -> 1``.
-    ``sum p`` decreases in ``c`` from ``>= 1`` at ``c = 0`` to ``<= 1`` at
-    ``c = (1 - K^(1 - alpha)) / (alpha - 1)``.
+    ``g(c) = 1 - sum p`` increases in ``c`` from ``<= 0`` at ``c = 0`` to ``>= 0``
+    at ``c = (1 - K^(1 - alpha)) / (alpha - 1)``: the bracket of
+    :func:`expfam._core.solvers.bracketed_newton`.
     """
     a1 = alpha - 1.0
     n, k = z.shape
@@ -107,29 +109,17 @@ def _entmax_root_rows(z: NDArray, alpha: float) -> tuple[NDArray, NDArray]:
             slope = p / base  # -dp/dc = p^(2 - alpha) = p / p^(alpha - 1)
         return p, slope
 
+    def excess(c: NDArray, active: NDArray) -> tuple[NDArray, NDArray, NDArray]:
+        p, slope = probs(z, c)
+        return 1.0 - np.sum(p, axis=1), np.sum(slope, axis=1), np.full(n, float(k))
+
     lo = np.zeros(n)
     hi = np.full(n, -math.expm1(-a1 * math.log(k)) / a1 if k > 0 else 0.0)
-    c = 0.5 * (lo + hi)
-    active = np.arange(n)  # rows still moving
-    for _ in range(_MAX_ITER):
-        if active.size == 0:
-            break
-        ca = c[active]
-        p, slope = probs(z[active], ca)
-        f = np.sum(p, axis=1) - 1.0
-        lo[active] = np.where(f > 0, ca, lo[active])
-        hi[active] = np.where(f < 0, ca, hi[active])
-        with np.errstate(all="ignore"):
-            newton = ca + f / np.sum(slope, axis=1)
-        inside = (newton >= lo[active]) & (newton <= hi[active])
-        step = np.where(inside, newton, 0.5 * (lo[active] + hi[active]))
-        c[active] = step
-        # done: c stopped, or sum p is 1 to its rounding (near the root c would
-        # otherwise hop between two neighbouring floats)
-        active = active[(step != ca) & (np.abs(f) > 4 * _EPS * k)]
+    root = bracketed_newton(excess, 0.5 * (lo + hi), lo, hi, max_iter=_MAX_ITER)
+    c = root.x
     p, _ = probs(z, c)
-    u = a1 * (z - c[:, None])
-    with np.errstate(invalid="ignore"):
+    with np.errstate(all="ignore"):
+        u = a1 * (z - c[:, None])
         unresolved = (p == 0) & (
             np.abs(1.0 + u) <= 8 * _EPS * (1.0 + a1 * (np.abs(z) + c[:, None]))
         )
@@ -140,15 +130,30 @@ def _solve(z: NDArray, alpha: float) -> NDArray:
     """alpha-entmax of rows ``z`` (max 0), ``alpha > 1``.
 
     Classes with ``(alpha - 1) z_k <= -1`` are outside the support whatever the
-    threshold (the top class alone reaches 1 there), so the solvers run on the
-    ``m`` largest logits of each row, ``m`` the most candidates of any row.
+    threshold (the top class alone reaches 1 there), so the solvers run on
+    each row's ``m`` candidates, sorted decreasingly. Rows are grouped by
+    their own ``m``: a row's arithmetic (the lengths and the order of its
+    sums) depends on that row alone, never on its neighbours in the batch.
     """
-    m = int(np.max(np.sum((alpha - 1.0) * z > -1.0, axis=1))) if z.shape[0] else 0
-    if 0 < m < z.shape[1]:
-        index = np.argpartition(-z, m - 1, axis=1)[:, :m]
-        p = np.zeros_like(z)
-        np.put_along_axis(p, index, _solve(np.take_along_axis(z, index, axis=1), alpha), axis=1)
-        return p
+    with np.errstate(over="ignore"):
+        candidates = np.sum((alpha - 1.0) * z > -1.0, axis=1)
+    p = np.zeros_like(z)
+    for m in np.unique(candidates):
+        rows = np.flatnonzero(candidates == m)
+        index = np.sort(np.argpartition(-z[rows], m - 1, axis=1)[:, :m], axis=1)
+        # the candidates in a canonical order: decreasing, ties by class index
+        index = np.take_along_axis(
+            index, np.argsort(-np.take_along_axis(z[rows], index, 1), 1, kind="stable"), 1
+        )
+        top = np.take_along_axis(z[rows], index, axis=1)
+        out = np.zeros((len(rows), z.shape[1]))
+        np.put_along_axis(out, index, _solve_candidates(top, alpha), axis=1)
+        p[rows] = out
+    return p
+
+
+def _solve_candidates(z: NDArray, alpha: float) -> NDArray:
+    """alpha-entmax of rows ``z`` (max 0, sorted decreasingly, every class a candidate)."""
     unresolved = None
     if alpha == 2.0:
         p = _sparsemax_rows(z)
@@ -201,7 +206,8 @@ def _map_rows(x: ArrayLike, axis: object, alpha: float, where: ArrayLike | None)
         regular = ~nan & np.isfinite(top)
         tops = np.isposinf(rows[posinf])
         out[posinf] = tops / np.sum(tops, axis=1, keepdims=True)
-        z = rows[regular] - top[regular, None]
+        with np.errstate(over="ignore"):  # a gap beyond the float range is -inf: p = 0
+            z = rows[regular] - top[regular, None]
         out[regular] = _solve(z, alpha)
     if mask is not None:
         out[~layout.rows(mask.reshape(padded.shape)).any(axis=1)] = 0.0
@@ -211,9 +217,18 @@ def _map_rows(x: ArrayLike, axis: object, alpha: float, where: ArrayLike | None)
 
 @tiered
 def entmax(
-    x: ArrayLike, alpha: float = 1.5, axis: int | tuple[int, ...] | None = -1, where=None
+    x: ArrayLike,
+    alpha: float = 1.5,
+    axis: int | tuple[int, ...] | None = -1,
+    *,
+    where: ArrayLike | None = None,
 ) -> NDArray:
     r"""alpha-entmax: the Tsallis-regularized map from logits to the simplex.
+
+    .. math::
+
+        \operatorname{entmax}_\alpha(x) = \arg\max_{p \in \Delta} \langle x, p\rangle + H_\alpha(p)
+        = \left[(\alpha - 1) x - \tau\right]_+^{1/(\alpha - 1)}
 
     Parameters
     ----------
@@ -275,8 +290,14 @@ def entmax(
 
 
 @tiered
-def sparsemax(x: ArrayLike, axis: int | tuple[int, ...] | None = -1, where=None) -> NDArray:
+def sparsemax(
+    x: ArrayLike, axis: int | tuple[int, ...] | None = -1, *, where: ArrayLike | None = None
+) -> NDArray:
     r"""sparsemax: the Euclidean projection of the logits onto the simplex.
+
+    .. math::
+
+        \operatorname{sparsemax}(x) = \arg\min_{p \in \Delta} \|p - x\|^2 = [x - \tau]_+
 
     Parameters
     ----------
@@ -310,6 +331,11 @@ def sparsemax(x: ArrayLike, axis: int | tuple[int, ...] | None = -1, where=None)
 @tiered
 def entmax_jvp(probs: ArrayLike, v: ArrayLike, alpha: float = 1.5, axis: int = -1) -> NDArray:
     r"""Jacobian-vector product of :func:`entmax` at its output ``probs``.
+
+    .. math::
+
+        J v = s \odot v - s\, \frac{\langle s, v\rangle}{\sum_k s_k},
+        \qquad s_k = p_k^{2 - \alpha} [p_k > 0]
 
     Parameters
     ----------
@@ -355,14 +381,37 @@ def entmax_jvp(probs: ArrayLike, v: ArrayLike, alpha: float = 1.5, axis: int = -
     ax = axis_index(axis, p.ndim)
     p64 = np.moveaxis(p, ax, -1).astype(np.float64)
     t64 = np.moveaxis(t, ax, -1).astype(np.float64)
-    if np.any(p64 < 0):
-        raise ValueError("probs: must be >= 0 (an output of entmax)")
+    _check_simplex(p64, dtype)
     support = p64 > 0
     with np.errstate(divide="ignore"):
         s = np.where(support, p64 ** (2.0 - a), 0.0)
     total = np.sum(s, axis=-1, keepdims=True)
-    out = s * (t64 - np.sum(s * t64, axis=-1, keepdims=True) / total)
+    with np.errstate(invalid="ignore"):  # 0 / 0 on an empty distribution: s = 0 there
+        mean = np.sum(s * t64, axis=-1, keepdims=True) / total
+    out = np.where(support, s * (t64 - mean), 0.0) + 0.0  # + 0.0: no -0.0 entries
     return np.moveaxis(out, -1, ax).astype(np.result_type(dtype, tdtype))
+
+
+def _check_simplex(p: NDArray, dtype: np.dtype) -> None:
+    """Raise unless every row of ``p`` (class axis last) lies on the simplex.
+
+    Entries in [0, 1] and sums within ``sqrt(eps)`` of 1 (eps of ``dtype``):
+    the rounding of any entmax output passes, logits passed by mistake do not.
+    A row of zeros is the empty distribution (a fully masked row) and passes.
+    """
+    sums = np.sum(p, axis=-1)
+    tol = math.sqrt(float(np.finfo(dtype).eps))
+    on_simplex = (np.abs(sums - 1.0) <= tol) | (sums == 0.0)
+    bad = ~((p >= 0) & (p <= 1)).all(axis=-1) | ~on_simplex
+    if bad.any():
+        row = np.unravel_index(int(np.argmax(bad)), bad.shape)
+        where = f" (batch index {tuple(int(i) for i in row)})" if row else ""
+        raise ValueError(
+            "probs: expected points of the simplex (entries in [0, 1] summing to 1, an "
+            f"output of entmax, not its logits), got a row{where} summing to "
+            f"{float(sums[row]):.6g} with entries in [{float(p[row].min()):.3g}, "
+            f"{float(p[row].max()):.3g}]"
+        )
 
 
 def _tsallis_negentropy(p: NDArray, alpha: float) -> NDArray:
@@ -378,35 +427,48 @@ def _tsallis_negentropy(p: NDArray, alpha: float) -> NDArray:
 
 
 @tiered
-def fenchel_young_loss(logits: ArrayLike, target: ArrayLike, alpha: float = 1.5) -> NDArray:
+def fenchel_young_loss(
+    logits: ArrayLike, target: ArrayLike, alpha: float = 1.5, axis: int = -1
+) -> NDArray:
     r"""Fenchel-Young loss of alpha-entmax: ``Omega*(z) + Omega(y) - <z, y> >= 0``.
 
     Parameters
     ----------
     logits : array_like, shape (..., K)
-        Finite logits z.
+        Logits z (finite; entries beyond the float range relative to the
+        largest, such as ``-1e308`` beside ``1e308``, are classes of probability 0).
     target : array_like of int, shape (...), or of float, shape (..., K)
         Class indices in ``[0, K)`` or probability vectors y (as
-        :func:`expfam.cross_entropy`).
+        :func:`expfam.cross_entropy`), the class axis at ``axis``.
     alpha : float
         ``>= 1``; ``1`` is the cross-entropy, ``2`` the sparsemax loss.
+    axis : int
+        The class axis of ``logits`` (and of a probability ``target``).
 
     Returns
     -------
     ndarray, shape (...)
-        ``L = Omega(y) - Omega(y_hat) - <z, y - y_hat>``, ``y_hat = entmax(z, alpha)``,
-        ``Omega = -H_alpha`` the Tsallis negentropy. Its gradient in ``z`` is
-        ``y_hat - y``; it is 0 exactly when ``y_hat = y``.
+        The loss, the class axis removed.
 
     Notes
     -----
-    ``Omega*(z) = <z, y_hat> - Omega(y_hat)``. ``alpha = 1`` calls
-    :func:`expfam.cross_entropy` and subtracts the Shannon entropy of
-    ``y`` (0 for a class index): the KL divergence ``KL(y || softmax z)``.
+    With ``y_hat = entmax(z, alpha)`` and the Tsallis negentropy
+    ``Omega(p) = (sum_k p_k^alpha - 1) / (alpha (alpha - 1))``,
+
+    .. math::
+
+        L(z, y) = \Omega^*(z) + \Omega(y) - \langle z, y \rangle
+                = \Omega(y) - \Omega(\hat y) - \langle z, y - \hat y \rangle \ge 0,
+
+    with gradient ``y_hat - y`` in ``z``; it is 0 exactly when ``y_hat = y``.
+    ``alpha = 1`` calls :func:`expfam.cross_entropy` and subtracts the Shannon
+    entropy of ``y`` (0 for a class index): the KL divergence ``KL(y || softmax z)``.
     For ``alpha > 1``, ``<z, y - y_hat>`` is formed on ``z - max z`` (the
     weights sum to 0, so the shift changes nothing and keeps large logits
-    from cancelling) and ``Omega`` with ``expm1``, so the loss is continuous
-    into ``alpha = 1``. Computed in float64.
+    from cancelling; a class whose weight is 0 adds nothing, even at a gap
+    of ``-inf``) and ``Omega`` with ``expm1``, so the loss is continuous into
+    ``alpha = 1``. A target with mass on a class infinitely far below the top
+    one has an infinite loss. Computed in float64.
 
     Examples
     --------
@@ -417,31 +479,39 @@ def fenchel_young_loss(logits: ArrayLike, target: ArrayLike, alpha: float = 1.5)
     """
     a = _alpha(alpha)
     z, dtype = as_real(logits, "logits")
-    if z.ndim == 0 or z.shape[-1] == 0:
-        raise ValueError("logits: expected an array with a non-empty class axis")
+    if z.ndim == 0:
+        raise ValueError("logits: expected an array with a class axis, got a scalar")
+    ax = axis_index(axis, z.ndim)
+    z = np.moveaxis(z, ax, -1)
+    if z.shape[-1] == 0:
+        raise ValueError("logits: expected a non-empty class axis")
     if not np.all(np.isfinite(z)):
         raise ValueError("logits: must be finite")
     k = z.shape[-1]
     y = np.asarray(target)
-    if y.dtype.kind in "iu":
+    index = y.dtype.kind in "iu"
+    if index:
         bad = (y < 0) | (y >= k)
         if bad.any():
             raise ValueError(f"target: class index {y[bad].flat[0]} is out of range [0, {k})")
         onehot = (y[..., None] == np.arange(k)).astype(np.float64)
     else:
         onehot, _ = as_real(y, "target")
-        onehot = onehot.astype(np.float64)
-        if onehot.ndim == 0 or onehot.shape[-1] != k:
+        if onehot.ndim == 0:
+            raise ValueError(f"target: expected class indices or {k} class weights per row")
+        onehot = np.moveaxis(onehot.astype(np.float64), ax - z.ndim, -1)
+        if onehot.shape[-1] != k:
             raise ValueError(f"target: expected class indices or {k} class weights per row")
         if np.any(onehot < 0) or np.any(np.abs(np.sum(onehot, axis=-1) - 1.0) > 1e-6):
             raise ValueError("target: probability vectors must be >= 0 and sum to 1")
     if a == 1.0:
-        loss = cross_entropy(z, y if y.dtype.kind in "iu" else onehot)
-        if y.dtype.kind not in "iu":
+        loss = cross_entropy(z, y if index else onehot)
+        if not index:
             loss = loss + _shannon_negentropy(onehot)
         return scalar(np.asarray(loss, dtype=np.float64).astype(dtype))
-    z64 = z.astype(np.float64)
-    z64 = z64 - np.max(z64, axis=-1, keepdims=True)
+    with np.errstate(over="ignore"):  # a gap beyond the float range is -inf: p = 0 there
+        z64 = z.astype(np.float64)
+        z64 = z64 - np.max(z64, axis=-1, keepdims=True)
     try:
         z64, onehot = np.broadcast_arrays(z64, onehot)
     except ValueError:
@@ -449,11 +519,10 @@ def fenchel_young_loss(logits: ArrayLike, target: ArrayLike, alpha: float = 1.5)
             f"target: shape {np.shape(target)} does not broadcast with logits' shape {z.shape}"
         ) from None
     y_hat = entmax(z64, alpha=a)
-    loss = (
-        _tsallis_negentropy(onehot, a)
-        - _tsallis_negentropy(y_hat, a)
-        - np.sum(z64 * (onehot - y_hat), axis=-1)
-    )
+    weight = onehot - y_hat
+    with np.errstate(invalid="ignore"):
+        linear = np.sum(np.where(weight != 0.0, z64 * weight, 0.0), axis=-1)
+    loss = _tsallis_negentropy(onehot, a) - _tsallis_negentropy(y_hat, a) - linear
     return scalar(np.maximum(loss, 0.0).astype(dtype))
 
 

@@ -8,6 +8,7 @@ minimization of the conditional risk for the psi table.
 from __future__ import annotations
 
 import math
+import warnings
 
 import mpmath
 import numpy as np
@@ -238,3 +239,34 @@ def test_psi_closed_forms_keep_their_digits_near_zero_and_one():
 def test_psi_outside_its_domain_is_an_error():
     with pytest.raises(ValueError, match="theta"):
         MARGIN_LOSSES["hinge"].psi(np.array(1.5))
+
+
+@pytest.mark.parametrize("name", list(MARGIN_LOSSES))
+def test_margin_losses_give_nan_for_nan_and_limits_beyond_the_float_range(name):
+    phi = MARGIN_LOSSES[name]
+    big = np.finfo(np.float64).max
+    m = np.array([np.nan, big, -big, np.inf, -np.inf])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value, slope = phi.loss(m), phi.derivative(m)
+    assert np.isnan(value[0]) and np.isnan(slope[0])
+    # the exact values, in mpmath, rounded to float64 (inf beyond the range)
+    exact = {
+        "zero_one": (lambda t: float(t <= 0), lambda t: 0.0),
+        "hinge": (lambda t: max(0, 1 - t), lambda t: -1.0 if t < 1 else 0.0),
+        "squared_hinge": (lambda t: max(0, 1 - t) ** 2, lambda t: 2 * min(0, t - 1)),
+        "logistic": (lambda t: mpmath.log1p(mpmath.exp(-t)), lambda t: -1 / (1 + mpmath.exp(t))),
+        "logistic2": (
+            lambda t: mpmath.log1p(mpmath.exp(-t)) / mpmath.log(2),
+            lambda t: -1 / (1 + mpmath.exp(t)) / mpmath.log(2),
+        ),
+        "exponential": (lambda t: mpmath.exp(-t), lambda t: -mpmath.exp(-t)),
+        "perceptron": (lambda t: max(0, -t), lambda t: -1.0 if t < 0 else 0.0),
+    }[name]
+    with mpmath.workdps(30):
+        for i, t in enumerate(m[1:3], start=1):
+            for got, fn in ((value[i], exact[0]), (slope[i], exact[1])):
+                ref = mpmath.mpf(fn(mpmath.mpf(float(t))))
+                want = float(ref) if abs(ref) <= big else float(mpmath.sign(ref)) * np.inf
+                np.testing.assert_allclose(got, want, rtol=1e-15)
+                assert not (got == 0 and np.signbit(got))  # no -0.0

@@ -9,6 +9,8 @@ scikit-learn's LogisticRegression (a test-only dependency) where installed.
 
 from __future__ import annotations
 
+import warnings
+
 import mpmath
 import numpy as np
 import pytest
@@ -24,13 +26,12 @@ from expfam.learn import (
     SoftmaxRegression,
     empirical_fisher,
     fisher,
-    fisher_vp,
     gradient,
     hessian,
-    natural_gradient,
     objective,
 )
-from expfam.learn.regression import log_softmax_rows
+from expfam.learn import regression_fisher_vp as fisher_vp
+from expfam.learn import regression_natural_gradient as natural_gradient
 
 
 def problem(seed: int, n: int = 30, d: int = 3, k: int = 4, intercept: bool = True):
@@ -65,16 +66,17 @@ def fd_gradient(f, W, h=1e-6):
 
 
 @pytest.mark.parametrize("scale", [0.1, 3.0, 40.0, 300.0])
-def test_fast_log_softmax_within_4u_of_mpmath(scale):
+def test_objective_within_a_few_ulp_of_mpmath(scale):
     rng = np.random.default_rng(int(scale * 10))
-    Z = rng.standard_normal((30, 5)) * scale
-    Z[0] = [0.0, -40.0, -40.0, -800.0, 1e-9]  # a dominant pair, and mass below 1e-17
-    got = log_softmax_rows(Z)
-    for row, values in zip(Z, got, strict=True):
-        exact = log_softmax_ref(row)
-        for value, ref in zip(values, exact, strict=True):
-            bound = 4 * 2.0**-53 * max(1.0, abs(float(ref)))
-            assert abs(mpmath.mpf(float(value)) - ref) <= bound
+    X = rng.standard_normal((30, 4)) * scale
+    X[0] = [40.0, -40.0, 800.0, 1e-9]  # a confident row: its loss is far below 1
+    y = rng.integers(0, 3, 30)
+    W = rng.standard_normal((3, 4))
+    Z = X @ W.T
+    exact = mpmath.fsum(-log_softmax_ref(row)[label] for row, label in zip(Z, y, strict=True))
+    exact += 0.5 * mpmath.fsum(mpmath.mpf(float(w)) ** 2 for w in W.ravel())
+    got = objective(W, X, y)
+    assert abs(mpmath.mpf(got) - exact) <= 64 * 2.0**-53 * abs(exact)
 
 
 @pytest.mark.parametrize("intercept", [False, True])
@@ -97,7 +99,7 @@ def test_gradient_is_p_minus_y_times_x_by_finite_differences(seed, intercept):
     np.testing.assert_allclose(g, fd_gradient(f, W), rtol=1e-7, atol=1e-6)
 
 
-def test_gradient_is_the_seed_p_minus_y_outer_x_per_sample():
+def test_gradient_is_p_minus_y_outer_x_per_sample():
     # one sample, no penalty to speak of: C large, W = 0 -> C (p - e_y) x^T with p uniform
     x = np.array([[2.0, -1.0]])
     g = gradient(np.zeros((3, 2)), x, [1], C=1e6)
@@ -351,7 +353,7 @@ def test_objective_at_most_scikit_learns_and_same_predictions(
         ([[1.0], [np.inf]], [0, 1], {}, {}, ValueError, "X: contains NaN"),
         ([["a"], ["b"]], [0, 1], {}, {}, TypeError, "X: expected real"),
         ([[1.0], [2.0]], [0, 1, 1], {}, {}, ValueError, "y: expected 2 labels"),
-        ([[1.0], [2.0]], [1, 1], {}, {}, ValueError, "y: needs at least 2 classes"),
+        ([[1.0], [2.0]], [1, 1], {}, {}, ValueError, "y: expected at least 2 classes"),
         ([[1.0], [2.0]], [0, 1], {}, {"sample_weight": [1.0, -1.0]}, ValueError, "sample_weight"),
         ([[1.0], [2.0]], [0, 1], {}, {"sample_weight": [1.0]}, ValueError, "sample_weight"),
         ([[1.0], [2.0]], [0, 1], {"C": 0.0}, {}, ValueError, "C: "),
@@ -384,3 +386,122 @@ def test_predict_before_fit_says_so():
     model = SoftmaxRegression().fit([[1.0], [2.0], [0.0]], [0, 1, 0])
     with pytest.raises(ValueError, match="X: has 2 features"):
         model.predict([[1.0, 2.0]])
+
+
+# ------------------------------------------------------------------ adversarial input (issue 21)
+
+
+def _overlapping(seed=0, n=80, d=3, k=3):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, d)), rng.integers(0, k, n)
+
+
+@pytest.mark.parametrize("intercept", [False, True])
+def test_huge_c_is_the_unpenalized_maximum_likelihood(intercept):
+    # Non-separable data: the maximum-likelihood estimate exists, and C = 1e300
+    # (penalty 1e-300) must land on it, as a dense Newton iteration at C = 1e12 does.
+    X, y = _overlapping()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = SoftmaxRegression(C=1e300, fit_intercept=intercept, tol=1e-11).fit(X, y)
+    W = dense_newton(X, y, 3, 1e12, np.ones(len(y)), intercept)
+    coef = fitted_coef(model) if intercept else model.coef_
+    # compared modulo the null direction 1 v^T, which changes no prediction and which a
+    # penalty of 1e-300 cannot fix to rounding
+    np.testing.assert_allclose(coef - coef.mean(0), W - W.mean(0), rtol=1e-7, atol=1e-9)
+    assert model.converged_ and np.abs(coef).max() > 0.05
+
+
+@pytest.mark.parametrize("intercept", [False, True])
+@pytest.mark.parametrize(("C", "weight"), [(1e-300, 1.0), (1.0, 1e-300), (1e-150, 1e-150)])
+def test_tiny_c_or_weights_give_the_first_order_closed_form(intercept, C, weight):
+    # As C sum(s) -> 0 the weights solve W = -C sum_n s_n (p_n - e_{y_n}) x_n^T with p_n the
+    # intercept-only fit (the class frequencies), up to a relative O(C sum s).
+    X, y = _overlapping(1)
+    s = np.full(len(y), weight)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = SoftmaxRegression(C=C, fit_intercept=intercept, tol=1e-12).fit(X, y, s)
+    freq = np.bincount(y, minlength=3) / len(y) if intercept else np.full(3, 1 / 3)
+    Y = np.eye(3)[y]
+    expected = C * weight * ((Y - freq).T @ X)  # C s (Y - p)^T X, exact in floats here
+    np.testing.assert_allclose(model.coef_, expected, rtol=1e-9)
+    if intercept:  # the unpenalized intercept fits the class frequencies whatever C is
+        b = np.log(freq) - np.log(freq).mean()
+        np.testing.assert_allclose(model.intercept_, b, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("labels", "error", "word"),
+    [
+        (np.array([0.0, np.nan] * 40), ValueError, "y: expected class labels, got NaN"),
+        ([1, "a"] * 40, TypeError, "y: expected labels of one kind"),
+        (np.array([1, "a"] * 40, dtype=object), TypeError, "y: expected labels of one kind"),
+        (np.array([0.5, 1.5] * 40), ValueError, "y: expected class labels, got non-integer"),
+        (None, ValueError, "y: SoftmaxRegression requires y"),
+    ],
+)
+def test_labels_that_are_not_classes_are_refused_by_name(labels, error, word):
+    X, _ = _overlapping()
+    with pytest.raises(error, match=word):
+        SoftmaxRegression().fit(X, labels)
+
+
+def test_integer_valued_float_and_object_labels_are_classes():
+    X, y = _overlapping()
+    by_int = SoftmaxRegression().fit(X, y)
+    by_float = SoftmaxRegression().fit(X, y.astype(float))
+    by_object = SoftmaxRegression().fit(X, y.astype(object))
+    np.testing.assert_array_equal(by_float.coef_, by_int.coef_)
+    np.testing.assert_array_equal(by_object.coef_, by_int.coef_)
+
+
+def test_predictions_on_features_beyond_the_float_range_follow_the_limit():
+    X, y = _overlapping()
+    model = SoftmaxRegression().fit(X, y)
+    x = np.array([[1e308, -1e308, 0.0], [1e308, 1e308, 1e308], [1.0, 2.0, 3.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        P = model.predict_proba(x)
+        logP = model.predict_log_proba(x)
+        Z = model.decision_function(x)
+    # the logits are t * (W u) + b with u = x / t bounded: as t grows, softmax tends to
+    # the one-hot argmax of W u; at t = 1e308 every gap is beyond exp's range
+    for row in range(2):
+        u = x[row] / 1e308
+        top = np.argmax(model.coef_ @ u)
+        np.testing.assert_array_equal(P[row], np.eye(3)[top])
+        # log p_k = z_k - z_top (the other terms of the log-sum-exp underflow)
+        gaps = 1e308 * (model.coef_ @ u - (model.coef_ @ u)[top])
+        assert logP[row, top] == 0.0
+        np.testing.assert_allclose(np.delete(logP[row], top), np.delete(gaps, top), rtol=1e-12)
+    z = x[2] @ model.coef_.T + model.intercept_
+    np.testing.assert_allclose(P[2], scipy.special.softmax(z), rtol=1e-14)
+    assert np.all(np.isinf(Z[0]) | (np.abs(Z[0]) < 1e308))
+    np.testing.assert_array_equal(model.predict(x)[:2], [np.argmax(P[0]), np.argmax(P[1])])
+
+
+def test_the_old_names_are_deprecated_aliases():
+    import expfam.learn as learn
+    from expfam.learn import regression_fisher_vp, regression_natural_gradient
+
+    for old, new in [
+        ("fisher_vp", regression_fisher_vp),
+        ("natural_gradient", regression_natural_gradient),
+    ]:
+        with pytest.warns(
+            DeprecationWarning, match=f"learn.{old} is deprecated.*regression_{old}"
+        ):
+            assert getattr(learn, old) is new
+
+
+def test_only_c_times_the_weights_matters_at_any_scale():
+    # f(W) = C sum_n s_n loss_n + |W|^2 / 2 depends on C and s through C s only
+    X, y = _overlapping(2)
+    reference = SoftmaxRegression(C=0.5, tol=1e-12).fit(X, y)
+    for C, weight in [(0.5e-300, 1e300), (0.5e300, 1e-300), (5e-309, 1e308)]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            model = SoftmaxRegression(C=C, tol=1e-12).fit(X, y, np.full(len(y), weight))
+        np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(model.intercept_, reference.intercept_, rtol=1e-9, atol=1e-12)

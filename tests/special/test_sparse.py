@@ -1,5 +1,7 @@
 """sparsemax, alpha-entmax and Fenchel-Young losses against their identities and mpmath."""
 
+import warnings
+
 import mpmath
 import numpy as np
 import pytest
@@ -248,3 +250,83 @@ def test_sparse_maps_follow_the_row_kernels_argument_rules():
         assert (entmax([1.0, 2.0], alpha, where=[False, False]) == 0).all()
         assert entmax(3.0, alpha) == 1.0
     assert sparsemax(3.0) == 1.0
+
+
+# ------------------------------------------------------------------ adversarial input (issue 21)
+
+
+@pytest.mark.parametrize("alpha", [1.2, 1.5, 2.0, 3.0, 50.0])
+def test_a_rows_result_does_not_depend_on_its_neighbours(alpha):
+    rng = np.random.default_rng(31)
+    # rows of every spread: a few candidates or many, so that batches mix support sizes
+    batch = rng.normal(size=(40, 9)) * rng.choice([0.01, 0.3, 3.0, 30.0], size=(40, 1))
+    alone = np.stack([entmax(row, alpha) for row in batch])
+    np.testing.assert_array_equal(entmax(batch, alpha), alone)
+    for _ in range(5):
+        order = rng.permutation(40)[: rng.integers(2, 40)]
+        np.testing.assert_array_equal(entmax(batch[order], alpha), alone[order])
+
+
+@pytest.mark.parametrize("alpha", [1.0, 1.3, 1.5, 2.0, 4.0])
+def test_logits_beyond_the_float_range_give_the_limit_without_warnings(alpha):
+    big = np.finfo(np.float64).max
+    x = np.array([[big, -big, 0.0], [big, big, 0.0], [-big, -big, 0.0], [-big, 1.0, 0.5]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = entmax(x, alpha)
+        loss = fenchel_young_loss(x, np.array([0, 1, 2, 1]), alpha)
+        far = fenchel_young_loss(x[0], 1, alpha)
+    np.testing.assert_array_equal(p[0], [1.0, 0.0, 0.0])
+    np.testing.assert_array_equal(p[1], [0.5, 0.5, 0.0])
+    np.testing.assert_array_equal(p[2], [0.0, 0.0, 1.0])
+    # the last row: the -big class is out, the other two as on their own
+    np.testing.assert_array_equal(p[3], np.r_[0.0, entmax([1.0, 0.5], alpha)])
+    # the loss is 0 where the prediction is the target, finite where the two classes tie
+    assert loss[0] == 0.0 and loss[2] == 0.0
+    np.testing.assert_allclose(loss[1], fenchel_young_loss([0.0, 0.0], 1, alpha), rtol=1e-15)
+    np.testing.assert_allclose(loss[3], fenchel_young_loss([1.0, 0.5], 0, alpha), rtol=1e-15)
+    assert far == np.inf  # the target sits 2e308 below the prediction
+
+
+def test_huge_alpha_tends_to_the_argmax_with_ties_shared():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(entmax([1.0, 0.5, -1.0], alpha=1e308), [1.0, 0.0, 0.0])
+        np.testing.assert_array_equal(entmax([1.0, 1.0, -1.0], alpha=1e308), [0.5, 0.5, 0.0])
+        # a gap of 1e-12 is (alpha - 1) 1e-12 = 1e288 threshold units: far outside
+        np.testing.assert_array_equal(entmax([1.0, 1 - 1e-12, 0.0], alpha=1e300), [1.0, 0, 0])
+
+
+def test_entmax_jvp_refuses_logits_and_returns_no_negative_zero():
+    with pytest.raises(ValueError, match=r"probs: expected points of the simplex.*not its logits"):
+        entmax_jvp([1.0, 2.0, -1.0], [1.0, 0.0, 2.0], alpha=2)
+    with pytest.raises(ValueError, match=r"probs: .*batch index \(1,\)\) summing to 0.9"):
+        entmax_jvp([[0.5, 0.5], [0.5, 0.4]], [1.0, 0.0])
+    out = entmax_jvp([0.75, 0.25, 0.0], [1.0, 0.0, -2.0], alpha=2)
+    assert out[2] == 0.0 and not np.signbit(out[2])
+    assert not np.signbit(entmax_jvp([1.0, 0.0], [3.0, -7.0], alpha=1.5)).any()
+    # a fully masked row is the empty distribution: its tangent map is 0
+    np.testing.assert_array_equal(entmax_jvp([[0.0, 0.0]], [[1.0, 2.0]]), [[0.0, 0.0]])
+    # float32 outputs of entmax pass the check at their own rounding
+    p32 = entmax(np.random.default_rng(2).normal(size=(50, 7)).astype(np.float32), 1.5)
+    assert entmax_jvp(p32, np.ones_like(p32)).dtype == np.float32
+
+
+def test_where_is_keyword_only_and_fenchel_young_takes_an_axis():
+    with pytest.raises(TypeError):
+        sparsemax([1.0, 2.0], -1, [True, False])
+    with pytest.raises(TypeError):
+        entmax([1.0, 2.0], 1.5, -1, [True, False])
+    rng = np.random.default_rng(8)
+    z = rng.normal(size=(4, 3, 5))
+    y = rng.integers(0, 4, (3, 5))
+    q = rng.dirichlet(np.ones(4), (3, 5))  # (3, 5, 4)
+    for alpha in (1.0, 1.5, 2.0, 2.5):
+        moved = np.moveaxis(z, 0, -1)
+        np.testing.assert_array_equal(
+            fenchel_young_loss(z, y, alpha, axis=0), fenchel_young_loss(moved, y, alpha)
+        )
+        np.testing.assert_array_equal(
+            fenchel_young_loss(z, np.moveaxis(q, -1, 0), alpha, axis=0),
+            fenchel_young_loss(moved, q, alpha),
+        )
