@@ -30,8 +30,9 @@ Logits or probabilities: every metric takes exactly one of ``probs=`` or
 ``logits=`` by keyword. Passing probabilities where logits are expected is
 the common mistake (a softmax of probabilities is almost uniform), so a
 ``logits`` array whose every row is a probability vector (entries in
-[0, 1] summing to 1 within 1e-6) is refused with an error: pass it as
-``probs=``, or ``np.log(probs)`` as logits. ``probs`` rows must sum to 1.
+[0, 1] summing to 1 within 1e-6, not all of them 0 or 1) is refused with an
+error: pass it as ``probs=``, or ``np.log(probs)`` as logits. One-hot rows
+are read as the logits they also are. ``probs`` rows must sum to 1.
 
 References
 ----------
@@ -108,7 +109,7 @@ def check_logits(logits: ArrayLike, name: str = "logits") -> NDArray:
     if not np.all(np.isfinite(z)):
         raise ValueError(f"{name}: expected finite logits, got a non-finite entry")
     z = z.astype(np.float64)
-    if _looks_like_probs(z):
+    if _looks_like_probs(z) and np.any((z > 0) & (z < 1)):
         raise ValueError(
             f"{name}: expected logits, got an array whose every row is a probability vector "
             "(entries in [0, 1] summing to 1); pass probabilities as probs=, or np.log(probs) "
@@ -811,7 +812,7 @@ def log_loss(
 
     Examples
     --------
-    >>> round(log_loss(probs=[[0.5, 0.5], [0.25, 0.75]], labels=[0, 1]), 9)  # (log 2 + log 4/3) / 2
+    >>> round(log_loss(probs=[[0.5, 0.5], [0.25, 0.75]], labels=[0, 1]), 9)  # (log 2 + log 4/3)/2
     0.490414627
     """
     p, z = _forecast(probs, logits)

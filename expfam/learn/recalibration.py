@@ -25,9 +25,10 @@ regression's Fisher, ``sum_n (diag p_n - p_n p_n^T) (x) x_n x_n^T`` with
 natural gradient (= Newton, by conjugate gradient on Fisher-vector products,
 with an Armijo line search) of :func:`expfam.learn.optimize.minimize`. A fit
 that stops short of its tolerance warns with :class:`ConvergenceWarning`
-and sets ``converged_ = False``; separable data (the NLL decreasing for
-ever) do that, and a penalty (``off_diagonal``, ``intercept``, ``l2``)
-restores a finite optimum.
+and sets ``converged_ = False``. On separable data the NLL has no
+minimum (its infimum is 0): the parameters grow until the gradient is below
+``tol`` and the probabilities approach 0 and 1; a penalty (``off_diagonal``,
+``intercept``, ``l2``) restores a finite optimum.
 
 Dirichlet calibration (Kull et al., 2019) is matrix scaling on the
 log-probabilities, with the ODIR penalty: ``lambda / (K (K - 1))`` times the
