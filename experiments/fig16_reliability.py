@@ -7,7 +7,9 @@ samples) reports confidences far above its accuracy: the bars (accuracy per
 bin of top-label confidence, 15 bins (lo, hi]) lie below the diagonal. The
 inverse temperature fitted by expfam.learn.fit_temperature (a safeguarded
 Newton solve of the convex log-loss in beta) brings them onto it and the
-expected calibration error (ECE) down. Writes
+expected calibration error (ECE) down. The top row is the share of the
+samples per bin, with the mean accuracy (solid) and mean confidence (dotted).
+Drawn by expfam.plot.reliability_diagram. Writes
 ``fig16_reliability.{pdf,png,csv}``; the CSV holds, per panel and bin, the
 edges, mean confidence, accuracy and count, and the fitted beta and ECE.
 """
@@ -38,56 +40,32 @@ def held_out(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 def make_figure(out: Path) -> list[Path]:
     """Write figure 16 into the folder ``out``; return the files written."""
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
     from expfam import plot
 
-    ACCURACY = {"facecolor": plot.COLORS[0], "edgecolor": "white", "linewidth": 0.5}
-    GAP = {"facecolor": "none", "edgecolor": plot.COLORS[1], "hatch": "////", "linewidth": 0.6}
-    DIAGONAL = {"color": "0.3", "linestyle": "--", "linewidth": 0.8}
     z, labels = held_out()
     fit = fit_temperature(z, labels)
     panels = {
         "before": (1.0, reliability_curve(logits=z, labels=labels)),
         "after": (fit.beta, reliability_curve(logits=fit.beta * z, labels=labels)),
     }
+    titles = ("(a) logits as trained", f"(b) temperature scaled, $\\beta^* = {fit.beta:.3f}$")
     with plot.style_context():
-        fig, axes = plot.new_figure("double", height=3.0, ncols=2, sharey=True)
-        for ax, (_, curve), title in zip(
-            axes,
-            panels.values(),
-            ("(a) logits as trained", f"(b) temperature scaled, $\\beta^* = {fit.beta:.3f}$"),
-            strict=True,
-        ):
-            lo, width = curve.edges[:-1], np.diff(curve.edges)
-            used = curve.count > 0
-            ax.bar(lo[used], curve.accuracy[used], width=width[used], align="edge", **ACCURACY)
-            gap = np.abs(curve.confidence - curve.accuracy)[used]
-            bottom = np.minimum(curve.accuracy, curve.confidence)[used]
-            ax.bar(lo[used], gap, bottom=bottom, width=width[used], align="edge", **GAP)
-            ax.plot([0, 1], [0, 1], **DIAGONAL)
-            ax.text(
-                0.04,
-                0.93,
-                f"ECE = {100 * curve.ece:.1f}%",
-                transform=ax.transAxes,
-                va="top",
-                bbox={"facecolor": "white", "edgecolor": "0.7", "pad": 2.0},
-            )
-            ax.set_xlim(0, 1)
-            ax.set_ylim(0, 1)
-            ax.set_aspect("equal")
-            ax.set_xlabel("top-label confidence")
-            plot.panel_label(ax, title)
-        axes[0].set_ylabel("accuracy")
-        handles = [Patch(**ACCURACY), Patch(**GAP), Line2D([], [], **DIAGONAL)]
-        axes[0].legend(
-            handles,
-            ["accuracy", "gap to mean confidence", "perfect calibration"],
-            loc="upper left",
-            bbox_to_anchor=(0.0, 0.84),
+        fig, axes = plot.new_figure(
+            "double",
+            height=4.2,
+            nrows=2,
+            ncols=2,
+            sharex=True,
+            sharey="row",
+            gridspec_kw={"height_ratios": [1, 3.2]},
         )
+        for column, (_, curve), title in zip(range(2), panels.values(), titles, strict=True):
+            plot.reliability_diagram(
+                axes[1, column], curve, hist_ax=axes[0, column], legend=column == 0
+            )
+            plot.panel_label(axes[0, column], title)
+        axes[1, 1].set_ylabel("")
+        axes[0, 1].set_ylabel("")
         written = plot.save_figure(fig, out, NAME)
     curves = [curve for _, curve in panels.values()]
     bins = len(curves[0].count)
