@@ -141,13 +141,19 @@ def _check_n_bins(n_bins: object) -> int:
     return int(n_bins)
 
 
-def _forecast(probs: ArrayLike | None, logits: ArrayLike | None) -> tuple[NDArray, NDArray | None]:
-    """``(p, z)``: the probabilities (n, K), and the logits when they were given."""
+def _forecast(
+    probs: ArrayLike | None, logits: ArrayLike | None, *, softmax: bool = True
+) -> tuple[NDArray, NDArray | None]:
+    """``(p, z)``: the probabilities (n, K), and the logits when they were given.
+
+    With ``softmax=False`` and logits given, ``p`` is the logits themselves
+    (for callers that need only their shape and ``z``).
+    """
     if (probs is None) == (logits is None):
         raise TypeError("probs, logits: expected exactly one of probs= or logits= (by keyword)")
     if logits is not None:
         z = check_logits(logits)
-        return special.softmax(z), z
+        return (special.softmax(z) if softmax else z), z
     p, _ = as_real(probs, "probs")
     p = p.astype(np.float64)
     if p.ndim != 2 or p.shape[0] < 1 or p.shape[1] < 2:
@@ -815,7 +821,7 @@ def log_loss(
     >>> round(log_loss(probs=[[0.5, 0.5], [0.25, 0.75]], labels=[0, 1]), 9)  # (log 2 + log 4/3)/2
     0.490414627
     """
-    p, z = _forecast(probs, logits)
+    p, z = _forecast(probs, logits, softmax=False)
     n, k = p.shape
     y = check_labels(labels, n, k)
     w = check_weights(sample_weight, n)
