@@ -494,6 +494,18 @@ def reliability_curve(
     >>> curve.count.tolist(), curve.accuracy.tolist()
     ([0, 2], [nan, 0.5])
     """
+    return _reliability(probs, logits, labels, n_bins, binning, sample_weight)
+
+
+def _reliability(
+    probs: ArrayLike | None,
+    logits: ArrayLike | None,
+    labels: ArrayLike,
+    n_bins: int,
+    binning: str,
+    sample_weight: ArrayLike | None,
+) -> ReliabilityCurve:
+    """The body of :func:`reliability_curve` (called by the ECE and MCE without a dispatch)."""
     n_bins = _check_n_bins(n_bins)
     p, _ = _forecast(probs, logits)
     n, k = p.shape
@@ -546,14 +558,7 @@ def expected_calibration_error(
     >>> expected_calibration_error(probs=[[0.9, 0.1], [0.6, 0.4]], labels=[0, 1], n_bins=2)
     0.25
     """
-    return reliability_curve(
-        probs=probs,
-        logits=logits,
-        labels=labels,
-        n_bins=n_bins,
-        binning=binning,
-        sample_weight=sample_weight,
-    ).ece
+    return _reliability(probs, logits, labels, n_bins, binning, sample_weight).ece
 
 
 @tiered
@@ -591,14 +596,7 @@ def max_calibration_error(
     >>> max_calibration_error(probs=[[0.9, 0.1], [0.6, 0.4]], labels=[0, 0], n_bins=2)
     0.25
     """
-    return reliability_curve(
-        probs=probs,
-        logits=logits,
-        labels=labels,
-        n_bins=n_bins,
-        binning=binning,
-        sample_weight=sample_weight,
-    ).mce
+    return _reliability(probs, logits, labels, n_bins, binning, sample_weight).mce
 
 
 @tiered
