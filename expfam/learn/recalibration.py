@@ -5,15 +5,11 @@ negative log-likelihood of the labels, with ``fit`` (returning ``self``),
 ``transform`` (the calibrated logits) and ``predict_proba``
 (``softmax`` of them):
 
-=========================  ==============================================  ==============
-map                        calibrated logits                               parameters
-=========================  ==============================================  ==============
-:class:`TemperatureScaling` ``beta z``                                     1
-:class:`VectorScaling`     ``a * z + b`` (per-class scale and bias)        2K
-:class:`MatrixScaling`     ``A z + b``                                     K^2 + K
-:class:`DirichletCalibration` ``A log softmax(z) + b``                     K^2 + K
-:class:`PlattScaling`      ``a s + b`` for a binary score ``s``            2
-=========================  ==============================================  ==============
+- :class:`TemperatureScaling`: ``beta z`` (1 parameter);
+- :class:`VectorScaling`: ``a * z + b``, a scale and a bias per class (2K);
+- :class:`MatrixScaling`: ``A z + b`` (K^2 + K);
+- :class:`DirichletCalibration`: ``A log softmax(z) + b`` (K^2 + K);
+- :class:`PlattScaling`: ``a s + b`` for a binary score ``s`` (2).
 
 Every calibrated logit is linear in the parameters, so the NLL
 ``sum_n w_n [logsumexp(u_n) - u_{n, y_n}]`` is convex in them (a convex
@@ -186,9 +182,7 @@ class _Recalibrator:
             )
         return z
 
-    def transform(self, logits: ArrayLike) -> NDArray:
-        """The calibrated logits, shape (n, K)."""
-        raise NotImplementedError
+    transform: Any  # each map's calibrated logits, shape (n, K)
 
     def predict_proba(self, logits: ArrayLike) -> NDArray:
         """Calibrated probabilities ``softmax(transform(logits))``, shape (n, K)."""
@@ -270,8 +264,7 @@ class _AffineMap(_Recalibrator):
     def _features(self, z: NDArray) -> NDArray:
         return z
 
-    def _penalty(self, k: int) -> NDArray:
-        raise NotImplementedError
+    _penalty: Any  # the per-parameter L2 coefficients, shape of coef_
 
     def _start(self, k: int) -> NDArray:
         if self.kind == "vector":
@@ -462,9 +455,10 @@ class DirichletCalibration(MatrixScaling):
         u_n = A \log \mathrm{softmax}(z_n) + b
 
     fitted as :class:`MatrixScaling` (with its ODIR penalty, ``lambda``
-    on the off-diagonal of ``A`` and ``mu`` on ``b``). Its probabilities
-    ``softmax(u_n)`` are those of a Dirichlet model of the classifier's
-    outputs per class; it takes the classifier's logits, or
+    on the off-diagonal of ``A`` and ``mu`` on ``b``). ``softmax(u_n)`` is
+    the posterior of the class under a generative model in which the
+    classifier's probability vectors are Dirichlet-distributed given each
+    class (Kull et al., 2019). It takes the classifier's logits, or
     ``np.log(probs)`` for a model that outputs probabilities (the result is
     the same: ``log softmax`` of either is the log-probability).
 
