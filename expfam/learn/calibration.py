@@ -88,7 +88,7 @@ Binning = Literal["uniform", "quantile"]
 # ------------------------------------------------------------------ reading the arguments
 
 
-def check_labels(labels: ArrayLike, n: int, k: int, name: str = "labels") -> NDArray:
+def _check_labels(labels: ArrayLike, n: int, k: int, name: str = "labels") -> NDArray:
     """Integer class indices of shape (n,) in ``[0, k)``; errors name ``name``."""
     y = np.asarray(labels)
     if y.dtype.kind not in "iu":
@@ -101,7 +101,7 @@ def check_labels(labels: ArrayLike, n: int, k: int, name: str = "labels") -> NDA
     return y.astype(np.intp)
 
 
-def check_logits(logits: ArrayLike, name: str = "logits") -> NDArray:
+def _check_logits(logits: ArrayLike, name: str = "logits") -> NDArray:
     """Finite float64 logits of shape (n, K), n >= 1, K >= 2, that are not probabilities."""
     z, _ = as_real(logits, name)
     if z.ndim != 2 or z.shape[0] < 1 or z.shape[1] < 2:
@@ -122,7 +122,7 @@ def _looks_like_probs(p: NDArray) -> bool:
     return bool(np.all((p >= 0) & (p <= 1)) and np.all(np.abs(p.sum(1) - 1) <= _PROBS_ATOL))
 
 
-def check_weights(sample_weight: ArrayLike | None, n: int) -> NDArray:
+def _check_weights(sample_weight: ArrayLike | None, n: int) -> NDArray:
     """Non-negative finite weights of shape (n,), not all 0 (ones when None); not normalized."""
     if sample_weight is None:
         return np.ones(n)
@@ -152,7 +152,7 @@ def _forecast(
     if (probs is None) == (logits is None):
         raise TypeError("probs, logits: expected exactly one of probs= or logits= (by keyword)")
     if logits is not None:
-        z = check_logits(logits)
+        z = _check_logits(logits)
         return (special.softmax(z) if softmax else z), z
     p, _ = as_real(probs, "probs")
     p = p.astype(np.float64)
@@ -270,10 +270,10 @@ def fit_temperature(
     """
     if isinstance(max_iter, bool) or not isinstance(max_iter, int | np.integer) or max_iter < 1:
         raise ValueError(f"max_iter: expected a positive integer, got {max_iter!r}")
-    z = check_logits(logits)
+    z = _check_logits(logits)
     n, k = z.shape
-    y = check_labels(labels, n, k)
-    w = check_weights(sample_weight, n)
+    y = _check_labels(labels, n, k)
+    w = _check_weights(sample_weight, n)
     w = w / np.sum(w)
     # solve for b = beta * size on u = (z - z_y) / size, free of overflow and underflow
     top = float(np.max(np.abs(z)))
@@ -509,8 +509,8 @@ def _reliability(
     n_bins = _check_n_bins(n_bins)
     p, _ = _forecast(probs, logits)
     n, k = p.shape
-    y = check_labels(labels, n, k)
-    w = check_weights(sample_weight, n)
+    y = _check_labels(labels, n, k)
+    w = _check_weights(sample_weight, n)
     confidence, predicted = np.max(p, axis=1), np.argmax(p, axis=1)
     correct = (predicted == y).astype(np.float64)
     bins = _binned(confidence, correct, w, n_bins, binning, "confidences")
@@ -645,8 +645,8 @@ def classwise_calibration_error(
     n_bins = _check_n_bins(n_bins)
     p, _ = _forecast(probs, logits)
     n, k = p.shape
-    y = check_labels(labels, n, k)
-    w = check_weights(sample_weight, n)
+    y = _check_labels(labels, n, k)
+    w = _check_weights(sample_weight, n)
     total = 0.0
     for c in range(k):
         bins = _binned(
@@ -717,8 +717,8 @@ def debiased_calibration_error(
         raise ValueError(f"mode: expected 'top-label' or 'marginal', got {mode!r}")
     p, _ = _forecast(probs, logits)
     n, k = p.shape
-    y = check_labels(labels, n, k)
-    w = check_weights(sample_weight, n)
+    y = _check_labels(labels, n, k)
+    w = _check_weights(sample_weight, n)
 
     def squared(values: NDArray, targets: NDArray, what: str) -> float:
         bins = _binned(values, targets, w, n_bins, binning, what)
@@ -778,8 +778,8 @@ def brier_score(
     """
     p, _ = _forecast(probs, logits)
     n, k = p.shape
-    y = check_labels(labels, n, k)
-    w = check_weights(sample_weight, n)
+    y = _check_labels(labels, n, k)
+    w = _check_weights(sample_weight, n)
     residual = p.copy()
     residual[np.arange(n), y] -= 1.0
     return float(np.dot(w, np.sum(residual**2, axis=1)) / np.sum(w))
@@ -821,8 +821,8 @@ def log_loss(
     """
     p, z = _forecast(probs, logits, softmax=False)
     n, k = p.shape
-    y = check_labels(labels, n, k)
-    w = check_weights(sample_weight, n)
+    y = _check_labels(labels, n, k)
+    w = _check_weights(sample_weight, n)
     rows = np.arange(n)
     if z is not None:
         loss = -special.log_softmax(z)[rows, y]
@@ -908,8 +908,8 @@ def score_decomposition(
         raise ValueError(f"score: expected 'brier' or 'log', got {score!r}")
     p, z = _forecast(probs, logits)
     n, k = p.shape
-    y = check_labels(labels, n, k)
-    w = check_weights(sample_weight, n)
+    y = _check_labels(labels, n, k)
+    w = _check_weights(sample_weight, n)
     w = w / np.sum(w)
     forecasts, group = np.unique(p, axis=0, return_inverse=True)
     group = group.reshape(-1)
@@ -1012,8 +1012,8 @@ def bootstrap_interval(
     generator = as_rng(rng)
     p, z = _forecast(probs, logits)
     n, k = p.shape
-    y = check_labels(labels, n, k)
-    w = None if sample_weight is None else check_weights(sample_weight, n)
+    y = _check_labels(labels, n, k)
+    w = None if sample_weight is None else _check_weights(sample_weight, n)
     name, data = ("probs", p) if z is None else ("logits", z)
 
     def evaluate(rows: NDArray | slice) -> float:

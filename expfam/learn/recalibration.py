@@ -53,7 +53,7 @@ from expfam import special
 from expfam._core.args import as_real
 from expfam._core.exceptions import NotFittedError
 from expfam.learn import optimize
-from expfam.learn.calibration import check_labels, check_logits, check_weights, fit_temperature
+from expfam.learn.calibration import _check_labels, _check_logits, _check_weights, fit_temperature
 from expfam.learn.regression import log_softmax_rows
 
 __all__ = [
@@ -175,7 +175,7 @@ class _Recalibrator:
 
     def _read(self, logits: ArrayLike) -> NDArray:
         self._fitted()
-        z = check_logits(logits)
+        z = _check_logits(logits)
         if z.shape[1] != self.n_classes_:
             raise ValueError(
                 f"logits: expected {self.n_classes_} classes (as in fit), got {z.shape[1]}"
@@ -279,10 +279,10 @@ class _AffineMap(_Recalibrator):
         if not tol > 0:
             raise ValueError(f"tol: expected a positive number, got {self.tol!r}")
         max_iter = _check_positive_int(self.max_iter, "max_iter")
-        z = check_logits(logits)
+        z = _check_logits(logits)
         n, k = z.shape
-        y = check_labels(labels, n, k)
-        w = check_weights(sample_weight, n)
+        y = _check_labels(labels, n, k)
+        w = _check_weights(sample_weight, n)
         t = np.zeros((n, k))
         t[np.arange(n), y] = 1.0
         problem = _AffineProblem(self._features(z), t, w / np.sum(w), self.kind, self._penalty(k))
@@ -554,8 +554,8 @@ class PlattScaling(_Recalibrator):
             raise ValueError(f"tol: expected a positive number, got {self.tol!r}")
         max_iter = _check_positive_int(self.max_iter, "max_iter")
         s = self._scores(scores)
-        y = check_labels(labels, len(s), 2)
-        w = check_weights(sample_weight, len(s))
+        y = _check_labels(labels, len(s), 2)
+        w = _check_weights(sample_weight, len(s))
         positive = float(np.sum(w[y == 1]))
         negative = float(np.sum(w[y == 0]))
         if self.smooth_targets:
