@@ -500,3 +500,24 @@ def test_mode_and_score_are_checked():
         debiased_calibration_error(probs=P, labels=Y, mode="classwise")
     with pytest.raises(ValueError, match="score: expected 'brier' or 'log'"):
         score_decomposition(probs=P, labels=Y, score="spherical")
+
+
+@pytest.mark.parametrize("mode", ["top-label", "marginal"])
+def test_debiased_reliability_weights(mode):
+    """Constant weights change nothing; a bin of weights w has size (sum w)^2 / sum w^2."""
+    p, y = forecasts(12, n=90, k=3, concentration=2.0)
+    plain = debiased_calibration_error(probs=p, labels=y, n_bins=3, mode=mode)
+    constant = debiased_calibration_error(
+        probs=p, labels=y, n_bins=3, mode=mode, sample_weight=np.full(90, 7.0)
+    )
+    assert constant == pytest.approx(plain, rel=1e-12)
+    # one uniform bin of the top label, by hand: W = 1, effective size from the weights
+    w = np.random.default_rng(1).random(90) + 0.5
+    hits = (p.argmax(1) == y).astype(float)
+    ybar, pbar = np.average(hits, weights=w), np.average(p.max(1), weights=w)
+    size = w.sum() ** 2 / np.sum(w**2)
+    expected = math.sqrt(max((ybar - pbar) ** 2 - ybar * (1 - ybar) / (size - 1), 0.0))
+    ours = debiased_calibration_error(
+        probs=p, labels=y, n_bins=1, binning="uniform", sample_weight=w
+    )
+    assert ours == pytest.approx(expected, rel=1e-12)
