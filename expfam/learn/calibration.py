@@ -708,7 +708,7 @@ def debiased_calibration_error(
     Examples
     --------
     >>> p = np.array([[0.8, 0.2]] * 4 + [[0.4, 0.6]] * 4)
-    >>> y = [0, 0, 0, 1, 1, 1, 0, 0]  # accuracies 3/4 and 1/4 against 0.8 and 0.6
+    >>> y = [0, 0, 0, 1, 1, 1, 0, 0]  # accuracies 3/4, 1/2 against 0.8, 0.6: within the noise
     >>> round(debiased_calibration_error(probs=p, labels=y, n_bins=2), 6)
     0.0
     """
