@@ -20,6 +20,10 @@ Simplex: :func:`barycentric` maps probabilities ``(..., 3)`` to the plane;
 :func:`simplex_axes` draws the triangle with vertex labels and a light grid;
 :func:`simplex_plot`, :func:`simplex_scatter` and :func:`simplex_contour` draw
 paths, points and level sets given in probabilities.
+
+Calibration: :func:`reliability_diagram` draws a reliability diagram (accuracy
+per bin of confidence, the gap to the mean confidence, the diagonal, the ECE in
+the corner, and the histogram of confidences on an axes of its own).
 """
 
 from __future__ import annotations
@@ -383,3 +387,126 @@ def simplex_contour(
 def panel_label(ax: Axes, label: str) -> None:
     """Write a panel label such as ``(a)`` at the top left, outside the axes."""
     ax.set_title(label, loc="left", fontweight="bold")
+
+
+def reliability_diagram(
+    ax: Axes,
+    curve: Any,
+    *,
+    hist_ax: Axes | None = None,
+    show_ece: bool = True,
+    legend: bool = False,
+) -> dict[str, Any]:
+    r"""Draw a reliability diagram of a :class:`~expfam.learn.ReliabilityCurve`.
+
+    .. math::
+
+        \mathrm{ECE} = \sum_m W_m \left| \mathrm{acc}_m - \mathrm{conf}_m \right|
+
+    Bars of the accuracy per bin of top-label confidence (bins with weight),
+    hatched bars spanning the gap from the accuracy to the bin's mean
+    confidence, the diagonal of perfect calibration and, in the top left
+    corner, the ECE in percent. With ``hist_ax``, the share of the samples
+    per bin is drawn there as a histogram (Guo et al. 2017), with the mean
+    accuracy and mean confidence as vertical lines.
+
+    Parameters
+    ----------
+    ax : Axes
+        Where the diagram goes; its limits become ``[0, 1]`` on both axes.
+    curve : ReliabilityCurve
+        From :func:`expfam.learn.reliability_curve`.
+    hist_ax : Axes, optional
+        An axes for the histogram of confidences (shares of the weight).
+    show_ece : bool
+        Write the ECE in the corner.
+    legend : bool
+        Add a legend naming the bars and the diagonal.
+
+    Returns
+    -------
+    dict
+        The artists: ``"accuracy"`` and ``"gap"`` (bar containers),
+        ``"diagonal"`` (line), ``"ece"`` (text or None), ``"histogram"``
+        (bar container or None).
+
+    Examples
+    --------
+    >>> from expfam import plot
+    >>> from expfam.learn import reliability_curve
+    >>> curve = reliability_curve(probs=[[0.9, 0.1], [0.6, 0.4]], labels=[0, 1], n_bins=5)
+    >>> with plot.style_context():
+    ...     fig, ax = plot.new_figure("single")
+    ...     artists = plot.reliability_diagram(ax, curve)
+    >>> artists["ece"].get_text()
+    'ECE = 35.0%'
+    """
+    edges = np.asarray(curve.edges)
+    lo, width = edges[:-1], np.diff(edges)
+    share = np.asarray(curve.count / np.sum(curve.count) if curve.weight is None else curve.weight)
+    used = share > 0
+    accuracy, confidence = np.asarray(curve.accuracy), np.asarray(curve.confidence)
+    bars = ax.bar(
+        lo[used],
+        accuracy[used],
+        width=width[used],
+        align="edge",
+        facecolor=COLORS[0],
+        edgecolor="white",
+        linewidth=0.5,
+        label="accuracy",
+    )
+    gap = ax.bar(
+        lo[used],
+        np.abs(confidence - accuracy)[used],
+        bottom=np.minimum(accuracy, confidence)[used],
+        width=width[used],
+        align="edge",
+        facecolor="none",
+        edgecolor=COLORS[1],
+        hatch="////",
+        linewidth=0.6,
+        label="gap to mean confidence",
+    )
+    (diagonal,) = ax.plot(
+        [0, 1], [0, 1], color="0.3", linestyle="--", linewidth=0.8, label="perfect calibration"
+    )
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("top-label confidence")
+    ax.set_ylabel("accuracy")
+    text = None
+    if show_ece:
+        text = ax.text(
+            0.04,
+            0.93,
+            f"ECE = {100 * curve.ece:.1f}%",
+            transform=ax.transAxes,
+            va="top",
+            bbox={"facecolor": "white", "edgecolor": "0.7", "pad": 2.0},
+        )
+    if legend:
+        ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.84))
+    histogram = None
+    if hist_ax is not None:
+        histogram = hist_ax.bar(
+            lo, share, width=width, align="edge", facecolor="0.6", edgecolor="white", linewidth=0.5
+        )
+        hist_ax.axvline(
+            float(np.sum(share[used] * accuracy[used])), color=COLORS[0], linewidth=1.0
+        )
+        hist_ax.axvline(
+            float(np.sum(share[used] * confidence[used])),
+            color=COLORS[1],
+            linewidth=1.0,
+            linestyle=":",
+        )
+        hist_ax.set_xlim(0, 1)
+        hist_ax.set_ylabel("share")
+    return {
+        "accuracy": bars,
+        "gap": gap,
+        "diagonal": diagonal,
+        "ece": text,
+        "histogram": histogram,
+    }

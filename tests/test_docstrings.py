@@ -16,6 +16,7 @@ MODULES = [
     "families.relaxed",
     "special.sparse",
     "learn.calibration",
+    "learn.recalibration",
     "learn.ngram",
     "datasets.gettysburg",
     "bayes",

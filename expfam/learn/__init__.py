@@ -5,17 +5,27 @@
 - ``optimize.py``: the solvers (gradient descent, natural gradient = Newton, K-FAC,
   empirical Fisher, L-BFGS);
 - ``losses.py``: the tempered cross-entropy, the perceptron limit, binary margin losses;
-- ``calibration.py``: temperature scaling, expected calibration error, reliability curves;
+- ``calibration.py``: temperature scaling, calibration errors (ECE, MCE, classwise, debiased),
+  proper scores and their decomposition, reliability curves, bootstrap intervals;
+- ``recalibration.py``: the recalibration maps (temperature, vector, matrix, Dirichlet, Platt);
 - ``ngram.py``: a softmax next-word model with Dirichlet smoothing.
 """
 
 from expfam._core.exceptions import CalibrationWarning, ConvergenceWarning, NotFittedError
 from expfam.learn.calibration import (
     ReliabilityCurve,
+    ScoreDecomposition,
     TemperatureFit,
+    bootstrap_interval,
+    brier_score,
+    classwise_calibration_error,
+    debiased_calibration_error,
     expected_calibration_error,
     fit_temperature,
+    log_loss,
+    max_calibration_error,
     reliability_curve,
+    score_decomposition,
 )
 from expfam.learn.losses import (
     MARGIN_LOSSES,
@@ -26,6 +36,13 @@ from expfam.learn.losses import (
 )
 from expfam.learn.ngram import END, START, NextWordDistribution, NGramModel, tokenize
 from expfam.learn.optimize import SOLVERS, OptimizeResult, minimize
+from expfam.learn.recalibration import (
+    DirichletCalibration,
+    MatrixScaling,
+    PlattScaling,
+    TemperatureScaling,
+    VectorScaling,
+)
 from expfam.learn.regression import (
     SoftmaxRegression,
     empirical_fisher,
@@ -44,26 +61,39 @@ __all__ = [
     "START",
     "CalibrationWarning",
     "ConvergenceWarning",
+    "DirichletCalibration",
     "MarginLoss",
+    "MatrixScaling",
     "NGramModel",
     "NextWordDistribution",
     "NotFittedError",
     "OptimizeResult",
+    "PlattScaling",
     "ReliabilityCurve",
+    "ScoreDecomposition",
     "SoftmaxRegression",
     "TemperatureFit",
+    "TemperatureScaling",
+    "VectorScaling",
+    "bootstrap_interval",
+    "brier_score",
+    "classwise_calibration_error",
+    "debiased_calibration_error",
     "empirical_fisher",
     "expected_calibration_error",
     "fisher",
     "fit_temperature",
     "gradient",
     "hessian",
+    "log_loss",
+    "max_calibration_error",
     "minimize",
     "objective",
     "perceptron",
     "regression_fisher_vp",
     "regression_natural_gradient",
     "reliability_curve",
+    "score_decomposition",
     "tempered_cross_entropy",
     "tempered_cross_entropy_gradient",
     "tokenize",

@@ -213,3 +213,56 @@ def test_beta_scales_inversely_with_the_logits(seed, c):
     fit, scaled = fit_temperature(z, y), fit_temperature(c * z, y)
     assert scaled.beta == pytest.approx(fit.beta / c, rel=1e-10)
     assert scaled.nll == pytest.approx(fit.nll, rel=1e-12)
+
+
+# ------------------------------------------------------------------ issue 21: scale, max_iter
+
+
+@pytest.mark.parametrize("s", [1e300, 1e-300, 1e30, 1e-30, 1e307, 2.0**-1000])
+def test_fit_temperature_is_scale_equivariant_at_extreme_scales(s):
+    """fit(s z) = beta* / s with the same NLL, with no warning, at any representable scale."""
+    z, y = synthetic(11, n=120, k=4)
+    fit, scaled = fit_temperature(z, y), fit_temperature(s * z, y)
+    assert scaled.converged
+    assert scaled.beta * s == pytest.approx(fit.beta, rel=1e-12)
+    assert scaled.temperature / s == pytest.approx(fit.temperature, rel=1e-12)
+    assert scaled.nll == pytest.approx(fit.nll, rel=1e-12)
+    assert scaled.gradient / s == pytest.approx(fit.gradient, abs=1e-12)
+
+
+@pytest.mark.parametrize("s", [1e-300, 1.0, 1e30, 1e300])
+def test_fit_temperature_closed_form_at_scale(s):
+    """Logits s [[1, 0], [0, 1], [1, 0]], labels 0: NLL = [2 log(1 + e^-b) + log(1 + e^b)] / 3.
+
+    Its slope vanishes at e^b = 2: beta* = log 2 / s.
+    """
+    z = s * np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
+    fit = fit_temperature(z, [0, 0, 0])
+    assert fit.converged
+    assert fit.beta * s == pytest.approx(math.log(2.0), rel=1e-14)
+    assert fit.nll == pytest.approx((2 * math.log(1.5) + math.log(3.0)) / 3, rel=1e-14)
+
+
+def test_fit_temperature_warns_when_it_stops_short():
+    from expfam.learn import ConvergenceWarning
+
+    z, y = synthetic(2, n=200)
+    with pytest.warns(ConvergenceWarning, match="max_iter=1"):
+        fit = fit_temperature(z, y, max_iter=1)
+    assert not fit.converged and fit.iterations == 1
+
+
+@pytest.mark.parametrize("max_iter", [0, -1, 2.5, True, "10", None])
+def test_fit_temperature_max_iter_must_be_a_positive_integer(max_iter):
+    with pytest.raises(ValueError, match="max_iter: expected a positive integer"):
+        fit_temperature([[2.0, 0.0], [0.0, 1.0]], [0, 1], max_iter=max_iter)
+
+
+def test_probabilities_passed_as_logits_are_refused_by_the_curve_and_ece():
+    probs = softmax(synthetic(4, n=50)[0])
+    y = synthetic(4, n=50)[1]
+    for call in (expected_calibration_error, reliability_curve):
+        with pytest.raises(ValueError, match=r"logits: expected logits.*probs="):
+            call(logits=probs, labels=y)
+    with pytest.raises(ValueError, match="logits: expected logits"):
+        fit_temperature(probs, y)
