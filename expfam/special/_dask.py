@@ -1,0 +1,908 @@
+r"""The Dask tier of :mod:`expfam.special`: dask arrays in, lazy dask arrays out.
+
+:func:`expfam._core.dispatch.tiered` sends a call with a dask argument here,
+to the function of the same name and signature. Nothing is computed until
+``.compute()``; the result has the dtype the numpy tier would give, and its
+chunks follow the input's.
+
+Two plans, chosen by the chunks of the class axis:
+
+- **the classes of a row sit in one chunk** (the class axes each have a
+  single chunk): every block runs the public numpy function, so each row
+  gets exactly the numpy tier's value (``map_blocks``). Elementwise
+  functions always take this plan;
+- **one class axis split across chunks** (a vocabulary too large for one
+  chunk): a tree reduction of partials that combine exactly. A chunk ``c``
+  of a row contributes its maximum ``m_c`` and the double-double sum
+  ``S_c = sum_k e^{beta (z_k - m_c)}``; two chunks merge as
+
+  .. math::
+
+      M = \max(m_a, m_b), \qquad
+      S = S_a e^{\beta (m_a - M)} + S_b e^{\beta (m_b - M)},
+
+  with ``m_c - M`` formed exactly (TwoSum), the factor and the products in
+  double-double (:mod:`expfam._core.dd`). ``entropy`` adds the non-negative
+  sum ``T_c = sum_k e^{z_k - m_c} (m_c - z_k)``, merged as
+  ``T = sum_c e^{m_c - M} (T_c + (M - m_c) S_c)``, and ``cross_entropy``
+  the target's logit. ``softmax`` and ``log_softmax`` are then a second
+  blockwise pass with the row's ``(M, log S)``. The results agree with the
+  numpy tier within a few ULP (``tests/dask/`` holds them to it).
+
+A class axis split across chunks is supported for ``logsumexp`` (without
+``b``), ``softmax``, ``log_softmax``, ``entropy`` and ``cross_entropy`` with
+class-index targets; the other row functions (and several class axes, any of
+them split) raise a ValueError naming the argument and the ``rechunk`` that
+fixes it. Dask arrays with unknown chunk sizes, and arguments whose chunks
+differ from the logits', are refused the same way.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import dask.array as da
+import numpy as np
+from numpy.typing import NDArray
+
+from expfam._core import dd as _dd
+from expfam._core.args import axes_tuple, beta_array
+from expfam.special import _elementwise as _np_elementwise
+from expfam.special import _losses as _np_losses
+from expfam.special import _partition as _np_partition
+
+_SPLIT_EVERY = 8  # partials merged per node of the tree
+_F64 = np.dtype(np.float64)
+
+
+# ------------------------------------------------------------------ arguments
+
+
+def known_chunks(x: da.Array, name: str) -> da.Array:
+    """``x``, or a ValueError naming ``name`` if its chunk sizes are unknown (NaN)."""
+    if any(math.isnan(c) for sizes in x.chunks for c in sizes):
+        raise ValueError(
+            f"{name}: expected a dask array with known chunk sizes, got unknown (NaN) chunks; "
+            f"call {name}.compute_chunk_sizes() first"
+        )
+    return x
+
+
+def result_dtype(*dtypes: np.dtype, names: Sequence[str]) -> np.dtype:
+    """The numpy tier's dtype rule: float16/32/64 kept, integers and bools to float64."""
+    out = []
+    for dtype, name in zip(dtypes, names, strict=True):
+        if dtype.kind == "f" and dtype.itemsize <= 8:
+            out.append(dtype)
+        elif dtype.kind in "biu":
+            out.append(_F64)
+        else:
+            raise TypeError(
+                f"{name}: expected real numbers (float16/32/64, int or bool), "
+                f"got an array of dtype {dtype}"
+            )
+    return np.result_type(*out)
+
+
+def as_dask(x: Any, name: str) -> da.Array:
+    """``x`` as a dask array with known chunks (a numpy array becomes one chunk)."""
+    if isinstance(x, da.Array):
+        return known_chunks(x, name)
+    return da.from_array(np.asarray(x), chunks=-1)
+
+
+def aligned(
+    a: Any, name: str, shape: tuple[int, ...], chunks: tuple[tuple[int, ...], ...], ref: str
+) -> da.Array:
+    """``a`` broadcast to ``shape`` with ``chunks`` (those of the argument ``ref``).
+
+    A numpy ``a`` is cut to the chunks; a dask ``a`` must already have them
+    along its own axes of full length (the broadcast ones are free).
+    """
+    if not isinstance(a, da.Array):
+        arr = np.asarray(a)
+        try:
+            arr = np.broadcast_to(arr, shape)
+        except ValueError:
+            raise ValueError(
+                f"{name}: shape {arr.shape} does not broadcast to {ref}'s shape {shape}"
+            ) from None
+        return da.from_array(arr, chunks=chunks)
+    known_chunks(a, name)
+    try:
+        np.broadcast_shapes(a.shape, shape)
+    except ValueError:
+        raise ValueError(
+            f"{name}: shape {a.shape} does not broadcast to {ref}'s shape {shape}"
+        ) from None
+    if len(a.shape) > len(shape) or np.broadcast_shapes(a.shape, shape) != shape:
+        raise ValueError(f"{name}: shape {a.shape} does not broadcast to {ref}'s shape {shape}")
+    offset = len(shape) - a.ndim
+    for i, (size, sizes) in enumerate(zip(a.shape, a.chunks, strict=True)):
+        if size == shape[offset + i] and size != 1 and sizes != chunks[offset + i]:
+            raise ValueError(
+                f"{name}: expected the chunks of {ref} along axis {offset + i} "
+                f"({chunks[offset + i]}), got {sizes}; rechunk one to match the other"
+            )
+    return da.broadcast_to(a, shape, chunks=chunks)
+
+
+def _class_axes(x: da.Array, axis: object) -> tuple[int, ...]:
+    return axes_tuple(axis, x.ndim)
+
+
+def _split(x: da.Array, axes: tuple[int, ...]) -> bool:
+    """Whether some class axis of ``x`` is split across chunks."""
+    return any(x.numblocks[a] > 1 for a in axes)
+
+
+def _refuse_split(name: str, axes: tuple[int, ...], why: str) -> ValueError:
+    spec = ", ".join(f"{a}: -1" for a in axes)
+    return ValueError(
+        f"{name}: expected the class axis in one chunk {why}, got it split across chunks; "
+        f"rechunk it first ({name}.rechunk({{{spec}}}))"
+    )
+
+
+def _batch_arg(
+    value: Any, name: str, x: da.Array, axes: tuple[int, ...], ref: str
+) -> da.Array | None:
+    """A per-row argument (beta, an index target) broadcast to ``x``'s shape with the
+    class axes of length 1, chunked like ``x`` (None for a plain ``beta = 1``)."""
+    keep = tuple(1 if i in axes else n for i, n in enumerate(x.shape))
+    chunks = tuple((1,) if i in axes else c for i, c in enumerate(x.chunks))
+    batch = tuple(n for i, n in enumerate(x.shape) if i not in axes)
+    if isinstance(value, da.Array):
+        known_chunks(value, name)
+        try:
+            if np.broadcast_shapes(value.shape, batch) != batch:
+                raise ValueError
+        except ValueError:
+            raise ValueError(
+                f"{name}: shape {value.shape} does not broadcast with the batch shape {batch} "
+                f"of {ref}"
+            ) from None
+        value = value.reshape((1,) * (len(batch) - value.ndim) + value.shape)
+        expanded = da.expand_dims(value, axes) if axes else value
+        return aligned(expanded, name, keep, chunks, ref)
+    arr = np.asarray(value)
+    try:
+        arr = np.broadcast_to(arr, batch)
+    except ValueError:
+        raise ValueError(
+            f"{name}: shape {arr.shape} does not broadcast with the batch shape {batch} of {ref}"
+        ) from None
+    return da.from_array(np.expand_dims(arr, axes) if axes else arr, chunks=chunks)
+
+
+def _beta(beta: Any, x: da.Array, axes: tuple[int, ...], ref: str) -> da.Array | None:
+    if isinstance(beta, da.Array):
+        if beta.dtype.kind not in "iuf":
+            raise TypeError(
+                f"beta: expected a real number or an array of them (inverse temperatures), "
+                f"got a dask array of dtype {beta.dtype}"
+            )
+        beta = beta.astype(np.float64).map_blocks(_nonnegative, dtype=np.float64)
+        return _batch_arg(beta, "beta", x, axes, ref)
+    arr = beta_array(beta)
+    if arr.ndim == 0 and arr == 1.0:
+        return None
+    return _batch_arg(arr, "beta", x, axes, ref)
+
+
+def _nonnegative(beta: NDArray) -> NDArray:
+    if not (beta >= 0).all():
+        raise ValueError("beta: the inverse temperature must be >= 0")
+    return beta
+
+
+def _where(where: Any, x: da.Array, ref: str) -> da.Array | None:
+    if where is None:
+        return None
+    if not isinstance(where, da.Array):
+        where = np.asarray(where)
+    if where.dtype != np.bool_:
+        raise TypeError(f"where: expected a boolean mask, got an array of dtype {where.dtype}")
+    return aligned(where, "where", x.shape, x.chunks, ref)
+
+
+# ------------------------------------------------------------------ blockwise plan
+
+
+def _blockwise(
+    fn: Callable[..., Any],
+    x: da.Array,
+    axes: tuple[int, ...],
+    dtype: np.dtype,
+    *,
+    reduce: bool,
+    keepdims: bool = False,
+    per_row: dict[str, da.Array | None] | None = None,
+    per_class: dict[str, da.Array | None] | None = None,
+    fixed: dict[str, Any] | None = None,
+) -> da.Array:
+    """``fn(block, axis=axes, **arguments)`` on every block of ``x`` (class axes unsplit).
+
+    ``per_row`` arguments come with the class axes of length 1 and lose them
+    before the call; ``per_class`` arguments have ``x``'s shape and chunks.
+    """
+    per_row = {k: v for k, v in (per_row or {}).items() if v is not None}
+    per_class = {k: v for k, v in (per_class or {}).items() if v is not None}
+    names = [*per_row, *per_class]
+    fixed = dict(fixed or {})
+    axis_arg = axes[0] if len(axes) == 1 else axes
+
+    def block(xb: NDArray, *args: NDArray) -> NDArray:
+        kwargs = dict(fixed)
+        for name, arg in zip(names, args, strict=True):
+            kwargs[name] = np.squeeze(arg, axis=axes) if name in per_row else arg
+        out = np.asarray(fn(xb, axis=axis_arg, **kwargs))
+        if reduce and keepdims and xb.ndim == 0:
+            out = out.reshape(())
+        return out.astype(dtype, copy=False)
+
+    index = tuple(range(x.ndim))
+    if reduce:
+        out_index = index if keepdims else tuple(i for i in index if i not in axes)
+        adjust = {a: 1 for a in axes} if keepdims else None
+    else:
+        out_index, adjust = index, None
+    pairs: list[Any] = [x, index]
+    for name in names:
+        pairs += [per_row.get(name, per_class.get(name)), index]
+    return da.blockwise(
+        block,
+        out_index,
+        *pairs,
+        dtype=dtype,
+        adjust_chunks=adjust,
+        concatenate=True,
+        meta=np.empty((0,) * len(out_index), dtype=dtype),
+    )
+
+
+# ------------------------------------------------------------------ elementwise
+
+
+def _elementwise(fn: Callable[[NDArray], Any], x: da.Array, name: str) -> da.Array:
+    x = known_chunks(x, name)
+    dtype = result_dtype(x.dtype, names=[name])
+    return x.map_blocks(
+        lambda b: np.asarray(fn(b)), dtype=dtype, meta=np.empty((0,) * x.ndim, dtype=dtype)
+    )
+
+
+def sigmoid(x: da.Array) -> da.Array:
+    r"""Dask twin of :func:`expfam.special.sigmoid`, blockwise:
+    :math:`\sigma(w) = 1 / (1 + e^{-w})`."""
+    return _elementwise(_np_elementwise.sigmoid, x, "x")
+
+
+def softplus(x: da.Array) -> da.Array:
+    r"""Dask twin of :func:`expfam.special.softplus`, blockwise: :math:`\log(1 + e^w)`."""
+    return _elementwise(_np_elementwise.softplus, x, "x")
+
+
+def log_sigmoid(x: da.Array) -> da.Array:
+    r"""Dask twin of :func:`expfam.special.log_sigmoid`, blockwise: :math:`-\log(1 + e^{-w})`."""
+    return _elementwise(_np_elementwise.log_sigmoid, x, "x")
+
+
+def logit(p: da.Array) -> da.Array:
+    r"""Dask twin of :func:`expfam.special.logit`, blockwise: :math:`\log(p / (1 - p))`."""
+    return _elementwise(_np_elementwise.logit, p, "p")
+
+
+def log1mexp(x: da.Array) -> da.Array:
+    r"""Dask twin of :func:`expfam.special.log1mexp`, blockwise: :math:`\log(1 - e^{x})`."""
+    return _elementwise(_np_elementwise.log1mexp, x, "x")
+
+
+# ------------------------------------------------------------------ partials of a split class axis
+
+# Columns of a row's partials: beta, m (the chunk's max of the logits), S = sum e^{beta (z - m)}
+# in double-double, whether any class is included, then per kind T (entropy, double-double)
+# or the target's logit (cross_entropy).
+_BETA, _M, _S_HI, _S_LO, _ANY, _X1, _X2 = range(7)
+_WIDTH = {"logsumexp": 5, "entropy": 7, "cross_entropy": 6}
+
+
+def _dd_mul(a_hi: NDArray, a_lo: NDArray, b_hi: NDArray, b_lo: NDArray) -> tuple[NDArray, NDArray]:
+    p, err = _dd.two_prod(a_hi, b_hi)
+    return p, err + (a_hi * b_lo + a_lo * b_hi)
+
+
+def _shift(z: NDArray, m: NDArray, beta: NDArray) -> tuple[NDArray, NDArray]:
+    """``beta (z - m)`` in double-double for ``z <= m`` (finite ``m``), far terms to -inf."""
+    hi, lo = _dd.two_sum(z, -m)
+    lo = np.where(np.isfinite(hi), lo, 0.0)
+    far = beta * hi < -1500.0  # e^{beta (z - m)} is 0 there
+    hi = np.where(far, 0.0, hi)
+    s_hi, s_lo = _dd_mul(beta * np.ones_like(hi), 0.0 * hi, hi, np.where(far, 0.0, lo))
+    return np.where(far | np.isneginf(z), -np.inf, s_hi), np.where(far, 0.0, s_lo)
+
+
+def _exp(hi: NDArray, lo: NDArray) -> tuple[NDArray, NDArray]:
+    e_hi, e_lo = _dd.exp_dd(np.where(np.isneginf(hi), -2000.0, hi), lo)
+    return np.where(np.isneginf(hi), 0.0, e_hi), np.where(np.isneginf(hi), 0.0, e_lo)
+
+
+def _chunk_partials(
+    kind: str, z: NDArray, beta: NDArray, included: NDArray, y: NDArray | None, start: int
+) -> NDArray:
+    """The partials of rows ``z`` (2-D, float64, masked entries -inf) of one chunk of classes."""
+    r, k = z.shape
+    out = np.zeros((r, _WIDTH[kind]))
+    out[:, _BETA] = beta
+    m = np.max(z, axis=1) if k else np.full(r, -np.inf)
+    out[:, _M] = m
+    out[:, _ANY] = included.any(axis=1)
+    finite = np.isfinite(m)
+    mf = np.where(finite, m, 0.0)[:, None]
+    d_hi, d_lo = _shift(z, mf, beta[:, None])
+    e_hi, e_lo = _exp(d_hi, d_lo)
+    s_hi, s_lo = _dd.row_sum_dd(e_hi, e_lo) if k else (np.zeros(r), np.zeros(r))
+    top = m == np.inf
+    out[:, _S_HI] = np.where(top, np.sum(z == np.inf, axis=1), s_hi)
+    out[:, _S_LO] = np.where(top, 0.0, s_lo)
+    if kind == "entropy":  # T = sum e_k (m - z_k) >= 0, in double-double
+        t_hi, t_lo = _dd_mul(e_hi, e_lo, -d_hi, -d_lo)
+        zero = (e_hi == 0.0) | ~finite[:, None]
+        t_hi, t_lo = np.where(zero, 0.0, t_hi), np.where(zero, 0.0, t_lo)
+        out[:, _X1], out[:, _X2] = _dd.row_sum_dd(t_hi, t_lo) if k else (0.0, 0.0)
+    elif kind == "cross_entropy":
+        assert y is not None
+        inside = (y >= start) & (y < start + k)
+        local = np.where(inside, y - start, 0)
+        zy = z[np.arange(r), local] if k else np.full(r, -np.inf)
+        out[:, _X1] = np.where(inside, zy, -np.inf)
+    return out
+
+
+def _merge(kind: str, parts: NDArray) -> NDArray:
+    """Merge partials ``parts`` (rows, n chunks, width) into one set per row."""
+    beta = parts[:, 0, _BETA]
+    m = parts[..., _M]
+    top = np.max(m, axis=1)
+    finite = np.isfinite(top)
+    mf = np.where(finite, top, 0.0)[:, None]
+    d_hi, d_lo = _shift(m, mf, beta[:, None])
+    f_hi, f_lo = _exp(d_hi, d_lo)
+    f_hi = np.where(top[:, None] == np.inf, (m == np.inf).astype(float), f_hi)
+    f_lo = np.where(top[:, None] == np.inf, 0.0, f_lo)
+    out = parts[:, 0].copy()
+    out[:, _M] = top
+    out[:, _ANY] = parts[..., _ANY].max(axis=1)
+    s_hi, s_lo = _dd_mul(parts[..., _S_HI], parts[..., _S_LO], f_hi, f_lo)
+    out[:, _S_HI], out[:, _S_LO] = _dd.row_sum_dd(s_hi, s_lo)
+    if kind == "entropy":  # T = sum_c f_c (T_c + (M - m_c) S_c), every term >= 0
+        g_hi, g_lo = _dd.two_sum(mf, -m)
+        g_lo = np.where(np.isfinite(g_hi), g_lo, 0.0)
+        u_hi, u_lo = _dd_mul(g_hi, g_lo, parts[..., _S_HI], parts[..., _S_LO])
+        u_hi, u_err = _dd.two_sum(parts[..., _X1], u_hi)
+        t_hi, t_lo = _dd_mul(u_hi, u_err + u_lo + parts[..., _X2], f_hi, f_lo)
+        used = f_hi > 0.0
+        t_hi, t_lo = np.where(used, t_hi, 0.0), np.where(used, t_lo, 0.0)
+        out[:, _X1], out[:, _X2] = _dd.row_sum_dd(t_hi, t_lo)
+    elif kind == "cross_entropy":
+        out[:, _X1] = np.max(parts[..., _X1], axis=1)
+    nan = np.isnan(top) | np.isnan(parts[..., _S_HI]).any(axis=1)
+    out[nan, _S_HI] = np.nan
+    return out
+
+
+def _log_s(p: NDArray) -> tuple[NDArray, NDArray]:
+    """``log S`` of merged partials in double-double (``log1p`` near ``S = 1``)."""
+    s_hi, s_lo = p[..., _S_HI], p[..., _S_LO]
+    with np.errstate(all="ignore"):
+        near = np.abs(s_hi - 1.0) < 0.5
+        positive = s_hi > 0
+        l1_hi, l1_lo = _dd.log1p_dd(np.where(near, s_hi - 1.0, 0.0), np.where(near, s_lo, 0.0))
+        l2_hi, l2_lo = _dd.log_dd(np.where(near | ~positive, 1.0, s_hi), np.where(near, 0.0, s_lo))
+        l_hi = np.where(near, l1_hi, np.where(positive, l2_hi, np.log(s_hi)))
+        l_lo = np.where(near, l1_lo, np.where(positive, l2_lo, 0.0))
+    return l_hi, np.where(np.isfinite(l_hi), l_lo, 0.0)
+
+
+def _tempered(z: da.Array, beta: da.Array | None) -> tuple[da.Array, da.Array | None]:
+    """Logits and temperatures with ``0 < beta < inf``: the limits ``beta = 0`` (finite
+    logits tied) and ``beta = inf`` (the maxima tied, the rest ``-inf``) at ``beta = 1``."""
+    if beta is None:
+        return z, None
+    top = da.broadcast_to(z.max(axis=-1, keepdims=True), z.shape, chunks=z.chunks)
+
+    def limits(zb: NDArray, bb: NDArray, mb: NDArray) -> NDArray:
+        zero, infinite = bb == 0.0, bb == np.inf
+        if not (zero.any() or infinite.any()):
+            return zb
+        argmax = np.where(np.isfinite(mb), np.where(zb == mb, 0.0, -np.inf), zb)
+        return np.where(zero, np.where(np.isfinite(zb), 0.0, zb), np.where(infinite, argmax, zb))
+
+    zt = da.map_blocks(limits, z, beta, top, dtype=z.dtype)
+    bt = beta.map_blocks(lambda b: np.where((b == 0) | (b == np.inf), 1.0, b), dtype=np.float64)
+    return zt, bt
+
+
+def _reduced(
+    kind: str,
+    z: da.Array,
+    beta: da.Array | None,
+    where: da.Array | None,
+    y: da.Array | None = None,
+) -> da.Array:
+    """Merged partials, shape ``z.shape[:-1] + (width,)``, of ``z`` (class axis last,
+    float64, masked entries already -inf; ``beta`` and ``y`` shaped like ``z``)."""
+    width = _WIDTH[kind]
+    n = z.ndim
+    idx = tuple(range(n))
+    classes = da.arange(z.shape[-1], chunks=z.chunks[-1])
+    args: list[Any] = [z, idx, classes, (n - 1,)]
+    names = []
+    for name, arr in (("beta", beta), ("where", where), ("y", y)):
+        if arr is not None:
+            args += [arr, idx]
+            names.append(name)
+
+    def chunk(zb: NDArray, index: NDArray, *rest: NDArray) -> NDArray:
+        given = dict(zip(names, rest, strict=True))
+        k = zb.shape[-1]
+        rows = zb.reshape(-1, k)
+        b = given["beta"].reshape(-1, k)[:, 0] if "beta" in given else np.ones(len(rows))
+        inc = given["where"].reshape(-1, k) if "where" in given else np.ones(rows.shape, bool)
+        yy = given["y"].reshape(-1, k)[:, 0] if "y" in given else None
+        start = int(index[0]) if len(index) else 0
+        with np.errstate(all="ignore"):
+            out = _chunk_partials(kind, rows, b, inc, yy, start)
+        return out.reshape((*zb.shape[:-1], width))
+
+    parts = da.blockwise(
+        chunk,
+        idx,
+        *args,
+        dtype=np.float64,
+        adjust_chunks={n - 1: width},
+        concatenate=True,
+        meta=np.empty((0,) * n, dtype=np.float64),
+    )
+    while parts.numblocks[-1] > 1:
+        blocks = parts.numblocks[-1]
+        groups = tuple(
+            min(_SPLIT_EVERY, blocks - i) * width for i in range(0, blocks, _SPLIT_EVERY)
+        )
+
+        def merge(pb: NDArray) -> NDArray:
+            lead = pb.shape[:-1]
+            with np.errstate(all="ignore"):
+                out = _merge(kind, pb.reshape(-1, pb.shape[-1] // width, width))
+            return out.reshape((*lead, width))
+
+        parts = parts.rechunk({n - 1: groups}).map_blocks(
+            merge, chunks=(*parts.chunks[:-1], (width,) * len(groups)), dtype=np.float64
+        )
+    return parts
+
+
+def _finish(
+    parts: da.Array, fn: Callable[..., NDArray], dtype: np.dtype, *extra: da.Array
+) -> da.Array:
+    """``fn(partials, *extra)`` per row: the last axis (the partials) dropped."""
+    n = parts.ndim
+    idx = tuple(range(n))
+    args: list[Any] = [parts, idx]
+    for arr in extra:
+        args += [arr, idx]
+
+    def block(pb: NDArray, *rest: NDArray) -> NDArray:
+        with np.errstate(all="ignore"):
+            return fn(pb, *(r[..., 0] for r in rest)).astype(dtype)
+
+    return da.blockwise(
+        block,
+        idx[:-1],
+        *args,
+        dtype=dtype,
+        concatenate=True,
+        meta=np.empty((0,) * (n - 1), dtype=dtype),
+    )
+
+
+def _split_plan(
+    x: da.Array, axis: int, name: str, beta: Any, where: Any
+) -> tuple[da.Array, da.Array | None, da.Array | None]:
+    """``x`` with its class axis last, as float64 with masked entries -inf, and its
+    temperatures (in ``(0, inf)``) and mask, shaped and chunked like it."""
+    z = da.moveaxis(x, axis, -1).astype(np.float64)
+    mask = None
+    if where is not None:
+        mask = da.moveaxis(_where(where, x, name), axis, -1)
+        z = da.where(mask, z, -np.inf)
+    b = _beta(beta, x, (axis,), name)
+    if b is not None:
+        b = da.broadcast_to(da.moveaxis(b, axis, -1), z.shape, chunks=z.chunks)
+    limits = isinstance(beta, da.Array) or bool(np.any(np.isin(beta_array(beta), [0.0, np.inf])))
+    if limits:
+        z, b = _tempered(z, b)
+    return z, b, mask
+
+
+def _restore(out: da.Array, axis: int, keepdims: bool) -> da.Array:
+    return da.expand_dims(out, axis) if keepdims else out
+
+
+# ------------------------------------------------------------------ row functions
+
+
+def _finish_logsumexp(p: NDArray) -> NDArray:
+    m = p[..., _M]
+    l_hi, l_lo = _log_s(p)
+    top, err = _dd.two_sum(np.where(np.isfinite(m), m, 0.0), l_hi)
+    value = top + (err + l_lo)
+    value = np.where(m == np.inf, np.inf, np.where(p[..., _S_HI] == 0.0, -np.inf, value))
+    return np.where(np.isnan(m) | np.isnan(p[..., _S_HI]), np.nan, value)
+
+
+def logsumexp(
+    a: da.Array,
+    axis: int | Sequence[int] | None = -1,
+    b: Any = None,
+    keepdims: bool = False,
+    return_sign: bool = False,
+    *,
+    where: Any = None,
+) -> da.Array | tuple[da.Array, da.Array]:
+    r"""Dask twin of :func:`expfam.special.logsumexp`: :math:`\log \sum_i b_i e^{a_i}`.
+
+    With the classes of a row in one chunk, blockwise over the numpy tier.
+    With a single class axis split across chunks (``b`` not given), the tree
+    reduction of ``(max, double-double sum)`` partials of this module:
+    ``M + log S``, within a few ULP of the numpy tier. Weights ``b`` need the
+    class axis in one chunk.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> x = da.from_array(np.array([[0.0, -40.0, 1.0, 2.0]]), chunks=(1, 2))
+    >>> float(logsumexp(x).compute()[0]) == float(logsumexp(x.compute())[0])
+    True
+    """
+    x = as_dask(a, "a")
+    dtype = result_dtype(x.dtype, names=["a"])
+    axes = _class_axes(x, axis)
+    if b is not None:
+        bd = as_dask(b, "b")
+        dtype = np.result_type(dtype, result_dtype(bd.dtype, names=["b"]))
+    if not _split(x, axes):
+        per_class: dict[str, Any] = {"where": _where(where, x, "a")}
+        if b is not None:
+            per_class["b"] = aligned(b, "b", x.shape, x.chunks, "a")
+        fixed = {"keepdims": keepdims, "return_sign": return_sign}
+        if not return_sign:
+            return _blockwise(
+                _np_partition.logsumexp, x, axes, dtype, reduce=True, keepdims=keepdims,
+                per_class=per_class, fixed=fixed,
+            )  # fmt: skip
+        parts = [
+            _blockwise(
+                lambda xb, i=i, **kw: _np_partition.logsumexp(xb, **kw)[i],
+                x,
+                axes,
+                dtype,
+                reduce=True,
+                keepdims=keepdims,
+                per_class=per_class,
+                fixed=fixed,
+            )  # fmt: skip
+            for i in range(2)
+        ]
+        return parts[0], parts[1]
+    if b is not None:
+        raise _refuse_split("a", axes, "when weights b are given")
+    if len(axes) > 1:
+        raise _refuse_split("a", axes, "for several class axes")
+    z, _, _ = _split_plan(x, axes[0], "a", 1.0, where)
+    value = _finish(_reduced("logsumexp", z, None, None), _finish_logsumexp, dtype)
+    value = _restore(value, axes[0], keepdims)
+    if return_sign:
+        sign = value.map_blocks(
+            lambda v: np.where(np.isnan(v), np.nan, np.where(v == -np.inf, 0.0, 1.0)).astype(
+                v.dtype
+            ),
+            dtype=dtype,
+        )
+        return value, sign
+    return value
+
+
+def _normalized_split(
+    kind: str, x: da.Array, axis: int, beta: Any, where: Any, name: str, dtype: np.dtype
+) -> da.Array:
+    """softmax or log_softmax over a split class axis: the row's partials, then a blockwise pass."""
+    z, b, mask = _split_plan(x, axis, name, beta, where)
+    parts = _reduced("logsumexp", z, b, mask)
+    n = z.ndim
+    idx = tuple(range(n))
+    row_idx = (*idx[:-1], n)  # the partials' axis, contracted
+    args: list[Any] = [z, idx, parts, row_idx]
+    if b is not None:
+        args += [b, idx]
+
+    def block(zb: NDArray, pb: NDArray, bb: NDArray | None = None) -> NDArray:
+        with np.errstate(all="ignore"):
+            return _normalize_block(kind, zb, pb, bb).astype(dtype)
+
+    out = da.blockwise(
+        block, idx, *args, dtype=dtype, concatenate=True, meta=np.empty((0,) * n, dtype=dtype)
+    )
+    return da.moveaxis(out, -1, axis)
+
+
+def _normalize_block(kind: str, z: NDArray, p: NDArray, beta: NDArray | None) -> NDArray:
+    """``softmax`` or ``log_softmax`` of a chunk of classes given the row's merged partials."""
+    m, s_hi, s_lo = p[..., _M, None], p[..., _S_HI, None], p[..., _S_LO, None]
+    b = np.ones_like(z) if beta is None else beta
+    d_hi, d_lo = _shift(z, np.where(np.isfinite(m), m, 0.0), b)
+    if kind == "log_softmax":
+        l_hi, l_lo = _log_s(p)
+        top, err = _dd.two_sum(d_hi, -l_hi[..., None])
+        out = np.where(np.isneginf(d_hi), -np.inf, top + (err + (d_lo - l_lo[..., None])))
+        tied = np.where(z == np.inf, -np.log(s_hi), -np.inf)
+    else:
+        e_hi, e_lo = _exp(d_hi, d_lo)
+        q = e_hi / s_hi
+        prod, prod_err = _dd.two_prod(q, s_hi)
+        out = q + (((e_hi - prod) - prod_err) + e_lo - q * s_lo) / s_hi
+        tied = (z == np.inf) / s_hi
+    out = np.where(m == np.inf, tied, out)
+    nan = np.isnan(m) | np.isnan(s_hi) | (s_hi == 0.0)
+    empty = p[..., _ANY, None] == 0.0
+    out = np.where(nan, np.nan, out)
+    return np.where(empty, 0.0 if kind == "softmax" else -np.inf, out)
+
+
+def _normalized(
+    kind: str, x: Any, axis: object, beta: Any, where: Any, name: str = "x"
+) -> da.Array:
+    x = as_dask(x, name)
+    dtype = result_dtype(x.dtype, names=[name])
+    axes = _class_axes(x, axis)
+    fn = getattr(_np_partition, kind)
+    if not _split(x, axes):
+        return _blockwise(
+            fn, x, axes, dtype, reduce=False,
+            per_row={"beta": _beta(beta, x, axes, name)},
+            per_class={"where": _where(where, x, name)},
+        )  # fmt: skip
+    if len(axes) > 1:
+        raise _refuse_split(name, axes, "for several class axes")
+    return _normalized_split(kind, x, axes[0], beta, where, name, dtype)
+
+
+def softmax(
+    x: da.Array, axis: int | Sequence[int] | None = -1, beta: Any = 1.0, *, where: Any = None
+) -> da.Array:
+    r"""Dask twin of :func:`expfam.special.softmax`:
+    :math:`p_i = e^{\beta x_i} / \sum_j e^{\beta x_j}`.
+
+    Blockwise over the numpy tier when a row's classes sit in one chunk; over a
+    split class axis, the row's ``(M, S)`` from the tree reduction, then
+    ``e^{beta (x_i - M)} / S`` in double-double, block by block.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> x = da.from_array(np.array([1000.0, 1001.0, 1002.0]), chunks=2)
+    >>> softmax(x).compute().round(8)
+    array([0.09003057, 0.24472847, 0.66524096])
+    """
+    return _normalized("softmax", x, axis, beta, where)
+
+
+def log_softmax(
+    x: da.Array, axis: int | Sequence[int] | None = -1, beta: Any = 1.0, *, where: Any = None
+) -> da.Array:
+    r"""Dask twin of :func:`expfam.special.log_softmax`:
+    :math:`\log p_i = \beta x_i - \log \sum_j e^{\beta x_j}`.
+
+    Over a split class axis: ``beta (x_i - M) - log S`` with both terms in
+    double-double, rounded once.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> x = da.from_array(np.array([0.0, -40.0]), chunks=1)
+    >>> float(log_softmax(x).compute()[0])
+    -4.248354255291589e-18
+    """
+    return _normalized("log_softmax", x, axis, beta, where)
+
+
+def _finish_entropy(p: NDArray) -> NDArray:
+    l_hi, l_lo = _log_s(p)
+    s_hi = p[..., _S_HI]
+    ratio = p[..., _X1] / s_hi
+    value = l_hi + (l_lo + ratio)
+    value = np.where(p[..., _M] == np.inf, np.log(s_hi), value)
+    value = np.where(np.isnan(p[..., _M]) | np.isnan(s_hi) | (s_hi == 0.0), np.nan, value)
+    return np.where(p[..., _ANY] == 0.0, 0.0, value)
+
+
+def entropy(
+    logits: da.Array,
+    axis: int | Sequence[int] | None = -1,
+    *,
+    where: Any = None,
+    keepdims: bool = False,
+) -> da.Array:
+    r"""Dask twin of :func:`expfam.special.entropy`: :math:`H = \log S + T / S`.
+
+    ``S = sum_k e^{z_k - M}`` and ``T = sum_k e^{z_k - M} (M - z_k)``, both
+    sums of non-negative terms, so a split class axis merges them without
+    cancellation.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> x = da.zeros((2, 4), chunks=(1, 2))
+    >>> entropy(x).compute().round(12)  # log 4
+    array([1.386294361120, 1.386294361120])
+    """
+    x = as_dask(logits, "logits")
+    dtype = result_dtype(x.dtype, names=["logits"])
+    axes = _class_axes(x, axis)
+    if not _split(x, axes):
+        return _blockwise(
+            _np_partition.entropy, x, axes, dtype, reduce=True, keepdims=keepdims,
+            per_class={"where": _where(where, x, "logits")}, fixed={"keepdims": keepdims},
+        )  # fmt: skip
+    if len(axes) > 1:
+        raise _refuse_split("logits", axes, "for several class axes")
+    z, _, mask = _split_plan(x, axes[0], "logits", 1.0, where)
+    out = _finish(_reduced("entropy", z, None, mask), _finish_entropy, dtype)
+    return _restore(out, axes[0], keepdims)
+
+
+def _finish_cross_entropy(k: int) -> Callable[[NDArray, NDArray], NDArray]:
+    def finish(p: NDArray, y: NDArray) -> NDArray:
+        bad = (y < 0) | (y >= k)
+        if bad.any():
+            raise ValueError(f"target: class index {y[bad].flat[0]} is out of range [0, {k})")
+        m, zy, beta = p[..., _M], p[..., _X1], p[..., _BETA]
+        l_hi, l_lo = _log_s(p)
+        g_hi, g_lo = _dd.two_sum(np.where(np.isfinite(m), m, 0.0), -zy)
+        g_lo = np.where(np.isfinite(g_hi), g_lo, 0.0)
+        c_hi, c_lo = _dd_mul(beta, np.zeros_like(beta), g_hi, g_lo)
+        top, err = _dd.two_sum(l_hi, c_hi)
+        value = np.where(np.isinf(c_hi), c_hi, top + (err + l_lo + c_lo))
+        value = np.where(m == np.inf, np.where(zy == np.inf, np.log(p[..., _S_HI]), np.inf), value)
+        value = np.where(np.isnan(m) | np.isnan(zy) | np.isnan(p[..., _S_HI]), np.nan, value)
+        return np.where(p[..., _ANY] == 0.0, np.inf, value)
+
+    return finish
+
+
+def cross_entropy(
+    logits: da.Array,
+    target: Any,
+    axis: int | Sequence[int] | None = -1,
+    *,
+    beta: Any = 1.0,
+    where: Any = None,
+    keepdims: bool = False,
+) -> da.Array:
+    r"""Dask twin of :func:`expfam.special.cross_entropy`:
+    :math:`-\log p_y = \log S + \beta (M - z_y)`.
+
+    Blockwise over the numpy tier when a row's classes sit in one chunk
+    (class indices or probability targets). Over a split class axis, class
+    indices only: the merged ``(M, S)`` and the target's logit, both terms
+    non-negative. An index out of ``[0, K)`` raises when computed.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> z = da.from_array(np.array([[0.1, -2.0, 3.4, 3.3]]), chunks=(1, 2))
+    >>> round(float(cross_entropy(z, np.array([2])).compute()[0]), 8)
+    0.66589785
+    """
+    x = as_dask(logits, "logits")
+    dtype = result_dtype(x.dtype, names=["logits"])
+    axes = _class_axes(x, axis)
+    y = target if isinstance(target, da.Array) else np.asarray(target)
+    index = y.dtype.kind in "iu"
+    if not index and y.dtype.kind not in "fb":
+        raise TypeError(
+            f"target: expected integer class indices or a float probability vector, "
+            f"got dtype {y.dtype}"
+        )
+    if not _split(x, axes):
+        per_row = {"beta": _beta(beta, x, axes, "logits")}
+        per_class = {"where": _where(where, x, "logits")}
+        if index:
+            per_row["target"] = _batch_arg(y, "target", x, axes, "logits")
+        else:
+            if y.ndim != max(x.ndim, 1):
+                raise ValueError(
+                    f"target: a float target is a probability vector over the classes and must "
+                    f"have the logits' {max(x.ndim, 1)} axes, got shape {y.shape}; pass class "
+                    f"indices as integers (e.g. target.astype(int))"
+                )
+            per_class["target"] = aligned(y, "target", x.shape, x.chunks, "logits")
+
+        def fn(xb: NDArray, axis: Any, target: NDArray, **kw: Any) -> NDArray:
+            return _np_losses.cross_entropy(xb, target, axis, **kw)
+
+        return _blockwise(
+            fn, x, axes, dtype, reduce=True, keepdims=keepdims, per_row=per_row,
+            per_class=per_class, fixed={"keepdims": keepdims},
+        )  # fmt: skip
+    if not index:
+        raise _refuse_split("logits", axes, "for a probability target")
+    if len(axes) > 1:
+        raise _refuse_split("logits", axes, "for several class axes")
+    (a,) = axes
+    z, b, mask = _split_plan(x, a, "logits", beta, where)
+    yb = da.moveaxis(_batch_arg(y, "target", x, axes, "logits"), a, -1)
+    yfull = da.broadcast_to(yb, z.shape, chunks=z.chunks)
+    parts = _reduced("cross_entropy", z, b, mask, yfull)
+    out = _finish(parts, _finish_cross_entropy(x.shape[a]), dtype, yb)
+    return _restore(out, a, keepdims)
+
+
+def kl_divergence(
+    logits_p: Any,
+    logits_q: Any,
+    axis: int | Sequence[int] | None = -1,
+    *,
+    where: Any = None,
+    keepdims: bool = False,
+) -> da.Array:
+    r"""Dask twin of :func:`expfam.special.kl_divergence`:
+    :math:`\mathrm{KL}(p \,\|\, q) = \sum_k p_k \log(p_k / q_k)`.
+
+    Blockwise over the numpy tier (its centred series); the class axis must
+    sit in one chunk. ``logits_p`` and ``logits_q`` must have the same chunks
+    along their common axes.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> p = da.zeros((1, 2), chunks=1).rechunk((1, 2))
+    >>> float(kl_divergence(p, np.array([[0.0, 1e-8]])).compute()[0])
+    1.25e-17
+    """
+    zp = as_dask(logits_p, "logits_p") if isinstance(logits_p, da.Array) else None
+    zq = as_dask(logits_q, "logits_q") if isinstance(logits_q, da.Array) else None
+    names = ("logits_p", "logits_q")
+    ref_name = "logits_p" if zp is not None else "logits_q"
+    ref = zp if zp is not None else zq
+    assert ref is not None
+    shape_p = np.shape(logits_p) if zp is None else zp.shape
+    shape_q = np.shape(logits_q) if zq is None else zq.shape
+    try:
+        shape = np.broadcast_shapes(shape_p, shape_q)
+    except ValueError:
+        raise ValueError(
+            f"logits_q: shape {shape_q} does not broadcast with logits_p's shape {shape_p}"
+        ) from None
+    offset = len(shape) - ref.ndim
+    chunks = tuple(
+        ref.chunks[i - offset] if i >= offset and ref.shape[i - offset] == n else (n,)
+        for i, n in enumerate(shape)
+    )
+    p = aligned(logits_p, names[0], shape, chunks, ref_name)
+    q = aligned(logits_q, names[1], shape, chunks, ref_name)
+    dtype = result_dtype(p.dtype, q.dtype, names=names)
+    axes = axes_tuple(axis, len(shape))
+    if _split(p, axes):
+        raise _refuse_split(ref_name, axes, "for kl_divergence")
+
+    def fn(pb: NDArray, axis: Any, logits_q: NDArray, **kw: Any) -> NDArray:
+        return _np_losses.kl_divergence(pb, logits_q, axis, **kw)
+
+    return _blockwise(
+        fn, p, axes, dtype, reduce=True, keepdims=keepdims,
+        per_class={"logits_q": q, "where": _where(where, p, "logits_p")},
+        fixed={"keepdims": keepdims},
+    )  # fmt: skip
