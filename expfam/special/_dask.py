@@ -246,7 +246,7 @@ def _blockwise(
     index = tuple(range(x.ndim))
     if reduce:
         out_index = index if keepdims else tuple(i for i in index if i not in axes)
-        adjust = {a: 1 for a in axes} if keepdims else None
+        adjust = dict.fromkeys(axes, 1) if keepdims else None
     else:
         out_index, adjust = index, None
     pairs: list[Any] = [x, index]
@@ -580,9 +580,15 @@ def logsumexp(
         fixed = {"keepdims": keepdims, "return_sign": return_sign}
         if not return_sign:
             return _blockwise(
-                _np_partition.logsumexp, x, axes, dtype, reduce=True, keepdims=keepdims,
-                per_class=per_class, fixed=fixed,
-            )  # fmt: skip
+                _np_partition.logsumexp,
+                x,
+                axes,
+                dtype,
+                reduce=True,
+                keepdims=keepdims,
+                per_class=per_class,
+                fixed=fixed,
+            )
         parts = [
             _blockwise(
                 lambda xb, i=i, **kw: _np_partition.logsumexp(xb, **kw)[i],
@@ -593,7 +599,7 @@ def logsumexp(
                 keepdims=keepdims,
                 per_class=per_class,
                 fixed=fixed,
-            )  # fmt: skip
+            )
             for i in range(2)
         ]
         return parts[0], parts[1]
@@ -618,7 +624,7 @@ def logsumexp(
 def _normalized_split(
     kind: str, x: da.Array, axis: int, beta: Any, where: Any, name: str, dtype: np.dtype
 ) -> da.Array:
-    """softmax or log_softmax over a split class axis: the row's partials, then a blockwise pass."""
+    """softmax or log_softmax over a split class axis: the partials, then a blockwise pass."""
     z, b, mask = _split_plan(x, axis, name, beta, where)
     parts = _reduced("logsumexp", z, b, mask)
     n = z.ndim
@@ -670,10 +676,14 @@ def _normalized(
     fn = getattr(_np_partition, kind)
     if not _split(x, axes):
         return _blockwise(
-            fn, x, axes, dtype, reduce=False,
+            fn,
+            x,
+            axes,
+            dtype,
+            reduce=False,
             per_row={"beta": _beta(beta, x, axes, name)},
             per_class={"where": _where(where, x, name)},
-        )  # fmt: skip
+        )
     if len(axes) > 1:
         raise _refuse_split(name, axes, "for several class axes")
     return _normalized_split(kind, x, axes[0], beta, where, name, dtype)
@@ -753,9 +763,15 @@ def entropy(
     axes = _class_axes(x, axis)
     if not _split(x, axes):
         return _blockwise(
-            _np_partition.entropy, x, axes, dtype, reduce=True, keepdims=keepdims,
-            per_class={"where": _where(where, x, "logits")}, fixed={"keepdims": keepdims},
-        )  # fmt: skip
+            _np_partition.entropy,
+            x,
+            axes,
+            dtype,
+            reduce=True,
+            keepdims=keepdims,
+            per_class={"where": _where(where, x, "logits")},
+            fixed={"keepdims": keepdims},
+        )
     if len(axes) > 1:
         raise _refuse_split("logits", axes, "for several class axes")
     z, _, mask = _split_plan(x, axes[0], "logits", 1.0, where)
@@ -834,9 +850,16 @@ def cross_entropy(
             return _np_losses.cross_entropy(xb, target, axis, **kw)
 
         return _blockwise(
-            fn, x, axes, dtype, reduce=True, keepdims=keepdims, per_row=per_row,
-            per_class=per_class, fixed={"keepdims": keepdims},
-        )  # fmt: skip
+            fn,
+            x,
+            axes,
+            dtype,
+            reduce=True,
+            keepdims=keepdims,
+            per_row=per_row,
+            per_class=per_class,
+            fixed={"keepdims": keepdims},
+        )
     if not index:
         raise _refuse_split("logits", axes, "for a probability target")
     if len(axes) > 1:
@@ -902,7 +925,12 @@ def kl_divergence(
         return _np_losses.kl_divergence(pb, logits_q, axis, **kw)
 
     return _blockwise(
-        fn, p, axes, dtype, reduce=True, keepdims=keepdims,
+        fn,
+        p,
+        axes,
+        dtype,
+        reduce=True,
+        keepdims=keepdims,
         per_class={"logits_q": q, "where": _where(where, p, "logits_p")},
         fixed={"keepdims": keepdims},
-    )  # fmt: skip
+    )
