@@ -792,7 +792,8 @@ def _finish_cross_entropy(k: int) -> Callable[[NDArray, NDArray], NDArray]:
         top, err = _dd.two_sum(l_hi, c_hi)
         value = np.where(np.isinf(c_hi), c_hi, top + (err + l_lo + c_lo))
         value = np.where(m == np.inf, np.where(zy == np.inf, np.log(p[..., _S_HI]), np.inf), value)
-        value = np.where(np.isnan(m) | np.isnan(zy) | np.isnan(p[..., _S_HI]), np.nan, value)
+        s_hi = p[..., _S_HI]
+        value = np.where(np.isnan(m) | np.isnan(zy) | np.isnan(s_hi) | (s_hi == 0), np.nan, value)
         return np.where(p[..., _ANY] == 0.0, np.inf, value)
 
     return finish
