@@ -39,7 +39,6 @@ differ from the logits', are refused the same way.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -49,218 +48,25 @@ from numpy.typing import NDArray
 
 from expfam._core import dd as _dd
 from expfam._core.args import axes_tuple, beta_array
+from expfam._core.daskargs import (
+    aligned,
+    as_dask,
+    beta_arg,
+    blockwise_rows,
+    class_axes,
+    is_split,
+    known_chunks,
+    per_row_arg,
+    refuse_split,
+    result_dtype,
+    where_arg,
+)
 from expfam.special import _elementwise as _np_elementwise
 from expfam.special import _losses as _np_losses
 from expfam.special import _partition as _np_partition
 
 _SPLIT_EVERY = 8  # partials merged per node of the tree
 _F64 = np.dtype(np.float64)
-
-
-# ------------------------------------------------------------------ arguments
-
-
-def known_chunks(x: da.Array, name: str) -> da.Array:
-    """``x``, or a ValueError naming ``name`` if its chunk sizes are unknown (NaN)."""
-    if any(math.isnan(c) for sizes in x.chunks for c in sizes):
-        raise ValueError(
-            f"{name}: expected a dask array with known chunk sizes, got unknown (NaN) chunks; "
-            f"call {name}.compute_chunk_sizes() first"
-        )
-    return x
-
-
-def result_dtype(*dtypes: np.dtype, names: Sequence[str]) -> np.dtype:
-    """The numpy tier's dtype rule: float16/32/64 kept, integers and bools to float64."""
-    out = []
-    for dtype, name in zip(dtypes, names, strict=True):
-        if dtype.kind == "f" and dtype.itemsize <= 8:
-            out.append(dtype)
-        elif dtype.kind in "biu":
-            out.append(_F64)
-        else:
-            raise TypeError(
-                f"{name}: expected real numbers (float16/32/64, int or bool), "
-                f"got an array of dtype {dtype}"
-            )
-    return np.result_type(*out)
-
-
-def as_dask(x: Any, name: str) -> da.Array:
-    """``x`` as a dask array with known chunks (a numpy array becomes one chunk)."""
-    if isinstance(x, da.Array):
-        return known_chunks(x, name)
-    return da.from_array(np.asarray(x), chunks=-1)
-
-
-def aligned(
-    a: Any, name: str, shape: tuple[int, ...], chunks: tuple[tuple[int, ...], ...], ref: str
-) -> da.Array:
-    """``a`` broadcast to ``shape`` with ``chunks`` (those of the argument ``ref``).
-
-    A numpy ``a`` is cut to the chunks; a dask ``a`` must already have them
-    along its own axes of full length (the broadcast ones are free).
-    """
-    if not isinstance(a, da.Array):
-        arr = np.asarray(a)
-        try:
-            arr = np.broadcast_to(arr, shape)
-        except ValueError:
-            raise ValueError(
-                f"{name}: shape {arr.shape} does not broadcast to {ref}'s shape {shape}"
-            ) from None
-        return da.from_array(arr, chunks=chunks)
-    known_chunks(a, name)
-    try:
-        np.broadcast_shapes(a.shape, shape)
-    except ValueError:
-        raise ValueError(
-            f"{name}: shape {a.shape} does not broadcast to {ref}'s shape {shape}"
-        ) from None
-    if len(a.shape) > len(shape) or np.broadcast_shapes(a.shape, shape) != shape:
-        raise ValueError(f"{name}: shape {a.shape} does not broadcast to {ref}'s shape {shape}")
-    offset = len(shape) - a.ndim
-    for i, (size, sizes) in enumerate(zip(a.shape, a.chunks, strict=True)):
-        if size == shape[offset + i] and size != 1 and sizes != chunks[offset + i]:
-            raise ValueError(
-                f"{name}: expected the chunks of {ref} along axis {offset + i} "
-                f"({chunks[offset + i]}), got {sizes}; rechunk one to match the other"
-            )
-    return da.broadcast_to(a, shape, chunks=chunks)
-
-
-def _class_axes(x: da.Array, axis: object) -> tuple[int, ...]:
-    return axes_tuple(axis, x.ndim)
-
-
-def _split(x: da.Array, axes: tuple[int, ...]) -> bool:
-    """Whether some class axis of ``x`` is split across chunks."""
-    return any(x.numblocks[a] > 1 for a in axes)
-
-
-def _refuse_split(name: str, axes: tuple[int, ...], why: str) -> ValueError:
-    spec = ", ".join(f"{a}: -1" for a in axes)
-    return ValueError(
-        f"{name}: expected the class axis in one chunk {why}, got it split across chunks; "
-        f"rechunk it first ({name}.rechunk({{{spec}}}))"
-    )
-
-
-def _batch_arg(
-    value: Any, name: str, x: da.Array, axes: tuple[int, ...], ref: str
-) -> da.Array | None:
-    """A per-row argument (beta, an index target) broadcast to ``x``'s shape with the
-    class axes of length 1, chunked like ``x`` (None for a plain ``beta = 1``)."""
-    keep = tuple(1 if i in axes else n for i, n in enumerate(x.shape))
-    chunks = tuple((1,) if i in axes else c for i, c in enumerate(x.chunks))
-    batch = tuple(n for i, n in enumerate(x.shape) if i not in axes)
-    if isinstance(value, da.Array):
-        known_chunks(value, name)
-        try:
-            if np.broadcast_shapes(value.shape, batch) != batch:
-                raise ValueError
-        except ValueError:
-            raise ValueError(
-                f"{name}: shape {value.shape} does not broadcast with the batch shape {batch} "
-                f"of {ref}"
-            ) from None
-        value = value.reshape((1,) * (len(batch) - value.ndim) + value.shape)
-        expanded = da.expand_dims(value, axes) if axes else value
-        return aligned(expanded, name, keep, chunks, ref)
-    arr = np.asarray(value)
-    try:
-        arr = np.broadcast_to(arr, batch)
-    except ValueError:
-        raise ValueError(
-            f"{name}: shape {arr.shape} does not broadcast with the batch shape {batch} of {ref}"
-        ) from None
-    return da.from_array(np.expand_dims(arr, axes) if axes else arr, chunks=chunks)
-
-
-def _beta(beta: Any, x: da.Array, axes: tuple[int, ...], ref: str) -> da.Array | None:
-    if isinstance(beta, da.Array):
-        if beta.dtype.kind not in "iuf":
-            raise TypeError(
-                f"beta: expected a real number or an array of them (inverse temperatures), "
-                f"got a dask array of dtype {beta.dtype}"
-            )
-        beta = beta.astype(np.float64).map_blocks(_nonnegative, dtype=np.float64)
-        return _batch_arg(beta, "beta", x, axes, ref)
-    arr = beta_array(beta)
-    if arr.ndim == 0 and arr == 1.0:
-        return None
-    return _batch_arg(arr, "beta", x, axes, ref)
-
-
-def _nonnegative(beta: NDArray) -> NDArray:
-    if not (beta >= 0).all():
-        raise ValueError("beta: the inverse temperature must be >= 0")
-    return beta
-
-
-def _where(where: Any, x: da.Array, ref: str) -> da.Array | None:
-    if where is None:
-        return None
-    if not isinstance(where, da.Array):
-        where = np.asarray(where)
-    if where.dtype != np.bool_:
-        raise TypeError(f"where: expected a boolean mask, got an array of dtype {where.dtype}")
-    return aligned(where, "where", x.shape, x.chunks, ref)
-
-
-# ------------------------------------------------------------------ blockwise plan
-
-
-def _blockwise(
-    fn: Callable[..., Any],
-    x: da.Array,
-    axes: tuple[int, ...],
-    dtype: np.dtype,
-    *,
-    reduce: bool,
-    keepdims: bool = False,
-    per_row: dict[str, da.Array | None] | None = None,
-    per_class: dict[str, da.Array | None] | None = None,
-    fixed: dict[str, Any] | None = None,
-) -> da.Array:
-    """``fn(block, axis=axes, **arguments)`` on every block of ``x`` (class axes unsplit).
-
-    ``per_row`` arguments come with the class axes of length 1 and lose them
-    before the call; ``per_class`` arguments have ``x``'s shape and chunks.
-    """
-    per_row = {k: v for k, v in (per_row or {}).items() if v is not None}
-    per_class = {k: v for k, v in (per_class or {}).items() if v is not None}
-    names = [*per_row, *per_class]
-    fixed = dict(fixed or {})
-    axis_arg = axes[0] if len(axes) == 1 else axes
-
-    def block(xb: NDArray, *args: NDArray) -> NDArray:
-        kwargs = dict(fixed)
-        for name, arg in zip(names, args, strict=True):
-            kwargs[name] = np.squeeze(arg, axis=axes) if name in per_row else arg
-        out = np.asarray(fn(xb, axis=axis_arg, **kwargs))
-        if reduce and keepdims and xb.ndim == 0:
-            out = out.reshape(())
-        return out.astype(dtype, copy=False)
-
-    index = tuple(range(x.ndim))
-    if reduce:
-        out_index = index if keepdims else tuple(i for i in index if i not in axes)
-        adjust = dict.fromkeys(axes, 1) if keepdims else None
-    else:
-        out_index, adjust = index, None
-    pairs: list[Any] = [x, index]
-    for name in names:
-        pairs += [per_row.get(name, per_class.get(name)), index]
-    return da.blockwise(
-        block,
-        out_index,
-        *pairs,
-        dtype=dtype,
-        adjust_chunks=adjust,
-        concatenate=True,
-        meta=np.empty((0,) * len(out_index), dtype=dtype),
-    )
 
 
 # ------------------------------------------------------------------ elementwise
@@ -516,9 +322,9 @@ def _split_plan(
     z = da.moveaxis(x, axis, -1).astype(np.float64)
     mask = None
     if where is not None:
-        mask = da.moveaxis(_where(where, x, name), axis, -1)
+        mask = da.moveaxis(where_arg(where, x, name), axis, -1)
         z = da.where(mask, z, -np.inf)
-    b = _beta(beta, x, (axis,), name)
+    b = beta_arg(beta, x, (axis,), name)
     if b is not None:
         b = da.broadcast_to(da.moveaxis(b, axis, -1), z.shape, chunks=z.chunks)
     limits = isinstance(beta, da.Array) or bool(np.any(np.isin(beta_array(beta), [0.0, np.inf])))
@@ -569,17 +375,17 @@ def logsumexp(
     """
     x = as_dask(a, "a")
     dtype = result_dtype(x.dtype, names=["a"])
-    axes = _class_axes(x, axis)
+    axes = class_axes(x, axis)
     if b is not None:
         bd = as_dask(b, "b")
         dtype = np.result_type(dtype, result_dtype(bd.dtype, names=["b"]))
-    if not _split(x, axes):
-        per_class: dict[str, Any] = {"where": _where(where, x, "a")}
+    if not is_split(x, axes):
+        per_class: dict[str, Any] = {"where": where_arg(where, x, "a")}
         if b is not None:
             per_class["b"] = aligned(b, "b", x.shape, x.chunks, "a")
         fixed = {"keepdims": keepdims, "return_sign": return_sign}
         if not return_sign:
-            return _blockwise(
+            return blockwise_rows(
                 _np_partition.logsumexp,
                 x,
                 axes,
@@ -590,7 +396,7 @@ def logsumexp(
                 fixed=fixed,
             )
         parts = [
-            _blockwise(
+            blockwise_rows(
                 lambda xb, i=i, **kw: _np_partition.logsumexp(xb, **kw)[i],
                 x,
                 axes,
@@ -604,9 +410,9 @@ def logsumexp(
         ]
         return parts[0], parts[1]
     if b is not None:
-        raise _refuse_split("a", axes, "when weights b are given")
+        raise refuse_split("a", axes, "when weights b are given")
     if len(axes) > 1:
-        raise _refuse_split("a", axes, "for several class axes")
+        raise refuse_split("a", axes, "for several class axes")
     z, _, _ = _split_plan(x, axes[0], "a", 1.0, where)
     value = _finish(_reduced("logsumexp", z, None, None), _finish_logsumexp, dtype)
     value = _restore(value, axes[0], keepdims)
@@ -672,20 +478,20 @@ def _normalized(
 ) -> da.Array:
     x = as_dask(x, name)
     dtype = result_dtype(x.dtype, names=[name])
-    axes = _class_axes(x, axis)
+    axes = class_axes(x, axis)
     fn = getattr(_np_partition, kind)
-    if not _split(x, axes):
-        return _blockwise(
+    if not is_split(x, axes):
+        return blockwise_rows(
             fn,
             x,
             axes,
             dtype,
             reduce=False,
-            per_row={"beta": _beta(beta, x, axes, name)},
-            per_class={"where": _where(where, x, name)},
+            per_row={"beta": beta_arg(beta, x, axes, name)},
+            per_class={"where": where_arg(where, x, name)},
         )
     if len(axes) > 1:
-        raise _refuse_split(name, axes, "for several class axes")
+        raise refuse_split(name, axes, "for several class axes")
     return _normalized_split(kind, x, axes[0], beta, where, name, dtype)
 
 
@@ -760,20 +566,20 @@ def entropy(
     """
     x = as_dask(logits, "logits")
     dtype = result_dtype(x.dtype, names=["logits"])
-    axes = _class_axes(x, axis)
-    if not _split(x, axes):
-        return _blockwise(
+    axes = class_axes(x, axis)
+    if not is_split(x, axes):
+        return blockwise_rows(
             _np_partition.entropy,
             x,
             axes,
             dtype,
             reduce=True,
             keepdims=keepdims,
-            per_class={"where": _where(where, x, "logits")},
+            per_class={"where": where_arg(where, x, "logits")},
             fixed={"keepdims": keepdims},
         )
     if len(axes) > 1:
-        raise _refuse_split("logits", axes, "for several class axes")
+        raise refuse_split("logits", axes, "for several class axes")
     z, _, mask = _split_plan(x, axes[0], "logits", 1.0, where)
     out = _finish(_reduced("entropy", z, None, mask), _finish_entropy, dtype)
     return _restore(out, axes[0], keepdims)
@@ -825,7 +631,7 @@ def cross_entropy(
     """
     x = as_dask(logits, "logits")
     dtype = result_dtype(x.dtype, names=["logits"])
-    axes = _class_axes(x, axis)
+    axes = class_axes(x, axis)
     y = target if isinstance(target, da.Array) else np.asarray(target)
     index = y.dtype.kind in "iu"
     if not index and y.dtype.kind not in "fb":
@@ -833,11 +639,11 @@ def cross_entropy(
             f"target: expected integer class indices or a float probability vector, "
             f"got dtype {y.dtype}"
         )
-    if not _split(x, axes):
-        per_row = {"beta": _beta(beta, x, axes, "logits")}
-        per_class = {"where": _where(where, x, "logits")}
+    if not is_split(x, axes):
+        per_row = {"beta": beta_arg(beta, x, axes, "logits")}
+        per_class = {"where": where_arg(where, x, "logits")}
         if index:
-            per_row["target"] = _batch_arg(y, "target", x, axes, "logits")
+            per_row["target"] = per_row_arg(y, "target", x, axes, "logits")
         else:
             if y.ndim != max(x.ndim, 1):
                 raise ValueError(
@@ -850,7 +656,7 @@ def cross_entropy(
         def fn(xb: NDArray, axis: Any, target: NDArray, **kw: Any) -> NDArray:
             return _np_losses.cross_entropy(xb, target, axis, **kw)
 
-        return _blockwise(
+        return blockwise_rows(
             fn,
             x,
             axes,
@@ -862,12 +668,12 @@ def cross_entropy(
             fixed={"keepdims": keepdims},
         )
     if not index:
-        raise _refuse_split("logits", axes, "for a probability target")
+        raise refuse_split("logits", axes, "for a probability target")
     if len(axes) > 1:
-        raise _refuse_split("logits", axes, "for several class axes")
+        raise refuse_split("logits", axes, "for several class axes")
     (a,) = axes
     z, b, mask = _split_plan(x, a, "logits", beta, where)
-    yb = da.moveaxis(_batch_arg(y, "target", x, axes, "logits"), a, -1)
+    yb = da.moveaxis(per_row_arg(y, "target", x, axes, "logits"), a, -1)
     yfull = da.broadcast_to(yb, z.shape, chunks=z.chunks)
     parts = _reduced("cross_entropy", z, b, mask, yfull)
     out = _finish(parts, _finish_cross_entropy(x.shape[a]), dtype, yb)
@@ -919,19 +725,19 @@ def kl_divergence(
     q = aligned(logits_q, names[1], shape, chunks, ref_name)
     dtype = result_dtype(p.dtype, q.dtype, names=names)
     axes = axes_tuple(axis, len(shape))
-    if _split(p, axes):
-        raise _refuse_split(ref_name, axes, "for kl_divergence")
+    if is_split(p, axes):
+        raise refuse_split(ref_name, axes, "for kl_divergence")
 
     def fn(pb: NDArray, axis: Any, logits_q: NDArray, **kw: Any) -> NDArray:
         return _np_losses.kl_divergence(pb, logits_q, axis, **kw)
 
-    return _blockwise(
+    return blockwise_rows(
         fn,
         p,
         axes,
         dtype,
         reduce=True,
         keepdims=keepdims,
-        per_class={"logits_q": q, "where": _where(where, p, "logits_p")},
+        per_class={"logits_q": q, "where": where_arg(where, p, "logits_p")},
         fixed={"keepdims": keepdims},
     )
