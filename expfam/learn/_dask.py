@@ -24,6 +24,7 @@ top label from ``logits=``, which take the tree reduction of
 
 from __future__ import annotations
 
+import itertools
 import math
 import warnings
 from typing import Any
@@ -248,7 +249,7 @@ def reliability_curve(
         order = np.argsort(bins, kind="stable")
         starts = np.searchsorted(bins[order], np.arange(n_bins + 1))
         ordered = c[order]
-        out[0, 2] = [math.fsum(ordered[a:b]) for a, b in zip(starts, starts[1:], strict=False)]
+        out[0, 2] = [math.fsum(ordered[a:b]) for a, b in itertools.pairwise(starts)]
         return out
 
     per_block = da.map_blocks(
@@ -467,7 +468,7 @@ def _log_ties(z: NDArray, d: NDArray, w: NDArray) -> NDArray:
 
 
 def _moments(d: NDArray, w: NDArray, beta: float) -> NDArray:
-    """Sums of ``w E_p[d]``, ``w Var_p(d)`` and ``w logsumexp(beta d)``, ``p = softmax(beta d)``."""
+    """Sums of ``w E_p[d]``, ``w Var_p(d)``, ``w logsumexp(beta d)``; ``p = softmax(beta d)``."""
     p = special.softmax(d, beta=beta)
     mean = np.sum(p * d, axis=1)
     var = np.sum(p * (d - mean[:, None]) ** 2, axis=1)
