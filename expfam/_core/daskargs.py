@@ -225,3 +225,29 @@ def blockwise_rows(
         concatenate=True,
         meta=np.empty((0,) * len(out_index), dtype=dtype),
     )
+
+
+def aligned_pair(a: Any, b: Any, names: tuple[str, str]) -> tuple[da.Array, da.Array, str]:
+    """Two arguments (at least one a dask array) broadcast together, with the chunks of
+    the first dask one along its axes, and that one's name; ValueError naming the other
+    when its chunks differ."""
+    shape_a = a.shape if isinstance(a, da.Array) else np.shape(a)
+    shape_b = b.shape if isinstance(b, da.Array) else np.shape(b)
+    try:
+        shape = np.broadcast_shapes(shape_a, shape_b)
+    except ValueError:
+        raise ValueError(
+            f"{names[1]}: shape {shape_b} does not broadcast with {names[0]}'s shape {shape_a}"
+        ) from None
+    ref, ref_name = (a, names[0]) if isinstance(a, da.Array) else (b, names[1])
+    known_chunks(ref, ref_name)
+    offset = len(shape) - ref.ndim
+    chunks = tuple(
+        ref.chunks[i - offset] if i >= offset and ref.shape[i - offset] == n else (n,)
+        for i, n in enumerate(shape)
+    )
+    return (
+        aligned(a, names[0], shape, chunks, ref_name),
+        aligned(b, names[1], shape, chunks, ref_name),
+        ref_name,
+    )

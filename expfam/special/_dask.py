@@ -50,6 +50,7 @@ from expfam._core import dd as _dd
 from expfam._core.args import axes_tuple, beta_array
 from expfam._core.daskargs import (
     aligned,
+    aligned_pair,
     as_dask,
     beta_arg,
     blockwise_rows,
@@ -702,29 +703,10 @@ def kl_divergence(
     >>> float(kl_divergence(p, np.array([[0.0, 1e-8]])).compute()[0])
     1.25e-17
     """
-    zp = as_dask(logits_p, "logits_p") if isinstance(logits_p, da.Array) else None
-    zq = as_dask(logits_q, "logits_q") if isinstance(logits_q, da.Array) else None
     names = ("logits_p", "logits_q")
-    ref_name = "logits_p" if zp is not None else "logits_q"
-    ref = zp if zp is not None else zq
-    assert ref is not None
-    shape_p = np.shape(logits_p) if zp is None else zp.shape
-    shape_q = np.shape(logits_q) if zq is None else zq.shape
-    try:
-        shape = np.broadcast_shapes(shape_p, shape_q)
-    except ValueError:
-        raise ValueError(
-            f"logits_q: shape {shape_q} does not broadcast with logits_p's shape {shape_p}"
-        ) from None
-    offset = len(shape) - ref.ndim
-    chunks = tuple(
-        ref.chunks[i - offset] if i >= offset and ref.shape[i - offset] == n else (n,)
-        for i, n in enumerate(shape)
-    )
-    p = aligned(logits_p, names[0], shape, chunks, ref_name)
-    q = aligned(logits_q, names[1], shape, chunks, ref_name)
+    p, q, ref_name = aligned_pair(logits_p, logits_q, names)
     dtype = result_dtype(p.dtype, q.dtype, names=names)
-    axes = axes_tuple(axis, len(shape))
+    axes = axes_tuple(axis, p.ndim)
     if is_split(p, axes):
         raise refuse_split(ref_name, axes, "for kl_divergence")
 
