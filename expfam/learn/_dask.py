@@ -364,7 +364,9 @@ def fit_temperature(
     if sample_weight is None:
         w = da.ones(n, chunks=z.chunks[0])
     else:
-        w = as_dask(sample_weight, "sample_weight")
+        w = sample_weight
+        if not isinstance(w, da.Array):
+            w = np.asarray(w)
         result_dtype(w.dtype, names=["sample_weight"])
         if w.shape != (n,):
             raise ValueError(f"sample_weight: expected shape ({n},), got {w.shape}")
