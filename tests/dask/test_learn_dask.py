@@ -148,7 +148,7 @@ def test_fit_temperature_closed_form():
 
 
 def test_fit_temperature_limits_warn_as_numpy_does():
-    z, y = synthetic(n=40)
+    z, _ = synthetic(n=40)
     dz = da.from_array(z, chunks=(16, 7))
     top = np.argmax(z, axis=1)
     with pytest.warns(CalibrationWarning, match="every label is a top logit"):
