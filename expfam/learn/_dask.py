@@ -410,19 +410,14 @@ def fit_temperature(
         (ties,) = dask.compute(per_block(_log_ties, 1).sum())
         return TemperatureFit(math.inf, 0.0, float(ties) / total, 0.0, 0, True)
 
-    seen: dict[float, tuple[float, float, float]] = {}
-
-    def evaluate(beta: float) -> tuple[float, float, float]:
-        if beta not in seen:
-            sums = per_block(lambda z_, d, wb: _moments(d, wb, beta), 3).sum(axis=0)
-            (g, h, nll) = dask.compute(sums)[0] / total
-            seen[beta] = (float(g), float(h), float(nll))
-        return seen[beta]
-
     def slope(x: NDArray, active: NDArray) -> tuple[NDArray, NDArray, NDArray]:
-        g, h, _ = evaluate(float(x[0]))
+        beta = float(x[0])
+        sums = per_block(lambda z_, d, wb: _moments(d, wb, beta), 2).sum(axis=0)
+        g, h = dask.compute(sums)[0] / total
+        last[:] = [beta, g]
         return np.array([g]), np.array([h]), np.array([scale])
 
+    last = [math.nan, math.nan]  # the last beta evaluated and its slope
     root = bracketed_newton(
         slope,
         np.array([1.0]),
@@ -432,8 +427,12 @@ def fit_temperature(
         max_iter=max_iter,
     )
     beta = float(root.x[0])
-    g, _, nll = evaluate(beta)
-    return TemperatureFit(beta, 1 / beta, nll, g, root.n_iter, bool(root.converged[0]))
+    if beta != last[0]:  # (a step past the last evaluation: max_iter reached)
+        slope(root.x, np.ones(1, bool))
+    (nll,) = dask.compute(per_block(lambda z_, d, wb: _log_loss(d, wb, beta), 1).sum())
+    return TemperatureFit(
+        beta, 1 / beta, float(nll) / total, last[1], root.n_iter, bool(root.converged[0])
+    )
 
 
 def _relative(z: NDArray, y: NDArray, w: NDArray, k: int) -> tuple[NDArray, NDArray, NDArray]:
@@ -470,8 +469,13 @@ def _log_ties(z: NDArray, d: NDArray, w: NDArray) -> NDArray:
 
 
 def _moments(d: NDArray, w: NDArray, beta: float) -> NDArray:
-    """Sums of ``w E_p[d]``, ``w Var_p(d)``, ``w logsumexp(beta d)``; ``p = softmax(beta d)``."""
+    """Sums of ``w E_p[d]`` and ``w Var_p(d)``, ``p = softmax(beta d)``: NLL' and NLL''."""
     p = special.softmax(d, beta=beta)
     mean = np.sum(p * d, axis=1)
     var = np.sum(p * (d - mean[:, None]) ** 2, axis=1)
-    return np.array([np.dot(w, mean), np.dot(w, var), np.dot(w, special.logsumexp(beta * d))])
+    return np.array([np.dot(w, mean), np.dot(w, var)])
+
+
+def _log_loss(d: NDArray, w: NDArray, beta: float) -> NDArray:
+    """``sum_n w_n logsumexp(beta d_n)``: the weighted NLL at ``beta`` (``d_y = 0``)."""
+    return np.array([np.dot(w, special.logsumexp(beta * d))])
