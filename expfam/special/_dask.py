@@ -143,17 +143,10 @@ def _chunk_partials(
     r, k = z.shape
     out = np.zeros((r, _WIDTH[kind]))
     out[:, _BETA] = beta
-    m = np.max(z, axis=1) if k else np.full(r, -np.inf)
-    out[:, _M] = m
     out[:, _ANY] = included.any(axis=1)
+    m, out[:, _S_HI], out[:, _S_LO], (e_hi, e_lo), (d_hi, d_lo) = _lse_chunk(z, beta)
+    out[:, _M] = m
     finite = np.isfinite(m)
-    mf = np.where(finite, m, 0.0)[:, None]
-    d_hi, d_lo = _shift(z, mf, beta[:, None])
-    e_hi, e_lo = _exp(d_hi, d_lo)
-    s_hi, s_lo = _dd.row_sum_dd(e_hi, e_lo) if k else (np.zeros(r), np.zeros(r))
-    top = m == np.inf
-    out[:, _S_HI] = np.where(top, np.sum(z == np.inf, axis=1), s_hi)
-    out[:, _S_LO] = np.where(top, 0.0, s_lo)
     if kind == "entropy":  # T = sum e_k (m - z_k) >= 0, in double-double
         t_hi, t_lo = _dd_mul(e_hi, e_lo, -d_hi, -d_lo)
         zero = (e_hi == 0.0) | ~finite[:, None]
@@ -170,20 +163,14 @@ def _chunk_partials(
 
 def _merge(kind: str, parts: NDArray) -> NDArray:
     """Merge partials ``parts`` (rows, n chunks, width) into one set per row."""
-    beta = parts[:, 0, _BETA]
     m = parts[..., _M]
-    top = np.max(m, axis=1)
-    finite = np.isfinite(top)
-    mf = np.where(finite, top, 0.0)[:, None]
-    d_hi, d_lo = _shift(m, mf, beta[:, None])
-    f_hi, f_lo = _exp(d_hi, d_lo)
-    f_hi = np.where(top[:, None] == np.inf, (m == np.inf).astype(float), f_hi)
-    f_lo = np.where(top[:, None] == np.inf, 0.0, f_lo)
+    top, s_hi, s_lo, (f_hi, f_lo) = _lse_merge(
+        m, parts[..., _S_HI], parts[..., _S_LO], parts[:, 0, _BETA]
+    )
+    mf = np.where(np.isfinite(top), top, 0.0)[:, None]
     out = parts[:, 0].copy()
-    out[:, _M] = top
+    out[:, _M], out[:, _S_HI], out[:, _S_LO] = top, s_hi, s_lo
     out[:, _ANY] = parts[..., _ANY].max(axis=1)
-    s_hi, s_lo = _dd_mul(parts[..., _S_HI], parts[..., _S_LO], f_hi, f_lo)
-    out[:, _S_HI], out[:, _S_LO] = _dd.row_sum_dd(s_hi, s_lo)
     if kind == "entropy":  # T = sum_c f_c (T_c + (M - m_c) S_c), every term >= 0
         g_hi, g_lo = _dd.two_sum(mf, -m)
         g_lo = np.where(np.isfinite(g_hi), g_lo, 0.0)
@@ -195,9 +182,39 @@ def _merge(kind: str, parts: NDArray) -> NDArray:
         out[:, _X1], out[:, _X2] = _dd.row_sum_dd(t_hi, t_lo)
     elif kind == "cross_entropy":
         out[:, _X1] = np.max(parts[..., _X1], axis=1)
-    nan = np.isnan(top) | np.isnan(parts[..., _S_HI]).any(axis=1)
-    out[nan, _S_HI] = np.nan
     return out
+
+
+def _lse_chunk(z: NDArray, beta: NDArray) -> tuple[NDArray, ...]:
+    """``(m, S_hi, S_lo, e, d)`` of rows ``z`` (2-D float64): ``m = max z``,
+    ``S = sum e^{beta (z - m)}`` in double-double (the count of ``+inf`` where
+    ``m = +inf``), and the double-double terms ``e`` and shifts ``d = beta (z - m)``."""
+    r, k = z.shape
+    m = np.max(z, axis=1) if k else np.full(r, -np.inf)
+    mf = np.where(np.isfinite(m), m, 0.0)[:, None]
+    d_hi, d_lo = _shift(z, mf, beta[:, None])
+    e_hi, e_lo = _exp(d_hi, d_lo)
+    s_hi, s_lo = _dd.row_sum_dd(e_hi, e_lo) if k else (np.zeros(r), np.zeros(r))
+    top = m == np.inf
+    s_hi = np.where(top, np.sum(z == np.inf, axis=1), s_hi)
+    return m, s_hi, np.where(top, 0.0, s_lo), (e_hi, e_lo), (d_hi, d_lo)
+
+
+def _lse_merge(
+    m: NDArray, s_hi: NDArray, s_lo: NDArray, beta: NDArray
+) -> tuple[NDArray, NDArray, NDArray, tuple[NDArray, NDArray]]:
+    """Merge ``(m_c, S_c)`` over the chunks (axis 1): ``M = max m_c``,
+    ``S = sum_c S_c e^{beta (m_c - M)}``, and the factors ``f_c = e^{beta (m_c - M)}``."""
+    top = np.max(m, axis=1)
+    mf = np.where(np.isfinite(top), top, 0.0)[:, None]
+    d_hi, d_lo = _shift(m, mf, beta[:, None])
+    f_hi, f_lo = _exp(d_hi, d_lo)
+    f_hi = np.where(top[:, None] == np.inf, (m == np.inf).astype(float), f_hi)
+    f_lo = np.where(top[:, None] == np.inf, 0.0, f_lo)
+    t_hi, t_lo = _dd_mul(s_hi, s_lo, f_hi, f_lo)
+    total_hi, total_lo = _dd.row_sum_dd(t_hi, t_lo)
+    nan = np.isnan(top) | np.isnan(s_hi).any(axis=1)
+    return top, np.where(nan, np.nan, total_hi), total_lo, (f_hi, f_lo)
 
 
 def _log_s(p: NDArray) -> tuple[NDArray, NDArray]:
@@ -241,31 +258,55 @@ def _reduced(
 ) -> da.Array:
     """Merged partials, shape ``z.shape[:-1] + (width,)``, of ``z`` (class axis last,
     float64, masked entries already -inf; ``beta`` and ``y`` shaped like ``z``)."""
-    width = _WIDTH[kind]
-    n = z.ndim
-    idx = tuple(range(n))
-    classes = da.arange(z.shape[-1], chunks=z.chunks[-1])
-    args: list[Any] = [z, idx, classes, (n - 1,)]
-    names = []
-    for name, arr in (("beta", beta), ("where", where), ("y", y)):
-        if arr is not None:
-            args += [arr, idx]
-            names.append(name)
 
-    def chunk(zb: NDArray, index: NDArray, *rest: NDArray) -> NDArray:
-        given = dict(zip(names, rest, strict=True))
-        k = zb.shape[-1]
-        rows = zb.reshape(-1, k)
-        b = given["beta"].reshape(-1, k)[:, 0] if "beta" in given else np.ones(len(rows))
-        inc = given["where"].reshape(-1, k) if "where" in given else np.ones(rows.shape, bool)
-        yy = given["y"].reshape(-1, k)[:, 0] if "y" in given else None
-        start = int(index[0]) if len(index) else 0
+    def chunk(given: dict[str, NDArray], start: int) -> NDArray:
+        rows = given["z"]
+        b = given["beta"][:, 0] if "beta" in given else np.ones(len(rows))
+        inc = given["where"] if "where" in given else np.ones(rows.shape, bool)
+        yy = given["y"][:, 0] if "y" in given else None
+        return _chunk_partials(kind, rows, b, inc, yy, start)
+
+    arrays = {"z": z, "beta": beta, "where": where, "y": y}
+    return _tree(chunk, lambda parts: _merge(kind, parts), _WIDTH[kind], arrays)
+
+
+def _tree(
+    chunk: Callable[[dict[str, NDArray], int], NDArray],
+    merge: Callable[[NDArray], NDArray],
+    width: int,
+    arrays: dict[str, da.Array | None],
+    row_info: da.Array | None = None,
+) -> da.Array:
+    """The tree reduction over the (last) class axis of the arrays (same shape and chunks).
+
+    ``chunk(rows, start)`` gets each named array's block as 2-D rows (and
+    ``rows["info"]``, the rows of ``row_info``, shape ``batch + (w,)``),
+    the index of the block's first class, and returns the partials
+    ``(rows, width)``; ``merge`` folds ``(rows, n, width)`` into ``(rows, width)``.
+    """
+    given = {k: v for k, v in arrays.items() if v is not None}
+    names = list(given)
+    first = given[names[0]]
+    n = first.ndim
+    idx = tuple(range(n))
+    classes = da.arange(first.shape[-1], chunks=first.chunks[-1])
+    args: list[Any] = [classes, (n - 1,)]
+    for name in names:
+        args += [given[name], idx]
+    if row_info is not None:
+        args += [row_info, (*idx[:-1], n)]  # its last axis contracted: whole in every block
+
+    def block(index: NDArray, *blocks: NDArray) -> NDArray:
+        lead, k = blocks[0].shape[:-1], blocks[0].shape[-1]
+        rows = {name: b.reshape(-1, k) for name, b in zip(names, blocks, strict=False)}
+        if row_info is not None:
+            rows["info"] = blocks[-1].reshape(-1, blocks[-1].shape[-1])
         with np.errstate(all="ignore"):
-            out = _chunk_partials(kind, rows, b, inc, yy, start)
-        return out.reshape((*zb.shape[:-1], width))
+            out = chunk(rows, int(index[0]) if len(index) else 0)
+        return out.reshape((*lead, width))
 
     parts = da.blockwise(
-        chunk,
+        block,
         idx,
         *args,
         dtype=np.float64,
@@ -274,19 +315,17 @@ def _reduced(
         meta=np.empty((0,) * n, dtype=np.float64),
     )
     while parts.numblocks[-1] > 1:
-        blocks = parts.numblocks[-1]
-        groups = tuple(
-            min(_SPLIT_EVERY, blocks - i) * width for i in range(0, blocks, _SPLIT_EVERY)
-        )
+        count = parts.numblocks[-1]
+        groups = tuple(min(_SPLIT_EVERY, count - i) * width for i in range(0, count, _SPLIT_EVERY))
 
-        def merge(pb: NDArray) -> NDArray:
+        def node(pb: NDArray) -> NDArray:
             lead = pb.shape[:-1]
             with np.errstate(all="ignore"):
-                out = _merge(kind, pb.reshape(-1, pb.shape[-1] // width, width))
+                out = merge(pb.reshape(-1, pb.shape[-1] // width, width))
             return out.reshape((*lead, width))
 
         parts = parts.rechunk({n - 1: groups}).map_blocks(
-            merge, chunks=(*parts.chunks[:-1], (width,) * len(groups)), dtype=np.float64
+            node, chunks=(*parts.chunks[:-1], (width,) * len(groups)), dtype=np.float64
         )
     return parts
 
