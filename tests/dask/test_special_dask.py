@@ -162,7 +162,45 @@ def test_kl_divergence_blockwise():
     with pytest.raises(ValueError, match="logits_q: expected the chunks of logits_p"):
         special.kl_divergence(dp, da.from_array(zq, chunks=(5, 6)))
     with pytest.raises(ValueError, match="logits_p: expected the class axis in one chunk"):
-        special.kl_divergence(da.from_array(zp, chunks=(3, 2)), zq)
+        special.kl_divergence(da.from_array(x3 := rng.normal(size=(2, 3, 4)), chunks=1), x3, (1, 2))
+
+
+def kl_pairs() -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of logit rows with every case of KL's contract."""
+    rng = np.random.default_rng(8)
+    zp, zq = rng.normal(scale=4.0, size=(2, 14, 37))
+    zq[1] = zp[1] + 1e-9 * rng.normal(size=37)  # q -> p: no cancellation allowed
+    zq[2] = zp[2] + 0.3  # the same distribution, up to the rounding of the shift
+    zp[3, ::4] = -np.inf  # p on a face of the simplex
+    zq[4, 5] = -np.inf  # q = 0 < p: inf
+    zp[5] = -np.inf  # p has no class
+    zq[6] = -np.inf  # q has none
+    zp[7, 3] = np.inf  # p a vertex
+    zp[8, [1, 2, 3]] = np.inf  # ties at +inf in both
+    zq[8, [1, 2]] = np.inf
+    zp[9, 4] = np.nan
+    zq[10, ::3] = -np.inf
+    zp[11] = zq[11]
+    zq[12, ::2] = -np.inf  # q has mass off p's support, and p none off q's
+    zp[12, 1::2] = -np.inf
+    zp[13], zq[13] = 900.0 + zp[13], zq[13] - 900.0  # far apart
+    return zp, zq
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_kl_divergence_over_a_split_class_axis(dtype):
+    zp, zq = (z.astype(dtype) for z in kl_pairs())
+    expected = special.kl_divergence(zp, zq)
+    dp, dq = da.from_array(zp, chunks=SPLIT_CHUNKS), da.from_array(zq, chunks=SPLIT_CHUNKS)
+    got = special.kl_divergence(dp, dq)
+    assert isinstance(got, da.Array) and got.dtype == expected.dtype
+    assert ulp_distance(got.compute(), expected) <= (4 if dtype == np.float64 else 1)
+    where = np.random.default_rng(2).random(zp.shape) < 0.6
+    where[3] = False
+    got = special.kl_divergence(dp, zq, where=where, keepdims=True).compute()
+    assert ulp_distance(got, special.kl_divergence(zp, zq, where=where, keepdims=True)) <= 4
+    got = special.kl_divergence(dp.T, dq.T, axis=0).compute()
+    assert ulp_distance(got, expected) <= (4 if dtype == np.float64 else 1)
 
 
 def test_other_axes_and_keepdims():
