@@ -162,7 +162,9 @@ def test_kl_divergence_blockwise():
     with pytest.raises(ValueError, match="logits_q: expected the chunks of logits_p"):
         special.kl_divergence(dp, da.from_array(zq, chunks=(5, 6)))
     with pytest.raises(ValueError, match="logits_p: expected the class axis in one chunk"):
-        special.kl_divergence(da.from_array(x3 := rng.normal(size=(2, 3, 4)), chunks=1), x3, (1, 2))
+        special.kl_divergence(
+            da.from_array(x3 := rng.normal(size=(2, 3, 4)), chunks=1), x3, (1, 2)
+        )
 
 
 def kl_pairs() -> tuple[np.ndarray, np.ndarray]:
