@@ -182,7 +182,7 @@ def main() -> None:
             n_workers=args.workers,
             threads_per_worker=1,
             memory_limit=args.memory_limit,
-            dashboard_address=None,
+            dashboard_address=":0",
         )
         client = Client(cluster)
     try:

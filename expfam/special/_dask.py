@@ -36,10 +36,9 @@ p's support, then the non-negative series ``G = E_p[g(mu - d)]`` of
 :mod:`expfam.special._kl`, summed exactly as above.
 
 A class axis split across chunks is supported for ``logsumexp`` (without
-``b``), ``softmax``, ``log_softmax``, ``entropy``, ``cross_entropy`` with
-class-index targets and ``kl_divergence``; the other row functions
-(probability targets, weights ``b``, and several class axes, any of them
-split) raise a ValueError naming the argument and the ``rechunk`` that
+``b``), ``softmax``, ``log_softmax``, ``entropy``, ``cross_entropy`` and
+``kl_divergence``; weights ``b``, and several class axes with any of them
+split, raise a ValueError naming the argument and the ``rechunk`` that
 fixes it. Dask arrays with unknown chunk sizes, and arguments whose chunks
 differ from the logits', are refused the same way.
 """
@@ -364,15 +363,18 @@ def _finish(
 
 
 def _split_plan(
-    x: da.Array, axis: int, name: str, beta: Any, where: Any
+    x: da.Array, axis: int, name: str, beta: Any, where: Any, infinities: bool = False
 ) -> tuple[da.Array, da.Array | None, da.Array | None]:
     """``x`` with its class axis last, as float64 with masked entries -inf, and its
-    temperatures (in ``(0, inf)``) and mask, shaped and chunked like it."""
+    temperatures (in ``(0, inf)``) and mask, shaped and chunked like it. With
+    ``infinities``, rows with a ``+inf`` logit are replaced by their limit first."""
     z = da.moveaxis(x, axis, -1).astype(np.float64)
     mask = None
     if where is not None:
         mask = da.moveaxis(where_arg(where, x, name), axis, -1)
         z = da.where(mask, z, -np.inf)
+    if infinities:
+        z = _infinite_limit(z)
     b = beta_arg(beta, x, (axis,), name)
     if b is not None:
         b = da.broadcast_to(da.moveaxis(b, axis, -1), z.shape, chunks=z.chunks)
@@ -666,10 +668,13 @@ def cross_entropy(
     r"""Dask twin of :func:`expfam.special.cross_entropy`:
     :math:`-\log p_y = \log S + \beta (M - z_y)`.
 
-    Blockwise over the numpy tier when a row's classes sit in one chunk
-    (class indices or probability targets). Over a split class axis, class
-    indices only: the merged ``(M, S)`` and the target's logit, both terms
-    non-negative. An index out of ``[0, K)`` raises when computed.
+    Blockwise over the numpy tier when a row's classes sit in one chunk.
+    Over a split class axis: for an index, the merged ``(M, S)`` and the
+    target's logit; for class weights ``q``,
+    ``Q log S + beta sum_k q_k (M - z_k)`` with ``Q = sum_k q_k``, the second
+    sum merged as ``sum_c [V_c + beta (M - m_c) Q_c]``. Every term is
+    non-negative. An index out of ``[0, K)``, or a negative weight, raises
+    when computed.
 
     Examples
     --------
@@ -688,18 +693,23 @@ def cross_entropy(
             f"target: expected integer class indices or a float probability vector, "
             f"got dtype {y.dtype}"
         )
+    if not index and y.ndim != max(x.ndim, 1):
+        raise ValueError(
+            f"target: a float target is a probability vector over the classes and must "
+            f"have the logits' {max(x.ndim, 1)} axes, got shape {y.shape}; pass class "
+            f"indices as integers (e.g. target.astype(int))"
+        )
+    if not index and any(y.shape[a] != x.shape[a] for a in axes):
+        raise ValueError(
+            f"target: shape {y.shape} does not match logits' shape {x.shape} (a "
+            f"probability target has the same class axes; its other axes broadcast)"
+        )
     if not is_split(x, axes):
         per_row = {"beta": beta_arg(beta, x, axes, "logits")}
         per_class = {"where": where_arg(where, x, "logits")}
         if index:
             per_row["target"] = per_row_arg(y, "target", x, axes, "logits")
         else:
-            if y.ndim != max(x.ndim, 1):
-                raise ValueError(
-                    f"target: a float target is a probability vector over the classes and must "
-                    f"have the logits' {max(x.ndim, 1)} axes, got shape {y.shape}; pass class "
-                    f"indices as integers (e.g. target.astype(int))"
-                )
             per_class["target"] = aligned(y, "target", x.shape, x.chunks, "logits")
 
         def fn(xb: NDArray, axis: Any, target: NDArray, **kw: Any) -> NDArray:
@@ -716,11 +726,11 @@ def cross_entropy(
             per_class=per_class,
             fixed={"keepdims": keepdims},
         )
-    if not index:
-        raise refuse_split("logits", axes, "for a probability target")
     if len(axes) > 1:
         raise refuse_split("logits", axes, "for several class axes")
     (a,) = axes
+    if not index:
+        return _restore(_soft_cross_entropy_split(x, y, a, beta, where, dtype), a, keepdims)
     z, b, mask = _split_plan(x, a, "logits", beta, where)
     yb = da.moveaxis(per_row_arg(y, "target", x, axes, "logits"), a, -1)
     yfull = da.broadcast_to(yb, z.shape, chunks=z.chunks)
@@ -916,3 +926,77 @@ def _infinite_limit(z: da.Array) -> da.Array:
         return np.where(mb == np.inf, np.where(zb == np.inf, 0.0, -np.inf), zb)
 
     return da.map_blocks(limit, z, top, dtype=z.dtype)
+
+
+# Cross-entropy against class weights q over a split class axis:
+# -sum_k q_k log p_k = Q log S + V, Q = sum_k q_k, V = sum_k q_k beta (M - z_k) >= 0,
+# V merged as sum_c [V_c + beta (M - m_c) Q_c]: every term non-negative.
+_Q_HI, _Q_LO, _V_HI, _V_LO, _IMPOSSIBLE, _NAN = range(5, 11)
+_SOFT = 11
+
+
+def _soft_chunk(rows: dict[str, NDArray], start: int) -> NDArray:
+    z, q = rows["z"], rows["q"]
+    if (q < 0).any():
+        raise ValueError("target: class weights must be non-negative")
+    beta = rows["beta"][:, 0] if "beta" in rows else np.ones(len(z))
+    out = np.zeros((len(z), _SOFT))
+    out[:, _BETA] = beta
+    out[:, _ANY] = rows["where"].any(axis=1) if "where" in rows else 1.0
+    out[:, _M], out[:, _S_HI], out[:, _S_LO], _, _ = _lse_chunk(z, beta)
+    used = q > 0
+    out[:, _Q_HI], out[:, _Q_LO] = _dd.row_sum_dd(np.where(used, q, 0.0))
+    mf = np.where(np.isfinite(out[:, _M]), out[:, _M], 0.0)[:, None]
+    g_hi, g_lo = _dd.two_sum(mf, -np.where(np.isfinite(z), z, 0.0))  # m - z >= 0, exact
+    g_hi, g_lo = _dd_mul(beta[:, None] * np.ones_like(g_hi), np.zeros_like(g_hi), g_hi, g_lo)
+    v_hi, v_lo = _dd_mul(q, np.zeros_like(q), g_hi, g_lo)
+    keep = used & np.isfinite(z)
+    out[:, _V_HI], out[:, _V_LO] = _dd.row_sum_dd(
+        np.where(keep, v_hi, 0.0), np.where(keep, v_lo, 0.0)
+    )
+    out[:, _IMPOSSIBLE] = np.any(used & (z == -np.inf), axis=1)
+    out[:, _NAN] = np.any(np.isnan(z) | np.isnan(q), axis=1)
+    return out
+
+
+def _soft_merge(parts: NDArray) -> NDArray:
+    beta = parts[:, 0, _BETA]
+    m = parts[..., _M]
+    out = parts[:, 0].copy()
+    out[:, _M], out[:, _S_HI], out[:, _S_LO], _ = _lse_merge(
+        m, parts[..., _S_HI], parts[..., _S_LO], beta
+    )
+    out[:, _Q_HI], out[:, _Q_LO] = _dd.row_sum_dd(parts[..., _Q_HI], parts[..., _Q_LO])
+    top = np.where(np.isfinite(out[:, _M]), out[:, _M], 0.0)[:, None]
+    g_hi, g_lo = _dd.two_sum(top, -np.where(np.isfinite(m), m, top))  # M - m_c >= 0, exact
+    g_hi, g_lo = _dd_mul(beta[:, None] * np.ones_like(g_hi), np.zeros_like(g_hi), g_hi, g_lo)
+    u_hi, u_lo = _dd_mul(g_hi, g_lo, parts[..., _Q_HI], parts[..., _Q_LO])
+    u_hi, u_err = _dd.two_sum(parts[..., _V_HI], u_hi)
+    out[:, _V_HI], out[:, _V_LO] = _dd.row_sum_dd(u_hi, u_err + u_lo + parts[..., _V_LO])
+    for c in (_ANY, _IMPOSSIBLE, _NAN):
+        out[:, c] = parts[..., c].max(axis=1)
+    return out
+
+
+def _soft_finish(p: NDArray) -> NDArray:
+    l_hi, l_lo = _log_s(p)
+    c_hi, c_lo = _dd_mul(p[..., _Q_HI], p[..., _Q_LO], l_hi, l_lo)
+    top, err = _dd.two_sum(c_hi, p[..., _V_HI])
+    value = top + (err + c_lo + p[..., _V_LO])
+    value = np.where(p[..., _Q_HI] == 0, 0.0, value)
+    value = np.where(p[..., _IMPOSSIBLE] > 0, np.inf, value)
+    value = np.where(p[..., _S_HI] == 0, np.nan, value)  # all -inf: no distribution
+    empty = p[..., _ANY] == 0  # the empty distribution: any weight costs inf
+    value = np.where(empty, np.where(p[..., _Q_HI] > 0, np.inf, 0.0), value)
+    return np.where(p[..., _NAN] > 0, np.nan, value)
+
+
+def _soft_cross_entropy_split(
+    x: da.Array, target: Any, axis: int, beta: Any, where: Any, dtype: np.dtype
+) -> da.Array:
+    """``cross_entropy`` against class weights over the split class axis ``axis`` of ``x``."""
+    q = da.moveaxis(aligned(target, "target", x.shape, x.chunks, "logits"), axis, -1)
+    z, b, mask = _split_plan(x, axis, "logits", beta, where, infinities=True)
+    arrays = {"z": z, "q": q.astype(np.float64), "beta": b, "where": mask}
+    parts = _tree(_soft_chunk, _soft_merge, _SOFT, arrays)
+    return _finish(parts, _soft_finish, dtype)

@@ -61,7 +61,7 @@ def test_distributed_local_cluster():
             n_workers=2,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",
             memory_limit="1GiB",
         ) as cluster,
         distributed.Client(cluster) as client,

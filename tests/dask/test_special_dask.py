@@ -138,16 +138,30 @@ def test_cross_entropy_index_out_of_range_raises_when_computed():
         special.cross_entropy(z, np.array([0, 1, 6, 2])).compute()
 
 
-def test_cross_entropy_probability_target_in_one_chunk():
-    z = logits()[:, :]
-    z[5, 11] = 0.0
-    q = special.softmax(np.random.default_rng(3).normal(size=z.shape))
-    q[0, 3] = 0.0
-    expected = special.cross_entropy(z, q)
-    got = special.cross_entropy(da.from_array(z, chunks=ROW_CHUNKS), q).compute()
-    np.testing.assert_array_equal(got, expected)
-    with pytest.raises(ValueError, match="logits: expected the class axis in one chunk"):
-        special.cross_entropy(da.from_array(z, chunks=SPLIT_CHUNKS), q)
+@pytest.mark.parametrize("chunks,ulps", [(ROW_CHUNKS, 0), (SPLIT_CHUNKS, 4)])
+def test_cross_entropy_with_probability_targets(chunks, ulps):
+    rng = np.random.default_rng(3)
+    z = logits()
+    q = special.softmax(2 * rng.normal(size=z.shape))
+    q[1, ::3] = 0.0  # no weight on the -inf classes: finite
+    q[4] = 0.0
+    q[4, [0, 30]] = [0.25, 0.75]  # weight only on the tied +inf classes: log 2
+    q[10] = 0.0  # no weight at all: 0
+    q[11, :] = 1.0  # unnormalized weights
+    z[7, :20] += 3000.0  # classes of log-probability -3000 or so
+    where = rng.random(z.shape) < 0.7
+    where[9] = False
+    dz = da.from_array(z, chunks=chunks)
+    for kwargs in ({}, {"beta": 2.0}, {"beta": np.inf}, {"beta": 0.0}, {"where": where}):
+        expected = special.cross_entropy(z, q, **kwargs)
+        assert np.isinf(expected).any() and np.isnan(expected).any()
+        for target in (q, da.from_array(q, chunks=chunks)):
+            got = special.cross_entropy(dz, target, **kwargs).compute()
+            assert ulp_distance(got, expected) <= ulps, kwargs
+    with pytest.raises(ValueError, match="target: class weights must be non-negative"):
+        special.cross_entropy(dz, -q).compute()
+    with pytest.raises(ValueError, match="target: shape"):
+        special.cross_entropy(dz, q[:, :1])
 
 
 def test_kl_divergence_blockwise():
