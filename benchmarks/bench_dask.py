@@ -16,7 +16,8 @@ The logits come from one of two sources:
 - ``--source npy`` (default): written first to a ``.npy`` file in ``--dir``,
   then read back block by block through ``np.load(mmap_mode="r")``;
 - ``--source random``: generated lazily by ``dask.array.random``, block by
-  block on the workers, never stored anywhere (the labels too).
+  block on the workers, never stored anywhere (the labels too, from the
+  logits' block).
 
 It prints the throughput of each metric in GB/s of logits read, against the
 in-memory numpy tier on a subset of ``--subset-mb`` megabytes in this
@@ -100,32 +101,17 @@ def from_npy(path: Path, rows: int) -> da.Array:
 
 
 def lazily_random(n: int, vocab: int, rows: int) -> tuple[da.Array, da.Array]:
-    """Logits and labels generated per block on the workers (the same draws as ``draw_block``)."""
-    starts = list(range(0, n, rows))
-    chunks = (tuple(min(rows, n - s) for s in starts),)
-    seeds = da.from_array(np.arange(len(starts)), chunks=1)
+    """Logits from ``dask.array.random`` and labels drawn from ``softmax(TRUE_BETA z)``
+    block by block (Gumbel-max, seeded by the block): generated on the workers when a
+    block is needed, never stored."""
+    z = 3.0 * da.random.default_rng(0).standard_normal((n, vocab), chunks=(rows, vocab))
+    z = z.astype(np.float32)
 
-    def logits_block(seed: np.ndarray, rows_here: int) -> np.ndarray:
-        return draw_block(rows_here, vocab, int(seed[0]))[0]
+    def labels(zb: np.ndarray, block_id: tuple[int, int] = (0, 0)) -> np.ndarray:
+        gumbel = np.random.default_rng(block_id[0]).gumbel(size=zb.shape)
+        return np.argmax(TRUE_BETA * zb + gumbel, axis=1)
 
-    def labels_block(seed: np.ndarray, rows_here: int) -> np.ndarray:
-        return draw_block(rows_here, vocab, int(seed[0]))[1]
-
-    z = da.concatenate(
-        [
-            seeds[i : i + 1].map_blocks(
-                logits_block, c, chunks=((c,), (vocab,)), new_axis=1, dtype=np.float32
-            )
-            for i, c in enumerate(chunks[0])
-        ]
-    )
-    y = da.concatenate(
-        [
-            seeds[i : i + 1].map_blocks(labels_block, c, chunks=((c,),), dtype=np.int64)
-            for i, c in enumerate(chunks[0])
-        ]
-    )
-    return z, y
+    return z, z.map_blocks(labels, drop_axis=1, dtype=np.int64)
 
 
 def metrics(z, y) -> dict[str, tuple[float, int]]:
@@ -199,7 +185,7 @@ def main() -> None:
     if args.source == "npy":
         zs, ys = np.array(np.load(logits_path, mmap_mode="r")[:m]), y[:m]
     else:
-        zs, ys = draw_block(m, args.vocab, 0)  # (the first block's draws, m rows)
+        zs, ys = dask.compute(z[:m], y[:m], scheduler="threads")
     subset = metrics(zs, ys)
     sub_gb = m * row_bytes / 1e9
 
