@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 
 from expfam._core.daskargs import aligned_pair, blockwise_rows, is_split, refuse_split
 from expfam._core.daskargs import result_dtype as _result_dtype
+from expfam.geometry import chernoff as _np_chernoff
 from expfam.geometry import divergences as _np
 from expfam.geometry import geodesics as _np_geodesics
 
@@ -123,8 +124,11 @@ def chernoff_information(p: Any, q: Any) -> tuple[da.Array, da.Array]:
     :math:`C = \max_\lambda -\log \sum_k p_k^\lambda q_k^{1-\lambda}` and its exponent."""
     parts = [
         _pairwise(
-            lambda a, b, i=i: _np.chernoff_information(a, b)[i], p, q, name="chernoff_information"
+            lambda a, b, part=part: getattr(_np_chernoff.chernoff_information(a, b), part),
+            p,
+            q,
+            name="chernoff_information",
         )
-        for i in range(2)
+        for part in ("information", "exponent")
     ]
     return parts[0], parts[1]

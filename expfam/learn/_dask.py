@@ -195,6 +195,8 @@ def reliability_curve(
     logits: Any = None,
     labels: Any,
     n_bins: int = 15,
+    binning: str = "uniform",
+    sample_weight: Any = None,
 ) -> ReliabilityCurve:
     r"""Dask twin of :func:`expfam.learn.reliability_curve`: per-bin confidence, accuracy
     and count of the top label, summed over the blocks of rows.
@@ -214,6 +216,11 @@ def reliability_curve(
         True classes (numpy, or dask chunked like the rows).
     n_bins : int
         Equal-width bins of ``[0, 1]``, ``>= 1``.
+    binning : {"uniform"}
+        Equal-width bins only: equal-mass bins need a global sort of the
+        confidences, which this one-pass reduction does not do.
+    sample_weight : array, shape (n,), optional
+        Non-negative weights (numpy, or dask chunked like the rows).
 
     Returns
     -------
@@ -236,20 +243,37 @@ def reliability_curve(
     """
     if isinstance(n_bins, bool) or not isinstance(n_bins, int | np.integer) or n_bins < 1:
         raise ValueError(f"n_bins: expected an integer >= 1, got {n_bins!r}")
+    if binning != "uniform":
+        raise ValueError(
+            f"binning: expected 'uniform' on dask arrays (equal-mass bins need a global sort "
+            f"of the confidences), got {binning!r}"
+        )
     confidence, predicted, k = _top_label(probs, logits)
     y = _labels(labels, confidence[:, None])
+    weighted = sample_weight is not None
+    if weighted:
+        w = sample_weight if isinstance(sample_weight, da.Array) else np.asarray(sample_weight)
+        n = confidence.shape[0]
+        if w.shape != (n,):
+            raise ValueError(f"sample_weight: expected shape ({n},), got {w.shape}")
+        w = aligned(w.astype(np.float64), "sample_weight", (n,), confidence.chunks, "the rows")
+    else:
+        w = da.ones_like(confidence, dtype=np.float64)
     edges = np.linspace(0.0, 1.0, n_bins + 1)
 
-    def stats(c: NDArray, yhat: NDArray, yb: NDArray) -> NDArray:
+    def stats(c: NDArray, yhat: NDArray, yb: NDArray, wb: NDArray) -> NDArray:
         _check_labels(yb, k)
+        if not np.all(np.isfinite(wb) & (wb >= 0)):
+            raise ValueError("sample_weight: expected finite weights >= 0")
         bins = np.clip(np.searchsorted(edges, c, side="left") - 1, 0, n_bins - 1)
-        out = np.empty((1, 3, n_bins))
+        out = np.empty((1, 4, n_bins))
         out[0, 0] = np.bincount(bins, minlength=n_bins)
-        out[0, 1] = np.bincount(bins, weights=(yhat == yb).astype(float), minlength=n_bins)
+        out[0, 1] = np.bincount(bins, weights=wb * (yhat == yb), minlength=n_bins)
         order = np.argsort(bins, kind="stable")
         starts = np.searchsorted(bins[order], np.arange(n_bins + 1))
-        ordered = c[order]
+        ordered, ordered_w = (wb * c)[order], wb[order]
         out[0, 2] = [math.fsum(ordered[a:b]) for a, b in itertools.pairwise(starts)]
+        out[0, 3] = [math.fsum(ordered_w[a:b]) for a, b in itertools.pairwise(starts)]
         return out
 
     per_block = da.map_blocks(
@@ -257,17 +281,20 @@ def reliability_curve(
         confidence,
         predicted,
         y,
+        w,
         dtype=np.float64,
         new_axis=[1, 2],
-        chunks=((1,) * confidence.numblocks[0], (3,), (n_bins,)),
+        chunks=((1,) * confidence.numblocks[0], (4,), (n_bins,)),
         meta=np.empty((0, 0, 0)),
     )
     blocks = dask.compute(per_block)[0]
     count = blocks[:, 0].sum(axis=0).astype(np.int64)  # integers below 2**53: exact
-    correct = blocks[:, 1].sum(axis=0)
+    correct = np.array([math.fsum(blocks[:, 1, m]) for m in range(n_bins)])
     total = np.array([math.fsum(blocks[:, 2, m]) for m in range(n_bins)])
+    mass = np.array([math.fsum(blocks[:, 3, m]) for m in range(n_bins)])
+    fraction = mass / math.fsum(mass) if weighted else None
     with np.errstate(invalid="ignore", divide="ignore"):
-        return ReliabilityCurve(edges, total / count, correct / count, count)
+        return ReliabilityCurve(edges, total / mass, correct / mass, count, fraction)
 
 
 def expected_calibration_error(
@@ -276,6 +303,8 @@ def expected_calibration_error(
     logits: Any = None,
     labels: Any,
     n_bins: int = 15,
+    binning: str = "uniform",
+    sample_weight: Any = None,
 ) -> float:
     r"""Dask twin of :func:`expfam.learn.expected_calibration_error`:
 
@@ -289,6 +318,9 @@ def expected_calibration_error(
         Exactly one.
     labels : array of int, shape (n,)
     n_bins : int
+    binning : {"uniform"}
+    sample_weight : array, shape (n,), optional
+        As :func:`reliability_curve`.
 
     Returns
     -------
@@ -302,7 +334,14 @@ def expected_calibration_error(
     >>> expected_calibration_error(probs=p, labels=np.array([0, 1]), n_bins=2)
     0.25
     """
-    return reliability_curve(probs=probs, logits=logits, labels=labels, n_bins=n_bins).ece
+    return reliability_curve(
+        probs=probs,
+        logits=logits,
+        labels=labels,
+        n_bins=n_bins,
+        binning=binning,
+        sample_weight=sample_weight,
+    ).ece
 
 
 # ------------------------------------------------------------------ temperature

@@ -54,7 +54,6 @@ from expfam._core.args import as_real
 from expfam._core.exceptions import NotFittedError
 from expfam.learn import optimize
 from expfam.learn.calibration import _check_labels, _check_logits, _check_weights, fit_temperature
-from expfam.learn.regression import log_softmax_rows
 
 __all__ = [
     "DirichletCalibration",
@@ -77,9 +76,10 @@ class _AffineProblem:
     The objective is ``sum_n s_n [logsumexp(u_n) - t_n . u_n] + (1/2) sum penalty * W^2``
     with ``s`` summing to 1 and ``t_n`` the target distributions (one-hot or
     Platt's smoothed targets). It has the duck type that
-    :func:`expfam.learn.optimize.minimize` solves (``C = 1``, ``mask`` all
-    ones: the null directions, where there are any, are left to the
-    conjugate gradient's minimum-norm step).
+    :func:`expfam.learn.optimize.minimize` solves (the
+    :class:`~expfam.learn.optimize.Problem` protocol; the null directions,
+    where there are any, are left to the conjugate gradient's minimum-norm
+    step).
     """
 
     X: NDArray
@@ -87,18 +87,15 @@ class _AffineProblem:
     s: NDArray
     kind: str
     penalty: NDArray
-    C: float = 1.0
 
     @property
     def shape(self) -> tuple[int, int]:
         return self.penalty.shape
 
-    @property
-    def mask(self) -> NDArray:
-        return np.ones(self.shape[1])
+    def remove_null(self, d: NDArray) -> NDArray:
+        return d
 
-    @property
-    def gradient_scale(self) -> float:
+    def objective_scale(self) -> float:
         return 1.0
 
     def check(self, coef: ArrayLike, name: str = "coef") -> NDArray:
@@ -117,7 +114,7 @@ class _AffineProblem:
         return np.hstack([R.T @ self.X, np.sum(R, axis=0)[:, None]])
 
     def _loss(self, W: NDArray) -> tuple[float, NDArray]:
-        lp = log_softmax_rows(self.logits(W))
+        lp = special.log_softmax(self.logits(W), axis=-1)
         value = -float(self.s @ np.sum(self.t * lp, axis=1))
         return value + 0.5 * float(np.sum(self.penalty * W**2)), lp
 
