@@ -37,6 +37,26 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike, NDArray
 
+__all__ = [
+    "COLORS",
+    "DOUBLE_COLUMN",
+    "PNG_DPI",
+    "SINGLE_COLUMN",
+    "atomic_path",
+    "barycentric",
+    "new_figure",
+    "panel_label",
+    "save_csv",
+    "save_figure",
+    "simplex_axes",
+    "simplex_contour",
+    "simplex_grid",
+    "simplex_plot",
+    "simplex_scatter",
+    "style",
+    "style_context",
+]
+
 SINGLE_COLUMN = 3.3
 """Width in inches of a figure that spans one column of a two-column paper."""
 
@@ -49,6 +69,7 @@ COLORS: tuple[str, ...] = tuple(mpl.colors.to_hex(_OKABE_ITO[i]) for i in (5, 6,
 orange, sky blue, reddish purple, black (yellow, unreadable on white, left out)."""
 
 PNG_DPI = 300
+"""Resolution in dots per inch of the PNG copy of every figure."""
 
 _VERTICES = np.array([[0.0, 0.0], [1.0, 0.0], [0.5, np.sqrt(3.0) / 2.0]])
 
