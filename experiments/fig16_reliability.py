@@ -1,15 +1,15 @@
-"""Figure 16: reliability diagrams before and after temperature scaling.
+"""Figure 16: reliability diagrams before and after temperature scaling
+====================================================================
 
-Seed: 004_955a7edf68888a6d.txt: "a larger beta accentuates small differences
-and makes you overconfident". A classifier whose logits are 2.5 times too
-large (the labels are drawn from softmax(0.4 z), K = 5, n = 4000 held-out
-samples) reports confidences far above its accuracy: the bars (accuracy per
-bin of top-label confidence, 15 bins (lo, hi]) lie below the diagonal. The
-inverse temperature fitted by expfam.learn.fit_temperature (a safeguarded
-Newton solve of the convex log-loss in beta) brings them onto it and the
-expected calibration error (ECE) down. Writes
-``fig16_reliability.{pdf,png,csv}``; the CSV holds, per panel and bin, the
-edges, mean confidence, accuracy and count, and the fitted beta and ECE.
+A larger beta accentuates small differences and makes a classifier overconfident. A
+classifier whose logits are 2.5 times too large (the labels are drawn from softmax(0.4
+z), K = 5, n = 4000 held-out samples) reports confidences far above its accuracy: the
+bars (accuracy per bin of top-label confidence, 15 bins (lo, hi]) lie below the
+diagonal. The inverse temperature fitted by expfam.learn.fit_temperature (a safeguarded
+Newton solve of the convex log-loss in beta) brings them onto it and the expected
+calibration error (ECE) down. Writes ``fig16_reliability.{pdf,png,csv}``; the CSV holds,
+per panel and bin, the edges, mean confidence, accuracy and count, and the fitted beta
+and ECE.
 """
 
 from __future__ import annotations

@@ -335,7 +335,7 @@ SNOW = BayesExample(
     observation="snow",
     likelihood=(Fraction(2, 5), Fraction(2, 5), Fraction(1, 10)),
 )
-"""The snow example of seed 000: where is a friend who reports snow?
+"""The snow example: where is a friend who reports snow?
 
 Uniform prior over MIT, Michigan, Berkeley; ``P(snow | h) = (0.4, 0.4, 0.1)``.
 After ``n`` reports of snow the posterior is ``(1, 1, 4**-n) / (2 + 4**-n)``:

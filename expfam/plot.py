@@ -113,7 +113,14 @@ def style() -> dict[str, Any]:
 
 @contextlib.contextmanager
 def style_context() -> Iterator[None]:
-    """Apply the paper style within a ``with`` block (build and save figures inside it)."""
+    """Apply the paper style within a ``with`` block (build and save figures inside it).
+
+    Yields
+    ------
+    None
+        The block runs with :func:`style` applied to matplotlib's rc parameters;
+        the previous parameters are restored when it ends.
+    """
     with mpl.rc_context(style()):
         yield
 
@@ -140,7 +147,11 @@ def new_figure(
 
     Returns
     -------
-    fig, axes : Figure, Axes or array of Axes
+    fig : Figure
+        The new figure (no pyplot, no GUI backend).
+    axes : Axes or ndarray of Axes
+        One Axes for ``nrows = ncols = 1``, else an array of shape ``(nrows, ncols)``
+        (squeezed as :meth:`matplotlib.figure.Figure.subplots` does).
 
     Examples
     --------
@@ -170,6 +181,16 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     The temporary file lives in the same folder (so :func:`os.replace` is an
     atomic rename); if the block raises, or is interrupted, the temporary file
     is removed and ``path`` keeps its previous contents.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to write.
+
+    Yields
+    ------
+    Path
+        The temporary file to write to, ``.NAME.HEX.tmp`` in the folder of ``path``.
     """
     path = Path(path)
     # A fresh name rather than mkstemp: the writer creates the file with the usual

@@ -864,7 +864,7 @@ def chernoff_information(p: Any, q: Any) -> tuple[NDArray, NDArray]:
     -------
     information : ndarray, shape (...)
         ``C >= 0``, symmetric, 0 iff ``p = q``, ``+inf`` iff the supports are
-        disjoint; ``C >= `` :func:`bhattacharyya_distance`. At most 8 ULP.
+        disjoint; ``C`` is at least :func:`bhattacharyya_distance`. At most 8 ULP.
     exponent : ndarray, shape (...)
         ``l*`` in ``[0, 1]`` (1/2 where ``p = q``). The point
         ``p_l ~ p^l q^(1-l)`` on the e-geodesic has

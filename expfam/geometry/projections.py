@@ -199,7 +199,7 @@ def _rows(p: Any, k: int, name: str) -> tuple[NDArray, tuple[int, ...], np.dtype
 # ------------------------------------------------------------------------------ families
 @dataclass(frozen=True, eq=False)
 class LogLinearFamily:
-    """The e-flat family ``q_theta(k) = h_k exp(F_k . theta) / Z(theta)`` on K classes.
+    """The e-flat family ``q_theta(k) = h_k exp(<F_k, theta>) / Z(theta)`` on K classes.
 
     Parameters
     ----------

@@ -1,6 +1,6 @@
 """A next-word model: softmax over the vocabulary given the previous n - 1 words.
 
-The seed's deep architect writes "START FOUR SCORE AND ? ?": softmax as the
+A deep architect's example is "START FOUR SCORE AND ? ?": softmax as the
 final layer of a network that predicts the next word. :class:`NGramModel`
 is the smallest such network: one-hot features of the context (the previous
 ``order - 1`` words), one logit vector per context, ``P(w | c) = softmax(z_c)_w``.
@@ -21,7 +21,7 @@ are below ``tol``). Two remedies:
 - an L2 penalty ``(l2 / 2) ||z_c||^2`` on the logits, whose optimum is finite.
 
 Words are lower-case; hyphenated words stay whole (``battle-field``). The
-text is padded with ``<s>`` before the first word (the seed's START) and
+text is padded with ``<s>`` before the first word (the example's START) and
 ``</s>`` after the last, so the model also predicts the end of the text.
 """
 

@@ -332,7 +332,7 @@ def gradient(
 
     Notes
     -----
-    The seeds' ``p - y``, per sample, times ``x_n^T`` (derivation 30).
+    The residual ``p - y``, per sample, times ``x_n^T`` (derivation 30).
     Rows sum to ``sum_k w_k`` (the loss part sums to 0 over classes).
 
     Examples

@@ -1,4 +1,4 @@
-"""The n-gram next-word model: counts, the closed-form smoothed MLE, the seed's example."""
+"""The n-gram next-word model: counts, the closed-form smoothed MLE, "four score and ..."."""
 
 import math
 from collections import Counter
