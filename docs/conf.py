@@ -122,7 +122,9 @@ sphinx_gallery_conf = {
 # --- HTML ---------------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_title = f"expfam {release}"
+html_favicon = "_static/favicon.svg"
 html_theme_options = {
+    "default_mode": "light",
     "navigation_with_keys": False,
     "show_toc_level": 2,
     "header_links_before_dropdown": 6,
