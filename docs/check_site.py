@@ -88,7 +88,7 @@ def new_driver(chromium: str, chromedriver: str):
         "--headless=new",
         "--no-sandbox",
         "--disable-gpu",
-        "--window-size=1280,900",
+        "--window-size=1280,1500",
         "--disable-dev-shm-usage",
         "--no-first-run",
     ):

@@ -117,14 +117,15 @@ sphinx_gallery_conf = {
     "only_warn_on_example_error": False,
     "write_computation_times": False,
     "show_signature": False,
+    "capture_repr": (),  # print() is what a page shows, not stray return values
 }
 
 # --- HTML ---------------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_title = f"expfam {release}"
 html_favicon = "_static/favicon.svg"
+html_context = {"default_mode": "light"}  # a set mode: the theme logs an error for none
 html_theme_options = {
-    "default_mode": "light",
     "navigation_with_keys": False,
     "show_toc_level": 2,
     "header_links_before_dropdown": 6,

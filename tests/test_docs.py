@@ -103,6 +103,7 @@ def test_the_site_builds_warning_free(tmp_path):
         [
             sys.executable,
             str(ROOT / "docs" / "check_site.py"),
+            "--install",
             "--html",
             str(out),
             "--shots",

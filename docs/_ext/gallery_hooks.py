@@ -10,6 +10,7 @@ each experiment a folder under the build directory, and
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -26,7 +27,8 @@ def reset_argv(gallery_conf: dict, script_vars: dict) -> list[str]:
         return []
     out = OUT / src.stem
     shutil.rmtree(out, ignore_errors=True)
-    return [str(out)]
+    # relative to the folder the example runs in, so the page prints short paths
+    return [os.path.relpath(out, src.parent)]
 
 
 def experiment_scraper(block, block_vars: dict, gallery_conf: dict) -> str:

@@ -83,15 +83,17 @@ np.testing.assert_allclose(SNOW.posterior(3), np.array([64, 64, 1]) / 129, rtol=
 # -------------------------
 # Each report moves the logits by the same vector :math:`\log \ell`: the
 # posteriors lie on a straight line in natural coordinates, an *e-geodesic*
-# of the simplex. In probabilities the same points bend towards the edge
-# between MIT and Michigan.
+# of the simplex. In probabilities the same equal steps shrink as the points
+# crowd towards the edge between MIT and Michigan.
 
 n = np.arange(0, 8)
 logits = SNOW.log_prior + n[:, None] * SNOW.log_likelihood
 posteriors = expfam.softmax(logits)
 
 with plot.style_context():
-    fig, (left, right) = plt.subplots(1, 2, figsize=(plot.DOUBLE_COLUMN, 2.8))
+    fig, (left, right) = plt.subplots(
+        1, 2, figsize=(plot.DOUBLE_COLUMN, 2.8), layout="constrained"
+    )
     plot.simplex_axes(left, labels=SNOW.hypotheses)
     plot.simplex_plot(left, posteriors, "o-", color=plot.COLORS[0], markersize=3)
     left.set_title("posteriors on the simplex")

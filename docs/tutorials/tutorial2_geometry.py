@@ -117,7 +117,7 @@ for s in (-0.15, 0.0, 0.1):
 # segment of the triangle) and the projection of p onto it.
 
 with plot.style_context():
-    fig, ax = plt.subplots(figsize=(plot.SINGLE_COLUMN * 1.4, 3.0))
+    fig, ax = plt.subplots(figsize=(plot.SINGLE_COLUMN * 1.4, 3.0), layout="constrained")
     plot.simplex_axes(ax)
     for (label, curve), color in zip(curves.items(), plot.COLORS, strict=False):
         plot.simplex_plot(ax, curve, color=color, label=label)

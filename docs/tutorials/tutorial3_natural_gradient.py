@@ -86,12 +86,11 @@ assert runs["gd"][-1] - best > 1.0  # 300 steps of gradient descent are far from
 
 # %%
 # The natural gradient reaches the optimum in a handful of steps (quadratic
-# convergence). K-FAC converges linearly but with a rate that does not depend
-# on how badly the inputs are scaled; gradient descent on raw iris would need
-# about a million steps.
+# convergence, as Newton's method). K-FAC and the empirical Fisher converge
+# linearly; gradient descent on raw iris would need about a million steps.
 
 with plot.style_context():
-    fig, ax = plt.subplots(figsize=(plot.SINGLE_COLUMN * 1.5, 2.6))
+    fig, ax = plt.subplots(figsize=(plot.SINGLE_COLUMN * 1.5, 2.6), layout="constrained")
     for (solver, history), color in zip(runs.items(), plot.COLORS, strict=False):
         gap = np.maximum(history - best, 1e-16)
         ax.semilogy(np.arange(len(history)), gap, color=color, label=solver)

@@ -56,7 +56,7 @@ np.testing.assert_allclose(mean_model, mean_observed, rtol=1e-8)  # moment match
 # The reliability diagram shows accuracy against confidence per bin.
 
 with plot.style_context():
-    fig, ax = plt.subplots(figsize=(plot.SINGLE_COLUMN, 2.6))
+    fig, ax = plt.subplots(figsize=(plot.SINGLE_COLUMN, 2.6), layout="constrained")
     for scale, label, color in (
         (1.0, "raw logits", plot.COLORS[1]),
         (fit.beta, "scaled", plot.COLORS[0]),
