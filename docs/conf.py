@@ -18,16 +18,16 @@ from pathlib import Path
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
 sys.path.insert(0, str(DOCS / "_ext"))
-if str(ROOT) not in sys.path:
+try:  # the installed expfam, or the checkout when sphinx runs from its root
+    import expfam
+except ImportError:  # sphinx run from elsewhere: document this checkout
     sys.path.insert(0, str(ROOT))
+    import expfam
 
+import api_pages  # noqa: E402
 import matplotlib  # noqa: E402
 
 matplotlib.use("agg")
-
-import api_pages  # noqa: E402
-
-import expfam  # noqa: E402
 
 project = "expfam"
 author = "the expfam authors"
