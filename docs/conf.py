@@ -69,16 +69,26 @@ numpydoc_xref_param_type = False
 # Constants (START, SNOW, ...) are data: their __doc__ is their type's, not theirs.
 numpydoc_validation_exclude = {r"\.[A-Z][A-Z0-9_]*$"}
 numpydoc_validation_checks = {
+    "GL01",
+    "GL03",
+    "GL05",
     "GL06",
     "GL07",
+    "GL09",
+    "GL10",
     "PR02",
     "PR03",
     "PR05",
     "PR06",
     "PR10",
     "RT02",
+    "RT05",
     "SA02",
     "SA03",
+    "SA04",
+    "SS01",
+    "SS03",
+    "SS04",
     "YD01",
 }
 
