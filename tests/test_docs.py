@@ -58,7 +58,6 @@ def public_objects(module_name):
 @pytest.mark.parametrize("module_name", FINISHED)
 def test_numpydoc_validation_of_finished_modules(module_name):
     validate = pytest.importorskip("numpydoc.validate").validate
-    pytest.importorskip("matplotlib")
     objects = list(public_objects(module_name))
     assert objects
     problems = [
@@ -117,3 +116,28 @@ def test_the_site_builds_warning_free(tmp_path):
     if check.returncode == 77:
         pytest.skip(f"browser check: {check.stdout.strip()}")
     assert check.returncode == 0, check.stdout[-5000:]
+
+
+def test_every_public_name_has_one_home_page():
+    sys.path.insert(0, str(ROOT / "docs" / "_ext"))
+    try:
+        api_pages = importlib.import_module("api_pages")
+    finally:
+        sys.path.remove(str(ROOT / "docs" / "_ext"))
+    found = api_pages.homes()
+    for module_name in api_pages.MODULES:
+        module = importlib.import_module(module_name)
+        assert set(found[module_name]) == set(module.__all__)
+        for name, home in found[module_name].items():
+            where, _, leaf = home.rpartition(".")
+            if inspect.ismodule(getattr(module, name)):
+                assert home == getattr(module, name).__name__
+            else:
+                assert leaf == name
+                assert getattr(importlib.import_module(where), name) is getattr(module, name)
+    # a re-export links to its home instead of getting a second page
+    assert found["expfam"]["softmax"] == "expfam.special.softmax"
+    assert found["expfam.geometry"]["ConvergenceWarning"] == "expfam.exceptions.ConvergenceWarning"
+    page = api_pages._module_page("expfam", found["expfam"])
+    assert ":py:obj:`~expfam.special.softmax`" in page
+    assert "   softmax\n" not in page  # no stub of its own
