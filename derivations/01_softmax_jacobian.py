@@ -3,7 +3,7 @@
 With p_i = exp(z_i) / S and S = sum_k exp(z_k), the quotient rule gives, for
 i = j, dp_i/dz_i = (S exp(z_i) - exp(z_i)^2) / S^2 = p_i (1 - p_i), and for
 i != j, dp_i/dz_j = -exp(z_i) exp(z_j) / S^2 = -p_i p_j. In matrix form the
-Jacobian is diag(p) - p p^T (001_f7b65afd8ae6055a.txt). It is symmetric, its
+Jacobian is diag(p) - p p^T. It is symmetric, its
 rows sum to 0 (1 is its null vector: adding a constant to every logit does
 not move p), and it is the Fisher metric of the categorical family.
 

@@ -1,12 +1,11 @@
 """The gradient of the log-loss through softmax is p - y; for z = W x it is (p - y) x^T.
 
-The log-loss of class c is L = -log p_c = log sum_k exp(z_k) - z_c = A(z) - z_c:
-the log-partition minus the logit of the observed class. Its gradient is
-therefore grad A(z) - e_c = p - y, with y = e_c the one-hot target
-(001_f7b65afd8ae6055a.txt), which is the residual "prediction minus truth".
-For a linear model z = W x, the chain rule through z_i = sum_j W_ij x_j gives
-dL/dW_ij = (p_i - y_i) x_j, that is (p - y) x^T (003_06ee911ec9897575.txt:
-dL/dw_c = eps_c x with eps_c = f_c - 1 for the true class and f_c otherwise).
+The log-loss of class c is L = -log p_c = log sum_k exp(z_k) - z_c = A(z) - z_c: the
+log-partition minus the logit of the observed class. Its gradient is therefore grad A(z)
+- e_c = p - y, with y = e_c the one-hot target which is the residual "prediction minus
+truth". For a linear model z = W x, the chain rule through z_i = sum_j W_ij x_j gives
+dL/dW_ij = (p_i - y_i) x_j, that is (p - y) x^T: dL/dw_c = eps_c x with eps_c = p_c - 1
+for the true class and p_c otherwise.
 
 The same holds for a soft target y on the simplex: L = -sum_k y_k log p_k
 = A(z) sum_k y_k - y . z = A(z) - y . z, with gradient p - y. Behind all of it

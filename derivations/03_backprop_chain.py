@@ -1,8 +1,7 @@
-"""The hand-written backprop chain of level B equals the gradient, step by step.
+"""The hand-written backprop chain equals the gradient, step by step.
 
-000_a97000f000becb7b.txt (level B, "MFBT developer") computes the softmax
-forward as z = W x, e = exp(z), n = sum(e), p = e / n and the log-loss
-L = -sum_k y_k log p_k, then walks back by hand:
+A developer's hand-written backprop computes the softmax forward as z = W x, e = exp(z),
+n = sum(e), p = e / n and the log-loss L = -sum_k y_k log p_k, then walks back by hand:
 
     dl_dp = -y / p
     dl_dn = -dl_dp . e / n^2
@@ -14,12 +13,12 @@ Each line is a chain rule through one node of the graph. Treating the
 intermediate quantities as independent variables, sympy differentiates L
 with respect to each of them and proves every line: dL/dp_i = -y_i / p_i;
 L(e, n) = -sum y_k log(e_k / n) gives dL/dn = sum_k y_k / n, which is the
-seed's -dl_dp . e / n^2 because e / n = p; the total derivative through
+hand-written -dl_dp . e / n^2 because e / n = p; the total derivative through
 n = sum e adds dl_dn to every dl_de_i; exp' = exp gives dl_dz; and at the
-end dl_dz = p - y (the seed writes this shortcut, "dl_dz = p - y[i]"), so
+end dl_dz = p - y (the hand-written code takes this shortcut, "dl_dz = p - y[i]"), so
 dl_dw = (p - y) x^T, the gradient of derivation 02.
 
-The numeric side is the seed's code transcribed line by line in numpy; it
+The numeric side is that code transcribed line by line in numpy; it
 exponentiates without the max shift, so it is checked at moderate logits
 only (no extreme points): that naivety is what derivation 10 is about. Its
 last step is also compared with the stable ``expfam.softmax(z) - y``.
@@ -35,7 +34,7 @@ K, D, CLASS = 3, 2, 0
 
 
 def level_b(w: np.ndarray, x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
-    """The seed's forward and backward pass, verbatim up to names."""
+    """The hand-written forward and backward pass, verbatim up to names."""
     z = np.matmul(w, x)
     e = np.exp(z)
     n = np.sum(e)
@@ -61,7 +60,7 @@ def checks():
     def loss_of_p(p):
         return -sum(y[i] * sympy.log(p[i]) for i in range(K))
 
-    # The seed's formulas, as functions of the forward values.
+    # The hand-written formulas, as functions of the forward values.
     def dl_dp(p):
         return sympy.Matrix([-y[i] / p[i] for i in range(K)])
 
@@ -102,7 +101,7 @@ def checks():
         derived=sympy.Matrix([sympy.diff(loss_of_p(e / sum(e)), t) for t in e]),
         closed_form=dl_de(e),
     )
-    # The same three steps at the forward values of z = W x, against the seed's code.
+    # The same three steps at the forward values of z = W x, against the hand-written code.
     exp_wx = (w * x).applyfunc(sympy.exp)
     at_p = dict(zip(p, softmax(w * x), strict=True))
     at_e = dict(zip(e, exp_wx, strict=True))
@@ -114,7 +113,7 @@ def checks():
     ):
         yield Check(
             name=f"{step}_code",
-            claim=f"the seed's {step} at z = W x is the derivative (moderate W x)",
+            claim=f"the hand-written {step} at z = W x is the derivative (moderate W x)",
             args=wx_args,
             derived=derivative.subs(at),
             numeric=from_wx(step),
@@ -124,7 +123,7 @@ def checks():
         )
     yield Check(
         name="dl_dz",
-        claim="dl_dz = dl_de * e is dL/dz (the seed's code, moderate W x)",
+        claim="dl_dz = dl_de * e is dL/dz (the hand-written code, moderate W x)",
         args=wx_args,
         derived=sympy.Matrix([sympy.diff(loss_of_p(softmax(z)), t) for t in z]).subs(wx),
         closed_form=dl_dz(z).subs(wx),
@@ -145,7 +144,7 @@ def checks():
     )
     yield Check(
         name="dl_dw",
-        claim="dl_dw = outer(dl_dz, x) = (p - y) x^T (the seed's code)",
+        claim="dl_dw = outer(dl_dz, x) = (p - y) x^T (the hand-written code)",
         args=wx_args,
         derived=w.applyfunc(lambda wij: sympy.diff(loss_of_p(softmax(w * x)), wij)),
         closed_form=(softmax(w * x) - y) * x.T,

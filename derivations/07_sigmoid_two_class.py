@@ -8,11 +8,11 @@ natural coordinate is w = z_1 - z_2).
 
 More generally softmax is shift-invariant, so softmax((z_1, z_2)) =
 softmax((z_1 - z_2, 0)) = (sigmoid(z_1 - z_2), sigmoid(z_2 - z_1)). For a
-classifier z = W x with rows w_1, w_2 (003_06ee911ec9897575.txt),
+classifier z = W x with rows w_1, w_2,
 Pr(Y = 1 | x) = sigmoid((w_1 - w_2) . x): a two-class softmax regression is
-logistic regression with weight w = w_1 - w_2. (003 defines w = w_2 - w_1
-and then writes Pr(Y = 1 | x) = sigmoid(w . x + b); with that w the
-probability of class 1 is sigmoid(-(w . x + b)): a sign slip in the source.
+logistic regression with weight w = w_1 - w_2. (Defining w = w_2 - w_1
+instead, Pr(Y = 1 | x) is sigmoid(-(w . x + b)), not sigmoid(w . x + b): a
+sign slip that is easy to make.
 The checks below use w_1 - w_2.)
 
 The inverse of the sigmoid is the logit, log(p / (1 - p)): the minimal

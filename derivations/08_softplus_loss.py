@@ -1,8 +1,7 @@
 """The softplus loss is -log softmax((m, 0)) of the margin: convex, with gradient bounded by 1.
 
-000_a97000f000becb7b.txt (level C, "FBR developer") calls softmax "a
-likelihood loss [that is] convex, so easy to optimize, [with] bounded
-gradients" and writes softplus loss = log(1 + exp(-m)) = -log softmax((m, 0))
+Softmax gives a likelihood loss that is convex, so easy to optimize, with
+bounded gradients; its margin form is the softplus loss = log(1 + exp(-m)) = -log softmax((m, 0))
 for the margin m = y w . x (y = +-1). Indeed softmax((m, 0))_1 = sigmoid(m),
 so L(m) = -log sigmoid(m) = log(1 + exp(-m)) = softplus(-m).
 

@@ -5,16 +5,16 @@ beta -> softmax(beta z), an e-geodesic from the uniform distribution (beta = 0,
 every logit 0) through softmax(z) (beta = 1). As beta -> oo,
 softmax(beta z)_k = 1 / sum_j exp(beta (z_j - z_k)) tends to 0 unless z_k is
 a maximum, and the maximal classes share the mass equally: the one-hot argmax
-with ties split (004_955a7edf68888a6d.txt: z = (0.95, 0.99, 0.98) gives
+with ties split (z = (0.95, 0.99, 0.98) gives
 (32.56%, 33.89%, 33.55%) at beta = 1 and (0.00%, 99.33%, 0.67%) at beta = 500;
-002_bb7b32d2dc90b02e.txt: multiplying the logits by 10 raises p_2 to 0.7311).
+for z = (0.1, -2.0, 3.4, 3.3), multiplying the logits by 10 raises p_2 to 0.7311).
 
 The log-partition along the ray, A(beta) = logsumexp(beta z), has derivative
 dA/dbeta = sum_k z_k exp(beta z_k) / sum_j exp(beta z_j) = E_p[z]: the mean of
 the logits under softmax(beta z), which tends to the plain average of z as
 beta -> 0 and to max z as beta -> oo.
 
-sympy takes the limits (for general z at beta -> 0, for the seed's logits and
+sympy takes the limits (for general z at beta -> 0, for these logits and
 a tie at beta -> oo) and proves the derivative. The numeric side is
 ``expfam.softmax(z, beta=...)``.
 """

@@ -7,13 +7,13 @@ and 1 is the null direction of the Fisher metric. The log-partition is not
 invariant but equivariant: logsumexp(z - c) = log(exp(-c) sum_j exp(z_j)) =
 logsumexp(z) - c.
 
-This is 002_bb7b32d2dc90b02e.txt's stability trick: exp(1000) overflows in
+This is the stability trick: exp(1000) overflows in
 float32 and float64, but with c = max(z) every exponent is <= 0, the largest
 term is exactly 1, and softmax([1000, 1001, 1002]) = [0.09003057,
 0.24472848, 0.66524094] comes out right. logsumexp(z) = max(z) +
 logsumexp(z - max(z)) is the same identity read the other way.
 
-sympy proves both identities for K = 2, ..., 5 and the seed's example in exact
+sympy proves both identities for K = 2, ..., 5 and the example in exact
 arithmetic. The numeric side is ``expfam.softmax`` and ``expfam.logsumexp`` at
 shifted logits, with shifts up to +-1e3 (the rounding of z - c in float64 is
 the only error allowed for).

@@ -9,14 +9,13 @@ conditionally independent observations add n log-likelihoods (a power beta
 of the likelihood adds beta log-likelihoods). Repeating one observation
 moves the logits along the straight line l + n lambda: an e-geodesic.
 
-The snow example (000_a97000f000becb7b.txt, level E): a friend is at MIT,
+The snow example (``expfam.SNOW``): a friend is at MIT,
 Michigan or Berkeley with prior (1/3, 1/3, 1/3) and reports snow, with
 P(snow | h) = (2/5, 2/5, 1/10). After n reports the posterior is
 (1/3)(2/5)^n, (1/3)(2/5)^n, (1/3)(1/10)^n normalized, and dividing through by
 (2/5)^n / 3 gives (1, 1, 4^-n) / (2 + 4^-n): (4/9, 4/9, 1/9) after one,
-(16/33, 16/33, 1/33) after two, (64/129, 64/129, 1/129) after three. (The
-seed prints (.46, .46, .008) for the third, which does not sum to 1: a slip;
-64/129 = 0.4961.)
+(16/33, 16/33, 1/33) after two, (64/129, 64/129, 1/129) after three. (64/129 =
+0.4961; the rounded (.46, .46, .008) sometimes quoted does not sum to 1.)
 
 sympy proves the update rule for K = 2, ..., 5, the closed form for every n
 and the three posteriors in exact rationals. The numeric side is

@@ -5,7 +5,7 @@ N samples x_n in R^D, K classes, logits z_n = W x_n + b:
 
     f(W, b) = C sum_n [logsumexp(z_n) - z_{n, y_n}] + (1/2) ||W||^2.
 
-The seed's chain (000_a97000f000becb7b.txt, level B; derivation 03) walks
+The hand-written backprop chain (derivation 03) walks
 one sample back to dl/dz = p - y. Here the chain goes on to the parameters,
 one link per check:
 

@@ -15,8 +15,8 @@ and each term of the sum lies in (0, 1], so the logarithm lies in
 grows the loss tends to the perceptron loss max z - z_y, at the rate
 log(#ties) / beta. Its gradient is d l_beta / dz = softmax(beta z) - e_y,
 which tends to e_argmax - e_y: nothing when the prediction is right, the
-perceptron's update when it is wrong (003_06ee911ec9897575.txt: the
-perceptron as the hard limit of the softmax classifier).
+perceptron's update when it is wrong (the perceptron is the hard limit of the
+softmax classifier).
 
 sympy proves the factored form and the gradient for K = 3, and takes the
 limits beta -> inf of the loss and the gradient at the logits (1, 3, 2)

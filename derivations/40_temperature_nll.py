@@ -1,14 +1,13 @@
 """Temperature scaling: the log-loss is convex in beta and its optimum matches moments.
 
-For one sample with logits z and label y, the log-loss at inverse temperature
-beta is NLL(beta) = logsumexp(beta z) - beta z_y. Its derivative is
-E_{p_beta}[z] - z_y and its second derivative is the variance of z under
-p_beta = softmax(beta z), which is the Fisher quadratic form z^T F(beta z) z
-(F = diag(p) - p p^T) and never negative: the mean log-loss over a data set is
-convex in beta, and at its minimum the mean logit under the model equals the
-mean logit of the observed labels (moment matching). 004_955a7edf68888a6d.txt:
-"a larger beta accentuates small differences and makes you overconfident";
-temperature scaling picks the beta the held-out data support.
+For one sample with logits z and label y, the log-loss at inverse temperature beta is
+NLL(beta) = logsumexp(beta z) - beta z_y. Its derivative is E_{p_beta}[z] - z_y and its
+second derivative is the variance of z under p_beta = softmax(beta z), which is the
+Fisher quadratic form z^T F(beta z) z (F = diag(p) - p p^T) and never negative: the mean
+log-loss over a data set is convex in beta, and at its minimum the mean logit under the
+model equals the mean logit of the observed labels (moment matching). A larger beta
+accentuates small differences and makes a model overconfident; temperature scaling picks
+the beta the held-out data support.
 
 For logits (c, 0, ..., 0) with the top class right in a fraction a of the
 samples, the stationary point has the closed form beta* = log(a (K - 1) / (1 - a)) / c;

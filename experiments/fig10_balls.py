@@ -1,8 +1,8 @@
-"""Figure 10: Fisher-Rao balls beside KL balls on the simplex.
+"""Figure 10: Fisher-Rao balls beside KL balls on the simplex
+==========================================================
 
-Seed: 000_a97000f000becb7b.txt, level E ("SOFTMAX is the canonical e-flat
-parameterization of the simplex"): the simplex is a curved manifold, and its
-distances are not Euclidean distances between probability vectors.
+Softmax is the canonical e-flat parameterization of the simplex: the simplex is a curved
+manifold, and its distances are not Euclidean distances between probability vectors.
 
 (a) Fisher-Rao balls {p : d_FR(c, p) = r} for r = 0.3 and 0.6 around three centres.
 p -> 2 sqrt(p) maps the simplex isometrically onto a sphere of radius 2, so a ball

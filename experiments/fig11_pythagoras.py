@@ -1,9 +1,9 @@
-"""Figure 11: the e-projection onto a linear family and its Pythagorean triangle.
+"""Figure 11: the e-projection onto a linear family and its Pythagorean triangle
+=============================================================================
 
-Seed: 000_a97000f000becb7b.txt, level E ("SOFTMAX is the canonical e-flat
-parameterization of the simplex"): the exponential tilts p exp(lambda F) / Z of a
-softmax distribution are e-geodesics, and they meet the linear (m-flat) families
-{r : E_r[F] = c} at right angles in the Fisher metric.
+Softmax is the canonical e-flat parameterization of the simplex: the exponential tilts p
+exp(lambda F) / Z of a softmax distribution are e-geodesics, and they meet the linear
+(m-flat) families {r : E_r[F] = c} at right angles in the Fisher metric.
 
 (a) The linear family L = {r : E_r[F] = 1.3} for the statistic F = (0, 1, 2) (a
 three-sided die of mean 1.3) is a straight segment of the triangle. The point

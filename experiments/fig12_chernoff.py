@@ -1,8 +1,9 @@
-"""Figure 12: the Chernoff point, where the e-geodesic is equidistant in KL from both ends.
+"""Figure 12: the Chernoff point, where the e-geodesic is equidistant in KL from both ends
+=======================================================================================
 
-Seed: 000_a97000f000becb7b.txt, level E ("SOFTMAX is the canonical e-flat
-parameterization of the simplex"): the e-geodesic between p and q is the straight
-segment between their logits, p_l = softmax(l z_p + (1 - l) z_q) ~ p^l q^(1-l).
+Softmax is the canonical e-flat parameterization of the simplex: the e-geodesic between
+p and q is the straight segment between their logits, p_l = softmax(l z_p + (1 - l) z_q)
+~ p^l q^(1-l).
 
 (a) p and q on the simplex, the e-geodesic p_l (l from 0 at q to 1 at p) and, for
 contrast, the m-geodesic (the straight segment of mixtures); the Chernoff point

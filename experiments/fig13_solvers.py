@@ -1,8 +1,8 @@
-"""Figure 13: gradient descent against the natural gradient on iris, gap per iteration.
+"""Figure 13: gradient descent against the natural gradient on iris, gap per iteration
+===================================================================================
 
-Seeds: 003_06ee911ec9897575.txt (the softmax classifier trained by gradient
-descent on the log-loss) and 000_a97000f000becb7b.txt, level B (its
-gradient p - y). For softmax regression the Fisher information is the
+The softmax classifier is trained by gradient descent on the log-loss, whose
+gradient is p - y. For softmax regression the Fisher information is the
 Hessian of the objective (a canonical link), so the exact natural gradient
 is Newton's method.
 

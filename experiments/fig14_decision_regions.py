@@ -1,7 +1,8 @@
-"""Figure 14: decision regions of softmax regression, and the perceptron as beta -> inf.
+"""Figure 14: decision regions of softmax regression, and the perceptron as beta -> inf
+====================================================================================
 
-Seed: 003_06ee911ec9897575.txt (the softmax classifier over K classes, the
-sigmoid as its two-class case and the perceptron as its hard limit).
+The softmax classifier over K classes has the sigmoid as its two-class case and
+the perceptron as its hard limit.
 
 Three labelled blobs in the plane (``expfam.datasets.make_blobs``, 50 points
 each), a softmax regression fitted with the natural-gradient solver

@@ -1,9 +1,9 @@
-"""Figure 15: surrogates of the 0-1 loss and their psi-transforms (which are calibrated).
+"""Figure 15: surrogates of the 0-1 loss and their psi-transforms (which are calibrated)
+=====================================================================================
 
-Seeds: 000_a97000f000becb7b.txt, level C (softmax's log-loss: "convex, so easy
-to optimize; bounded gradients; tight surrogate for 0-1 loss", beside hinge
-and softplus) and 003_06ee911ec9897575.txt (the perceptron as the hard limit
-of the softmax classifier).
+Softmax's log-loss is convex, so easy to optimize, has bounded gradients and is a
+tight surrogate for the 0-1 loss, beside the hinge and softplus losses; the
+perceptron is the hard limit of the softmax classifier.
 
 (a) The binary margin losses phi(m) of ``expfam.learn.MARGIN_LOSSES``, m = y f:
 0-1, hinge, squared hinge, logistic in nats and in bits (log_2(1 + e^-m),
@@ -11,7 +11,7 @@ which equals 1 at m = 0 and upper-bounds 0-1), exponential, and the
 perceptron loss max(0, -m), the beta -> inf limit of the logistic loss.
 (b) Their psi-transforms (Bartlett, Jordan and McAuliffe 2006), psi(theta) =
 H^-((1 + theta)/2) - H((1 + theta)/2): psi(excess 0-1 risk) <= excess phi-risk.
-|theta| for 0-1 and hinge, theta^2 for the squared hinge,
+``|theta|`` for 0-1 and hinge, theta^2 for the squared hinge,
 1 - sqrt(1 - theta^2) for the exponential loss, log 2 minus the binary entropy
 of (1 + theta)/2 for the logistic loss; all positive for theta > 0
 (classification-calibrated) except the perceptron's, which is 0: the score

@@ -1,31 +1,30 @@
-"""Figure 16: reliability diagrams before and after temperature scaling; five maps compared.
+"""Figure 16: reliability diagrams before and after temperature scaling; five maps compared
+========================================================================================
 
-Seed: 004_955a7edf68888a6d.txt: "a larger beta accentuates small differences
-and makes you overconfident". A classifier whose logits are 2.5 times too
-large (the labels are drawn from softmax(0.4 z), K = 5, n = 4000 held-out
-samples) reports confidences far above its accuracy: the bars (accuracy per
-bin of top-label confidence, 15 bins (lo, hi]) lie below the diagonal. The
-inverse temperature fitted by expfam.learn.fit_temperature (a safeguarded
-Newton solve of the convex log-loss in beta) brings them onto it and the
-expected calibration error (ECE) down. The top row is the share of the
-samples per bin, with the mean accuracy (solid) and mean confidence (dotted).
-Drawn by expfam.plot.reliability_diagram.
+A larger beta accentuates small differences and makes a classifier overconfident. A
+classifier whose logits are 2.5 times too large (the labels are drawn from softmax(0.4
+z), K = 5, n = 4000 held-out samples) reports confidences far above its accuracy: the
+bars (accuracy per bin of top-label confidence, 15 bins (lo, hi]) lie below the
+diagonal. The inverse temperature fitted by expfam.learn.fit_temperature (a safeguarded
+Newton solve of the convex log-loss in beta) brings them onto it and the expected
+calibration error (ECE) down. The top row is the share of the samples per bin, with the
+mean accuracy (solid) and mean confidence (dotted). Drawn by
+expfam.plot.reliability_diagram.
 
-The bottom row compares the recalibration maps of expfam.learn (none,
-temperature, vector, matrix and Dirichlet scaling, the last two with the ODIR
-penalty 0.01) on a classifier that overfits: softmax regression with C = 1e4
-on 150 points of 6 overlapping Gaussian blobs in 8 dimensions
-(expfam.datasets.make_blobs, cluster_std 6). Each map is fitted on 3000
-held-out points and judged on 5850 others by NLL, top-label ECE (15 bins) and
-the Brier score, with 95% percentile bootstrap intervals (200 resamples,
-expfam.learn.bootstrap_interval). Every map cuts the NLL of the raw logits;
-the affine maps, with K^2 + K parameters, also correct the class-dependent
-errors that one temperature cannot.
+The bottom row compares the recalibration maps of expfam.learn (none, temperature,
+vector, matrix and Dirichlet scaling, the last two with the ODIR penalty 0.01) on a
+classifier that overfits: softmax regression with C = 1e4 on 150 points of 6
+overlapping Gaussian blobs in 8 dimensions (expfam.datasets.make_blobs, cluster_std 6).
+Each map is fitted on 3000 held-out points and judged on 5850 others by NLL, top-label
+ECE (15 bins) and the Brier score, with 95% percentile bootstrap intervals (200
+resamples, expfam.learn.bootstrap_interval). Every map cuts the NLL of the raw logits;
+the affine maps, with K^2 + K parameters, also correct the class-dependent errors that
+one temperature cannot.
 
-Writes ``fig16_reliability.{pdf,png,csv}``; the CSV holds, per panel and
-bin, the edges, mean confidence, accuracy and count, and the fitted beta and
-ECE. ``fig16_reliability_maps.csv`` holds, per map and metric, the estimate
-and the interval, and the fit's Newton steps.
+Writes ``fig16_reliability.{pdf,png,csv}``; the CSV holds, per panel and bin, the edges,
+mean confidence, accuracy and count, and the fitted beta and ECE.
+``fig16_reliability_maps.csv`` holds, per map and metric, the estimate and the interval,
+and the fit's Newton steps.
 """
 
 from __future__ import annotations

@@ -1,17 +1,17 @@
-"""Figure 17: the next word after "four score and", bigram against trigram.
+"""Figure 17: the next word after "four score and", bigram against trigram
+=======================================================================
 
-Seed: 000_a97000f000becb7b.txt, level D ("a physics-inspired final layer for deep
-nets ... START FOUR SCORE AND ? ?"). expfam.learn.NGramModel fitted by natural
-gradient on the Gettysburg Address (the Bliss copy, expfam.datasets). (a) A bigram
-model sees only "and", which the address follows by six different words once
-each: without smoothing it gives each 1/6 and cannot know "seven"; with
-Dirichlet pseudo-counts a = 0.01 added to the counts (Bayes as addition) the
-other 133 words share what the six lose (18%). (b) A trigram model sees "score and",
-seen once, followed by "seven": probability 1 without smoothing (every other
-logit runs towards -inf: the maximum-likelihood logits do not exist), and still
-the clear favourite with smoothing. Greedy decoding then continues "seven years
-ago our fathers". Writes ``fig17_next_word.{pdf,png,csv}``; the CSV holds, per
-model, context and smoothing, the probability of every word of the vocabulary.
+Softmax as the final layer of a next-word model: "START FOUR SCORE AND ? ?".
+expfam.learn.NGramModel fitted by natural gradient on the Gettysburg Address (the Bliss
+copy, expfam.datasets). (a) A bigram model sees only "and", which the address follows by
+six different words once each: without smoothing it gives each 1/6 and cannot know
+"seven"; with Dirichlet pseudo-counts a = 0.01 added to the counts (Bayes as addition)
+the other 133 words share what the six lose (18%). (b) A trigram model sees "score and",
+seen once, followed by "seven": probability 1 without smoothing (every other logit runs
+towards -inf: the maximum-likelihood logits do not exist), and still the clear favourite
+with smoothing. Greedy decoding then continues "seven years ago our fathers". Writes
+``fig17_next_word.{pdf,png,csv}``; the CSV holds, per model, context and smoothing, the
+probability of every word of the vocabulary.
 """
 
 from __future__ import annotations

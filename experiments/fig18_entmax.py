@@ -1,7 +1,8 @@
-"""Figure 18: the entmax family from softmax to sparsemax maps logits onto the simplex.
+"""Figure 18: the entmax family from softmax to sparsemax maps logits onto the simplex
+===================================================================================
 
-Seed: 002_bb7b32d2dc90b02e.txt (softmax as the map from scores to probabilities;
-its scale is "temperature in disguise"). A 41 x 41 grid of logits
+Softmax maps scores to probabilities, and the scale of the scores is a
+temperature in disguise. A 41 x 41 grid of logits
 z = (z_1, z_2, 0), z_1, z_2 in [-3, 3], mapped by expfam.special.entmax for
 alpha = 1 (softmax), 1.5 and 2 (sparsemax), and one grid line z_2 = 0 drawn as a
 curve. Softmax maps every logit vector into the open simplex; as alpha grows

@@ -1,15 +1,15 @@
-"""Figure 19: Concrete (Gumbel-softmax) densities on the simplex for three temperatures.
+"""Figure 19: Concrete (Gumbel-softmax) densities on the simplex for three temperatures
+====================================================================================
 
-Seed: 000_a97000f000becb7b.txt, level D (softmax as the final layer of a deep
-net, whose discrete choice a network cannot differentiate; the Concrete
-relaxation x = softmax((z + G) / lambda), G standard Gumbel, can). Logits
-z = log(0.5, 0.3, 0.2); the log-density of expfam.families.RelaxedCategorical
-(computed in log space) at lambda = 0.3, 1 and 3, with softmax(z) (the law of
-the argmax of a sample, exactly) and the mean E[x] of 20000 samples, which is
-not softmax(z) for lambda > 0. At low temperature the mass runs into the
-vertices (the samples are nearly one-hot); at high temperature it gathers near
-the centre. Writes ``fig19_concrete.{pdf,png,csv}``; the CSV holds lambda,
-the grid points and their log-densities, then per lambda the Monte-Carlo mean.
+Softmax is the final layer of a deep net, whose discrete choice a network cannot
+differentiate; the Concrete relaxation x = softmax((z + G) / lambda), G standard Gumbel,
+can. Logits z = log(0.5, 0.3, 0.2); the log-density of
+expfam.families.RelaxedCategorical (computed in log space) at lambda = 0.3, 1 and 3,
+with softmax(z) (the law of the argmax of a sample, exactly) and the mean E[x] of 20000
+samples, which is not softmax(z) for lambda > 0. At low temperature the mass runs into
+the vertices (the samples are nearly one-hot); at high temperature it gathers near the
+centre. Writes ``fig19_concrete.{pdf,png,csv}``; the CSV holds lambda, the grid points
+and their log-densities, then per lambda the Monte-Carlo mean.
 """
 
 from __future__ import annotations

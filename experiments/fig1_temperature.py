@@ -1,13 +1,16 @@
-"""Figure 1: temperature. softmax(beta z) from the uniform distribution to argmax.
+"""Figure 1: temperature
+=====================
 
-Seed: 004_955a7edf68888a6d.txt ("Explaining Softmax"), logits z = (0.95, 0.99, 0.98):
+softmax(beta z) from the uniform distribution to argmax.
+
+The worked example: logits z = (0.95, 0.99, 0.98):
 beta = 1 gives (32.56%, 33.89%, 33.55%), beta = 500 gives (0.00%, 99.33%, 0.67%).
 
 As beta goes from 0.01 to 1000 the three probabilities leave the uniform
 distribution (1/3 each, beta -> 0) and converge to the one-hot argmax (beta -> inf);
 the path beta -> softmax(beta z) is an e-geodesic ray from the uniform distribution.
 Writes ``fig1_temperature.{pdf,png,csv}``; the CSV holds beta and the three
-probabilities of the plotted curves, then the two marked rows of the seed.
+probabilities of the plotted curves, then the two marked rows of the worked example.
 """
 
 from __future__ import annotations

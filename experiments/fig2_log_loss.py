@@ -1,15 +1,15 @@
-"""Figure 2: the log-loss -log p of the true class against its probability p.
+"""Figure 2: the log-loss -log p of the true class against its probability p
+=========================================================================
 
-Seed: 004_955a7edf68888a6d.txt ("the loss tends to infinity when softmax tends to
-zero ... a big ding for being absolutely sure about the wrong answer. Conversely,
-if you are absolutely sure about the right answer, the loss is zero"), with the
-two points of 002_bb7b32d2dc90b02e.txt marked: softmax([0.1, -2.0, 3.4, 3.3])
+The loss tends to infinity as the probability of the true class tends to zero (a
+big penalty for being sure of the wrong answer) and to zero as it tends to one.
+Two points of the worked example are marked: softmax([0.1, -2.0, 3.4, 3.3])
 gives the true class y = 2 probability 0.513812 (loss 0.66589785), and the
 logits times 10 give 0.7310586.
 
 The curve is expfam.cross_entropy of the two-class logits (log p, log(1 - p)),
 which is -log p. Writes ``fig2_log_loss.{pdf,png,csv}``; the CSV holds p and
-the loss of the curve, then the two seed points (``kind`` = curve or seed).
+the loss of the curve, then the two marked points (``kind`` = curve or seed).
 """
 
 from __future__ import annotations

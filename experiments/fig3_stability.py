@@ -1,6 +1,9 @@
-"""Figure 3: numerical stability. Naive exp/sum against expfam.softmax as the logits grow.
+"""Figure 3: numerical stability
+=============================
 
-Seed: 002_bb7b32d2dc90b02e.txt: ``np.exp([1000.0, 1001.0, 1002.0])`` overflows to
+Naive exp/sum against expfam.softmax as the logits grow.
+
+The worked example: ``np.exp([1000.0, 1001.0, 1002.0])`` overflows to
 inf in float32, while subtracting the max first gives [0.09003057, 0.24472848,
 0.66524094].
 

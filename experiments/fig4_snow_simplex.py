@@ -1,7 +1,7 @@
-"""Figure 4: the snow example on the simplex and in logit coordinates.
+"""Figure 4: the snow example on the simplex and in logit coordinates
+==================================================================
 
-Seed: 000_a97000f000becb7b.txt, level E ("SOFTMAX is the canonical e-flat
-parameterization of the simplex"): hypotheses MIT, Michigan, Berkeley, a uniform
+The snow example (``expfam.SNOW``): hypotheses MIT, Michigan, Berkeley, a uniform
 prior, P(snow | h) = (0.4, 0.4, 0.1); posteriors after 1, 2, 3 reports of snow
 (0.4444, 0.4444, 0.1111), (0.4848, 0.4848, 0.0303), (0.4961, 0.4961, 0.0078).
 

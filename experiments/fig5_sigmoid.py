@@ -1,8 +1,8 @@
-"""Figure 5: the sigmoid is the two-class softmax, and its log-loss is the logistic loss.
+"""Figure 5: the sigmoid is the two-class softmax, and its log-loss is the logistic loss
+=====================================================================================
 
-Seed: 003_06ee911ec9897575.txt ("The logistic sigmoid function": for a two-class
-classifier, define w = w_2 - w_1 and the softmax becomes (sigma(w^T x + b),
-1 - sigma(w^T x + b))).
+For a two-class classifier, define w = w_2 - w_1 and the softmax becomes
+(sigma(w^T x + b), 1 - sigma(w^T x + b)).
 
 (a) sigmoid(w_1 - w_2) against softmax((w_1, w_2))_1, the markers for three
 values of w_2: the two-class softmax depends only on the difference of its

@@ -1,10 +1,10 @@
-"""Figure 6: the Fisher metric diag(p) - p p^T, as a matrix and as ellipses on the simplex.
+"""Figure 6: the Fisher metric diag(p) - p p^T, as a matrix and as ellipses on the simplex
+=======================================================================================
 
-Seeds: 001_f7b65afd8ae6055a.txt ("Why Softmax?": the Jacobian of softmax is
-dp/ds = diag(p) - p p^T) and 002_bb7b32d2dc90b02e.txt (the distribution
-softmax([0.1, -2.0, 3.4, 3.3]) = [0.01895101, 0.00232067, 0.513812, 0.4649163]).
+The Jacobian of softmax is dp/ds = diag(p) - p p^T; the worked distribution is
+softmax([0.1, -2.0, 3.4, 3.3]) = [0.01895101, 0.00232067, 0.513812, 0.4649163].
 
-(a) F = diag(p) - p p^T for the seed's 4-class distribution: the Jacobian of
+(a) F = diag(p) - p p^T for the worked 4-class distribution: the Jacobian of
 softmax, the Hessian of logsumexp, the covariance of the one-hot statistic; its
 rows sum to 0 (null vector 1). (b) Balls of Fisher radius r = 0.1 across the
 2-simplex: the tangent vectors dp (summing to 0) with sum_k dp_k^2 / p_k = r^2,

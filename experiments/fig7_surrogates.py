@@ -1,10 +1,10 @@
-"""Figure 7: surrogate losses for the 0-1 loss, and their gradients, against the margin.
+"""Figure 7: surrogate losses for the 0-1 loss, and their gradients, against the margin
+====================================================================================
 
-Seeds: 000_a97000f000becb7b.txt, level C ("SOFTMAX is ... a computationally
-convenient interface w/ likelihood loss: convex, so easy to optimize; bounded
-gradients; tight surrogate for 0-1 loss": hinge loss max(0, 1 - ...), softplus
-loss log(1 + exp(...)) = -log softmax) and 003_06ee911ec9897575.txt (the
-zero-one loss "is not differentiable").
+Softmax is a computationally convenient interface with a likelihood loss: convex,
+so easy to optimize, with bounded gradients, and a tight surrogate for the 0-1
+loss (which is not differentiable): the hinge loss max(0, 1 - ...) and the
+softplus loss log(1 + exp(...)) = -log softmax.
 
 With margin m = y w.x (label y in {-1, +1}): the 0-1 loss 1[m <= 0], the hinge
 loss max(0, 1 - m) and the logistic loss softplus(-m) / log 2 = log_2(1 + e^-m)

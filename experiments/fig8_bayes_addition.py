@@ -1,8 +1,11 @@
-"""Figure 8: Bayes' rule is addition in logit space. One update of the snow example.
+"""Figure 8: Bayes' rule is addition in logit space
+================================================
 
-Seed: 000_a97000f000becb7b.txt, level E: hypotheses MIT, Michigan, Berkeley,
+One update of the snow example.
+
+The snow example (``expfam.SNOW``): hypotheses MIT, Michigan, Berkeley,
 uniform prior (1/3, 1/3, 1/3), P(snow | h) = (0.4, 0.4, 0.1); one report of snow
-gives the posterior (0.4444, 0.4444, 0.1111). The seed multiplies and normalizes
+gives the posterior (0.4444, 0.4444, 0.1111). Bayes' rule multiplies and normalizes
 ((.13, .13, .03) -> (.44, .44, .11)).
 
 (a) Prior, likelihood and posterior as bars in probability space. (b) The same

@@ -1,10 +1,10 @@
-"""Figure 9: the alpha-geodesics between two points of the simplex.
+"""Figure 9: the alpha-geodesics between two points of the simplex
+===============================================================
 
-Seed: 000_a97000f000becb7b.txt, level E ("SOFTMAX is the canonical e-flat
-parameterization of the simplex"): straight lines in the logits are the
-e-geodesics (alpha = +1), straight lines in the probabilities the m-geodesics
-(alpha = -1), and between them lie the Fisher-Rao geodesic (alpha = 0, a great
-circle of sqrt p) and the other alpha-geodesics.
+Softmax is the canonical e-flat parameterization of the simplex: straight lines in the
+logits are the e-geodesics (alpha = +1), straight lines in the probabilities the
+m-geodesics (alpha = -1), and between them lie the Fisher-Rao geodesic (alpha = 0, a
+great circle of sqrt p) and the other alpha-geodesics.
 
 (a) The geodesics of alpha = 3, 1 (e), 0 (Fisher-Rao), -1 (m) and -3 from
 p = (0.85, 0.10, 0.05) to q = (0.05, 0.25, 0.70) on the triangle, with dots at the

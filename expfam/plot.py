@@ -41,6 +41,26 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike, NDArray
 
+__all__ = [
+    "COLORS",
+    "DOUBLE_COLUMN",
+    "PNG_DPI",
+    "SINGLE_COLUMN",
+    "atomic_path",
+    "barycentric",
+    "new_figure",
+    "panel_label",
+    "save_csv",
+    "save_figure",
+    "simplex_axes",
+    "simplex_contour",
+    "simplex_grid",
+    "simplex_plot",
+    "simplex_scatter",
+    "style",
+    "style_context",
+]
+
 SINGLE_COLUMN = 3.3
 """Width in inches of a figure that spans one column of a two-column paper."""
 
@@ -53,12 +73,26 @@ COLORS: tuple[str, ...] = tuple(mpl.colors.to_hex(_OKABE_ITO[i]) for i in (5, 6,
 orange, sky blue, reddish purple, black (yellow, unreadable on white, left out)."""
 
 PNG_DPI = 300
+"""Resolution in dots per inch of the PNG copy of every figure."""
 
 _VERTICES = np.array([[0.0, 0.0], [1.0, 0.0], [0.5, np.sqrt(3.0) / 2.0]])
 
 
 def style() -> dict[str, Any]:
-    """Return the rcParams of the paper style (use it with :func:`style_context`)."""
+    """Return the rcParams of the paper style (use it with :func:`style_context`).
+
+    Returns
+    -------
+    dict
+        matplotlib rc parameters: DejaVu Serif text at 7-8 pt, the :data:`COLORS`
+        cycle, thin axes without top and right spines, TrueType fonts in PDFs.
+
+    Examples
+    --------
+    >>> from expfam import plot
+    >>> plot.style()["pdf.fonttype"]
+    42
+    """
     return {
         "font.family": "serif",
         "font.serif": ["DejaVu Serif"],
@@ -96,7 +130,14 @@ def style() -> dict[str, Any]:
 
 @contextlib.contextmanager
 def style_context() -> Iterator[None]:
-    """Apply the paper style within a ``with`` block (build and save figures inside it)."""
+    """Apply the paper style within a ``with`` block (build and save figures inside it).
+
+    Yields
+    ------
+    None
+        The block runs with :func:`style` applied to matplotlib's rc parameters;
+        the previous parameters are restored when it ends.
+    """
     with mpl.rc_context(style()):
         yield
 
@@ -123,7 +164,11 @@ def new_figure(
 
     Returns
     -------
-    fig, axes : Figure, Axes or array of Axes
+    fig : Figure
+        The new figure (no pyplot, no GUI backend).
+    axes : Axes or ndarray of Axes
+        One Axes for ``nrows = ncols = 1``, else an array of shape ``(nrows, ncols)``
+        (squeezed as :meth:`matplotlib.figure.Figure.subplots` does).
 
     Examples
     --------
@@ -153,6 +198,16 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     The temporary file lives in the same folder (so :func:`os.replace` is an
     atomic rename); if the block raises, or is interrupted, the temporary file
     is removed and ``path`` keeps its previous contents.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to write.
+
+    Yields
+    ------
+    Path
+        The temporary file to write to, ``.NAME.HEX.tmp`` in the folder of ``path``.
     """
     path = Path(path)
     # A fresh name rather than mkstemp: the writer creates the file with the usual
@@ -171,6 +226,15 @@ def save_figure(fig: Figure, folder: str | Path, name: str) -> list[Path]:
 
     The PDF carries no creation date and the PNG no timestamp, so the same
     figure gives the same bytes.
+
+    Parameters
+    ----------
+    fig : Figure
+        The figure; it is saved in the paper style, the PNG at :data:`PNG_DPI`.
+    folder : str or Path
+        Where to write; created if missing.
+    name : str
+        The file stem.
 
     Returns
     -------
@@ -197,8 +261,10 @@ def save_csv(folder: str | Path, name: str, columns: Mapping[str, ArrayLike]) ->
 
     Parameters
     ----------
-    folder, name : str or Path, str
-        Where to write; ``.csv`` is appended to ``name``.
+    folder : str or Path
+        Where to write; created if missing.
+    name : str
+        The file stem; ``.csv`` is appended.
     columns : mapping of str to array_like
         Column name to values. Numbers are written with 17 significant digits
         (exact round trip for float64); strings are written as they are.
@@ -240,7 +306,7 @@ def _format_cell(value: Any) -> str:
 
 
 def barycentric(probs: ArrayLike) -> NDArray[np.float64]:
-    """Map probabilities on the 2-simplex to points of the plane.
+    r"""Map probabilities on the 2-simplex to points of the plane.
 
     Parameters
     ----------
@@ -255,6 +321,11 @@ def barycentric(probs: ArrayLike) -> NDArray[np.float64]:
 
     Notes
     -----
+    .. math::
+
+       x = \frac{\sum_{k=1}^{3} p_k v_k}{\sum_{k=1}^{3} p_k}, \qquad
+       v_1 = (0, 0),\; v_2 = (1, 0),\; v_3 = \big(\tfrac12, \tfrac{\sqrt3}{2}\big).
+
     The map is the restriction of a linear map, so straight lines in
     probability space (m-geodesics, mixtures) stay straight on the triangle.
 
@@ -279,6 +350,7 @@ def simplex_axes(
     Parameters
     ----------
     ax : Axes
+        The axes to turn into a triangle.
     labels : three str
         Labels of the vertices where ``p_1``, ``p_2``, ``p_3`` equal 1.
     grid : int
@@ -314,13 +386,43 @@ def simplex_axes(
 
 
 def simplex_plot(ax: Axes, probs: ArrayLike, *args: Any, **kwargs: Any) -> list[Any]:
-    """Draw a path given as probabilities ``(n, 3)`` on a simplex axes (as ``ax.plot``)."""
+    """Draw a path given as probabilities ``(n, 3)`` on a simplex axes (as ``ax.plot``).
+
+    Parameters
+    ----------
+    ax : Axes
+        A simplex axes (see :func:`simplex_axes`).
+    probs : array_like, shape (n, 3)
+        The points of the path, mapped by :func:`barycentric`.
+    *args, **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.plot` (format string, colour, label).
+
+    Returns
+    -------
+    list of Line2D
+        What ``ax.plot`` returns.
+    """
     xy = barycentric(probs)
     return ax.plot(xy[..., 0], xy[..., 1], *args, **kwargs)
 
 
 def simplex_scatter(ax: Axes, probs: ArrayLike, **kwargs: Any) -> Any:
-    """Draw points given as probabilities ``(n, 3)`` on a simplex axes (as ``ax.scatter``)."""
+    """Draw points given as probabilities ``(n, 3)`` on a simplex axes (as ``ax.scatter``).
+
+    Parameters
+    ----------
+    ax : Axes
+        A simplex axes (see :func:`simplex_axes`).
+    probs : array_like, shape (n, 3)
+        The points, mapped by :func:`barycentric`.
+    **kwargs
+        Passed to :meth:`matplotlib.axes.Axes.scatter`.
+
+    Returns
+    -------
+    PathCollection
+        What ``ax.scatter`` returns.
+    """
     xy = barycentric(probs)
     return ax.scatter(xy[..., 0], xy[..., 1], **kwargs)
 
@@ -338,6 +440,14 @@ def simplex_grid(resolution: int, margin: float = 0.0) -> NDArray[np.float64]:
     Returns
     -------
     ndarray, shape (n, 3)
+        The grid points, with ``n = (resolution + 1)(resolution + 2) / 2`` when
+        ``margin`` is 0.
+
+    Examples
+    --------
+    >>> from expfam.plot import simplex_grid
+    >>> simplex_grid(2)[:3].tolist()
+    [[0.0, 0.0, 1.0], [0.0, 0.5, 0.5], [0.0, 1.0, 0.0]]
     """
     if resolution < 1:
         raise ValueError(f"resolution: must be a positive integer, got {resolution}")
@@ -372,10 +482,13 @@ def simplex_contour(
         Grid intervals per side.
     filled : bool
         ``tricontourf`` instead of ``tricontour``.
+    **kwargs
+        Passed to the contour function (colours, line widths).
 
     Returns
     -------
-    The contour set.
+    TriContourSet
+        The contour set.
     """
     probs = simplex_grid(resolution, margin=0.5 / resolution)
     xy = barycentric(probs)
@@ -385,7 +498,15 @@ def simplex_contour(
 
 
 def panel_label(ax: Axes, label: str) -> None:
-    """Write a panel label such as ``(a)`` at the top left, outside the axes."""
+    """Write a panel label such as ``(a)`` at the top left, outside the axes.
+
+    Parameters
+    ----------
+    ax : Axes
+        The panel.
+    label : str
+        The label, written bold as the axes' left title.
+    """
     ax.set_title(label, loc="left", fontweight="bold")
 
 

@@ -12,7 +12,7 @@ RUNNABLE = [b for b in BLOCKS if "def checks()" not in b and "MyExponential" not
 
 
 def test_the_readme_has_examples():
-    assert len(RUNNABLE) >= 8
+    assert len(RUNNABLE) >= 1  # the tour; the reference's examples are in docs/guide/
 
 
 @pytest.mark.parametrize("index", range(len(RUNNABLE)))

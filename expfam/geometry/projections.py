@@ -275,7 +275,7 @@ def _projection(
 # ------------------------------------------------------------------------------ families
 @dataclass(frozen=True, eq=False)
 class LogLinearFamily:
-    """The e-flat family ``q_theta(k) = h_k exp(F_k . theta) / Z(theta)`` on K classes.
+    """The e-flat family ``q_theta(k) = h_k exp(<F_k, theta>) / Z(theta)`` on K classes.
 
     Parameters
     ----------

@@ -40,7 +40,7 @@ References
 ----------
 P. Blanchard, D. J. Higham and N. J. Higham, "Accurately computing the
 log-sum-exp and softmax functions", IMA J. Numer. Anal. 41 (2021).
-M. Maechler, "Accurately computing log(1 - exp(-|a|))", Rmpfr vignette (2012).
+M. Maechler, "Accurately computing ``log(1 - exp(-|a|))``", Rmpfr vignette (2012).
 """
 
 from expfam._core.threads import get_num_threads, set_num_threads

@@ -166,7 +166,7 @@ class Check:
         How many random points.
     extremes
         Whether to add the domains' extreme points (turn off only for code
-        that is not meant to survive them, such as a seed's naive formula).
+        that is not meant to survive them, such as a naive textbook formula).
     """
 
     name: str

@@ -23,7 +23,7 @@ __all__ = ["SymbolicFamily", "family_checks"]
 
 @dataclass(frozen=True)
 class SymbolicFamily:
-    """An exponential family written symbolically, ``p(x) = h(x) exp(theta . T(x) - A(theta))``.
+    """An exponential family written symbolically, ``p(x) = h(x) exp(<theta, T(x)> - A(theta))``.
 
     A family is given by its natural parameters ``theta`` (symbols) and its
     log-partition ``A(theta)``; everything else is derived by differentiation:

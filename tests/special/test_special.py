@@ -1,10 +1,9 @@
-"""expfam.special: the seed vectors of DESIGN.md, identities as properties, and the scipy bugs
+"""expfam.special: the worked vectors of DESIGN.md, identities as properties, and the scipy bugs
 we fix.
 
-Expected values come from the seed documents (002_bb7b32d2dc90b02e.txt,
-004_955a7edf68888a6d.txt), closed forms, finite differences or mpmath (``mpref``); the
-accuracy catalogue itself is in test_special_accuracy.py and the special values in
-test_special_values.py.
+Expected values come from the worked examples of DESIGN.md, closed forms, finite
+differences or mpmath (``mpref``); the accuracy catalogue itself is in
+test_special_accuracy.py and the special values in test_special_values.py.
 """
 
 from __future__ import annotations
@@ -53,16 +52,16 @@ def test_seed002_log_loss_of_true_class():
 
 
 def test_seed002_scaled_logits_are_more_confident():
-    # the seed multiplies in float32 (rounded products); softmax(SCORES, beta=10) would be the
+    # the example multiplies in float32 (rounded products); softmax(SCORES, beta=10) would be the
     # exact softmax of 10 * SCORES, 3e-7 away, and is held to mpmath in the accuracy tests
     np.testing.assert_allclose(expfam.softmax(SCORES * 10)[2], 0.7310586, rtol=2e-7)
 
 
 def test_seed002_large_scores_do_not_overflow():
     big = np.array([1000.0, 1001.0, 1002.0], dtype=F32)
-    p = expfam.softmax(big)  # the seed's naive exp gives [inf, inf, inf] with a warning
+    p = expfam.softmax(big)  # a naive exp gives [inf, inf, inf] with a warning
     np.testing.assert_allclose(p, [0.09003057, 0.24472848, 0.66524094], rtol=2e-7)
-    # subtracting any constant leaves softmax unchanged: the seed's stability trick
+    # subtracting any constant leaves softmax unchanged: the stability trick
     np.testing.assert_array_equal(p, expfam.softmax(big - big.max()))
 
 
@@ -82,7 +81,7 @@ def test_seed004_beta_500_percentages():
 
 
 def test_seed004_exponentials_and_their_sum():
-    """The seed's table prints e^(500 z_i) and their sum (JavaScript doubles, 16 digits)."""
+    """The worked table prints e^(500 z_i) and their sum (JavaScript doubles, 16 digits)."""
     exps = [1.9493009930840557e206, 9.457329972221242e214, 6.372298810568915e212]
     total = 9.521052979819942e214
     log_partition = expfam.logsumexp(Z004 * 500.0)

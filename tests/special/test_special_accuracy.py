@@ -246,7 +246,7 @@ def test_tempered_softmax_is_exact_softmax_of_beta_x(case, beta, engine):
 
 @pytest.mark.parametrize("dtype", [F64, F32])
 def test_seed004_beta_500_within_bounds(dtype, engine):
-    """004_955a7edf68888a6d.txt: z = (0.95, 0.99, 0.98) at beta = 500 (exp(500 z) ~ 1e214)."""
+    """DESIGN.md's example z = (0.95, 0.99, 0.98) at beta = 500 (exp(500 z) ~ 1e214)."""
     z = np.array([0.95, 0.99, 0.98], dtype=dtype)
     assert_ulp(expfam.softmax(z, beta=500.0), mpref.softmax_ref(z, 500.0), 3, "softmax")
     assert_ulp(
