@@ -4,9 +4,8 @@ Temperature scaling replaces the logits z by beta z. With p = softmax(z) and u
 the uniform distribution, softmax(beta z) is the normalized geometric mixture
 u^(1 - beta) p^beta / Z: the e-geodesic (a straight line in logits) from u
 (beta = 0) through p (beta = 1), extended beyond p for beta > 1. Fitting beta
-(expfam.learn.fit_temperature, TemperatureScaling) searches this one curve
-(004_955a7edf68888a6d.txt: "a larger beta accentuates small differences and
-makes you overconfident").
+(expfam.learn.fit_temperature, TemperatureScaling) searches this one curve: a
+larger beta accentuates small differences and makes the classifier overconfident.
 
 Vector scaling replaces z by a * z + b (a per-class scale and bias,
 expfam.learn.VectorScaling). The calibrated logits are linear in (a, b), so

@@ -83,7 +83,7 @@ def kl_ball(centre: np.ndarray, rho: float, from_centre: bool) -> np.ndarray:
 
 def make_figure(out: Path) -> list[Path]:
     """Write figure 10 into the folder ``out``; return the files written."""
-    from expfam import plot
+    from expfam import figures, plot
 
     rows = []  # (kind, centre index, radius, points)
     for i, c in enumerate(CENTRES):
@@ -134,7 +134,7 @@ def make_figure(out: Path) -> list[Path]:
         plot.panel_label(right, "(b) KL balls, radius $r^2/2$")
         left.legend(loc="upper right", fontsize=6.5, frameon=False)
         right.legend(loc="upper right", fontsize=6.5, frameon=False)
-        written = plot.save_figure(fig, out, NAME)
+        written = figures.save_figure(fig, out, NAME)
     points = np.concatenate([pts for *_, pts in rows])
     xy = plot.barycentric(points)
     n = len(ANGLES)
@@ -151,7 +151,7 @@ def make_figure(out: Path) -> list[Path]:
         "x": xy[:, 0],
         "y": xy[:, 1],
     }
-    written.append(plot.save_csv(out, NAME, columns))
+    written.append(figures.save_csv(out, NAME, columns))
     return written
 
 

@@ -47,7 +47,7 @@ def kl(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def make_figure(out: Path) -> list[Path]:
     """Write figure 11 into the folder ``out``; return the files written."""
-    from expfam import plot
+    from expfam import figures, plot
 
     family = LinearFamily(F, MEAN)
     q = family.e_project(P).probs
@@ -140,7 +140,7 @@ def make_figure(out: Path) -> list[Path]:
         side.set_ylim(0, None)
         side.legend(loc="upper center", fontsize=7, frameon=False)
         plot.panel_label(side, "(b) Pythagoras along L")
-        written = plot.save_figure(fig, out, NAME)
+        written = figures.save_figure(fig, out, NAME)
     columns = {
         "r1": members[:, 0],
         "r2": members[:, 1],
@@ -149,10 +149,10 @@ def make_figure(out: Path) -> list[Path]:
         "kl_r_q": kl(members, q),
         "kl_q_p": np.full(len(r3), float(kl(q, P))),
     }
-    written.append(plot.save_csv(out, NAME, columns))
+    written.append(figures.save_csv(out, NAME, columns))
     points = np.stack([P, q, R, top])
     written.append(
-        plot.save_csv(
+        figures.save_csv(
             out,
             f"{NAME}_points",
             {

@@ -40,7 +40,7 @@ def e_geodesic(lam: np.ndarray) -> Categorical:
 
 def make_figure(out: Path) -> list[Path]:
     """Write figure 12 into the folder ``out``; return the files written."""
-    from expfam import plot
+    from expfam import figures, plot
 
     c, lam_star = chernoff_information(P, Q)
     b = bhattacharyya_distance(P, Q)
@@ -146,7 +146,7 @@ def make_figure(out: Path) -> list[Path]:
         curves.set_ylim(0.0, 1.05 * max(to_p.max(), to_q.max()))
         curves.legend(loc="upper center", fontsize=6.5, frameon=False)
         plot.panel_label(curves, "(b) the two KLs cross at the maximum")
-        written = plot.save_figure(fig, out, NAME)
+        written = figures.save_figure(fig, out, NAME)
     lam_all = np.r_[LAMBDAS, lam_star]
     probs = np.concatenate([path.probs, star[None]])
     xy = plot.barycentric(probs)
@@ -162,7 +162,7 @@ def make_figure(out: Path) -> list[Path]:
         "x": xy[:, 0],
         "y": xy[:, 1],
     }
-    written.append(plot.save_csv(out, NAME, columns))
+    written.append(figures.save_csv(out, NAME, columns))
     return written
 
 

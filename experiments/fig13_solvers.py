@@ -72,7 +72,7 @@ def make_figure(out: Path) -> list[Path]:
     """Write figure 13 into the folder ``out``; return the files written."""
     from matplotlib.ticker import LogLocator, NullLocator
 
-    from expfam import plot
+    from expfam import figures, plot
 
     histories, f_star, gd_count = run_solvers()
     n = 150
@@ -135,8 +135,8 @@ def make_figure(out: Path) -> list[Path]:
             panel.yaxis.set_minor_locator(NullLocator())
         grad.legend(handles, labels, loc="lower left", bbox_to_anchor=(0.3, 0.0), fontsize=6.5)
         plot.panel_label(grad, "(b) gradient, scikit-learn's stopping quantity")
-        written = plot.save_figure(fig, out, NAME)
-    written.append(plot.save_csv(out, NAME, table))
+        written = figures.save_figure(fig, out, NAME)
+    written.append(figures.save_csv(out, NAME, table))
     return written
 
 

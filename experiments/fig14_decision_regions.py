@@ -61,7 +61,7 @@ def make_figure(out: Path) -> list[Path]:
     """Write figure 14 into the folder ``out``; return the files written."""
     from matplotlib.lines import Line2D
 
-    from expfam import plot
+    from expfam import figures, plot
 
     X, y, model, (coef, intercept) = fit()
     axis = np.linspace(-LIMIT, LIMIT, PIXELS)
@@ -120,7 +120,7 @@ def make_figure(out: Path) -> list[Path]:
             edgecolor="none",
             bbox_to_anchor=(0.5, -0.01),
         )
-        written = plot.save_figure(fig, out, NAME)
+        written = figures.save_figure(fig, out, NAME)
     coarse = (slice(None, None, 20), slice(None, None, 20))
     p1 = expfam.softmax(logits[coarse])
     p4 = expfam.softmax(logits[coarse], beta=4.0)
@@ -132,8 +132,8 @@ def make_figure(out: Path) -> list[Path]:
         "argmax": np.argmax(logits[coarse], axis=-1).ravel(),
         "perceptron": np.argmax(perceptron_logits[coarse], axis=-1).ravel(),
     }
-    written.append(plot.save_csv(out, f"{NAME}_grid", table))
-    written.append(plot.save_csv(out, f"{NAME}_data", {"x1": X[:, 0], "x2": X[:, 1], "y": y}))
+    written.append(figures.save_csv(out, f"{NAME}_grid", table))
+    written.append(figures.save_csv(out, f"{NAME}_data", {"x1": X[:, 0], "x2": X[:, 1], "y": y}))
     return written
 
 

@@ -45,7 +45,7 @@ STYLES = {  # name: (label, colour index, line style)
 
 def make_figure(out: Path) -> list[Path]:
     """Write figure 15 into the folder ``out``; return the files written."""
-    from expfam import plot
+    from expfam import figures, plot
 
     losses = {name: learn.MARGIN_LOSSES[name].loss(MARGIN) for name in STYLES}
     psis = {name: learn.MARGIN_LOSSES[name].psi(THETA) for name in STYLES}
@@ -74,9 +74,9 @@ def make_figure(out: Path) -> list[Path]:
         right.text(0.52, 0.07, r"perceptron: $\psi \equiv 0$", color=plot.COLORS[1], fontsize=7)
         right.text(0.05, 0.9, "0-1 and hinge: $|\\theta|$", fontsize=7)
         plot.panel_label(right, r"(b) $\psi$-transforms: calibrated iff $\psi > 0$")
-        written = plot.save_figure(fig, out, NAME)
+        written = figures.save_figure(fig, out, NAME)
     table = {"m": MARGIN, **losses, "theta": THETA, **{f"psi_{k}": v for k, v in psis.items()}}
-    written.append(plot.save_csv(out, NAME, table))
+    written.append(figures.save_csv(out, NAME, table))
     return written
 
 

@@ -106,7 +106,7 @@ def compare_maps() -> dict[str, np.ndarray]:
 
 def make_figure(out: Path) -> list[Path]:
     """Write figure 16 into the folder ``out``; return the files written."""
-    from expfam import plot
+    from expfam import figures, plot
 
     z, labels = held_out()
     fit = fit_temperature(z, labels)
@@ -139,7 +139,7 @@ def make_figure(out: Path) -> list[Path]:
             ax.set_ylim(-0.6, len(names) - 0.4)
             ax.set_xlabel(f"test {metric} (95% bootstrap)")
             plot.panel_label(ax, f"({'cde'[j]}) {metric} per map")
-        written = plot.save_figure(fig, out, NAME)
+        written = figures.save_figure(fig, out, NAME)
     curves = [curve for _, curve in panels.values()]
     bins = len(curves[0].count)
     rows = {
@@ -152,8 +152,8 @@ def make_figure(out: Path) -> list[Path]:
         "count": np.concatenate([c.count for c in curves]),
         "ece": np.repeat([c.ece for c in curves], bins),
     }
-    written.append(plot.save_csv(out, NAME, rows))
-    written.append(plot.save_csv(out, f"{NAME}_maps", table))
+    written.append(figures.save_csv(out, NAME, rows))
+    written.append(figures.save_csv(out, f"{NAME}_maps", table))
     return written
 
 

@@ -41,7 +41,7 @@ def models() -> dict[tuple[int, float], NGramModel]:
 
 def make_figure(out: Path) -> list[Path]:
     """Write figure 17 into the folder ``out``; return the files written."""
-    from expfam import plot
+    from expfam import figures, plot
 
     fitted = models()
     contexts = {2: "and", 3: "score and"}
@@ -89,7 +89,7 @@ def make_figure(out: Path) -> list[Path]:
             fontsize=7,
             style="italic",
         )
-        written = plot.save_figure(fig, out, NAME)
+        written = figures.save_figure(fig, out, NAME)
     rows = {"order": [], "context": [], "pseudo_count": [], "word": [], "probability": []}
     for (order, a), (context, probs, vocabulary) in dists.items():
         rows["order"] += [order] * len(vocabulary)
@@ -97,7 +97,7 @@ def make_figure(out: Path) -> list[Path]:
         rows["pseudo_count"] += [a] * len(vocabulary)
         rows["word"] += list(vocabulary)
         rows["probability"] += list(probs)
-    written.append(plot.save_csv(out, NAME, rows))
+    written.append(figures.save_csv(out, NAME, rows))
     return written
 
 

@@ -36,7 +36,7 @@ def grid_logits() -> np.ndarray:
 
 def make_figure(out: Path) -> list[Path]:
     """Write figure 18 into the folder ``out``; return the files written."""
-    from expfam import plot
+    from expfam import figures, plot
 
     logits = grid_logits()
     line = np.stack([LINE, np.zeros_like(LINE), np.zeros_like(LINE)], axis=1)
@@ -68,7 +68,7 @@ def make_figure(out: Path) -> list[Path]:
             axes[0].plot([], [], color=plot.COLORS[2], label="$z = (t, 0, 0)$")[0],
         ]
         fig.legend(handles=handles, loc="outside lower center", ncols=3)
-        written = plot.save_figure(fig, out, NAME)
+        written = figures.save_figure(fig, out, NAME)
     columns = {
         "alpha": np.repeat(ALPHAS, len(logits)),
         "z1": np.tile(logits[:, 0], len(ALPHAS)),
@@ -76,7 +76,7 @@ def make_figure(out: Path) -> list[Path]:
     }
     stacked = np.concatenate([images[alpha] for alpha in ALPHAS])
     columns |= {f"p{k + 1}": stacked[:, k] for k in range(3)}
-    written.append(plot.save_csv(out, NAME, columns))
+    written.append(figures.save_csv(out, NAME, columns))
     return written
 
 

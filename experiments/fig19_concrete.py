@@ -31,7 +31,7 @@ LEVELS = np.linspace(-4.0, 4.0, 17)
 
 def make_figure(out: Path) -> list[Path]:
     """Write figure 19 into the folder ``out``; return the files written."""
-    from expfam import plot
+    from expfam import figures, plot
 
     resolution = 100
     grid = plot.simplex_grid(resolution, margin=0.5 / resolution)
@@ -79,8 +79,8 @@ def make_figure(out: Path) -> list[Path]:
             f"$E[x]$, mean of {SAMPLES} samples",
         ]
         fig.legend(handles, labels, loc="outside lower center", ncols=2)
-        written = plot.save_figure(fig, out, NAME)
-    written.append(plot.save_csv(out, NAME, rows))
+        written = figures.save_figure(fig, out, NAME)
+    written.append(figures.save_csv(out, NAME, rows))
     return written
 
 

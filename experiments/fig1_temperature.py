@@ -35,7 +35,7 @@ def temperature_path(logits: np.ndarray, betas: np.ndarray) -> np.ndarray:
 
 def make_figure(out: Path) -> list[Path]:
     """Write figure 1 into the folder ``out``; return the files written."""
-    from expfam import plot
+    from expfam import figures, plot
 
     betas = np.concatenate([BETAS, MARKED])
     probs = temperature_path(LOGITS, betas)
@@ -70,9 +70,9 @@ def make_figure(out: Path) -> list[Path]:
         ax.set_xlabel(r"inverse temperature $\beta$")
         ax.set_ylabel(r"$\mathrm{softmax}(\beta z)_k$")
         ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.98))
-        written = plot.save_figure(fig, out, NAME)
+        written = figures.save_figure(fig, out, NAME)
     written.append(
-        plot.save_csv(
+        figures.save_csv(
             out,
             NAME,
             {

@@ -35,7 +35,7 @@ def log_loss(p: np.ndarray) -> np.ndarray:
 
 def make_figure(out: Path) -> list[Path]:
     """Write figure 2 into the folder ``out``; return the files written."""
-    from expfam import plot
+    from expfam import figures, plot
 
     p = np.linspace(0.005, 0.999, 400)
     loss = log_loss(p)
@@ -70,10 +70,10 @@ def make_figure(out: Path) -> list[Path]:
         ax.set_ylim(0, 5.3)
         ax.set_xlabel(r"probability of the true class $p_y$")
         ax.set_ylabel(r"log-loss $-\log p_y$ (nats)")
-        written = plot.save_figure(fig, out, NAME)
+        written = figures.save_figure(fig, out, NAME)
     kind = ["curve"] * len(p) + ["seed"] * len(seed_p)
     written.append(
-        plot.save_csv(
+        figures.save_csv(
             out,
             NAME,
             {"kind": kind, "p": np.r_[p, seed_p], "loss": np.r_[loss, seed_loss]},

@@ -87,7 +87,7 @@ def make_figure(out: Path) -> list[Path]:
     """Write figure 3 into the folder ``out``; return the files written."""
     from matplotlib.ticker import NullLocator
 
-    from expfam import plot
+    from expfam import figures, plot
 
     results = {dtype: measure(dtype) for dtype in OFFSETS}
     with plot.style_context():
@@ -120,13 +120,13 @@ def make_figure(out: Path) -> list[Path]:
             ax.set_ylabel("error (ULPs, max over classes)")
             plot.panel_label(ax, f"({label}) {np.dtype(dtype).name}")
         axes[0].legend(loc="upper center", bbox_to_anchor=(0.5, 0.85))
-        written = plot.save_figure(fig, out, NAME)
+        written = figures.save_figure(fig, out, NAME)
     columns: dict[str, list] = {key: [] for key in ("dtype", *results[np.float64])}
     for dtype, r in results.items():
         columns["dtype"] += [np.dtype(dtype).name] * len(r["c"])
         for key, values in r.items():
             columns[key] += list(values)
-    written.append(plot.save_csv(out, NAME, columns))
+    written.append(figures.save_csv(out, NAME, columns))
     return written
 
 

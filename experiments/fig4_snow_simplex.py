@@ -40,7 +40,7 @@ def natural(log_probs: np.ndarray) -> np.ndarray:
 
 def make_figure(out: Path) -> list[Path]:
     """Write figure 4 into the folder ``out``; return the files written."""
-    from expfam import plot
+    from expfam import figures, plot
 
     log_points = SNOW.log_posterior_trajectory(SNOWS)
     log_path = expfam.log_posterior(SNOW.log_prior, SNOW.log_likelihood, beta=PATH_T[:, None])
@@ -129,7 +129,7 @@ def make_figure(out: Path) -> list[Path]:
             f"$\\theta_2 = \\log(p_{{\\mathrm{{{michigan}}}}} / p_{{\\mathrm{{{berkeley}}}}})$"
         )
         plot.panel_label(logit, "(b) in logit coordinates")
-        written = plot.save_figure(fig, out, NAME)
+        written = figures.save_figure(fig, out, NAME)
     probs = np.concatenate([points, path])
     theta = np.concatenate([theta_points, theta_path])
     xy_all = plot.barycentric(probs)
@@ -142,7 +142,7 @@ def make_figure(out: Path) -> list[Path]:
         "x": xy_all[:, 0],
         "y": xy_all[:, 1],
     }
-    written.append(plot.save_csv(out, NAME, columns))
+    written.append(figures.save_csv(out, NAME, columns))
     return written
 
 

@@ -32,7 +32,7 @@ MARKERS = ("o", "s", "^")
 
 def make_figure(out: Path) -> list[Path]:
     """Write figure 5 into the folder ``out``; return the files written."""
-    from expfam import plot
+    from expfam import figures, plot
 
     sig = expfam.sigmoid(W)
     loss1, loss2 = expfam.softplus(-W), expfam.softplus(W)
@@ -85,7 +85,7 @@ def make_figure(out: Path) -> list[Path]:
         loss_ax.set_ylim(0, 8.5)
         loss_ax.legend(loc="upper center")
         plot.panel_label(loss_ax, "(b) logistic loss")
-        written = plot.save_figure(fig, out, NAME)
+        written = figures.save_figure(fig, out, NAME)
     n, m = len(W), len(w)
     nan_n, nan_m = np.full(n, np.nan), np.full(m, np.nan)
     columns = {
@@ -100,7 +100,7 @@ def make_figure(out: Path) -> list[Path]:
         "cross_entropy_1": np.r_[nan_n, ce1],
         "cross_entropy_2": np.r_[nan_n, ce2],
     }
-    written.append(plot.save_csv(out, NAME, columns))
+    written.append(figures.save_csv(out, NAME, columns))
     return written
 
 

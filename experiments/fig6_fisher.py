@@ -55,7 +55,7 @@ def _format(value: float) -> str:
 
 def make_figure(out: Path) -> list[Path]:
     """Write figure 6 into the folder ``out``; return the files written."""
-    from expfam import plot
+    from expfam import figures, plot
 
     p = expfam.softmax(SEED_LOGITS)
     matrix = fisher(p)
@@ -96,10 +96,10 @@ def make_figure(out: Path) -> list[Path]:
             plot.simplex_plot(tri, ball, color=plot.COLORS[0], linewidth=0.9)
             plot.simplex_scatter(tri, centre[None], color=plot.COLORS[0], s=2)
         plot.panel_label(tri, f"(b) Fisher balls of radius {RADIUS} on the simplex")
-        written = plot.save_figure(fig, out, NAME)
+        written = figures.save_figure(fig, out, NAME)
     i, j = np.divmod(np.arange(k * k), k)
     written.append(
-        plot.save_csv(
+        figures.save_csv(
             out,
             f"{NAME}_matrix",
             {"i": i + 1, "j": j + 1, "p_i": p[i], "p_j": p[j], "F_ij": matrix[i, j]},
@@ -113,7 +113,7 @@ def make_figure(out: Path) -> list[Path]:
     for c in range(3):
         columns[f"q{c + 1}"] = balls[:, :, c].ravel()
     columns |= {"x": xy[:, 0], "y": xy[:, 1]}
-    written.append(plot.save_csv(out, f"{NAME}_ellipses", columns))
+    written.append(figures.save_csv(out, f"{NAME}_ellipses", columns))
     return written
 
 

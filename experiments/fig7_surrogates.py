@@ -44,7 +44,7 @@ def surrogate_losses(margin: np.ndarray) -> dict[str, np.ndarray]:
 
 def make_figure(out: Path) -> list[Path]:
     """Write figure 7 into the folder ``out``; return the files written."""
-    from expfam import plot
+    from expfam import figures, plot
 
     losses = surrogate_losses(MARGIN)
     labels = {
@@ -84,8 +84,8 @@ def make_figure(out: Path) -> list[Path]:
         grad.set_ylim(-1.55, 0.25)
         grad.legend(loc="upper left", bbox_to_anchor=(0.0, 0.86))
         plot.panel_label(grad, "(b) their gradients")
-        written = plot.save_figure(fig, out, NAME)
-    written.append(plot.save_csv(out, NAME, {"margin": MARGIN, **losses}))
+        written = figures.save_figure(fig, out, NAME)
+    written.append(figures.save_csv(out, NAME, {"margin": MARGIN, **losses}))
     return written
 
 

@@ -32,7 +32,7 @@ NAME = "fig8_bayes_addition"
 
 def make_figure(out: Path) -> list[Path]:
     """Write figure 8 into the folder ``out``; return the files written."""
-    from expfam import plot
+    from expfam import figures, plot
 
     log_prior, log_lik = SNOW.log_prior, SNOW.log_likelihood
     log_post = expfam.log_posterior(log_prior, log_lik)
@@ -99,7 +99,7 @@ def make_figure(out: Path) -> list[Path]:
         vectors.set_xlabel("log probability (nats)")
         vectors.legend(loc="upper left")
         plot.panel_label(vectors, "(b) in logit space: add, shift")
-        written = plot.save_figure(fig, out, NAME)
+        written = figures.save_figure(fig, out, NAME)
     columns = {
         "hypothesis": list(SNOW.hypotheses),
         "prior": prior,
@@ -110,7 +110,7 @@ def make_figure(out: Path) -> list[Path]:
         "log_Z": np.full(k, log_z),
         "log_posterior": log_post,
     }
-    written.append(plot.save_csv(out, NAME, columns))
+    written.append(figures.save_csv(out, NAME, columns))
     return written
 
 

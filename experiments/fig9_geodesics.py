@@ -41,7 +41,7 @@ MARKS = np.array([0.25, 0.5, 0.75])
 
 def make_figure(out: Path) -> list[Path]:
     """Write figure 9 into the folder ``out``; return the files written."""
-    from expfam import plot
+    from expfam import figures, plot
 
     curves = {alpha: alpha_geodesic(P, Q, T, alpha) for alpha, *_ in CURVES}
     marks = {alpha: alpha_geodesic(P, Q, MARKS, alpha) for alpha, *_ in CURVES}
@@ -86,7 +86,7 @@ def make_figure(out: Path) -> list[Path]:
             fontsize=7,
         )
         plot.panel_label(logit, "(b) in logit coordinates")
-        written = plot.save_figure(fig, out, NAME)
+        written = figures.save_figure(fig, out, NAME)
     rows = [
         (label, alpha, t, *x)
         for alpha, label, *_ in CURVES
@@ -105,7 +105,7 @@ def make_figure(out: Path) -> list[Path]:
         "x": xy[:, 0],
         "y": xy[:, 1],
     }
-    written.append(plot.save_csv(out, NAME, columns))
+    written.append(figures.save_csv(out, NAME, columns))
     return written
 
 

@@ -1,4 +1,8 @@
-"""Run the experiment scripts that make the paper's figures: ``expfam figures``.
+"""Run the experiment scripts that make the paper's figures (``expfam figures``), and write them.
+
+:func:`save_figure` and :func:`save_csv` write a figure and the data behind it,
+each file atomically (:func:`atomic_path`); the style and the simplex drawing
+are :mod:`expfam.plot`'s.
 
 An experiment is a module in an ``experiments/`` folder (found as pytest finds
 tests: every ``*.py`` not starting with an underscore) that defines::
@@ -17,18 +21,155 @@ stay as they were, and the other experiments still run.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 import shutil
 import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+import numpy as np
+from numpy.typing import ArrayLike
 
 from expfam._discovery import load_module, module_files
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "ENTRY_POINT",
+    "Outcome",
+    "atomic_path",
+    "discover",
+    "run_experiment",
+    "run_figures",
+    "save_csv",
+    "save_figure",
+]
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; on success move it over ``path``.
+
+    The temporary file lives in the same folder (so :func:`os.replace` is an
+    atomic rename); if the block raises, or is interrupted, the temporary file
+    is removed and ``path`` keeps its previous contents.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to write.
+
+    Yields
+    ------
+    Path
+        The temporary file to write to, ``.NAME.HEX.tmp`` in the folder of ``path``.
+    """
+    path = Path(path)
+    # A fresh name rather than mkstemp: the writer creates the file with the usual
+    # permissions (mkstemp's are owner-only).
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def save_figure(fig: Figure, folder: str | Path, name: str) -> list[Path]:
+    """Write ``fig`` as ``folder/name.pdf`` (vector) and ``folder/name.png``, atomically.
+
+    The PDF carries no creation date and the PNG no timestamp, so the same
+    figure gives the same bytes.
+
+    Parameters
+    ----------
+    fig : Figure
+        The figure; it is saved in the paper style, the PNG at
+        :data:`expfam.plot.PNG_DPI`.
+    folder : str or Path
+        Where to write; created if missing.
+    name : str
+        The file stem.
+
+    Returns
+    -------
+    list of Path
+        The two files written.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    from expfam.plot import style_context  # matplotlib loads with the first figure
+
+    with style_context():
+        for fmt, metadata in (
+            ("pdf", {"CreationDate": None, "ModDate": None}),
+            ("png", {"Software": None}),
+        ):
+            target = folder / f"{name}.{fmt}"
+            with atomic_path(target) as tmp:
+                fig.savefig(tmp, format=fmt, metadata=metadata)
+            written.append(target)
+    return written
+
+
+def save_csv(folder: str | Path, name: str, columns: Mapping[str, ArrayLike]) -> Path:
+    """Write the data behind a figure as ``folder/name.csv``, atomically.
+
+    Parameters
+    ----------
+    folder : str or Path
+        Where to write; created if missing.
+    name : str
+        The file stem; ``.csv`` is appended.
+    columns : mapping of str to array_like
+        Column name to values. Numbers are written with 17 significant digits
+        (exact round trip for float64); strings are written as they are.
+        All columns must have the same length.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    arrays = {key: np.ravel(np.asarray(value)) for key, value in columns.items()}
+    lengths = {len(a) for a in arrays.values()}
+    if len(lengths) != 1:
+        sizes = {key: len(a) for key, a in arrays.items()}
+        raise ValueError(f"columns: all columns must have the same length, got {sizes}")
+    for key in arrays:
+        if "," in key or "\n" in key:
+            raise ValueError(f"columns: name {key!r} contains a comma or a newline")
+    cells = [[_format_cell(v) for v in a] for a in arrays.values()]
+    lines = [",".join(arrays)] + [",".join(row) for row in zip(*cells, strict=True)]
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{name}.csv"
+    with atomic_path(target) as tmp:
+        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return target
+
+
+def _format_cell(value: Any) -> str:
+    if isinstance(value, str | np.str_):
+        if "," in value or "\n" in value:
+            raise ValueError(f"columns: text cell {value!r} contains a comma or a newline")
+        return str(value)
+    if isinstance(value, bool | np.bool_):
+        return str(int(value))
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    return f"{float(value):.17g}"
+
 
 ENTRY_POINT = "make_figure"
 

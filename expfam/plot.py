@@ -10,11 +10,8 @@ sizes for a single column (:data:`SINGLE_COLUMN` inches) and for a double
 column (:data:`DOUBLE_COLUMN`), TrueType fonts in PDFs (``pdf.fonttype = 42``,
 so the text stays text), and the colour-blind-safe Okabe-Ito colours.
 
-Files: :func:`save_figure` writes a vector PDF and a PNG, :func:`save_csv` the
-data behind a figure; each file is written to a temporary file in the same
-folder and moved over the target with :func:`os.replace`, so a failed or
-interrupted write never leaves a half-written file over a good one. The bytes
-are reproducible: no creation date in the PDF, no timestamp in the PNG.
+Files are written by :mod:`expfam.figures` (``save_figure``, ``save_csv``),
+atomically and reproducibly, in this style.
 
 Simplex: :func:`barycentric` maps probabilities ``(..., 3)`` to the plane;
 :func:`simplex_axes` draws the triangle with vertex labels and a light grid;
@@ -29,10 +26,7 @@ the corner, and the histogram of confidences on an axes of its own).
 from __future__ import annotations
 
 import contextlib
-import os
-import secrets
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Literal
 
 import matplotlib as mpl
@@ -46,12 +40,10 @@ __all__ = [
     "DOUBLE_COLUMN",
     "PNG_DPI",
     "SINGLE_COLUMN",
-    "atomic_path",
     "barycentric",
     "new_figure",
     "panel_label",
-    "save_csv",
-    "save_figure",
+    "reliability_diagram",
     "simplex_axes",
     "simplex_contour",
     "simplex_grid",
@@ -189,120 +181,6 @@ def new_figure(
     fig = Figure(figsize=(inches, height), layout="constrained")
     axes = fig.subplots(nrows, ncols, **subplots_kw)
     return fig, axes
-
-
-@contextlib.contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; on success move it over ``path``.
-
-    The temporary file lives in the same folder (so :func:`os.replace` is an
-    atomic rename); if the block raises, or is interrupted, the temporary file
-    is removed and ``path`` keeps its previous contents.
-
-    Parameters
-    ----------
-    path : str or Path
-        The file to write.
-
-    Yields
-    ------
-    Path
-        The temporary file to write to, ``.NAME.HEX.tmp`` in the folder of ``path``.
-    """
-    path = Path(path)
-    # A fresh name rather than mkstemp: the writer creates the file with the usual
-    # permissions (mkstemp's are owner-only).
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def save_figure(fig: Figure, folder: str | Path, name: str) -> list[Path]:
-    """Write ``fig`` as ``folder/name.pdf`` (vector) and ``folder/name.png``, atomically.
-
-    The PDF carries no creation date and the PNG no timestamp, so the same
-    figure gives the same bytes.
-
-    Parameters
-    ----------
-    fig : Figure
-        The figure; it is saved in the paper style, the PNG at :data:`PNG_DPI`.
-    folder : str or Path
-        Where to write; created if missing.
-    name : str
-        The file stem.
-
-    Returns
-    -------
-    list of Path
-        The two files written.
-    """
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    with style_context():
-        for fmt, metadata in (
-            ("pdf", {"CreationDate": None, "ModDate": None}),
-            ("png", {"Software": None}),
-        ):
-            target = folder / f"{name}.{fmt}"
-            with atomic_path(target) as tmp:
-                fig.savefig(tmp, format=fmt, metadata=metadata)
-            written.append(target)
-    return written
-
-
-def save_csv(folder: str | Path, name: str, columns: Mapping[str, ArrayLike]) -> Path:
-    """Write the data behind a figure as ``folder/name.csv``, atomically.
-
-    Parameters
-    ----------
-    folder : str or Path
-        Where to write; created if missing.
-    name : str
-        The file stem; ``.csv`` is appended.
-    columns : mapping of str to array_like
-        Column name to values. Numbers are written with 17 significant digits
-        (exact round trip for float64); strings are written as they are.
-        All columns must have the same length.
-
-    Returns
-    -------
-    Path
-        The file written.
-    """
-    arrays = {key: np.ravel(np.asarray(value)) for key, value in columns.items()}
-    lengths = {len(a) for a in arrays.values()}
-    if len(lengths) != 1:
-        sizes = {key: len(a) for key, a in arrays.items()}
-        raise ValueError(f"columns: all columns must have the same length, got {sizes}")
-    for key in arrays:
-        if "," in key or "\n" in key:
-            raise ValueError(f"columns: name {key!r} contains a comma or a newline")
-    cells = [[_format_cell(v) for v in a] for a in arrays.values()]
-    lines = [",".join(arrays)] + [",".join(row) for row in zip(*cells, strict=True)]
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{name}.csv"
-    with atomic_path(target) as tmp:
-        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return target
-
-
-def _format_cell(value: Any) -> str:
-    if isinstance(value, str | np.str_):
-        if "," in value or "\n" in value:
-            raise ValueError(f"columns: text cell {value!r} contains a comma or a newline")
-        return str(value)
-    if isinstance(value, bool | np.bool_):
-        return str(int(value))
-    if isinstance(value, int | np.integer):
-        return str(int(value))
-    return f"{float(value):.17g}"
 
 
 def barycentric(probs: ArrayLike) -> NDArray[np.float64]:

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from expfam import plot
+from expfam import figures, plot
 
 SQRT3_2 = np.sqrt(3.0) / 2.0
 
@@ -102,8 +102,8 @@ def test_simplex_axes_draws_labels_and_rejects_two_labels():
 
 
 def test_save_figure_is_reproducible_pdf_with_truetype_text(tmp_path):
-    first = plot.save_figure(_simple_figure(), tmp_path / "a", "fig")
-    second = plot.save_figure(_simple_figure(), tmp_path / "b", "fig")
+    first = figures.save_figure(_simple_figure(), tmp_path / "a", "fig")
+    second = figures.save_figure(_simple_figure(), tmp_path / "b", "fig")
     assert [p.name for p in first] == ["fig.pdf", "fig.png"]
     for a, b in zip(first, second, strict=True):
         assert a.read_bytes() == b.read_bytes()
@@ -119,7 +119,9 @@ def test_save_figure_is_reproducible_pdf_with_truetype_text(tmp_path):
 
 def test_save_csv_round_trips_float64_exactly(tmp_path):
     values = np.array([np.pi, -1e-300, 1 / 3, np.nan, 2.5e307])
-    path = plot.save_csv(tmp_path, "data", {"name": list("abcde"), "value": values, "n": range(5)})
+    path = figures.save_csv(
+        tmp_path, "data", {"name": list("abcde"), "value": values, "n": range(5)}
+    )
     with path.open(newline="") as f:
         rows = list(csv.DictReader(f))
     assert [r["name"] for r in rows] == list("abcde")
@@ -129,9 +131,9 @@ def test_save_csv_round_trips_float64_exactly(tmp_path):
 
 def test_save_csv_rejects_ragged_columns_and_commas(tmp_path):
     with pytest.raises(ValueError, match="same length"):
-        plot.save_csv(tmp_path, "x", {"a": [1, 2], "b": [1]})
+        figures.save_csv(tmp_path, "x", {"a": [1, 2], "b": [1]})
     with pytest.raises(ValueError, match="comma"):
-        plot.save_csv(tmp_path, "x", {"a,b": [1]})
+        figures.save_csv(tmp_path, "x", {"a,b": [1]})
     assert not list(tmp_path.iterdir())
 
 
@@ -145,6 +147,6 @@ def test_interrupted_write_keeps_the_old_file(tmp_path):
 
     fig.savefig = fail
     with pytest.raises(KeyboardInterrupt):
-        plot.save_figure(fig, tmp_path, "fig")
+        figures.save_figure(fig, tmp_path, "fig")
     assert target.read_bytes() == b"old good figure"
     assert [p.name for p in tmp_path.iterdir()] == ["fig.pdf"]  # no temporary file left

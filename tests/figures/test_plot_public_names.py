@@ -22,4 +22,12 @@ def test_star_import_brings_no_module_or_helper():
     namespace: dict = {}
     exec("from expfam.plot import *", namespace)
     assert not {"np", "os", "secrets", "mpl", "Path", "Figure"} & namespace.keys()
-    assert {"simplex_axes", "save_figure", "COLORS"} <= namespace.keys()
+    assert {"simplex_axes", "reliability_diagram", "COLORS"} <= namespace.keys()
+
+
+def test_file_writing_lives_in_figures():
+    """Issue 18: the file I/O moved from plot (style and simplex drawing) to figures."""
+    from expfam import figures
+
+    assert {"atomic_path", "save_figure", "save_csv"} <= set(figures.__all__)
+    assert not {"atomic_path", "save_figure", "save_csv"} & set(plot.__all__)
