@@ -226,7 +226,7 @@ def kl_divergence(
     padded, layout = RowLayout.of(zp, axis)
     zp2 = layout.rows(padded)  # (float64 block by block, in kl_rows)
     zq2 = layout.rows(zq.reshape(padded.shape))
-    out = by_blocks(kl_rows, zp2, zq2, scratch=True)
+    out = kl_rows(zp2, zq2)
     if mask is not None:
         out[~layout.rows(mask.reshape(padded.shape)).any(axis=1)] = 0.0
     out = layout.reduced(out, keepdims)
@@ -234,17 +234,12 @@ def kl_divergence(
     return scalar((out[..., 0] if zp.ndim == 0 and keepdims else out).astype(dtype))
 
 
-def by_blocks(fn, *rows: NDArray, scratch: bool = False) -> NDArray:
-    """``fn`` (rows of 2-D arrays, or per-row 1-D arrays, to one value per row) by blocks.
-
-    With ``scratch``, ``fn`` also gets its worker's reusable work arrays
-    (:class:`expfam.special._rows._Scratch`) as a last argument.
-    """
+def by_blocks(fn, *rows: NDArray) -> NDArray:
+    """``fn`` (rows of 2-D arrays, or per-row 1-D arrays, to one value per row) by blocks."""
     out = np.empty(rows[0].shape[0])
 
-    def body(start: int, stop: int, work: object) -> None:
-        extra = (work,) if scratch else ()
-        out[start:stop] = fn(*(r[start:stop] if np.ndim(r) else r for r in rows), *extra)
+    def body(start: int, stop: int, _: None) -> None:
+        out[start:stop] = fn(*(r[start:stop] if np.ndim(r) else r for r in rows))
 
-    _rows.for_blocks(rows[0].shape[0], rows[0].shape[1], body, scratch=scratch)
+    _rows.for_blocks(rows[0].shape[0], rows[0].shape[1], body)
     return out
