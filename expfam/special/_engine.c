@@ -526,7 +526,8 @@ static void seg_kl(SegJob *J, Py_ssize_t s, Py_ssize_t c0, Py_ssize_t c1)
         else {
             double gh, gl, u_hi, u_err;
             g_dd(x, &gh, &gl);
-            gl = gl + expm1(x) * x_lo;
+            if (x_lo != 0.0) /* g(x + x_lo) = g(x) + expm1(x) x_lo */
+                gl = gl + expm1(x) * x_lo;
             two_prod(t.m_hi, gh, &u_hi, &u_err);
             g_hi = ldexp2(u_hi, t.n);
             g_lo = ldexp2(u_err + t.m_hi * gl + t.m_lo * gh, t.n);
