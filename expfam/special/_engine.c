@@ -151,11 +151,12 @@ static inline double ldexp2(double m, int n)
 
 /* exp(hi + lo) = (m_hi + m_lo) 2^n, m_hi = 2^(j/64), relative error below 2^-58
    (expfam._core.dd.exp_dd_parts: Cody-Waite reduction by log(2)/64, a table, a
-   polynomial). hi is clamped below at -1100, lo to [-1, 1] (NaN: -1100 and -1). */
+   polynomial). hi is clamped to [-1100, 1100], lo to [-1, 1] (NaN: -1100 and -1). */
 static inline void exp_parts(double hi, double lo, double *m_hi, double *m_lo, int *n)
 {
-    double h = hi > -1100.0 ? hi : -1100.0;
-    double kf = nearbyint(h * INV_C);
+    double h = hi > -1100.0 ? (hi < 1100.0 ? hi : 1100.0) : -1100.0;
+    /* rint(h / (log(2) / 64)), ties to even, by adding and removing 1.5 * 2^52 */
+    double kf = (h * INV_C + 0x1.8p52) - 0x1.8p52;
     double r_hi = h - kf * C1;
     double l = lo >= -1.0 ? (lo <= 1.0 ? lo : 1.0) : -1.0;
     double r, r_err;
@@ -292,10 +293,13 @@ static void seg_max(const Row *r, Py_ssize_t c0, Py_ssize_t c1, MaxPart *o)
     o->posinf = posinf;
 }
 
-/* t = sum_{j != k} exp(hi_j) (1 + lo_j), float64 exp, compensated; exp(hi_j) into store. */
+#define LANES 4
+
+/* t = sum_{j != k} exp(hi_j) (1 + lo_j), float64 exp, compensated in LANES interleaved
+   accumulators (independent dependency chains) added in lane order; exp(hi_j) into store. */
 static DD seg_fast(const Row *r, Py_ssize_t c0, Py_ssize_t c1, double *store)
 {
-    DD t = {0.0, 0.0};
+    DD lane[LANES] = {{0.0, 0.0}};
     for (Py_ssize_t j = c0; j < c1; j++) {
         double hi, lo;
         shift(r, at(r, j), &hi, &lo);
@@ -304,9 +308,13 @@ static DD seg_fast(const Row *r, Py_ssize_t c0, Py_ssize_t c1, double *store)
             store[j] = e;
         if (j == r->k)
             continue;
-        acc_add(&t, e);
-        t.lo += e * lo;
+        DD *acc = &lane[j % LANES];
+        acc_add(acc, e);
+        acc->lo += e * lo;
     }
+    DD t = lane[0];
+    for (int i = 1; i < LANES; i++)
+        acc_merge(&t, lane[i]);
     return t;
 }
 
@@ -598,10 +606,19 @@ static DD combine(const DD *parts, Py_ssize_t n)
 /* log Z = log1p(t) of the row J->r (m and k set) into J->l_hi + J->l_lo. */
 static void log_partition(SegJob *J, int threads)
 {
+    J->want_s = 0;
+    if (J->K <= 10) { /* t <= 9 < 9.4: kappa > KAPPA_FAST whatever the row */
+        J->up = 0;
+        run_phase(J, PH_DD, threads);
+        DD t = combine(J->t, J->nseg);
+        if (t.hi >= TINY) {
+            log1p_dd(t.hi, t.lo, &J->l_hi, &J->l_lo);
+            return;
+        }
+    }
     J->store = NULL;
     run_phase(J, PH_FAST, threads);
     DD t = combine(J->t, J->nseg);
-    J->want_s = 0;
     if (t.hi < TINY) { /* log1p(t) = t: sum again scaled by 2^600, round once */
         J->up = 600;
         run_phase(J, PH_DD, threads);
