@@ -195,7 +195,7 @@ def kl_divergence(
     ``G = E_p[g(x)]`` and ``g(x) = e^x - 1 - x >= 0``. Every term of ``G`` is
     non-negative, so the result is never negative and stays accurate as
     ``q -> p`` (where ``sum p log p - sum p log q`` cancels to noise).
-    ``g`` uses its Taylor series for ``|x| <= 2``. At most 2 ULP. A
+    ``g`` uses its Taylor series for ``|x| <= 1``. At most 2 ULP. A
     divergence beyond the float range is ``inf``.
 
     Examples
