@@ -129,17 +129,25 @@ def cross_entropy(
 def _soft_cross_entropy(z: NDArray, q: NDArray, beta: NDArray) -> NDArray:
     """``-sum_k q_k log p_k``, ``p = softmax(beta z)`` along rows (``0 < beta < inf``),
     with ``log p`` and the products in double-double."""
+    if z.shape[1] == 0:  # no classes: the empty sum
+        return np.zeros(len(z))
     lp = _rows.run("log_softmax_dd", z, beta, np.dtype(np.float64))
     with np.errstate(all="ignore"):
         used = q > 0
         neg_hi = np.where(used, -lp[..., 0], 0.0)
         # Dekker's product needs factors below 2**996: scale huge ones by 2**-64.
+        scale_q = np.where(q > 2.0**900, 2.0**-64, 1.0)
         scale = np.where(neg_hi > 2.0**900, 2.0**-64, 1.0)
-        t_hi, t_err = _dd.two_prod(q, neg_hi * scale)
+        t_hi, t_err = _dd.two_prod(q * scale_q, neg_hi * scale)
+        scale *= scale_q
         t_hi, t_err = t_hi / scale, t_err / scale
         t_lo = np.where(used, t_err - q * lp[..., 1], 0.0)
         impossible = used & (neg_hi == np.inf)
-        top = np.max(z, axis=1, keepdims=True)
+        # A term past float64 (a huge or infinite weight): the sum is +inf.
+        past = (used & ~impossible & (t_hi == np.inf)).any(axis=1)
+        t_hi[past] = 0.0
+        t_lo[past] = 0.0
+        top = np.max(z, axis=1, keepdims=True, initial=-np.inf)
         # Finite logits whose log-probability overflows (finite top): q (m - z) in halves.
         over = impossible & np.isfinite(z) & np.isfinite(top)
         if over.any():
@@ -150,10 +158,8 @@ def _soft_cross_entropy(z: NDArray, q: NDArray, beta: NDArray) -> NDArray:
         s_hi, s_lo = _dd.row_sum_dd(t_hi, t_lo)
         out = np.where(np.isinf(s_hi), s_hi, s_hi + s_lo)  # (a sum past float64: inf)
         # Weight on a class of probability 0 (a -inf logit, or beside a +inf one).
-        out[(impossible & ~over).any(axis=1)] = np.inf
+        out[(impossible & ~over).any(axis=1) | past] = np.inf
         out[np.isnan(z).any(axis=1) | np.isnan(q).any(axis=1)] = np.nan
-        if z.shape[1] == 0:
-            out[:] = np.nan
     return out
 
 

@@ -176,3 +176,23 @@ def test_empty_rows_have_entropy_and_kl_zero():
     np.testing.assert_array_equal(es.kl_divergence(empty, empty), [0.0, 0.0])
     masked = es.entropy([1.0, 2.0], where=[False, False])
     assert masked == 0.0 == expfam.kl_divergence([1.0, 2.0], [0.0, 0.0], where=[False, False])
+
+
+@pytest.mark.parametrize(
+    ("logits", "target"),
+    [([0.0, -1e308], [0.0, 1e308]), ([1.0, 2.0], [np.inf, 1.0]), ([0.0, 1.0], [1e308, 1.7e308])],
+)
+def test_cross_entropy_with_a_weight_past_the_float_range_is_inf(logits, target):
+    """q_k (-log p_k) overflows: the sum is +inf (it was NaN: Dekker's split overflowed)."""
+    assert es.cross_entropy(logits, target) == np.inf
+
+
+def test_cross_entropy_with_no_classes_is_the_empty_sum():
+    np.testing.assert_array_equal(es.cross_entropy(np.empty((2, 0)), np.empty((2, 0))), [0, 0])
+
+
+def test_logsumexp_ignores_masked_weights_whatever_their_value():
+    got = es.logsumexp([0.0, 1.0], b=[np.nan, 1.0], where=[False, True])
+    assert got == 1.0
+    rows = es.logsumexp(np.zeros((2, 3)), b=[np.inf, 1.0, 2.0], where=[False, True, True])
+    np.testing.assert_allclose(rows, [np.log(3.0)] * 2, rtol=2.3e-16)
