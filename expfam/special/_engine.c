@@ -269,28 +269,24 @@ typedef struct {
     double m;
     Py_ssize_t k;
     int nan;
-    Py_ssize_t posinf;
 } MaxPart;
 
+/* The first maximum and whether there is a NaN, without branches (cmov, max). */
 static void seg_max(const Row *r, Py_ssize_t c0, Py_ssize_t c1, MaxPart *o)
 {
     double m = -INFINITY;
-    Py_ssize_t k = c0, posinf = 0;
+    Py_ssize_t k = c0;
     int nan = 0;
     for (Py_ssize_t j = c0; j < c1; j++) {
         double v = at(r, j);
-        if (v > m) {
-            m = v;
-            k = j;
-        }
-        else if (v != v)
-            nan = 1;
-        posinf += v == INFINITY;
+        int above = v > m;
+        m = above ? v : m;
+        k = above ? j : k;
+        nan |= v != v;
     }
     o->m = m;
     o->k = k;
     o->nan = nan;
-    o->posinf = posinf;
 }
 
 #define LANES 4
@@ -481,7 +477,7 @@ static void seg_kl(SegJob *J, Py_ssize_t s, Py_ssize_t c0, Py_ssize_t c1)
 {
     const Row *r = &J->r, *q = &J->q;
     if (J->phase == PH_KL_FLAGS) {
-        KLPart o = {{0}, 0, 0, -INFINITY, INFINITY, 0};
+        KLPart o = {{0.0, 0, 0}, 0, 0, -INFINITY, INFINITY, 0};
         seg_max(r, c0, c1, &o.max);
         for (Py_ssize_t j = c0; j < c1; j++) {
             double vp = at(r, j), vq = at(q, j);
@@ -589,7 +585,6 @@ static MaxPart combine_max(const MaxPart *parts, Py_ssize_t n)
             m.k = parts[s].k;
         }
         m.nan |= parts[s].nan;
-        m.posinf += parts[s].posinf;
     }
     return m;
 }
@@ -670,8 +665,11 @@ typedef struct {
 /* Rows whose maximum is not finite, or with a NaN: the exact limits (see _rows.py). */
 static void special_row(const SegJob *J, const Job *G, Py_ssize_t i, MaxPart mp)
 {
-    double c = (double)mp.posinf;
-    int none = mp.nan || mp.posinf == 0;
+    Py_ssize_t posinf = 0;
+    for (Py_ssize_t j = 0; j < J->K; j++)
+        posinf += at(&J->r, j) == INFINITY;
+    double c = (double)posinf;
+    int none = mp.nan || posinf == 0;
     int kind = J->kind;
     if (kind == LSE)
         put(J->out, J->out32, 0, mp.nan ? NAN : (c > 0 ? INFINITY : -INFINITY));
