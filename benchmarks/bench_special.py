@@ -189,6 +189,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="small inputs only")
     parser.add_argument("--no-large", action="store_true", help="leave out the two largest")
+    parser.add_argument("--large-only", action="store_true", help="the two largest only")
     parser.add_argument("--out", default=Path(__file__).parent / "results" / "bench_special.csv")
     args = parser.parse_args()
     threads = es.get_num_threads()
@@ -200,7 +201,7 @@ def main() -> None:
     )
     results: list[dict] = []
     if not args.quick:
-        results += run_large(args.repeats, threads, large=not args.no_large)
+        results += run_large(args.repeats, threads, not args.no_large, args.large_only)
         results += run_long_row()
     results += run_small(max(args.repeats, 7))
     out = Path(args.out)
@@ -269,23 +270,25 @@ SWEEP = [(2000, 10), (2000, 1000), (1024, 5000), (256, 50000)]
 LARGE = [((4096, 32000), np.float32), ((1024, 50000), np.float64)]
 
 
-def sweep_inputs(large: bool):
+def sweep_inputs(large: bool, large_only: bool = False):
     """``(label, x)`` for every shape of the sweep, lazily (the large ones are GBs of work)."""
-    cases = [(shape, dtype) for shape in SWEEP for dtype in (np.float32, np.float64)]
-    for shape, dtype in cases + (LARGE if large else []):
+    cases = [] if large_only else [(s, d) for s in SWEEP for d in (np.float32, np.float64)]
+    for shape, dtype in cases + (LARGE if large or large_only else []):
         rng = np.random.default_rng(0)
         x = (rng.standard_normal(shape) * 4).astype(dtype)
         yield f"{shape[0]}x{shape[1]} {np.dtype(dtype).name}", x
 
 
-def run_large(repeats: int, threads: int, large: bool = True) -> list[dict]:
+def run_large(
+    repeats: int, threads: int, large: bool = True, large_only: bool = False
+) -> list[dict]:
     header = (
         f"\n{'input':<19}{'kernel':<14}{'expfam s':>9}{'/scipy':>7}{'/torch':>7}{'/copy':>7}"
         f"{'/lse':>6}{'N/1thr':>7}{'peak MB':>9}{'scipy MB':>9}{'out MB':>8}"
     )
     print(header + "\n" + "-" * (len(header) - 1))
     results = []
-    for label, x in sweep_inputs(large):
+    for label, x in sweep_inputs(large, large_only):
         other = np.roll(x, 1, axis=0) * x.dtype.type(0.9)
         labels = np.arange(len(x)) * 7 % x.shape[1]
         floor = np.empty_like(x)
