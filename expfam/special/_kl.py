@@ -64,12 +64,25 @@ def kl_rows(zp: NDArray, zq: NDArray) -> NDArray:
 
 def _limits(zp: NDArray, zq: NDArray) -> NDArray:
     """The generic formula ``sum_k p_k (log p_k - log q_k)``, exact at the limits
-    (``+inf`` logits, ``q = 0 < p``, NaN)."""
+    (``+inf`` logits, ``q = 0 < p``, NaN).
+
+    Where every logit is finite (the spread of ``z_p - z_q`` passes the float
+    range, and ``log q`` may overflow although the divergence does not) each
+    log-ratio is formed in halves,
+    ``(z_p - z_q)/2 - (lse z_p - lse z_q)/2``, and the sum doubled.
+    """
     with np.errstate(all="ignore"):
         lp = _rows.run("log_softmax", zp, 1.0, np.dtype(np.float64))
         lq = _rows.run("log_softmax", zq, 1.0, np.dtype(np.float64))
         terms = np.where(lp > -np.inf, np.exp(lp) * (lp - lq), 0.0)
         out = np.sum(terms, axis=1)
+        finite = np.isfinite(zp).all(axis=1) & np.isfinite(zq).all(axis=1)
+        if finite.any():
+            a, b = zp[finite], zq[finite]
+            half = 0.5 * _rows.run("logsumexp", a, 1.0, np.dtype(np.float64))
+            half -= 0.5 * _rows.run("logsumexp", b, 1.0, np.dtype(np.float64))
+            ratio = (0.5 * a - 0.5 * b) - half[:, None]
+            out[finite] = 2.0 * np.sum(np.exp(lp[finite]) * ratio, axis=1)
     out[np.isnan(zp).any(axis=1) | np.isnan(zq).any(axis=1)] = np.nan
     return out
 

@@ -196,3 +196,9 @@ def test_logsumexp_ignores_masked_weights_whatever_their_value():
     assert got == 1.0
     rows = es.logsumexp(np.zeros((2, 3)), b=[np.inf, 1.0, 2.0], where=[False, True, True])
     np.testing.assert_allclose(rows, [np.log(3.0)] * 2, rtol=2.3e-16)
+
+
+def test_kl_whose_log_q_overflows_but_not_the_divergence():
+    """KL([0, 0] || [1e308, -1e308]) is about 1e308; it was inf (log q = -2e308 overflowed)."""
+    exact = mpref.kl_ref([0.0, 0.0], [1e308, -1e308])
+    assert _ulps(es.kl_divergence([0.0, 0.0], [1e308, -1e308]), exact) <= 2
