@@ -1,20 +1,25 @@
 """Speed and memory of expfam's softmax kernels against scipy, torch and a copy, in one run.
 
-Run by hand (not by the tests), from the repository root::
+Run by hand (not by the tests), from the repository root, after the README's
+install (the engine is compiled)::
 
-    PYTHONPATH=. python benchmarks/bench_special.py [--repeats N] [--quick]
+    python benchmarks/bench_special.py [--repeats N] [--quick] [--no-large]
 
-Prints one table and writes it to ``benchmarks/results/bench_special.csv``.
-About 2-3 minutes; ``--quick`` (small inputs only) a few seconds.
+Prints one table and writes it to ``benchmarks/results/bench_special.csv``
+and the README's tables to ``bench_special.md``. About 5-10 minutes on 2
+cores; ``--no-large`` leaves out the two largest inputs, ``--quick`` runs the
+small inputs only.
 
-- Large inputs, (4096, 32000) float32 and (1024, 50000) float64: every row
-  kernel's median time over ``--repeats`` runs, as a ratio to scipy (or the
-  scipy composite a user would write), to torch on the CPU with the same
-  number of threads (when torch is installed; it is not a dependency), to a
-  ``np.copyto`` of the input (the memory-bandwidth floor) and to expfam's own
-  ``logsumexp`` of the same array; its time on all threads over its time on
-  one (``scaling``, ``N/1thr``); and its peak memory beyond the input
-  (tracemalloc, which numpy reports to; torch's allocations are not seen).
+- The sweep, every shape in float32 and float64: 2000x10, 2000x1000,
+  1024x5000, 256x50000, then (4096, 32000) float32 and (1024, 50000)
+  float64: every row kernel's median time over ``--repeats`` runs, as a
+  ratio to scipy (or the scipy composite a user would write), to torch on
+  the CPU with the same number of threads (when torch is installed; it is
+  not a dependency), to a ``np.copyto`` of the input (the memory-bandwidth
+  floor) and to expfam's own ``logsumexp`` of the same array; its time on
+  all threads over its time on one (``N/1thr``); and its peak memory beyond
+  the input (tracemalloc, which numpy reports to; torch's allocations are
+  not seen). ``benchmarks/bench_threads.py`` sweeps the thread count.
 - One row of 10**7 float64 entries: time and peak memory.
 - Small inputs (one row of 3 entries, a Python float, 10**6 floats,
   ``Categorical`` at K = 3): ratios to the scipy call or composite.
@@ -183,6 +188,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="small inputs only")
+    parser.add_argument("--no-large", action="store_true", help="leave out the two largest")
+    parser.add_argument("--large-only", action="store_true", help="the two largest only")
     parser.add_argument("--out", default=Path(__file__).parent / "results" / "bench_special.csv")
     args = parser.parse_args()
     threads = es.get_num_threads()
@@ -194,7 +201,7 @@ def main() -> None:
     )
     results: list[dict] = []
     if not args.quick:
-        results += run_large(args.repeats, threads)
+        results += run_large(args.repeats, threads, not args.no_large, args.large_only)
         results += run_long_row()
     results += run_small(max(args.repeats, 7))
     out = Path(args.out)
@@ -259,19 +266,29 @@ def _ratio(a: float | None, b: float | None) -> float:
     return a / b if a is not None and b else math.nan
 
 
-def run_large(repeats: int, threads: int) -> list[dict]:
-    rng = np.random.default_rng(0)
-    inputs = {
-        "4096x32000 float32": rng.standard_normal((4096, 32000), dtype=np.float32) * 4,
-        "1024x50000 float64": rng.standard_normal((1024, 50000)) * 4,
-    }
+SWEEP = [(2000, 10), (2000, 1000), (1024, 5000), (256, 50000)]
+LARGE = [((4096, 32000), np.float32), ((1024, 50000), np.float64)]
+
+
+def sweep_inputs(large: bool, large_only: bool = False):
+    """``(label, x)`` for every shape of the sweep, lazily (the large ones are GBs of work)."""
+    cases = [] if large_only else [(s, d) for s in SWEEP for d in (np.float32, np.float64)]
+    for shape, dtype in cases + (LARGE if large or large_only else []):
+        rng = np.random.default_rng(0)
+        x = (rng.standard_normal(shape) * 4).astype(dtype)
+        yield f"{shape[0]}x{shape[1]} {np.dtype(dtype).name}", x
+
+
+def run_large(
+    repeats: int, threads: int, large: bool = True, large_only: bool = False
+) -> list[dict]:
     header = (
         f"\n{'input':<19}{'kernel':<14}{'expfam s':>9}{'/scipy':>7}{'/torch':>7}{'/copy':>7}"
         f"{'/lse':>6}{'N/1thr':>7}{'peak MB':>9}{'scipy MB':>9}{'out MB':>8}"
     )
     print(header + "\n" + "-" * (len(header) - 1))
     results = []
-    for label, x in inputs.items():
+    for label, x in sweep_inputs(large, large_only):
         other = np.roll(x, 1, axis=0) * x.dtype.type(0.9)
         labels = np.arange(len(x)) * 7 % x.shape[1]
         floor = np.empty_like(x)
@@ -326,6 +343,7 @@ def run_large(repeats: int, threads: int) -> list[dict]:
 
 def run_long_row() -> list[dict]:
     x = np.random.default_rng(2).standard_normal(10**7) * 4
+    y = np.roll(x, 1) * 0.9
     print(f"\n{'one row of 10**7 float64':<28}{'expfam s':>9}{'peak MB':>9}{'scipy MB':>9}")
     results = []
     for kernel, ours, theirs in (
@@ -334,6 +352,11 @@ def run_long_row() -> list[dict]:
         ("logsumexp", lambda: es.logsumexp(x), lambda: sc.logsumexp(x)),
         ("cross_entropy", lambda: es.cross_entropy(x, 3), lambda: sc.logsumexp(x) - x[3]),
         ("entropy", lambda: es.entropy(x), lambda: scipy.stats.entropy(sc.softmax(x))),
+        (
+            "kl_divergence",
+            lambda: es.kl_divergence(x, y),
+            lambda: sc.rel_entr(sc.softmax(x), sc.softmax(y)).sum(),
+        ),
     ):
         mem_ours, seconds = peak_extra_mb(ours)
         row = {

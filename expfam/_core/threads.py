@@ -5,7 +5,7 @@ pool of threads; numpy releases the GIL inside its loops, so the blocks run
 in parallel. The number of threads is, in order of precedence:
 
 1. the value set by :func:`set_num_threads` (also a context manager);
-2. the environment variable ``EXPFAM_NUM_THREADS``, read once at import;
+2. the environment variable ``EXPFAM_NUM_THREADS``, read once, at first use;
 3. the number of CPUs this process may run on (``os.sched_getaffinity``,
    which honours ``taskset`` and container CPU sets, unlike ``os.cpu_count``).
 
@@ -43,15 +43,16 @@ def _from_environment() -> int:
 
 
 def _checked(n: object, name: str = "n") -> int:
-    if not isinstance(n, int) or isinstance(n, bool):
+    if not isinstance(n, int | np.integer) or isinstance(n, bool):
         raise TypeError(f"{name}: expected a positive integer, got {n!r}")
+    n = int(n)
     if n < 1:
         raise ValueError(f"{name}: expected a positive integer, got {n}")
     return n
 
 
 _lock = threading.Lock()
-_num_threads = _from_environment()
+_num_threads: int | None = None  # None: EXPFAM_NUM_THREADS or the CPUs, read at first use
 _executor: ThreadPoolExecutor | None = None
 _pool_size = 0
 
@@ -109,6 +110,9 @@ def get_num_threads() -> int:
     >>> get_num_threads() >= 1
     True
     """
+    global _num_threads
+    if _num_threads is None:
+        _num_threads = _from_environment()
     return _num_threads
 
 
@@ -135,11 +139,12 @@ def run_chunks(starts: range, work: Callable[[range], None], parallel: bool) -> 
 def pool() -> ThreadPoolExecutor:
     """The shared pool, grown to :func:`get_num_threads` workers when the setting grows."""
     global _executor, _pool_size
+    n = get_num_threads()
     with _lock:
-        if _pool_size < _num_threads:
+        if _pool_size < n:
             old = _executor
-            _executor = ThreadPoolExecutor(max_workers=_num_threads, thread_name_prefix="expfam")
-            _pool_size = _num_threads
+            _executor = ThreadPoolExecutor(max_workers=n, thread_name_prefix="expfam")
+            _pool_size = n
             if old is not None:
                 old.shutdown(wait=False)
         return _executor

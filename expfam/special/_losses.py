@@ -129,17 +129,25 @@ def cross_entropy(
 def _soft_cross_entropy(z: NDArray, q: NDArray, beta: NDArray) -> NDArray:
     """``-sum_k q_k log p_k``, ``p = softmax(beta z)`` along rows (``0 < beta < inf``),
     with ``log p`` and the products in double-double."""
+    if z.shape[1] == 0:  # no classes: the empty sum
+        return np.zeros(len(z))
     lp = _rows.run("log_softmax_dd", z, beta, np.dtype(np.float64))
     with np.errstate(all="ignore"):
         used = q > 0
         neg_hi = np.where(used, -lp[..., 0], 0.0)
         # Dekker's product needs factors below 2**996: scale huge ones by 2**-64.
+        scale_q = np.where(q > 2.0**900, 2.0**-64, 1.0)
         scale = np.where(neg_hi > 2.0**900, 2.0**-64, 1.0)
-        t_hi, t_err = _dd.two_prod(q, neg_hi * scale)
+        t_hi, t_err = _dd.two_prod(q * scale_q, neg_hi * scale)
+        scale *= scale_q
         t_hi, t_err = t_hi / scale, t_err / scale
         t_lo = np.where(used, t_err - q * lp[..., 1], 0.0)
         impossible = used & (neg_hi == np.inf)
-        top = np.max(z, axis=1, keepdims=True)
+        # A term past float64 (a huge or infinite weight): the sum is +inf.
+        past = (used & ~impossible & (t_hi == np.inf)).any(axis=1)
+        t_hi[past] = 0.0
+        t_lo[past] = 0.0
+        top = np.max(z, axis=1, keepdims=True, initial=-np.inf)
         # Finite logits whose log-probability overflows (finite top): q (m - z) in halves.
         over = impossible & np.isfinite(z) & np.isfinite(top)
         if over.any():
@@ -150,10 +158,8 @@ def _soft_cross_entropy(z: NDArray, q: NDArray, beta: NDArray) -> NDArray:
         s_hi, s_lo = _dd.row_sum_dd(t_hi, t_lo)
         out = np.where(np.isinf(s_hi), s_hi, s_hi + s_lo)  # (a sum past float64: inf)
         # Weight on a class of probability 0 (a -inf logit, or beside a +inf one).
-        out[(impossible & ~over).any(axis=1)] = np.inf
+        out[(impossible & ~over).any(axis=1) | past] = np.inf
         out[np.isnan(z).any(axis=1) | np.isnan(q).any(axis=1)] = np.nan
-        if z.shape[1] == 0:
-            out[:] = np.nan
     return out
 
 
@@ -195,7 +201,7 @@ def kl_divergence(
     ``G = E_p[g(x)]`` and ``g(x) = e^x - 1 - x >= 0``. Every term of ``G`` is
     non-negative, so the result is never negative and stays accurate as
     ``q -> p`` (where ``sum p log p - sum p log q`` cancels to noise).
-    ``g`` uses its Taylor series for ``|x| <= 2``. At most 2 ULP. A
+    ``g`` uses its Taylor series for ``|x| <= 1``. At most 2 ULP. A
     divergence beyond the float range is ``inf``.
 
     Examples
@@ -226,7 +232,7 @@ def kl_divergence(
     padded, layout = RowLayout.of(zp, axis)
     zp2 = layout.rows(padded)  # (float64 block by block, in kl_rows)
     zq2 = layout.rows(zq.reshape(padded.shape))
-    out = by_blocks(kl_rows, zp2, zq2, scratch=True)
+    out = kl_rows(zp2, zq2)
     if mask is not None:
         out[~layout.rows(mask.reshape(padded.shape)).any(axis=1)] = 0.0
     out = layout.reduced(out, keepdims)
@@ -234,17 +240,12 @@ def kl_divergence(
     return scalar((out[..., 0] if zp.ndim == 0 and keepdims else out).astype(dtype))
 
 
-def by_blocks(fn, *rows: NDArray, scratch: bool = False) -> NDArray:
-    """``fn`` (rows of 2-D arrays, or per-row 1-D arrays, to one value per row) by blocks.
-
-    With ``scratch``, ``fn`` also gets its worker's reusable work arrays
-    (:class:`expfam.special._rows._Scratch`) as a last argument.
-    """
+def by_blocks(fn, *rows: NDArray) -> NDArray:
+    """``fn`` (rows of 2-D arrays, or per-row 1-D arrays, to one value per row) by blocks."""
     out = np.empty(rows[0].shape[0])
 
-    def body(start: int, stop: int, work: object) -> None:
-        extra = (work,) if scratch else ()
-        out[start:stop] = fn(*(r[start:stop] if np.ndim(r) else r for r in rows), *extra)
+    def body(start: int, stop: int, _: None) -> None:
+        out[start:stop] = fn(*(r[start:stop] if np.ndim(r) else r for r in rows))
 
-    _rows.for_blocks(rows[0].shape[0], rows[0].shape[1], body, scratch=scratch)
+    _rows.for_blocks(rows[0].shape[0], rows[0].shape[1], body)
     return out

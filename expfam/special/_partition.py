@@ -281,7 +281,7 @@ def logsumexp(
     if row is not None and b is None and not (keepdims or return_sign):  # one plain row
         return _rows.run("logsumexp", row, 1.0, np.dtype(np.float64)).astype(row.dtype)[0]
     arr, dtype = as_real(a, "a")
-    arr, _ = masked(arr, where)
+    arr, mask = masked(arr, where)
     if b is not None:
         barr, bdtype = as_real(b, "b")
         try:
@@ -291,6 +291,8 @@ def logsumexp(
                 f"b: shape {np.shape(barr)} does not broadcast with a's shape {np.shape(arr)}"
             ) from None
         dtype = np.result_type(dtype, bdtype)
+        if mask is not None:  # masked terms are left out, whatever their weight (NaN too)
+            barr = np.where(np.broadcast_to(mask, arr.shape), barr, 0.0)
     padded, layout = RowLayout.of(arr, axis)
     if layout.k == 0:
         value = np.full(layout.n_rows, -np.inf)

@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import expfam
-from expfam.special import _elementwise, _rows, _small, set_num_threads
+from expfam.special import _elementwise, _engine, set_num_threads
 
 F64, F32, F16 = np.float64, np.float32, np.float16
 RNG_SEED = 20261122
@@ -73,23 +73,21 @@ def assert_ulp(computed, exact, bound, what="", inputs=None):
 
 # ---------------------------------------------------------------- the paths of the row engine
 
-ENGINES = ["small", "blocks", "column_chunks"]
+ENGINES = ["rows", "segments"]
 
 
 @contextlib.contextmanager
 def engine_path(name):
-    """Send every row through one path of the row engine: ``small`` (Python floats, inputs of
-    up to ``_small.MAX_ELEMENTS`` entries by default; here every finite input), ``blocks``
-    (numpy, up to ``_rows._LONG_ROW`` entries per row) or ``column_chunks`` (longer rows;
-    here every row, cut into chunks of 3 entries so that every chunk boundary is crossed)."""
-    saved = _rows._LONG_ROW, _rows._CHUNK, _small.MAX_ELEMENTS
-    _small.MAX_ELEMENTS = 1 << 62 if name == "small" else 0
-    if name == "column_chunks":
-        _rows._LONG_ROW, _rows._CHUNK = 0, 3
+    """Send every row through one path of the compiled row engine: ``rows`` (one row per
+    thread, the path of rows of up to 65536 entries) or ``segments`` (the path of longer
+    rows; here every row, cut into segments of 3 entries so that every boundary is
+    crossed and every partial sum combined)."""
+    saved = _engine.set_segments(0, 3) if name == "segments" else None
     try:
         yield
     finally:
-        _rows._LONG_ROW, _rows._CHUNK, _small.MAX_ELEMENTS = saved
+        if saved is not None:
+            _engine.set_segments(*saved)
 
 
 @pytest.fixture(params=ENGINES)

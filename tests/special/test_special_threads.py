@@ -48,13 +48,23 @@ def test_environment_variable_sets_the_count():
     assert int(out.stdout) == 3
 
 
-def test_bad_environment_variable_is_an_error_naming_it():
-    env = {**os.environ, "EXPFAM_NUM_THREADS": "many"}
-    out = subprocess.run(
-        [sys.executable, "-c", "import expfam"], env=env, capture_output=True, text=True
-    )
+@pytest.mark.parametrize("value", ["many", "0", "-2"])
+def test_bad_environment_variable_is_an_error_naming_it_at_first_use(value):
+    """Not at import: a script that sets its own count still runs (issue 17)."""
+    env = {**os.environ, "EXPFAM_NUM_THREADS": value}
+    code = "import expfam; expfam.special.set_num_threads(1); expfam.softmax([1.0, 2.0])"
+    ok = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    code = "import expfam; expfam.softmax([1.0, 2.0])"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.returncode != 0
-    assert "EXPFAM_NUM_THREADS" in out.stderr
+    assert "EXPFAM_NUM_THREADS: expected a positive integer" in out.stderr
+
+
+def test_numpy_integer_count_is_accepted():
+    with es.set_num_threads(np.int64(2)):
+        assert es.get_num_threads() == 2
+        assert type(es.get_num_threads()) is int
 
 
 def test_context_manager_restores_the_previous_count():

@@ -1,0 +1,1179 @@
+/* The compiled row engine of expfam.special (see _rows.py for the algorithm and its bounds).
+
+   Every row kernel runs the same steps on one row, in one thread, with no temporaries of
+   the row's size: the row maximum m (first argmax k); the shift d = beta (x - m) as an
+   exact hi + lo (TwoSum, and Dekker's product for beta); libm exp(hi) with the correction
+   exp(hi) lo; and a compensated (TwoSum) accumulation of t = sum_{j != k} e_j, carried as a
+   double-double. Log-domain kinds then take log Z = log1p(t) in double-double, after
+   re-summing every term with exp in double-double (exp_parts) on rows where float64 exp
+   could reach the last digit of log Z (a dominant class, or t below 2^-900).
+
+   Rows longer than LONG_ROW are cut into segments of SEG columns; each phase runs over the
+   segments (on several threads when allowed) and their partial sums are added in segment
+   order, so the result does not depend on the thread count. Shorter rows are one segment,
+   and rows are shared among the threads.
+
+   Compiled with -ffp-contract=off: TwoSum, Dekker's product and the Cody-Waite reduction
+   need every operation rounded as written (no FMA contraction, no reassociation). */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const double T_HI[64] = {0x1.0000000000000p+0, 0x1.02c9a3e778061p+0, 0x1.059b0d3158574p+0, 0x1.0874518759bc8p+0, 0x1.0b5586cf9890fp+0, 0x1.0e3ec32d3d1a2p+0, 0x1.11301d0125b51p+0, 0x1.1429aaea92de0p+0, 0x1.172b83c7d517bp+0, 0x1.1a35beb6fcb75p+0, 0x1.1d4873168b9aap+0, 0x1.2063b88628cd6p+0, 0x1.2387a6e756238p+0, 0x1.26b4565e27cddp+0, 0x1.29e9df51fdee1p+0, 0x1.2d285a6e4030bp+0, 0x1.306fe0a31b715p+0, 0x1.33c08b26416ffp+0, 0x1.371a7373aa9cbp+0, 0x1.3a7db34e59ff7p+0, 0x1.3dea64c123422p+0, 0x1.4160a21f72e2ap+0, 0x1.44e086061892dp+0, 0x1.486a2b5c13cd0p+0, 0x1.4bfdad5362a27p+0, 0x1.4f9b2769d2ca7p+0, 0x1.5342b569d4f82p+0, 0x1.56f4736b527dap+0, 0x1.5ab07dd485429p+0, 0x1.5e76f15ad2148p+0, 0x1.6247eb03a5585p+0, 0x1.6623882552225p+0, 0x1.6a09e667f3bcdp+0, 0x1.6dfb23c651a2fp+0, 0x1.71f75e8ec5f74p+0, 0x1.75feb564267c9p+0, 0x1.7a11473eb0187p+0, 0x1.7e2f336cf4e62p+0, 0x1.82589994cce13p+0, 0x1.868d99b4492edp+0, 0x1.8ace5422aa0dbp+0, 0x1.8f1ae99157736p+0, 0x1.93737b0cdc5e5p+0, 0x1.97d829fde4e50p+0, 0x1.9c49182a3f090p+0, 0x1.a0c667b5de565p+0, 0x1.a5503b23e255dp+0, 0x1.a9e6b5579fdbfp+0, 0x1.ae89f995ad3adp+0, 0x1.b33a2b84f15fbp+0, 0x1.b7f76f2fb5e47p+0, 0x1.bcc1e904bc1d2p+0, 0x1.c199bdd85529cp+0, 0x1.c67f12e57d14bp+0, 0x1.cb720dcef9069p+0, 0x1.d072d4a07897cp+0, 0x1.d5818dcfba487p+0, 0x1.da9e603db3285p+0, 0x1.dfc97337b9b5fp+0, 0x1.e502ee78b3ff6p+0, 0x1.ea4afa2a490dap+0, 0x1.efa1bee615a27p+0, 0x1.f50765b6e4540p+0, 0x1.fa7c1819e90d8p+0};
+static const double T_LO[64] = {0x0.0p+0, -0x1.19083535b085dp-56, 0x1.d73e2a475b465p-55, 0x1.186be4bb284ffp-57, 0x1.8a62e4adc610bp-54, 0x1.03a1727c57b53p-59, -0x1.6c51039449b3ap-54, -0x1.32fbf9af1369ep-54, -0x1.19041b9d78a76p-55, 0x1.e5b4c7b4968e4p-55, 0x1.e016e00a2643cp-54, 0x1.dc775814a8495p-55, 0x1.9b07eb6c70573p-54, 0x1.2bd339940e9d9p-55, 0x1.612e8afad1255p-55, 0x1.0024754db41d5p-54, 0x1.6f46ad23182e4p-55, 0x1.32721843659a6p-54, -0x1.63aeabf42eae2p-54, -0x1.5e436d661f5e3p-56, 0x1.ada0911f09ebcp-55, -0x1.ef3691c309278p-58, 0x1.89b7a04ef80d0p-59, 0x1.3c1a3b69062f0p-56, 0x1.d4397afec42e2p-56, -0x1.4b309d25957e3p-54, -0x1.07abe1db13cadp-55, 0x1.9bb2c011d93adp-54, 0x1.6324c054647adp-54, 0x1.ba6f93080e65ep-54, -0x1.383c17e40b497p-54, -0x1.bb60987591c34p-54, -0x1.bdd3413b26456p-54, -0x1.bbe3a683c88abp-57, -0x1.16e4786887a99p-55, -0x1.0245957316dd3p-54, -0x1.41577ee04992fp-55, 0x1.05d02ba15797ep-56, -0x1.d4c1dd41532d8p-54, -0x1.fc6f89bd4f6bap-54, 0x1.6e9f156864b27p-54, 0x1.5cc13a2e3976cp-55, -0x1.75fc781b57ebcp-57, -0x1.d185b7c1b85d1p-54, 0x1.c7c46b071f2bep-56, -0x1.359495d1cd533p-54, -0x1.d2f6edb8d41e1p-54, 0x1.0fac90ef7fd31p-54, 0x1.7a1cd345dcc81p-54, -0x1.2805e3084d708p-57, -0x1.5584f7e54ac3bp-56, 0x1.23dd07a2d9e84p-55, 0x1.11065895048ddp-55, 0x1.2884dff483cadp-54, 0x1.503cbd1e949dbp-56, -0x1.cbc3743797a9cp-54, 0x1.2ed02d75b3707p-55, 0x1.c2300696db532p-54, -0x1.1a5cd4f184b5cp-54, 0x1.39e8980a9cc8fp-55, -0x1.e9c23179c2893p-54, 0x1.dc7f486a4b6b0p-54, 0x1.9d3e12dd8a18bp-54, 0x1.74853f3a5931ep-55};
+#define INV_C 0x1.71547652b82fep+6
+#define C1 0x1.62e42fee00000p-7
+#define C2 0x1.a39ef35793c76p-39
+static const double EXP_TAIL[5] = {0x1.0000000000000p-1, 0x1.5555555555555p-3, 0x1.5555555555555p-5, 0x1.1111111111111p-7, 0x1.6c16c16c16c17p-10};
+static const double LOG1P_TAIL[20] = {-0x1.0000000000000p-1, 0x1.5555555555555p-2, -0x1.0000000000000p-2, 0x1.999999999999ap-3, -0x1.5555555555555p-3, 0x1.2492492492492p-3, -0x1.0000000000000p-3, 0x1.c71c71c71c71cp-4, -0x1.999999999999ap-4, 0x1.745d1745d1746p-4, -0x1.5555555555555p-4, 0x1.3b13b13b13b14p-4, -0x1.2492492492492p-4, 0x1.1111111111111p-4, -0x1.0000000000000p-4, 0x1.e1e1e1e1e1e1ep-5, -0x1.c71c71c71c71cp-5, 0x1.af286bca1af28p-5, -0x1.999999999999ap-5, 0x1.8618618618618p-5};
+static const double G_TAIL[18] = {0x1.5555555555555p-3, 0x1.5555555555555p-5, 0x1.1111111111111p-7, 0x1.6c16c16c16c17p-10, 0x1.a01a01a01a01ap-13, 0x1.a01a01a01a01ap-16, 0x1.71de3a556c734p-19, 0x1.27e4fb7789f5cp-22, 0x1.ae64567f544e4p-26, 0x1.1eed8eff8d898p-29, 0x1.6124613a86d09p-33, 0x1.93974a8c07c9dp-37, 0x1.ae7f3e733b81fp-41, 0x1.ae7f3e733b81fp-45, 0x1.952c77030ad4ap-49, 0x1.6827863b97d97p-53, 0x1.2f49b46814157p-57, 0x1.e542ba4020225p-62};
+
+/* Rows longer than long_row are cut into segments of seg columns (set_segments changes
+   them, so that the tests can send short rows through the segments). */
+static Py_ssize_t long_row = 65536;
+static Py_ssize_t seg = 16384;
+#define PARALLEL_ELEMENTS 65536 /* inputs from this size on are shared among threads */
+#define KAPPA_FAST 0.38       /* see _rows.py: above it, every term's exp in double-double */
+#define TINY 0x1p-900
+#define MAX_THREADS 256
+
+enum { LSE = 0, SOFTMAX, LOG_SOFTMAX, LOG_SOFTMAX_DD, ENTROPY, CROSS_ENTROPY, KL };
+
+/* ------------------------------------------------------------ error-free transformations */
+
+/* s + err = a + b exactly, s = fl(a + b) (Knuth's TwoSum). */
+static inline void two_sum(double a, double b, double *s, double *err)
+{
+    double x = a + b;
+    double bb = x - a;
+    *err = (a - (x - bb)) + (b - bb);
+    *s = x;
+}
+
+static inline void split(double a, double *hi, double *lo)
+{
+    double c = 134217729.0 * a; /* 2^27 + 1 (Veltkamp) */
+    double h = c - (c - a);
+    *hi = h;
+    *lo = a - h;
+}
+
+static inline double dekker(double a, double b, double p)
+{
+    double a1, a2, b1, b2;
+    split(a, &a1, &a2);
+    split(b, &b1, &b2);
+    return ((a1 * b1 - p) + a1 * b2 + a2 * b1) + a2 * b2;
+}
+
+/* p + err = a * b exactly, p = fl(a * b) (Dekker's product). A factor beyond 2^995, whose
+   split would overflow, is scaled by 2^-64 first (exact, and the product stays normal). */
+static inline void two_prod(double a, double b, double *p, double *err)
+{
+    double prod = a * b;
+    *p = prod;
+    if (fabs(a) <= 0x1p995 && fabs(b) <= 0x1p995) {
+        *err = dekker(a, b, prod);
+        return;
+    }
+    if (!isfinite(prod)) {
+        *err = NAN;
+        return;
+    }
+    double sa = a, sb = b, scale = 1.0;
+    if (fabs(a) > 0x1p995) {
+        sa = a * 0x1p-64;
+        scale = 0x1p64;
+    }
+    else {
+        sb = b * 0x1p-64;
+        scale = 0x1p64;
+    }
+    *err = dekker(sa, sb, sa * sb) * scale;
+}
+
+typedef struct {
+    double hi, lo;
+} DD;
+
+/* Compensated accumulation: s + c carries the sum, c collecting TwoSum's errors. */
+static inline void acc_add(DD *acc, double v)
+{
+    double s, e;
+    two_sum(acc->hi, v, &s, &e);
+    acc->hi = s;
+    acc->lo += e;
+}
+
+static inline void acc_merge(DD *acc, DD part)
+{
+    acc_add(acc, part.hi);
+    acc->lo += part.lo;
+}
+
+static inline DD normalized(DD a)
+{
+    DD r;
+    two_sum(a.hi, a.lo, &r.hi, &r.lo);
+    return r;
+}
+
+/* ------------------------------------------------------------ exp and log in double-double */
+
+static inline double horner(double x, const double *c, int n)
+{
+    double acc = c[n - 1];
+    for (int i = n - 2; i >= 0; i--) {
+        acc *= x;
+        acc += c[i];
+    }
+    return acc;
+}
+
+/* m * 2^n rounded once (as ldexp). */
+static inline double ldexp2(double m, int n)
+{
+    if (n >= -1022 && n <= 1023) {
+        union {
+            uint64_t u;
+            double d;
+        } v;
+        v.u = (uint64_t)(n + 1023) << 52;
+        return m * v.d;
+    }
+    return ldexp(m, n);
+}
+
+/* exp(hi + lo) = (m_hi + m_lo) 2^n, m_hi = 2^(j/64), relative error below 2^-58
+   (expfam._core.dd.exp_dd_parts: Cody-Waite reduction by log(2)/64, a table, a
+   polynomial). hi is clamped to [-1100, 1100], lo to [-1, 1] (NaN: -1100 and -1). */
+static inline void exp_parts(double hi, double lo, double *m_hi, double *m_lo, int *n)
+{
+    double h = hi > -1100.0 ? (hi < 1100.0 ? hi : 1100.0) : -1100.0;
+    /* rint(h / (log(2) / 64)), ties to even, by adding and removing 1.5 * 2^52 */
+    double kf = (h * INV_C + 0x1.8p52) - 0x1.8p52;
+    double r_hi = h - kf * C1;
+    double l = lo >= -1.0 ? (lo <= 1.0 ? lo : 1.0) : -1.0;
+    double r, r_err;
+    two_sum(r_hi, l - kf * C2, &r, &r_err);
+    double q = r * r * horner(r, EXP_TAIL, 5) + r_err * (1.0 + r);
+    q += r;
+    int64_t k = (int64_t)kf;
+    int j = (int)(k & 63);
+    *m_hi = T_HI[j];
+    *m_lo = T_HI[j] * q + T_LO[j] * (1.0 + r);
+    *n = (int)(k >> 6);
+}
+
+static inline void exp_dd(double hi, double lo, double *e_hi, double *e_lo)
+{
+    double m_hi, m_lo;
+    int n;
+    exp_parts(hi, lo, &m_hi, &m_lo, &n);
+    *e_hi = ldexp2(m_hi, n);
+    *e_lo = ldexp2(m_lo, n);
+}
+
+/* log(1 + t) of a double-double t > -1, relative error below 2^-56
+   (expfam._core.dd.log1p_dd: a series below 0.1, else a Newton step on exp). */
+static void log1p_dd(double t_hi, double t_lo, double *l_hi, double *l_lo)
+{
+    if (fabs(t_hi) < 0.1) {
+        *l_hi = t_hi;
+        *l_lo = t_hi * t_hi * horner(t_hi, LOG1P_TAIL, 20) + t_lo / (1.0 + t_hi);
+        return;
+    }
+    double l0 = log1p(t_hi);
+    double e_hi, e_lo, a_hi, a_lo;
+    exp_dd(l0, 0.0, &e_hi, &e_lo);
+    two_sum(1.0, t_hi, &a_hi, &a_lo);
+    double residual = (e_hi - a_hi) + ((e_lo - a_lo) - t_lo);
+    *l_hi = l0;
+    *l_lo = -residual / (e_hi + e_lo);
+}
+
+/* g(x) = e^x - 1 - x >= 0 as a normalized double-double (relative error about 2^-54):
+   x^2 (1/2 + x P(x)) for |x| <= 1, e^x + (-1 - x) in double-double beyond. */
+static void g_dd(double x, double *hi, double *lo)
+{
+    double h, err;
+    if (fabs(x) <= 1.0) {
+        double p_hi, p_lo, s_hi, s_lo;
+        two_sum(0.5, x * horner(x, G_TAIL, 18), &p_hi, &p_lo);
+        two_prod(x, x, &s_hi, &s_lo);
+        two_prod(s_hi, p_hi, &h, &err);
+        two_sum(h, err + s_hi * p_lo + s_lo * p_hi, hi, lo);
+        return;
+    }
+    double e_hi, e_lo, c_hi, c_lo;
+    exp_dd(x, 0.0, &e_hi, &e_lo);
+    two_sum(-1.0, -x, &c_hi, &c_lo);
+    two_sum(e_hi, c_hi, &h, &err);
+    two_sum(h, err + e_lo + c_lo, hi, lo);
+}
+
+/* ------------------------------------------------------------ one row */
+
+typedef struct {
+    const char *x; /* the row's first entry */
+    int x32;       /* float32 entries (else float64) */
+    double m;      /* the row maximum */
+    Py_ssize_t k;  /* its first index */
+    double beta;
+    int scaled; /* beta != 1 */
+} Row;
+
+static inline double at(const Row *r, Py_ssize_t j)
+{
+    return r->x32 ? (double)((const float *)r->x)[j] : ((const double *)r->x)[j];
+}
+
+/* hi + lo = beta (v - m) exactly (lo >= -1; NaN corrections of -inf entries become -1).
+   Where v - m passes the float range, the halves are shifted and the result doubled, so
+   that a beta below 1 brings it back in range exactly. */
+static inline void shift(const Row *r, double v, double *hi, double *lo)
+{
+    double s, e;
+    two_sum(v, -r->m, &s, &e);
+    int halves = isinf(s) && isfinite(v);
+    if (halves)
+        two_sum(0.5 * v, -0.5 * r->m, &s, &e);
+    if (r->scaled) {
+        double p, err;
+        two_prod(s, r->beta, &p, &err);
+        e = err + r->beta * e;
+        s = p;
+    }
+    if (halves) {
+        s *= 2.0;
+        e *= 2.0;
+    }
+    *hi = s;
+    *lo = e >= -1.0 ? e : -1.0;
+}
+
+static inline void put(char *out, int out32, Py_ssize_t i, double v)
+{
+    if (out32)
+        ((float *)out)[i] = (float)v;
+    else
+        ((double *)out)[i] = v;
+}
+
+typedef struct {
+    double m;
+    Py_ssize_t k;
+    int nan;
+} MaxPart;
+
+/* The first maximum and whether there is a NaN, without branches (cmov, max). */
+static void seg_max(const Row *r, Py_ssize_t c0, Py_ssize_t c1, MaxPart *o)
+{
+    double m = -INFINITY;
+    Py_ssize_t k = c0;
+    int nan = 0;
+    for (Py_ssize_t j = c0; j < c1; j++) {
+        double v = at(r, j);
+        int above = v > m;
+        m = above ? v : m;
+        k = above ? j : k;
+        nan |= v != v;
+    }
+    o->m = m;
+    o->k = k;
+    o->nan = nan;
+}
+
+#define LANES 4
+
+/* t = sum_{j != k} exp(hi_j) (1 + lo_j), float64 exp, compensated in LANES interleaved
+   accumulators (independent dependency chains) added in lane order; exp(hi_j) into store. */
+static DD seg_fast(const Row *r, Py_ssize_t c0, Py_ssize_t c1, double *store)
+{
+    DD lane[LANES] = {{0.0, 0.0}};
+    for (Py_ssize_t j = c0; j < c1; j++) {
+        double hi, lo;
+        shift(r, at(r, j), &hi, &lo);
+        double e = exp(hi);
+        if (store)
+            store[j] = e;
+        if (j == r->k)
+            continue;
+        DD *acc = &lane[j % LANES];
+        acc_add(acc, e);
+        acc->lo += e * lo;
+    }
+    DD t = lane[0];
+    for (int i = 1; i < LANES; i++)
+        acc_merge(&t, lane[i]);
+    return t;
+}
+
+/* t = sum_{j != k} exp(hi_j + lo_j) 2^up with exp in double-double, and (want_s)
+   S = sum_{j != k} exp(d_j) (-d_j) 2^up, the products formed before the scaling so that
+   subnormal terms keep their digits. */
+static void seg_dd(const Row *r, Py_ssize_t c0, Py_ssize_t c1, int up, int want_s, DD *t, DD *s)
+{
+    DD ta = {0.0, 0.0}, sa = {0.0, 0.0};
+    for (Py_ssize_t j = c0; j < c1; j++) {
+        if (j == r->k)
+            continue;
+        double hi, lo, m_hi, m_lo;
+        int n;
+        shift(r, at(r, j), &hi, &lo);
+        exp_parts(hi, lo, &m_hi, &m_lo, &n);
+        n += up;
+        /* both parts through TwoSum: a plain sum of the low parts, all of one sign
+           when the terms are alike, would lose ~n u of them */
+        acc_add(&ta, ldexp2(m_hi, n));
+        acc_add(&ta, ldexp2(m_lo, n));
+        if (want_s) {
+            double d = -hi < 1100.0 ? -hi : 1100.0;
+            double p_hi, p_err;
+            two_prod(m_hi, d, &p_hi, &p_err);
+            acc_add(&sa, ldexp2(p_hi, n));
+            acc_add(&sa, ldexp2(p_err - m_hi * lo + m_lo * d, n));
+        }
+    }
+    *t = ta;
+    *s = sa;
+}
+
+/* ------------------------------------------------------------ threads */
+
+typedef void (*range_fn)(void *ctx, Py_ssize_t i0, Py_ssize_t i1);
+
+typedef struct {
+    range_fn fn;
+    void *ctx;
+    Py_ssize_t i0, i1;
+} Task;
+
+static void *task_main(void *arg)
+{
+    Task *t = (Task *)arg;
+    t->fn(t->ctx, t->i0, t->i1);
+    return NULL;
+}
+
+/* fn on [0, n) cut into `threads` contiguous ranges, one per thread (the caller's first). */
+static void parallel(range_fn fn, void *ctx, Py_ssize_t n, int threads)
+{
+    if (threads > n)
+        threads = (int)n;
+    if (threads > MAX_THREADS)
+        threads = MAX_THREADS;
+    if (threads <= 1) {
+        fn(ctx, 0, n);
+        return;
+    }
+    Task tasks[MAX_THREADS];
+    pthread_t ids[MAX_THREADS];
+    int started[MAX_THREADS];
+    for (int i = 0; i < threads; i++) {
+        tasks[i].fn = fn;
+        tasks[i].ctx = ctx;
+        tasks[i].i0 = n * i / threads;
+        tasks[i].i1 = n * (i + 1) / threads;
+    }
+    for (int i = 1; i < threads; i++)
+        started[i] = pthread_create(&ids[i], NULL, task_main, &tasks[i]) == 0;
+    fn(ctx, tasks[0].i0, tasks[0].i1);
+    for (int i = 1; i < threads; i++) {
+        if (started[i])
+            pthread_join(ids[i], NULL);
+        else /* no thread to be had: run it here */
+            fn(ctx, tasks[i].i0, tasks[i].i1);
+    }
+}
+
+/* ------------------------------------------------------------ the phases of a row */
+
+enum { PH_MAX, PH_FAST, PH_DD, PH_WRITE, PH_KL_FLAGS, PH_KL_CENTRE, PH_KL_SUMS, PH_KL_LARGE };
+
+typedef struct {
+    MaxPart max;
+    int bad;      /* NaN, +inf, or q = 0 on the support of p: the limits (Python) */
+    int off;      /* some p_j = 0: -log q(S) is added (Python) */
+    double d_max; /* the spread of d = z_p - z_q on the support */
+    double d_min;
+    int large; /* some p_j e^{x_j} > e^700 */
+} KLPart;
+
+typedef struct {
+    int phase, kind;
+    Py_ssize_t K, seglen, nseg;
+    Row r;        /* the row (z_p for KL) */
+    Row q;        /* z_q for KL */
+    MaxPart *max; /* per segment */
+    KLPart *kl;   /* per segment */
+    DD *t, *s;    /* per-segment partial sums */
+    int up, want_s;
+    double *store; /* exp(hi) of the row (softmax), or NULL */
+    char *out;     /* the row's output */
+    int out32;
+    double l_hi, l_lo; /* log Z */
+    double r_hi, r_lo; /* 1 / Z */
+    double mu, centre, lq_hi, lq_lo;
+} SegJob;
+
+static inline void seg_write(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1)
+{
+    const Row *r = &J->r;
+    for (Py_ssize_t j = c0; j < c1; j++) {
+        double hi, lo;
+        shift(r, at(r, j), &hi, &lo);
+        if (J->kind == SOFTMAX) {
+            double p;
+            if (j == r->k)
+                p = J->r_hi + J->r_lo;
+            else {
+                double e = J->store ? J->store[j] : exp(hi);
+                double c = e * lo;
+                p = e * J->r_hi + (c * J->r_hi + e * J->r_lo);
+            }
+            put(J->out, J->out32, j, p);
+            continue;
+        }
+        double s, err;
+        two_sum(hi, -J->l_hi, &s, &err);
+        double rest = isinf(s) ? 0.0 : (err + lo) - J->l_lo;
+        if (J->kind == LOG_SOFTMAX_DD) {
+            ((double *)J->out)[2 * j] = s;
+            ((double *)J->out)[2 * j + 1] = rest;
+        }
+        else
+            put(J->out, J->out32, j, s + rest);
+    }
+}
+
+/* The terms of KL at class j of the support: log p_j = lp_hi + lp_lo, p_j = (m_hi + m_lo) 2^n
+   (normalized), p = m_hi 2^n, and a + low = mu - d_j exactly. */
+typedef struct {
+    double lp_hi, lp_lo, m_hi, m_lo, p, a, low;
+    int n;
+} KLTerm;
+
+static inline void kl_term(const SegJob *J, double vp, double vq, KLTerm *o)
+{
+    double hi, lo, err, m_hi, m_lo, d_hi, d_lo, a_err;
+    shift(&J->r, vp, &hi, &lo);
+    two_sum(hi, -J->l_hi, &o->lp_hi, &err);
+    o->lp_lo = isinf(o->lp_hi) ? 0.0 : (err + lo) - J->l_lo;
+    exp_parts(o->lp_hi, o->lp_lo, &m_hi, &m_lo, &o->n);
+    two_sum(m_hi, m_lo, &o->m_hi, &o->m_lo);
+    o->p = ldexp2(o->m_hi, o->n);
+    two_sum(vp, -vq, &d_hi, &d_lo);
+    two_sum(J->mu, -d_hi, &o->a, &a_err);
+    o->low = a_err - d_lo;
+}
+
+static void seg_kl(SegJob *J, Py_ssize_t s, Py_ssize_t c0, Py_ssize_t c1)
+{
+    const Row *r = &J->r, *q = &J->q;
+    if (J->phase == PH_KL_FLAGS) {
+        KLPart o = {{0.0, 0, 0}, 0, 0, -INFINITY, INFINITY, 0};
+        seg_max(r, c0, c1, &o.max);
+        for (Py_ssize_t j = c0; j < c1; j++) {
+            double vp = at(r, j), vq = at(q, j);
+            if (vp != vp || vq != vq || vp == INFINITY || vq == INFINITY)
+                o.bad = 1;
+            else if (vp == -INFINITY)
+                o.off = 1;
+            else if (vq == -INFINITY)
+                o.bad = 1;
+            else {
+                double d = vp - vq;
+                o.d_max = d > o.d_max ? d : o.d_max;
+                o.d_min = d < o.d_min ? d : o.d_min;
+            }
+        }
+        J->kl[s] = o;
+        return;
+    }
+    DD a1 = {0.0, 0.0}, a2 = {0.0, 0.0};
+    int large = 0;
+    for (Py_ssize_t j = c0; j < c1; j++) {
+        double vp = at(r, j), vq = at(q, j);
+        if (vp == -INFINITY)
+            continue; /* off the support: p_j = 0, no term */
+        KLTerm t;
+        kl_term(J, vp, vq, &t);
+        if (J->phase == PH_KL_CENTRE) {
+            acc_add(&a1, t.p * (t.a + t.low));
+            continue;
+        }
+        double x, x_lo;
+        two_sum(t.a, t.low - J->centre, &x, &x_lo);
+        if (J->phase == PH_KL_LARGE) { /* sum p_j (log p_j - log q_j) */
+            double hq, lq, s, err;
+            shift(q, vq, &hq, &lq);
+            two_sum(hq, -J->lq_hi, &s, &err);
+            double log_q = s + (isinf(s) ? 0.0 : (err + lq) - J->lq_lo);
+            acc_add(&a1, t.p * ((t.lp_hi + t.lp_lo) - log_q));
+            continue;
+        }
+        /* PH_KL_SUMS: r = sum p x, G = sum p g(x) */
+        acc_add(&a1, t.p * x);
+        acc_add(&a1, t.p * x_lo);
+        double g_hi, g_lo;
+        if (x > 600.0) { /* p g(x) = exp(log p + x) (1 - (1 + x) e^-x), the last factor 1 */
+            double s_hi, s_err;
+            two_sum(t.lp_hi, x, &s_hi, &s_err);
+            exp_dd(s_hi, s_err + t.lp_lo + x_lo, &g_hi, &g_lo);
+        }
+        else {
+            double gh, gl, u_hi, u_err;
+            g_dd(x, &gh, &gl);
+            if (x_lo != 0.0) /* g(x + x_lo) = g(x) + expm1(x) x_lo */
+                gl = gl + expm1(x) * x_lo;
+            two_prod(t.m_hi, gh, &u_hi, &u_err);
+            g_hi = ldexp2(u_hi, t.n);
+            g_lo = ldexp2(u_err + t.m_hi * gl + t.m_lo * gh, t.n);
+        }
+        if ((t.lp_hi + t.lp_lo) + x > 700.0)
+            large = 1;
+        acc_add(&a2, g_hi);
+        acc_add(&a2, g_lo);
+    }
+    J->t[s] = a1;
+    J->s[s] = a2;
+    J->kl[s].large = large;
+}
+
+static void seg_worker(void *ctx, Py_ssize_t s0, Py_ssize_t s1)
+{
+    SegJob *J = (SegJob *)ctx;
+    for (Py_ssize_t s = s0; s < s1; s++) {
+        Py_ssize_t c0 = s * J->seglen, c1 = c0 + J->seglen < J->K ? c0 + J->seglen : J->K;
+        switch (J->phase) {
+        case PH_MAX:
+            seg_max(&J->r, c0, c1, &J->max[s]);
+            break;
+        case PH_FAST:
+            J->t[s] = seg_fast(&J->r, c0, c1, J->store);
+            break;
+        case PH_DD:
+            seg_dd(&J->r, c0, c1, J->up, J->want_s, &J->t[s], &J->s[s]);
+            break;
+        case PH_WRITE:
+            seg_write(J, c0, c1);
+            break;
+        default:
+            seg_kl(J, s, c0, c1);
+        }
+    }
+}
+
+static void run_phase(SegJob *J, int phase, int threads)
+{
+    J->phase = phase;
+    parallel(seg_worker, J, J->nseg, J->nseg > 1 ? threads : 1);
+}
+
+static MaxPart combine_max(const MaxPart *parts, Py_ssize_t n)
+{
+    MaxPart m = parts[0];
+    for (Py_ssize_t s = 1; s < n; s++) {
+        if (parts[s].m > m.m) {
+            m.m = parts[s].m;
+            m.k = parts[s].k;
+        }
+        m.nan |= parts[s].nan;
+    }
+    return m;
+}
+
+/* The segments' partial sums, added in segment order, as a normalized double-double. */
+static DD combine(const DD *parts, Py_ssize_t n)
+{
+    DD acc = parts[0];
+    for (Py_ssize_t s = 1; s < n; s++)
+        acc_merge(&acc, parts[s]);
+    return normalized(acc);
+}
+
+/* log Z = log1p(t) of the row J->r (m and k set) into J->l_hi + J->l_lo. */
+static void log_partition(SegJob *J, int threads)
+{
+    J->want_s = 0;
+    if (J->K <= 10) { /* t <= 9 < 9.4: kappa > KAPPA_FAST whatever the row */
+        J->up = 0;
+        run_phase(J, PH_DD, threads);
+        DD t = combine(J->t, J->nseg);
+        if (t.hi >= TINY) {
+            log1p_dd(t.hi, t.lo, &J->l_hi, &J->l_lo);
+            return;
+        }
+    }
+    J->store = NULL;
+    run_phase(J, PH_FAST, threads);
+    DD t = combine(J->t, J->nseg);
+    if (t.hi < TINY) { /* log1p(t) = t: sum again scaled by 2^600, round once */
+        J->up = 600;
+        run_phase(J, PH_DD, threads);
+        t = combine(J->t, J->nseg);
+        J->l_hi = ldexp(t.hi, -600);
+        J->l_lo = 0.0;
+        return;
+    }
+    /* float64 exp's error (<= 1.3 * 2^-53) moves log1p(t) by 1.3 kappa u, kappa =
+       t / ((1 + t) log1p t): above KAPPA_FAST every term is taken in double-double. */
+    if (t.hi / ((1.0 + t.hi) * log1p(t.hi)) > KAPPA_FAST) {
+        J->up = 0;
+        run_phase(J, PH_DD, threads);
+        t = combine(J->t, J->nseg);
+    }
+    log1p_dd(t.hi, t.lo, &J->l_hi, &J->l_lo);
+}
+
+/* H = log1p(t) + S / (1 + t) from double-double sums, rounded once. */
+static double entropy_from_sums(DD t, DD s)
+{
+    double l_hi, l_lo, a_hi, a_lo, qa, qa_err, total, err;
+    log1p_dd(t.hi, t.lo, &l_hi, &l_lo);
+    two_sum(1.0, t.hi, &a_hi, &a_lo);
+    a_lo += t.lo;
+    double q_hi = s.hi / a_hi;
+    two_prod(q_hi, a_hi, &qa, &qa_err);
+    double q_lo = ((((s.hi - qa) - qa_err) + s.lo) - q_hi * a_lo) / a_hi;
+    two_sum(l_hi, q_hi, &total, &err);
+    double h = total + ((err + l_lo) + q_lo);
+    return h > 0.0 ? h : 0.0;
+}
+
+typedef struct {
+    int kind;
+    const char *x, *x2; /* x2: z_q for KL */
+    int x32;
+    Py_ssize_t rows, K;
+    const double *betas; /* one per row, or NULL: beta */
+    double beta;
+    const int64_t *target;
+    char *out;
+    int out32;
+    unsigned char *status; /* KL: 0 done, 1 limits left to Python, 2 add -log q(S) */
+    int threads;
+    int failed; /* out of memory */
+} Job;
+
+/* Rows whose maximum is not finite, or with a NaN: the exact limits (see _rows.py). */
+static void special_row(const SegJob *J, const Job *G, Py_ssize_t i, MaxPart mp)
+{
+    Py_ssize_t posinf = 0;
+    for (Py_ssize_t j = 0; j < J->K; j++)
+        posinf += at(&J->r, j) == INFINITY;
+    double c = (double)posinf;
+    int none = mp.nan || posinf == 0;
+    int kind = J->kind;
+    if (kind == LSE)
+        put(J->out, J->out32, 0, mp.nan ? NAN : (c > 0 ? INFINITY : -INFINITY));
+    else if (kind == ENTROPY)
+        put(J->out, J->out32, 0, none ? NAN : log(c));
+    else if (kind == CROSS_ENTROPY)
+        put(J->out, J->out32, 0,
+            none ? NAN : (at(&J->r, G->target[i]) == INFINITY ? log(c) : INFINITY));
+    else
+        for (Py_ssize_t j = 0; j < J->K; j++) {
+            int top = at(&J->r, j) == INFINITY;
+            double v = none ? NAN
+                            : (kind == SOFTMAX ? (top ? 1.0 / c : 0.0) : (top ? -log(c) : -INFINITY));
+            if (kind == LOG_SOFTMAX_DD) {
+                ((double *)J->out)[2 * j] = v;
+                ((double *)J->out)[2 * j + 1] = 0.0;
+            }
+            else
+                put(J->out, J->out32, j, v);
+        }
+}
+
+static void kl_row(SegJob *J, const Job *G, Py_ssize_t i, int threads)
+{
+    run_phase(J, PH_KL_FLAGS, threads);
+    KLPart f = J->kl[0];
+    for (Py_ssize_t s = 1; s < J->nseg; s++) {
+        KLPart p = J->kl[s];
+        if (p.max.m > f.max.m) {
+            f.max.m = p.max.m;
+            f.max.k = p.max.k;
+        }
+        f.bad |= p.bad;
+        f.off |= p.off;
+        f.d_max = p.d_max > f.d_max ? p.d_max : f.d_max;
+        f.d_min = p.d_min < f.d_min ? p.d_min : f.d_min;
+    }
+    if (f.bad || !isfinite(f.max.m) || !isfinite(f.d_max - f.d_min)) {
+        G->status[i] = 1;
+        return;
+    }
+    J->r.m = f.max.m;
+    J->r.k = f.max.k;
+    log_partition(J, threads);
+    double d_lo;
+    two_sum(at(&J->r, J->r.k), -at(&J->q, J->r.k), &J->mu, &d_lo);
+    J->centre = 0.0;
+    run_phase(J, PH_KL_CENTRE, threads);
+    J->centre = combine(J->t, J->nseg).hi;
+    run_phase(J, PH_KL_SUMS, threads);
+    double r = combine(J->t, J->nseg).hi;
+    DD g = combine(J->s, J->nseg);
+    int large = 0;
+    for (Py_ssize_t s = 0; s < J->nseg; s++)
+        large |= J->kl[s].large;
+    double kl;
+    if (large) { /* KL > 700 and G overflows: sum p (log p - log q) */
+        Row p_row = J->r;
+        double l_hi = J->l_hi, l_lo = J->l_lo;
+        J->r = J->q;
+        J->r.m = -INFINITY;
+        run_phase(J, PH_MAX, threads);
+        MaxPart mq = combine_max(J->max, J->nseg);
+        J->r.m = mq.m;
+        J->r.k = mq.k;
+        log_partition(J, threads);
+        J->q = J->r;
+        J->lq_hi = J->l_hi;
+        J->lq_lo = J->l_lo;
+        J->r = p_row;
+        J->l_hi = l_hi;
+        J->l_lo = l_lo;
+        run_phase(J, PH_KL_LARGE, threads);
+        kl = combine(J->t, J->nseg).hi;
+    }
+    else {
+        double l_hi, l_lo;
+        log1p_dd(g.hi, g.lo, &l_hi, &l_lo);
+        double y = r / (1.0 + g.hi);
+        double h = fabs(y) < 1e-4 ? y * y * (y / 3.0 - 0.5) : log1p(y) - y;
+        kl = l_hi + ((l_lo - r * g.hi / (1.0 + g.hi)) + h);
+    }
+    ((double *)G->out)[i] = kl > 0.0 ? kl : 0.0;
+    G->status[i] = f.off && !large ? 2 : 0; /* the large branch's log q is over all classes */
+}
+
+/* One row of G, on `threads` threads (its segments). */
+static void process_row(SegJob *J, const Job *G, Py_ssize_t i, int threads, double *scratch)
+{
+    size_t xs = G->x32 ? 4 : 8, os = G->out32 ? 4 : 8;
+    int kind = G->kind;
+    J->kind = kind;
+    J->r.x = G->x + (size_t)i * G->K * xs;
+    J->r.x32 = G->x32;
+    J->r.beta = G->betas ? G->betas[i] : G->beta;
+    J->r.scaled = J->r.beta != 1.0;
+    J->r.m = 0.0;
+    J->r.k = 0;
+    J->out32 = G->out32;
+    if (kind == KL) {
+        J->q = J->r;
+        J->q.x = G->x2 + (size_t)i * G->K * xs;
+        J->out32 = 0;
+        kl_row(J, G, i, threads);
+        return;
+    }
+    if (kind == SOFTMAX || kind == LOG_SOFTMAX)
+        J->out = G->out + (size_t)i * G->K * os;
+    else if (kind == LOG_SOFTMAX_DD)
+        J->out = G->out + (size_t)i * G->K * 16;
+    else
+        J->out = G->out + (size_t)i * os;
+    run_phase(J, PH_MAX, threads);
+    MaxPart mp = combine_max(J->max, J->nseg);
+    if (mp.nan || !isfinite(mp.m)) {
+        special_row(J, G, i, mp);
+        return;
+    }
+    J->r.m = mp.m;
+    J->r.k = mp.k;
+    if (kind == ENTROPY) {
+        J->up = 0;
+        J->want_s = 1;
+        run_phase(J, PH_DD, threads);
+        DD t = combine(J->t, J->nseg), s = combine(J->s, J->nseg);
+        double h;
+        if (t.hi < TINY) { /* 1 + t = 1 to the last digit: H = t + S, scaled by 2^600 */
+            J->up = 600;
+            run_phase(J, PH_DD, threads);
+            t = combine(J->t, J->nseg);
+            s = combine(J->s, J->nseg);
+            h = ldexp((t.hi + s.hi) + (t.lo + s.lo), -600);
+            h = h > 0.0 ? h : 0.0;
+        }
+        else
+            h = entropy_from_sums(t, s);
+        put(J->out, J->out32, 0, h);
+        return;
+    }
+    if (kind == SOFTMAX) {
+        /* p = (e + c) / (1 + t) with 1 / (1 + t) = r_hi + r_lo in double-double */
+        J->store = G->out32 ? scratch : (double *)J->out;
+        run_phase(J, PH_FAST, threads);
+        DD t = combine(J->t, J->nseg);
+        double z_hi, z_err, p, p_err;
+        two_sum(1.0, t.hi, &z_hi, &z_err);
+        J->r_hi = 1.0 / z_hi;
+        two_prod(J->r_hi, z_hi, &p, &p_err);
+        J->r_lo = (((1.0 - p) - p_err) - J->r_hi * (z_err + t.lo)) / z_hi;
+        run_phase(J, PH_WRITE, threads);
+        return;
+    }
+    log_partition(J, threads);
+    if (kind == LSE) {
+        double total, err;
+        two_sum(J->r.m, J->l_hi, &total, &err);
+        put(J->out, J->out32, 0, total + (err + J->l_lo));
+    }
+    else if (kind == CROSS_ENTROPY) { /* log Z - d_y: two non-negative terms */
+        double d_hi, d_lo, total, err;
+        shift(&J->r, at(&J->r, G->target[i]), &d_hi, &d_lo);
+        two_sum(J->l_hi, -d_hi, &total, &err);
+        put(J->out, J->out32, 0, isinf(total) ? total : total + (err + (J->l_lo - d_lo)));
+    }
+    else
+        run_phase(J, PH_WRITE, threads);
+}
+
+/* Short rows: each row on one thread, one segment. */
+static void rows_worker(void *ctx, Py_ssize_t i0, Py_ssize_t i1)
+{
+    Job *G = (Job *)ctx;
+    MaxPart max;
+    KLPart kl;
+    DD t, s;
+    SegJob J;
+    memset(&J, 0, sizeof J);
+    J.K = J.seglen = G->K;
+    J.nseg = 1;
+    J.max = &max;
+    J.kl = &kl;
+    J.t = &t;
+    J.s = &s;
+    double *scratch = NULL;
+    if (G->kind == SOFTMAX && G->out32)
+        scratch = (double *)malloc((size_t)G->K * sizeof(double)); /* NULL: exp again */
+    for (Py_ssize_t i = i0; i < i1; i++)
+        process_row(&J, G, i, 1, scratch);
+    free(scratch);
+}
+
+static void run_job(Job *G)
+{
+    if (G->K <= long_row) {
+        int threads = (double)G->rows * (double)G->K >= PARALLEL_ELEMENTS ? G->threads : 1;
+        parallel(rows_worker, G, G->rows, threads);
+        return;
+    }
+    /* Long rows: one at a time, their segments shared among the threads. */
+    SegJob J;
+    memset(&J, 0, sizeof J);
+    J.K = G->K;
+    J.seglen = seg;
+    J.nseg = (G->K + seg - 1) / seg;
+    J.max = (MaxPart *)malloc(J.nseg * sizeof(MaxPart));
+    J.kl = (KLPart *)malloc(J.nseg * sizeof(KLPart));
+    J.t = (DD *)malloc(J.nseg * sizeof(DD));
+    J.s = (DD *)malloc(J.nseg * sizeof(DD));
+    if (J.max && J.kl && J.t && J.s)
+        for (Py_ssize_t i = 0; i < G->rows; i++)
+            process_row(&J, G, i, G->threads, NULL);
+    else
+        G->failed = 1;
+    free(J.max);
+    free(J.kl);
+    free(J.t);
+    free(J.s);
+}
+
+/* ------------------------------------------------------------ the Python module */
+
+static int format_is(const Py_buffer *b, char c)
+{
+    const char *f = b->format;
+    if (f == NULL)
+        return c == 'B';
+    if (*f == '<' || *f == '=' || *f == '@')
+        f++;
+    return f[0] == c && f[1] == '\0';
+}
+
+static int is_int64(const Py_buffer *b)
+{
+    return b->itemsize == 8 && (format_is(b, 'l') || format_is(b, 'q'));
+}
+
+static int get(PyObject *o, Py_buffer *b, int writable, const char *name)
+{
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(o, b, flags) < 0) {
+        PyErr_Format(PyExc_TypeError, "%s: expected a C-contiguous%s array", name,
+                     writable ? " writable" : "");
+        return -1;
+    }
+    return 0;
+}
+
+static int float_kind(const Py_buffer *b)
+{
+    if (format_is(b, 'd') && b->itemsize == 8)
+        return 64;
+    if (format_is(b, 'f') && b->itemsize == 4)
+        return 32;
+    return 0;
+}
+
+PyDoc_STRVAR(rows_doc,
+             "rows(kind, x, beta, target, out, threads)\n--\n\n"
+             "Run row kernel ``kind`` (0 logsumexp, 1 softmax, 2 log_softmax, 3 log_softmax_dd,\n"
+             "4 entropy, 5 cross_entropy) on the rows of the C-contiguous float32/float64\n"
+             "matrix ``x`` into ``out`` (float32/float64; float64 pairs for log_softmax_dd),\n"
+             "at inverse temperature ``beta`` (a float, or a float64 array, one per row),\n"
+             "with class indices ``target`` (int64, one per row) for cross_entropy.\n"
+             "The GIL is released; ``threads`` threads share the work.");
+
+static PyObject *py_rows(PyObject *self, PyObject *args)
+{
+    (void)self;
+    int kind, threads;
+    PyObject *xo, *beta_o, *target_o, *out_o;
+    if (!PyArg_ParseTuple(args, "iOOOOi", &kind, &xo, &beta_o, &target_o, &out_o, &threads))
+        return NULL;
+    if (kind < LSE || kind > CROSS_ENTROPY) {
+        PyErr_Format(PyExc_ValueError, "kind: expected 0 to 5, got %d", kind);
+        return NULL;
+    }
+    Py_buffer xb, bb, tb, ob;
+    int have_b = 0, have_t = 0, have_o = 0;
+    PyObject *result = NULL;
+    Job G;
+    memset(&G, 0, sizeof G);
+    if (get(xo, &xb, 0, "x") < 0)
+        return NULL;
+    if (xb.ndim != 2 || !float_kind(&xb)) {
+        PyErr_SetString(PyExc_TypeError, "x: expected a 2-d float32 or float64 array");
+        goto done;
+    }
+    G.kind = kind;
+    G.x = (const char *)xb.buf;
+    G.x32 = float_kind(&xb) == 32;
+    G.rows = xb.shape[0];
+    G.K = xb.shape[1];
+    G.threads = threads < 1 ? 1 : threads;
+    if (PyFloat_Check(beta_o) || PyLong_Check(beta_o)) {
+        G.beta = PyFloat_AsDouble(beta_o);
+        if (G.beta == -1.0 && PyErr_Occurred())
+            goto done;
+    }
+    else {
+        if (get(beta_o, &bb, 0, "beta") < 0)
+            goto done;
+        have_b = 1;
+        if (float_kind(&bb) != 64 || bb.len != G.rows * 8) {
+            PyErr_SetString(PyExc_TypeError, "beta: expected a float64 array, one per row");
+            goto done;
+        }
+        G.betas = (const double *)bb.buf;
+    }
+    if (kind == CROSS_ENTROPY) {
+        if (get(target_o, &tb, 0, "target") < 0)
+            goto done;
+        have_t = 1;
+        if (!is_int64(&tb) || tb.len != G.rows * 8) {
+            PyErr_SetString(PyExc_TypeError, "target: expected an int64 array, one per row");
+            goto done;
+        }
+        G.target = (const int64_t *)tb.buf;
+        for (Py_ssize_t i = 0; i < G.rows; i++)
+            if (G.target[i] < 0 || G.target[i] >= G.K) {
+                PyErr_Format(PyExc_ValueError,
+                             "target: class index %lld is out of range [0, %zd)",
+                             (long long)G.target[i], G.K);
+                goto done;
+            }
+    }
+    if (get(out_o, &ob, 1, "out") < 0)
+        goto done;
+    have_o = 1;
+    int ok = float_kind(&ob);
+    Py_ssize_t n = kind == LSE || kind == ENTROPY || kind == CROSS_ENTROPY ? G.rows
+                   : kind == LOG_SOFTMAX_DD                                 ? 2 * G.rows * G.K
+                                                                            : G.rows * G.K;
+    if (!ok || ob.len != n * ob.itemsize || (kind == LOG_SOFTMAX_DD && ok != 64)) {
+        PyErr_SetString(PyExc_TypeError, "out: expected a float32/64 array of the output's size");
+        goto done;
+    }
+    G.out = (char *)ob.buf;
+    G.out32 = ok == 32;
+    if (G.rows > 0 && G.K > 0) {
+        Py_BEGIN_ALLOW_THREADS run_job(&G);
+        Py_END_ALLOW_THREADS
+    }
+    if (G.failed)
+        PyErr_NoMemory();
+    else
+        result = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&xb);
+    if (have_b)
+        PyBuffer_Release(&bb);
+    if (have_t)
+        PyBuffer_Release(&tb);
+    if (have_o)
+        PyBuffer_Release(&ob);
+    return result;
+}
+
+PyDoc_STRVAR(kl_doc, "kl(zp, zq, out, status, threads)\n--\n\n"
+                     "KL(p || q) along the rows of the logits ``zp``, ``zq`` (C-contiguous,\n"
+                     "both float32 or both float64, one shape) into ``out`` (float64), by the\n"
+                     "centred series. ``status`` (uint8, one per row) is set to 0 where done,\n"
+                     "1 where a limit is left to the caller (NaN, infinities, q = 0 < p),\n"
+                     "2 where the caller adds -log q(supp p). The GIL is released.");
+
+static PyObject *py_kl(PyObject *self, PyObject *args)
+{
+    (void)self;
+    int threads;
+    PyObject *po, *qo, *out_o, *status_o;
+    if (!PyArg_ParseTuple(args, "OOOOi", &po, &qo, &out_o, &status_o, &threads))
+        return NULL;
+    Py_buffer pb, qb, ob, sb;
+    int have_q = 0, have_o = 0, have_s = 0;
+    PyObject *result = NULL;
+    Job G;
+    memset(&G, 0, sizeof G);
+    if (get(po, &pb, 0, "zp") < 0)
+        return NULL;
+    if (get(qo, &qb, 0, "zq") < 0)
+        goto done;
+    have_q = 1;
+    if (pb.ndim != 2 || qb.ndim != 2 || !float_kind(&pb) || float_kind(&pb) != float_kind(&qb) ||
+        pb.shape[0] != qb.shape[0] || pb.shape[1] != qb.shape[1]) {
+        PyErr_SetString(PyExc_TypeError, "zp, zq: expected 2-d float arrays of one shape and dtype");
+        goto done;
+    }
+    G.kind = KL;
+    G.x = (const char *)pb.buf;
+    G.x2 = (const char *)qb.buf;
+    G.x32 = float_kind(&pb) == 32;
+    G.rows = pb.shape[0];
+    G.K = pb.shape[1];
+    G.beta = 1.0;
+    G.threads = threads < 1 ? 1 : threads;
+    if (get(out_o, &ob, 1, "out") < 0)
+        goto done;
+    have_o = 1;
+    if (get(status_o, &sb, 1, "status") < 0)
+        goto done;
+    have_s = 1;
+    if (float_kind(&ob) != 64 || ob.len != G.rows * 8 || sb.itemsize != 1 || sb.len != G.rows) {
+        PyErr_SetString(PyExc_TypeError, "out, status: expected float64 and uint8, one per row");
+        goto done;
+    }
+    G.out = (char *)ob.buf;
+    G.status = (unsigned char *)sb.buf;
+    if (G.rows > 0 && G.K > 0) {
+        Py_BEGIN_ALLOW_THREADS run_job(&G);
+        Py_END_ALLOW_THREADS
+    }
+    if (G.failed)
+        PyErr_NoMemory();
+    else
+        result = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&pb);
+    if (have_q)
+        PyBuffer_Release(&qb);
+    if (have_o)
+        PyBuffer_Release(&ob);
+    if (have_s)
+        PyBuffer_Release(&sb);
+    return result;
+}
+
+PyDoc_STRVAR(two_sum_doc, "two_sum(a, b)\n--\n\n"
+                          "(s, err) with s + err = a + b exactly: the engine's TwoSum.");
+
+static PyObject *py_two_sum(PyObject *self, PyObject *args)
+{
+    (void)self;
+    double a, b, s, e;
+    if (!PyArg_ParseTuple(args, "dd", &a, &b))
+        return NULL;
+    two_sum(a, b, &s, &e);
+    return Py_BuildValue("dd", s, e);
+}
+
+PyDoc_STRVAR(two_prod_doc, "two_prod(a, b)\n--\n\n"
+                           "(p, err) with p + err = a * b exactly: the engine's Dekker product.");
+
+static PyObject *py_two_prod(PyObject *self, PyObject *args)
+{
+    (void)self;
+    double a, b, p, e;
+    if (!PyArg_ParseTuple(args, "dd", &a, &b))
+        return NULL;
+    two_prod(a, b, &p, &e);
+    return Py_BuildValue("dd", p, e);
+}
+
+PyDoc_STRVAR(exp_dd_doc, "exp_dd(hi, lo)\n--\n\n"
+                         "exp(hi + lo) as (e_hi, e_lo), relative error below 2**-58.");
+
+static PyObject *py_exp_dd(PyObject *self, PyObject *args)
+{
+    (void)self;
+    double hi, lo, e_hi, e_lo;
+    if (!PyArg_ParseTuple(args, "dd", &hi, &lo))
+        return NULL;
+    exp_dd(hi, lo, &e_hi, &e_lo);
+    return Py_BuildValue("dd", e_hi, e_lo);
+}
+
+PyDoc_STRVAR(set_segments_doc, "set_segments(long_row, seg)\n--\n\n"
+                               "Cut rows longer than ``long_row`` into segments of ``seg`` columns;\n"
+                               "returns the previous pair (65536, 16384 by default).");
+
+static PyObject *py_set_segments(PyObject *self, PyObject *args)
+{
+    (void)self;
+    Py_ssize_t new_long, new_seg;
+    if (!PyArg_ParseTuple(args, "nn", &new_long, &new_seg))
+        return NULL;
+    if (new_long < 0 || new_seg < 1) {
+        PyErr_SetString(PyExc_ValueError, "expected long_row >= 0 and seg >= 1");
+        return NULL;
+    }
+    PyObject *old = Py_BuildValue("nn", long_row, seg);
+    long_row = new_long;
+    seg = new_seg;
+    return old;
+}
+
+static PyMethodDef methods[] = {
+    {"set_segments", py_set_segments, METH_VARARGS, set_segments_doc},
+    {"rows", py_rows, METH_VARARGS, rows_doc},
+    {"kl", py_kl, METH_VARARGS, kl_doc},
+    {"two_sum", py_two_sum, METH_VARARGS, two_sum_doc},
+    {"two_prod", py_two_prod, METH_VARARGS, two_prod_doc},
+    {"exp_dd", py_exp_dd, METH_VARARGS, exp_dd_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_engine",
+    "The compiled row engine of expfam.special (C, GIL released).", -1, methods,
+    NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__engine(void)
+{
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL)
+        return NULL;
+    return m;
+}
