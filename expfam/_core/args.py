@@ -293,40 +293,49 @@ def plain_beta(beta: object) -> float | None:
     return None
 
 
-def warn_if_probabilities(x: NDArray, axis: int, name: str, function: str, instead: str) -> None:
+def warn_if_probabilities(
+    x: ArrayLike, axis: object, name: str, function: str, instead: str
+) -> bool:
     """Warn when ``x``, given as logits, looks like probabilities along ``axis``.
 
-    Every row in [0, 1] and summing to 1 within ``sqrt(eps)``: then
-    :class:`ProbabilitiesAsLogitsWarning` names ``instead``, the function that
-    takes probabilities. The first row is tested alone first, so an ordinary
-    call costs O(K), not a pass over the data.
+    Every row in [0, 1] and summing to 1 within ``sqrt(eps)`` (and ``K >= 2``):
+    then :class:`ProbabilitiesAsLogitsWarning` names ``instead``, the function
+    that takes probabilities. The first row's sum is tested alone first, so an
+    ordinary call costs O(K), not a pass over the data. Only an int ``axis``
+    (or None on a 1-D input) is checked. Returns whether it warned.
 
     Examples
     --------
     >>> import warnings
     >>> with warnings.catch_warnings(record=True) as caught:
     ...     warnings.simplefilter("always")
-    ...     warn_if_probabilities(np.array([0.2, 0.8]), -1, "p", "kl_divergence", "geometry.kl")
-    >>> str(caught[0].message).split(" (")[0]
-    'p: kl_divergence takes logits, got rows that look like probabilities'
+    ...     warned = warn_if_probabilities([0.2, 0.8], -1, "p", "kl_divergence", "geometry.kl")
+    >>> warned, str(caught[0].message).split(" (")[0]
+    (True, 'p: kl_divergence takes logits, got rows that look like probabilities')
     """
-    if x.dtype.kind != "f" or x.ndim == 0 or x.size == 0 or x.shape[axis] < 2:
-        return
+    x = x if isinstance(x, np.ndarray) else np.asarray(x)
+    if axis is None and x.ndim == 1:
+        axis = 0
+    if type(axis) is not int or x.dtype.kind != "f" or x.ndim == 0 or x.size == 0:
+        return False
+    if not -x.ndim <= axis < x.ndim or x.shape[axis] < 2:
+        return False
     rows = np.moveaxis(x, axis, -1)
     tolerance = np.sqrt(np.finfo(x.dtype).eps)
 
     def look_like_probabilities(r: NDArray) -> bool:
-        if not np.all((r >= 0) & (r <= 1)):
+        if not np.all(np.abs(np.sum(r, axis=-1) - 1) <= tolerance):
             return False
-        return bool(np.all(np.abs(np.sum(r, axis=-1) - 1) <= tolerance))
+        return bool(np.all((r >= 0) & (r <= 1)))
 
     if not look_like_probabilities(rows[(0,) * (rows.ndim - 1)]):
-        return
+        return False
     if not look_like_probabilities(rows):
-        return
+        return False
     warnings.warn(
         f"{name}: {function} takes logits, got rows that look like probabilities "
         f"(in [0, 1], summing to 1); for probabilities use {instead}",
         ProbabilitiesAsLogitsWarning,
-        stacklevel=3,
+        stacklevel=4,
     )
+    return True

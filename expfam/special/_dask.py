@@ -33,7 +33,7 @@ Two plans, chosen by the chunks of the class axis:
 the maxima (a ``+inf`` logit makes its row the limit distribution), then
 p's ``(M, S)``, a centre ``mu ~ E_p[z_p - z_q]`` and q's mass on and off
 p's support, then the non-negative series ``G = E_p[g(mu - d)]`` of
-:mod:`expfam.special._kl`, summed exactly as above.
+:func:`expfam._core.dd.g_dd`, summed exactly as above.
 
 A class axis split across chunks is supported for ``logsumexp`` (without
 ``b``), ``softmax``, ``log_softmax``, ``entropy``, ``cross_entropy`` and
@@ -69,7 +69,6 @@ from expfam._core.daskargs import (
     where_arg,
 )
 from expfam.special import _elementwise as _np_elementwise
-from expfam.special import _kl as _np_kl
 from expfam.special import _losses as _np_losses
 from expfam.special import _partition as _np_partition
 
@@ -850,7 +849,7 @@ def _kl_chunk2(rows: dict[str, NDArray], start: int) -> NDArray:
     d_hi, d_lo = _dd.two_sum(np.where(on, zp, 0.0), np.where(on, -zq, 0.0))
     x_hi, x_err = _dd.two_sum(np.broadcast_to(mu, zp.shape), -d_hi)
     x_hi, x_lo = _dd.two_sum(x_hi, x_err - d_lo)  # normalized: x_lo below half an ulp
-    g_hi, g_lo = _np_kl.g_dd(x_hi)
+    g_hi, g_lo = _dd.g_dd(x_hi)
     g_lo = g_lo + np.expm1(x_hi) * x_lo  # g(x_hi + x_lo) to first order in x_lo
     t_hi, t_lo = _dd_mul(w_hi, w_lo, g_hi, g_lo)
     used = on & (w_hi > 0)

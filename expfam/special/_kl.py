@@ -66,10 +66,12 @@ def _limits(zp: NDArray, zq: NDArray) -> NDArray:
     """The generic formula ``sum_k p_k (log p_k - log q_k)``, exact at the limits
     (``+inf`` logits, ``q = 0 < p``, NaN).
 
-    Where every logit is finite (the spread of ``z_p - z_q`` passes the float
-    range, and ``log q`` may overflow although the divergence does not) each
-    log-ratio is formed in halves,
-    ``(z_p - z_q)/2 - (lse z_p - lse z_q)/2``, and the sum doubled.
+    Where every logit is finite but some ``log q_k`` of a class of ``p``
+    overflows to ``-inf`` (the spread of ``z_q`` passes the float range, while
+    the divergence may not) each log-ratio is formed in halves,
+    ``(z_p - z_q)/2 - (lse z_p - lse z_q)/2``, and the sum doubled; elsewhere
+    the log-probabilities themselves are exact enough (at logits of 1e308 the
+    halves would round away every digit of ``log q``).
     """
     with np.errstate(all="ignore"):
         lp = _rows.run("log_softmax", zp, 1.0, np.dtype(np.float64))
@@ -77,12 +79,13 @@ def _limits(zp: NDArray, zq: NDArray) -> NDArray:
         terms = np.where(lp > -np.inf, np.exp(lp) * (lp - lq), 0.0)
         out = np.sum(terms, axis=1)
         finite = np.isfinite(zp).all(axis=1) & np.isfinite(zq).all(axis=1)
-        if finite.any():
-            a, b = zp[finite], zq[finite]
+        halves = finite & np.any((lp > -np.inf) & (lq == -np.inf), axis=1)
+        if halves.any():
+            a, b = zp[halves], zq[halves]
             half = 0.5 * _rows.run("logsumexp", a, 1.0, np.dtype(np.float64))
             half -= 0.5 * _rows.run("logsumexp", b, 1.0, np.dtype(np.float64))
             ratio = (0.5 * a - 0.5 * b) - half[:, None]
-            out[finite] = 2.0 * np.sum(np.exp(lp[finite]) * ratio, axis=1)
+            out[halves] = 2.0 * np.sum(np.exp(lp[halves]) * ratio, axis=1)
     out[np.isnan(zp).any(axis=1) | np.isnan(zq).any(axis=1)] = np.nan
     return out
 

@@ -17,6 +17,7 @@ from expfam._core.args import (
     one_row,
     plain_beta,
     scalar,
+    warn_if_probabilities,
 )
 from expfam._core.dispatch import tiered
 from expfam.special import _rows
@@ -74,6 +75,9 @@ def cross_entropy(
     >>> round(float(cross_entropy([0.1, -2.0, 3.4, 3.3], 2)), 8)
     0.66589785
     """
+    warn_if_probabilities(
+        logits, axis, "logits", "cross_entropy", "expfam.learn.log_loss(probs=...)"
+    )
     row, b = one_row(logits, axis, where), plain_beta(beta)
     if (  # one plain row and one class index: no reading
         row is not None
@@ -209,6 +213,11 @@ def kl_divergence(
     >>> float(kl_divergence([0.0, 0.0], [0.0, 1e-8]))  # ~ (1e-8)**2 / 8
     1.25e-17
     """
+    for name, value in (("logits_p", logits_p), ("logits_q", logits_q)):
+        if warn_if_probabilities(
+            value, axis, name, "kl_divergence", "expfam.geometry.kl (it takes probabilities)"
+        ):
+            break  # one warning per call
     row_p, row_q = one_row(logits_p, axis, where), one_row(logits_q, axis)
     if (  # two plain rows: no reading
         row_p is not None

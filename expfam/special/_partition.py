@@ -16,6 +16,7 @@ from expfam._core.args import (
     one_row,
     plain_beta,
     scalar,
+    warn_if_probabilities,
 )
 from expfam._core.dispatch import tiered
 from expfam.special import _rows
@@ -217,6 +218,7 @@ def entropy(
     >>> float(entropy([0.0, 0.0]))  # log 2
     0.6931471805599453
     """
+    warn_if_probabilities(logits, axis, "logits", "entropy", "Categorical.from_probs(p).entropy()")
     return _normalized("entropy", logits, axis, 1.0, where, keepdims, "logits")
 
 

@@ -1,0 +1,55 @@
+"""Issue 18: probabilities passed to a logits kernel warn, naming the function that takes them.
+
+A new user passed probabilities to ``kl_divergence`` and got 0.074 where the answer was
+0.368, with no warning.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from expfam import cross_entropy, entropy, geometry, kl_divergence
+from expfam.exceptions import ProbabilitiesAsLogitsWarning
+
+P = np.array([0.7, 0.2, 0.1])
+Q = np.array([0.1, 0.3, 0.6])
+
+
+def test_kl_divergence_of_probabilities_warns_and_names_geometry_kl():
+    with pytest.warns(ProbabilitiesAsLogitsWarning, match=r"logits_p: .*expfam\.geometry\.kl"):
+        wrong = kl_divergence(P, Q)
+    right = float(np.sum(P * np.log(P / Q)))
+    np.testing.assert_allclose(geometry.kl(P, Q), right, rtol=1e-14)
+    assert abs(wrong - right) > 0.1  # the plausible wrong number the warning is for
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: entropy(np.stack([P, Q])),
+        lambda: cross_entropy(P.tolist(), 0),
+        lambda: kl_divergence(np.log(P), Q),
+        lambda: entropy(np.stack([P, Q]).T, axis=0),
+    ],
+)
+def test_every_logits_kernel_warns_on_probability_rows(call):
+    with pytest.warns(ProbabilitiesAsLogitsWarning):
+        call()
+
+
+@pytest.mark.parametrize(
+    "logits",
+    [
+        np.log(P),  # true logits
+        np.stack([P, np.array([0.5, 0.6, 0.1])]),  # one row does not sum to 1
+        np.array([1.2, -0.1, -0.1]),  # sums to 1 but leaves [0, 1]
+        np.array([[1.0], [1.0]]),  # K = 1
+        np.zeros((0, 3)),
+    ],
+)
+def test_logits_that_are_not_probability_rows_do_not_warn(logits):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        entropy(logits)
+        kl_divergence(logits, logits)
