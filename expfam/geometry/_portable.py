@@ -118,6 +118,8 @@ class LogRatio:
         sq = xp.sum(big_q, axis=-1, keepdims=True)
         diff = big_q - big_p
         self.p, self.q = big_p / sp, big_q / sq
+        # q - p of the normalized points from the exact difference Q - P
+        self.diff = (diff - big_p * (xp.sum(diff, axis=-1, keepdims=True) / sp)) / sq
         low = xp.minimum(big_p, big_q)
         self.finite = low > 0
         ratio = xp.abs(diff) / xp.where(self.finite, low, one)
@@ -216,7 +218,7 @@ def jeffreys(p: Array, q: Array) -> Array:
     xp, a, b, dtype = pair(p, q)
     pr = LogRatio(xp, a, b)
     zero = constant(xp, 0.0, a)
-    terms = xp.where(pr.finite, (pr.q - pr.p) * pr.y0, zero)
+    terms = xp.where(pr.finite, pr.diff * pr.y0, zero)
     inf = xp.any(pr.p_zero != pr.q_zero, axis=-1)
     out = row_sum(xp, terms, -1)[..., 0]
     return finish(xp, xp.where(inf, constant(xp, math.inf, out), out), dtype)
@@ -257,11 +259,10 @@ def jensen_shannon_distance(p: Array, q: Array) -> Array:
 
 def _hellinger_squared(xp: Any, a: Array, b: Array) -> Array:
     """``(1/2) sum (q - p)^2 / (p + q + 2 sqrt(p q))``, at most 1."""
-    p = a / xp.sum(a, axis=-1, keepdims=True)
-    q = b / xp.sum(b, axis=-1, keepdims=True)
+    pr = LogRatio(xp, a, b)
+    p, q, d = pr.p, pr.q, pr.diff
     den = p + q + 2.0 * safe_sqrt(xp, p * q)
     live = den > 0
-    d = q - p
     terms = xp.where(live, d * d / xp.where(live, den, constant(xp, 1.0, p)), 0.0 * p)
     h2 = 0.5 * row_sum(xp, terms, -1)[..., 0]
     return xp.where(h2 < 1.0, h2, constant(xp, 1.0, h2))
