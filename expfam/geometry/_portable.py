@@ -356,7 +356,8 @@ def renyi_divergence(p: Array, q: Array, order: float) -> Array:
     return finish(xp, xp.where(out > 0, out, 0.0 * out), dtype)
 
 
-_BISECTIONS = 60
+_BISECTIONS = 30
+_NEWTON_STEPS = 2
 
 
 @quiet
@@ -364,7 +365,7 @@ def chernoff_information(p: Array, q: Array) -> tuple[Array, Array]:
     """Portable :func:`expfam.geometry.chernoff_information`.
 
     ``l*`` solves ``E_{p_l}[y] = 0``, ``p_l ~ p^l q^(1 - l)`` on the common
-    support (``_BISECTIONS`` halvings of ``[0, 1]``), or is an end of it where
+    support (``_BISECTIONS`` halvings of ``[0, 1]``, then Newton steps), or is an end of it where
     the supports differ and the slope keeps its sign; then
     ``C = -log1p(-l (1 - l) D_alpha)``, ``alpha = 1 - 2 l``.
     """
@@ -376,24 +377,31 @@ def chernoff_information(p: Array, q: Array) -> tuple[Array, Array]:
     log_p = xp.log(xp.where(common, pr.p, one))
     y = pr.y0
 
-    def slope(lam: Array) -> Array:
+    def slope(lam: Array) -> tuple[Array, Array]:
+        """``f'(l) = E_{p_l}[y]`` and ``Var_{p_l}(y) = -f''(l)``."""
         z = xp.where(common, log_p + (1.0 - lam) * y, constant(xp, -math.inf, pr.p))
         z = xp.where(has_common, z, zero)
         w = special.softmax(z, axis=-1)
-        return xp.sum(w * y, axis=-1, keepdims=True)
+        mean = xp.sum(w * y, axis=-1, keepdims=True)
+        return mean, xp.sum(w * (y - mean) ** 2, axis=-1, keepdims=True)
 
     shape = (*tuple(pr.p.shape[:-1]), 1)
     lo = xp.zeros(shape, dtype=pr.p.dtype, device=device_of(pr.p))
     hi = lo + 1.0
     same = xp.all(pr.p_zero == pr.q_zero, axis=-1, keepdims=True)
-    g0, g1 = slope(lo), slope(hi)
+    g0, g1 = slope(lo)[0], slope(hi)[0]
     at_zero = ~same & (g0 <= 0) & (g1 < 0)
     at_one = ~same & (g1 >= 0) & (g0 > 0)
     for _ in range(_BISECTIONS):
         mid = 0.5 * (lo + hi)
-        up = slope(mid) > 0
+        up = slope(mid)[0] > 0
         lo, hi = xp.where(up, mid, lo), xp.where(up, hi, mid)
-    lam = xp.where(at_zero, zero, xp.where(at_one, one, 0.5 * (lo + hi)))
+    lam = 0.5 * (lo + hi)
+    for _ in range(_NEWTON_STEPS):  # f' decreasing, f'' = -Var: l += f' / Var, kept in [lo, hi]
+        g, var = slope(lam)
+        step = lam + g / xp.where(var > 0, var, one)
+        lam = xp.where((var > 0) & (step >= lo) & (step <= hi), step, lam)
+    lam = xp.where(at_zero, zero, xp.where(at_one, one, lam))
     interior = (lam > 0) & (lam < 1)
     mu = xp.where(interior, 1.0 - lam, constant(xp, 0.5, lam))
     d = row_sum(xp, psi_terms(xp, pr, mu), -1)

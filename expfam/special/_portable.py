@@ -18,7 +18,7 @@ double-double:
 - ``kl_divergence`` is the centred series ``log1p(G + r) - r`` with every
   term of ``G`` non-negative, so it stays accurate as ``q -> p``;
 - sparsemax and 1.5-entmax sort; other ``alpha`` bisect for the threshold a
-  fixed number of times, then take two Newton steps, which also give the
+  fixed number of times, then take three Newton steps, which also give the
   implicit-function gradient of the threshold.
 
 Everything is differentiable by torch.autograd and ``jax.grad``, and
@@ -625,8 +625,8 @@ def entmax_alpha(alpha: object) -> float:
     return value
 
 
-_BISECTIONS = 64
-_NEWTON_STEPS = 2
+_BISECTIONS = 32
+_NEWTON_STEPS = 3
 
 
 def _take_at(xp: Any, values: Array, index: Array) -> Array:
