@@ -19,9 +19,9 @@ Gradients (torch.autograd, ``jax.grad``) are finite wherever the value is:
 at ``p_k = 0`` every branch a ``where`` discards is computed on stand-in
 values, and the square roots of the Fisher-Rao functions and of Bhattacharyya
 and Hellinger take derivative 0 there (the one-sided derivative is
-infinite). ``chernoff_information``'s exponent is found by a fixed number of
-bisections and carries no gradient; the information itself has the exact
-gradient (the exponent is stationary). Checks on values (probabilities
+infinite). ``chernoff_information`` takes its value at an exponent found by
+a fixed number of bisections, which carries no gradient: the information is
+stationary in it, so its gradient is exact. Checks on values (probabilities
 ``>= 0`` summing to 1, ``t`` inside the simplex) run on eager arrays and are
 skipped under ``jax.jit``.
 
@@ -396,12 +396,16 @@ def chernoff_information(p: Array, q: Array) -> tuple[Array, Array]:
         mid = 0.5 * (lo + hi)
         up = slope(mid)[0] > 0
         lo, hi = xp.where(up, mid, lo), xp.where(up, hi, mid)
-    lam = 0.5 * (lo + hi)
+    # The value is taken at the bisected exponent, which carries no gradient: C is
+    # stationary in l, so its gradient is exact there (and its value moves only in
+    # second order). The exponent returned is refined by Newton steps.
+    lam = xp.where(at_zero, zero, xp.where(at_one, one, 0.5 * (lo + hi)))
+    refined = 0.5 * (lo + hi)
     for _ in range(_NEWTON_STEPS):  # f' decreasing, f'' = -Var: l += f' / Var, kept in [lo, hi]
-        g, var = slope(lam)
-        step = lam + g / xp.where(var > 0, var, one)
-        lam = xp.where((var > 0) & (step >= lo) & (step <= hi), step, lam)
-    lam = xp.where(at_zero, zero, xp.where(at_one, one, lam))
+        g, var = slope(refined)
+        step = refined + g / xp.where(var > 0, var, one)
+        refined = xp.where((var > 0) & (step >= lo) & (step <= hi), step, refined)
+    exponent = xp.where(at_zero, zero, xp.where(at_one, one, refined))
     interior = (lam > 0) & (lam < 1)
     mu = xp.where(interior, 1.0 - lam, constant(xp, 0.5, lam))
     d = row_sum(xp, psi_terms(xp, pr, mu), -1)
@@ -418,7 +422,7 @@ def chernoff_information(p: Array, q: Array) -> tuple[Array, Array]:
     value = xp.where(interior, value, end)
     value = xp.where(has_common, value, constant(xp, math.inf, value))
     value = xp.where(value > 0, value, zero)
-    return finish(xp, value[..., 0], dtype), finish(xp, lam[..., 0], dtype)
+    return finish(xp, value[..., 0], dtype), finish(xp, exponent[..., 0], dtype)
 
 
 # ---------------------------------------------------------------- geodesics

@@ -270,6 +270,10 @@ def test_cross_entropy_as_numpy(backend):
     assert got[0] == pytest.approx(0.66589785, abs=5e-9)  # seed 002
     got, want = both(backend, S.cross_entropy, z, np.array([1, 1, 1]))
     assert got[1] == np.inf and np.allclose(got, want, rtol=1e-14)
+    got, want = both(backend, S.cross_entropy, SPECIAL_ROWS, np.array([0, 1, 2, 0, 3]))
+    np.testing.assert_allclose(got, want, rtol=1e-14)
+    got, want = both(backend, S.cross_entropy, SPECIAL_ROWS, np.array([1, 0, 2, 2, 0]))
+    np.testing.assert_allclose(got, want, rtol=1e-14)
     q = S.softmax(RNG.standard_normal((3, 4)))
     q[1, 1] = 0.0
     got, want = both(backend, S.cross_entropy, z, q / q.sum(-1, keepdims=True))
