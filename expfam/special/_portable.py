@@ -31,11 +31,12 @@ range, probability targets) run on eager arrays only; on lazy ones (under
 ``jax.jit``) they are skipped and an out-of-range class index gives NaN.
 
 Accuracy (``tests/backends/``, against mpmath): the row kernels within 4
-ULP in float64 and 4 float32 ULP in float32 (pairwise sums, so the bound does
-not grow with the row length), the elementwise ones within 2 ULP, provided
-the backend's ``exp``, ``log1p`` and ``expm1`` are within 1 ULP. XLA (JAX)
-is not everywhere: its ``log1p`` is off by up to 10 ULP, so the elementwise
-bound there is 12 ULP, and it flushes subnormal results to zero.
+ULP in float64 and 4 float32 ULP in float32, the elementwise ones within 2
+ULP, provided the backend's ``exp``, ``log1p`` and ``expm1`` are within 1 ULP
+and its sums pairwise (numpy, torch, GPUs). XLA (JAX) departs from that: its
+``log1p`` is off by up to 10 ULP (the elementwise bound there is 12 ULP), it
+flushes subnormal results to zero, and on CPU it sums sequentially, so rows
+of ``K`` classes may lose up to ``K u / 2`` more.
 """
 
 from __future__ import annotations
