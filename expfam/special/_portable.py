@@ -192,7 +192,7 @@ class Shifted:
         self.err = xp.where(live, err, zero)
         self.top = zr == mr
         e = xp.exp(d)
-        self.e = e + e * self.err
+        self.e = e * (1.0 + self.err)  # (not e + e err: a subnormal product may flush)
         count = xp.sum(xp.astype(self.top, z.dtype), axis=axes, keepdims=True)
         self.t = row_sum(xp, xp.where(self.top, zero, self.e), axes) + (count - 1.0)
         self.log1p_t = xp.log1p(self.t)
