@@ -1,0 +1,853 @@
+"""The portable tier of :mod:`expfam.special`: the kernels in array-API operations.
+
+:func:`expfam._core.dispatch.tiered` sends a call here when its arrays belong
+to a namespace other than numpy's (torch, JAX, CuPy, array-api-strict). Each
+function has the signature of its public twin and computes the same formula
+in the input's own namespace, on its device and in its dtype (float16 is
+computed in float32 and rounded once; integers and bools promote to the
+widest real float of the namespace). There is no per-library code path: the
+namespace comes from array-api-compat.
+
+The formulas are those of the numpy engine, in working precision instead of
+double-double:
+
+- the row kernels shift by the row maximum ``m`` and keep the rounding of
+  ``z - m`` (TwoSum) as a first-order correction of ``exp``; the non-maximal
+  mass ``t`` enters through ``log1p(t)``, so ``log_softmax([0, -40])[0]`` is
+  ``-4.2e-18``, not 0;
+- ``kl_divergence`` is the centred series ``log1p(G + r) - r`` with every
+  term of ``G`` non-negative, so it stays accurate as ``q -> p``;
+- sparsemax and 1.5-entmax sort; other ``alpha`` bisect for the threshold a
+  fixed number of times, then take three Newton steps, which also give the
+  implicit-function gradient of the threshold.
+
+Everything is differentiable by torch.autograd and ``jax.grad``, and
+gradients are finite wherever the value is: a ``-inf`` logit, a masked class
+or a class of probability 0 gets gradient 0, because every branch a
+``where`` discards is computed on safe stand-in values (no ``0 * inf``).
+No Python control flow runs on array values, so ``jax.jit`` and ``jax.vmap``
+trace every kernel. Checks that need values (``beta >= 0``, class indices in
+range, probability targets) run on eager arrays only; on lazy ones (under
+``jax.jit``) they are skipped and an out-of-range class index gives NaN.
+
+Accuracy (``tests/backends/``, against mpmath): the row kernels within 4
+ULP in float64 and 4 float32 ULP in float32, the elementwise ones within 2
+ULP, provided the backend's ``exp``, ``log1p`` and ``expm1`` are within 1 ULP
+and its sums pairwise (numpy, torch, GPUs). XLA (JAX) departs from that: its
+``log1p`` is off by up to 10 ULP (the elementwise bound there is 12 ULP), it
+flushes subnormal results to zero, and on CPU it sums sequentially, so rows
+of ``K`` classes may lose up to ``K u / 2`` more.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from expfam._core.args import axes_tuple, axis_index
+from expfam._core.xp import (
+    as_array,
+    as_real,
+    check_nonnegative,
+    concrete,
+    constant,
+    device_of,
+    expm1_minus_x,
+    finish,
+    namespace,
+    quiet,
+    row_sum,
+)
+
+Array = Any
+
+
+# ---------------------------------------------------------------------------
+# Argument rules in the array-API namespaces
+
+
+def masked(xp: Any, x: Array, where: Array | None) -> Array:
+    """``x`` with the entries outside the boolean mask ``where`` set to ``-inf``."""
+    if where is None:
+        return x
+    if not hasattr(where, "dtype") or where.dtype != xp.bool:
+        kind = getattr(where, "dtype", type(where).__name__)
+        raise TypeError(f"where: expected a boolean mask, got {kind}")
+    try:
+        shape = np.broadcast_shapes(tuple(where.shape), tuple(x.shape))
+    except ValueError:
+        shape = None
+    if shape != tuple(x.shape):
+        raise ValueError(
+            f"where: shape {tuple(where.shape)} does not broadcast to the input's shape "
+            f"{tuple(x.shape)}"
+        )
+    return xp.where(where, x, constant(xp, -math.inf, x))
+
+
+def empty_rows(xp: Any, where: Array | None, shape: tuple[int, ...], axes: tuple) -> Array | None:
+    """The rows with no class inside the mask (keepdims shape), or None without a mask."""
+    if where is None:
+        return None
+    full = xp.broadcast_to(where, shape)
+    return ~xp.any(full, axis=axes, keepdims=True)
+
+
+def per_row(xp: Any, v: Array, shape: tuple[int, ...], axes: tuple[int, ...], name: str) -> Array:
+    """Per-row ``v`` broadcasting with the input of ``shape``, length 1 on the class ``axes``.
+
+    ``v`` broadcasts with the batch shape (the shape without the class axes),
+    which it may extend on the left; or against the input itself with length
+    1 on the class axes (the ``keepdims`` form).
+    """
+    vshape = tuple(v.shape)
+    if len(vshape) == 0:
+        return v
+    offset = len(vshape) - len(shape)
+    if offset >= 0 and all(vshape[offset + i] == 1 for i in axes):
+        keep = tuple(offset + i for i in axes)
+        vshape = tuple(n for i, n in enumerate(vshape) if i not in keep)
+        v = xp.reshape(v, vshape)
+    batch = tuple(n for i, n in enumerate(shape) if i not in axes)
+    try:
+        full = np.broadcast_shapes(vshape, batch)
+    except ValueError:
+        raise ValueError(
+            f"{name}: shape {vshape} does not broadcast with the batch shape {batch} "
+            f"(the input's shape {shape} without its class axes)"
+        ) from None
+    extra = len(full) - len(batch)
+    v = xp.reshape(v, (1,) * (len(full) - len(vshape)) + vshape)
+    for a in axes:
+        v = xp.expand_dims(v, axis=a + extra)
+    return v
+
+
+def beta_array(xp: Any, beta: object, like: Array) -> Array | float:
+    """``beta`` as a Python float (a number) or an array of ``like``'s dtype; ``>= 0``."""
+    if isinstance(beta, int | float) and not isinstance(beta, bool):
+        if not beta >= 0:
+            raise ValueError(f"beta: the inverse temperature must be >= 0, got {beta!r}")
+        return float(beta)
+    b = as_array(xp, beta, like, "beta")
+    check_nonnegative(xp, b, "beta", "the inverse temperature")
+    return b
+
+
+def tempered(xp: Any, x: Array, beta: object, axes: tuple[int, ...]) -> Array:
+    """The logits ``beta * x``, with the limits ``beta = 0`` (ties) and ``inf`` (argmax)."""
+    b = beta_array(xp, beta, x)
+    if isinstance(b, float):
+        if b == 1.0:
+            return x
+        if 0.0 < b < math.inf:
+            return x * b
+        b = constant(xp, b, x)
+    else:
+        b = per_row(xp, b, tuple(x.shape), axes, "beta")
+    zero, infinite = b == 0, b == math.inf
+    one = constant(xp, 1.0, x)
+    z = x * xp.where(zero | infinite, one, b)
+    flat = xp.where(xp.isfinite(x), constant(xp, 0.0, x), x)
+    m = xp.max(x, axis=axes, keepdims=True)
+    top = xp.where(x == m, constant(xp, 0.0, x), constant(xp, -math.inf, x))
+    argmax = xp.where(xp.isfinite(m), top, x)
+    return xp.where(zero, flat, xp.where(infinite, argmax, z))
+
+
+def squeeze(xp: Any, out: Array, axes: tuple[int, ...], keepdims: bool) -> Array:
+    return out if keepdims or not axes else xp.squeeze(out, axis=axes)
+
+
+# ---------------------------------------------------------------------------
+# The shift by the maximum
+
+
+class Shifted:
+    """A row of logits shifted by its maximum: the pieces every row kernel uses.
+
+    ``d + err = z - m`` exactly (TwoSum), ``e = exp(d) (1 + err)``, and
+    ``t`` the non-maximal mass ``sum_{z_i < m} e_i + (c - 1)`` for ``c``
+    tied maxima, so that ``Z = e^m (1 + t)``. Rows whose maximum is not
+    finite are computed on zeros (``regular`` is False there) and take their
+    limits from the caller, so that no branch holds an infinity.
+    """
+
+    def __init__(self, xp: Any, z: Array, axes: tuple[int, ...]) -> None:
+        zero = constant(xp, 0.0, z)
+        m = xp.max(z, axis=axes, keepdims=True)
+        self.m = m
+        self.regular = xp.isfinite(m)
+        self.posinf = m == math.inf
+        zr = xp.where(self.regular, z, zero)
+        mr = xp.where(self.regular, m, zero)
+        d = zr - mr
+        bb = d - zr
+        err = (zr - (d - bb)) + (-mr - bb)
+        live = xp.isfinite(d)
+        self.d = d
+        self.err = xp.where(live, err, zero)
+        self.top = zr == mr
+        e = xp.exp(d)
+        self.e = e * (1.0 + self.err)  # (not e + e err: a subnormal product may flush)
+        count = xp.sum(xp.astype(self.top, z.dtype), axis=axes, keepdims=True)
+        self.t = row_sum(xp, xp.where(self.top, zero, self.e), axes) + (count - 1.0)
+        self.log1p_t = xp.log1p(self.t)
+        # +inf rows: the +inf classes share the mass.
+        self.is_top_inf = z == math.inf
+        self.n_inf = xp.sum(xp.astype(self.is_top_inf, z.dtype), axis=axes, keepdims=True)
+
+
+def finite_form(xp: Any, z: Array, axes: tuple[int, ...]) -> Array:
+    """``z`` with each row holding ``+inf`` replaced by its limit: 0 there, ``-inf`` elsewhere."""
+    posinf = xp.any(z == math.inf, axis=axes, keepdims=True)
+    limit = xp.where(z == math.inf, constant(xp, 0.0, z), constant(xp, -math.inf, z))
+    return xp.where(posinf & ~xp.isnan(z), limit, z)
+
+
+def rows_of(
+    xp: Any, x: Array, axis: object, name: str
+) -> tuple[Array, Any, tuple[int, ...], bool]:
+    """``x`` as a computable array (0-d read as one class), its result dtype and class axes."""
+    x = xp.asarray(x) if not hasattr(x, "dtype") else x
+    work, dtype = as_real(xp, x, name)
+    scalar = work.ndim == 0
+    if scalar:
+        work = xp.reshape(work, (1,))
+    return work, dtype, axes_tuple(axis, work.ndim), scalar
+
+
+def has_no_classes(x: Array, axes: tuple[int, ...]) -> bool:
+    return any(x.shape[a] == 0 for a in axes)
+
+
+@quiet
+def softmax(
+    x: Array,
+    axis: int | Sequence[int] | None = -1,
+    beta: object = 1.0,
+    *,
+    where: Array | None = None,
+) -> Array:
+    """Portable :func:`expfam.special.softmax`."""
+    xp = namespace(x, beta, where)
+    z, dtype, axes, scalar = rows_of(xp, x, axis, "x")
+    if has_no_classes(z, axes):
+        return finish(xp, z, dtype)
+    z = tempered(xp, masked(xp, z, where), beta, axes)
+    s = Shifted(xp, z, axes)
+    out = s.e / (1.0 + s.t)
+    limit = xp.astype(s.is_top_inf, z.dtype) / xp.where(s.posinf, s.n_inf, 1.0)
+    out = xp.where(s.regular, out, xp.where(s.posinf, limit, constant(xp, math.nan, z)))
+    empty = empty_rows(xp, where, tuple(z.shape), axes)
+    if empty is not None:
+        out = xp.where(empty, constant(xp, 0.0, z), out)
+    out = finish(xp, out, dtype)
+    return out[0] if scalar else out
+
+
+@quiet
+def log_softmax(
+    x: Array,
+    axis: int | Sequence[int] | None = -1,
+    beta: object = 1.0,
+    *,
+    where: Array | None = None,
+) -> Array:
+    """Portable :func:`expfam.special.log_softmax`."""
+    xp = namespace(x, beta, where)
+    z, dtype, axes, scalar = rows_of(xp, x, axis, "x")
+    if has_no_classes(z, axes):
+        return finish(xp, z, dtype)
+    z = tempered(xp, masked(xp, z, where), beta, axes)
+    s = Shifted(xp, z, axes)
+    out = (s.d - s.log1p_t) + s.err
+    neg_inf = constant(xp, -math.inf, z)
+    limit = xp.where(s.is_top_inf, -xp.log(xp.where(s.posinf, s.n_inf, 1.0)), neg_inf)
+    out = xp.where(s.regular, out, xp.where(s.posinf, limit, constant(xp, math.nan, z)))
+    empty = empty_rows(xp, where, tuple(z.shape), axes)
+    if empty is not None:
+        out = xp.where(empty, neg_inf, out)
+    out = finish(xp, out, dtype)
+    return out[0] if scalar else out
+
+
+@quiet
+def entropy(
+    logits: Array,
+    axis: int | Sequence[int] | None = -1,
+    *,
+    where: Array | None = None,
+    keepdims: bool = False,
+) -> Array:
+    """Portable :func:`expfam.special.entropy`: ``log1p(t) + sum_k p_k (m - z_k)``."""
+    xp = namespace(logits, where)
+    z, dtype, axes, scalar = rows_of(xp, logits, axis, "logits")
+    if has_no_classes(z, axes):
+        out = xp.zeros(tuple(1 if i in axes else n for i, n in enumerate(z.shape)), dtype=z.dtype)
+        return finish(xp, squeeze(xp, out, axes, keepdims), dtype)
+    z = masked(xp, z, where)
+    s = Shifted(xp, z, axes)
+    zero = constant(xp, 0.0, z)
+    p = s.e / (1.0 + s.t)
+    gap = xp.where(p > 0, -(s.d + s.err), zero)  # 0 log 0 = 0, and no 0 * inf
+    out = s.log1p_t + row_sum(xp, p * gap, axes)
+    # +inf rows: uniform over the c tied classes, entropy log c.
+    limit = xp.log(xp.where(s.posinf, s.n_inf, 1.0))
+    out = xp.where(s.regular, out, xp.where(s.posinf, limit, constant(xp, math.nan, z)))
+    empty = empty_rows(xp, where, tuple(z.shape), axes)
+    if empty is not None:
+        out = xp.where(empty, zero, out)
+    out = finish(xp, squeeze(xp, out, axes, keepdims), dtype)
+    return out[0] if scalar and keepdims else out
+
+
+@quiet
+def logsumexp(
+    a: Array,
+    axis: int | Sequence[int] | None = -1,
+    b: Array | None = None,
+    keepdims: bool = False,
+    return_sign: bool = False,
+    *,
+    where: Array | None = None,
+) -> Array | tuple[Array, Array]:
+    """Portable :func:`expfam.special.logsumexp`: ``m + log1p(t)``.
+
+    With weights: ``m + log |1 + t_b|``, ``t_b = (sum_{top} b - 1) +
+    sum_{other} b_i e_i``, as ``log1p`` near ``|1 + t_b| = 1``.
+    """
+    xp = namespace(a, b, where)
+    z, dtype, axes, scalar = rows_of(xp, a, axis, "a")
+    z = masked(xp, z, where)
+    zero, one = constant(xp, 0.0, z), constant(xp, 1.0, z)
+    if b is not None:
+        w, _ = as_real(xp, b if hasattr(b, "dtype") else constant(xp, float(b), z), "b")
+        try:
+            z, w = xp.broadcast_arrays(z, xp.astype(w, z.dtype))
+        except (ValueError, RuntimeError, TypeError):
+            raise ValueError(
+                f"b: shape {tuple(w.shape)} does not broadcast with a's shape {tuple(z.shape)}"
+            ) from None
+        z = xp.where(w != 0, z, constant(xp, -math.inf, z))
+    if has_no_classes(z, axes):
+        shape = tuple(1 if i in axes else n for i, n in enumerate(z.shape))
+        value = xp.full(shape, -math.inf, dtype=z.dtype, device=device_of(z))
+        sign = xp.zeros(shape, dtype=z.dtype, device=device_of(z))
+    elif b is None:
+        s = Shifted(xp, z, axes)
+        value = xp.where(s.regular, s.m + s.log1p_t, s.m)
+        sign = xp.where(xp.isnan(value), value, xp.where(value == -math.inf, zero, one))
+    else:
+        s = Shifted(xp, z, axes)
+        # S = sum b e^d = B + E: near terms (d > -1) as b + b expm1(d), which keeps
+        # cancellations such as e^1e-10 - 1, far ones as b e^d.
+        near = s.d > -1.0
+        em1 = xp.expm1(xp.where(near, s.d, zero)) + s.e * s.err
+        big_b = row_sum(xp, xp.where(near, w, zero), axes)
+        small = row_sum(xp, xp.where(near, w * em1, w * s.e), axes)
+        t = (big_b - 1.0) + small  # S - 1
+        close = xp.abs(t) < 0.5
+        log_s = xp.where(
+            close,
+            xp.log1p(xp.where(close, t, zero)),
+            xp.log(xp.abs(xp.where(close, one, big_b + small))),
+        )
+        value = xp.where(s.regular, s.m + log_s, s.m)
+        sign = xp.sign(big_b + small)
+        # +inf maxima: the sign of the weights on them; their sum 0 has no limit.
+        inf_weight = xp.sum(xp.where(s.is_top_inf, w, zero), axis=axes, keepdims=True)
+        value = xp.where(s.posinf & (inf_weight == 0), constant(xp, math.nan, z), value)
+        sign = xp.where(s.posinf, xp.sign(inf_weight), sign)
+        sign = xp.where(value == -math.inf, zero, sign)
+        bad = xp.any(xp.isnan(w), axis=axes, keepdims=True)
+        value = xp.where(bad, constant(xp, math.nan, z), value)
+        sign = xp.where(bad | xp.isnan(value), constant(xp, math.nan, z), sign)
+    value = squeeze(xp, value, axes, keepdims and not scalar)
+    sign = squeeze(xp, sign, axes, keepdims and not scalar)
+    if return_sign:
+        return finish(xp, value, dtype), finish(xp, sign, dtype)
+    return finish(xp, xp.where(sign < 0, constant(xp, math.nan, value), value), dtype)
+
+
+# ---------------------------------------------------------------------------
+# Losses
+
+
+def class_rows(xp: Any, z: Array, axes: tuple[int, ...]) -> Array:
+    """``z`` with the class axes moved last and flattened into one (C order)."""
+    kept = tuple(i for i in range(z.ndim) if i not in axes)
+    z = xp.permute_dims(z, kept + axes)
+    return xp.reshape(z, (*z.shape[: len(kept)], -1))
+
+
+def onehot_of(xp: Any, y: Array, z: Array, axes: tuple[int, ...], name: str) -> Array:
+    """Class indices ``y`` as a boolean one-hot over the last axis of class rows ``z``.
+
+    ``y`` broadcasts with the batch shape (or in the ``keepdims`` form); on
+    eager arrays an index outside ``[0, K)`` is a ValueError, on lazy ones it
+    gives an all-False row (the caller makes that NaN).
+    """
+    k = z.shape[-1]
+    bad = (y < 0) | (y >= k)
+    if concrete(xp.any(bad)):
+        first = int(xp.reshape(y[bad], (-1,))[0])
+        raise ValueError(f"{name}: class index {first} is out of range [0, {k})")
+    shape = (*z.shape[:-1], 1)
+    ykeep = per_row(xp, y, shape, (len(shape) - 1,), name)
+    classes = xp.arange(k, device=device_of(z))
+    return ykeep == xp.astype(classes, ykeep.dtype)
+
+
+@quiet
+def cross_entropy(
+    logits: Array,
+    target: Array,
+    axis: int | Sequence[int] | None = -1,
+    *,
+    beta: object = 1.0,
+    where: Array | None = None,
+    keepdims: bool = False,
+) -> Array:
+    """Portable :func:`expfam.special.cross_entropy`.
+
+    An index target: ``log1p(t) + (m - z_y)``, both terms non-negative;
+    weights ``q``: ``sum_k q_k (log1p(t) - (z_k - m))`` with ``0 log 0 = 0``.
+    """
+    xp = namespace(logits, target, beta, where)
+    z, dtype, axes, scalar = rows_of(xp, logits, axis, "logits")
+    y = target if hasattr(target, "dtype") else xp.asarray(target, device=device_of(z))
+    z = tempered(xp, masked(xp, z, where), beta, axes)
+    zero = constant(xp, 0.0, z)
+    if xp.isdtype(y.dtype, "integral"):
+        rows = class_rows(xp, z, axes)
+        hot = onehot_of(xp, y, rows, (), "target")
+        rows, hot = xp.broadcast_arrays(rows, hot)
+        s = Shifted(xp, rows, (rows.ndim - 1,))
+        gap = -xp.sum(xp.where(hot, s.d + s.err, zero), axis=-1, keepdims=True)
+        out = s.log1p_t + gap
+        # +inf rows: the tied +inf classes share the mass, log c each; others cost +inf
+        on_top = xp.any(hot & s.is_top_inf, axis=-1, keepdims=True)
+        share = xp.log(xp.where(s.posinf, s.n_inf, constant(xp, 1.0, z)))
+        inf_row = xp.where(on_top, share, constant(xp, math.inf, z))
+        out = xp.where(s.regular, out, xp.where(s.posinf, inf_row, s.m))
+        out = xp.where(xp.any(hot, axis=-1, keepdims=True), out, constant(xp, math.nan, z))
+        out = xp.where(s.m == -math.inf, constant(xp, math.nan, z), out)  # no distribution
+        empty = empty_rows(xp, where, tuple(z.shape), axes)
+        if empty is not None:  # the empty distribution: log p = -inf
+            out = xp.where(
+                class_rows(xp, xp.broadcast_to(empty, tuple(z.shape)), axes)[..., :1],
+                constant(xp, math.inf, z),
+                out,
+            )
+        out = out[..., 0]
+        if keepdims:
+            for a in axes:
+                out = xp.expand_dims(out, axis=a + out.ndim + 1 - z.ndim)
+        return finish(xp, out[0] if scalar and keepdims else out, dtype)
+    if not xp.isdtype(y.dtype, ("real floating", "bool")):
+        raise TypeError(
+            f"target: expected integer class indices or a float probability vector, "
+            f"got dtype {y.dtype}"
+        )
+    q = xp.astype(y, z.dtype)
+    if q.ndim != z.ndim or any(q.shape[a] != z.shape[a] for a in axes):
+        raise ValueError(
+            f"target: a float target is a probability vector over the classes and must have "
+            f"the logits' {z.ndim} axes with the same class axes, got shape {tuple(q.shape)}; "
+            f"pass class indices as integers"
+        )
+    check_nonnegative(xp, q, "target", "class weights")
+    z, q = xp.broadcast_arrays(z, q)
+    s = Shifted(xp, z, axes)
+    used = q > 0
+    neg_log_p = xp.where(used, s.log1p_t - (s.d + s.err), zero)
+    out = row_sum(xp, q * neg_log_p, axes)
+    # Weight on a class of probability 0: +inf; +inf rows: the tied classes share the mass.
+    share = xp.log(xp.where(s.posinf, s.n_inf, 1.0))
+    inf_row = xp.sum(xp.where(s.is_top_inf, q * share, zero), axis=axes, keepdims=True)
+    off_top = xp.any(used & ~s.is_top_inf, axis=axes, keepdims=True)
+    inf_row = xp.where(off_top, constant(xp, math.inf, z), inf_row)
+    empty_row = xp.where(xp.any(used, axis=axes, keepdims=True), constant(xp, math.inf, z), zero)
+    out = xp.where(s.regular, out, xp.where(s.posinf, inf_row, empty_row))
+    out = xp.where(
+        xp.any(xp.isnan(z) | xp.isnan(q), axis=axes, keepdims=True), constant(xp, math.nan, z), out
+    )
+    out = squeeze(xp, out, axes, keepdims)
+    return finish(xp, out[0] if scalar and keepdims else out, dtype)
+
+
+@quiet
+def kl_divergence(
+    logits_p: Array,
+    logits_q: Array,
+    axis: int | Sequence[int] | None = -1,
+    *,
+    where: Array | None = None,
+    keepdims: bool = False,
+) -> Array:
+    """Portable :func:`expfam.special.kl_divergence`: ``log1p(G + r) - r``.
+
+    ``d = z_p - z_q``, ``x_k = mu - d_k`` with ``mu = E_p[d]``, ``r = E_p[x]``
+    (zero but for rounding) and ``G = E_p[e^x - 1 - x] + V``, where
+    ``V = sum_{p_k = 0} exp(z_q,k - A(z_p) + mu)`` is the mass of ``q`` where
+    ``p`` has none; every term is ``>= 0``. Where some ``x_k > 1`` the log-space form
+    ``logsumexp(log p + x, v) - r`` takes over, so that ``e^x`` cannot overflow.
+    """
+    xp = namespace(logits_p, logits_q, where)
+    zp, dp, axes, scalar = rows_of(xp, logits_p, axis, "logits_p")
+    zq, dq, _, _ = rows_of(xp, logits_q, axis, "logits_q")
+    dtype = xp.result_type(dp, dq)
+    zp, zq = (
+        xp.astype(zp, xp.result_type(zp.dtype, zq.dtype)),
+        xp.astype(zq, xp.result_type(zp.dtype, zq.dtype)),
+    )
+    try:
+        zp, zq = xp.broadcast_arrays(zp, zq)
+    except (ValueError, RuntimeError, TypeError):
+        raise ValueError(
+            f"logits_q: shape {tuple(zq.shape)} does not broadcast with logits_p's shape "
+            f"{tuple(zp.shape)}"
+        ) from None
+    axes = axes_tuple(axis, zp.ndim)
+    if has_no_classes(zp, axes):
+        out = xp.zeros(
+            tuple(1 if i in axes else n for i, n in enumerate(zp.shape)), dtype=zp.dtype
+        )
+        return finish(xp, squeeze(xp, out, axes, keepdims), dtype)
+    zp = finite_form(xp, masked(xp, zp, where), axes)
+    zq = finite_form(xp, masked(xp, zq, where), axes)
+    zero = constant(xp, 0.0, zp)
+    sp = Shifted(xp, zp, axes)
+    p = sp.e / (1.0 + sp.t)
+    used = p > 0
+    mq = xp.max(xp.where(used, zq, constant(xp, -math.inf, zq)), axis=axes, keepdims=True)
+    impossible = xp.any(used & ~xp.isfinite(zq), axis=axes, keepdims=True)
+    impossible = impossible | ~xp.isfinite(mq) | ~xp.isfinite(sp.m)
+    safe_q = xp.where(used & xp.isfinite(zq), zq, zero)
+    safe_p = xp.where(used & xp.isfinite(zp), zp, zero)
+    d = safe_p - safe_q
+    mu = row_sum(xp, p * d, axes)
+    x = xp.where(used, mu - d, zero)
+    r = row_sum(xp, p * x, axes)
+    # q's mass where p has none: terms v_k = z_q,k - A(z_p) + mu of V = sum e^v.
+    log_z = sp.m + sp.log1p_t
+    outside = ~used & xp.isfinite(zq)
+    v = xp.where(outside, zq - xp.where(sp.regular, log_z, zero) + mu, constant(xp, -math.inf, zp))
+    far = xp.any((x > 1.0) | (v > 0.0), axis=axes, keepdims=True)
+    near_x = xp.where(far, zero, x)
+    g = row_sum(xp, p * expm1_minus_x(xp, near_x), axes)
+    g = g + row_sum(xp, xp.exp(xp.where(far, constant(xp, -math.inf, zp), v)), axes)
+    near_kl = xp.log1p(g + r) - r
+    log_p = xp.where(used, (sp.d + sp.err) - sp.log1p_t, zero)
+    terms = xp.where(used, log_p + xp.where(far, x, zero), v)
+    far_kl = logsumexp(xp.where(far, terms, zero), axis=axes, keepdims=True) - r
+    out = xp.where(far, far_kl, near_kl)
+    out = xp.where(out > 0, out, zero)
+    nan = xp.any(xp.isnan(zp) | xp.isnan(zq), axis=axes, keepdims=True)
+    nan = nan | (sp.m == -math.inf)
+    inf_infinite = xp.where(nan, constant(xp, math.nan, zp), constant(xp, math.inf, zp))
+    out = xp.where(impossible | nan, inf_infinite, out)
+    empty = empty_rows(xp, where, tuple(zp.shape), axes)
+    if empty is not None:
+        out = xp.where(empty, zero, out)
+    out = finish(xp, squeeze(xp, out, axes, keepdims), dtype)
+    return out[0] if scalar and keepdims else out
+
+
+# ---------------------------------------------------------------------------
+# Elementwise kernels
+
+
+def elementwise(x: Array, name: str) -> tuple[Any, Array, Any]:
+    xp = namespace(x)
+    work, dtype = as_real(xp, x, name)
+    return xp, work, dtype
+
+
+@quiet
+def sigmoid(x: Array) -> Array:
+    """Portable :func:`expfam.special.sigmoid`: ``n / (1 + e)``, ``e = e^{-|x|}``."""
+    xp, w, dtype = elementwise(x, "x")
+    right = w >= 0
+    e = xp.exp(xp.where(right, -w, w))  # e^{-|w|}, differentiable at 0
+    s = 1.0 + e
+    p = xp.where(right, constant(xp, 1.0, w), e) / s
+    p = p - p * ((e - (s - 1.0)) / s)  # the rounding of s, put back
+    return finish(xp, p, dtype)
+
+
+@quiet
+def softplus(x: Array) -> Array:
+    """Portable :func:`expfam.special.softplus`: ``max(x, 0) + log1p(e^{-|x|})``."""
+    xp, w, dtype = elementwise(x, "x")
+    right = w >= 0
+    zero = constant(xp, 0.0, w)
+    out = xp.where(right, w, zero) + xp.log1p(xp.exp(xp.where(right, -w, w)))
+    return finish(xp, xp.where(w == math.inf, w, out), dtype)
+
+
+@quiet
+def log_sigmoid(x: Array) -> Array:
+    """Portable :func:`expfam.special.log_sigmoid`: ``-softplus(-x)``."""
+    xp, w, dtype = elementwise(x, "x")
+    return finish(xp, -softplus(-w), dtype)
+
+
+@quiet
+def logit(p: Array) -> Array:
+    """Portable :func:`expfam.special.logit`.
+
+    ``log p - log1p(-p)`` below ``p = 1/4`` (no cancellation there),
+    ``log1p((2p - 1) / (1 - p))`` above (``2p - 1`` exact, and ``1 - p``
+    exact from ``p = 1/2`` on).
+    """
+    xp, q, dtype = elementwise(p, "p")
+    low = q < 0.25
+    ql = xp.where(low, q, constant(xp, 0.125, q))
+    qh = xp.where(low, constant(xp, 0.5, q), q)
+    out = xp.where(low, xp.log(ql) - xp.log1p(-ql), xp.log1p((2.0 * qh - 1.0) / (1.0 - qh)))
+    out = xp.where((q < 0) | (q > 1), constant(xp, math.nan, q), out)
+    return finish(xp, out, dtype)
+
+
+@quiet
+def log1mexp(x: Array) -> Array:
+    """Portable :func:`expfam.special.log1mexp`: Maechler's switch at ``-log 2``."""
+    xp, v, dtype = elementwise(x, "x")
+    near = v > -math.log(2.0)
+    half = constant(xp, -1.0, v)
+    vn = xp.where(near, v, half)
+    vf = xp.where(near, half, v)
+    out = xp.where(near, xp.log(-xp.expm1(vn)), xp.log1p(-xp.exp(vf)))
+    return finish(xp, xp.where(v > 0, constant(xp, math.nan, v), out), dtype)
+
+
+# ---------------------------------------------------------------------------
+# Sparse maps
+
+
+def entmax_alpha(alpha: object) -> float:
+    try:
+        value = float(alpha)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise TypeError(f"alpha: expected a real number, got {alpha!r}") from None
+    if not (value >= 1.0 and math.isfinite(value)):
+        raise ValueError(f"alpha: must be finite and >= 1, got {alpha!r}")
+    return value
+
+
+_BISECTIONS = 32
+_NEWTON_STEPS = 3
+
+
+def _take_at(xp: Any, values: Array, index: Array) -> Array:
+    """``values[..., index - 1]`` along the last axis, as a sum of a mask (``index >= 1``)."""
+    k = xp.arange(1, values.shape[-1] + 1, device=device_of(values))
+    pick = xp.astype(k, index.dtype) == index
+    return xp.sum(xp.where(pick, values, constant(xp, 0.0, values)), axis=-1, keepdims=True)
+
+
+def _sparsemax_rows(xp: Any, z: Array) -> Array:
+    """Sort-based sparsemax of rows ``z`` (max 0, entries ``>= -2``): ``[z - tau]_+``."""
+    s = xp.sort(z, axis=-1, descending=True)
+    k = xp.astype(xp.arange(1, z.shape[-1] + 1, device=device_of(z)), z.dtype)
+    cum = xp.cumulative_sum(s, axis=-1)
+    size = xp.sum(xp.astype(1.0 + k * s > cum, z.dtype), axis=-1, keepdims=True)
+    tau = (_take_at(xp, cum, size) - 1.0) / size
+    u = z - tau
+    return xp.where(u > 0, u, constant(xp, 0.0, z))
+
+
+def _entmax15_rows(xp: Any, z: Array) -> Array:
+    """Sort-based 1.5-entmax of rows ``z`` (max 0, entries ``>= -4``): ``[z/2 - tau]_+^2``."""
+    x = 0.5 * z
+    s = xp.sort(x, axis=-1, descending=True)
+    k = xp.astype(xp.arange(1, z.shape[-1] + 1, device=device_of(z)), z.dtype)
+    mean = xp.cumulative_sum(s, axis=-1) / k
+    var = xp.cumulative_sum(s * s, axis=-1) / k - mean * mean
+    delta = (1.0 - k * var) / k
+    tau_k = mean - xp.sqrt(xp.where(delta > 0, delta, constant(xp, 0.0, z)))
+    size = xp.sum(xp.astype(tau_k <= s, z.dtype), axis=-1, keepdims=True)
+    mean_s, delta_s = _take_at(xp, mean, size), _take_at(xp, delta, size)
+    positive = delta_s > 0
+    root = xp.where(positive, xp.sqrt(xp.where(positive, delta_s, constant(xp, 1.0, z))), 0.0)
+    u = x - (mean_s - root)
+    return xp.where(u > 0, u * u, constant(xp, 0.0, z))
+
+
+def _entmax_root_rows(xp: Any, z: Array, alpha: float) -> Array:
+    """alpha-entmax of rows ``z`` (max 0) through the threshold ``c`` in logit units.
+
+    ``p_k = exp(log1p((alpha - 1)(z_k - c)) / (alpha - 1))`` where the argument
+    of ``log1p`` is ``> -1``, else 0; ``sum p`` decreases in ``c`` from
+    ``>= 1`` at 0 to ``<= 1`` at ``(1 - K^(1 - alpha)) / (alpha - 1)``.
+    ``_BISECTIONS`` halvings, then ``_NEWTON_STEPS`` Newton steps: the last
+    one is differentiable in ``z`` and gives ``c`` its implicit-function
+    gradient ``dc/dz = p^(2 - alpha) / sum p^(2 - alpha)``.
+    """
+    a1 = alpha - 1.0
+    k = z.shape[-1]
+    zero, one = constant(xp, 0.0, z), constant(xp, 1.0, z)
+
+    def probs(c: Array) -> tuple[Array, Array]:
+        u = a1 * (z - c)
+        inside = u > -1.0
+        base = xp.where(inside, 1.0 + u, one)
+        p = xp.where(inside, xp.exp(xp.log1p(xp.where(inside, u, zero)) / a1), zero)
+        return p, p / base  # -dp/dc = p^(2 - alpha)
+
+    lo = xp.zeros((*z.shape[:-1], 1), dtype=z.dtype, device=device_of(z))
+    hi = lo + (-math.expm1(-a1 * math.log(k)) / a1)
+    for _ in range(_BISECTIONS):
+        mid = 0.5 * (lo + hi)
+        p, _ = probs(mid)  # (comparisons only: no gradient)
+        over = xp.sum(p, axis=-1, keepdims=True) > 1.0
+        lo, hi = xp.where(over, mid, lo), xp.where(over, hi, mid)
+    c = 0.5 * (lo + hi)
+    for _ in range(_NEWTON_STEPS):
+        p, slope = probs(c)
+        c = c + (xp.sum(p, axis=-1, keepdims=True) - 1.0) / xp.sum(slope, axis=-1, keepdims=True)
+    return probs(c)[0]
+
+
+def _entmax_map(x: Array, alpha: float, axis: object, where: Array | None) -> Array:
+    """alpha-entmax (``alpha > 1``) over the class axes: special values, then a row solver."""
+    xp = namespace(x, where)
+    z, dtype, axes, scalar = rows_of(xp, x, axis, "x")
+    if has_no_classes(z, axes):
+        return finish(xp, z, dtype)
+    z = masked(xp, z, where)
+    shape = tuple(z.shape)
+    kept = tuple(i for i in range(z.ndim) if i not in axes)
+    rows = class_rows(xp, z, axes)
+    zero = constant(xp, 0.0, rows)
+    top = xp.max(rows, axis=-1, keepdims=True)
+    regular = xp.isfinite(top)
+    # Classes with (alpha - 1)(z - max) <= -1 are outside every support: clamp them there.
+    floor = -2.0 / (alpha - 1.0)
+    u = rows - xp.where(regular, top, zero)
+    u = xp.where(regular & (u > floor), u, constant(xp, floor, rows))
+    u = xp.where(regular & (u == floor), constant(xp, floor, rows), u)
+    if alpha == 2.0:
+        out = _sparsemax_rows(xp, u)
+    elif alpha == 1.5:
+        out = _entmax15_rows(xp, u)
+    else:
+        out = _entmax_root_rows(xp, u, alpha)
+    is_inf = rows == math.inf
+    count = xp.sum(xp.astype(is_inf, rows.dtype), axis=-1, keepdims=True)
+    limit = xp.astype(is_inf, rows.dtype) / xp.where(count > 0, count, constant(xp, 1.0, rows))
+    out = xp.where(regular, out, xp.where(top == math.inf, limit, constant(xp, math.nan, rows)))
+    out = xp.where(
+        xp.any(xp.isnan(rows), axis=-1, keepdims=True), constant(xp, math.nan, rows), out
+    )
+    # Back to the input's layout.
+    moved = tuple(shape[i] for i in kept + axes)
+    out = xp.reshape(out, moved)
+    out = xp.permute_dims(out, tuple(np.argsort(kept + axes).tolist()))
+    empty = empty_rows(xp, where, shape, axes)
+    if empty is not None:
+        out = xp.where(empty, constant(xp, 0.0, out), out)
+    out = finish(xp, out, dtype)
+    return out[0] if scalar else out
+
+
+def entmax(
+    x: Array, alpha: float = 1.5, axis: int | tuple[int, ...] | None = -1, where=None
+) -> Array:
+    """Portable :func:`expfam.special.entmax` (``alpha = 1`` is :func:`softmax`)."""
+    a = entmax_alpha(alpha)
+    if a == 1.0:
+        return softmax(x, axis=axis, where=where)
+    with np.errstate(all="ignore"):
+        return _entmax_map(x, a, axis, where)
+
+
+def sparsemax(x: Array, axis: int | tuple[int, ...] | None = -1, where=None) -> Array:
+    """Portable :func:`expfam.special.sparsemax`."""
+    with np.errstate(all="ignore"):
+        return _entmax_map(x, 2.0, axis, where)
+
+
+@quiet
+def entmax_jvp(probs: Array, v: Array, alpha: float = 1.5, axis: int = -1) -> Array:
+    """Portable :func:`expfam.special.entmax_jvp`: ``s v - s (s . v) / sum s``."""
+    a = entmax_alpha(alpha)
+    xp = namespace(probs, v)
+    p, dp = as_real(xp, probs, "probs")
+    t, dt = as_real(xp, v, "v")
+    common = xp.result_type(p.dtype, t.dtype)
+    p, t = xp.astype(p, common), xp.astype(t, common)
+    try:
+        p, t = xp.broadcast_arrays(p, t)
+    except (ValueError, RuntimeError, TypeError):
+        raise ValueError(
+            f"v: shape {tuple(t.shape)} does not broadcast with probs' shape {tuple(p.shape)}"
+        ) from None
+    if p.ndim == 0:
+        raise ValueError("probs: expected an array with a class axis, got a scalar")
+    ax = axis_index(axis, p.ndim)
+    check_nonnegative(xp, p, "probs", "probabilities (an output of entmax)")
+    support = p > 0
+    zero = constant(xp, 0.0, p)
+    s = xp.where(support, xp.where(support, p, constant(xp, 1.0, p)) ** (2.0 - a), zero)
+    total = xp.sum(s, axis=ax, keepdims=True)
+    out = s * (t - xp.sum(s * t, axis=ax, keepdims=True) / total)
+    return finish(xp, out, xp.result_type(dp, dt))
+
+
+def _tsallis_negentropy(xp: Any, p: Array, alpha: float) -> Array:
+    """``sum_k p_k expm1((alpha - 1) log p_k) / (alpha (alpha - 1))``; ``0 log 0 = 0``."""
+    log_p = xp.log(xp.where(p > 0, p, constant(xp, 1.0, p)))
+    a1 = alpha - 1.0
+    return xp.sum(p * xp.expm1(a1 * log_p), axis=-1) / (alpha * a1)
+
+
+@quiet
+def fenchel_young_loss(logits: Array, target: Array, alpha: float = 1.5) -> Array:
+    """Portable :func:`expfam.special.fenchel_young_loss`."""
+    a = entmax_alpha(alpha)
+    xp = namespace(logits, target)
+    z, dtype = as_real(xp, logits, "logits")
+    if z.ndim == 0 or z.shape[-1] == 0:
+        raise ValueError("logits: expected an array with a non-empty class axis")
+    if concrete(xp.all(xp.isfinite(z))) is False:
+        raise ValueError("logits: must be finite")
+    k = z.shape[-1]
+    y = target if hasattr(target, "dtype") else xp.asarray(target, device=device_of(z))
+    zero = constant(xp, 0.0, z)
+    if xp.isdtype(y.dtype, "integral"):
+        hot = xp.astype(onehot_of(xp, y, z, (), "target"), z.dtype)
+        if a == 1.0:
+            return finish(xp, cross_entropy(z, y), dtype)
+    else:
+        hot, _ = as_real(xp, y, "target")
+        hot = xp.astype(hot, z.dtype)
+        if hot.ndim == 0 or hot.shape[-1] != k:
+            raise ValueError(f"target: expected class indices or {k} class weights per row")
+        valid = xp.all(hot >= 0) & xp.all(xp.abs(xp.sum(hot, axis=-1) - 1.0) <= 1e-6)
+        if concrete(valid) is False:
+            raise ValueError("target: probability vectors must be >= 0 and sum to 1")
+        if a == 1.0:
+            log_q = xp.log(xp.where(hot > 0, hot, constant(xp, 1.0, hot)))
+            loss = cross_entropy(z, hot) + xp.sum(hot * log_q, axis=-1)
+            return finish(xp, xp.where(loss > 0, loss, zero), dtype)
+    z = z - xp.max(z, axis=-1, keepdims=True)
+    try:
+        z, hot = xp.broadcast_arrays(z, hot)
+    except (ValueError, RuntimeError, TypeError):
+        raise ValueError(
+            f"target: shape {tuple(y.shape)} does not broadcast with logits' shape "
+            f"{tuple(z.shape)}"
+        ) from None
+    y_hat = entmax(z, alpha=a)
+    loss = (
+        _tsallis_negentropy(xp, hot, a)
+        - _tsallis_negentropy(xp, y_hat, a)
+        - xp.sum(z * (hot - y_hat), axis=-1)
+    )
+    return finish(xp, xp.where(loss > 0, loss, xp.zeros_like(loss)), dtype)
