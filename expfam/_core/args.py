@@ -298,7 +298,8 @@ def warn_if_probabilities(
 ) -> bool:
     """Warn when ``x``, given as logits, looks like probabilities along ``axis``.
 
-    Every row in [0, 1] and summing to 1 within ``sqrt(eps)`` (and ``K >= 2``):
+    Every row in [0, 1] and summing to 1 within ``sqrt(eps)``, ``K >= 2``, and
+    not every entry 0 or 1 (one-hot rows are valid logits too):
     then :class:`ProbabilitiesAsLogitsWarning` names ``instead``, the function
     that takes probabilities. The first row's sum is tested alone first, so an
     ordinary call costs O(K), not a pass over the data. Only an int ``axis``
@@ -324,14 +325,15 @@ def warn_if_probabilities(
     tolerance = np.sqrt(np.finfo(x.dtype).eps)
 
     def look_like_probabilities(r: NDArray) -> bool:
-        if not np.all(np.abs(np.sum(r, axis=-1) - 1) <= tolerance):
-            return False
+        with np.errstate(over="ignore", invalid="ignore"):
+            if not np.all(np.abs(np.sum(r, axis=-1) - 1) <= tolerance):
+                return False
         return bool(np.all((r >= 0) & (r <= 1)))
 
     if not look_like_probabilities(rows[(0,) * (rows.ndim - 1)]):
         return False
-    if not look_like_probabilities(rows):
-        return False
+    if not look_like_probabilities(rows) or not np.any((rows > 0) & (rows < 1)):
+        return False  # one-hot rows are valid logits too
     warnings.warn(
         f"{name}: {function} takes logits, got rows that look like probabilities "
         f"(in [0, 1], summing to 1); for probabilities use {instead}",

@@ -46,6 +46,8 @@ def test_every_logits_kernel_warns_on_probability_rows(call):
         np.array([1.2, -0.1, -0.1]),  # sums to 1 but leaves [0, 1]
         np.array([[1.0], [1.0]]),  # K = 1
         np.zeros((0, 3)),
+        np.array([[1.0, 0.0], [0.0, 1.0]]),  # one-hot rows are logits too
+        np.array([1.7e308, 1.7e308]),  # a sum that overflows
     ],
 )
 def test_logits_that_are_not_probability_rows_do_not_warn(logits):
