@@ -106,6 +106,11 @@ class Check:
     extremes
         Whether to add the domains' extreme points (turn off only for code
         that is not meant to survive them, such as a seed's naive formula).
+    batch
+        Whether ``numeric`` also takes a batch: a leading axis of points (a
+        1-D array per scalar argument, rows per vector argument). It is then
+        called on 1024 rows or more at once, and in float32. Turn off for a
+        callable written for one point.
     """
 
     name: str
@@ -118,6 +123,7 @@ class Check:
     atol: float = 0.0
     points: int = 100
     extremes: bool = True
+    batch: bool = True
 
     @property
     def symbols(self) -> tuple[sympy.Symbol, ...]:

@@ -54,7 +54,7 @@ IDENTITY_POINTS = 20  # random exact points for identity testing (special points
 IDENTITY_DIGITS = 200  # the two sides must agree to this many digits (evaluated at twice that)
 MIN_POINTS = 10  # a claim tested at fewer agreeing points is unproved
 _CONFIRM = 6  # exact points that confirm a proof numerically
-_EVALF_DIGITS = 2000  # the most digits sympy's evalf may use at a point the ladder cannot settle
+_EVALF_DIGITS = 1000  # the most digits sympy's evalf may use at a point the ladder cannot settle
 
 
 def _domain_model(check: Check) -> dict[sympy.Symbol, sympy.Dummy]:

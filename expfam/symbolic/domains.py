@@ -93,6 +93,14 @@ class Domain:
     def extremes(self, k: int) -> NDArray[np.float64]:
         raise NotImplementedError
 
+    def far(self, k: int) -> NDArray[np.float64]:
+        """Points far out (to +-1e300), used where the argument is a check's only one.
+
+        Beside other arguments they would swallow them in float64 (l + 1e300
+        is 1e300), which no code can undo.
+        """
+        return np.zeros((0, k))
+
     def facts(self) -> dict[str, bool]:
         """The assumptions every coordinate satisfies, as sympy keywords.
 
@@ -136,7 +144,7 @@ class Domain:
 
 @dataclass(frozen=True)
 class Logits(Domain):
-    """Logits in R^k: normal with ``scale``; extremes up to +-1e300, near-ties, underflow.
+    """Logits in R^k: normal with ``scale``; extremes to +-1e4 (+-1e300 alone), ties, underflow.
 
     ``limit`` drops the extreme rows with a logit beyond +-limit (for claims
     whose value leaves the float64 range there, such as 1 / p).
@@ -165,8 +173,6 @@ class Logits(Domain):
             1000.0 + ramp,  # 002's overflow example
             -1000.0 - ramp,  # every exp underflows
             1e4 * (ramp - ramp.mean()),  # p = one-hot to float64
-            1e300 * (ramp - ramp.mean()) / max(1.0, float(k)),  # far beyond any exp
-            np.full(k, 1e300),  # a shift far beyond float64's exp
             one_big,  # the other classes at exp(-700)
             one_small,  # one class below the float64 range
             ties,  # a tie at the maximum
@@ -176,10 +182,14 @@ class Logits(Domain):
         ]
         return np.array([row for row in rows if np.max(np.abs(row)) <= self.limit])
 
+    def far(self, k: int) -> NDArray[np.float64]:
+        rows = np.array([np.full(k, 1e300), np.full(k, -1e300)])  # a shift beyond any exp
+        return rows[np.max(np.abs(rows), axis=1) <= self.limit]
+
 
 @dataclass(frozen=True)
 class Reals(Domain):
-    """Real vectors: normal with ``scale``; extremes 0, 1, large (to +-1e300), tiny."""
+    """Real vectors: normal with ``scale``; extremes 0, 1, large, tiny; far out +-1e300."""
 
     scale: float = 2.0
 
@@ -197,10 +207,11 @@ class Reals(Domain):
                 np.ones(k),
                 1e3 * (ramp - 1.5),
                 1e-12 * (1.0 + ramp),
-                np.full(k, 1e300),
-                np.full(k, -1e300),
             ]
         )
+
+    def far(self, k: int) -> NDArray[np.float64]:
+        return np.array([np.full(k, 1e300), np.full(k, -1e300)])
 
 
 def _interval(name: str, low: object, high: object) -> tuple[float, float]:

@@ -43,7 +43,7 @@ from sympy.core.evalf import PrecisionExhausted
 from sympy.printing.pycode import MpmathPrinter
 from sympy.utilities.lambdify import implemented_function
 
-__all__ = ["Unresolved", "compile_entries", "evalf_entry", "exact_point"]
+__all__ = ["Unresolved", "compile_entries", "compile_enclosure", "evalf_entry", "exact_point"]
 
 _SUM_NAMES = itertools.count()
 
@@ -248,6 +248,46 @@ def compile_entries(
     return evaluate
 
 
+_IV = mpmath.iv
+_IV_NAMESPACE = {
+    name: getattr(_IV, name)
+    for name in ("exp", "log", "sqrt", "sin", "cos", "tan", "gamma", "loggamma", "pi", "e")
+    + ("mpf", "expm1", "log1p", "erf", "fabs")
+}
+_IV_NAMESPACE["E"] = _IV.e
+
+
+@functools.lru_cache(maxsize=512)
+def compile_enclosure(
+    symbols: tuple[sympy.Symbol, ...], entries: tuple[sympy.Expr, ...]
+) -> Callable[..., list] | None:
+    """The entries in mpmath's interval arithmetic: rigorous bounds ``[a, b]`` on each value.
+
+    Returns a function of ``(dps, *floats)`` giving one ``(a, b)`` pair per
+    entry, or None where the entries use a function interval arithmetic
+    lacks (it then raises at the call, which the caller treats as unsettled).
+    """
+    try:
+        compiled = sympy.lambdify(
+            symbols, list(entries), modules=[_IV_NAMESPACE], printer=MpmathPrinter(
+                {"fully_qualified_modules": False, "inline": True, "user_functions": {}}
+            )
+        )
+    except Exception:  # a construct the printer cannot write for intervals
+        return None
+
+    def enclose(dps: int, *values: float) -> list:
+        before = _IV.prec
+        _IV.dps = dps
+        try:
+            out = compiled(*[_IV.mpf(float(v)) for v in values])
+            return [(mpmath.mpf(v.a), mpmath.mpf(v.b)) for v in map(_IV.convert, out)]
+        finally:
+            _IV.prec = before
+
+    return enclose
+
+
 def exact_point(values: Sequence[sympy.Rational], dps: int) -> list:
     """The rationals ``values`` as mpf, carried to ``dps`` fractional digits.
 
@@ -272,7 +312,7 @@ def evalf_entry(
         return sympy.S.Zero
     try:
         result = value.evalf(digits, strict=True, maxn=int(max_digits * 3.33))
-    except (PrecisionExhausted, ValueError, TypeError, ZeroDivisionError):
+    except (PrecisionExhausted, ArithmeticError, ValueError, TypeError, RecursionError):
         return None
     if not result.is_number or result.has(sympy.nan, sympy.zoo):
         return None

@@ -47,7 +47,11 @@ _BESIDE = sympy.Rational(1, 1000)  # a jump is also tested this far (relative) t
 def sample(
     check: Check, rng: np.random.Generator, n: int, extremes: bool = True
 ) -> NDArray[np.float64]:
-    """Rows of points: ``n`` random ones, then each argument's extremes with random others."""
+    """Rows of points: ``n`` random ones, then each argument's extremes with random others.
+
+    A check with one argument also gets its domain's :meth:`~expfam.symbolic.domains.Domain.far`
+    points.
+    """
     if not check.args:
         return np.zeros((1, 0))
     random = [a.domain.random(rng, n, len(a.flat)) for a in check.args]
@@ -55,6 +59,8 @@ def sample(
     if extremes:
         for i, arg in enumerate(check.args):
             edge = arg.domain.extremes(len(arg.flat))
+            if len(check.args) == 1:
+                edge = np.concatenate([edge, arg.domain.far(len(arg.flat))])
             parts = [
                 edge if j == i else other.domain.random(rng, len(edge), len(other.flat))
                 for j, other in enumerate(check.args)

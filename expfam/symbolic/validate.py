@@ -115,8 +115,6 @@ def validate(check: Check) -> None:
                 f"{name}: args[{i}] holds {arg.symbols!r}; an Arg takes sympy symbols"
             )
     symbols = check.symbols
-    if len(set(symbols)) != len(symbols):
-        raise CheckError(f"{name}: args: expected distinct symbols, got {list(symbols)}")
     _number(name, "rtol", check.rtol, 0.0, 1.0)
     if not check.rtol > 0:
         raise CheckError(f"{name}: rtol: expected a number in (0, 1), got {check.rtol!r}")
