@@ -1,4 +1,4 @@
-"""The check harness: a derivation's claim, proved symbolically and compared numerically.
+r"""The check harness: a derivation's claim, proved symbolically and compared numerically.
 
 A derivation declares :class:`Check` objects: the symbolic result
 (``derived``), optionally the closed form it is claimed to equal

@@ -45,7 +45,7 @@ import sympy
 
 from expfam.symbolic.claims import Check, Counterexample
 from expfam.symbolic.evaluate import Unresolved, compile_entries, evalf_entry, exact_point
-from expfam.symbolic.sample import at_open_end, identity_points
+from expfam.symbolic.sample import at_open_end, distinct, identity_points
 from expfam.symbolic.validate import entries
 
 __all__ = ["IDENTITY_DIGITS", "IDENTITY_POINTS", "MIN_POINTS", "decide", "is_zero"]
@@ -54,14 +54,13 @@ IDENTITY_POINTS = 20  # random exact points for identity testing (special points
 IDENTITY_DIGITS = 200  # the two sides must agree to this many digits (evaluated at twice that)
 MIN_POINTS = 10  # a claim tested at fewer agreeing points is unproved
 _CONFIRM = 6  # exact points that confirm a proof numerically
+_CONFIRM_DIGITS = 30  # digits of agreement that confirm it
 _EVALF_DIGITS = 1000  # the most digits sympy's evalf may use at a point the ladder cannot settle
 
 
 def _domain_model(check: Check) -> dict[sympy.Symbol, sympy.Dummy]:
     """Each symbol replaced by a dummy carrying exactly its domain's facts."""
-    return {
-        s: sympy.Dummy(s.name, **arg.domain.facts()) for arg in check.args for s in arg.flat
-    }
+    return {s: sympy.Dummy(s.name, **arg.domain.facts()) for arg in check.args for s in arg.flat}
 
 
 def _rational_zero(d: sympy.Expr) -> bool:
@@ -161,14 +160,18 @@ def _settle(
         if x is None or y is None:
             return _Point("unsure", why=why or "evalf could not settle a side")
         if abs(difference) > sympy.Float(10, 30) ** -digits * max(abs(x), abs(y)):
-            return _Point("differ", i, tuple(mpmath.mpmathify(complex(v)) for v in (x, y, difference)))
+            return _Point(
+                "differ", i, tuple(mpmath.mpmathify(complex(v)) for v in (x, y, difference))
+            )
     return _Point("agree")
 
 
-def _counterexample(check: Check, rest: list[int], point: list, outcome: _Point) -> Counterexample:
+def _counterexample(
+    symbols: tuple[sympy.Symbol, ...], rest: list[int], point: list, outcome: _Point
+) -> Counterexample:
     a, b, d = outcome.values
     return Counterexample(
-        point={s.name: str(x) for s, x in zip(check.symbols, point, strict=True)},
+        point={s.name: str(x) for s, x in zip(symbols, point, strict=True)},
         entry=rest[outcome.entry],
         derived=mpmath.nstr(a, 20),
         closed_form=mpmath.nstr(b, 20),
@@ -176,11 +179,15 @@ def _counterexample(check: Check, rest: list[int], point: list, outcome: _Point)
     )
 
 
-def _confirmation(points: list[list], special: int) -> list[list]:
-    """A few of the identity points: spread over the special ones, then the first random ones."""
-    half = _CONFIRM // 2
+def _confirmation(points: list[list], special: int, size: int) -> list[list]:
+    """A few of the identity points: spread over the special ones, then the first random ones.
+
+    Six for a claim of up to 16 entries, down to two for a large matrix.
+    """
+    count = max(2, min(_CONFIRM, (_CONFIRM * 16) // max(1, size)))
+    half = (count + 1) // 2
     spread = points[:special][:: max(1, special // half)][:half]
-    return spread + points[special : special + _CONFIRM - len(spread)]
+    return spread + points[special : special + count - len(spread)]
 
 
 def decide(
@@ -200,10 +207,11 @@ def decide(
     points = identity_points(check, rng, n)
     special = len(points) - n
     proved = not rest
-    if proved:
+    if proved:  # confirmed at a few points, to 30 digits: enough for a wrong simplification
         rest = list(range(len(lhs)))
-        points = _confirmation(points, special)
-    symbols = check.symbols
+        points = _confirmation(points, special, len(lhs))
+        digits = min(digits, _CONFIRM_DIGITS)
+    symbols = distinct(check)[0]
     f = compile_entries(symbols, tuple(lhs[i] for i in rest))
     g = compile_entries(symbols, tuple(rhs[i] for i in rest))
     sides = [lhs[i] for i in rest], [rhs[i] for i in rest]
@@ -211,12 +219,12 @@ def decide(
     for point in points:
         outcome = _settle(f, g, *sides, symbols, point, digits)
         if outcome.state == "differ":
-            example = _counterexample(check, rest, point, outcome)
+            example = _counterexample(symbols, rest, point, outcome)
             note = "sympy simplified the difference to 0, wrongly: " if proved else ""
             return "false", example, note
         if outcome.state == "agree":
             agreed += 1
-        elif not at_open_end(check, [float(x) for x in point]):
+        elif not at_open_end(check, [float(point[symbols.index(s)]) for s in check.symbols]):
             unsure.append(outcome.why)
     if proved:
         return "proved", None, ""

@@ -216,9 +216,7 @@ class Reals(Domain):
 
 def _interval(name: str, low: object, high: object) -> tuple[float, float]:
     low, high = _real(f"{name} low", low), _real(f"{name} high", high)
-    _require(
-        low < high, name, "low < high (a domain with points)", f"low={low:g}, high={high:g}"
-    )
+    _require(low < high, name, "low < high (a domain with points)", f"low={low:g}, high={high:g}")
     return low, high
 
 

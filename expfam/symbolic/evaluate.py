@@ -43,7 +43,7 @@ from sympy.core.evalf import PrecisionExhausted
 from sympy.printing.pycode import MpmathPrinter
 from sympy.utilities.lambdify import implemented_function
 
-__all__ = ["Unresolved", "compile_entries", "compile_enclosure", "evalf_entry", "exact_point"]
+__all__ = ["Unresolved", "compile_enclosure", "compile_entries", "evalf_entry", "exact_point"]
 
 _SUM_NAMES = itertools.count()
 
@@ -59,9 +59,9 @@ def _unresolved_sum() -> Unresolved:
 def _guarded_add(*terms: Any) -> Any:
     total = mpmath.fsum(terms)
     big = max(abs(t) for t in terms)
-    if mpmath.isfinite(big) and big != 0:
-        if abs(total) <= big * mpmath.ldexp(1, -(mpmath.mp.prec // 2)):
-            raise _unresolved_sum()
+    cut = mpmath.ldexp(1, -(mpmath.mp.prec // 2))
+    if mpmath.isfinite(big) and big != 0 and abs(total) <= big * cut:
+        raise _unresolved_sum()
     return total
 
 
@@ -95,7 +95,7 @@ def _guarded_sign(x: Any) -> Any:
     return mpmath.sign(x)
 
 
-def _guarded_heaviside(x: Any, at_zero: Any = mpmath.mpf(0.5)) -> Any:
+def _guarded_heaviside(x: Any, at_zero: Any = None) -> Any:
     if _near_jump(x, 0):
         raise Unresolved("a Heaviside argument is 0 to the working precision")
     return mpmath.mpf(1) if x > 0 else mpmath.mpf(0)
@@ -193,8 +193,9 @@ def _sums(entries: Sequence[sympy.Expr]) -> dict[sympy.Expr, sympy.Expr]:
     """Each ``Sum`` over one index as a function mpmath evaluates, with symbolic bounds.
 
     An infinite sum goes to ``nsum`` and is :class:`Unresolved` where its
-    value moves by more than half the working digits when the precision rises; a finite one is summed
-    term by term (its bounds must be integers at the point).
+    value moves by more than half the working digits when the precision
+    rises; a finite one is summed term by term (its bounds must be integers
+    at the point).
     """
     replace = {}
     for total in set().union(*(e.atoms(sympy.Sum) for e in entries)):
@@ -206,7 +207,9 @@ def _sums(entries: Sequence[sympy.Expr]) -> dict[sympy.Expr, sympy.Expr]:
         bounds = sympy.lambdify(free, [low, high], modules="mpmath")
 
         def evaluate(*values: Any, term: Callable = term, bounds: Callable = bounds) -> Any:
-            low, high = (_bound(mpmath.mpmathify(b), w) for b, w in zip(bounds(*values), "lu"))
+            low, high = (
+                _bound(mpmath.mpmathify(b), w) for b, w in zip(bounds(*values), "lu", strict=True)
+            )
             if mpmath.isinf(low) or mpmath.isinf(high):
                 value = mpmath.nsum(lambda j: term(j, *values), [low, high])
                 with mpmath.workprec(mpmath.mp.prec + 64):
@@ -251,8 +254,10 @@ def compile_entries(
 _IV = mpmath.iv
 _IV_NAMESPACE = {
     name: getattr(_IV, name)
-    for name in ("exp", "log", "sqrt", "sin", "cos", "tan", "gamma", "loggamma", "pi", "e")
-    + ("mpf", "expm1", "log1p", "erf", "fabs")
+    for name in (
+        *("exp", "log", "sqrt", "sin", "cos", "tan", "gamma", "loggamma", "pi", "e"),
+        *("mpf", "expm1", "log1p", "erf", "fabs"),
+    )
 }
 _IV_NAMESPACE["E"] = _IV.e
 
@@ -269,9 +274,13 @@ def compile_enclosure(
     """
     try:
         compiled = sympy.lambdify(
-            symbols, list(entries), modules=[_IV_NAMESPACE], printer=MpmathPrinter(
+            symbols,
+            list(entries),
+            modules=[_IV_NAMESPACE],
+            printer=MpmathPrinter(
                 {"fully_qualified_modules": False, "inline": True, "user_functions": {}}
-            )
+            ),
+            cse=True,
         )
     except Exception:  # a construct the printer cannot write for intervals
         return None

@@ -38,7 +38,7 @@ from numpy.typing import NDArray
 from expfam.symbolic.claims import Check
 from expfam.symbolic.validate import entries
 
-__all__ = ["at_open_end", "identity_points", "sample", "split"]
+__all__ = ["at_open_end", "distinct", "identity_points", "sample", "split"]
 
 _DENOMINATOR = 10**12  # identity points are p/q with q a prime above this (and above 1e12/|x|)
 _BESIDE = sympy.Rational(1, 1000)  # a jump is also tested this far (relative) to each side
@@ -66,7 +66,28 @@ def sample(
                 for j, other in enumerate(check.args)
             ]
             blocks.append(np.concatenate(parts, axis=1))
-    return np.concatenate(blocks, axis=0)
+    return _tie(check, np.concatenate(blocks, axis=0))
+
+
+def distinct(check: Check) -> tuple[tuple[sympy.Symbol, ...], list[int]]:
+    """The distinct symbols of the check, and the column of each one's first use.
+
+    A symbol may appear in several coordinates (the entries of a symmetric
+    matrix); the points give all of them the value of the first.
+    """
+    first: dict[sympy.Symbol, int] = {}
+    for j, symbol in enumerate(check.symbols):
+        first.setdefault(symbol, j)
+    return tuple(first), list(first.values())
+
+
+def _tie(check: Check, rows: NDArray) -> NDArray:
+    """``rows`` with every repeated symbol's columns set to its first column."""
+    for j, symbol in enumerate(check.symbols):
+        first = check.symbols.index(symbol)
+        if first != j:
+            rows[:, j] = rows[:, first]
+    return rows
 
 
 def split(check: Check, row: NDArray) -> list:
@@ -144,14 +165,20 @@ def _roots(expr: sympy.Expr, symbol: sympy.Symbol) -> list[sympy.Rational]:
 
 
 def identity_points(check: Check, rng: np.random.Generator, n: int) -> list[list]:
-    """Exact points for identity testing: special ones, jumps, then ``n`` random ones."""
+    """Exact points for identity testing: special ones, jumps, then ``n`` random ones.
+
+    Each point gives one value per distinct symbol (see :func:`distinct`).
+    """
     symbols = check.symbols
     discrete = [arg.domain.discrete for arg in check.args for _ in arg.flat]
     base = sample(check, rng, max(n, 1), extremes=False)
     points = []
     for i, arg in enumerate(check.args):
         for row in arg.domain.special(len(arg.flat)):
-            point = [_exact(x, d, rng) for x, d in zip(base[len(points) % len(base)], discrete)]
+            point = [
+                _exact(x, d, rng)
+                for x, d in zip(base[len(points) % len(base)], discrete, strict=True)
+            ]
             start = sum(len(a.flat) for a in check.args[:i])
             for j, x in enumerate(row):
                 point[start + j] = sympy.Rational(float(x))
@@ -169,9 +196,10 @@ def identity_points(check: Check, rng: np.random.Generator, n: int) -> list[list
                 if discrete[column] and not x.is_integer:
                     continue
                 if low <= x <= high:
-                    point = [_exact(v, d, rng) for v, d in zip(base[0], discrete)]
+                    point = [_exact(v, d, rng) for v, d in zip(base[0], discrete, strict=True)]
                     point[column] = x
                     points.append(point)
     unique = list({tuple(p): p for p in points}.values())
-    random = [[_exact(x, d, rng) for x, d in zip(row, discrete)] for row in base[:n]]
-    return unique + random
+    random = [[_exact(x, d, rng) for x, d in zip(row, discrete, strict=True)] for row in base[:n]]
+    _, columns = distinct(check)
+    return [[point[j] for j in columns] for point in unique + random]

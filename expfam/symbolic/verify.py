@@ -2,15 +2,16 @@
 
 :func:`run_verify` discovers every module in the given folders (as pytest
 discovers tests; a path given twice runs once), calls each module's
-``checks()``, runs the checks in worker processes (one module at a time each,
-with a fixed hash seed; the report keeps the modules' order), prints progress and a table, optionally
-writes the table as JSON, and returns non-zero if any check fails. A module
-that fails to import, raises anything (SystemExit included), hangs or kills
+``checks()``, runs the checks in worker processes (one module at a time
+each, with a fixed hash seed; the report keeps the modules' order), prints
+progress and a table, optionally writes the table as JSON, and returns
+non-zero if any check fails. A module that fails to import, raises anything (SystemExit included), hangs or kills
 its process is a failing row; the others still run.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
@@ -171,10 +172,8 @@ class _Workers:
     def close(self) -> None:
         """Ask every worker to stop; kill those that do not."""
         for _, pipe, _, _ in self.slots:
-            try:
+            with contextlib.suppress(OSError):
                 pipe.send(None)
-            except OSError:
-                pass
         for process, *_ in self.slots:
             process.join(timeout=5)
             if process.is_alive():
