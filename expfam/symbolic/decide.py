@@ -120,9 +120,16 @@ def _settle(
     point: list,
     digits: int,
 ) -> _Point:
-    """Compare the sides at ``point``: guarded mpmath at 2D, then 8D digits, then evalf."""
+    """Compare the sides at ``point``: guarded mpmath at 2D digits, then 8D, then evalf.
+
+    An entry agrees where :math:`|a - b| \\le 10^{-D} \\max(|a|, |b|)`. A larger
+    difference is evaluated again at 8D digits: it differs where it is steady
+    (to 10 digits), and agrees where it collapses (the round-off of an exact
+    zero, sin(4 pi) = 1e-400).
+    """
     why = ""
     pending = list(range(len(lhs)))
+    first: dict[int, Any] = {}
     for dps in (2 * digits, 8 * digits):
         try:
             args = exact_point(point, dps)
@@ -141,35 +148,39 @@ def _settle(
                 if not (mpmath.isfinite(x) and mpmath.isfinite(y)):
                     why = f"not finite ({mpmath.nstr(x, 5)}, {mpmath.nstr(y, 5)})"
                     continue
-                if abs(x - y) <= mpmath.mpf(10) ** -digits * max(abs(x), abs(y)):
+                d = x - y
+                if abs(d) <= mpmath.mpf(10) ** -digits * max(abs(x), abs(y)):
                     settled.append(i)
-                    continue
-                return _Point("differ", i, (x, y, x - y))
+                elif i in first:
+                    if abs(d - first[i]) <= mpmath.mpf(10) ** -10 * abs(d):
+                        return _Point("differ", i, (x, y, d))
+                    if abs(d) <= mpmath.mpf(10) ** -digits * abs(first[i]):
+                        settled.append(i)  # collapsed: round-off of an exact zero
+                else:
+                    first[i] = d
         pending = [i for i in pending if i not in settled]
         if not pending:
             return _Point("agree")
-        break
     at = dict(zip(symbols, point, strict=True))
     for i in pending:  # sympy's evalf tracks its own error
+        x, y = (evalf_entry(side[i], at, 30, _EVALF_DIGITS) for side in (lhs, rhs))
+        if x is None or y is None:
+            return _Point("unsure", why=why or "evalf could not settle a side")
         difference = evalf_entry(lhs[i] - rhs[i], at, 30, _EVALF_DIGITS)
         if difference is None:
             return _Point("unsure", why=why or "evalf could not settle the difference")
         if difference == 0:
             continue
-        x, y = (evalf_entry(side[i], at, 30, _EVALF_DIGITS) for side in (lhs, rhs))
-        if x is None or y is None:
-            return _Point("unsure", why=why or "evalf could not settle a side")
         if abs(difference) > sympy.Float(10, 30) ** -digits * max(abs(x), abs(y)):
-            return _Point(
-                "differ", i, tuple(mpmath.mpmathify(complex(v)) for v in (x, y, difference))
-            )
+            values = (x, y, difference)
+            return _Point("differ", i, tuple(mpmath.mpmathify(complex(v)) for v in values))
     return _Point("agree")
 
 
 def _counterexample(
     symbols: tuple[sympy.Symbol, ...], rest: list[int], point: list, outcome: _Point
 ) -> Counterexample:
-    a, b, d = outcome.values
+    a, b, d = (v.real if mpmath.im(v) == 0 else v for v in outcome.values)
     return Counterexample(
         point={s.name: str(x) for s, x in zip(symbols, point, strict=True)},
         entry=rest[outcome.entry],
@@ -226,6 +237,14 @@ def decide(
             agreed += 1
         elif not at_open_end(check, [float(point[symbols.index(s)]) for s in check.symbols]):
             unsure.append(outcome.why)
+    if proved and not agreed:
+        reason = next((u for u in unsure if u), "no agreement")
+        return (
+            "unproved",
+            None,
+            f"sympy reduced the difference to 0, but no point of the domain evaluates the"
+            f" claim ({reason})",
+        )
     if proved:
         return "proved", None, ""
     note = "" if exact else "an inexact number (a Float) in the claim rules out a proof; "

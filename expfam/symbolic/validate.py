@@ -206,7 +206,8 @@ def check_assumptions(check: Check) -> None:
         facts = arg.domain.facts()
         model = sympy.Dummy(**facts)
         for symbol in arg.flat:
-            for key, value in symbol.assumptions0.items():
+            declared = dict(getattr(symbol, "_assumptions_orig", {}) or {})
+            for key, value in {**declared, **symbol.assumptions0}.items():
                 if key == "commutative" or value is None:
                     continue
                 if getattr(model, f"is_{key}") != value:

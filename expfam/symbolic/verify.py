@@ -5,8 +5,9 @@ discovers tests; a path given twice runs once), calls each module's
 ``checks()``, runs the checks in worker processes (one module at a time
 each, with a fixed hash seed; the report keeps the modules' order), prints
 progress and a table, optionally writes the table as JSON, and returns
-non-zero if any check fails. A module that fails to import, raises anything (SystemExit included), hangs or kills
-its process is a failing row; the others still run.
+non-zero if any check fails. A module that fails to import, raises anything
+(SystemExit included), hangs or kills its process is a failing row; the
+others still run.
 """
 
 from __future__ import annotations
