@@ -323,7 +323,7 @@ def run_verify(
         Seconds one check (and a module's import and ``checks()``) may take
         before it is stopped and reported as timed out; default
         :data:`~expfam.symbolic.check.DEFAULT_TIMEOUT`. A module's process
-        silent for 30 s more is killed.
+        silent for twice that and 5 s more is killed.
     jobs
         Processes to run modules on (default: the number of CPUs). Each runs
         with ``PYTHONHASHSEED=0``, so that no verdict depends on the hash seed.
@@ -357,7 +357,7 @@ def run_verify(
     found: list[list[CheckResult]] = [[] for _ in files]
     finished = [False] * len(files)
     shown = 0
-    workers = _Workers(jobs, options, patience=timeout + 30.0) if files else None
+    workers = _Workers(jobs, options, patience=2 * timeout + 5.0) if files else None
     try:
         for module, new, done in workers.run(files) if workers else ():
             found[module].extend(new)

@@ -6,6 +6,11 @@ the whole domain, ends included. A false claim must never be "proved" or
 "tested"; a true one must be "proved" or "tested".
 """
 
+import re
+import sys
+import time
+
+import numpy as np
 import pytest
 import sympy
 
@@ -86,11 +91,11 @@ def test_a_false_claim_is_never_proved_or_tested(name, domain, derived, closed_f
     assert result.verdict in ("false", "unproved"), result.verdict
     if result.verdict == "false":  # the counterexample is one
         x = sympy.Rational(result.counterexample.point[symbol.name])
-        difference = sympy.sympify(derived) - sympy.sympify(closed_form)
-        difference = difference.xreplace(
-            {f: sympy.Rational(f) for f in difference.atoms(sympy.Float)}
-        )
-        value = difference.xreplace({symbol: x})
+        exact = [
+            side.xreplace({f: sympy.Rational(f) for f in side.atoms(sympy.Float)})
+            for side in map(sympy.sympify, (derived, closed_form))
+        ]
+        value = (exact[0] - exact[1]).xreplace({symbol: x})
         assert value != 0 and abs(value.evalf(30, maxn=4000)) > 0
 
 
@@ -156,3 +161,196 @@ def test_matrices_of_other_shapes_are_not_equal():
     )
     assert result.verdict == "error"
     assert "closed_form: expected the shape of derived, 2x3, got 3x2" in result.message
+
+
+# --- numeric code is called where it breaks ----------------------------------------------
+
+P = sympy.Symbol("p", positive=True)
+
+
+def test_entropy_at_the_boundary_is_held_to_the_limit():
+    """0 log 0 = 0: scipy's entr is right at p = 0 and p = 1."""
+    special = pytest.importorskip("scipy.special")
+    derived = -P * sympy.log(P) - (1 - P) * sympy.log(1 - P)
+    check = Check(
+        "h",
+        "",
+        [Arg(P, Interval(0, 1))],
+        derived,
+        numeric=lambda p: special.entr(p) + special.entr(1 - p),
+    )
+    result = run_check(check, points=10)
+    assert result.ok, result.message + str(result.failures)
+
+
+def _log1pexp_check(numeric):
+    derived = 1 + sympy.exp(W) * (sympy.log(1 + sympy.exp(W)) - W)
+    return Check("c", "", [Arg(W, Interval(150, 700))], derived, numeric=numeric, rtol=1e-12)
+
+
+def test_a_cancelling_term_is_resolved_correct_code_passes_naive_fails():
+    correct = run_check(
+        _log1pexp_check(lambda w: 1 + np.log1p(np.exp(-w)) / np.exp(-w)), points=10
+    )
+    assert correct.ok, correct.message + str(correct.failures)
+    naive = run_check(_log1pexp_check(lambda w: 1 + np.exp(w) * 0.0), points=10)
+    assert not naive.ok
+
+
+def test_a_bug_only_in_float32_is_caught():
+    def softplus(w):
+        w = np.asarray(w)
+        if w.dtype == np.float32:
+            return np.zeros_like(w)  # the float32 path is broken
+        return np.logaddexp(0.0, w)
+
+    check = Check("c", "", [Arg(W, Reals())], sympy.log(1 + sympy.exp(W)), numeric=softplus)
+    result = run_check(check, points=10)
+    assert not result.ok
+    assert any(f.point.get("call") == "batch in float32" for f in result.failures)
+
+
+def test_a_bug_only_beyond_1000_entries_is_caught():
+    def softplus(w):
+        w = np.asarray(w, dtype=float)
+        out = np.logaddexp(0.0, w)
+        return out + 1.0 if out.size > 1000 else out
+
+    check = Check("c", "", [Arg(W, Reals())], sympy.log(1 + sympy.exp(W)), numeric=softplus)
+    result = run_check(check, points=10)
+    assert not result.ok and result.failures[0].point.get("call") == "batch"
+
+
+def test_a_nan_at_p_zero_on_the_simplex_is_caught():
+    from expfam.symbolic import Simplex
+
+    q = sympy.symbols("q1:3", positive=True)
+    derived = sum(-x * sympy.log(x) for x in q)
+
+    def entropy(q):
+        q = np.asarray(q, dtype=float)
+        with np.errstate(all="ignore"):
+            return np.sum(-q * np.log(q), axis=-1)  # nan at q = 0
+
+    result = run_check(Check("c", "", [Arg(q, Simplex())], derived, numeric=entropy), points=5)
+    assert not result.ok
+    assert any(0.0 in f.point["(q1, q2)"] for f in result.failures)
+
+
+# --- wrongly written checks: one line naming the check and what to write ------------------
+
+
+@pytest.mark.parametrize(
+    ("check", "expected"),
+    [
+        (Check("c", "", [Arg(W, Reals())], [W, W]), "derived: expected a sympy expression"),
+        (Check("c", "", [Arg(W, Reals())], (W,)), "derived: expected a sympy expression"),
+        (Check("c", "", [Arg(W, Reals())], np.array([1.0])), "write sympy.Matrix(...)"),
+        (Check("c", "", [Arg(W, Reals())], W, "w"), "closed_form: expected a sympy expression"),
+        (
+            Check("c", "", [Arg(W, Reals())], W, sympy.Symbol("w")),
+            "closed_form holds a symbol w with assumptions none, the Arg's w has real=True",
+        ),
+        (
+            Check("c", "", [Arg(W, Reals())], W, numeric=lambda w: w, rtol=float("inf")),
+            "rtol: expected a number in [0, 1), got inf",
+        ),
+        (
+            Check("c", "", [Arg(W, Reals())], W, numeric=lambda w: None),
+            "numeric: expected 1 value (point by point), got None",
+        ),
+    ],
+)
+def test_a_wrongly_written_check_gets_one_line(check, expected):
+    result = run_check(check, points=3)
+    assert result.verdict == "error" and not result.ok
+    assert expected in result.message and "\n" not in result.message
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda: Interval(1, 0), "Interval: expected low < high (a domain with points), got"),
+        (lambda: Integers(5, 1), "Integers: expected low <= high, got low=5, high=1"),
+    ],
+)
+def test_an_empty_domain_is_refused(make, expected):
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        make()
+
+
+def test_nothing_a_check_raises_ends_the_run():
+    from expfam.symbolic import run_checks
+
+    def leave(w):
+        sys.exit(0)
+
+    def skip(w):
+        pytest.skip("inside a check")
+
+    checks = [
+        Check("exits", "", [Arg(W, Reals())], W, numeric=leave),
+        None,
+        Check("skips", "", [Arg(W, Reals())], W, numeric=skip),
+        Check("exits", "", [Arg(W, Reals())], W),
+        Check("fine", "", [Arg(W, Reals())], W, numeric=lambda w: w),
+    ]
+    results = run_checks(checks, "d", points=3)
+    assert [r.ok for r in results] == [False, False, False, False, True]
+    assert "SystemExit" in results[0].message
+    assert "expected a Check, got NoneType" in results[1].message
+    assert "Skipped" in results[2].message
+    assert "name: expected a name unique in its derivation" in results[3].message
+
+
+STUBBORN = """
+import time
+import sympy
+from expfam.symbolic import Arg, Check, Reals
+
+def stubborn(w):
+    while True:
+        try:
+            time.sleep(0.05)
+        except BaseException:
+            continue
+
+def checks():
+    w = sympy.Symbol("w", real=True)
+    yield Check("stubborn", "", [Arg(w, Reals())], w, numeric=stubborn)
+"""
+
+SKIPPED = """
+import pytest
+pytest.importorskip("no_such_module_anywhere")
+"""
+
+LOOPING = """
+def checks():
+    while True:
+        pass
+"""
+
+EXITING = """
+import sympy
+from expfam.symbolic import Arg, Check, Reals
+
+def checks():
+    w = sympy.Symbol("w", real=True)
+    yield Check("exits", "", [Arg(w, Reals())], w, numeric=lambda w: exit(0))
+"""
+
+
+def test_no_module_can_end_or_hang_the_run(tmp_path, capsys):
+    from expfam.symbolic import run_verify
+
+    for name, text in {"a": STUBBORN, "b": SKIPPED, "c": LOOPING, "d": EXITING}.items():
+        (tmp_path / f"{name}.py").write_text(text)
+    start = time.perf_counter()
+    status = run_verify([tmp_path], timeout=1.0, jobs=2)
+    out = capsys.readouterr().out
+    assert status == 1 and time.perf_counter() - start < 120
+    assert "0 of 4 checks passed in 4 derivations" in out
+    assert "no word from the module" in out  # the bare except: its process was stopped
+    assert "Skipped" in out and "SystemExit" in out
+    assert "<checks>: stopped after 1 s" in out
