@@ -136,7 +136,7 @@ def _settle(
             with mpmath.workdps(dps):
                 a, b = f(*args), g(*args)
         except Unresolved as exc:
-            why = str(exc)
+            why = f"unresolved: {exc}"
             continue
         except (ArithmeticError, ValueError, TypeError) as exc:  # a pole, log(0)
             why = f"{type(exc).__name__}: {exc}"
@@ -216,7 +216,7 @@ def decide(
         if not (exact and is_zero((a - b).xreplace(model)))
     ]
     points = identity_points(check, rng, n)
-    special = len(points) - n
+    special = max(0, len(points) - n)
     proved = not rest
     if proved:  # confirmed at a few points, to 30 digits: enough for a wrong simplification
         rest = list(range(len(lhs)))
@@ -237,8 +237,9 @@ def decide(
             agreed += 1
         elif not at_open_end(check, [float(point[symbols.index(s)]) for s in check.symbols]):
             unsure.append(outcome.why)
-    if proved and not agreed:
-        reason = next((u for u in unsure if u), "no agreement")
+    undefined = [u for u in unsure if u and "unresolved" not in u and "could not" not in u]
+    if proved and not agreed and unsure and len(undefined) == len(unsure):
+        reason = undefined[0]
         return (
             "unproved",
             None,
