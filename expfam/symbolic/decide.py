@@ -119,13 +119,15 @@ def _settle(
     symbols: tuple[sympy.Symbol, ...],
     point: list,
     digits: int,
+    fallback: bool = True,
 ) -> _Point:
     """Compare the sides at ``point``: guarded mpmath at 2D digits, then 8D, then evalf.
 
     An entry agrees where :math:`|a - b| \\le 10^{-D} \\max(|a|, |b|)`. A larger
     difference is evaluated again at 8D digits: it differs where it is steady
     (to 10 digits), and agrees where it collapses (the round-off of an exact
-    zero, sin(4 pi) = 1e-400).
+    zero, sin(4 pi) = 1e-400). Without ``fallback`` (a proof's confirmation)
+    what mpmath cannot settle stays unsure instead of going to evalf.
     """
     why = ""
     pending = list(range(len(lhs)))
@@ -161,6 +163,8 @@ def _settle(
         pending = [i for i in pending if i not in settled]
         if not pending:
             return _Point("agree")
+    if not fallback:
+        return _Point("unsure", why=why or "not settled by mpmath")
     at = dict(zip(symbols, point, strict=True))
     for i in pending:  # sympy's evalf tracks its own error
         x, y = (evalf_entry(side[i], at, 30, _EVALF_DIGITS) for side in (lhs, rhs))
@@ -228,7 +232,7 @@ def decide(
     sides = [lhs[i] for i in rest], [rhs[i] for i in rest]
     agreed, unsure = 0, []
     for point in points:
-        outcome = _settle(f, g, *sides, symbols, point, digits)
+        outcome = _settle(f, g, *sides, symbols, point, digits, fallback=not proved)
         if outcome.state == "differ":
             example = _counterexample(symbols, rest, point, outcome)
             note = "sympy simplified the difference to 0, wrongly: " if proved else ""
@@ -237,7 +241,7 @@ def decide(
             agreed += 1
         elif not at_open_end(check, [float(point[symbols.index(s)]) for s in check.symbols]):
             unsure.append(outcome.why)
-    undefined = [u for u in unsure if u and "unresolved" not in u and "could not" not in u]
+    undefined = [u for u in unsure if u and "unresolved" not in u and "not settled" not in u]
     if proved and not agreed and unsure and len(undefined) == len(unsure):
         reason = undefined[0]
         return (
