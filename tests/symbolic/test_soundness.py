@@ -354,3 +354,24 @@ def test_no_module_can_end_or_hang_the_run(tmp_path, capsys):
     assert "no word from the module" in out  # the bare except: its process was stopped
     assert "Skipped" in out and "SystemExit" in out
     assert "<checks>: stopped after 1 s" in out
+
+
+HASH_SEED = """
+import os
+import sympy
+from expfam.symbolic import Arg, Check, Reals
+
+def checks():
+    w = sympy.Symbol("w", real=True)
+    fixed = lambda w: 1.0 if os.environ.get("PYTHONHASHSEED") == "0" else 0.0
+    yield Check("hash_seed", "", [Arg(w, Reals())], sympy.Integer(1), numeric=fixed, batch=False)
+"""
+
+
+def test_checks_run_with_a_fixed_hash_seed(tmp_path, capsys, monkeypatch):
+    """sympy's results can depend on the hash seed; a verdict must not."""
+    from expfam.symbolic import run_verify
+
+    monkeypatch.setenv("PYTHONHASHSEED", "123")
+    (tmp_path / "h.py").write_text(HASH_SEED)
+    assert run_verify([tmp_path], jobs=1) == 0, capsys.readouterr().out
