@@ -66,6 +66,7 @@ def checks():
         derived=(z1 / 2 - tau_star) ** 2,
         closed_form=((d + sympy.sqrt(2 - d**2)) / 2) ** 2,
         numeric=lambda a, b: entmax([a, b], alpha=1.5)[0],
+        batch=False,  # written for one point
         rtol=1e-13,
         points=40,
     )

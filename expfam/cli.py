@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from collections.abc import Sequence
@@ -13,18 +14,44 @@ from expfam import __version__
 from expfam._discovery import default_folder
 
 
+def _bad_option(options: dict[str, Any]) -> str | None:
+    """The first option out of range, as ``"--name: expected ..., got ..."``; None if all fit."""
+    rules = {
+        "points": ("a positive integer", lambda v: v >= 1),
+        "seed": ("a non-negative integer", lambda v: v >= 0),
+        "timeout": ("a positive number of seconds", lambda v: 0 < v < math.inf),
+        "jobs": ("a positive integer", lambda v: v >= 1),
+    }
+    for name, (expected, holds) in rules.items():
+        value = options.get(name)
+        if value is not None and not holds(value):
+            return f"--{name}: expected {expected}, got {value:g}"
+    return None
+
+
 def _verify(paths: Sequence[str], json_path: str | None, **options: Any) -> int:
     """Run every derivation under ``paths``; return the exit status (options: run_verify's).
 
-    A missing path, or a JSON file in a missing folder, is one line on stderr
-    and status 2, before any derivation runs.
+    A missing path, a JSON file in a missing folder or naming a folder, or an
+    option out of range is one line on stderr and status 2, before any
+    derivation runs.
     """
+    bad = _bad_option(options)
+    if bad is not None:
+        print(f"expfam verify: {bad}", file=sys.stderr)
+        return 2
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
         print(f"expfam verify: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return 2
     if json_path is not None and not Path(json_path).resolve().parent.is_dir():
         print(f"expfam verify: --json {json_path}: its folder does not exist", file=sys.stderr)
+        return 2
+    if json_path is not None and Path(json_path).is_dir():
+        print(
+            f"expfam verify: --json: expected a file to write, got the folder {json_path}",
+            file=sys.stderr,
+        )
         return 2
     from expfam.symbolic import run_verify
 
@@ -90,7 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout",
         type=float,
         metavar="SECONDS",
-        help="stop a check after SECONDS and report it as timed out",
+        help="stop a check (or a module's import) after SECONDS and report it as timed out"
+        " (default: 60)",
     )
     verify.add_argument(
         "--jobs",

@@ -54,14 +54,38 @@ def softmax(z: Sequence[sympy.Expr]) -> sympy.Matrix:
 # --- domains: where a check samples its points --------------------------------------------
 
 
-class Domain:
-    """Where an argument lives: random points and extreme points, each row a point.
+def _require(condition: bool, name: str, expected: str, got: object) -> None:
+    if not condition:
+        raise ValueError(f"{name}: expected {expected}, got {got}")
 
-    ``discrete`` domains hold integers only: identity testing keeps their
-    points integral instead of making them rationals with large denominators.
+
+def _real(name: str, value: object) -> float:
+    try:
+        x = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected a real number, got {value!r}") from None
+    _require(not np.isnan(x), name, "a real number", value)
+    return x
+
+
+class Domain:
+    """Where an argument lives: random points, extreme points and its sympy facts.
+
+    Every domain is an interval of the reals per coordinate (its :attr:`hull`),
+    open at a finite end unless :attr:`closed`. A proof may use exactly the
+    facts of :meth:`facts` (real, finite, the sign the hull gives, integer
+    for a discrete domain); a symbol declared with more fails its check. The
+    ends of an open domain are visited by the numeric comparison, which holds
+    the code to the claim's limit there.
     """
 
     discrete = False
+    closed = False
+
+    @property
+    def hull(self) -> tuple[float, float]:
+        """The smallest interval holding every coordinate of every point (edges included)."""
+        return (-np.inf, np.inf)
 
     def random(self, rng: np.random.Generator, n: int, k: int) -> NDArray[np.float64]:
         raise NotImplementedError
@@ -69,10 +93,58 @@ class Domain:
     def extremes(self, k: int) -> NDArray[np.float64]:
         raise NotImplementedError
 
+    def far(self, k: int) -> NDArray[np.float64]:
+        """Points far out (to +-1e300), used where the argument is a check's only one.
+
+        Beside other arguments they would swallow them in float64 (l + 1e300
+        is 1e300), which no code can undo.
+        """
+        return np.zeros((0, k))
+
+    def facts(self) -> dict[str, bool]:
+        """The assumptions every coordinate satisfies, as sympy keywords.
+
+        An open end at 0 still gives ``positive`` (or ``negative``): 0 itself
+        is a limit, not a point of the domain.
+        """
+        low, high = self.hull
+        facts = {"real": True, "finite": True}
+        if self.discrete:
+            facts["integer"] = True
+        strict = not self.closed
+        if low > 0 or (low == 0 and strict):
+            facts["positive"] = True
+        elif low >= 0:
+            facts["nonnegative"] = True
+        if high < 0 or (high == 0 and strict):
+            facts["negative"] = True
+        elif high <= 0:
+            facts["nonpositive"] = True
+        return facts
+
+    def special(self, k: int) -> NDArray[np.float64]:
+        """Points where claims break: 0, +-1, +-1/2, the ends, integers and halves near them.
+
+        Each value is a row with every coordinate at that value; values outside
+        the domain are dropped (an open end is kept: it is a limit).
+        """
+        low, high = self.hull
+        values = [0.0, 1.0, -1.0, 0.5, -0.5, 1.5, -1.5, 2.0, -2.0]
+        for end in (low, high):
+            if np.isfinite(end):
+                values += [end, np.floor(end), np.ceil(end), np.floor(end) + 0.5]
+                values += [np.ceil(end) - 0.5, np.floor(end) - 1, np.ceil(end) + 1]
+        if not np.isfinite(low) and not np.isfinite(high):
+            values += [1e3, -1e3, 7.0 / 3.0, -7.0 / 3.0]
+        inside = sorted({v for v in values if low <= v <= high})
+        if self.discrete:
+            inside = sorted({float(round(v)) for v in inside if low <= round(v) <= high})
+        return np.repeat(np.array(inside, dtype=float)[:, None], k, axis=1).reshape(-1, k)
+
 
 @dataclass(frozen=True)
 class Logits(Domain):
-    """Logits in R^k: normal with ``scale``; extremes up to +-1e4, near-ties, underflow.
+    """Logits in R^k: normal with ``scale``; extremes to +-1e4 (+-1e300 alone), ties, underflow.
 
     ``limit`` drops the extreme rows with a logit beyond +-limit (for claims
     whose value leaves the float64 range there, such as 1 / p).
@@ -80,6 +152,10 @@ class Logits(Domain):
 
     scale: float = 4.0
     limit: float = np.inf
+
+    def __post_init__(self) -> None:
+        _require(_real("scale", self.scale) > 0, "Logits scale", "a positive number", self.scale)
+        _require(_real("limit", self.limit) > 0, "Logits limit", "a positive number", self.limit)
 
     def random(self, rng: np.random.Generator, n: int, k: int) -> NDArray[np.float64]:
         return self.scale * rng.standard_normal((n, k))
@@ -106,28 +182,65 @@ class Logits(Domain):
         ]
         return np.array([row for row in rows if np.max(np.abs(row)) <= self.limit])
 
+    def far(self, k: int) -> NDArray[np.float64]:
+        rows = np.array([np.full(k, 1e300), np.full(k, -1e300)])  # a shift beyond any exp
+        return rows[np.max(np.abs(rows), axis=1) <= self.limit]
+
 
 @dataclass(frozen=True)
 class Reals(Domain):
-    """Real vectors: normal with ``scale``; extremes 0, 1 (null direction of F), large, tiny."""
+    """Real vectors: normal with ``scale``; extremes 0, 1, large, tiny; far out +-1e300."""
 
     scale: float = 2.0
+
+    def __post_init__(self) -> None:
+        _require(_real("scale", self.scale) > 0, "Reals scale", "a positive number", self.scale)
 
     def random(self, rng: np.random.Generator, n: int, k: int) -> NDArray[np.float64]:
         return self.scale * rng.standard_normal((n, k))
 
     def extremes(self, k: int) -> NDArray[np.float64]:
         ramp = np.arange(k, dtype=float)
-        return np.array([np.zeros(k), np.ones(k), 1e3 * (ramp - 1.5), 1e-12 * (1.0 + ramp)])
+        return np.array(
+            [
+                np.zeros(k),
+                np.ones(k),
+                1e3 * (ramp - 1.5),
+                1e-12 * (1.0 + ramp),
+            ]
+        )
+
+    def far(self, k: int) -> NDArray[np.float64]:
+        return np.array([np.full(k, 1e300), np.full(k, -1e300)])
+
+
+def _interval(name: str, low: object, high: object) -> tuple[float, float]:
+    low, high = _real(f"{name} low", low), _real(f"{name} high", high)
+    _require(low < high, name, "low < high (a domain with points)", f"low={low:g}, high={high:g}")
+    return low, high
 
 
 @dataclass(frozen=True)
 class Interval(Domain):
-    """Reals in ``[low, high]``, uniform; extremes are the given ``edges`` (default the ends)."""
+    """Reals in the open interval ``(low, high)``, uniform; extremes are the ``edges``.
+
+    ``edges`` (default both ends) are the extreme points; they may lie
+    outside ``(low, high)``, and the domain's :attr:`hull` then covers them.
+    """
 
     low: float
     high: float
     edges: tuple[float, ...] = ()
+
+    def __post_init__(self) -> None:
+        _interval("Interval", self.low, self.high)
+        for edge in self.edges:
+            _real("Interval edges", edge)
+
+    @property
+    def hull(self) -> tuple[float, float]:
+        points = (self.low, self.high, *self.edges)
+        return (float(min(points)), float(max(points)))
 
     def random(self, rng: np.random.Generator, n: int, k: int) -> NDArray[np.float64]:
         return rng.uniform(self.low, self.high, (n, k))
@@ -143,6 +256,15 @@ class Positive(Domain):
 
     low: float = 0.05
     high: float = 50.0
+    closed = True
+
+    def __post_init__(self) -> None:
+        low, _ = _interval("Positive", self.low, self.high)
+        _require(low > 0, "Positive low", "a positive number", self.low)
+
+    @property
+    def hull(self) -> tuple[float, float]:
+        return (float(self.low), float(self.high))
 
     def random(self, rng: np.random.Generator, n: int, k: int) -> NDArray[np.float64]:
         return np.exp(rng.uniform(np.log(self.low), np.log(self.high), (n, k)))
@@ -157,8 +279,14 @@ class Simplex(Domain):
     """Mean coordinates: the first k probabilities of a point of the open (k+1)-simplex.
 
     Random points are uniform (Dirichlet(1, ..., 1)); extremes put tiny mass
-    on the leading classes and keep the last one (computed as 1 - sum) large.
+    on the leading classes and keep the last one (computed as 1 - sum) large,
+    and reach the boundary (entries exactly 0), where the numeric code is held
+    to the claim's limit.
     """
+
+    @property
+    def hull(self) -> tuple[float, float]:
+        return (0.0, 1.0)
 
     def random(self, rng: np.random.Generator, n: int, k: int) -> NDArray[np.float64]:
         return rng.dirichlet(np.ones(k + 1), n)[:, :k]
@@ -166,9 +294,21 @@ class Simplex(Domain):
     def extremes(self, k: int) -> NDArray[np.float64]:
         first_tiny = np.full(k, 0.5 / k)
         first_tiny[0] = 1e-300
+        first_zero = np.full(k, 0.5 / k)
+        first_zero[0] = 0.0
         return np.array(
-            [np.full(k, 1.0 / (k + 1)), first_tiny, np.full(k, 1e-12), np.full(k, 1e-200)]
+            [
+                np.full(k, 1.0 / (k + 1)),
+                first_tiny,
+                np.full(k, 1e-12),
+                np.full(k, 1e-200),
+                first_zero,  # on the boundary: the claim's limit
+                np.zeros(k),  # the vertex of the last class
+            ]
         )
+
+    def special(self, k: int) -> NDArray[np.float64]:
+        return np.array([np.full(k, 1.0 / (k + 1)), np.full(k, 0.5 / k), np.full(k, 1e-3 / k)])
 
 
 @dataclass(frozen=True)
@@ -176,8 +316,26 @@ class Integers(Domain):
     """Integers in ``[low, high]``; extremes are both ends."""
 
     discrete = True
+    closed = True
     low: int
     high: int
+
+    def __post_init__(self) -> None:
+        for name in ("low", "high"):
+            value = getattr(self, name)
+            _require(
+                isinstance(value, int | np.integer) and not isinstance(value, bool),
+                f"Integers {name}",
+                "an int",
+                repr(value),
+            )
+        _require(
+            self.low <= self.high, "Integers", "low <= high", f"low={self.low}, high={self.high}"
+        )
+
+    @property
+    def hull(self) -> tuple[float, float]:
+        return (float(self.low), float(self.high))
 
     def random(self, rng: np.random.Generator, n: int, k: int) -> NDArray[np.float64]:
         return rng.integers(self.low, self.high, (n, k), endpoint=True).astype(float)
@@ -193,12 +351,28 @@ class Shifted(Domain):
     domain: Domain
     offset: float
 
+    def __post_init__(self) -> None:
+        _require(isinstance(self.domain, Domain), "Shifted domain", "a Domain", repr(self.domain))
+        _real("Shifted offset", self.offset)
+
     @property
     def discrete(self) -> bool:  # type: ignore[override]
         return self.domain.discrete and float(self.offset).is_integer()
+
+    @property
+    def closed(self) -> bool:  # type: ignore[override]
+        return self.domain.closed
+
+    @property
+    def hull(self) -> tuple[float, float]:
+        low, high = self.domain.hull
+        return (low + self.offset, high + self.offset)
 
     def random(self, rng: np.random.Generator, n: int, k: int) -> NDArray[np.float64]:
         return self.domain.random(rng, n, k) + self.offset
 
     def extremes(self, k: int) -> NDArray[np.float64]:
         return self.domain.extremes(k) + self.offset
+
+    def special(self, k: int) -> NDArray[np.float64]:
+        return np.concatenate([self.domain.special(k) + self.offset, super().special(k)])

@@ -66,3 +66,31 @@ def test_figures_out_naming_a_file_is_one_line_and_status_2(capsys, tmp_path, mo
         ["figures", "--out", "taken/figs"], capsys, tmp_path, monkeypatch
     )
     assert "taken/figs" in line
+
+
+@pytest.mark.parametrize(
+    ("option", "expected"),
+    [
+        (["--seed", "-1"], "--seed: expected a non-negative integer, got -1"),
+        (["--points", "-1"], "--points: expected a positive integer, got -1"),
+        (["--points", "0"], "--points: expected a positive integer, got 0"),
+        (["--timeout", "-1"], "--timeout: expected a positive number of seconds, got -1"),
+        (["--timeout", "nan"], "--timeout: expected a positive number of seconds, got nan"),
+        (["--jobs", "0"], "--jobs: expected a positive integer, got 0"),
+        (["--jobs", "-2"], "--jobs: expected a positive integer, got -2"),
+    ],
+)
+def test_verify_with_a_bad_option_is_one_line_and_status_2(
+    option, expected, capsys, tmp_path, monkeypatch
+):
+    line = _one_line_and_status_2(["verify", *option], capsys, tmp_path, monkeypatch)
+    assert line == f"expfam verify: {expected}"
+
+
+def test_verify_with_json_naming_a_folder_fails_at_once(capsys, tmp_path, monkeypatch):
+    (tmp_path / "derivations").mkdir()
+    (tmp_path / "out").mkdir()
+    line = _one_line_and_status_2(
+        ["verify", "--json", "out", "derivations"], capsys, tmp_path, monkeypatch
+    )
+    assert line == "expfam verify: --json: expected a file to write, got the folder out"
