@@ -26,6 +26,7 @@ from expfam._core.daskargs import result_dtype as _result_dtype
 from expfam.geometry import chernoff as _np_chernoff
 from expfam.geometry import divergences as _np
 from expfam.geometry import geodesics as _np_geodesics
+from expfam.geometry.chernoff import ChernoffResult
 
 
 def _pairwise(fn: Callable[..., Any], p: Any, q: Any, *args: Any, name: str = "") -> da.Array:
@@ -119,7 +120,7 @@ def fisher_rao_distance(p: Any, q: Any) -> da.Array:
     return _pairwise(_np_geodesics.fisher_rao_distance, p, q)
 
 
-def chernoff_information(p: Any, q: Any) -> tuple[da.Array, da.Array]:
+def chernoff_information(p: Any, q: Any) -> ChernoffResult:
     r"""Dask twin of :func:`expfam.geometry.chernoff_information`, blockwise:
     :math:`C = \max_\lambda -\log \sum_k p_k^\lambda q_k^{1-\lambda}` and its exponent."""
     parts = [
@@ -131,4 +132,5 @@ def chernoff_information(p: Any, q: Any) -> tuple[da.Array, da.Array]:
         )
         for part in ("information", "exponent")
     ]
-    return parts[0], parts[1]
+    # lazy: the iterations of each block are not known until it is computed
+    return ChernoffResult(parts[0], parts[1], n_iter=None, converged=None)

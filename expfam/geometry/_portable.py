@@ -48,6 +48,7 @@ from expfam._core.xp import (
     quiet,
     row_sum,
 )
+from expfam.geometry.chernoff import ChernoffResult
 
 Array = Any
 _LOG2 = math.log(2.0)
@@ -422,7 +423,12 @@ def chernoff_information(p: Array, q: Array) -> tuple[Array, Array]:
     value = xp.where(interior, value, end)
     value = xp.where(has_common, value, constant(xp, math.inf, value))
     value = xp.where(value > 0, value, zero)
-    return finish(xp, value[..., 0], dtype), finish(xp, exponent[..., 0], dtype)
+    return ChernoffResult(
+        finish(xp, value[..., 0], dtype),
+        finish(xp, exponent[..., 0], dtype),
+        n_iter=_BISECTIONS + _NEWTON_STEPS,  # fixed: no data-dependent loop, so jit works
+        converged=True,  # the bisection's bracket is 2**-_BISECTIONS wide by construction
+    )
 
 
 # ---------------------------------------------------------------- geodesics

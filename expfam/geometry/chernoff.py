@@ -44,16 +44,17 @@ class ChernoffResult:
         ``C = max_l -log sum_k p_k^l q_k^(1-l)``.
     exponent : ndarray, shape (...)
         The maximizer ``l*`` in ``[0, 1]``.
-    n_iter : int
-        Newton iterations of the exponent (the largest over the rows).
-    converged : bool
-        Whether every row's exponent met its tolerance.
+    n_iter : int or None
+        Newton iterations of the exponent (the largest over the rows); None
+        from the Dask tier, whose blocks are solved lazily.
+    converged : bool or None
+        Whether every row's exponent met its tolerance (None as ``n_iter``).
     """
 
     information: NDArray
     exponent: NDArray
-    n_iter: int
-    converged: bool
+    n_iter: int | None
+    converged: bool | None
 
     def __iter__(self) -> Iterator[NDArray]:
         return iter((self.information, self.exponent))

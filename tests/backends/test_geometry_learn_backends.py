@@ -58,8 +58,8 @@ DIVERGENCES = {
     "renyi0.5": lambda p, q: G.renyi_divergence(p, q, 0.5),
     "renyi1": lambda p, q: G.renyi_divergence(p, q, 1.0),
     "renyi3": lambda p, q: G.renyi_divergence(p, q, 3.0),
-    "chernoff": lambda p, q: G.chernoff_information(p, q)[0],
-    "chernoff_exponent": lambda p, q: G.chernoff_information(p, q)[1],
+    "chernoff": lambda p, q: G.chernoff_information(p, q).information,
+    "chernoff_exponent": lambda p, q: G.chernoff_information(p, q).exponent,
     "fisher_rao_distance": lambda p, q: G.fisher_rao_distance(p, q),
 }
 
