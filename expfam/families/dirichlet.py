@@ -553,7 +553,11 @@ class Dirichlet(ExponentialFamily):
         True
         """
         self._check_other(other)
-        a, b = np.broadcast_arrays(self.concentration, other.concentration)
+        dtype = np.result_type(self.concentration.dtype, other.concentration.dtype)
+        # float64 inside: the double-double steps (TwoProd's split) need its range
+        a, b = np.broadcast_arrays(
+            self.concentration.astype(np.float64), other.concentration.astype(np.float64)
+        )
         a0_hi, a0_lo = _sum_dd(a)
         b0_hi, b0_lo = _sum_dd(b)
         # u_k = (b_k a0 - a_k b0) / (a_k b0), the numerator in double-double.
@@ -567,7 +571,7 @@ class Dirichlet(ExponentialFamily):
         h0 = (b0_hi - a0_hi) + (b0_lo - a0_lo)
         rest = np.sum(_remainder(a, b, b - a), axis=-1) - _remainder(a0_hi, b0_hi, h0)
         out = np.maximum(jensen + rest, 0.0)
-        return scalar(np.asarray(out).astype(np.result_type(a.dtype, b.dtype), copy=False))
+        return scalar(np.asarray(out).astype(dtype, copy=False))
 
     def log_prob(self, x: ArrayLike) -> NDArray:
         """``sum_k (alpha_k - 1) log x_k - A``, with ``0 log 0 = 0``; shape (...).

@@ -253,3 +253,14 @@ def test_sample_moments_match_the_dirichlet():
     var = mean * (1 - mean) / (alpha.sum() + 1)
     np.testing.assert_allclose(x.mean(axis=0), mean, atol=5 * np.sqrt(var / 200000).max())
     np.testing.assert_allclose(x.var(axis=0), var, rtol=0.02)
+
+
+def test_kl_in_float32_is_computed_in_float64_and_rounded_once():
+    """expfam verify (issue 22) found KL = 0 for 150.8 in float32: the double-double
+    steps overflowed in float32's range."""
+    a = np.array([13.950973, 0.13973546, 0.15900618], dtype=np.float32)
+    b = np.array([2.5619867, 15.857394, 0.16640639], dtype=np.float32)
+    got = Dirichlet(concentration=a).kl(Dirichlet(concentration=b))
+    assert got.dtype == np.float32
+    exact = mpref.dirichlet_kl_ref(a.astype(np.float64), b.astype(np.float64))
+    assert _relative_error(got, exact) <= 2 * np.finfo(np.float32).eps

@@ -505,3 +505,18 @@ def test_only_c_times_the_weights_matters_at_any_scale():
             model = SoftmaxRegression(C=C, tol=1e-12).fit(X, y, np.full(len(y), weight))
         np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-9, atol=1e-12)
         np.testing.assert_allclose(model.intercept_, reference.intercept_, rtol=1e-9, atol=1e-12)
+
+
+def test_hessian_keeps_the_fisher_diagonal_where_one_class_takes_the_mass():
+    """expfam verify (issue 22) found p (1 - p) formed as p - p^2, cancelling to 0 where
+    p is within 1e-14 of 1 (a 3e-10 relative term of the Hessian lost at x = -1500)."""
+    from expfam.learn import hessian
+
+    x, C = -1500.0, 48.4
+    W = np.array([[0.0], [40.0 / 1500.0]])  # z = (0, -40): p_0 = 1 - 4.2e-18 rounds to 1
+    H = hessian(W, np.array([[x]]), C=C)
+    with mpmath.workdps(50):
+        p1 = 1 / (1 + mpmath.exp(40))
+        exact = 1 + C * (1 - p1) * p1 * mpmath.mpf(x) ** 2  # 1 + 4.6e-10
+    assert H[0, 0] == pytest.approx(float(exact), rel=1e-14)
+    assert H[0, 0] > 1.0
