@@ -128,3 +128,36 @@ def test_import_expfam_loads_numpy_and_scipy_only():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def _private_reach(dotted: str, imported: str) -> bool:
+    """Whether ``imported`` is an underscore module of a subpackage other than ``dotted``'s.
+
+    ``expfam._core`` is the foundation: every subpackage may use its modules.
+    """
+    parts = imported.split(".")
+    if len(parts) < 3 or parts[1] == "_core" or parts[1] == dotted.split(".")[1]:
+        return False
+    return any(part.startswith("_") for part in parts[2:])
+
+
+@pytest.mark.parametrize("file", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_module_reaches_into_another_subpackages_private_modules(file):
+    """Issue 18: special._args was used in 8 modules, _dd in dirichlet.py, _rows from
+    geometry; the shared rules now live in expfam._core, and the rest stays private."""
+    dotted = "expfam." + ".".join(file.relative_to(PACKAGE).with_suffix("").parts)
+    names = []
+    for node in ast.walk(ast.parse(file.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+            names += [f"{node.module}.{alias.name}" for alias in node.names]
+        elif isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+    reached = [n for n in names if n.startswith("expfam.") and _private_reach(dotted, n)]
+    assert not reached, f"{dotted} imports {reached}"
+
+
+def test_the_private_import_rule_sees_a_violation():
+    assert _private_reach("expfam.geometry.divergences", "expfam.special._rows")
+    assert not _private_reach("expfam.geometry.divergences", "expfam._core.args")
+    assert not _private_reach("expfam.special._losses", "expfam.special._rows")
