@@ -546,7 +546,7 @@ def _normalized(
 
 
 def softmax(
-    x: da.Array, axis: int | Sequence[int] | None = -1, beta: Any = 1.0, *, where: Any = None
+    x: da.Array, axis: int | Sequence[int] | None = -1, *, beta: Any = 1.0, where: Any = None
 ) -> da.Array:
     r"""Dask twin of :func:`expfam.special.softmax`:
     :math:`p_i = e^{\beta x_i} / \sum_j e^{\beta x_j}`.
@@ -566,7 +566,7 @@ def softmax(
 
 
 def log_softmax(
-    x: da.Array, axis: int | Sequence[int] | None = -1, beta: Any = 1.0, *, where: Any = None
+    x: da.Array, axis: int | Sequence[int] | None = -1, *, beta: Any = 1.0, where: Any = None
 ) -> da.Array:
     r"""Dask twin of :func:`expfam.special.log_softmax`:
     :math:`\log p_i = \beta x_i - \log \sum_j e^{\beta x_j}`.

@@ -91,8 +91,8 @@ def empty_rows(kind: str, out: NDArray, empty: NDArray) -> None:
 def softmax(
     x: ArrayLike,
     axis: int | Sequence[int] | None = -1,
-    beta: ArrayLike = 1.0,
     *,
+    beta: ArrayLike = 1.0,
     where: ArrayLike | None = None,
 ) -> NDArray:
     r"""Softmax: the mean map of the categorical family, logits to probabilities.
@@ -140,8 +140,8 @@ def softmax(
 def log_softmax(
     x: ArrayLike,
     axis: int | Sequence[int] | None = -1,
-    beta: ArrayLike = 1.0,
     *,
+    beta: ArrayLike = 1.0,
     where: ArrayLike | None = None,
 ) -> NDArray:
     r"""Log-probabilities of the categorical with logits ``beta * x``.

@@ -228,8 +228,8 @@ def has_no_classes(x: Array, axes: tuple[int, ...]) -> bool:
 def softmax(
     x: Array,
     axis: int | Sequence[int] | None = -1,
-    beta: object = 1.0,
     *,
+    beta: object = 1.0,
     where: Array | None = None,
 ) -> Array:
     """Portable :func:`expfam.special.softmax`."""
@@ -253,8 +253,8 @@ def softmax(
 def log_softmax(
     x: Array,
     axis: int | Sequence[int] | None = -1,
-    beta: object = 1.0,
     *,
+    beta: object = 1.0,
     where: Array | None = None,
 ) -> Array:
     """Portable :func:`expfam.special.log_softmax`."""

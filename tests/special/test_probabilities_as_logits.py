@@ -55,3 +55,26 @@ def test_logits_that_are_not_probability_rows_do_not_warn(logits):
         warnings.simplefilter("error")
         entropy(logits)
         kl_divergence(logits, logits)
+
+
+def test_beta_and_where_are_keyword_only_everywhere():
+    """Issue 18: softmax took beta by position while cross_entropy took it by keyword."""
+    import inspect
+
+    from expfam import log_softmax, logsumexp, softmax, sparsemax
+
+    for function in (
+        softmax,
+        log_softmax,
+        logsumexp,
+        entropy,
+        cross_entropy,
+        kl_divergence,
+        sparsemax,
+    ):
+        parameters = inspect.signature(function).parameters
+        for name in ("beta", "where"):
+            if name in parameters:
+                assert parameters[name].kind is inspect.Parameter.KEYWORD_ONLY, (function, name)
+    with pytest.raises(TypeError):
+        softmax([0.0, 1.0], -1, 2.0)
