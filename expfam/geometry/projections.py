@@ -485,17 +485,17 @@ class LinearFamily:
             face of the simplex); ``multipliers``, shape (..., d): ``lambda``;
             ``n_iter``, ``converged``.
 
-        Examples
-        --------
-        >>> tilt = LinearFamily([0.0, 1.0], 0.75).e_project([0.5, 0.5])
-        >>> tilt.probs, round(float(tilt.multipliers[0]), 12)  # lambda = log 3
-        (array([0.25, 0.75]), 1.098612288668)
-
         Raises
         ------
         ValueError
             If no member of the family puts mass only where p does (then
             ``KL(r || p)`` is infinite for every r in the family).
+
+        Examples
+        --------
+        >>> tilt = LinearFamily([0.0, 1.0], 0.75).e_project([0.5, 0.5])
+        >>> tilt.probs, round(float(tilt.multipliers[0]), 12)  # lambda = log 3
+        (array([0.25, 0.75]), 1.098612288668)
         """
         tol, max_iter = solver_options(tol, max_iter)
         rows, shape, dtype = _rows(p, self.statistics.shape[0], "p")

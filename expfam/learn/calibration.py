@@ -985,8 +985,10 @@ def bootstrap_interval(
 
     Returns
     -------
-    (estimate, low, high) : tuple of float
-        The metric on the data, and the interval.
+    estimate : float
+        The metric on the data.
+    low, high : float
+        The ends of the percentile interval.
 
     Examples
     --------
