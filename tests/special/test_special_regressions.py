@@ -10,7 +10,13 @@ import pytest
 
 import expfam
 
-mpmath.mp.dps = 80
+
+@pytest.fixture(autouse=True)
+def _eighty_digits():
+    """mpmath at 80 digits inside these tests only (a global setting leaked into the
+    verifier's tests when this module was collected first)."""
+    with mpmath.workdps(80):
+        yield
 
 
 def _lse_ref(a):
