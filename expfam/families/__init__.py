@@ -7,6 +7,11 @@ shares; each family supplies its log-partition, mean map and their inverses.
 - :class:`Bernoulli`: the two-class case, ``sigmoid`` and ``softplus``.
 - :class:`Dirichlet`: the conjugate prior of the categorical.
 - :class:`RelaxedCategorical`: the Concrete (Gumbel-softmax) relaxation of the categorical.
+
+The families are numpy-only: a torch, JAX, CuPy or dask array passed to one is
+a TypeError naming the argument (converting it would lose its device and its
+gradient). The kernels of :mod:`expfam.special` and :mod:`expfam.geometry` take
+those arrays.
 """
 
 from expfam.families.bernoulli import Bernoulli
