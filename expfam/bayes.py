@@ -108,10 +108,28 @@ def log_posterior(log_prior: ArrayLike, log_likelihood: ArrayLike, *, beta: Arra
     return log_softmax(_posterior_logits(log_prior, log_likelihood, beta))
 
 
-def posterior(log_prior: ArrayLike, log_likelihood: ArrayLike, *, beta: ArrayLike = 1.0):
-    """Posterior probabilities over hypotheses, ``softmax(log prior + beta * log-likelihood)``.
+def posterior(
+    log_prior: ArrayLike, log_likelihood: ArrayLike, *, beta: ArrayLike = 1.0
+) -> NDArray:
+    r"""Posterior probabilities over hypotheses, ``softmax(log prior + beta * log-likelihood)``.
 
-    Same parameters as :func:`log_posterior`; returns probabilities of shape (..., K).
+    .. math::
+
+        P(h \mid x) = \operatorname{softmax}_h\big(\log P(h) + \beta \log P(x \mid h)\big)
+
+    Parameters
+    ----------
+    log_prior : array_like, shape (..., K)
+        Log prior over K hypotheses.
+    log_likelihood : array_like, shape (..., K)
+        ``log P(data | h)``; ``-inf`` rules a hypothesis out.
+    beta : float or array_like, optional
+        Inverse temperature ``>= 0`` (``inf``: the limit), as in :func:`log_posterior`.
+
+    Returns
+    -------
+    ndarray, shape (..., K)
+        ``P(h | data)``, summing to 1.
 
     Examples
     --------
@@ -164,9 +182,28 @@ def log_posterior_trajectory(
 def posterior_trajectory(
     log_prior: ArrayLike, log_likelihoods: ArrayLike, *, beta: ArrayLike = 1.0
 ) -> NDArray:
-    """Posterior probabilities after 0, 1, ..., n observations, shape (..., n + 1, K).
+    r"""Posterior probabilities after 0, 1, ..., n observations, shape (..., n + 1, K).
 
-    ``softmax`` of :func:`log_posterior_trajectory`; same parameters.
+    ``softmax`` of :func:`log_posterior_trajectory`:
+
+    .. math::
+
+        P(h \mid x_1..x_t) = \operatorname{softmax}_h\Big(\log P(h)
+            + \beta \sum_{s \le t} \log P(x_s \mid h)\Big)
+
+    Parameters
+    ----------
+    log_prior : array_like, shape (..., K)
+        Log prior over K hypotheses.
+    log_likelihoods : array_like, shape (..., n, K)
+        ``log P(x_t | h)`` of each observation.
+    beta : float or array_like, optional
+        Inverse temperature ``>= 0``, as in :func:`log_posterior_trajectory`.
+
+    Returns
+    -------
+    ndarray, shape (..., n + 1, K)
+        Row ``t``: the posterior after the first ``t`` observations.
 
     Examples
     --------

@@ -38,6 +38,7 @@ def make_blobs(
     Returns
     -------
     X : ndarray, shape (n_samples, D)
+        The points.
     y : ndarray of int64, shape (n_samples,)
         The blob of each point, sorted (class 0 first).
 

@@ -16,6 +16,17 @@ class Dataset:
     """A labelled data set: ``data`` (N, D), integer ``target`` (N,), and the names.
 
     The arrays are read-only.
+
+    Parameters
+    ----------
+    data : ndarray of float64, shape (N, D)
+        The features.
+    target : ndarray of int64, shape (N,)
+        The class index of each row.
+    feature_names : tuple of str, length D
+        The names of the columns of ``data``.
+    target_names : tuple of str
+        The names of the classes, by index.
     """
 
     data: NDArray[np.float64]

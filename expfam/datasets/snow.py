@@ -27,7 +27,7 @@ class BayesExample:
     that symbolic code can use them as rationals; the array properties give
     float64 values.
 
-    Attributes
+    Parameters
     ----------
     name : str
         Short name of the example.
@@ -63,18 +63,51 @@ class BayesExample:
         return np.log(np.array(self.likelihood, dtype=np.float64))
 
     def posterior(self, n: int = 1) -> NDArray:
-        """Posterior probabilities after observing the observation ``n`` times, shape (K,)."""
+        """Posterior probabilities after observing the observation ``n`` times.
+
+        Parameters
+        ----------
+        n : int, optional
+            Number of repetitions, ``>= 0``.
+
+        Returns
+        -------
+        ndarray, shape (K,)
+            ``P(h | n observations)``.
+        """
         return self.posterior_trajectory(n)[-1]
 
     def log_posterior_trajectory(self, n: int) -> NDArray:
-        """Normalized log posteriors after 0..n repetitions, shape (n + 1, K)."""
+        """Normalized log posteriors after 0..n repetitions.
+
+        Parameters
+        ----------
+        n : int
+            Number of repetitions, ``>= 0``.
+
+        Returns
+        -------
+        ndarray, shape (n + 1, K)
+            Row ``t``: ``log P(h | t observations)``.
+        """
         if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
             raise ValueError(f"n: expected a non-negative integer, got {n!r}")
         repeated = np.broadcast_to(self.log_likelihood, (n, len(self.hypotheses)))
         return log_posterior_trajectory(self.log_prior, repeated)
 
     def posterior_trajectory(self, n: int) -> NDArray:
-        """Posterior probabilities after 0..n repetitions, shape (n + 1, K)."""
+        """Posterior probabilities after 0..n repetitions.
+
+        Parameters
+        ----------
+        n : int
+            Number of repetitions, ``>= 0``.
+
+        Returns
+        -------
+        ndarray, shape (n + 1, K)
+            Row ``t``: ``P(h | t observations)``.
+        """
         return np.exp(self.log_posterior_trajectory(n))
 
 

@@ -43,7 +43,7 @@ class StraightThrough:
     An estimator uses ``hard`` in the forward pass and the Jacobian of
     ``soft`` (:meth:`RelaxedCategorical.jacobian`) in the backward pass.
 
-    Attributes
+    Parameters
     ----------
     hard : ndarray, shape (..., K)
         ``one_hot(argmax (z + G))``, a draw of the categorical.
@@ -146,6 +146,18 @@ class RelaxedCategorical:
         Never NaN or inf: the uniforms behind ``G`` are clamped to
         ``[2^-1074, 1 - 2^-53]``. At small temperatures entries may round to 0.
 
+        Parameters
+        ----------
+        sample_shape : int or tuple of int, optional
+            Leading shape of the draws (numpy's ``size``).
+        rng : Generator, int or None, optional
+            The random generator, or a seed.
+
+        Returns
+        -------
+        ndarray, shape ``sample_shape + batch_shape + (K,)``
+            Points of the open simplex.
+
         Examples
         --------
         >>> RelaxedCategorical(logits=[0.0, 0.0], temperature=1.0).sample(3, rng=1).shape
@@ -163,6 +175,18 @@ class RelaxedCategorical:
         ``argmax (z + G)`` is distributed exactly as ``Categorical(softmax z)``
         (the Gumbel-max trick); it is the argmax of ``soft``, taken before
         rounding (at huge temperatures ``soft`` can round to a tie).
+
+        Parameters
+        ----------
+        sample_shape : int or tuple of int, optional
+            Leading shape of the draws (numpy's ``size``).
+        rng : Generator, int or None, optional
+            The random generator, or a seed.
+
+        Returns
+        -------
+        StraightThrough
+            ``hard`` and ``soft``, each of shape ``sample_shape + batch_shape + (K,)``.
 
         Examples
         --------
@@ -182,6 +206,18 @@ class RelaxedCategorical:
         The Jacobian ``(diag(x) - x x^T) / lambda`` of ``x = softmax((z + G)/lambda)``
         with respect to the logits (G fixed) is symmetric, so this is also the
         vector-Jacobian product of backpropagation.
+
+        Parameters
+        ----------
+        soft : array_like, shape (..., K)
+            A soft sample ``x``.
+        v : array_like, shape (..., K)
+            The vector (a perturbation of the logits, or an upstream gradient).
+
+        Returns
+        -------
+        ndarray, shape (..., K)
+            ``(dx/dz) v``.
         """
         x = np.asarray(soft, dtype=np.float64)
         v = np.asarray(v, dtype=np.float64)
@@ -192,6 +228,16 @@ class RelaxedCategorical:
 
     def jacobian(self, soft: ArrayLike) -> NDArray:
         """Dense ``dx/dz = (diag(x) - x x^T) / lambda``, shape (..., K, K).
+
+        Parameters
+        ----------
+        soft : array_like, shape (..., K)
+            A soft sample ``x``.
+
+        Returns
+        -------
+        ndarray, shape (..., K, K)
+            The Jacobian, symmetric.
 
         Examples
         --------
@@ -214,6 +260,11 @@ class RelaxedCategorical:
         x : array_like, shape (..., K)
             Points with ``x_k > 0`` summing to 1 (within ``sqrt(eps)``);
             elsewhere the density is 0 and the result ``-inf``.
+
+        Returns
+        -------
+        ndarray, shape ``x.shape[:-1]`` broadcast with the batch shape
+            The log-density with respect to Lebesgue measure on ``x_1 .. x_{K-1}``.
 
         Notes
         -----
