@@ -301,8 +301,8 @@ def warn_if_probabilities(
     Every row in [0, 1] and summing to 1 within ``sqrt(eps)``, ``K >= 2``, and
     not every entry 0 or 1 (one-hot rows are valid logits too):
     then :class:`ProbabilitiesAsLogitsWarning` names ``instead``, the function
-    that takes probabilities. The first row's sum is tested alone first, so an
-    ordinary call costs O(K), not a pass over the data. Only an int ``axis``
+    that takes probabilities. The first entry, then the first row, is tested
+    alone first, so an ordinary call reads one entry or one row, not the data. Only an int ``axis``
     (or None on a 1-D input) is checked. Returns whether it warned.
 
     Examples
@@ -321,18 +321,22 @@ def warn_if_probabilities(
         return False
     if not -x.ndim <= axis < x.ndim or x.shape[axis] < 2:
         return False
-    rows = np.moveaxis(x, axis, -1)
     tolerance = np.sqrt(np.finfo(x.dtype).eps)
 
     def look_like_probabilities(r: NDArray) -> bool:
-        with np.errstate(over="ignore", invalid="ignore"):
-            if not np.all(np.abs(np.sum(r, axis=-1) - 1) <= tolerance):
-                return False
-        return bool(np.all((r >= 0) & (r <= 1)))
+        if r.ndim == 1 and r.size <= 16:  # a short row: plain floats beat numpy's calls
+            v = r.tolist()
+            return all(0 <= e <= 1 for e in v) and abs(math.fsum(v) - 1) <= tolerance
+        # in [0, 1] first (NaN fails it; no temporaries): then the sums cannot overflow
+        if not (r.min() >= 0 and r.max() <= 1):
+            return False
+        sums = np.sum(r, axis=axis if r.ndim == x.ndim else -1)
+        return bool(np.all(np.abs(sums - 1) <= tolerance))
 
-    if not look_like_probabilities(rows[(0,) * (rows.ndim - 1)]):
-        return False
-    if not look_like_probabilities(rows) or not np.any((rows > 0) & (rows < 1)):
+    first = x[tuple(slice(None) if d == axis % x.ndim else 0 for d in range(x.ndim))]
+    if not 0 <= first[0] <= 1 or not look_like_probabilities(first):
+        return False  # an ordinary row of logits: one entry or one row read
+    if not look_like_probabilities(x) or not np.any((x > 0) & (x < 1)):
         return False  # one-hot rows are valid logits too
     warnings.warn(
         f"{name}: {function} takes logits, got rows that look like probabilities "

@@ -52,6 +52,8 @@ def kl_rows(zp: NDArray, zq: NDArray) -> NDArray:
         return out
     status = np.zeros(zp.shape[0], dtype=np.uint8)
     _engine.kl(zp, zq, out, status, _threads.get_num_threads())
+    if not status.any():  # every row done by the kernel
+        return out
     limits = status == _LIMIT
     if limits.any():
         out[limits] = _limits(zp[limits].astype(np.float64), zq[limits].astype(np.float64))

@@ -99,7 +99,9 @@ def run(
         beta = np.ascontiguousarray(np.broadcast_to(beta, (rows,)), dtype=np.float64)
     else:
         beta = float(beta)
-    if target is not None:
+    if target is not None and not (
+        target.shape == (rows,) and target.dtype == np.int64 and target.flags.c_contiguous
+    ):
         target = np.ascontiguousarray(np.broadcast_to(target, (rows,)), dtype=np.int64)
     _engine.rows(_KINDS[kind], x, beta, target, out, _threads.get_num_threads())
     if out.dtype != out_dtype:
