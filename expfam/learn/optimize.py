@@ -128,9 +128,20 @@ class Iterate:
 class OptimizeResult:
     """What a solver returns: the parameters, the iterations and the history.
 
-    ``history`` holds ``"objective"`` and ``"gradient_norm"`` (max-abs) at the
-    start and after every iteration, in the units of the problem's reported
-    objective (:meth:`Problem.objective_scale` times ``F``).
+    Each parameter is the attribute of the same name.
+
+    Parameters
+    ----------
+    coef : ndarray of float64
+        The parameters ``W`` reached, of the shape of the starting point.
+    n_iter : int
+        Iterations made (outer iterations for ``"natural"``).
+    converged : bool
+        Whether ``max |grad F| <= tol`` was met.
+    history : dict of str to ndarray of float64
+        ``"objective"`` and ``"gradient_norm"`` (max-abs) at the start and
+        after every iteration, in the units of the problem's reported
+        objective (:meth:`Problem.objective_scale` times ``F``).
     """
 
     coef: NDArray[np.float64]
@@ -403,6 +414,8 @@ def minimize(
     Returns
     -------
     OptimizeResult
+        ``coef``, the parameters reached; ``n_iter``; ``converged``, whether
+        the tolerance was met; ``history`` of the objective and gradient norm.
 
     Warns
     -----

@@ -800,11 +800,36 @@ class SoftmaxRegression:
         return f"SoftmaxRegression({params})"
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """The hyper-parameters by name, as scikit-learn's ``get_params``."""
+        """The hyper-parameters by name, as scikit-learn's ``get_params``.
+
+        Parameters
+        ----------
+        deep : bool
+            Accepted for scikit-learn's signature; the estimator holds no
+            sub-estimators, so it changes nothing.
+
+        Returns
+        -------
+        dict of str to object
+            ``C``, ``fit_intercept``, ``solver``, ``tol`` and ``max_iter`` as set.
+        """
         return {k: getattr(self, k) for k in self._PARAMETERS}
 
     def set_params(self, **params: Any) -> SoftmaxRegression:
-        """Set hyper-parameters by name (scikit-learn's ``set_params``); return ``self``."""
+        """Set hyper-parameters by name (scikit-learn's ``set_params``); return ``self``.
+
+        Parameters
+        ----------
+        **params : object
+            New values of constructor arguments by name (``C``,
+            ``fit_intercept``, ``solver``, ``tol``, ``max_iter``); another
+            name is a ValueError. They are checked at the next :meth:`fit`.
+
+        Returns
+        -------
+        SoftmaxRegression
+            ``self``.
+        """
         for key, value in params.items():
             if key not in self._PARAMETERS:
                 raise ValueError(
@@ -831,7 +856,25 @@ class SoftmaxRegression:
     def fit(
         self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
     ) -> SoftmaxRegression:
-        """Fit the model to features X (N, D) and labels y (N,); return ``self``."""
+        """Fit the model to features X (N, D) and labels y (N,); return ``self``.
+
+        Parameters
+        ----------
+        X : array_like, shape (N, D)
+            Finite real features, one sample per row (dense; ``N, D >= 1``).
+        y : array_like, shape (N,)
+            The labels: numbers with integer values, bools or strings, all of
+            one kind, at least 2 distinct; they become :attr:`classes_`.
+        sample_weight : array_like, shape (N,) or float, optional
+            Non-negative finite weights ``s_n`` with a positive sum; default all 1.
+
+        Returns
+        -------
+        SoftmaxRegression
+            ``self``, with ``coef_``, ``intercept_``, ``classes_``,
+            ``n_features_in_``, ``n_iter_``, ``converged_`` and ``history_`` set
+            (a ConvergenceWarning if ``max_iter`` stopped the solver).
+        """
         optimize.check_solver(self.solver)
         X = _design(X)
         classes, codes = _class_labels(y, X.shape[0])
@@ -889,8 +932,18 @@ class SoftmaxRegression:
 
         The two-class form is scikit-learn's convention (a positive score
         predicts ``classes_[1]``), which its scorers (``roc_auc``) rely on.
-        In X's float dtype (float64 for ints); values beyond the float range
-        are ``+-inf`` (no warning).
+
+        Parameters
+        ----------
+        X : array_like, shape (N, D)
+            Finite real features, one sample per row (dense; D as in :meth:`fit`).
+
+        Returns
+        -------
+        ndarray, shape (N, K), or (N,) for K = 2
+            The logits ``W x_n + b`` (columns in ``classes_`` order), or the
+            log-odds of ``classes_[1]``; in X's float dtype (float64 for ints),
+            values beyond the float range ``+-inf`` (no warning).
         """
         u, m, dtype = self._logit_parts(X)
         if u.shape[1] == 2:
@@ -913,25 +966,82 @@ class SoftmaxRegression:
         return np.where(m[:, None] == 1.0, u, shifted), dtype
 
     def predict_proba(self, X: ArrayLike) -> NDArray:
-        """Class probabilities ``softmax(z_n)``, shape (N, K), columns in ``classes_`` order.
+        r"""Class probabilities ``softmax(z_n)``, shape (N, K), columns in ``classes_`` order.
+
+        .. math::
+
+            P(y = k \mid x_n) = \operatorname{softmax}(W x_n + b)_k
 
         Logits beyond the float range give their limit (no overflow, no warning).
+
+        Parameters
+        ----------
+        X : array_like, shape (N, D)
+            Finite real features, one sample per row (dense; D as in :meth:`fit`).
+
+        Returns
+        -------
+        ndarray, shape (N, K)
+            The probabilities, rows summing to 1, in X's float dtype (float64
+            for ints).
         """
         z, dtype = self._shifted_logits(X)
         return special.softmax(z).astype(dtype)
 
     def predict_log_proba(self, X: ArrayLike) -> NDArray:
-        """Log-probabilities ``log_softmax(z_n)``, shape (N, K)."""
+        r"""Log-probabilities ``log_softmax(z_n)``, shape (N, K).
+
+        .. math::
+
+            \log P(y = k \mid x_n) = z_{nk} - \log \sum_j e^{z_{nj}}, \qquad z_n = W x_n + b
+
+        Parameters
+        ----------
+        X : array_like, shape (N, D)
+            Finite real features, one sample per row (dense; D as in :meth:`fit`).
+
+        Returns
+        -------
+        ndarray, shape (N, K)
+            The log-probabilities (``<= 0``), columns in ``classes_`` order, in
+            X's float dtype (float64 for ints).
+        """
         z, dtype = self._shifted_logits(X)
         return special.log_softmax(z).astype(dtype)
 
     def predict(self, X: ArrayLike) -> NDArray:
-        """The most probable class label of each row, shape (N,)."""
+        """The most probable class label of each row, shape (N,).
+
+        Parameters
+        ----------
+        X : array_like, shape (N, D)
+            Finite real features, one sample per row (dense; D as in :meth:`fit`).
+
+        Returns
+        -------
+        ndarray, shape (N,)
+            ``classes_[argmax_k z_nk]``, the first of tied classes.
+        """
         u, _, _ = self._logit_parts(X)
         return self.classes_[np.argmax(u, axis=1)]
 
     def score(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
-        """Accuracy: the (weighted) fraction of rows whose label is predicted."""
+        """Accuracy: the (weighted) fraction of rows whose label is predicted.
+
+        Parameters
+        ----------
+        X : array_like, shape (N, D)
+            Finite real features, one sample per row (dense; D as in :meth:`fit`).
+        y : array_like, shape (N,)
+            The true labels.
+        sample_weight : array_like, shape (N,) or float, optional
+            Non-negative finite weights with a positive sum; default all 1.
+
+        Returns
+        -------
+        float
+            ``sum_n s_n [predict(X)_n = y_n] / sum_n s_n``, in ``[0, 1]``.
+        """
         hits = self.predict(X) == np.asarray(y)
         return float(np.average(hits, weights=_sample_weights(sample_weight, len(hits))))
 
