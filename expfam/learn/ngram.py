@@ -143,7 +143,11 @@ class NextWordDistribution:
         return special.softmax(self.logits)
 
     def prob(self, word: str) -> float:
-        """The probability of ``word`` (ValueError for a word outside the vocabulary).
+        r"""The probability of ``word`` (ValueError for a word outside the vocabulary).
+
+        .. math::
+
+            P(w \mid \text{context}) = \operatorname{softmax}(z)_w
 
         Parameters
         ----------

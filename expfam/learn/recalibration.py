@@ -297,7 +297,11 @@ class TemperatureScaling(_Recalibrator):
         return self
 
     def transform(self, logits: ArrayLike) -> NDArray:
-        """``beta z``; at ``beta = inf``, the limit: 0 on the top logits and -inf elsewhere.
+        r"""``beta z``; at ``beta = inf``, the limit: 0 on the top logits and -inf elsewhere.
+
+        .. math::
+
+            u_n = \beta z_n
 
         Parameters
         ----------
@@ -687,7 +691,11 @@ class PlattScaling(_Recalibrator):
         return self
 
     def transform(self, scores: ArrayLike) -> NDArray:
-        """The calibrated log-odds ``a s + b``, shape (n,).
+        r"""The calibrated log-odds ``a s + b``, shape (n,).
+
+        .. math::
+
+            u_n = a s_n + b = \log\frac{P(y = 1 \mid s_n)}{P(y = 0 \mid s_n)}
 
         Parameters
         ----------

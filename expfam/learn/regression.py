@@ -359,7 +359,11 @@ class SoftmaxProblem:
         return R
 
     def value(self, W: NDArray) -> float:
-        """F(W).
+        r"""F(W).
+
+        .. math::
+
+            F(W) = \sum_n w_n \ell_n(W) + \frac{\lambda}{2} \|W \odot m\|^2
 
         Parameters
         ----------
@@ -398,7 +402,12 @@ class SoftmaxProblem:
         return value, grad, P
 
     def fisher_vp(self, P: NDArray, V: NDArray, weights: NDArray) -> NDArray:
-        """``sum_n weights_n [(diag p_n - p_n p_n^T) V x_n] x_n^T``, O(N K D).
+        r"""``sum_n weights_n [(diag p_n - p_n p_n^T) V x_n] x_n^T``, O(N K D).
+
+        .. math::
+
+            F V = \sum_n \mathrm{weights}_n
+                \left[(\operatorname{diag} p_n - p_n p_n^\top) V x_n\right] x_n^\top
 
         Parameters
         ----------
@@ -420,7 +429,13 @@ class SoftmaxProblem:
         return (weights[:, None] * R).T @ self.X1
 
     def hessian_vp(self, P: NDArray, V: NDArray) -> NDArray:
-        """Hessian of F times V: ``F_w V + lambda mask V``.
+        r"""Hessian of F times V: ``F_w V + lambda mask V``.
+
+        .. math::
+
+            \nabla^2 F\, V = \sum_n w_n
+                \left[(\operatorname{diag} p_n - p_n p_n^\top) V x_n\right] x_n^\top
+                + \lambda\, m \odot V
 
         Parameters
         ----------
@@ -453,7 +468,12 @@ class SoftmaxProblem:
         return (self.w[:, None] * P * (1.0 - P)).T @ self.X1**2 + self.lam * self.mask
 
     def lipschitz(self) -> float:
-        """A Lipschitz constant of grad F: ``lambda_max(X^T diag(w) X) / 2 + lambda``.
+        r"""A Lipschitz constant of grad F: ``lambda_max(X^T diag(w) X) / 2 + lambda``.
+
+        .. math::
+
+            L = \tfrac12 \lambda_{\max}\big(X_1^\top \operatorname{diag}(w) X_1\big)
+                + \lambda \max_d m_d
 
         ``diag p - p p^T`` has eigenvalues in [0, 1/2], so the Fisher is at most
         ``(1/2) I (x) X^T diag(w) X``.
@@ -467,7 +487,13 @@ class SoftmaxProblem:
         return 0.5 * float(np.linalg.eigvalsh(gram)[-1]) + self.lam * float(self.mask.max())
 
     def kfac_system(self, P: NDArray) -> tuple[NDArray, NDArray, NDArray]:
-        """K-FAC: F's Hessian ``~ G (x) A + I (x) diag(lambda mask)``.
+        r"""K-FAC: F's Hessian ``~ G (x) A + I (x) diag(lambda mask)``.
+
+        .. math::
+
+            \nabla^2 F \approx G \otimes A + I \otimes \operatorname{diag}(\lambda m), \qquad
+            G = \sum_n w_n (\operatorname{diag} p_n - p_n p_n^\top), \quad
+            A = X_1^\top \operatorname{diag}(w) X_1
 
         G is the weighted mean class covariance, ``A = X^T diag(w) X``.
 
@@ -491,7 +517,11 @@ class SoftmaxProblem:
         return G, A, self.lam * self.mask
 
     def per_sample_gradients(self, P: NDArray) -> NDArray:
-        """``g_n = (p_n - e_{y_n}) (x) x_n``, shape (N, K * D1) (row-major vec).
+        r"""``g_n = (p_n - e_{y_n}) (x) x_n``, shape (N, K * D1) (row-major vec).
+
+        .. math::
+
+            g_n = (p_n - e_{y_n}) \otimes x_n
 
         Parameters
         ----------
@@ -508,7 +538,11 @@ class SoftmaxProblem:
         return (R[:, :, None] * self.X1[:, None, :]).reshape(len(self.y), -1)
 
     def empirical_hessian(self, P: NDArray) -> NDArray:
-        """``sum_n w_n g_n g_n^T + lambda diag(mask)``: the empirical-Fisher curvature of F.
+        r"""``sum_n w_n g_n g_n^T + lambda diag(mask)``: the empirical-Fisher curvature of F.
+
+        .. math::
+
+            \hat F = \sum_n w_n g_n g_n^\top + \lambda \operatorname{diag}(\operatorname{vec} m)
 
         Parameters
         ----------
@@ -553,7 +587,11 @@ class SoftmaxProblem:
         return d
 
     def fisher(self, P: NDArray) -> NDArray:
-        """The dense Fisher ``sum_n s_n (diag p_n - p_n p_n^T) (x) x_n x_n^T``, (K D1, K D1).
+        r"""The dense Fisher ``sum_n s_n (diag p_n - p_n p_n^T) (x) x_n x_n^T``, (K D1, K D1).
+
+        .. math::
+
+            F = \sum_n s_n (\operatorname{diag} p_n - p_n p_n^\top) \otimes x_n x_n^\top
 
         The categorical's diagonal ``p_k (1 - p_k)`` is formed as ``p_k`` times
         the sum of the other classes' probabilities (prefix and suffix sums,
@@ -1157,7 +1195,11 @@ class SoftmaxRegression:
         return u, m, dtype
 
     def decision_function(self, X: ArrayLike) -> NDArray:
-        """Logits ``z_n = W x_n + b``, shape (N, K); for K = 2 the log-odds ``z_n1 - z_n0``, (N,).
+        r"""Logits ``z_n = W x_n + b``, shape (N, K); for K = 2 the log-odds ``z_n1 - z_n0``, (N,).
+
+        .. math::
+
+            z_n = W x_n + b, \qquad s_n = z_{n1} - z_{n0} \ \text{for } K = 2
 
         The two-class form is scikit-learn's convention (a positive score
         predicts ``classes_[1]``), which its scorers (``roc_auc``) rely on.
@@ -1255,7 +1297,11 @@ class SoftmaxRegression:
         return self.classes_[np.argmax(u, axis=1)]
 
     def score(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
-        """Accuracy: the (weighted) fraction of rows whose label is predicted.
+        r"""Accuracy: the (weighted) fraction of rows whose label is predicted.
+
+        .. math::
+
+            \mathrm{acc} = \frac{\sum_n s_n [\hat y_n = y_n]}{\sum_n s_n}
 
         Parameters
         ----------
