@@ -99,8 +99,7 @@ def softmax(
 
     .. math::
 
-        p_i = \frac{e^{\beta x_i}}{\sum_j e^{\beta x_j}} = \frac{\partial}{\partial x_i}
-            \frac{1}{\beta} \log \sum_j e^{\beta x_j}
+        p_i = \frac{e^{\beta x_i}}{\sum_j e^{\beta x_j}}
 
     Parameters
     ----------
