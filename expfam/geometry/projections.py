@@ -737,9 +737,10 @@ def iterative_proportional_fitting(
     Returns
     -------
     IPFResult
-        ``fitted``: the maximum likelihood table of the model (its margins on
-        ``margins`` equal p's); ``n_iter`` and ``converged``; ``kl``: the
-        history of ``KL(p || q)``, non-increasing.
+        ``fitted``: the fit of the model (when ``converged``, its margins on
+        ``margins`` match p's within ``tol``: the maximum likelihood table);
+        ``n_iter`` and ``converged``; ``kl``: the history of ``KL(p || q)``,
+        non-increasing.
 
     Notes
     -----
