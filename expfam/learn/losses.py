@@ -341,7 +341,7 @@ class MarginLoss:
     name : str
         The key of the loss in :data:`MARGIN_LOSSES`.
     formula : str
-        ``phi(m)`` and its derivative in words (the value taken at a kink).
+        ``phi(m)`` as text, with its derivative (and the value taken at a kink).
     loss : callable
         ``phi(m)``, elementwise.
     derivative : callable
