@@ -262,10 +262,10 @@ def log1mexp(x: ArrayLike) -> NDArray:
 
     .. math::
 
-        \operatorname{log1mexp}(x) = \log(1 - e^{x}) =
+        \mathrm{log1mexp}(x) = \log(1 - e^{x}) =
         \begin{cases}
-            \log(-\operatorname{expm1}(x)) & -\log 2 < x \le 0 \\
-            \operatorname{log1p}(-e^{x}) & x \le -\log 2
+            \log(-\mathrm{expm1}(x)) & -\log 2 < x \le 0 \\
+            \mathrm{log1p}(-e^{x}) & x \le -\log 2
         \end{cases}
 
     Parameters
