@@ -429,8 +429,12 @@ class VectorScaling(_AffineMap):
         ``a`` and ``b``.
     coef_ : ndarray, shape (K, 2)
         ``[a, b]`` as columns.
-    n_classes_, n_iter_ : int
+    n_classes_ : int
+        K, the number of classes seen by ``fit``.
+    n_iter_ : int
+        Newton steps taken.
     converged_ : bool
+        Whether the largest gradient entry reached ``tol``.
     history_ : dict of ndarray
         The objective and the max-abs gradient per Newton step.
 
@@ -495,10 +499,17 @@ class MatrixScaling(_AffineMap):
     coef_ : ndarray, shape (K, K + 1)
         ``[A, b]``.
     weights_ : ndarray, shape (K, K)
+        ``A``.
     intercept_ : ndarray, shape (K,)
-    n_classes_, n_iter_ : int
+        ``b``.
+    n_classes_ : int
+        K, the number of classes seen by ``fit``.
+    n_iter_ : int
+        Newton steps taken.
     converged_ : bool
+        Whether the largest gradient entry reached ``tol``.
     history_ : dict of ndarray
+        The objective and the max-abs gradient per Newton step.
 
     Examples
     --------
@@ -571,11 +582,19 @@ class DirichletCalibration(MatrixScaling):
     Attributes
     ----------
     coef_ : ndarray, shape (K, K + 1)
+        ``[A, b]``.
     weights_ : ndarray, shape (K, K)
+        ``A``, applied to the log-probabilities.
     intercept_ : ndarray, shape (K,)
-    n_classes_, n_iter_ : int
+        ``b``.
+    n_classes_ : int
+        K, the number of classes seen by ``fit``.
+    n_iter_ : int
+        Newton steps taken.
     converged_ : bool
+        Whether the largest gradient entry reached ``tol``.
     history_ : dict of ndarray
+        The objective and the max-abs gradient per Newton step.
 
     Examples
     --------
@@ -620,7 +639,9 @@ class PlattScaling(_Recalibrator):
     n_classes_ : int
         2.
     n_iter_ : int
+        Newton steps taken.
     converged_ : bool
+        Whether the largest gradient entry reached ``tol``.
 
     Examples
     --------

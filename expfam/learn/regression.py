@@ -1007,6 +1007,7 @@ class SoftmaxRegression:
     Attributes
     ----------
     coef_ : ndarray, shape (K, D)
+        The class weights W, one row per class in ``classes_`` order.
     intercept_ : ndarray, shape (K,)
         Zeros without ``fit_intercept``; otherwise summing to 0.
     classes_ : ndarray, shape (K,)
@@ -1014,6 +1015,7 @@ class SoftmaxRegression:
     n_features_in_ : int
         D, the number of features seen in :meth:`fit`.
     n_iter_ : int
+        Iterations of the solver.
     converged_ : bool
         Whether the tolerance was met (a ConvergenceWarning was given otherwise).
     history_ : dict of ndarray
