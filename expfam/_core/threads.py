@@ -104,6 +104,13 @@ class set_num_threads:  # lower case: called like a function
 def get_num_threads() -> int:
     """The number of threads the row kernels use (see :func:`set_num_threads`).
 
+    Returns
+    -------
+    int
+        The value set by :func:`set_num_threads` if any; otherwise
+        ``EXPFAM_NUM_THREADS``, read at first use; otherwise the number of
+        CPUs this process may run on. Always ``>= 1``.
+
     Examples
     --------
     >>> from expfam.special import get_num_threads

@@ -47,6 +47,16 @@ class SimplexPoint(Protocol):
     ``logits`` are the log-probabilities up to an additive constant per row;
     ``-inf`` marks a class of probability 0. An object may also expose
     ``probs`` (``softmax(logits)``); geometry uses it when its shape matches.
+
+    A protocol, not a class to instantiate: ``isinstance(obj, SimplexPoint)``
+    is true for any object with a ``logits`` attribute, such as
+    :class:`~expfam.Categorical`.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        None: a protocol cannot be instantiated (``SimplexPoint()`` raises
+        TypeError).
     """
 
     @property

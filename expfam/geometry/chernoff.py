@@ -36,9 +36,10 @@ class ChernoffResult:
     """Result of :func:`chernoff_information`.
 
     Unpacks as the pair ``(information, exponent)``:
-    ``c, lam = chernoff_information(p, q)``.
+    ``c, lam = chernoff_information(p, q)``. Each parameter is the attribute of
+    the same name.
 
-    Attributes
+    Parameters
     ----------
     information : ndarray, shape (...)
         ``C = max_l -log sum_k p_k^l q_k^(1-l)``.

@@ -130,6 +130,9 @@ def jeffreys(p: Any, q: Any) -> NDArray:
     Parameters
     ----------
     p, q : SimplexPoint or array_like, shape (..., K)
+        Points of the simplex: distributions (a :class:`SimplexPoint` such as
+        :class:`~expfam.Categorical` or :class:`~expfam.Bernoulli`) or probabilities
+        on the last axis; batch shapes broadcast.
 
     Returns
     -------
@@ -170,6 +173,9 @@ def jensen_shannon(p: Any, q: Any) -> NDArray:
     Parameters
     ----------
     p, q : SimplexPoint or array_like, shape (..., K)
+        Points of the simplex: distributions (a :class:`SimplexPoint` such as
+        :class:`~expfam.Categorical` or :class:`~expfam.Bernoulli`) or probabilities
+        on the last axis; batch shapes broadcast.
 
     Returns
     -------
@@ -237,6 +243,9 @@ def jensen_shannon_distance(p: Any, q: Any) -> NDArray:
     Parameters
     ----------
     p, q : SimplexPoint or array_like, shape (..., K)
+        Points of the simplex: distributions (a :class:`SimplexPoint` such as
+        :class:`~expfam.Categorical` or :class:`~expfam.Bernoulli`) or probabilities
+        on the last axis; batch shapes broadcast.
 
     Returns
     -------
@@ -310,6 +319,9 @@ def hellinger(p: Any, q: Any) -> NDArray:
     Parameters
     ----------
     p, q : SimplexPoint or array_like, shape (..., K)
+        Points of the simplex: distributions (a :class:`SimplexPoint` such as
+        :class:`~expfam.Categorical` or :class:`~expfam.Bernoulli`) or probabilities
+        on the last axis; batch shapes broadcast.
 
     Returns
     -------
@@ -346,6 +358,9 @@ def bhattacharyya_coefficient(p: Any, q: Any) -> NDArray:
     Parameters
     ----------
     p, q : SimplexPoint or array_like, shape (..., K)
+        Points of the simplex: distributions (a :class:`SimplexPoint` such as
+        :class:`~expfam.Categorical` or :class:`~expfam.Bernoulli`) or probabilities
+        on the last axis; batch shapes broadcast.
 
     Returns
     -------
@@ -376,6 +391,9 @@ def bhattacharyya_distance(p: Any, q: Any) -> NDArray:
     Parameters
     ----------
     p, q : SimplexPoint or array_like, shape (..., K)
+        Points of the simplex: distributions (a :class:`SimplexPoint` such as
+        :class:`~expfam.Categorical` or :class:`~expfam.Bernoulli`) or probabilities
+        on the last axis; batch shapes broadcast.
 
     Returns
     -------
@@ -621,6 +639,9 @@ def alpha_divergence(p: Any, q: Any, alpha: float) -> NDArray:
     Parameters
     ----------
     p, q : SimplexPoint or array_like, shape (..., K)
+        Points of the simplex: distributions (a :class:`SimplexPoint` such as
+        :class:`~expfam.Categorical` or :class:`~expfam.Bernoulli`) or probabilities
+        on the last axis; batch shapes broadcast.
     alpha : float
         Any finite real. ``-1`` gives ``KL(p || q)``, ``+1`` gives
         ``KL(q || p)``, ``0`` gives ``4 H^2 = 4 (1 - BC)``.
@@ -672,6 +693,9 @@ def tsallis_divergence(p: Any, q: Any, order: float) -> NDArray:
     Parameters
     ----------
     p, q : SimplexPoint or array_like, shape (..., K)
+        Points of the simplex: distributions (a :class:`SimplexPoint` such as
+        :class:`~expfam.Categorical` or :class:`~expfam.Bernoulli`) or probabilities
+        on the last axis; batch shapes broadcast.
     order : float
         ``l > 0``; ``l = 1`` (and the limit there) is ``KL(p || q)``.
 
@@ -705,6 +729,9 @@ def renyi_divergence(p: Any, q: Any, order: float) -> NDArray:
     Parameters
     ----------
     p, q : SimplexPoint or array_like, shape (..., K)
+        Points of the simplex: distributions (a :class:`SimplexPoint` such as
+        :class:`~expfam.Categorical` or :class:`~expfam.Bernoulli`) or probabilities
+        on the last axis; batch shapes broadcast.
     order : float
         ``l > 0``; ``l = 1`` (and the limit there) is ``KL(p || q)``,
         ``l = 1/2`` is twice the Bhattacharyya distance.

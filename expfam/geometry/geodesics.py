@@ -210,6 +210,9 @@ def e_geodesic(p: Any, q: Any, t: ArrayLike) -> NDArray:
     Parameters
     ----------
     p, q : SimplexPoint or array_like, shape (..., K)
+        Points of the simplex: distributions (a :class:`SimplexPoint` such as
+        :class:`~expfam.Categorical` or :class:`~expfam.Bernoulli`) or probabilities
+        on the last axis; batch shapes broadcast.
     t : array_like
         Broadcasts against the batch shape of ``p`` and ``q``; any real ``t``
         where the curve exists.
@@ -270,6 +273,9 @@ def m_geodesic(p: Any, q: Any, t: ArrayLike) -> NDArray:
     Parameters
     ----------
     p, q : SimplexPoint or array_like, shape (..., K)
+        Points of the simplex: distributions (a :class:`SimplexPoint` such as
+        :class:`~expfam.Categorical` or :class:`~expfam.Bernoulli`) or probabilities
+        on the last axis; batch shapes broadcast.
     t : array_like
         Broadcasts against the batch shape; ``t`` outside ``[0, 1]`` is allowed
         while the mixture stays in the simplex.
@@ -330,6 +336,9 @@ def fisher_rao_distance(p: Any, q: Any) -> NDArray:
     Parameters
     ----------
     p, q : SimplexPoint or array_like, shape (..., K)
+        Points of the simplex: distributions (a :class:`SimplexPoint` such as
+        :class:`~expfam.Categorical` or :class:`~expfam.Bernoulli`) or probabilities
+        on the last axis; batch shapes broadcast.
 
     Returns
     -------
@@ -414,6 +423,9 @@ def fisher_rao_geodesic(p: Any, q: Any, t: ArrayLike) -> NDArray:
     Parameters
     ----------
     p, q : SimplexPoint or array_like, shape (..., K)
+        Points of the simplex: distributions (a :class:`SimplexPoint` such as
+        :class:`~expfam.Categorical` or :class:`~expfam.Bernoulli`) or probabilities
+        on the last axis; batch shapes broadcast.
     t : array_like
         Broadcasts against the batch shape. ``t`` outside ``[0, 1]`` continues the
         great circle while it stays in the simplex.
@@ -481,10 +493,14 @@ def fisher_rao_inner(p: Any, u: ArrayLike, v: ArrayLike, coords: Coords = "probs
     Parameters
     ----------
     p : SimplexPoint or array_like, shape (..., K)
+        The base point: a distribution (a :class:`SimplexPoint`) or probabilities
+        on the last axis.
     u, v : array_like, shape (..., K)
         Tangent vectors: ``dp`` (summing to 0, zero where ``p`` is 0) for
         ``coords="probs"``; ``dz`` (any real vector) for ``coords="logits"``.
     coords : {"probs", "logits"}
+        The coordinates of the tangent vectors: ``"probs"`` for velocities
+        ``dp`` of the probabilities, ``"logits"`` for velocities ``dz`` of the logits.
 
     Returns
     -------
@@ -512,8 +528,28 @@ def fisher_rao_norm(p: Any, v: ArrayLike, coords: Coords = "probs") -> NDArray:
 
         \| v \|_p = \sqrt{\sum_k v_k^2 / p_k}
 
-    See :func:`fisher_rao_inner` for the coordinates. Within 4 ULP; no underflow
-    for tiny ``v``.
+    Parameters
+    ----------
+    p : SimplexPoint or array_like, shape (..., K)
+        The base point: a distribution (a :class:`SimplexPoint`) or probabilities
+        on the last axis.
+    v : array_like, shape (..., K)
+        A tangent vector at ``p``: ``dp`` (summing to 0, zero where ``p`` is 0)
+        for ``coords="probs"``; ``dz`` (any real vector) for ``coords="logits"``.
+    coords : {"probs", "logits"}
+        The coordinates of the tangent vectors: ``"probs"`` for velocities
+        ``dp`` of the probabilities, ``"logits"`` for velocities ``dz`` of the logits.
+
+    Returns
+    -------
+    ndarray, shape (...)
+        ``sqrt(sum_k v_k^2 / p_k)`` over the support (probs), or
+        ``sqrt(sum_k p_k (v_k - p.v)^2)`` (logits). Within 4 ULP; no underflow
+        for tiny ``v``.
+
+    See Also
+    --------
+    fisher_rao_inner : The inner product, and the two coordinates.
 
     Examples
     --------
@@ -538,6 +574,8 @@ def log_map(p: Any, q: Any, coords: Coords = "probs") -> NDArray:
     p, q : SimplexPoint or array_like, shape (..., K)
         ``q`` must put no mass where ``p`` has none.
     coords : {"probs", "logits"}
+        The coordinates of the tangent vectors: ``"probs"`` for velocities
+        ``dp`` of the probabilities, ``"logits"`` for velocities ``dz`` of the logits.
 
     Returns
     -------
@@ -596,9 +634,13 @@ def exp_map(p: Any, v: ArrayLike, coords: Coords = "probs") -> NDArray:
     Parameters
     ----------
     p : SimplexPoint or array_like, shape (..., K)
+        The base point: a distribution (a :class:`SimplexPoint`) or probabilities
+        on the last axis.
     v : array_like, shape (..., K)
         A tangent vector at ``p`` (see :func:`fisher_rao_inner` for the coordinates).
     coords : {"probs", "logits"}
+        The coordinates of the tangent vectors: ``"probs"`` for velocities
+        ``dp`` of the probabilities, ``"logits"`` for velocities ``dz`` of the logits.
 
     Returns
     -------
@@ -660,6 +702,8 @@ def alpha_geodesic(p: Any, q: Any, t: ArrayLike, alpha: float) -> NDArray:
     Returns
     -------
     ndarray, shape (..., K)
+        The probabilities of the point ``p_t`` at affine parameter ``t``: ``p``
+        at ``t = 0``, ``q`` at ``t = 1``.
 
     Notes
     -----
@@ -814,7 +858,9 @@ def _alpha_log_mean(lp: NDArray, lq: NDArray, target: NDArray, b: float) -> NDAr
 class KarcherMean:
     """Result of :func:`fisher_rao_mean`.
 
-    Attributes
+    Each parameter is the attribute of the same name.
+
+    Parameters
     ----------
     mean : ndarray, shape (..., K)
         The weighted Frechet (Karcher) mean, probabilities.

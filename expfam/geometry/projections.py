@@ -61,7 +61,10 @@ _FACE = 1e-12  # probabilities below this send the row to the face-finding linea
 class Projection:
     """Result of a projection onto a flat family (and of maximum entropy).
 
-    Attributes
+    Each parameter is the attribute of the same name; ``np.asarray(projection)``
+    is ``projection.probs``.
+
+    Parameters
     ----------
     probs : ndarray, shape (..., K)
         The projection ``q*``.
@@ -275,7 +278,12 @@ def _projection(
 # ------------------------------------------------------------------------------ families
 @dataclass(frozen=True, eq=False)
 class LogLinearFamily:
-    """The e-flat family ``q_theta(k) = h_k exp(<F_k, theta>) / Z(theta)`` on K classes.
+    r"""The e-flat family ``q_theta(k) = h_k exp(<F_k, theta>) / Z(theta)`` on K classes.
+
+    .. math::
+
+        q_\theta(k) = \frac{h_k\, e^{\langle F_k, \theta \rangle}}{Z(\theta)}, \qquad
+        Z(\theta) = \sum_j h_j\, e^{\langle F_j, \theta \rangle}
 
     Parameters
     ----------
@@ -327,7 +335,23 @@ class LogLinearFamily:
         return np.log(self.base, where=self.base > 0, out=np.full(self.base.shape, -np.inf))
 
     def probs(self, natural: ArrayLike) -> NDArray:
-        """The member with natural parameters ``theta`` of shape (..., d), probabilities (..., K).
+        r"""The member with natural parameters ``theta`` of shape (..., d), probabilities (..., K).
+
+        .. math::
+
+            q_\theta(k) = \frac{h_k\, e^{\langle F_k, \theta \rangle}}
+                {\sum_j h_j\, e^{\langle F_j, \theta \rangle}}
+
+        Parameters
+        ----------
+        natural : array_like, shape (..., d)
+            The natural parameters ``theta``, one per statistic (column of F).
+
+        Returns
+        -------
+        ndarray, shape (..., K)
+            ``softmax(log h + F theta)``: the member's probabilities, 0 on the
+            classes with ``h_k = 0``.
 
         Examples
         --------
@@ -398,7 +422,11 @@ class LogLinearFamily:
 
 @dataclass(frozen=True, eq=False)
 class LinearFamily:
-    """The m-flat family ``{r : E_r[F] = c}`` of distributions with given moments.
+    r"""The m-flat family ``{r : E_r[F] = c}`` of distributions with given moments.
+
+    .. math::
+
+        \mathcal{M} = \{ r \in \Delta_{K-1} : \textstyle\sum_k r_k F_k = c \}
 
     Parameters
     ----------
@@ -473,6 +501,8 @@ class LinearFamily:
         Parameters
         ----------
         p : SimplexPoint or array_like, shape (..., K)
+            The point to project: a distribution or probabilities on the last
+            axis; batch shapes are kept.
         tol, max_iter
             As in :meth:`LogLinearFamily.m_project`.
 
@@ -591,6 +621,19 @@ def mutual_information(joint: ArrayLike) -> float:
         I = \mathrm{KL}\Big(p \,\Big\|\, \prod_j p_j\Big)
             = \sum_x p(x) \log \frac{p(x)}{\prod_j p_j(x_j)}
 
+    Parameters
+    ----------
+    joint : array_like, shape (n_1, ..., n_m), m >= 2
+        A probability table (entries >= 0 summing to 1).
+
+    Returns
+    -------
+    float
+        The mutual information (for ``m > 2`` axes, the total correlation) in
+        nats: ``>= 0``, 0 iff the table is the product of its marginals.
+
+    Notes
+    -----
     Computed with :func:`expfam.special.kl_divergence` on the log-tables (the log of
     the product as a sum of logs, so it cannot underflow): never negative, exactly 0
     for a product table, and within ``eps * max |log p|`` of the exact value (the
@@ -613,7 +656,9 @@ def mutual_information(joint: ArrayLike) -> float:
 class IPFResult:
     """Result of :func:`iterative_proportional_fitting`.
 
-    Attributes
+    Each parameter is the attribute of the same name.
+
+    Parameters
     ----------
     fitted : ndarray
         The fitted table (the m-projection onto the hierarchical model).
@@ -692,6 +737,10 @@ def iterative_proportional_fitting(
     Returns
     -------
     IPFResult
+        ``fitted``: the fit of the model (when ``converged``, its margins on
+        ``margins`` match p's within ``tol``: the maximum likelihood table);
+        ``n_iter`` and ``converged``; ``kl``: the history of ``KL(p || q)``,
+        non-increasing.
 
     Notes
     -----

@@ -173,7 +173,9 @@ def _forecast(
 class TemperatureFit:
     """The result of :func:`fit_temperature`.
 
-    Attributes
+    Each parameter is the attribute of the same name.
+
+    Parameters
     ----------
     beta : float
         The inverse temperature ``beta* >= 0`` (``inf`` if the labels are
@@ -394,7 +396,10 @@ def _binned(
 class ReliabilityCurve:
     """Per-bin statistics of the top-label confidence (see :func:`reliability_curve`).
 
-    Attributes
+    Each parameter is the attribute of the same name; the properties ``ece``,
+    ``mce`` and ``gaps`` derive the calibration errors from them.
+
+    Parameters
     ----------
     edges : ndarray, shape (M + 1,)
         Bin edges from 0 to 1; bin m is ``(edges[m], edges[m + 1]]`` (bin 0
@@ -477,6 +482,10 @@ def reliability_curve(
     Returns
     -------
     ReliabilityCurve
+        ``edges``, and per bin the weighted mean ``confidence``, the
+        ``accuracy``, the ``count`` of samples and (with ``sample_weight``)
+        the ``weight`` fraction; its ``ece`` and ``mce`` are
+        :func:`expected_calibration_error` and :func:`max_calibration_error`.
 
     Notes
     -----
@@ -542,11 +551,13 @@ def expected_calibration_error(
     probs, logits : array_like, shape (n, K), keyword-only
         Exactly one: probabilities, or logits (``softmax`` is applied).
     labels : array_like of int, shape (n,)
+        True classes, indices in ``[0, K)``.
     n_bins : int
         Number of bins ``(lo, hi]`` of the confidence, ``>= 1``.
     binning : {"uniform", "quantile"}
         Equal-width or equal-mass bins (see :func:`reliability_curve`).
     sample_weight : array_like, shape (n,), optional
+        Non-negative finite weights, not all 0; default all 1.
 
     Returns
     -------
@@ -582,9 +593,13 @@ def max_calibration_error(
     probs, logits : array_like, shape (n, K), keyword-only
         Exactly one: probabilities, or logits.
     labels : array_like of int, shape (n,)
+        True classes, indices in ``[0, K)``.
     n_bins : int
+        Number of bins ``(lo, hi]`` of the confidence, ``>= 1``.
     binning : {"uniform", "quantile"}
+        Equal-width or equal-mass bins (see :func:`reliability_curve`).
     sample_weight : array_like, shape (n,), optional
+        Non-negative finite weights, not all 0; default all 1.
 
     Returns
     -------
@@ -625,11 +640,13 @@ def classwise_calibration_error(
     probs, logits : array_like, shape (n, K), keyword-only
         Exactly one: probabilities, or logits.
     labels : array_like of int, shape (n,)
+        True classes, indices in ``[0, K)``.
     n_bins : int
         Bins per class, ``>= 1``.
     binning : {"uniform", "quantile"}
         Equal-width, or equal-mass bins of each class's probabilities.
     sample_weight : array_like, shape (n,), optional
+        Non-negative finite weights, not all 0; default all 1.
 
     Returns
     -------
@@ -687,6 +704,7 @@ def debiased_calibration_error(
     probs, logits : array_like, shape (n, K), keyword-only
         Exactly one: probabilities, or logits.
     labels : array_like of int, shape (n,)
+        True classes, indices in ``[0, K)``.
     n_bins : int
         Bins, ``>= 1``.
     binning : {"quantile", "uniform"}
@@ -763,7 +781,9 @@ def brier_score(
     probs, logits : array_like, shape (n, K), keyword-only
         Exactly one: probabilities, or logits.
     labels : array_like of int, shape (n,)
+        True classes, indices in ``[0, K)``.
     sample_weight : array_like, shape (n,), optional
+        Non-negative finite weights, not all 0; default all 1.
 
     Returns
     -------
@@ -806,7 +826,9 @@ def log_loss(
         Exactly one: probabilities, or logits (then ``log_softmax`` gives
         the log-probabilities directly, without rounding ``p`` first).
     labels : array_like of int, shape (n,)
+        True classes, indices in ``[0, K)``.
     sample_weight : array_like, shape (n,), optional
+        Non-negative finite weights, not all 0; default all 1.
 
     Returns
     -------
@@ -837,9 +859,10 @@ def log_loss(
 class ScoreDecomposition:
     """Murphy's decomposition of a proper score (see :func:`score_decomposition`).
 
-    ``score = reliability - resolution + uncertainty``.
+    ``score = reliability - resolution + uncertainty``. Each parameter is the
+    attribute of the same name.
 
-    Attributes
+    Parameters
     ----------
     score : float
         The mean score.
@@ -890,12 +913,18 @@ def score_decomposition(
     probs, logits : array_like, shape (n, K), keyword-only
         Exactly one: probabilities, or logits.
     labels : array_like of int, shape (n,)
+        True classes, indices in ``[0, K)``.
     score : {"brier", "log"}
+        ``"brier"``: the Brier score; ``"log"``: the log score (log-loss).
     sample_weight : array_like, shape (n,), optional
+        Non-negative finite weights, not all 0; default all 1.
 
     Returns
     -------
     ScoreDecomposition
+        The mean ``score`` and its ``reliability``, ``resolution`` and
+        ``uncertainty`` terms, with ``score = reliability - resolution +
+        uncertainty``.
 
     Examples
     --------
@@ -974,6 +1003,7 @@ def bootstrap_interval(
     probs, logits : array_like, shape (n, K), keyword-only
         Exactly one: probabilities, or logits.
     labels : array_like of int, shape (n,)
+        True classes, indices in ``[0, K)``.
     sample_weight : array_like, shape (n,), optional
         Resampled with the rows.
     n_resamples : int

@@ -245,8 +245,9 @@ def perceptron(
     Returns
     -------
     coef : ndarray, shape (K, D)
+        The weights ``W`` after the last epoch, one row per class.
     intercept : ndarray, shape (K,)
-        Zeros without ``fit_intercept``.
+        The intercepts after the last epoch; zeros without ``fit_intercept``.
 
     Notes
     -----
@@ -332,9 +333,15 @@ def _exp_neg(m: NDArray) -> NDArray:
 class MarginLoss:
     """A binary surrogate loss phi of the margin m = y f, its derivative and its psi-transform.
 
-    Attributes
+    The entries of :data:`MARGIN_LOSSES`; each parameter is the attribute of the
+    same name.
+
+    Parameters
     ----------
-    name, formula : str
+    name : str
+        The key of the loss in :data:`MARGIN_LOSSES`.
+    formula : str
+        ``phi(m)`` as text, with its derivative (and the value taken at a kink).
     loss : callable
         ``phi(m)``, elementwise.
     derivative : callable

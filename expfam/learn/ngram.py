@@ -68,6 +68,16 @@ def tokenize(text: str) -> list[str]:
     (punctuation, Lincoln's ``--`` dashes) separates words. The text is put
     in Unicode normal form NFC first, so ``café`` typed either way is one word.
 
+    Parameters
+    ----------
+    text : str
+        The text to split (a TypeError for anything else).
+
+    Returns
+    -------
+    list of str
+        The words of ``text`` in order, lower-case, in normal form NFC.
+
     Examples
     --------
     >>> tokenize("We are met on a great battle-field -- of that war.")
@@ -103,7 +113,10 @@ class NextWordDistribution:
 
         P(w \mid \text{context}) = \operatorname{softmax}(z)_w
 
-    Attributes
+    Made by :meth:`NGramModel.next_word_distribution`; each parameter is the
+    attribute of the same name.
+
+    Parameters
     ----------
     context : tuple of str
         The context the distribution conditions on: the last ``order - 1``
@@ -130,7 +143,27 @@ class NextWordDistribution:
         return special.softmax(self.logits)
 
     def prob(self, word: str) -> float:
-        """The probability of ``word`` (ValueError for a word outside the vocabulary)."""
+        r"""The probability of ``word`` (ValueError for a word outside the vocabulary).
+
+        .. math::
+
+            P(w \mid \text{context}) = \operatorname{softmax}(z)_w
+
+        Parameters
+        ----------
+        word : str
+            A word of :attr:`vocabulary` (``"</s>"`` for the end of the text).
+
+        Returns
+        -------
+        float
+            ``softmax(logits)`` at the word's index, in ``[0, 1]``.
+
+        Examples
+        --------
+        >>> NextWordDistribution(("<s>",), ("a", "b"), np.zeros(2)).prob("a")
+        0.5
+        """
         if word not in self.vocabulary:
             raise ValueError(f"word: {word!r} is not in the vocabulary")
         return float(self.probs[self.vocabulary.index(word)])
@@ -139,6 +172,23 @@ class NextWordDistribution:
         """The ``k`` most probable words with their probabilities, most probable first.
 
         Ties keep vocabulary order.
+
+        Parameters
+        ----------
+        k : int
+            ``>= 0``, how many words; all V of them if ``k >= V``.
+
+        Returns
+        -------
+        list of (str, float)
+            ``min(k, V)`` pairs ``(word, probability)``, probabilities
+            non-increasing.
+
+        Examples
+        --------
+        >>> dist = NextWordDistribution(("<s>",), ("a", "b"), np.array([0.0, 1.0]))
+        >>> [(w, round(p, 6)) for w, p in dist.top(1)]
+        [('b', 0.731059)]
         """
         if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 0:
             raise ValueError(f"k: expected an integer >= 0, got {k!r}")
@@ -249,7 +299,21 @@ class NGramModel:
 
     # ------------------------------------------------------------------ fitting
     def fit(self, text: str | Iterable[str]) -> NGramModel:
-        """Count the n-grams of ``text`` (a str, or words) and fit the logits; return self."""
+        """Count the n-grams of ``text`` (a str, or words) and fit the logits; return self.
+
+        Parameters
+        ----------
+        text : str or iterable of str
+            The training text: a str, split by :func:`tokenize`, or a sequence
+            of words (lower-cased). It must not contain ``<s>``.
+
+        Returns
+        -------
+        NGramModel
+            ``self``, with ``vocabulary_``, ``contexts_``, ``counts_``,
+            ``logits_``, ``n_iter_`` and ``converged_`` set (a
+            :class:`ConvergenceWarning` if ``max_iter`` stopped the fit).
+        """
         words = _words(text, "text")
         if not words:
             raise ValueError("text: no words to learn from")
@@ -447,6 +511,7 @@ class NGramModel:
         beta : float
             Inverse temperature ``>= 0`` for sampling from ``softmax(beta z_c)``.
         rng : Generator, int or None
+            The random generator, or a seed, for sampling (unused when ``greedy``).
 
         Returns
         -------
@@ -472,12 +537,34 @@ class NGramModel:
         return out
 
     def perplexity(self, text: str | Iterable[str]) -> float:
-        """``exp(-mean_i log P(w_i | c_i))`` over the words of ``text`` and its ``</s>``.
+        r"""``exp(-mean_i log P(w_i | c_i))`` over the words of ``text`` and its ``</s>``.
+
+        .. math::
+
+            \mathrm{PP} = \exp\Big(-\frac{1}{n + 1} \sum_{i=1}^{n+1} \log P(w_i \mid c_i)\Big),
+            \qquad w_{n+1} = \texttt{</s>}
 
         Unknown words raise ValueError. Without smoothing or L2 a transition
         never seen in training has probability below about ``tol``, so the
         perplexity of new text is huge (the exact maximum-likelihood model
         would give ``inf``).
+
+        Parameters
+        ----------
+        text : str or iterable of str
+            The text to score, read as in :meth:`fit`; its words ``w_i`` are
+            predicted from their contexts ``c_i`` (the start padded with ``<s>``).
+
+        Returns
+        -------
+        float
+            The perplexity, ``>= 1``: the exponential of the mean log-loss per
+            predicted word; may overflow to ``inf``.
+
+        Examples
+        --------
+        >>> round(NGramModel(order=1).fit("a b").perplexity("a b"), 8)  # 3 words, each 1/3
+        3.0
         """
         self._check_fitted()
         words = _words(text, "text")

@@ -62,6 +62,14 @@ class Problem(Protocol):
     Gradient descent uses ``lipschitz``; the natural gradient
     ``hessian_vp`` and ``hessian_diag``; K-FAC ``kfac_system``; the
     empirical Fisher ``empirical_hessian``.
+
+    A protocol, not a class to instantiate: any object with these methods is a
+    problem (:class:`expfam.learn.regression.SoftmaxProblem` is one).
+
+    Parameters
+    ----------
+    *args, **kwargs
+        None: a protocol cannot be instantiated.
     """
 
     @property
@@ -70,43 +78,157 @@ class Problem(Protocol):
         ...
 
     def check(self, coef: NDArray, name: str) -> NDArray[np.float64]:
-        """``coef`` as a float64 array of :attr:`shape` (error naming ``name`` otherwise)."""
+        """``coef`` as a float64 array of :attr:`shape` (error naming ``name`` otherwise).
+
+        Parameters
+        ----------
+        coef : ndarray
+            A parameter array given by the caller (a starting point).
+        name : str
+            The caller's name for it, used in the error message.
+
+        Returns
+        -------
+        ndarray of float64
+            ``coef`` as a float64 array of :attr:`shape`.
+        """
         ...
 
     def value(self, W: NDArray) -> float:
-        """The objective ``F(W)``."""
+        """The objective ``F(W)``.
+
+        Parameters
+        ----------
+        W : ndarray
+            The parameters, of :attr:`shape`.
+
+        Returns
+        -------
+        float
+            ``F(W)``.
+        """
         ...
 
     def evaluate(self, W: NDArray) -> tuple[float, NDArray, NDArray]:
-        """``(F(W), grad F(W), P)``."""
+        """``(F(W), grad F(W), P)``.
+
+        Parameters
+        ----------
+        W : ndarray
+            The parameters, of :attr:`shape`.
+
+        Returns
+        -------
+        value : float
+            ``F(W)``.
+        gradient : ndarray
+            ``grad F(W)``, of :attr:`shape`.
+        P : ndarray
+            The curvature state at ``W``, passed back to the curvature methods.
+        """
         ...
 
     def hessian_vp(self, P: NDArray, V: NDArray) -> NDArray:
-        """The Hessian of ``F`` applied to ``V``."""
+        """The Hessian of ``F`` applied to ``V``.
+
+        Parameters
+        ----------
+        P : ndarray
+            The curvature state returned by :meth:`evaluate` at the current point.
+        V : ndarray
+            A direction, of :attr:`shape`.
+
+        Returns
+        -------
+        ndarray
+            ``H V``, of :attr:`shape`.
+        """
         ...
 
     def hessian_diag(self, P: NDArray) -> NDArray:
-        """The Hessian's diagonal (a Jacobi preconditioner), shape of ``W``."""
+        """The Hessian's diagonal (a Jacobi preconditioner), shape of ``W``.
+
+        Parameters
+        ----------
+        P : ndarray
+            The curvature state returned by :meth:`evaluate` at the current point.
+
+        Returns
+        -------
+        ndarray
+            ``diag H``, of :attr:`shape`.
+        """
         ...
 
     def lipschitz(self) -> float:
-        """A Lipschitz constant of ``grad F``."""
+        """A Lipschitz constant of ``grad F``.
+
+        Returns
+        -------
+        float
+            ``L`` with ``|grad F(W) - grad F(V)| <= L |W - V|``.
+        """
         ...
 
     def kfac_system(self, P: NDArray) -> tuple[NDArray, NDArray, NDArray]:
-        """``(G, A, m)`` of the Kronecker-factored curvature ``G (x) A + I (x) diag(m)``."""
+        """``(G, A, m)`` of the Kronecker-factored curvature ``G (x) A + I (x) diag(m)``.
+
+        Parameters
+        ----------
+        P : ndarray
+            The curvature state returned by :meth:`evaluate` at the current point.
+
+        Returns
+        -------
+        G : ndarray
+            The factor over the rows of ``W`` (for softmax regression, the
+            mean class covariance), square.
+        A : ndarray
+            The factor over the columns of ``W`` (the weighted second moment
+            of the inputs), square.
+        m : ndarray
+            The penalty's curvature per column, the diagonal added to ``A``.
+        """
         ...
 
     def empirical_hessian(self, P: NDArray) -> NDArray:
-        """The dense empirical-Fisher curvature, (W.size, W.size)."""
+        """The dense empirical-Fisher curvature, (W.size, W.size).
+
+        Parameters
+        ----------
+        P : ndarray
+            The curvature state returned by :meth:`evaluate` at the current point.
+
+        Returns
+        -------
+        ndarray, shape (W.size, W.size)
+            ``sum_n w_n g_n g_n^T`` plus the penalty's curvature.
+        """
         ...
 
     def remove_null(self, d: NDArray) -> NDArray:
-        """``d`` without its component along the objective's null directions."""
+        """``d`` without its component along the objective's null directions.
+
+        Parameters
+        ----------
+        d : ndarray
+            A direction, of :attr:`shape`.
+
+        Returns
+        -------
+        ndarray
+            ``d`` projected off the directions along which ``F`` is constant.
+        """
         ...
 
     def objective_scale(self) -> float:
-        """The factor from ``F`` to the objective reported in the history."""
+        """The factor from ``F`` to the objective reported in the history.
+
+        Returns
+        -------
+        float
+            The reported objective is this factor times ``F``.
+        """
         ...
 
 
@@ -114,7 +236,20 @@ class Problem(Protocol):
 class Iterate:
     """The state a direction function sees: the point, its value, gradient and curvature state.
 
-    ``gradient_norm0`` is the Euclidean norm of the gradient at the start.
+    Each parameter is the attribute of the same name.
+
+    Parameters
+    ----------
+    W : ndarray of float64
+        The current parameters.
+    value : float
+        ``F(W)``.
+    gradient : ndarray of float64
+        ``grad F(W)``, of the shape of ``W``.
+    P : ndarray of float64
+        The problem's curvature state at ``W`` (:meth:`Problem.evaluate`).
+    gradient_norm0 : float
+        The Euclidean norm of the gradient at the start.
     """
 
     W: NDArray[np.float64]
@@ -128,9 +263,20 @@ class Iterate:
 class OptimizeResult:
     """What a solver returns: the parameters, the iterations and the history.
 
-    ``history`` holds ``"objective"`` and ``"gradient_norm"`` (max-abs) at the
-    start and after every iteration, in the units of the problem's reported
-    objective (:meth:`Problem.objective_scale` times ``F``).
+    Each parameter is the attribute of the same name.
+
+    Parameters
+    ----------
+    coef : ndarray of float64
+        The parameters ``W`` reached, of the shape of the starting point.
+    n_iter : int
+        Iterations made (outer iterations for ``"natural"``).
+    converged : bool
+        Whether ``max |grad F| <= tol`` was met.
+    history : dict of str to ndarray of float64
+        ``"objective"`` and ``"gradient_norm"`` (max-abs) at the start and
+        after every iteration, in the units of the problem's reported
+        objective (:meth:`Problem.objective_scale` times ``F``).
     """
 
     coef: NDArray[np.float64]
@@ -143,7 +289,16 @@ Direction = Callable[[Problem, Iterate], NDArray]
 
 
 class Solver(Protocol):
-    """A registered solver: ``solver(problem, W0, tol, max_iter, name) -> OptimizeResult``."""
+    """A registered solver: ``solver(problem, W0, tol, max_iter, name) -> OptimizeResult``.
+
+    A protocol, not a class to instantiate: the values of :data:`SOLVERS` follow
+    it (:func:`descent` makes one from a direction function).
+
+    Parameters
+    ----------
+    *args, **kwargs
+        None: a protocol cannot be instantiated.
+    """
 
     def __call__(
         self, problem: Problem, W: NDArray, tol: float, max_iter: int, name: str
@@ -270,6 +425,10 @@ def descent(direction: Direction, *, line_search: bool = True) -> Solver:
     Returns
     -------
     Solver
+        ``solve(problem, W0, tol, max_iter, name) -> OptimizeResult``, to register
+        in :data:`SOLVERS`: it iterates until ``max |grad F| <= tol``, or stops
+        after ``max_iter`` steps or when the line search finds no decrease (then
+        with a :class:`ConvergenceWarning`).
     """
 
     def solve(
@@ -403,6 +562,8 @@ def minimize(
     Returns
     -------
     OptimizeResult
+        ``coef``, the parameters reached; ``n_iter``; ``converged``, whether
+        the tolerance was met; ``history`` of the objective and gradient norm.
 
     Warns
     -----

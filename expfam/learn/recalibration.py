@@ -182,7 +182,20 @@ class _Recalibrator:
     transform: Any  # each map's calibrated logits, shape (n, K)
 
     def predict_proba(self, logits: ArrayLike) -> NDArray:
-        """Calibrated probabilities ``softmax(transform(logits))``, shape (n, K)."""
+        """Calibrated probabilities ``softmax(transform(logits))``, shape (n, K).
+
+        Parameters
+        ----------
+        logits : array_like, shape (n, K)
+            Finite logits of n held-out samples, ``K >= 2`` (not probabilities:
+            pass ``np.log(probs)`` for a model that outputs probabilities).
+            The number of classes is the one seen by ``fit``.
+
+        Returns
+        -------
+        ndarray, shape (n, K)
+            The calibrated class probabilities, rows summing to 1.
+        """
         return special.softmax(self.transform(logits))
 
     def __repr__(self) -> str:
@@ -190,7 +203,19 @@ class _Recalibrator:
         return f"{type(self).__name__}({params})"
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """The hyper-parameters, as scikit-learn's ``get_params``."""
+        """The hyper-parameters, as scikit-learn's ``get_params``.
+
+        Parameters
+        ----------
+        deep : bool
+            Accepted for scikit-learn's signature; the maps hold no
+            sub-estimators, so it changes nothing.
+
+        Returns
+        -------
+        dict of str to object
+            The constructor's arguments by name, as set on the instance.
+        """
         return {k: getattr(self, k) for k in self._params}
 
     _params: tuple[str, ...] = ()
@@ -218,8 +243,12 @@ class TemperatureScaling(_Recalibrator):
     beta_ : float
         The fitted inverse temperature (0 or inf at a boundary, with a
         :class:`~expfam.exceptions.CalibrationWarning`).
-    n_classes_, n_iter_ : int
+    n_classes_ : int
+        K, the number of classes seen by :meth:`fit`.
+    n_iter_ : int
+        Steps of the solver.
     converged_ : bool
+        Whether the solver met its stopping rule.
 
     Examples
     --------
@@ -237,7 +266,29 @@ class TemperatureScaling(_Recalibrator):
     def fit(
         self, logits: ArrayLike, labels: ArrayLike, sample_weight: ArrayLike | None = None
     ) -> TemperatureScaling:
-        """Fit ``beta`` on held-out logits (n, K) and labels (n,); return ``self``."""
+        r"""Fit ``beta`` on held-out logits (n, K) and labels (n,); return ``self``.
+
+        .. math::
+
+            \beta^* = \arg\min_{\beta \ge 0} \frac{\sum_n w_n \left[\log \sum_k
+            e^{\beta z_{nk}} - \beta z_{n y_n}\right]}{\sum_n w_n}
+
+        Parameters
+        ----------
+        logits : array_like, shape (n, K)
+            Finite logits of n held-out samples, ``K >= 2`` (not probabilities:
+            pass ``np.log(probs)`` for a model that outputs probabilities).
+        labels : array_like of int, shape (n,)
+            Their classes, indices in ``[0, K)``.
+        sample_weight : array_like, shape (n,), optional
+            Non-negative finite weights, not all 0; default all 1.
+
+        Returns
+        -------
+        TemperatureScaling
+            ``self``, with ``beta_``, ``n_classes_``, ``n_iter_`` and
+            ``converged_`` set (by :func:`~expfam.learn.calibration.fit_temperature`).
+        """
         result = fit_temperature(logits, labels, sample_weight, max_iter=self.max_iter)
         self.beta_ = result.beta
         self.n_classes_ = np.shape(logits)[1]
@@ -246,7 +297,24 @@ class TemperatureScaling(_Recalibrator):
         return self
 
     def transform(self, logits: ArrayLike) -> NDArray:
-        """``beta z``; at ``beta = inf``, the limit: 0 on the top logits and -inf elsewhere."""
+        r"""``beta z``; at ``beta = inf``, the limit: 0 on the top logits and -inf elsewhere.
+
+        .. math::
+
+            u_n = \beta z_n
+
+        Parameters
+        ----------
+        logits : array_like, shape (n, K)
+            Finite logits of n held-out samples, ``K >= 2`` (not probabilities:
+            pass ``np.log(probs)`` for a model that outputs probabilities).
+            The number of classes is the one seen by :meth:`fit`.
+
+        Returns
+        -------
+        ndarray, shape (n, K)
+            The calibrated logits ``beta_ * logits``.
+        """
         z = self._read(logits)
         if self.beta_ == np.inf:
             return np.where(z == np.max(z, axis=1, keepdims=True), 0.0, -np.inf)
@@ -271,7 +339,25 @@ class _AffineMap(_Recalibrator):
     def fit(
         self, logits: ArrayLike, labels: ArrayLike, sample_weight: ArrayLike | None = None
     ) -> Any:
-        """Fit on held-out logits (n, K) and labels (n,); return ``self``."""
+        """Fit on held-out logits (n, K) and labels (n,); return ``self``.
+
+        Parameters
+        ----------
+        logits : array_like, shape (n, K)
+            Finite logits of n held-out samples, ``K >= 2`` (not probabilities:
+            pass ``np.log(probs)`` for a model that outputs probabilities).
+        labels : array_like of int, shape (n,)
+            Their classes, indices in ``[0, K)``.
+        sample_weight : array_like, shape (n,), optional
+            Non-negative finite weights, not all 0; default all 1.
+
+        Returns
+        -------
+        VectorScaling, MatrixScaling or DirichletCalibration
+            ``self``, with ``coef_``, ``n_classes_``, ``n_iter_``,
+            ``converged_`` and ``history_`` set (a :class:`ConvergenceWarning`
+            if ``max_iter`` steps did not meet ``tol``).
+        """
         tol = _check_penalty(self.tol, "tol")
         if not tol > 0:
             raise ValueError(f"tol: expected a positive number, got {self.tol!r}")
@@ -292,7 +378,21 @@ class _AffineMap(_Recalibrator):
         return self
 
     def transform(self, logits: ArrayLike) -> NDArray:
-        """The calibrated logits, shape (n, K)."""
+        """The calibrated logits, shape (n, K).
+
+        Parameters
+        ----------
+        logits : array_like, shape (n, K)
+            Finite logits of n held-out samples, ``K >= 2`` (not probabilities:
+            pass ``np.log(probs)`` for a model that outputs probabilities).
+            The number of classes is the one seen by :meth:`fit`.
+
+        Returns
+        -------
+        ndarray, shape (n, K)
+            The fitted affine map applied to the logits (to their
+            log-probabilities for :class:`DirichletCalibration`).
+        """
         z = self._read(logits)
         problem = _AffineProblem(
             self._features(z), z, np.ones(len(z)), self.kind, np.zeros_like(self.coef_)
@@ -329,8 +429,12 @@ class VectorScaling(_AffineMap):
         ``a`` and ``b``.
     coef_ : ndarray, shape (K, 2)
         ``[a, b]`` as columns.
-    n_classes_, n_iter_ : int
+    n_classes_ : int
+        K, the number of classes seen by ``fit``.
+    n_iter_ : int
+        Newton steps taken.
     converged_ : bool
+        Whether the largest gradient entry reached ``tol``.
     history_ : dict of ndarray
         The objective and the max-abs gradient per Newton step.
 
@@ -395,10 +499,17 @@ class MatrixScaling(_AffineMap):
     coef_ : ndarray, shape (K, K + 1)
         ``[A, b]``.
     weights_ : ndarray, shape (K, K)
+        ``A``.
     intercept_ : ndarray, shape (K,)
-    n_classes_, n_iter_ : int
+        ``b``.
+    n_classes_ : int
+        K, the number of classes seen by ``fit``.
+    n_iter_ : int
+        Newton steps taken.
     converged_ : bool
+        Whether the largest gradient entry reached ``tol``.
     history_ : dict of ndarray
+        The objective and the max-abs gradient per Newton step.
 
     Examples
     --------
@@ -464,16 +575,26 @@ class DirichletCalibration(MatrixScaling):
     off_diagonal, intercept : float
         ``lambda, mu >= 0``.
     tol : float
+        Converged when the largest gradient entry is at most ``tol``.
     max_iter : int
+        Newton steps, at most; then a :class:`ConvergenceWarning`.
 
     Attributes
     ----------
     coef_ : ndarray, shape (K, K + 1)
+        ``[A, b]``.
     weights_ : ndarray, shape (K, K)
+        ``A``, applied to the log-probabilities.
     intercept_ : ndarray, shape (K,)
-    n_classes_, n_iter_ : int
+        ``b``.
+    n_classes_ : int
+        K, the number of classes seen by ``fit``.
+    n_iter_ : int
+        Newton steps taken.
     converged_ : bool
+        Whether the largest gradient entry reached ``tol``.
     history_ : dict of ndarray
+        The objective and the max-abs gradient per Newton step.
 
     Examples
     --------
@@ -507,7 +628,9 @@ class PlattScaling(_Recalibrator):
     smooth_targets : bool
         Platt's prior-corrected targets, or the 0/1 labels.
     tol : float
+        Converged when the largest gradient entry is at most ``tol``.
     max_iter : int
+        Newton steps, at most; then a :class:`ConvergenceWarning`.
 
     Attributes
     ----------
@@ -516,7 +639,9 @@ class PlattScaling(_Recalibrator):
     n_classes_ : int
         2.
     n_iter_ : int
+        Newton steps taken.
     converged_ : bool
+        Whether the largest gradient entry reached ``tol``.
 
     Examples
     --------
@@ -545,7 +670,23 @@ class PlattScaling(_Recalibrator):
     def fit(
         self, scores: ArrayLike, labels: ArrayLike, sample_weight: ArrayLike | None = None
     ) -> PlattScaling:
-        """Fit on binary scores (n,) and labels in {0, 1} (n,); return ``self``."""
+        """Fit on binary scores (n,) and labels in {0, 1} (n,); return ``self``.
+
+        Parameters
+        ----------
+        scores : array_like, shape (n,)
+            Finite scores of a binary classifier on n held-out samples.
+        labels : array_like of int, shape (n,)
+            Their classes, 0 or 1.
+        sample_weight : array_like, shape (n,), optional
+            Non-negative finite weights, not all 0; default all 1.
+
+        Returns
+        -------
+        PlattScaling
+            ``self``, with ``slope_``, ``intercept_``, ``n_classes_``,
+            ``n_iter_`` and ``converged_`` set.
+        """
         tol = _check_penalty(self.tol, "tol")
         if not tol > 0:
             raise ValueError(f"tol: expected a positive number, got {self.tol!r}")
@@ -571,11 +712,41 @@ class PlattScaling(_Recalibrator):
         return self
 
     def transform(self, scores: ArrayLike) -> NDArray:
-        """The calibrated log-odds ``a s + b``, shape (n,)."""
+        r"""The calibrated log-odds ``a s + b``, shape (n,).
+
+        .. math::
+
+            u_n = a s_n + b = \log\frac{P(y = 1 \mid s_n)}{P(y = 0 \mid s_n)}
+
+        Parameters
+        ----------
+        scores : array_like, shape (n,)
+            Finite scores ``s`` of the classifier.
+
+        Returns
+        -------
+        ndarray, shape (n,)
+            ``slope_ * s + intercept_``, the log-odds of class 1.
+        """
         self._fitted()
         return self.slope_ * self._scores(scores) + self.intercept_
 
     def predict_proba(self, scores: ArrayLike) -> NDArray:
-        """``[1 - sigma(a s + b), sigma(a s + b)]``, shape (n, 2)."""
+        r"""``[1 - sigma(a s + b), sigma(a s + b)]``, shape (n, 2).
+
+        .. math::
+
+            P(y = 1 \mid s) = \sigma(a s + b) = \operatorname{softmax}\big((0, a s + b)\big)_1
+
+        Parameters
+        ----------
+        scores : array_like, shape (n,)
+            Finite scores ``s`` of the classifier.
+
+        Returns
+        -------
+        ndarray, shape (n, 2)
+            The probabilities of class 0 and class 1, rows summing to 1.
+        """
         u = self.transform(scores)
         return special.softmax(np.column_stack([np.zeros_like(u), u]))

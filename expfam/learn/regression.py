@@ -182,9 +182,24 @@ class SoftmaxProblem:
     or ``1e-300``). Its gradient is that of the weighted mean loss (plus the
     penalty's), so ``max |grad F| <= tol`` is scikit-learn's stopping rule.
 
-    ``X1`` is the design with a column of ones appended when the intercept
-    is fitted; ``mask`` is 1 on the penalized columns and 0 on the
-    intercept. Parameters are arrays of shape ``(K, D1)``.
+    Made by :meth:`build`, which checks the data. Parameters ``W`` of the
+    objective are arrays of shape ``(K, D1)``.
+
+    Parameters
+    ----------
+    X1 : ndarray of float64, shape (N, D1)
+        The design: the features, with a column of ones appended when the
+        intercept is fitted (``D1 = D + 1``, else ``D1 = D``).
+    y : ndarray of intp, shape (N,)
+        The class indices in ``[0, K)``.
+    k : int
+        K, the number of classes.
+    C : float
+        Inverse regularization strength, ``> 0``.
+    s : ndarray of float64, shape (N,)
+        The sample weights ``s_n >= 0``, not normalized.
+    mask : ndarray of float64, shape (D1,)
+        1 on the penalized columns, 0 on the intercept's.
     """
 
     X1: NDArray[np.float64]
@@ -204,7 +219,28 @@ class SoftmaxProblem:
         sample_weight: ArrayLike | None = None,
         fit_intercept: bool = False,
     ) -> SoftmaxProblem:
-        """Validate the data and build the problem."""
+        """Validate the data and build the problem.
+
+        Parameters
+        ----------
+        X : array_like, shape (N, D)
+            Finite real features, one row per sample.
+        y : array_like of int, shape (N,)
+            Class indices in ``[0, k)``.
+        k : int
+            K, the number of classes.
+        C : float
+            Inverse regularization strength, ``> 0``.
+        sample_weight : array_like, shape (N,), optional
+            Non-negative weights ``s_n`` with a positive sum (default 1).
+        fit_intercept : bool
+            Append a column of ones to the design for an unpenalized intercept.
+
+        Returns
+        -------
+        SoftmaxProblem
+            The problem on the checked data.
+        """
         X = _design(X)
         n = X.shape[0]
         X1 = np.hstack([X, np.ones((n, 1))]) if fit_intercept else X
@@ -240,39 +276,125 @@ class SoftmaxProblem:
         return float(min(value, np.finfo(np.float64).max))
 
     def objective_scale(self) -> float:
-        """``C sum_n s_n``: the objective of :func:`objective` is this times F (inf beyond)."""
+        """``C sum_n s_n``: the objective of :func:`objective` is this times F (inf beyond).
+
+        Returns
+        -------
+        float
+            ``C sum_n s_n``, formed without intermediate overflow; ``inf``
+            beyond the float range.
+        """
         mantissa, exponent = self._scale_parts
         with np.errstate(over="ignore", under="ignore"):
             return float(np.ldexp(mantissa, exponent))
 
     def check(self, coef: ArrayLike, name: str = "coef") -> NDArray[np.float64]:
+        """``coef`` as a float64 array of :attr:`shape` (ValueError naming ``name`` otherwise).
+
+        Parameters
+        ----------
+        coef : array_like, shape (K, D1)
+            Parameters given by the caller.
+        name : str
+            The caller's name for them, used in the error message.
+
+        Returns
+        -------
+        ndarray of float64, shape (K, D1)
+            ``coef`` as a float64 array.
+        """
         W = np.asarray(coef, dtype=np.float64)
         if W.shape != self.shape:
             raise ValueError(f"{name}: expected shape {self.shape}, got {W.shape}")
         return W
 
     def log_probs(self, W: NDArray) -> NDArray[np.float64]:
-        """log p_n, shape (N, K): ``log_softmax`` of the logits."""
+        """log p_n, shape (N, K): ``log_softmax`` of the logits.
+
+        Parameters
+        ----------
+        W : ndarray, shape (K, D1)
+            The parameters (class weights, the intercept as the last column).
+
+        Returns
+        -------
+        ndarray of float64, shape (N, K)
+            ``log_softmax(X1 W^T)``, row n the log-probabilities of sample n.
+        """
         return special.log_softmax(self.X1 @ W.T)
 
     def losses(self, W: NDArray) -> tuple[NDArray, NDArray]:
-        """``(l, log P)``: per-sample log-losses ``-log p_{n, y_n}`` and the log-probabilities."""
+        """``(l, log P)``: per-sample log-losses ``-log p_{n, y_n}`` and the log-probabilities.
+
+        Parameters
+        ----------
+        W : ndarray, shape (K, D1)
+            The parameters (class weights, the intercept as the last column).
+
+        Returns
+        -------
+        losses : ndarray, shape (N,)
+            ``-log p_{n, y_n}``, each sample's log-loss.
+        log_probs : ndarray, shape (N, K)
+            :meth:`log_probs` of ``W``.
+        """
         lp = self.log_probs(W)
         return -np.take_along_axis(lp, self.y[:, None], axis=1)[:, 0], lp
 
     def residual(self, P: NDArray) -> NDArray:
-        """``P - Y`` without forming the one-hot Y."""
+        """``P - Y`` without forming the one-hot Y.
+
+        Parameters
+        ----------
+        P : ndarray, shape (N, K)
+            The probabilities ``p_n = softmax(W x_n)``, as :meth:`evaluate` returns.
+
+        Returns
+        -------
+        ndarray, shape (N, K)
+            ``p_nk - [y_n = k]``, the gradient of each log-loss in the logits.
+        """
         R = P.copy()
         R[np.arange(len(self.y)), self.y] -= 1.0
         return R
 
     def value(self, W: NDArray) -> float:
-        """F(W)."""
+        r"""F(W).
+
+        .. math::
+
+            F(W) = \sum_n w_n \ell_n(W) + \frac{\lambda}{2} \|W \odot m\|^2
+
+        Parameters
+        ----------
+        W : ndarray, shape (K, D1)
+            The parameters (class weights, the intercept as the last column).
+
+        Returns
+        -------
+        float
+            ``sum_n w_n l_n(W) + (lambda / 2) ||W mask||^2``.
+        """
         loss, _ = self.losses(W)
         return float(self.w @ loss) + 0.5 * self.lam * float(np.sum((W * self.mask) ** 2))
 
     def evaluate(self, W: NDArray) -> tuple[float, NDArray, NDArray]:
-        """``(F(W), grad F(W), P)``; P (N, K) the probabilities, for the curvature."""
+        """``(F(W), grad F(W), P)``; P (N, K) the probabilities, for the curvature.
+
+        Parameters
+        ----------
+        W : ndarray, shape (K, D1)
+            The parameters (class weights, the intercept as the last column).
+
+        Returns
+        -------
+        value : float
+            ``F(W)``.
+        gradient : ndarray, shape (K, D1)
+            ``grad F = (P - Y)^T diag(w) X1 + lambda W mask``.
+        P : ndarray, shape (N, K)
+            The probabilities at ``W``.
+        """
         loss, lp = self.losses(W)
         value = float(self.w @ loss) + 0.5 * self.lam * float(np.sum((W * self.mask) ** 2))
         P = np.exp(lp)
@@ -280,32 +402,114 @@ class SoftmaxProblem:
         return value, grad, P
 
     def fisher_vp(self, P: NDArray, V: NDArray, weights: NDArray) -> NDArray:
-        """``sum_n weights_n [(diag p_n - p_n p_n^T) V x_n] x_n^T``, O(N K D)."""
+        r"""``sum_n weights_n [(diag p_n - p_n p_n^T) V x_n] x_n^T``, O(N K D).
+
+        .. math::
+
+            F V = \sum_n \mathrm{weights}_n
+                \left[(\operatorname{diag} p_n - p_n p_n^\top) V x_n\right] x_n^\top
+
+        Parameters
+        ----------
+        P : ndarray, shape (N, K)
+            The probabilities ``p_n = softmax(W x_n)``, as :meth:`evaluate` returns.
+        V : ndarray, shape (K, D1)
+            A direction in parameter space.
+        weights : ndarray, shape (N,)
+            The per-sample weights of the sum (``w`` for F, ``s`` for the Fisher
+            of :func:`regression_fisher_vp`).
+
+        Returns
+        -------
+        ndarray, shape (K, D1)
+            The weighted Fisher information applied to ``V``.
+        """
         U = self.X1 @ V.T  # row n: V x_n
         R = P * U - P * np.sum(P * U, axis=1, keepdims=True)  # the categorical's F u
         return (weights[:, None] * R).T @ self.X1
 
     def hessian_vp(self, P: NDArray, V: NDArray) -> NDArray:
-        """Hessian of F times V: ``F_w V + lambda mask V``."""
+        r"""Hessian of F times V: ``F_w V + lambda mask V``.
+
+        .. math::
+
+            \nabla^2 F\, V = \sum_n w_n
+                \left[(\operatorname{diag} p_n - p_n p_n^\top) V x_n\right] x_n^\top
+                + \lambda\, m \odot V
+
+        Parameters
+        ----------
+        P : ndarray, shape (N, K)
+            The probabilities ``p_n = softmax(W x_n)``, as :meth:`evaluate` returns.
+        V : ndarray, shape (K, D1)
+            A direction in parameter space.
+
+        Returns
+        -------
+        ndarray, shape (K, D1)
+            The Hessian of F applied to ``V``: the Fisher with weights ``w``
+            plus the penalty's curvature.
+        """
         return self.fisher_vp(P, V, self.w) + self.lam * (self.mask * V)
 
     def hessian_diag(self, P: NDArray) -> NDArray:
-        """The diagonal of F's Hessian (a Jacobi preconditioner), shape (K, D1)."""
+        """The diagonal of F's Hessian (a Jacobi preconditioner), shape (K, D1).
+
+        Parameters
+        ----------
+        P : ndarray, shape (N, K)
+            The probabilities ``p_n = softmax(W x_n)``, as :meth:`evaluate` returns.
+
+        Returns
+        -------
+        ndarray, shape (K, D1)
+            ``sum_n w_n p_nk (1 - p_nk) x_nd^2 + lambda mask_d`` at ``(k, d)``.
+        """
         return (self.w[:, None] * P * (1.0 - P)).T @ self.X1**2 + self.lam * self.mask
 
     def lipschitz(self) -> float:
-        """A Lipschitz constant of grad F: ``lambda_max(X^T diag(w) X) / 2 + lambda``.
+        r"""A Lipschitz constant of grad F: ``lambda_max(X^T diag(w) X) / 2 + lambda``.
+
+        .. math::
+
+            L = \tfrac12 \lambda_{\max}\big(X_1^\top \operatorname{diag}(w) X_1\big)
+                + \lambda \max_d m_d
 
         ``diag p - p p^T`` has eigenvalues in [0, 1/2], so the Fisher is at most
         ``(1/2) I (x) X^T diag(w) X``.
+
+        Returns
+        -------
+        float
+            ``lambda_max(X1^T diag(w) X1) / 2 + lambda max(mask)``.
         """
         gram = (self.w[:, None] * self.X1).T @ self.X1
         return 0.5 * float(np.linalg.eigvalsh(gram)[-1]) + self.lam * float(self.mask.max())
 
     def kfac_system(self, P: NDArray) -> tuple[NDArray, NDArray, NDArray]:
-        """K-FAC: F's Hessian ``~ G (x) A + I (x) diag(lambda mask)``.
+        r"""K-FAC: F's Hessian ``~ G (x) A + I (x) diag(lambda mask)``.
+
+        .. math::
+
+            \nabla^2 F \approx G \otimes A + I \otimes \operatorname{diag}(\lambda m), \qquad
+            G = \sum_n w_n (\operatorname{diag} p_n - p_n p_n^\top), \quad
+            A = X_1^\top \operatorname{diag}(w) X_1
 
         G is the weighted mean class covariance, ``A = X^T diag(w) X``.
+
+        Parameters
+        ----------
+        P : ndarray, shape (N, K)
+            The probabilities ``p_n = softmax(W x_n)``, as :meth:`evaluate` returns.
+
+        Returns
+        -------
+        G : ndarray, shape (K, K)
+            ``sum_n w_n (diag p_n - p_n p_n^T)``.
+        A : ndarray, shape (D1, D1)
+            ``X1^T diag(w) X1``.
+        m : ndarray, shape (D1,)
+            ``lambda mask``, the penalty's curvature per column.
         """
         wp = self.w[:, None] * P
         G = np.diag(wp.sum(axis=0)) - wp.T @ P
@@ -313,33 +517,96 @@ class SoftmaxProblem:
         return G, A, self.lam * self.mask
 
     def per_sample_gradients(self, P: NDArray) -> NDArray:
-        """``g_n = (p_n - e_{y_n}) (x) x_n``, shape (N, K * D1) (row-major vec)."""
+        r"""``g_n = (p_n - e_{y_n}) (x) x_n``, shape (N, K * D1) (row-major vec).
+
+        .. math::
+
+            g_n = (p_n - e_{y_n}) \otimes x_n
+
+        Parameters
+        ----------
+        P : ndarray, shape (N, K)
+            The probabilities ``p_n = softmax(W x_n)``, as :meth:`evaluate` returns.
+
+        Returns
+        -------
+        ndarray, shape (N, K * D1)
+            Row n the gradient of sample n's log-loss, flattened in row-major
+            order of ``W``.
+        """
         R = self.residual(P)
         return (R[:, :, None] * self.X1[:, None, :]).reshape(len(self.y), -1)
 
     def empirical_hessian(self, P: NDArray) -> NDArray:
-        """``sum_n w_n g_n g_n^T + lambda diag(mask)``: the empirical-Fisher curvature of F."""
+        r"""``sum_n w_n g_n g_n^T + lambda diag(mask)``: the empirical-Fisher curvature of F.
+
+        .. math::
+
+            \hat F = \sum_n w_n g_n g_n^\top + \lambda \operatorname{diag}(\operatorname{vec} m)
+
+        Parameters
+        ----------
+        P : ndarray, shape (N, K)
+            The probabilities ``p_n = softmax(W x_n)``, as :meth:`evaluate` returns.
+
+        Returns
+        -------
+        ndarray, shape (K * D1, K * D1)
+            The dense matrix, in row-major order of ``W``.
+        """
         G = self.per_sample_gradients(P)
         return (self.w[:, None] * G).T @ G + self.lam * self.penalty_hessian()
 
     def penalty_hessian(self) -> NDArray:
-        """``diag(vec(mask))``: 1 on the weights, 0 on the intercept."""
+        """``diag(vec(mask))``: 1 on the weights, 0 on the intercept.
+
+        Returns
+        -------
+        ndarray, shape (K * D1, K * D1)
+            The Hessian of ``||W mask||^2 / 2``, in row-major order of ``W``.
+        """
         return np.diag(np.tile(self.mask, self.k))
 
     def remove_null(self, d: NDArray) -> NDArray:
-        """Remove the null direction ``b + c 1`` (intercept column) from a step."""
+        """Remove the null direction ``b + c 1`` (intercept column) from a step.
+
+        Parameters
+        ----------
+        d : ndarray, shape (K, D1)
+            A step in parameter space.
+
+        Returns
+        -------
+        ndarray, shape (K, D1)
+            ``d`` with its intercept column centred (mean 0 over the classes)
+            when the intercept is fitted; ``d`` itself otherwise.
+        """
         if self.mask[-1] == 0.0:
             d = d.copy()
             d[:, -1] -= d[:, -1].mean()
         return d
 
     def fisher(self, P: NDArray) -> NDArray:
-        """The dense Fisher ``sum_n s_n (diag p_n - p_n p_n^T) (x) x_n x_n^T``, (K D1, K D1).
+        r"""The dense Fisher ``sum_n s_n (diag p_n - p_n p_n^T) (x) x_n x_n^T``, (K D1, K D1).
+
+        .. math::
+
+            F = \sum_n s_n (\operatorname{diag} p_n - p_n p_n^\top) \otimes x_n x_n^\top
 
         The categorical's diagonal ``p_k (1 - p_k)`` is formed as ``p_k`` times
         the sum of the other classes' probabilities (prefix and suffix sums,
         no subtraction), so it keeps its digits where ``p_k`` is close to 1
         (``p_k - p_k^2`` cancelled to 0 there, against 3e-10 of the Hessian).
+
+        Parameters
+        ----------
+        P : ndarray, shape (N, K)
+            The probabilities ``p_n = softmax(W x_n)``, as :meth:`evaluate` returns.
+
+        Returns
+        -------
+        ndarray, shape (K * D1, K * D1)
+            The Fisher with the unnormalized weights ``s``, row-major order of ``W``.
         """
         k, d1 = self.shape
         zero = np.zeros((len(P), 1))
@@ -740,6 +1007,7 @@ class SoftmaxRegression:
     Attributes
     ----------
     coef_ : ndarray, shape (K, D)
+        The class weights W, one row per class in ``classes_`` order.
     intercept_ : ndarray, shape (K,)
         Zeros without ``fit_intercept``; otherwise summing to 0.
     classes_ : ndarray, shape (K,)
@@ -747,6 +1015,7 @@ class SoftmaxRegression:
     n_features_in_ : int
         D, the number of features seen in :meth:`fit`.
     n_iter_ : int
+        Iterations of the solver.
     converged_ : bool
         Whether the tolerance was met (a ConvergenceWarning was given otherwise).
     history_ : dict of ndarray
@@ -800,11 +1069,36 @@ class SoftmaxRegression:
         return f"SoftmaxRegression({params})"
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """The hyper-parameters by name, as scikit-learn's ``get_params``."""
+        """The hyper-parameters by name, as scikit-learn's ``get_params``.
+
+        Parameters
+        ----------
+        deep : bool
+            Accepted for scikit-learn's signature; the estimator holds no
+            sub-estimators, so it changes nothing.
+
+        Returns
+        -------
+        dict of str to object
+            ``C``, ``fit_intercept``, ``solver``, ``tol`` and ``max_iter`` as set.
+        """
         return {k: getattr(self, k) for k in self._PARAMETERS}
 
     def set_params(self, **params: Any) -> SoftmaxRegression:
-        """Set hyper-parameters by name (scikit-learn's ``set_params``); return ``self``."""
+        """Set hyper-parameters by name (scikit-learn's ``set_params``); return ``self``.
+
+        Parameters
+        ----------
+        **params : object
+            New values of constructor arguments by name (``C``,
+            ``fit_intercept``, ``solver``, ``tol``, ``max_iter``); another
+            name is a ValueError. They are checked at the next :meth:`fit`.
+
+        Returns
+        -------
+        SoftmaxRegression
+            ``self``.
+        """
         for key, value in params.items():
             if key not in self._PARAMETERS:
                 raise ValueError(
@@ -831,7 +1125,25 @@ class SoftmaxRegression:
     def fit(
         self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
     ) -> SoftmaxRegression:
-        """Fit the model to features X (N, D) and labels y (N,); return ``self``."""
+        """Fit the model to features X (N, D) and labels y (N,); return ``self``.
+
+        Parameters
+        ----------
+        X : array_like, shape (N, D)
+            Finite real features, one sample per row (dense; ``N, D >= 1``).
+        y : array_like, shape (N,)
+            The labels: numbers with integer values, bools or strings, all of
+            one kind, at least 2 distinct; they become :attr:`classes_`.
+        sample_weight : array_like, shape (N,) or float, optional
+            Non-negative finite weights ``s_n`` with a positive sum; default all 1.
+
+        Returns
+        -------
+        SoftmaxRegression
+            ``self``, with ``coef_``, ``intercept_``, ``classes_``,
+            ``n_features_in_``, ``n_iter_``, ``converged_`` and ``history_`` set
+            (a ConvergenceWarning if ``max_iter`` stopped the solver).
+        """
         optimize.check_solver(self.solver)
         X = _design(X)
         classes, codes = _class_labels(y, X.shape[0])
@@ -885,12 +1197,26 @@ class SoftmaxRegression:
         return u, m, dtype
 
     def decision_function(self, X: ArrayLike) -> NDArray:
-        """Logits ``z_n = W x_n + b``, shape (N, K); for K = 2 the log-odds ``z_n1 - z_n0``, (N,).
+        r"""Logits ``z_n = W x_n + b``, shape (N, K); for K = 2 the log-odds ``z_n1 - z_n0``, (N,).
+
+        .. math::
+
+            z_n = W x_n + b, \qquad s_n = z_{n1} - z_{n0} \ \text{for } K = 2
 
         The two-class form is scikit-learn's convention (a positive score
         predicts ``classes_[1]``), which its scorers (``roc_auc``) rely on.
-        In X's float dtype (float64 for ints); values beyond the float range
-        are ``+-inf`` (no warning).
+
+        Parameters
+        ----------
+        X : array_like, shape (N, D)
+            Finite real features, one sample per row (dense; D as in :meth:`fit`).
+
+        Returns
+        -------
+        ndarray, shape (N, K), or (N,) for K = 2
+            The logits ``W x_n + b`` (columns in ``classes_`` order), or the
+            log-odds of ``classes_[1]``; in X's float dtype (float64 for ints),
+            values beyond the float range ``+-inf`` (no warning).
         """
         u, m, dtype = self._logit_parts(X)
         if u.shape[1] == 2:
@@ -913,25 +1239,86 @@ class SoftmaxRegression:
         return np.where(m[:, None] == 1.0, u, shifted), dtype
 
     def predict_proba(self, X: ArrayLike) -> NDArray:
-        """Class probabilities ``softmax(z_n)``, shape (N, K), columns in ``classes_`` order.
+        r"""Class probabilities ``softmax(z_n)``, shape (N, K), columns in ``classes_`` order.
+
+        .. math::
+
+            P(y = k \mid x_n) = \operatorname{softmax}(W x_n + b)_k
 
         Logits beyond the float range give their limit (no overflow, no warning).
+
+        Parameters
+        ----------
+        X : array_like, shape (N, D)
+            Finite real features, one sample per row (dense; D as in :meth:`fit`).
+
+        Returns
+        -------
+        ndarray, shape (N, K)
+            The probabilities, rows summing to 1, in X's float dtype (float64
+            for ints).
         """
         z, dtype = self._shifted_logits(X)
         return special.softmax(z).astype(dtype)
 
     def predict_log_proba(self, X: ArrayLike) -> NDArray:
-        """Log-probabilities ``log_softmax(z_n)``, shape (N, K)."""
+        r"""Log-probabilities ``log_softmax(z_n)``, shape (N, K).
+
+        .. math::
+
+            \log P(y = k \mid x_n) = z_{nk} - \log \sum_j e^{z_{nj}}, \qquad z_n = W x_n + b
+
+        Parameters
+        ----------
+        X : array_like, shape (N, D)
+            Finite real features, one sample per row (dense; D as in :meth:`fit`).
+
+        Returns
+        -------
+        ndarray, shape (N, K)
+            The log-probabilities (``<= 0``), columns in ``classes_`` order, in
+            X's float dtype (float64 for ints).
+        """
         z, dtype = self._shifted_logits(X)
         return special.log_softmax(z).astype(dtype)
 
     def predict(self, X: ArrayLike) -> NDArray:
-        """The most probable class label of each row, shape (N,)."""
+        """The most probable class label of each row, shape (N,).
+
+        Parameters
+        ----------
+        X : array_like, shape (N, D)
+            Finite real features, one sample per row (dense; D as in :meth:`fit`).
+
+        Returns
+        -------
+        ndarray, shape (N,)
+            ``classes_[argmax_k z_nk]``, the first of tied classes.
+        """
         u, _, _ = self._logit_parts(X)
         return self.classes_[np.argmax(u, axis=1)]
 
     def score(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
-        """Accuracy: the (weighted) fraction of rows whose label is predicted."""
+        r"""Accuracy: the (weighted) fraction of rows whose label is predicted.
+
+        .. math::
+
+            \mathrm{acc} = \frac{\sum_n s_n [\hat y_n = y_n]}{\sum_n s_n}
+
+        Parameters
+        ----------
+        X : array_like, shape (N, D)
+            Finite real features, one sample per row (dense; D as in :meth:`fit`).
+        y : array_like, shape (N,)
+            The true labels.
+        sample_weight : array_like, shape (N,) or float, optional
+            Non-negative finite weights with a positive sum; default all 1.
+
+        Returns
+        -------
+        float
+            ``sum_n s_n [predict(X)_n = y_n] / sum_n s_n``, in ``[0, 1]``.
+        """
         hits = self.predict(X) == np.asarray(y)
         return float(np.average(hits, weights=_sample_weights(sample_weight, len(hits))))
 

@@ -67,7 +67,23 @@ def _softplus_float(w: float) -> np.float64:
 def sigmoid(x: ArrayLike) -> NDArray:
     r"""The logistic sigmoid, the mean map of the Bernoulli family.
 
-    ``sigmoid(w) = 1 / (1 + e^{-w}) = softmax((w, 0))_0``.
+    ``sigmoid(w) = 1 / (1 + e^{-w}) = softmax((w, 0))_0``:
+
+    .. math::
+
+        \sigma(w) = \frac{1}{1 + e^{-w}} = \operatorname{softmax}\big((w, 0)\big)_0
+
+    Parameters
+    ----------
+    x : array_like
+        Log-odds ``w`` (the Bernoulli natural parameter), any shape; real
+        numbers (float16/32/64, int or bool).
+
+    Returns
+    -------
+    ndarray or numpy scalar, shape of ``x``
+        The probabilities ``sigmoid(w)`` in ``[0, 1]``, in the dtype of ``x``
+        (float64 for integers); ``sigmoid(-inf) = 0``, ``sigmoid(inf) = 1``.
 
     Notes
     -----
@@ -108,6 +124,22 @@ def sigmoid(x: ArrayLike) -> NDArray:
 def softplus(x: ArrayLike) -> NDArray:
     r"""``softplus(w) = log(1 + e^w) = logsumexp((w, 0))``, the Bernoulli log-partition.
 
+    .. math::
+
+        \operatorname{softplus}(w) = \log(1 + e^{w})
+            = \max(w, 0) + \log\big(1 + e^{-|w|}\big)
+
+    Parameters
+    ----------
+    x : array_like
+        Log-odds ``w``, any shape; real numbers (float16/32/64, int or bool).
+
+    Returns
+    -------
+    ndarray or numpy scalar, shape of ``x``
+        ``log(1 + e^w) >= 0``, in the dtype of ``x`` (float64 for integers);
+        ``softplus(-inf) = 0``, ``softplus(inf) = inf``.
+
     Notes
     -----
     ``max(w, 0) + log1p(e^{-|w|})``. For ``w >= 2`` in plain float64: the
@@ -143,6 +175,21 @@ def softplus(x: ArrayLike) -> NDArray:
 def log_sigmoid(x: ArrayLike) -> NDArray:
     r"""``log sigmoid(w) = -softplus(-w) = log_softmax((w, 0))_0``.
 
+    .. math::
+
+        \log \sigma(w) = -\operatorname{softplus}(-w) = -\log(1 + e^{-w})
+
+    Parameters
+    ----------
+    x : array_like
+        Log-odds ``w``, any shape; real numbers (float16/32/64, int or bool).
+
+    Returns
+    -------
+    ndarray or numpy scalar, shape of ``x``
+        ``log sigmoid(w) <= 0``, in the dtype of ``x`` (float64 for integers);
+        ``log_sigmoid(-inf) = -inf``, ``log_sigmoid(inf) = 0``.
+
     Notes
     -----
     Computed as ``-softplus(-w)``: the same bound as :func:`softplus`.
@@ -161,6 +208,23 @@ def log_sigmoid(x: ArrayLike) -> NDArray:
 @tiered
 def logit(p: ArrayLike) -> NDArray:
     r"""The inverse of the sigmoid: ``logit(p) = log(p / (1 - p))``.
+
+    .. math::
+
+        \operatorname{logit}(p) = \log\frac{p}{1 - p} = 2 \operatorname{artanh}(2p - 1),
+        \qquad \sigma(\operatorname{logit}(p)) = p
+
+    Parameters
+    ----------
+    p : array_like
+        Probabilities in ``[0, 1]``, any shape; real numbers (float16/32/64,
+        int or bool).
+
+    Returns
+    -------
+    ndarray or numpy scalar, shape of ``p``
+        The log-odds ``log(p / (1 - p))``, in the dtype of ``p`` (float64 for
+        integers).
 
     Notes
     -----
@@ -195,6 +259,26 @@ def logit(p: ArrayLike) -> NDArray:
 @tiered
 def log1mexp(x: ArrayLike) -> NDArray:
     r"""``log(1 - e^x)`` for ``x <= 0``, accurate at both ends.
+
+    .. math::
+
+        \mathrm{log1mexp}(x) = \log(1 - e^{x}) =
+        \begin{cases}
+            \log(-\mathrm{expm1}(x)) & -\log 2 < x \le 0 \\
+            \mathrm{log1p}(-e^{x}) & x \le -\log 2
+        \end{cases}
+
+    Parameters
+    ----------
+    x : array_like
+        Non-positive numbers (a log-probability), any shape; real numbers
+        (float16/32/64, int or bool).
+
+    Returns
+    -------
+    ndarray or numpy scalar, shape of ``x``
+        ``log(1 - e^x) <= 0``, the log of the complementary probability, in
+        the dtype of ``x`` (float64 for integers).
 
     Notes
     -----

@@ -37,9 +37,17 @@ def cross_entropy(
 ) -> NDArray:
     r"""Log-loss of the categorical with logits ``beta * logits`` against ``target``.
 
+    .. math::
+
+        \ell(z, y) = -\log p_y = \log \sum_k e^{\beta z_k} - \beta z_y, \qquad
+        \ell(z, q) = -\sum_k q_k \log p_k, \qquad p = \operatorname{softmax}(\beta z)
+
     Parameters
     ----------
     logits : array_like, shape (..., K)
+        Logits ``z`` of the predicted categorical (not probabilities: rows
+        that look like probabilities draw a warning naming
+        ``expfam.learn.log_loss``).
     target : array_like of int, shape (...), or of float, shape (..., K)
         Integer class indices in ``[0, K)``, broadcasting with the batch
         shape (with several class axes, the index counts in C order over
@@ -178,10 +186,18 @@ def kl_divergence(
 ) -> NDArray:
     r"""Kullback-Leibler divergence ``KL(p || q)`` between categoricals given by logits.
 
+    .. math::
+
+        \operatorname{KL}(p \,\|\, q) = \sum_k p_k \log\frac{p_k}{q_k}
+            = A(z_q) - A(z_p) - \langle z_q - z_p, p \rangle,
+        \qquad A = \operatorname{logsumexp},\ p = \operatorname{softmax}(z_p),\
+        q = \operatorname{softmax}(z_q)
+
     Parameters
     ----------
     logits_p, logits_q : array_like, shape (..., K)
-        Broadcast against each other.
+        Logits ``z_p`` and ``z_q`` of the two categoricals (not
+        probabilities), broadcast against each other.
     axis : int, tuple of ints or None
         The class axes (None: all).
     where : array_like of bool, optional

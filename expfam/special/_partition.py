@@ -97,6 +97,10 @@ def softmax(
 ) -> NDArray:
     r"""Softmax: the mean map of the categorical family, logits to probabilities.
 
+    .. math::
+
+        p_i = \frac{e^{\beta x_i}}{\sum_j e^{\beta x_j}}
+
     Parameters
     ----------
     x : array_like, shape (..., K)
@@ -146,6 +150,10 @@ def log_softmax(
 ) -> NDArray:
     r"""Log-probabilities of the categorical with logits ``beta * x``.
 
+    .. math::
+
+        \log p_i = \beta x_i - \log \sum_j e^{\beta x_j}
+
     Parameters
     ----------
     x : array_like, shape (..., K)
@@ -191,9 +199,16 @@ def entropy(
 ) -> NDArray:
     r"""Shannon entropy (nats) of the categorical with the given logits.
 
+    .. math::
+
+        H(p) = -\sum_k p_k \log p_k = \log Z + \sum_k p_k (m - z_k),
+        \qquad p = \operatorname{softmax}(z),\ Z = \sum_k e^{z_k - m},\ m = \max_k z_k
+
     Parameters
     ----------
     logits : array_like, shape (..., K)
+        Logits ``z`` of the categorical (not probabilities: a row that looks
+        like probabilities draws a warning naming ``Categorical.from_probs``).
     axis : int, tuple of ints or None
         The class axes (None: all).
     where : array_like of bool, optional
@@ -234,6 +249,11 @@ def logsumexp(
 ) -> NDArray | tuple[NDArray, NDArray]:
     r"""The log-partition of the categorical family: ``log sum_i b_i exp(a_i)``.
 
+    .. math::
+
+        \operatorname{logsumexp}(a) = \log \sum_i b_i e^{a_i}
+            = m + \log \sum_i b_i e^{a_i - m}, \qquad m = \max_i a_i
+
     Parameters
     ----------
     a : array_like
@@ -252,7 +272,12 @@ def logsumexp(
 
     Returns
     -------
-    ndarray (or numpy scalar), and the sign if ``return_sign``.
+    value : ndarray or numpy scalar
+        ``log |sum_i b_i e^{a_i}|``, the reduced shape (``-inf`` for an
+        empty sum). Without ``return_sign``, NaN where the sum is negative.
+    sign : ndarray or numpy scalar
+        Only with ``return_sign``: the sign of the sum, ``1``, ``-1`` or
+        ``0`` (an empty or zero sum), same shape as ``value``.
 
     Notes
     -----
