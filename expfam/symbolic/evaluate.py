@@ -27,7 +27,7 @@ Traceback (most recent call last):
 expfam.symbolic.evaluate.Unresolved: a sum cancelled below half the working precision
 >>> with mpmath.workdps(1000):
 ...     mpmath.nstr(f(mpmath.mpf(1000))[0], 5)
-'5.0758e-435'
+'5.076e-435'
 """
 
 from __future__ import annotations
