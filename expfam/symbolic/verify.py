@@ -270,7 +270,27 @@ def _shorten(text: str, width: int) -> str:
 
 
 def format_table(results: Sequence[CheckResult]) -> str:
-    """The results as a plain-text table, one row per check (:data:`LEGEND` explains it)."""
+    """The results as a plain-text table, one row per check (:data:`LEGEND` explains it).
+
+    Parameters
+    ----------
+    results : sequence of CheckResult
+        The rows, in order.
+
+    Returns
+    -------
+    str
+        A header, a rule and one line per result: derivation, check, claim
+        (shortened to 48 characters), verdict (to 32), points, err, time and
+        ``ok`` or ``FAIL``, in aligned columns.
+
+    Examples
+    --------
+    >>> from expfam.symbolic.claims import CheckResult
+    >>> table = format_table([CheckResult("d", "c", "x = x", verdict="proved")])
+    >>> print(table.splitlines()[-1])
+    d           c      x = x  proved   0       0.0e+00  0.00s  ok
+    """
     header = ("derivation", "check", "claim", "verdict", "points", "err", "time", "")
     rows = [
         (
