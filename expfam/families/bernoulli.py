@@ -86,6 +86,16 @@ class Bernoulli(ExponentialFamily):
 
         The name is :class:`Categorical`'s (and torch's): ``probs``.
 
+        Parameters
+        ----------
+        probs : array_like, shape (...)
+            ``p`` in ``[0, 1]``; 0 and 1 give the logits ``-inf`` and ``+inf``.
+
+        Returns
+        -------
+        Bernoulli
+            Logit ``logit(p)``; ``probs`` is kept as :attr:`probs`.
+
         Examples
         --------
         >>> float(Bernoulli.from_probs(0.75).logit)
@@ -102,6 +112,16 @@ class Bernoulli(ExponentialFamily):
     def from_natural(cls, natural: ArrayLike) -> Bernoulli:
         """Bernoulli from the natural parameter ``(w,)``, shape (..., 1), or one number ``w``.
 
+        Parameters
+        ----------
+        natural : array_like, shape (..., 1) or ()
+            The logit in the generic layout, or one number.
+
+        Returns
+        -------
+        Bernoulli
+            Logit of the batch shape (...).
+
         Examples
         --------
         >>> float(Bernoulli.from_natural(0.5).logit), Bernoulli.from_natural([[0.5]]).batch_shape
@@ -112,6 +132,16 @@ class Bernoulli(ExponentialFamily):
     @classmethod
     def from_mean(cls, mean: ArrayLike) -> Bernoulli:
         """Bernoulli from the expectation parameter ``(p,)``, shape (..., 1), or one number ``p``.
+
+        Parameters
+        ----------
+        mean : array_like, shape (..., 1) or ()
+            ``p`` in ``[0, 1]`` in the generic layout, or one number.
+
+        Returns
+        -------
+        Bernoulli
+            As :meth:`from_probs` of ``p``.
 
         Examples
         --------
@@ -125,7 +155,18 @@ class Bernoulli(ExponentialFamily):
 
     @classmethod
     def from_prob(cls, prob: ArrayLike) -> Bernoulli:
-        """Deprecated name of :meth:`from_probs` (version 0.1)."""
+        """Deprecated name of :meth:`from_probs` (version 0.1).
+
+        Parameters
+        ----------
+        prob : array_like, shape (...)
+            ``p`` in ``[0, 1]``.
+
+        Returns
+        -------
+        Bernoulli
+            ``Bernoulli.from_probs(prob)``, after a DeprecationWarning.
+        """
         warnings.warn(
             "Bernoulli.from_prob is deprecated; use Bernoulli.from_probs",
             DeprecationWarning,

@@ -118,9 +118,19 @@ class Categorical(ExponentialFamily):
     def from_probs(cls, probs: ArrayLike, *, atol: float | None = None) -> Categorical:
         """Categorical from probabilities of shape (..., K).
 
-        ``probs`` must be ``>= 0`` and sum to 1 within ``atol`` (default
-        ``sqrt(eps)`` of the dtype: 1.5e-8 in float64, 3.5e-4 in float32); they
-        are renormalized to sum to 1. Zeros become ``-inf`` logits.
+        Parameters
+        ----------
+        probs : array_like, shape (..., K)
+            Probabilities ``>= 0`` summing to 1 within ``atol``, ``K >= 2``;
+            they are renormalized to sum to 1. Zeros become ``-inf`` logits.
+        atol : float or None, optional, keyword-only
+            Tolerance on the sums; default ``sqrt(eps)`` of the dtype (1.5e-8
+            in float64, 3.5e-4 in float32).
+
+        Returns
+        -------
+        Categorical
+            Logits ``log p``; the renormalized ``probs`` are kept as :attr:`probs`.
 
         Examples
         --------
@@ -148,6 +158,16 @@ class Categorical(ExponentialFamily):
     def from_natural(cls, natural: ArrayLike) -> Categorical:
         """Categorical from minimal natural parameters ``theta_i = log(p_i / p_K)``, (..., K-1).
 
+        Parameters
+        ----------
+        natural : array_like, shape (..., K-1)
+            ``theta``, values ``< +inf`` (``-inf`` is a class of probability 0).
+
+        Returns
+        -------
+        Categorical
+            Logits ``(theta, 0)``: the reference class last.
+
         Examples
         --------
         >>> Categorical.from_natural([0.0]).probs
@@ -169,8 +189,17 @@ class Categorical(ExponentialFamily):
     def from_mean(cls, mean: ArrayLike, *, atol: float | None = None) -> Categorical:
         """Categorical from expectation parameters ``eta_i = p_i`` (i < K), shape (..., K-1).
 
-        ``mean`` must be ``>= 0`` with ``sum(mean) <= 1`` within ``atol``;
-        ``p_K = 1 - sum(mean)``.
+        Parameters
+        ----------
+        mean : array_like, shape (..., K-1)
+            ``eta``, ``>= 0`` with ``sum(mean) <= 1`` within ``atol``.
+        atol : float or None, optional, keyword-only
+            Tolerance on the sums, as in :meth:`from_probs`.
+
+        Returns
+        -------
+        Categorical
+            Probabilities ``(eta, max(1 - sum(eta), 0))``, renormalized.
 
         Examples
         --------

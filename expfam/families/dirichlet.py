@@ -328,7 +328,18 @@ class Dirichlet(ExponentialFamily):
 
     @classmethod
     def from_natural(cls, natural: ArrayLike) -> Dirichlet:
-        """Dirichlet from natural parameters ``alpha - 1`` (each > -1), shape (..., K)."""
+        """Dirichlet from natural parameters ``alpha - 1`` (each > -1), shape (..., K).
+
+        Parameters
+        ----------
+        natural : array_like, shape (..., K)
+            ``theta = alpha - 1``, with ``theta + 1`` in :data:`CONCENTRATION_RANGE`.
+
+        Returns
+        -------
+        Dirichlet
+            Concentration ``natural + 1``.
+        """
         natural = as_float_array(natural, "natural", min_ndim=1)
         _check_concentration(natural + 1, "natural (as alpha = natural + 1)")
         dist = cls(concentration=natural + 1)
@@ -342,7 +353,20 @@ class Dirichlet(ExponentialFamily):
         The inverse mean map has no closed form: Minka's fixed point gives a
         start, then Newton steps ``theta -= F^-1 (eta(theta) - mean)`` (each
         O(K)) run until the residual is below ``rtol * (1 + |mean|)``.
-        ``mean`` must be finite with ``sum_k exp(mean_k) < 1`` (Jensen).
+
+        Parameters
+        ----------
+        mean : array_like, shape (..., K)
+            ``E[log x]``: finite, with ``sum_k exp(mean_k) < 1`` (Jensen).
+        rtol : float, optional, keyword-only
+            Relative tolerance on the residual of the mean map.
+
+        Returns
+        -------
+        Dirichlet
+            The distribution whose :attr:`mean` is ``mean`` within
+            ``rtol * (1 + |mean|)`` (a ValueError if 100 Newton steps do not
+            get there).
 
         Examples
         --------

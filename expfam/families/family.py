@@ -203,12 +203,35 @@ class ExponentialFamily(ABC):
     @classmethod
     @abstractmethod
     def from_natural(cls, natural: ArrayLike) -> Self:
-        """The distribution with natural parameters ``natural``, shape (..., d)."""
+        """The distribution with natural parameters ``natural``, shape (..., d).
+
+        Parameters
+        ----------
+        natural : array_like, shape (..., d)
+            Natural parameters theta of the family.
+
+        Returns
+        -------
+        ExponentialFamily
+            The distribution of that family with these natural parameters.
+        """
 
     @classmethod
     @abstractmethod
     def from_mean(cls, mean: ArrayLike) -> Self:
-        """The distribution with expectation parameters ``mean`` (the inverse mean map)."""
+        """The distribution with expectation parameters ``mean`` (the inverse mean map).
+
+        Parameters
+        ----------
+        mean : array_like, shape (..., d)
+            Expectation parameters ``eta = E[T(x)]``, in the interior of the
+            family's mean domain.
+
+        Returns
+        -------
+        ExponentialFamily
+            The distribution with ``grad A(theta) = mean``.
+        """
 
     @abstractmethod
     def sufficient_statistic(self, x: ArrayLike) -> NDArray:

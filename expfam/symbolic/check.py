@@ -183,20 +183,20 @@ def run_check(
 
     Parameters
     ----------
-    check
+    check : Check
         The check to run.
-    derivation
+    derivation : str, optional
         Name of the derivation it belongs to, for the report.
-    rng
+    rng : numpy.random.Generator, int, sequence of int or None, optional
         Seed or generator for the random points.
-    points
+    points : int or None, optional
         Number of random points for the numeric comparison; default
         ``check.points``. Extreme points come on top.
-    timeout
+    timeout : float or None, optional
         Seconds the check may take (where the platform has SIGALRM; default
         :data:`DEFAULT_TIMEOUT`, None for no limit); past them it stops with
         the verdict ``"timed out"``.
-    identity_points, digits
+    identity_points, digits : int, optional
         Random exact points and digits of agreement for identity testing,
         used when sympy cannot simplify ``derived - closed_form`` to 0.
 

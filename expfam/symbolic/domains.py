@@ -449,6 +449,7 @@ class Interval(Domain):
 
     @property
     def hull(self) -> tuple[float, float]:
+        """The smallest interval holding every coordinate of every point (edges included)."""
         points = (self.low, self.high, *self.edges)
         return (float(min(points)), float(max(points)))
 
@@ -510,6 +511,7 @@ class Positive(Domain):
 
     @property
     def hull(self) -> tuple[float, float]:
+        """The smallest interval holding every coordinate of every point (edges included)."""
         return (float(self.low), float(self.high))
 
     def random(self, rng: np.random.Generator, n: int, k: int) -> NDArray[np.float64]:
@@ -560,6 +562,7 @@ class Simplex(Domain):
 
     @property
     def hull(self) -> tuple[float, float]:
+        """The smallest interval holding every coordinate of every point (edges included)."""
         return (0.0, 1.0)
 
     def random(self, rng: np.random.Generator, n: int, k: int) -> NDArray[np.float64]:
@@ -659,6 +662,7 @@ class Integers(Domain):
 
     @property
     def hull(self) -> tuple[float, float]:
+        """The smallest interval holding every coordinate of every point (edges included)."""
         return (float(self.low), float(self.high))
 
     def random(self, rng: np.random.Generator, n: int, k: int) -> NDArray[np.float64]:
@@ -723,14 +727,17 @@ class Shifted(Domain):
 
     @property
     def discrete(self) -> bool:  # type: ignore[override]
+        """Whether the moved domain is discrete and the offset an integer."""
         return self.domain.discrete and float(self.offset).is_integer()
 
     @property
     def closed(self) -> bool:  # type: ignore[override]
+        """Whether the moved domain includes its finite ends."""
         return self.domain.closed
 
     @property
     def hull(self) -> tuple[float, float]:
+        """The smallest interval holding every coordinate of every point (edges included)."""
         low, high = self.domain.hull
         return (low + self.offset, high + self.offset)
 

@@ -221,24 +221,26 @@ def family_checks(
 
     Parameters
     ----------
-    family
+    family : SymbolicFamily
         The symbolic family.
-    domain
+    domain : Domain or sequence of Domain
         Where its natural parameters live: one Domain for the vector, or one
         per parameter (a Normal's theta = (mu / s2, -1 / (2 s2)) needs
         ``(Reals(), Interval(-5.0, -0.1))``).
-    numeric
+    numeric : type or None, optional
         The numeric family: a class with ``from_natural(theta)`` whose
         instances have ``mean``, ``fisher()``, ``entropy()`` and ``kl(other)``.
         Default: the expfam class named ``family.name`` (an error says what to
         pass if there is none).
-    closed_forms
+    closed_forms : dict or None, optional
         Optional closed forms to prove, keyed by ``"mean"``, ``"fisher"``,
         ``"entropy"`` or ``"kl"`` (the last in ``natural`` and ``other``
         symbols, where ``other`` is ``family.other_natural()``).
-    rtol, atol, points
+    rtol, atol : float, optional
         As in :class:`Check`.
-    checks
+    points : int, optional
+        As in :class:`Check`.
+    checks : sequence of str, optional
         Which of ``"mean"``, ``"fisher"``, ``"entropy"``, ``"kl"`` to make.
         A family whose base measure is not 1 needs ``family.expected_log_base``
         (E[log h(x)], which may be an infinite ``Sum``) for its entropy, or

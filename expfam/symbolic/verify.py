@@ -325,26 +325,26 @@ def run_verify(
 
     Parameters
     ----------
-    paths
+    paths : sequence of pathlib.Path
         Folders of derivation modules, or single modules; a module reached
         twice runs once.
-    json_path
+    json_path : str or None, optional
         Also write the table (with failing points and counterexamples) here.
-    pattern
+    pattern : str or None, optional
         Run only the checks whose ``derivation.check`` name contains it
         (case-insensitive).
-    points
+    points : int or None, optional
         Random points per check for the numeric comparison (default: each
         check's own).
-    seed
+    seed : int, optional
         Seed of the random points: check i of a module draws from
         ``default_rng(i + seed * 2**32)``.
-    timeout
+    timeout : float or None, optional
         Seconds one check (and a module's import and ``checks()``) may take
         before it is stopped and reported as timed out; default
         :data:`~expfam.symbolic.check.DEFAULT_TIMEOUT`. A module's process
         silent for twice that and 5 s more is killed.
-    jobs
+    jobs : int or None, optional
         Processes to run modules on (default: the number of CPUs). Each runs
         with ``PYTHONHASHSEED=0``, so that no verdict depends on the hash seed.
 
