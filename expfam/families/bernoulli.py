@@ -47,13 +47,24 @@ def _batch_layout(value: ArrayLike, name: str) -> NDArray:
 
 @dataclass(frozen=True, init=False, eq=False)
 class Bernoulli(ExponentialFamily):
-    """Bernoulli distribution on {0, 1}, batched: logit of shape (...).
+    r"""Bernoulli distribution on {0, 1}, batched: logit of shape (...).
+
+    .. math::
+
+        P(x = 1) = p = \sigma(w) = \frac{1}{1 + e^{-w}}, \qquad
+        A(w) = \log(1 + e^w)
 
     Parameters
     ----------
+    *args
+        Refused: a positional argument is a TypeError, so that a probability
+        is never read as a logit.
     logit : array_like, shape (...), keyword-only
         ``w = log(p / (1 - p))``; ``-inf`` and ``+inf`` are the boundary
         distributions ``p = 0`` and ``p = 1``. NaN is rejected.
+    **other
+        Refused: another keyword is a TypeError that names the constructor
+        to use instead (``probs=...`` points to :meth:`from_probs`).
 
     Examples
     --------
@@ -75,6 +86,16 @@ class Bernoulli(ExponentialFamily):
 
         The name is :class:`Categorical`'s (and torch's): ``probs``.
 
+        Parameters
+        ----------
+        probs : array_like, shape (...)
+            ``p`` in ``[0, 1]``; 0 and 1 give the logits ``-inf`` and ``+inf``.
+
+        Returns
+        -------
+        Bernoulli
+            Logit ``logit(p)``; ``probs`` is kept as :attr:`probs`.
+
         Examples
         --------
         >>> float(Bernoulli.from_probs(0.75).logit)
@@ -91,6 +112,16 @@ class Bernoulli(ExponentialFamily):
     def from_natural(cls, natural: ArrayLike) -> Bernoulli:
         """Bernoulli from the natural parameter ``(w,)``, shape (..., 1), or one number ``w``.
 
+        Parameters
+        ----------
+        natural : array_like, shape (..., 1) or ()
+            The logit in the generic layout, or one number.
+
+        Returns
+        -------
+        Bernoulli
+            Logit of the batch shape (...).
+
         Examples
         --------
         >>> float(Bernoulli.from_natural(0.5).logit), Bernoulli.from_natural([[0.5]]).batch_shape
@@ -101,6 +132,16 @@ class Bernoulli(ExponentialFamily):
     @classmethod
     def from_mean(cls, mean: ArrayLike) -> Bernoulli:
         """Bernoulli from the expectation parameter ``(p,)``, shape (..., 1), or one number ``p``.
+
+        Parameters
+        ----------
+        mean : array_like, shape (..., 1) or ()
+            ``p`` in ``[0, 1]`` in the generic layout, or one number.
+
+        Returns
+        -------
+        Bernoulli
+            As :meth:`from_probs` of ``p``.
 
         Examples
         --------
@@ -114,7 +155,18 @@ class Bernoulli(ExponentialFamily):
 
     @classmethod
     def from_prob(cls, prob: ArrayLike) -> Bernoulli:
-        """Deprecated name of :meth:`from_probs` (version 0.1)."""
+        """Deprecated name of :meth:`from_probs` (version 0.1).
+
+        Parameters
+        ----------
+        prob : array_like, shape (...)
+            ``p`` in ``[0, 1]``.
+
+        Returns
+        -------
+        Bernoulli
+            ``Bernoulli.from_probs(prob)``, after a DeprecationWarning.
+        """
         warnings.warn(
             "Bernoulli.from_prob is deprecated; use Bernoulli.from_probs",
             DeprecationWarning,
@@ -155,6 +207,16 @@ class Bernoulli(ExponentialFamily):
         """The same distribution as ``Categorical(logits=(w, 0))``; class 0 is ``x = 1``.
 
         A logit of ``+inf`` becomes the logits ``(0, -inf)``.
+
+        Returns
+        -------
+        Categorical
+            Two classes, logits of shape (..., 2), in the logit's dtype.
+
+        Examples
+        --------
+        >>> Bernoulli(logit=np.log(3.0)).to_categorical().probs
+        array([0.75, 0.25])
         """
         top = np.isposinf(self.logit)
         logits = np.stack(
@@ -164,24 +226,78 @@ class Bernoulli(ExponentialFamily):
 
     # ------------------------------------------------------------ primitives
     def sufficient_statistic(self, x: ArrayLike) -> NDArray:
-        """``T(x) = x``, shape (..., 1)."""
+        """``T(x) = x``, shape (..., 1).
+
+        Parameters
+        ----------
+        x : array_like of int or bool
+            Outcomes in {0, 1} (a float label is a TypeError).
+
+        Returns
+        -------
+        ndarray, shape ``x.shape + (1,)``
+            ``x`` in the natural layout, in the logit's dtype.
+        """
         return self._check_outcomes(x)[..., None].astype(self.logit.dtype)
 
     def log_base_measure(self, x: ArrayLike) -> NDArray:
-        """``log h(x) = 0``, shape (...)."""
+        """``log h(x) = 0``, shape (...).
+
+        Parameters
+        ----------
+        x : array_like of int or bool
+            Outcomes in {0, 1}, broadcasting with the batch shape.
+
+        Returns
+        -------
+        ndarray
+            Zeros of the shape of ``x`` broadcast with the batch shape.
+        """
         x = self._check_outcomes(x)
         return np.zeros(np.broadcast_shapes(x.shape, self.batch_shape), dtype=self.logit.dtype)
 
     def log_partition(self) -> NDArray:
-        """``A(w) = softplus(w) = log(1 + e^w)``, shape (...)."""
+        r"""``A(w) = softplus(w) = log(1 + e^w)``, shape (...).
+
+        .. math::
+
+            A(w) = \log(1 + e^w)
+
+        Returns
+        -------
+        ndarray, shape (...)
+            ``softplus(w)`` by :func:`expfam.special.softplus` (no overflow at
+            large ``w``).
+
+        Examples
+        --------
+        >>> float(Bernoulli(logit=0.0).log_partition()) == float(np.log(2.0))
+        True
+        """
         return special.softplus(self.logit)
 
     def fisher_vp(self, v: ArrayLike, coords: Literal["natural"] = "natural") -> NDArray:
-        """``F v = p (1 - p) v``: shape (..., 1) for ``v`` of shape (..., 1), else (...).
+        r"""``F v = p (1 - p) v``: shape (..., 1) for ``v`` of shape (..., 1), else (...).
 
-        ``v`` is in the natural layout (..., 1) when it has more axes than the
-        batch and one entry on its last axis; otherwise it has the batch
-        layout (...) of :attr:`logit` (one number per distribution).
+        .. math::
+
+            F(w) \, v = p (1 - p) \, v = \sigma(w) \sigma(-w) \, v
+
+        Parameters
+        ----------
+        v : array_like, shape (..., 1) or (...)
+            A finite tangent vector. It is in the natural layout (..., 1)
+            when it has more axes than the batch and one entry on its last
+            axis; otherwise it has the batch layout (...) of :attr:`logit`
+            (one number per distribution).
+        coords : {"natural"}, optional
+            Only the natural coordinate ``w``.
+
+        Returns
+        -------
+        ndarray, shape (..., 1) or (...)
+            ``F v``, in the layout of ``v``; ``p (1 - p)`` is formed as
+            ``sigmoid(w) sigmoid(-w)``, accurate in both tails.
         """
         check_coords(coords, "Bernoulli")
         v, natural_layout = self._as_vector(v, "v")
@@ -189,9 +305,27 @@ class Bernoulli(ExponentialFamily):
 
     # ------------------------------------------------------------ closed forms
     def log_prob(self, x: ArrayLike) -> NDArray:
-        """``log P(x)``: ``log_sigmoid(w)`` if x = 1, ``log_sigmoid(-w)`` if x = 0; shape (...).
+        r"""``log P(x)``: ``log_sigmoid(w)`` if x = 1, ``log_sigmoid(-w)`` if x = 0; shape (...).
 
-        A numpy scalar for one outcome of an unbatched distribution.
+        .. math::
+
+            \log P(x) = x w - \log(1 + e^w)
+
+        Parameters
+        ----------
+        x : array_like of int or bool
+            Outcomes in {0, 1}, broadcasting with the batch shape.
+
+        Returns
+        -------
+        ndarray, shape (...)
+            ``log P(x)``, ``-inf`` for an outcome of probability 0; a numpy
+            scalar for one outcome of an unbatched distribution.
+
+        Examples
+        --------
+        >>> Bernoulli(logit=0.0).log_prob([0, 1])
+        array([-0.69314718, -0.69314718])
         """
         x = self._check_outcomes(x)
         return scalar(
@@ -199,32 +333,121 @@ class Bernoulli(ExponentialFamily):
         )
 
     def entropy(self) -> NDArray:
-        """``-p log p - (1 - p) log(1 - p)``, 0 on the boundary; shape (...)."""
+        r"""``-p log p - (1 - p) log(1 - p)``, 0 on the boundary; shape (...).
+
+        .. math::
+
+            H = -p \log p - (1 - p) \log(1 - p)
+
+        Returns
+        -------
+        ndarray, shape (...)
+            The entropy in nats, in ``[0, log 2]``, from the two-class softmax
+            (:meth:`to_categorical`).
+        """
         return self.to_categorical().entropy()
 
     def dual_potential(self) -> NDArray:
-        """``phi(p) = p log p + (1 - p) log(1 - p)``, the negative entropy."""
+        r"""``phi(p) = p log p + (1 - p) log(1 - p)``, the negative entropy.
+
+        .. math::
+
+            \phi(p) = w p - A(w) = p \log p + (1 - p) \log(1 - p)
+
+        Returns
+        -------
+        ndarray, shape (...)
+            ``-H``, in ``[-log 2, 0]``.
+        """
         return -self.entropy()
 
     def cross_entropy(self, other: Bernoulli) -> NDArray:
-        """``-p log q - (1 - p) log(1 - q)``; ``+inf`` where q puts 0 on an outcome p does not."""
+        r"""``-p log q - (1 - p) log(1 - q)``; ``+inf`` where q puts 0 on an outcome p does not.
+
+        .. math::
+
+            H(p, q) = -p \log q - (1 - p) \log(1 - q)
+
+        Parameters
+        ----------
+        other : Bernoulli
+            ``q``, with a batch shape that broadcasts with this one's.
+
+        Returns
+        -------
+        ndarray, shape (...)
+            ``H(p, q)`` in nats (``0 log 0 = 0``), over the broadcast batch shape.
+        """
         self._check_other(other)
         return self.to_categorical().cross_entropy(other.to_categorical())
 
     def kl(self, other: Bernoulli) -> NDArray:
-        """``p log(p / q) + (1 - p) log((1 - p) / (1 - q))`` >= 0, via the two-class softmax."""
+        r"""``p log(p / q) + (1 - p) log((1 - p) / (1 - q))`` >= 0, via the two-class softmax.
+
+        .. math::
+
+            \mathrm{KL}(p \,\|\, q) = p \log \frac{p}{q} + (1 - p) \log \frac{1 - p}{1 - q}
+
+        Parameters
+        ----------
+        other : Bernoulli
+            ``q``, with a batch shape that broadcasts with this one's.
+
+        Returns
+        -------
+        ndarray, shape (...)
+            ``KL(p || q)`` in nats; ``+inf`` where ``q`` puts 0 on an outcome
+            ``p`` does not.
+
+        Examples
+        --------
+        >>> p, q = Bernoulli.from_probs(0.5), Bernoulli.from_probs(0.75)
+        >>> round(float(p.kl(q)), 12)
+        0.143841036226
+        """
         self._check_other(other)
         return self.to_categorical().kl(other.to_categorical())
 
     def fisher(self, coords: Literal["natural"] = "natural") -> NDArray:
-        """``[[p (1 - p)]]``, shape (..., 1, 1)."""
+        r"""``[[p (1 - p)]]``, shape (..., 1, 1).
+
+        .. math::
+
+            F(w) = A''(w) = p (1 - p)
+
+        Parameters
+        ----------
+        coords : {"natural"}, optional
+            Only the natural coordinate ``w``.
+
+        Returns
+        -------
+        ndarray, shape (..., 1, 1)
+            The Fisher information of the logit, ``sigmoid(w) sigmoid(-w)``.
+        """
         check_coords(coords, "Bernoulli")
         return self._variance()[..., None, None]
 
     def natural_gradient(self, g: ArrayLike, coords: Literal["natural"] = "natural") -> NDArray:
-        """``g / (p (1 - p))``, 0 on the boundary (the pseudo-inverse).
+        r"""``g / (p (1 - p))``, 0 on the boundary (the pseudo-inverse).
 
-        Shape (..., 1) for ``g`` of shape (..., 1), else (...), as :meth:`fisher_vp`.
+        .. math::
+
+            \tilde g = \frac{g}{p (1 - p)}
+
+        Parameters
+        ----------
+        g : array_like, shape (..., 1) or (...)
+            A finite gradient with respect to ``w``, in the natural layout
+            (..., 1) or the batch layout (...), as for :meth:`fisher_vp`.
+        coords : {"natural"}, optional
+            Only the natural coordinate ``w``.
+
+        Returns
+        -------
+        ndarray, shape (..., 1) or (...)
+            The natural gradient, in the layout of ``g``; 0 where
+            ``p (1 - p) = 0``.
         """
         check_coords(coords, "Bernoulli")
         g, natural_layout = self._as_vector(g, "g")
@@ -239,23 +462,60 @@ class Bernoulli(ExponentialFamily):
     ) -> NDArray:
         """Outcomes in {0, 1} (int64) of shape ``sample_shape + batch_shape``.
 
-        ``sample_shape`` is an int or a tuple (numpy's ``size``).
+        ``x = [U < p]`` with ``U`` uniform on ``[0, 1)``.
+
+        Parameters
+        ----------
+        sample_shape : int or tuple of int, optional
+            Leading shape of the draws (numpy's ``size``).
+        rng : Generator, int or None, optional
+            The random generator, or a seed.
+
+        Returns
+        -------
+        ndarray of int64, shape ``sample_shape + batch_shape``
+            The outcomes.
+
+        Examples
+        --------
+        >>> Bernoulli(logit=np.inf).sample(3, rng=0)
+        array([1, 1, 1])
         """
         shape = as_sample_shape(sample_shape)
         uniform = as_rng(rng).random(size=(*shape, *self.batch_shape))
         return (uniform < self.probs).astype(np.int64)
 
     def mode(self) -> NDArray:
-        """1 where ``p > 1/2``, else 0; shape (...)."""
+        """1 where ``p > 1/2``, else 0; shape (...).
+
+        Returns
+        -------
+        ndarray of int64, shape (...)
+            The most probable outcome; 0 at the tie ``p = 1/2``.
+        """
         return (self.logit > 0).astype(np.int64)
 
     def tempered(self, beta: ArrayLike) -> Bernoulli:
-        """``Bernoulli(logit=beta * w)`` at inverse temperature ``beta >= 0``.
+        r"""``Bernoulli(logit=beta * w)`` at inverse temperature ``beta >= 0``.
 
-        ``beta`` is a number or an array broadcasting with the batch shape.
+        .. math::
+
+            p(\beta) = \sigma(\beta w)
+
         ``beta = inf`` gives the boundary ``w = +-inf`` on the side of the
         mode (``p = 1/2`` stays); a product beyond the float range is ``+-inf``,
         its rounding; the boundary (infinite ``w``) stays put, also at ``beta = 0``.
+
+        Parameters
+        ----------
+        beta : float or array_like
+            Inverse temperature ``>= 0`` (``inf`` allowed): a number or an
+            array broadcasting with the batch shape.
+
+        Returns
+        -------
+        Bernoulli
+            The tempered distribution, in the logit's dtype.
 
         Examples
         --------

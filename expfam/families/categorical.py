@@ -51,14 +51,24 @@ Coords = Literal["natural", "logits"]
 
 @dataclass(frozen=True, init=False, eq=False)
 class Categorical(ExponentialFamily):
-    """Categorical distribution over K classes, batched: logits of shape (..., K).
+    r"""Categorical distribution over K classes, batched: logits of shape (..., K).
+
+    .. math::
+
+        p_k = \operatorname{softmax}(z)_k = \frac{e^{z_k}}{\sum_j e^{z_j}}
 
     Parameters
     ----------
+    *args
+        Refused: a positional argument is a TypeError, so that probabilities
+        are never read as logits.
     logits : array_like, shape (..., K), keyword-only
         Unnormalized log-probabilities, ``K >= 2``. ``-inf`` is a class of
         probability 0 (the boundary of the simplex); ``+inf``, NaN, and rows
         that are all ``-inf`` are rejected.
+    **other
+        Refused: another keyword is a TypeError that names the constructor
+        to use instead (``probs=...`` points to :meth:`from_probs`).
 
     Notes
     -----
@@ -108,9 +118,19 @@ class Categorical(ExponentialFamily):
     def from_probs(cls, probs: ArrayLike, *, atol: float | None = None) -> Categorical:
         """Categorical from probabilities of shape (..., K).
 
-        ``probs`` must be ``>= 0`` and sum to 1 within ``atol`` (default
-        ``sqrt(eps)`` of the dtype: 1.5e-8 in float64, 3.5e-4 in float32); they
-        are renormalized to sum to 1. Zeros become ``-inf`` logits.
+        Parameters
+        ----------
+        probs : array_like, shape (..., K)
+            Probabilities ``>= 0`` summing to 1 within ``atol``, ``K >= 2``;
+            they are renormalized to sum to 1. Zeros become ``-inf`` logits.
+        atol : float or None, optional, keyword-only
+            Tolerance on the sums; default ``sqrt(eps)`` of the dtype (1.5e-8
+            in float64, 3.5e-4 in float32).
+
+        Returns
+        -------
+        Categorical
+            Logits ``log p``; the renormalized ``probs`` are kept as :attr:`probs`.
 
         Examples
         --------
@@ -138,6 +158,16 @@ class Categorical(ExponentialFamily):
     def from_natural(cls, natural: ArrayLike) -> Categorical:
         """Categorical from minimal natural parameters ``theta_i = log(p_i / p_K)``, (..., K-1).
 
+        Parameters
+        ----------
+        natural : array_like, shape (..., K-1)
+            ``theta``, values ``< +inf`` (``-inf`` is a class of probability 0).
+
+        Returns
+        -------
+        Categorical
+            Logits ``(theta, 0)``: the reference class last.
+
         Examples
         --------
         >>> Categorical.from_natural([0.0]).probs
@@ -159,8 +189,17 @@ class Categorical(ExponentialFamily):
     def from_mean(cls, mean: ArrayLike, *, atol: float | None = None) -> Categorical:
         """Categorical from expectation parameters ``eta_i = p_i`` (i < K), shape (..., K-1).
 
-        ``mean`` must be ``>= 0`` with ``sum(mean) <= 1`` within ``atol``;
-        ``p_K = 1 - sum(mean)``.
+        Parameters
+        ----------
+        mean : array_like, shape (..., K-1)
+            ``eta``, ``>= 0`` with ``sum(mean) <= 1`` within ``atol``.
+        atol : float or None, optional, keyword-only
+            Tolerance on the sums, as in :meth:`from_probs`.
+
+        Returns
+        -------
+        Categorical
+            Probabilities ``(eta, max(1 - sum(eta), 0))``, renormalized.
 
         Examples
         --------
@@ -220,20 +259,67 @@ class Categorical(ExponentialFamily):
 
     # ------------------------------------------------------------ primitives
     def sufficient_statistic(self, x: ArrayLike) -> NDArray:
-        """One-hot of class indices without the reference class, shape (..., K-1)."""
+        """One-hot of class indices without the reference class, shape (..., K-1).
+
+        ``T(x)_i = [x = i]`` for ``i < K - 1``: the reference class K - 1 (the
+        last) is all zeros.
+
+        Parameters
+        ----------
+        x : array_like of int
+            Class indices in ``[0, K)``, broadcasting with the batch shape.
+
+        Returns
+        -------
+        ndarray, shape ``x.shape + (K-1,)``
+            The one-hot rows, in the logits' dtype.
+
+        Examples
+        --------
+        >>> Categorical(logits=[0.0, 0.0, 0.0]).sufficient_statistic([0, 2])
+        array([[1., 0.],
+               [0., 0.]])
+        """
         x = self._check_classes(x)
         return (x[..., None] == np.arange(self.num_classes - 1)).astype(self.logits.dtype)
 
     def log_base_measure(self, x: ArrayLike) -> NDArray:
-        """``log h(x) = 0`` for every class (counting measure), shape (...)."""
+        """``log h(x) = 0`` for every class (counting measure), shape (...).
+
+        Parameters
+        ----------
+        x : array_like of int
+            Class indices in ``[0, K)``, broadcasting with the batch shape.
+
+        Returns
+        -------
+        ndarray
+            Zeros of the shape of ``x`` broadcast with the batch shape.
+        """
         x = self._check_classes(x)
         return np.zeros(np.broadcast_shapes(x.shape, self.batch_shape), dtype=self.logits.dtype)
 
     def log_partition(self) -> NDArray:
-        """``psi(theta) = log(1 + sum_i exp(theta_i)) = -log p_K``, shape (...).
+        r"""``psi(theta) = log(1 + sum_i exp(theta_i)) = -log p_K``, shape (...).
+
+        .. math::
+
+            \psi(\theta) = \log\Big(1 + \sum_{i < K} e^{\theta_i}\Big) = -\log p_K
 
         In logits coordinates the log-partition is ``expfam.logsumexp(logits)``;
         the two agree when the logits are normalized to ``z_K = 0``.
+
+        Returns
+        -------
+        ndarray, shape (...)
+            ``-log_softmax(logits)[..., -1]``: ``+inf`` where ``p_K = 0``
+            (the natural coordinates do not exist there).
+
+        Examples
+        --------
+        >>> d = Categorical.from_probs([0.5, 0.25, 0.25])
+        >>> round(float(d.log_partition()), 12)  # -log p_K = log 4
+        1.38629436112
         """
         return -self.log_probs[..., -1]
 
@@ -290,7 +376,17 @@ class Categorical(ExponentialFamily):
         )
 
     def entropy(self) -> NDArray:
-        """Entropy ``-sum_k p_k log p_k`` (``0 log 0 = 0``), shape (...).
+        r"""Entropy ``-sum_k p_k log p_k`` (``0 log 0 = 0``), shape (...).
+
+        .. math::
+
+            H(p) = -\sum_k p_k \log p_k
+
+        Returns
+        -------
+        ndarray, shape (...)
+            The entropy in nats, in ``[0, log K]``; computed from the logits by
+            :func:`expfam.special.entropy`.
 
         Examples
         --------
@@ -300,11 +396,36 @@ class Categorical(ExponentialFamily):
         return special.entropy(self.logits)
 
     def dual_potential(self) -> NDArray:
-        """``phi(eta) = sum_k p_k log p_k``, the negative entropy, shape (...)."""
+        r"""``phi(eta) = sum_k p_k log p_k``, the negative entropy, shape (...).
+
+        .. math::
+
+            \phi(\eta) = \theta \cdot \eta - \psi(\theta) = \sum_k p_k \log p_k
+
+        Returns
+        -------
+        ndarray, shape (...)
+            ``-H(p)``, in ``[-log K, 0]``.
+        """
         return -self.entropy()
 
     def cross_entropy(self, other: Categorical) -> NDArray:
-        """``-sum_k p_k log q_k``; ``+inf`` where some ``q_k = 0 < p_k``. Shape (...).
+        r"""``-sum_k p_k log q_k``; ``+inf`` where some ``q_k = 0 < p_k``. Shape (...).
+
+        .. math::
+
+            H(p, q) = -\sum_k p_k \log q_k
+
+        Parameters
+        ----------
+        other : Categorical
+            ``q``, over the same K classes, with a batch shape that broadcasts
+            with this one's.
+
+        Returns
+        -------
+        ndarray, shape (...)
+            ``H(p, q)`` in nats (``0 log 0 = 0``), over the broadcast batch shape.
 
         Examples
         --------
@@ -319,7 +440,23 @@ class Categorical(ExponentialFamily):
         )
 
     def kl(self, other: Categorical) -> NDArray:
-        """``KL(p || q) = sum_k p_k log(p_k / q_k)`` >= 0; ``+inf`` where ``q_k = 0 < p_k``.
+        r"""``KL(p || q) = sum_k p_k log(p_k / q_k)`` >= 0; ``+inf`` where ``q_k = 0 < p_k``.
+
+        .. math::
+
+            \mathrm{KL}(p \,\|\, q) = \sum_k p_k \log \frac{p_k}{q_k}
+
+        Parameters
+        ----------
+        other : Categorical
+            ``q``, over the same K classes, with a batch shape that broadcasts
+            with this one's.
+
+        Returns
+        -------
+        ndarray, shape (...)
+            ``KL(p || q)`` in nats, over the broadcast batch shape, computed
+            from the logits by :func:`expfam.special.kl_divergence`.
 
         Notes
         -----
@@ -337,7 +474,11 @@ class Categorical(ExponentialFamily):
 
     # ------------------------------------------------------------ Fisher geometry
     def fisher(self, coords: Coords = "natural") -> NDArray:
-        """Dense Fisher information, shape (..., K, K) or (..., K-1, K-1).
+        r"""Dense Fisher information, shape (..., K, K) or (..., K-1, K-1).
+
+        .. math::
+
+            F = \operatorname{diag}(p) - p p^T
 
         The diagonal ``p_k (1 - p_k)`` takes ``1 - p_k = -expm1(log p_k)``, so
         it keeps its relative accuracy when one class takes almost all the mass.
@@ -348,6 +489,12 @@ class Categorical(ExponentialFamily):
             ``"logits"``: ``diag(p) - p p^T``, rank K-1 with null vector 1.
             ``"natural"``: ``diag(p') - p' p'^T`` with ``p' = p[:K-1]``,
             invertible in the interior, inverse ``diag(1/p') + 1 1^T / p_K``.
+            Natural coordinates need ``p_K > 0`` (else ValueError).
+
+        Returns
+        -------
+        ndarray, shape (..., K, K) or (..., K-1, K-1)
+            The symmetric positive semi-definite Fisher matrix.
 
         Examples
         --------
@@ -363,10 +510,28 @@ class Categorical(ExponentialFamily):
         return fisher
 
     def fisher_vp(self, v: ArrayLike, coords: Coords = "natural") -> NDArray:
-        """Fisher-vector product ``F v = p * v - p (p . v)`` in O(K), shape (..., K) or (..., K-1).
+        r"""Fisher-vector product ``F v = p * v - p (p . v)`` in O(K).
 
-        ``v`` has K entries on its last axis for ``coords="logits"``, K-1 for
-        ``"natural"``. Classes of probability 0 give zero rows.
+        .. math::
+
+            (F v)_k = p_k \, (v_k - p \cdot v)
+
+        Classes of probability 0 give zero rows.
+
+        Parameters
+        ----------
+        v : array_like, shape (..., K) or (..., K-1)
+            A finite tangent vector: K entries on its last axis for
+            ``coords="logits"``, K-1 for ``"natural"``; broadcasting with the
+            batch shape.
+        coords : {"natural", "logits"}, optional
+            The coordinates of ``v`` and of the result.
+
+        Returns
+        -------
+        ndarray, shape (..., K) or (..., K-1)
+            ``F v``, in the coordinates of ``v``; it sums to 0 in logits
+            coordinates.
 
         Notes
         -----
@@ -395,17 +560,26 @@ class Categorical(ExponentialFamily):
         return (p * (w - dot(p, w)[..., None]))[..., :size]
 
     def natural_gradient(self, g: ArrayLike, coords: Coords = "natural") -> NDArray:
-        """Natural gradient ``F^+ g`` in O(K) time and memory.
+        r"""Natural gradient ``F^+ g`` in O(K) time and memory.
+
+        .. math::
+
+            \tilde g = F^{+} g
 
         Parameters
         ----------
         g : array_like, shape (..., K-1) or (..., K)
-            A gradient in the chosen coordinates.
-        coords : {"natural", "logits"}
+            A finite gradient in the chosen coordinates.
+        coords : {"natural", "logits"}, optional
+            The coordinates of ``g`` and of the result: K-1 entries for
+            ``"natural"`` (which needs ``p_K > 0``), K for ``"logits"``.
 
         Returns
         -------
         ndarray, same shape as ``g`` broadcast with the batch
+            The natural gradient ``F^+ g``: ``F^-1 g`` in natural coordinates,
+            the Moore-Penrose solution (summing to 0) in logits coordinates;
+            0 on classes of probability 0.
 
         Notes
         -----
@@ -463,11 +637,26 @@ class Categorical(ExponentialFamily):
         sample_shape: int | tuple[int, ...] = (),
         rng: np.random.Generator | int | None = None,
     ) -> NDArray:
-        """Class indices of shape ``sample_shape + batch_shape``, by the Gumbel-max trick.
+        r"""Class indices of shape ``sample_shape + batch_shape``, by the Gumbel-max trick.
 
-        ``sample_shape`` is an int or a tuple (numpy's ``size``). ``argmax(z +
-        G)`` with standard Gumbel noise G; a class with logit ``-inf`` is never
-        drawn.
+        .. math::
+
+            x = \operatorname{argmax}_k (z_k + G_k), \qquad G_k \sim \mathrm{Gumbel}(0, 1)
+
+        with independent standard Gumbel noise; a class with logit ``-inf``
+        is never drawn.
+
+        Parameters
+        ----------
+        sample_shape : int or tuple of int, optional
+            Leading shape of the draws (numpy's ``size``).
+        rng : Generator, int or None, optional
+            The random generator, or a seed.
+
+        Returns
+        -------
+        ndarray of int, shape ``sample_shape + batch_shape``
+            Class indices in ``[0, K)``.
 
         Examples
         --------
@@ -479,18 +668,44 @@ class Categorical(ExponentialFamily):
         return np.argmax(self.logits + gumbel, axis=-1)
 
     def mode(self) -> NDArray:
-        """The most probable class (the first one on ties), shape (...)."""
+        """The most probable class (the first one on ties), shape (...).
+
+        Returns
+        -------
+        ndarray of int, shape (...)
+            ``argmax_k z_k``, the first such class on ties.
+
+        Examples
+        --------
+        >>> Categorical(logits=[[0.0, 2.0, 2.0], [1.0, 0.0, 0.0]]).mode()
+        array([1, 0])
+        """
         return np.argmax(self.logits, axis=-1)
 
     def tempered(self, beta: ArrayLike) -> Categorical:
-        """The distribution ``softmax(beta * z)`` at inverse temperature ``beta >= 0``.
+        r"""The distribution ``softmax(beta * z)`` at inverse temperature ``beta >= 0``.
+
+        .. math::
+
+            p_k(\beta) = \frac{e^{\beta z_k}}{\sum_j e^{\beta z_j}}
 
         ``beta = 0`` is the uniform distribution on the support (classes with
         ``-inf`` logits stay impossible); ``beta = inf`` is the uniform
         distribution on the most probable classes, the limit of large ``beta``.
-        An array of temperatures broadcasts with the batch shape (one per
-        distribution, or a batch of temperatures for one), or against the
-        logits with length 1 on the class axis, as ``softmax(beta=...)``.
+
+        Parameters
+        ----------
+        beta : float or array_like
+            Inverse temperature ``>= 0`` (``inf`` allowed). An array
+            broadcasts with the batch shape (one per distribution, or a batch
+            of temperatures for one), or against the logits with length 1 on
+            the class axis, as ``softmax(beta=...)``.
+
+        Returns
+        -------
+        Categorical
+            The tempered distribution, in the logits' dtype; its batch shape
+            is the broadcast of the batch shape and ``beta``'s.
 
         Notes
         -----

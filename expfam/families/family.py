@@ -203,31 +203,115 @@ class ExponentialFamily(ABC):
     @classmethod
     @abstractmethod
     def from_natural(cls, natural: ArrayLike) -> Self:
-        """The distribution with natural parameters ``natural``, shape (..., d)."""
+        """The distribution with natural parameters ``natural``, shape (..., d).
+
+        Parameters
+        ----------
+        natural : array_like, shape (..., d)
+            Natural parameters theta of the family.
+
+        Returns
+        -------
+        ExponentialFamily
+            The distribution of that family with these natural parameters.
+        """
 
     @classmethod
     @abstractmethod
     def from_mean(cls, mean: ArrayLike) -> Self:
-        """The distribution with expectation parameters ``mean`` (the inverse mean map)."""
+        """The distribution with expectation parameters ``mean`` (the inverse mean map).
+
+        Parameters
+        ----------
+        mean : array_like, shape (..., d)
+            Expectation parameters ``eta = E[T(x)]``, in the interior of the
+            family's mean domain.
+
+        Returns
+        -------
+        ExponentialFamily
+            The distribution with ``grad A(theta) = mean``.
+        """
 
     @abstractmethod
     def sufficient_statistic(self, x: ArrayLike) -> NDArray:
-        """T(x), shape (..., d) for observations of the family's support."""
+        """The sufficient statistic ``T(x)`` of observations of the family's support.
+
+        Parameters
+        ----------
+        x : array_like
+            Observations in the family's own layout (class indices, outcomes
+            or points of the simplex), broadcasting with the batch shape.
+
+        Returns
+        -------
+        ndarray, shape (..., d)
+            ``T(x)``, the vector that pairs with the natural parameters in
+            ``theta . T(x)``.
+        """
 
     @abstractmethod
     def log_base_measure(self, x: ArrayLike) -> NDArray:
-        """log h(x), shape (...)."""
+        """The log base measure ``log h(x)`` of observations.
+
+        Parameters
+        ----------
+        x : array_like
+            Observations in the family's own layout, as for
+            :meth:`sufficient_statistic`.
+
+        Returns
+        -------
+        ndarray, shape (...)
+            ``log h(x)``, broadcast with the batch shape.
+        """
 
     @abstractmethod
     def log_partition(self) -> NDArray:
-        """A(theta) = log of the normalizer, shape (...)."""
+        r"""The log-partition ``A(theta)``, the log of the normalizer.
+
+        .. math::
+
+            A(\theta) = \log \int h(x) \, e^{\theta \cdot T(x)} \, dx
+
+        (a sum over the support for a discrete family).
+
+        Returns
+        -------
+        ndarray, shape (...)
+            ``A(theta)`` for each distribution of the batch.
+        """
 
     @abstractmethod
     def fisher_vp(self, v: ArrayLike) -> NDArray:
-        """Fisher-vector product F(theta) v = Hess A(theta) v in natural coordinates, (..., d)."""
+        r"""Fisher-vector product ``F(theta) v = Hess A(theta) v`` in natural coordinates.
+
+        .. math::
+
+            F(\theta) \, v = \nabla^2 A(\theta) \, v
+
+        Parameters
+        ----------
+        v : array_like, shape (..., d)
+            A tangent vector in natural coordinates, broadcasting with the batch.
+
+        Returns
+        -------
+        ndarray, shape (..., d)
+            ``F(theta) v``.
+        """
 
     def expected_log_base_measure(self) -> NDArray:
-        """E[log h(x)], shape (...). Zero here: families with a non-constant h override it."""
+        """The expected log base measure ``E[log h(x)]`` under the distribution.
+
+        Zero here (``h = 1``): families with a non-constant ``h`` override it.
+
+        Returns
+        -------
+        ndarray, shape (...)
+            ``E[log h(x)]``, zeros of the batch shape in the natural
+            parameters' dtype.
+        """
         return np.zeros(self.batch_shape, dtype=self.natural.dtype)
 
     # ----------------------------------------------------------------- derived
@@ -242,9 +326,23 @@ class ExponentialFamily(ABC):
         return self.natural.shape[-1]
 
     def log_prob(self, x: ArrayLike) -> NDArray:
-        """Log-density ``theta . T(x) - A(theta) + log h(x)``, shape (...).
+        r"""Log-density ``theta . T(x) - A(theta) + log h(x)``, shape (...).
 
-        A numpy scalar for a single observation of an unbatched distribution.
+        .. math::
+
+            \log p(x) = \theta \cdot T(x) - A(\theta) + \log h(x)
+
+        Parameters
+        ----------
+        x : array_like
+            Observations of the family's support, in its own layout
+            (as for :meth:`sufficient_statistic`).
+
+        Returns
+        -------
+        ndarray, shape (...)
+            The log-density, broadcast with the batch shape; a numpy scalar
+            for a single observation of an unbatched distribution.
         """
         return scalar(
             np.asarray(
@@ -255,7 +353,16 @@ class ExponentialFamily(ABC):
         )
 
     def dual_potential(self) -> NDArray:
-        """Legendre dual of A: ``phi(eta) = theta . eta - A(theta)``, shape (...).
+        r"""Legendre dual of A: ``phi(eta) = theta . eta - A(theta)``, shape (...).
+
+        .. math::
+
+            \phi(\eta) = \theta \cdot \eta - A(\theta), \qquad \eta = \nabla A(\theta)
+
+        Returns
+        -------
+        ndarray, shape (...)
+            ``phi(eta)`` at the distribution's expectation parameters.
 
         Notes
         -----
@@ -266,15 +373,38 @@ class ExponentialFamily(ABC):
         return dot(self.natural, self.mean) - self.log_partition()
 
     def entropy(self) -> NDArray:
-        """Entropy ``H = A(theta) - theta . eta - E[log h(x)] = -phi(eta) - E[log h]``."""
+        r"""Entropy ``H = A(theta) - theta . eta - E[log h(x)] = -phi(eta) - E[log h]``.
+
+        .. math::
+
+            H = -\mathbb{E}[\log p(x)] = A(\theta) - \theta \cdot \eta
+            - \mathbb{E}[\log h(x)] = -\phi(\eta) - \mathbb{E}[\log h(x)]
+
+        Returns
+        -------
+        ndarray, shape (...)
+            The entropy in nats (differential for a density).
+        """
         return -self.dual_potential() - self.expected_log_base_measure()
 
     def cross_entropy(self, other: Self) -> NDArray:
-        """Cross-entropy ``H(self, other) = -E_self[log other(x)]``, shape (...).
+        r"""Cross-entropy ``H(self, other) = -E_self[log other(x)]``, shape (...).
 
-        Notes
-        -----
-        ``H(p, q) = A(theta_q) - theta_q . eta_p - E_p[log h(x)]``.
+        .. math::
+
+            H(p, q) = -\mathbb{E}_p[\log q(x)]
+            = A(\theta_q) - \theta_q \cdot \eta_p - \mathbb{E}_p[\log h(x)]
+
+        Parameters
+        ----------
+        other : ExponentialFamily
+            ``q``: a distribution of the same family and dimension, whose
+            batch shape broadcasts with this one's.
+
+        Returns
+        -------
+        ndarray, shape (...)
+            ``H(self, other)`` in nats, over the broadcast batch shape.
         """
         self._check_other(other)
         return (
@@ -284,12 +414,28 @@ class ExponentialFamily(ABC):
         )
 
     def kl(self, other: Self) -> NDArray:
-        """KL divergence ``KL(self || other)`` as the Bregman divergence of A, shape (...).
+        r"""KL divergence ``KL(self || other)`` as the Bregman divergence of A, shape (...).
+
+        .. math::
+
+            \mathrm{KL}(p \,\|\, q) = A(\theta_q) - A(\theta_p)
+            - (\theta_q - \theta_p) \cdot \eta_p
+
+        Parameters
+        ----------
+        other : ExponentialFamily
+            ``q``: a distribution of the same family and dimension, whose
+            batch shape broadcasts with this one's.
+
+        Returns
+        -------
+        ndarray, shape (...)
+            ``KL(self || other) >= 0`` in nats, over the broadcast batch shape.
 
         Notes
         -----
-        ``KL(p || q) = A(theta_q) - A(theta_p) - (theta_q - theta_p) . eta_p``,
-        clipped at 0 against rounding (the divergence of a convex function is >= 0).
+        Clipped at 0 against rounding (the Bregman divergence of a convex
+        function is >= 0).
         """
         self._check_other(other)
         bregman = (
@@ -300,10 +446,25 @@ class ExponentialFamily(ABC):
         return np.maximum(bregman, 0.0)
 
     def fisher(self, coords: Literal["natural"] = "natural") -> NDArray:
-        """Dense Fisher information ``Hess A(theta)`` in natural coordinates, (..., d, d).
+        r"""Dense Fisher information ``Hess A(theta)`` in natural coordinates, (..., d, d).
+
+        .. math::
+
+            F(\theta) = \nabla^2 A(\theta) = \operatorname{Cov}[T(x)]
 
         Built column by column from :meth:`fisher_vp`; O(d^2) memory, so only
         when asked for explicitly.
+
+        Parameters
+        ----------
+        coords : {"natural"}, optional
+            The coordinates of the metric; only the natural ones here (any
+            other value is a ValueError naming ``coords``).
+
+        Returns
+        -------
+        ndarray, shape (..., d, d)
+            The symmetric positive semi-definite Fisher matrix.
         """
         check_coords(coords, type(self).__name__)
         basis = np.eye(self.dim, dtype=self.natural.dtype)
@@ -311,10 +472,27 @@ class ExponentialFamily(ABC):
         return np.stack([self.fisher_vp(np.broadcast_to(e, shape)) for e in basis], axis=-1)
 
     def natural_gradient(self, g: ArrayLike, coords: Literal["natural"] = "natural") -> NDArray:
-        """Natural gradient ``F(theta)^-1 g`` in natural coordinates, shape (..., d).
+        r"""Natural gradient ``F(theta)^-1 g`` in natural coordinates, shape (..., d).
+
+        .. math::
+
+            \tilde g = F(\theta)^{-1} g
 
         Generic dense solve, O(d^3); families with structure override it with
         an O(d) formula.
+
+        Parameters
+        ----------
+        g : array_like, shape (..., d)
+            A gradient with respect to the natural parameters; finite.
+        coords : {"natural"}, optional
+            The coordinates of ``g`` and of the result; only the natural ones
+            here.
+
+        Returns
+        -------
+        ndarray, shape (..., d)
+            ``F(theta)^-1 g``, broadcast with the batch shape.
         """
         check_coords(coords, type(self).__name__)
         g = as_vector(g, "g", self.dim, self.natural.dtype)

@@ -94,11 +94,44 @@ def prove(
     points: int = IDENTITY_POINTS,
     digits: int = IDENTITY_DIGITS,
 ) -> str:
-    """Decide ``check.derived == check.closed_form``; return the verdict.
+    r"""Decide ``check.derived == check.closed_form``; return the verdict.
 
-    ``"proved"``, ``"tested at N points (D digits)"``, ``"false"`` (see
-    :func:`run_check` for the counterexample), ``"unproved"`` or ``"-"`` (no
-    closed form); :mod:`expfam.symbolic.decide` says what each means.
+    Symbolically where sympy can, else by identity testing: the sides agree
+    at an exact point where, evaluated at ``2 D`` digits,
+
+    .. math::
+
+        |a - b| \le 10^{-D} \max(|a|, |b|).
+
+    No numeric comparison is made (that is :func:`run_check`).
+
+    Parameters
+    ----------
+    check : Check
+        The check whose claim is decided; it is validated first (a check
+        written wrongly raises :class:`CheckError`).
+    rng : numpy.random.Generator, int or None, optional
+        Generator or seed of the random exact points.
+    points : int, optional
+        Random exact points for identity testing (special points come on top).
+    digits : int, optional
+        ``D``, the digits to which the two sides must agree.
+
+    Returns
+    -------
+    str
+        ``"proved"``, ``"tested at N points (D digits)"``, ``"false"`` (see
+        :func:`run_check` for the counterexample), ``"unproved"`` or ``"-"``
+        (no closed form); :mod:`expfam.symbolic.decide` says what each means.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> from expfam.symbolic.domains import Reals
+    >>> w = sympy.Symbol("w", real=True)
+    >>> prove(Check("cosh", "cosh", [Arg(w, Reals())], sympy.cosh(w),
+    ...             (sympy.exp(w) + sympy.exp(-w)) / 2))
+    'proved'
     """
     validate(check)
     check_assumptions(check)
@@ -150,20 +183,20 @@ def run_check(
 
     Parameters
     ----------
-    check
+    check : Check
         The check to run.
-    derivation
+    derivation : str, optional
         Name of the derivation it belongs to, for the report.
-    rng
+    rng : numpy.random.Generator, int, sequence of int or None, optional
         Seed or generator for the random points.
-    points
+    points : int or None, optional
         Number of random points for the numeric comparison; default
         ``check.points``. Extreme points come on top.
-    timeout
+    timeout : float or None, optional
         Seconds the check may take (where the platform has SIGALRM; default
         :data:`DEFAULT_TIMEOUT`, None for no limit); past them it stops with
         the verdict ``"timed out"``.
-    identity_points, digits
+    identity_points, digits : int, optional
         Random exact points and digits of agreement for identity testing,
         used when sympy cannot simplify ``derived - closed_form`` to 0.
 
@@ -235,8 +268,41 @@ def run_checks(
 
     The i-th check draws its points from ``default_rng(i + seed * 2**32)``
     (seed 0 draws the points earlier versions drew), whatever ``select``
-    (which checks to run) leaves out. Something that is not a :class:`Check`,
-    or a name used twice, is an error row; the other checks still run.
+    leaves out. Something that is not a :class:`Check`, or a name used twice,
+    is an error row; the other checks still run.
+
+    Parameters
+    ----------
+    checks : iterable of Check
+        The checks of one derivation, in order (what its ``checks()`` yields).
+    derivation : str
+        Name of the derivation, for the report.
+    points : int or None, optional
+        Random points per check for the numeric comparison; default each
+        check's own ``points``.
+    progress : callable or None, optional
+        Called with each :class:`CheckResult` as soon as it is known.
+    seed : int, optional
+        Seed of the random points, as above.
+    select : callable or None, optional
+        ``select(check)`` is False for a check to leave out (no row); default
+        every check runs.
+    timeout : float or None, optional
+        Seconds each check may take (:func:`run_check`); None for no limit.
+
+    Returns
+    -------
+    list of CheckResult
+        One result per check run (and per error row), in order.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> from expfam.symbolic.domains import Reals
+    >>> w = sympy.Symbol("w", real=True)
+    >>> square = Check("square", "w^2 = w w", [Arg(w, Reals())], w**2, w * w)
+    >>> [(r.name, r.verdict) for r in run_checks([square, square], "demo")]
+    [('square', 'proved'), ('square', 'error')]
     """
     results = []
     seen: set[str] = set()

@@ -33,13 +33,13 @@ class SymbolicFamily:
 
     Parameters
     ----------
-    name
+    name : str
         The name of the numeric family it mirrors (e.g. ``"Categorical"``).
-    natural
+    natural : tuple of sympy.Symbol
         The natural parameters theta (symbols).
-    log_partition
+    log_partition : sympy.Expr
         A(theta), a sympy expression in ``natural``.
-    expected_log_base
+    expected_log_base : sympy.Expr, optional
         E[log h(x)] as a function of theta; 0 when the base measure is 1.
         It may be an infinite sum: Poisson's h(x) = 1/x! gives
         ``-Sum(log(x!) exp(theta x - exp(theta)) / x!, (x, 0, oo))``, which
@@ -62,29 +62,113 @@ class SymbolicFamily:
     expected_log_base: sympy.Expr = sympy.S.Zero
 
     def mean(self) -> sympy.Matrix:
-        """The mean map eta = grad A(theta), a column."""
+        r"""The mean map eta = grad A(theta), a column.
+
+        .. math::
+
+            \eta_i = \frac{\partial A}{\partial \theta_i}
+
+        Returns
+        -------
+        sympy.Matrix, shape (d, 1)
+            The expectation parameters in the symbols of ``natural``.
+        """
         return sympy.Matrix([sympy.diff(self.log_partition, t) for t in self.natural])
 
     def fisher(self) -> sympy.Matrix:
-        """The Fisher metric in natural coordinates, the Hessian of A."""
+        r"""The Fisher metric in natural coordinates, the Hessian of A.
+
+        .. math::
+
+            F_{ij}(\theta) = \frac{\partial^2 A}{\partial \theta_i \, \partial \theta_j}
+
+        Returns
+        -------
+        sympy.Matrix, shape (d, d)
+            The symmetric Hessian of ``log_partition``.
+
+        Examples
+        --------
+        >>> import sympy
+        >>> w = sympy.Symbol("w", real=True)
+        >>> bernoulli = SymbolicFamily("Bernoulli", (w,), sympy.log(1 + sympy.exp(w)))
+        >>> sympy.factor(bernoulli.fisher()[0])  # p (1 - p)
+        exp(w)/(exp(w) + 1)**2
+        """
         return sympy.hessian(self.log_partition, self.natural)
 
     def dual_potential(self) -> sympy.Expr:
-        """The Legendre dual of A at eta = grad A(theta): phi = theta . eta - A."""
+        r"""The Legendre dual of A at eta = grad A(theta): phi = theta . eta - A.
+
+        .. math::
+
+            \phi(\eta) = \theta \cdot \nabla A(\theta) - A(\theta)
+
+        Returns
+        -------
+        sympy.Expr
+            ``phi`` as a function of theta (unsimplified).
+        """
         return (sympy.Matrix(self.natural).T * self.mean())[0] - self.log_partition
 
     def entropy(self) -> sympy.Expr:
-        """The entropy -E[log p(x)] = A - theta . eta - E[log h]."""
+        r"""The entropy -E[log p(x)] = A - theta . eta - E[log h].
+
+        .. math::
+
+            H(\theta) = A(\theta) - \theta \cdot \nabla A(\theta) - \mathbb{E}[\log h(x)]
+
+        Returns
+        -------
+        sympy.Expr
+            ``-phi - expected_log_base`` as a function of theta.
+        """
         return -self.dual_potential() - self.expected_log_base
 
     def other_natural(self) -> tuple[sympy.Symbol, ...]:
-        """Symbols for a second member of the family: ``theta_q`` for each ``theta``."""
+        """Symbols for a second member of the family: ``theta_q`` for each ``theta``.
+
+        Returns
+        -------
+        tuple of sympy.Symbol
+            One symbol per natural parameter, named ``<name>_q`` with the
+            same assumptions.
+
+        Examples
+        --------
+        >>> import sympy
+        >>> t = sympy.Symbol("theta", real=True)
+        >>> SymbolicFamily("Poisson", (t,), sympy.exp(t)).other_natural()
+        (theta_q,)
+        """
         return tuple(sympy.Symbol(f"{t.name}_q", **t.assumptions0) for t in self.natural)
 
     def kl(self, other: Sequence[sympy.Symbol]) -> sympy.Expr:
-        """KL(p_theta || p_other) as the Bregman divergence of A.
+        r"""KL(p_theta || p_other) as the Bregman divergence of A.
 
-        ``A(other) - A(theta) - (other - theta) . grad A(theta)``.
+        .. math::
+
+            \mathrm{KL}(p_\theta \,\|\, p_{\theta'}) = A(\theta') - A(\theta)
+            - (\theta' - \theta) \cdot \nabla A(\theta)
+
+        Parameters
+        ----------
+        other : sequence of sympy.Symbol or sympy.Expr
+            ``theta'``, the natural parameters of the second member, one per
+            parameter (:meth:`other_natural` gives symbols for them).
+
+        Returns
+        -------
+        sympy.Expr
+            The divergence in ``natural`` and ``other``.
+
+        Examples
+        --------
+        >>> import sympy
+        >>> t = sympy.Symbol("theta", real=True)
+        >>> poisson = SymbolicFamily("Poisson", (t,), sympy.exp(t))
+        >>> sympy.expand(poisson.kl(poisson.other_natural()))
+        theta*exp(theta) - theta_q*exp(theta) - exp(theta) + exp(theta_q)
         """
         other = tuple(other)
         a_other = self.log_partition.subs(dict(zip(self.natural, other, strict=True)))
@@ -137,24 +221,26 @@ def family_checks(
 
     Parameters
     ----------
-    family
+    family : SymbolicFamily
         The symbolic family.
-    domain
+    domain : Domain or sequence of Domain
         Where its natural parameters live: one Domain for the vector, or one
         per parameter (a Normal's theta = (mu / s2, -1 / (2 s2)) needs
         ``(Reals(), Interval(-5.0, -0.1))``).
-    numeric
+    numeric : type or None, optional
         The numeric family: a class with ``from_natural(theta)`` whose
         instances have ``mean``, ``fisher()``, ``entropy()`` and ``kl(other)``.
         Default: the expfam class named ``family.name`` (an error says what to
         pass if there is none).
-    closed_forms
+    closed_forms : dict or None, optional
         Optional closed forms to prove, keyed by ``"mean"``, ``"fisher"``,
         ``"entropy"`` or ``"kl"`` (the last in ``natural`` and ``other``
         symbols, where ``other`` is ``family.other_natural()``).
-    rtol, atol, points
+    rtol, atol : float, optional
         As in :class:`Check`.
-    checks
+    points : int, optional
+        As in :class:`Check`.
+    checks : sequence of str, optional
         Which of ``"mean"``, ``"fisher"``, ``"entropy"``, ``"kl"`` to make.
         A family whose base measure is not 1 needs ``family.expected_log_base``
         (E[log h(x)], which may be an infinite ``Sum``) for its entropy, or

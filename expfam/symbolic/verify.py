@@ -270,7 +270,27 @@ def _shorten(text: str, width: int) -> str:
 
 
 def format_table(results: Sequence[CheckResult]) -> str:
-    """The results as a plain-text table, one row per check (:data:`LEGEND` explains it)."""
+    """The results as a plain-text table, one row per check (:data:`LEGEND` explains it).
+
+    Parameters
+    ----------
+    results : sequence of CheckResult
+        The rows, in order.
+
+    Returns
+    -------
+    str
+        A header, a rule and one line per result: derivation, check, claim
+        (shortened to 48 characters), verdict (to 32), points, err, time and
+        ``ok`` or ``FAIL``, in aligned columns.
+
+    Examples
+    --------
+    >>> from expfam.symbolic.claims import CheckResult
+    >>> table = format_table([CheckResult("d", "c", "x = x", verdict="proved")])
+    >>> print(table.splitlines()[-1])
+    d           c      x = x  proved   0       0.0e+00  0.00s  ok
+    """
     header = ("derivation", "check", "claim", "verdict", "points", "err", "time", "")
     rows = [
         (
@@ -305,26 +325,26 @@ def run_verify(
 
     Parameters
     ----------
-    paths
+    paths : sequence of pathlib.Path
         Folders of derivation modules, or single modules; a module reached
         twice runs once.
-    json_path
+    json_path : str or None, optional
         Also write the table (with failing points and counterexamples) here.
-    pattern
+    pattern : str or None, optional
         Run only the checks whose ``derivation.check`` name contains it
         (case-insensitive).
-    points
+    points : int or None, optional
         Random points per check for the numeric comparison (default: each
         check's own).
-    seed
+    seed : int, optional
         Seed of the random points: check i of a module draws from
         ``default_rng(i + seed * 2**32)``.
-    timeout
+    timeout : float or None, optional
         Seconds one check (and a module's import and ``checks()``) may take
         before it is stopped and reported as timed out; default
         :data:`~expfam.symbolic.check.DEFAULT_TIMEOUT`. A module's process
         silent for twice that and 5 s more is killed.
-    jobs
+    jobs : int or None, optional
         Processes to run modules on (default: the number of CPUs). Each runs
         with ``PYTHONHASHSEED=0``, so that no verdict depends on the hash seed.
 
