@@ -72,7 +72,12 @@ def _trajectory_logits(
 
 
 def log_posterior(log_prior: ArrayLike, log_likelihood: ArrayLike, *, beta: ArrayLike = 1.0):
-    """Normalized log posterior over hypotheses: Bayes' rule as addition of logits.
+    r"""Normalized log posterior over hypotheses: Bayes' rule as addition of logits.
+
+    .. math::
+
+        \log P(h \mid x) = \operatorname{log\_softmax}_h\big(\log P(h)
+            + \beta \log P(x \mid h)\big)
 
     Parameters
     ----------
@@ -143,7 +148,12 @@ def posterior(
 def log_posterior_trajectory(
     log_prior: ArrayLike, log_likelihoods: ArrayLike, *, beta: ArrayLike = 1.0
 ) -> NDArray:
-    """Log posteriors after 0, 1, ..., n observations, all at once.
+    r"""Log posteriors after 0, 1, ..., n observations, all at once.
+
+    .. math::
+
+        \log P(h \mid x_1..x_t) = \operatorname{log\_softmax}_h\Big(\log P(h)
+            + \beta \sum_{s \le t} \log P(x_s \mid h)\Big)
 
     Parameters
     ----------
@@ -236,7 +246,12 @@ def _check_counts(prior: Dirichlet, counts: ArrayLike) -> NDArray:
 
 
 def dirichlet_posterior(prior: Dirichlet, counts: ArrayLike) -> Dirichlet:
-    """Conjugate update of a Dirichlet prior by observed class counts: addition.
+    r"""Conjugate update of a Dirichlet prior by observed class counts: addition.
+
+    .. math::
+
+        \operatorname{Dir}(\alpha) \cdot \prod_k p_k^{n_k} \propto \operatorname{Dir}(\alpha + n),
+        \qquad (\alpha - 1) + n \text{ in natural coordinates}
 
     Parameters
     ----------

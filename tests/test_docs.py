@@ -177,3 +177,27 @@ def test_every_public_name_has_one_home_page():
     page = api_pages._module_page("expfam", found["expfam"])
     assert ":py:obj:`~expfam.special.softmax`" in page
     assert "   softmax\n" not in page  # no stub of its own
+
+
+# The mathematical modules: each public function states its formula.
+FORMULA_MODULES = [
+    "expfam.special",
+    "expfam.families",
+    "expfam.geometry",
+    "expfam.learn",
+    "expfam.bayes",
+]
+NO_FORMULA = {"get_num_threads", "set_num_threads"}  # thread settings, not mathematics
+
+
+@pytest.mark.parametrize("module_name", FORMULA_MODULES)
+def test_every_public_function_states_its_formula(module_name):
+    module = importlib.import_module(module_name)
+    without = [
+        name
+        for name in module.__all__
+        if inspect.isfunction(getattr(module, name))
+        and name not in NO_FORMULA
+        and ".. math::" not in (getattr(module, name).__doc__ or "")
+    ]
+    assert not without, f"{module_name}: no .. math:: in {without}"
