@@ -889,6 +889,183 @@ static void run_job(Job *G)
     free(J.s);
 }
 
+/* ------------------------------------------------------------ elementwise kernels */
+
+/* The two-class kernels of _elementwise.py, one function of a float64 each (float32 and
+   float16 inputs are widened, computed here, and rounded once to their dtype); the
+   docstrings there give the algorithms and their bounds. Every one is applied by
+   ew_range to a contiguous buffer, on `threads` contiguous ranges, and by the same
+   function to a Python float. */
+
+enum { EW_SIGMOID = 0, EW_LOG_SIGMOID, EW_SOFTPLUS, EW_LOGIT, EW_LOG1MEXP };
+
+#define LN2 0x1.62e42fefa39efp-1
+
+/* 1 / (1 + e^{-w}) = n / s, s = 1 + e, e = e^{-|w|}, with the rounding r of s put back:
+   n / s (1 - r / s), r = e - (s - 1) exact (Fast2Sum). */
+static inline double sigmoid_1(double w)
+{
+    double e = exp(-fabs(w));
+    double s = 1.0 + e;
+    double p = (w >= 0.0 ? 1.0 : e) / s;
+    double r = e - (s - 1.0);
+    return p - p * (r / s);
+}
+
+/* log(1 + e^w) = max(w, 0) + log1p(e^{-|w|}): plain float64 for w >= 2; below, e^{-|w|}
+   and log1p in double-double, rounded once; below -40, e^w (1 - e^w / 2 + ...) = e^w to
+   2^-58, formed from exp_parts before the scaling (one rounding, subnormals included). */
+static inline double softplus_1(double w)
+{
+    if (w >= 2.0)
+        return log1p(exp(-w)) + w;
+    if (w != w)
+        return w;
+    if (w < -40.0) {
+        double m_hi, m_lo;
+        int n;
+        exp_parts(w, 0.0, &m_hi, &m_lo, &n);
+        return ldexp2(m_hi + m_lo, n);
+    }
+    double e_hi, e_lo, t_hi, t_lo, l_hi, l_lo, top, err;
+    exp_dd(-fabs(w), 0.0, &e_hi, &e_lo);
+    two_sum(e_hi, e_lo, &t_hi, &t_lo);
+    log1p_dd(t_hi, t_lo, &l_hi, &l_lo);
+    two_sum(w > 0.0 ? w : 0.0, l_hi, &top, &err);
+    return top + (err + l_lo);
+}
+
+/* log sigmoid(w) = -softplus(-w) (0 - v: +0 at w = inf). */
+static inline double log_sigmoid_1(double w)
+{
+    return 0.0 - softplus_1(-w);
+}
+
+/* a / (c_hi + c_lo) as a double-double (one correction of the quotient a / c_hi). */
+static inline void div_dd(double a, double c_hi, double c_lo, double *q_hi, double *q_lo)
+{
+    double p, err;
+    *q_hi = a / c_hi;
+    two_prod(*q_hi, c_hi, &p, &err);
+    *q_lo = ((a - p) - err - *q_hi * c_lo) / c_hi;
+}
+
+/* log(s_hi + s_lo) for a double-double s > 0 (or s = 0): log(s_hi) refined by a Newton
+   step on exp (exp_dd), absolute error about 2^-57, where s_hi is normal; below 2^-1000,
+   where |log s| > 690 absorbs any error of the first order, without it. */
+static inline double log_of_dd(double s_hi, double s_lo)
+{
+    double l0 = log(s_hi);
+    if (!(s_hi >= 0x1p-1000))
+        return s_hi > 0.0 ? l0 + s_lo / s_hi : l0;
+    double e_hi, e_lo;
+    exp_dd(l0, 0.0, &e_hi, &e_lo);
+    return l0 + ((s_hi - e_hi) + (s_lo - e_lo)) / s_hi;
+}
+
+/* log(p / (1 - p)) with 1 - p = c_hi + c_lo: for p < 1/4, log_of_dd of r = p / (1 - p)
+   in double-double (|log r| > 1.09); above, log1p(u) in double-double with u = (2p - 1) / (1 - p) (2p - 1 exact). NaN
+   outside [0, 1]. */
+static inline double logit_1(double p)
+{
+    if (!(p >= 0.0 && p < 1.0))
+        return p == 1.0 ? INFINITY : NAN;
+    double c_hi, c_lo, q_hi, q_lo;
+    two_sum(1.0, -p, &c_hi, &c_lo);
+    if (p < 0.25) {
+        div_dd(p, c_hi, c_lo, &q_hi, &q_lo);
+        return log_of_dd(q_hi, q_lo);
+    }
+    double l_hi, l_lo;
+    div_dd(2.0 * p - 1.0, c_hi, c_lo, &q_hi, &q_lo);
+    log1p_dd(q_hi, q_lo, &l_hi, &l_lo);
+    return l_hi + l_lo;
+}
+
+/* log(1 - e^x), Maechler's switch at -log 2, in double-double: above it, log_of_dd of
+   -expm1(x) = -x - g(x), g(x) = e^x - 1 - x (g_dd; |log| >= log 2); below, log1p_dd of
+   -e^x (exp_dd). NaN for x > 0. */
+static inline double log1mexp_1(double x)
+{
+    if (x > 0.0 || x != x)
+        return x > 0.0 ? NAN : x;
+    double hi, lo, s_hi, s_err;
+    if (x > -LN2) {
+        g_dd(x, &hi, &lo);
+        two_sum(-x, -hi, &s_hi, &s_err);
+        return log_of_dd(s_hi, s_err - lo);
+    }
+    double e_hi, e_lo;
+    exp_dd(x, 0.0, &e_hi, &e_lo);
+    two_sum(-e_hi, -e_lo, &s_hi, &s_err);
+    log1p_dd(s_hi, s_err, &hi, &lo);
+    return hi + lo;
+}
+
+static double ew_one(int kind, double v)
+{
+    switch (kind) {
+    case EW_SIGMOID:
+        return sigmoid_1(v);
+    case EW_LOG_SIGMOID:
+        return log_sigmoid_1(v);
+    case EW_SOFTPLUS:
+        return softplus_1(v);
+    case EW_LOGIT:
+        return logit_1(v);
+    default:
+        return log1mexp_1(v);
+    }
+}
+
+typedef struct {
+    int kind, f32; /* float32 buffers (else float64) */
+    const char *x;
+    char *out;
+} EwJob;
+
+#define EW_LOOP(F)                                                                           \
+    do {                                                                                     \
+        if (J->f32) {                                                                        \
+            const float *x = (const float *)J->x;                                            \
+            float *o = (float *)J->out;                                                      \
+            for (Py_ssize_t i = i0; i < i1; i++)                                             \
+                o[i] = (float)F((double)x[i]);                                               \
+        }                                                                                    \
+        else {                                                                               \
+            const double *x = (const double *)J->x;                                          \
+            double *o = (double *)J->out;                                                    \
+            for (Py_ssize_t i = i0; i < i1; i++)                                             \
+                o[i] = F(x[i]);                                                              \
+        }                                                                                    \
+    } while (0)
+
+/* The kernel on entries [i0, i1) of the job (one loop per kernel: the calls inline). */
+static void ew_range(void *ctx, Py_ssize_t i0, Py_ssize_t i1)
+{
+    const EwJob *J = (const EwJob *)ctx;
+    switch (J->kind) {
+    case EW_SIGMOID:
+        EW_LOOP(sigmoid_1);
+        break;
+    case EW_LOG_SIGMOID:
+        EW_LOOP(log_sigmoid_1);
+        break;
+    case EW_SOFTPLUS:
+        EW_LOOP(softplus_1);
+        break;
+    case EW_LOGIT:
+        EW_LOOP(logit_1);
+        break;
+    default:
+        EW_LOOP(log1mexp_1);
+    }
+}
+
+#undef EW_LOOP
+
+#define EW_NOGIL 4096 /* from this many entries on, the GIL is released */
+
 /* ------------------------------------------------------------ the Python module */
 
 static int format_is(const Py_buffer *b, char c)
@@ -1154,6 +1331,100 @@ static PyObject *py_set_segments(PyObject *self, PyObject *args)
     return old;
 }
 
+/* numpy.float64 (set by set_float64), whose instances are laid out as Python floats. */
+static PyTypeObject *float64_type = NULL;
+
+/* v as a numpy.float64 (allocated as numpy allocates its scalars), or as a float. */
+static PyObject *boxed(double v)
+{
+    if (float64_type == NULL)
+        return PyFloat_FromDouble(v);
+    PyObject *o = float64_type->tp_alloc(float64_type, 0);
+    if (o != NULL)
+        ((PyFloatObject *)o)->ob_fval = v;
+    return o;
+}
+
+PyDoc_STRVAR(set_float64_doc, "set_float64(t)\n--\n\n"
+                              "Box the elementwise kernels' results of a Python float as ``t``\n"
+                              "(numpy.float64: a subclass of float of float's layout).");
+
+static PyObject *py_set_float64(PyObject *self, PyObject *t)
+{
+    (void)self;
+    if (!PyType_Check(t) || !PyType_IsSubtype((PyTypeObject *)t, &PyFloat_Type) ||
+        ((PyTypeObject *)t)->tp_basicsize != sizeof(PyFloatObject)) {
+        PyErr_SetString(PyExc_TypeError, "t: expected a subclass of float of float's layout");
+        return NULL;
+    }
+    Py_XSETREF(float64_type, (PyTypeObject *)Py_NewRef(t));
+    Py_RETURN_NONE;
+}
+
+/* kernel(x) -> numpy.float64 for a Python float x; kernel(x, out, threads) for a
+   C-contiguous float32/float64 buffer x and a writable one out of its dtype and size (x
+   itself allowed). */
+static PyObject *ew_call(int kind, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs == 1 && PyFloat_Check(args[0]))
+        return boxed(ew_one(kind, PyFloat_AS_DOUBLE(args[0])));
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "expected (x: float) or (x, out, threads)");
+        return NULL;
+    }
+    long threads = PyLong_AsLong(args[2]);
+    if (threads == -1 && PyErr_Occurred())
+        return NULL;
+    Py_buffer xb, ob;
+    if (get(args[0], &xb, 0, "x") < 0)
+        return NULL;
+    if (get(args[1], &ob, 1, "out") < 0) {
+        PyBuffer_Release(&xb);
+        return NULL;
+    }
+    PyObject *result = NULL;
+    int bits = float_kind(&xb);
+    if (!bits || float_kind(&ob) != bits || ob.len != xb.len)
+        PyErr_SetString(PyExc_TypeError,
+                        "x, out: expected float32 or float64 arrays of one dtype and size");
+    else {
+        EwJob J = {kind, bits == 32, (const char *)xb.buf, (char *)ob.buf};
+        Py_ssize_t n = xb.len / xb.itemsize;
+        int t = threads < 1 ? 1 : (threads > MAX_THREADS ? MAX_THREADS : (int)threads);
+        if (n >= EW_NOGIL || t > 1) {
+            Py_BEGIN_ALLOW_THREADS parallel(ew_range, &J, n, t);
+            Py_END_ALLOW_THREADS
+        }
+        else
+            ew_range(&J, 0, n);
+        result = Py_NewRef(Py_None);
+    }
+    PyBuffer_Release(&xb);
+    PyBuffer_Release(&ob);
+    return result;
+}
+
+#define EW_WRAPPER(NAME, KIND, FORMULA)                                                      \
+    PyDoc_STRVAR(NAME##_doc, #NAME "(x, out=None, threads=1)\n--\n\n" FORMULA                \
+                             ", of a Python float (returned) or of a float32/float64\n"      \
+                             "buffer ``x`` into ``out`` on ``threads`` threads, GIL "        \
+                             "released.");                                                   \
+    static PyObject *py_##NAME(PyObject *self, PyObject *const *args, Py_ssize_t nargs)     \
+    {                                                                                        \
+        (void)self;                                                                          \
+        return ew_call(KIND, args, nargs);                                                   \
+    }
+
+EW_WRAPPER(sigmoid, EW_SIGMOID, "1 / (1 + exp(-x))")
+EW_WRAPPER(log_sigmoid, EW_LOG_SIGMOID, "-log(1 + exp(-x))")
+EW_WRAPPER(softplus, EW_SOFTPLUS, "log(1 + exp(x))")
+EW_WRAPPER(logit, EW_LOGIT, "log(x / (1 - x))")
+EW_WRAPPER(log1mexp, EW_LOG1MEXP, "log(1 - exp(x))")
+
+#undef EW_WRAPPER
+
+#define EW_METHOD(NAME) {#NAME, (PyCFunction)(void (*)(void))py_##NAME, METH_FASTCALL, NAME##_doc}
+
 static PyMethodDef methods[] = {
     {"set_segments", py_set_segments, METH_VARARGS, set_segments_doc},
     {"rows", py_rows, METH_VARARGS, rows_doc},
@@ -1161,6 +1432,12 @@ static PyMethodDef methods[] = {
     {"two_sum", py_two_sum, METH_VARARGS, two_sum_doc},
     {"two_prod", py_two_prod, METH_VARARGS, two_prod_doc},
     {"exp_dd", py_exp_dd, METH_VARARGS, exp_dd_doc},
+    {"set_float64", py_set_float64, METH_O, set_float64_doc},
+    EW_METHOD(sigmoid),
+    EW_METHOD(log_sigmoid),
+    EW_METHOD(softplus),
+    EW_METHOD(logit),
+    EW_METHOD(log1mexp),
     {NULL, NULL, 0, NULL},
 };
 
