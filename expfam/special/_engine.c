@@ -902,14 +902,17 @@ enum { EW_SIGMOID = 0, EW_LOG_SIGMOID, EW_SOFTPLUS, EW_LOGIT, EW_LOG1MEXP };
 #define LN2 0x1.62e42fefa39efp-1
 
 /* 1 / (1 + e^{-w}) = n / s, s = 1 + e, e = e^{-|w|}, with the rounding r of s put back:
-   n / s (1 - r / s), r = e - (s - 1) exact (Fast2Sum). */
+   n / s (1 - r / s), r = e - (s - 1) exact (Fast2Sum). The correction is below 2^-52 of
+   the result, so 1 / s is taken to 2^-52 without a second division: p for n = 1, 1 - p
+   for n = e (1 / (1 + e) = 1 - e / (1 + e)). */
 static inline double sigmoid_1(double w)
 {
     double e = exp(-fabs(w));
     double s = 1.0 + e;
-    double p = (w >= 0.0 ? 1.0 : e) / s;
+    int up = w >= 0.0;
+    double p = (up ? 1.0 : e) / s;
     double r = e - (s - 1.0);
-    return p - p * (r / s);
+    return p - p * (r * (up ? p : 1.0 - p));
 }
 
 /* log(1 + e^w) = max(w, 0) + log1p(e^{-|w|}): plain float64 for w >= 2; below, e^{-|w|}
