@@ -953,17 +953,28 @@ static inline void div_dd(double a, double c_hi, double c_lo, double *q_hi, doub
     *q_lo = ((a - p) - err - *q_hi * c_lo) / c_hi;
 }
 
-/* log(s_hi + s_lo) for a double-double s > 0 (or s = 0): log(s_hi) refined by a Newton
+/* log(s_hi + s_lo) as l_hi + l_lo for a double-double s > 0: log(s_hi) refined by a Newton
    step on exp (exp_dd), absolute error about 2^-57, where s_hi is normal; below 2^-1000,
-   where |log s| > 690 absorbs any error of the first order, without it. */
-static inline double log_of_dd(double s_hi, double s_lo)
+   where |log s| > 690 absorbs the first-order error, without the step. */
+static inline void log_dd2(double s_hi, double s_lo, double *l_hi, double *l_lo)
 {
     double l0 = log(s_hi);
-    if (!(s_hi >= 0x1p-1000))
-        return s_hi > 0.0 ? l0 + s_lo / s_hi : l0;
+    *l_hi = l0;
+    if (!(s_hi >= 0x1p-1000)) {
+        *l_lo = s_hi > 0.0 ? s_lo / s_hi : 0.0;
+        return;
+    }
     double e_hi, e_lo;
     exp_dd(l0, 0.0, &e_hi, &e_lo);
-    return l0 + ((s_hi - e_hi) + (s_lo - e_lo)) / s_hi;
+    *l_lo = ((s_hi - e_hi) + (s_lo - e_lo)) / s_hi;
+}
+
+/* log(s_hi + s_lo), rounded once (log_dd2). */
+static inline double log_of_dd(double s_hi, double s_lo)
+{
+    double l_hi, l_lo;
+    log_dd2(s_hi, s_lo, &l_hi, &l_lo);
+    return l_hi + l_lo;
 }
 
 /* log(p / (1 - p)) with 1 - p = c_hi + c_lo: for p < 1/4, log_of_dd of r = p / (1 - p)
@@ -1068,6 +1079,126 @@ static void ew_range(void *ctx, Py_ssize_t i0, Py_ssize_t i1)
 #undef EW_LOOP
 
 #define EW_NOGIL 4096 /* from this many entries on, the GIL is released */
+
+/* ------------------------------------------------------------ logsumexp with weights */
+
+/* m + log S for a double-double S = s_hi + s_lo > 0, rounded once: log1p(S - 1) near
+   S = 1 (s_hi - 1 exact there), where a tiny log keeps its digits; log S elsewhere. */
+static inline double m_plus_log(double m, double s_hi, double s_lo)
+{
+    double l_hi, l_lo, top, err;
+    if (fabs(s_hi - 1.0) < 0.5)
+        log1p_dd(s_hi - 1.0, s_lo, &l_hi, &l_lo);
+    else
+        log_dd2(s_hi, s_lo, &l_hi, &l_lo);
+    two_sum(m, l_hi, &top, &err);
+    return top + (err + l_lo);
+}
+
+typedef struct {
+    const double *a, *b; /* rows of K, C-contiguous */
+    double *value, *sign;
+    Py_ssize_t K;
+} WlseJob;
+
+/* (log |sum_j b_j e^{a_j}|, sign) of one row; entries with b_j = 0 are left out. */
+static void wlse_row(const double *a, const double *b, Py_ssize_t K, double *value, double *sign)
+{
+    /* the first maximum of a over the terms, and whether a NaN or a negative weight */
+    double m = -INFINITY;
+    Py_ssize_t k = -1;
+    int nan = 0, negative = 0;
+    for (Py_ssize_t j = 0; j < K; j++) {
+        if (b[j] == 0.0)
+            continue;
+        nan |= a[j] != a[j] || b[j] != b[j];
+        negative |= b[j] < 0.0;
+        if (a[j] > m) {
+            m = a[j];
+            k = j;
+        }
+    }
+    if (nan) {
+        *value = *sign = NAN;
+        return;
+    }
+    if (m == -INFINITY) { /* no term, or only terms e^-inf: the empty sum */
+        *value = -INFINITY;
+        *sign = 0.0;
+        return;
+    }
+    if (m == INFINITY) { /* the weights of the infinite terms decide */
+        double w = 0.0;
+        for (Py_ssize_t j = 0; j < K; j++)
+            if (b[j] != 0.0 && a[j] == INFINITY)
+                w += b[j];
+        *value = w == 0.0 || w != w ? NAN : INFINITY;
+        *sign = w > 0.0 ? 1.0 : (w < 0.0 ? -1.0 : (w == 0.0 ? 0.0 : NAN));
+        return;
+    }
+    /* terms b_j e^{d_j}, d_j = a_j - m = hi + lo exactly */
+    DD pos = {0.0, 0.0}, neg = {0.0, 0.0};
+    for (Py_ssize_t j = 0; j < K; j++) {
+        double bj = b[j];
+        if (bj == 0.0 || (!negative && j == k))
+            continue;
+        double hi, lo, e_hi, e_lo, v_hi, v_lo, p, err;
+        two_sum(a[j], -m, &hi, &lo);
+        lo = lo >= -1.0 ? lo : -1.0; /* NaN corrections of -inf entries */
+        exp_dd(hi, lo, &e_hi, &e_lo);
+        two_sum(e_hi, e_lo, &e_hi, &e_lo); /* exp_dd's parts overlap */
+        if (negative && hi > -1.0) {
+            /* b + b expm1(d): exact cancellations such as e^1e-10 - 1 */
+            double em1 = expm1(hi) + (e_hi + e_lo) * lo, n_hi, n_err;
+            two_prod(bj, em1, &p, &err);
+            two_sum(bj, p, &n_hi, &n_err);
+            v_hi = n_hi;
+            v_lo = n_err + err;
+        }
+        else {
+            two_prod(bj, e_hi, &p, &err);
+            v_hi = p;
+            v_lo = err + bj * e_lo;
+        }
+        if (!negative || v_hi > 0.0) {
+            acc_add(&pos, v_hi);
+            pos.lo += v_lo;
+        }
+        else {
+            acc_add(&neg, -v_hi);
+            neg.lo -= v_lo;
+        }
+    }
+    if (!negative) { /* m + log1p((b_k - 1) + t), S = b_k + t in double-double */
+        double s_hi, s_err, s_lo;
+        two_sum(b[k], pos.hi, &s_hi, &s_err);
+        two_sum(s_hi, s_err + pos.lo, &s_hi, &s_lo);
+        *value = m_plus_log(m, s_hi, s_lo);
+        *sign = 1.0;
+        return;
+    }
+    double total, total_err, total_lo;
+    two_sum(pos.hi, -neg.hi, &total, &total_err);
+    two_sum(total, total_err + (pos.lo - neg.lo), &total, &total_lo);
+    if (total == 0.0) {
+        *value = -INFINITY;
+        *sign = 0.0;
+        return;
+    }
+    double direction = total < 0.0 ? -1.0 : 1.0;
+    *value = m_plus_log(m, total * direction, total_lo * direction);
+    *sign = direction;
+}
+
+static void wlse_range(void *ctx, Py_ssize_t i0, Py_ssize_t i1)
+{
+    const WlseJob *J = (const WlseJob *)ctx;
+    for (Py_ssize_t i = i0; i < i1; i++) {
+        wlse_row(J->a + i * J->K, J->b + i * J->K, J->K, J->value + i, J->sign + i);
+        if (J->value[i] != J->value[i]) /* infinite weights among finite terms too */
+            J->sign[i] = NAN;
+    }
+}
 
 /* ------------------------------------------------------------ the Python module */
 
@@ -1426,6 +1557,53 @@ EW_WRAPPER(log1mexp, EW_LOG1MEXP, "log(1 - exp(x))")
 
 #undef EW_WRAPPER
 
+PyDoc_STRVAR(weighted_logsumexp_doc,
+             "weighted_logsumexp(a, b, value, sign, threads)\n--\n\n"
+             "log|sum_j b_j exp(a_j)| and its sign along the rows of the C-contiguous float64\n"
+             "matrices ``a``, ``b`` (one shape) into ``value`` and ``sign`` (float64, one per\n"
+             "row); terms with ``b_j = 0`` are left out. The GIL is released.");
+
+static PyObject *py_weighted_logsumexp(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)self;
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "expected (a, b, value, sign, threads)");
+        return NULL;
+    }
+    long threads = PyLong_AsLong(args[4]);
+    if (threads == -1 && PyErr_Occurred())
+        return NULL;
+    Py_buffer buf[4];
+    static const char *names[4] = {"a", "b", "value", "sign"};
+    int held = 0;
+    PyObject *result = NULL;
+    for (; held < 4; held++)
+        if (get(args[held], &buf[held], held >= 2, names[held]) < 0)
+            goto done;
+    if (buf[0].ndim != 2 || float_kind(&buf[0]) != 64 || float_kind(&buf[1]) != 64 ||
+        buf[1].ndim != 2 || buf[1].shape[0] != buf[0].shape[0] ||
+        buf[1].shape[1] != buf[0].shape[1] || float_kind(&buf[2]) != 64 ||
+        float_kind(&buf[3]) != 64 || buf[2].len != buf[0].shape[0] * 8 ||
+        buf[3].len != buf[0].shape[0] * 8) {
+        PyErr_SetString(PyExc_TypeError, "a, b, value, sign: expected float64 matrices of one "
+                                         "shape and float64 arrays of one entry per row");
+        goto done;
+    }
+    WlseJob J = {(const double *)buf[0].buf, (const double *)buf[1].buf, (double *)buf[2].buf,
+                 (double *)buf[3].buf, buf[0].shape[1]};
+    Py_ssize_t rows = buf[0].shape[0];
+    int t = (double)rows * (double)J.K >= PARALLEL_ELEMENTS
+                ? (threads < 1 ? 1 : (threads > MAX_THREADS ? MAX_THREADS : (int)threads))
+                : 1;
+    Py_BEGIN_ALLOW_THREADS parallel(wlse_range, &J, rows, t);
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    for (int i = 0; i < held; i++)
+        PyBuffer_Release(&buf[i]);
+    return result;
+}
+
 #define EW_METHOD(NAME) {#NAME, (PyCFunction)(void (*)(void))py_##NAME, METH_FASTCALL, NAME##_doc}
 
 static PyMethodDef methods[] = {
@@ -1441,6 +1619,8 @@ static PyMethodDef methods[] = {
     EW_METHOD(softplus),
     EW_METHOD(logit),
     EW_METHOD(log1mexp),
+    {"weighted_logsumexp", (PyCFunction)(void (*)(void))py_weighted_logsumexp, METH_FASTCALL,
+     weighted_logsumexp_doc},
     {NULL, NULL, 0, NULL},
 };
 
