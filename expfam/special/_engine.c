@@ -1200,6 +1200,90 @@ static void wlse_range(void *ctx, Py_ssize_t i0, Py_ssize_t i1)
     }
 }
 
+/* ------------------------------------------------------------ cross_entropy, probability targets */
+
+/* -sum_j q_j log p_j of one row, p = softmax(beta z): log Z by the row engine's
+   log_partition (one segment), each -log p_j = l - d_j in double-double, the products
+   q_j (-log p_j) by Dekker's product and summed compensated (all terms >= 0). Classes
+   with q_j = 0 are left out; weight on a class of probability 0 (a -inf logit, or beside
+   a +inf one), or a term past float64, costs inf; a NaN anywhere gives NaN. */
+static double soft_ce_row(const double *z, const double *q, Py_ssize_t K, double beta)
+{
+    int nan = 0, weighted = 0;
+    for (Py_ssize_t j = 0; j < K; j++) {
+        nan |= q[j] != q[j];
+        weighted |= q[j] > 0.0;
+    }
+    MaxPart max;
+    DD t, s;
+    SegJob J;
+    memset(&J, 0, sizeof J);
+    J.K = J.seglen = K;
+    J.nseg = 1;
+    J.max = &max;
+    J.t = &t;
+    J.s = &s;
+    J.r.x = (const char *)z;
+    J.r.beta = beta;
+    J.r.scaled = beta != 1.0;
+    run_phase(&J, PH_MAX, 1);
+    if (nan || max.nan)
+        return NAN;
+    if (max.m == -INFINITY) /* no distribution */
+        return weighted ? NAN : 0.0;
+    if (max.m == INFINITY) { /* the c entries +inf share the mass: -log p = log c there */
+        double c = 0.0, on_top = 0.0;
+        int off = 0;
+        for (Py_ssize_t j = 0; j < K; j++)
+            c += z[j] == INFINITY;
+        for (Py_ssize_t j = 0; j < K; j++)
+            if (q[j] > 0.0) {
+                if (z[j] == INFINITY)
+                    on_top += q[j];
+                else
+                    off = 1;
+            }
+        return off ? INFINITY : on_top * log(c);
+    }
+    J.r.m = max.m;
+    J.r.k = max.k;
+    log_partition(&J, 1);
+    DD acc = {0.0, 0.0};
+    for (Py_ssize_t j = 0; j < K; j++) {
+        if (!(q[j] > 0.0))
+            continue;
+        if (z[j] == -INFINITY)
+            return INFINITY;
+        double hi, lo, lp, err, p, p_err;
+        shift(&J.r, z[j], &hi, &lo);
+        two_sum(hi, -J.l_hi, &lp, &err);
+        if (isinf(lp)) { /* beta (z_j - m) past float64: q (l - d) in halves */
+            double half = beta * (0.5 * z[j] - 0.5 * J.r.m);
+            acc_add(&acc, 2.0 * (q[j] * (0.5 * J.l_hi - half)));
+            continue;
+        }
+        two_prod(q[j], -lp, &p, &p_err);
+        if (isinf(p))
+            return INFINITY;
+        acc_add(&acc, p);
+        acc.lo += p_err - q[j] * ((err + lo) - J.l_lo);
+    }
+    return isinf(acc.hi) ? acc.hi : acc.hi + acc.lo;
+}
+
+typedef struct {
+    const double *z, *q, *beta; /* rows of K; one beta per row */
+    double *out;
+    Py_ssize_t K;
+} SoftCEJob;
+
+static void soft_ce_range(void *ctx, Py_ssize_t i0, Py_ssize_t i1)
+{
+    const SoftCEJob *J = (const SoftCEJob *)ctx;
+    for (Py_ssize_t i = i0; i < i1; i++)
+        J->out[i] = soft_ce_row(J->z + i * J->K, J->q + i * J->K, J->K, J->beta[i]);
+}
+
 /* ------------------------------------------------------------ the Python module */
 
 static int format_is(const Py_buffer *b, char c)
@@ -1604,6 +1688,53 @@ done:
     return result;
 }
 
+PyDoc_STRVAR(soft_cross_entropy_doc,
+             "soft_cross_entropy(z, q, beta, out, threads)\n--\n\n"
+             "-sum_k q_k log softmax(beta z)_k along the rows of the C-contiguous float64\n"
+             "matrices ``z``, ``q`` (one shape, K >= 1) into ``out`` (float64, one per row), with\n"
+             "``beta`` (float64, finite and > 0, one per row). The GIL is released.");
+
+static PyObject *py_soft_cross_entropy(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)self;
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "expected (z, q, beta, out, threads)");
+        return NULL;
+    }
+    long threads = PyLong_AsLong(args[4]);
+    if (threads == -1 && PyErr_Occurred())
+        return NULL;
+    Py_buffer buf[4];
+    static const char *names[4] = {"z", "q", "beta", "out"};
+    int held = 0;
+    PyObject *result = NULL;
+    for (; held < 4; held++)
+        if (get(args[held], &buf[held], held == 3, names[held]) < 0)
+            goto done;
+    Py_ssize_t rows = buf[0].ndim == 2 ? buf[0].shape[0] : 0;
+    if (buf[0].ndim != 2 || buf[1].ndim != 2 || float_kind(&buf[0]) != 64 ||
+        float_kind(&buf[1]) != 64 || buf[1].shape[0] != rows ||
+        buf[1].shape[1] != buf[0].shape[1] || buf[0].shape[1] < 1 ||
+        float_kind(&buf[2]) != 64 || float_kind(&buf[3]) != 64 || buf[2].len != rows * 8 ||
+        buf[3].len != rows * 8) {
+        PyErr_SetString(PyExc_TypeError, "z, q, beta, out: expected float64 matrices of one "
+                                         "shape (K >= 1) and float64 arrays of one entry per row");
+        goto done;
+    }
+    SoftCEJob J = {(const double *)buf[0].buf, (const double *)buf[1].buf,
+                   (const double *)buf[2].buf, (double *)buf[3].buf, buf[0].shape[1]};
+    int t = (double)rows * (double)J.K >= PARALLEL_ELEMENTS
+                ? (threads < 1 ? 1 : (threads > MAX_THREADS ? MAX_THREADS : (int)threads))
+                : 1;
+    Py_BEGIN_ALLOW_THREADS parallel(soft_ce_range, &J, rows, t);
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    for (int i = 0; i < held; i++)
+        PyBuffer_Release(&buf[i]);
+    return result;
+}
+
 #define EW_METHOD(NAME) {#NAME, (PyCFunction)(void (*)(void))py_##NAME, METH_FASTCALL, NAME##_doc}
 
 static PyMethodDef methods[] = {
@@ -1621,6 +1752,8 @@ static PyMethodDef methods[] = {
     EW_METHOD(log1mexp),
     {"weighted_logsumexp", (PyCFunction)(void (*)(void))py_weighted_logsumexp, METH_FASTCALL,
      weighted_logsumexp_doc},
+    {"soft_cross_entropy", (PyCFunction)(void (*)(void))py_soft_cross_entropy, METH_FASTCALL,
+     soft_cross_entropy_doc},
     {NULL, NULL, 0, NULL},
 };
 
