@@ -4,8 +4,11 @@
 Each runs one compiled kernel (``_engine.c``, C): the same function of a
 float64 serves a Python float (one call, its result returned) and every
 entry of an array (a contiguous float64 or float32 buffer, written into the
-output with the GIL released). float32 entries are widened, computed in
-float64 and rounded once; float16 inputs are computed as float64. Arrays of
+output with the GIL released). The ULP bounds of the docstrings hold for
+float64 and, in ULPs of their dtype, for float32 and float16: float32 entries
+take the same formulas in plain float64 (without the double-double steps:
+their few float64 ULPs are far below float32's half ULP) and are rounded
+once; float16 inputs are computed as float64. Arrays of
 ``_PARALLEL`` entries or more are cut into one contiguous range per thread
 (:func:`expfam.special.get_num_threads`); the result does not depend on the
 thread count. The accuracy tests run arrays, numpy scalars, Python floats
