@@ -905,14 +905,27 @@ enum { EW_SIGMOID = 0, EW_LOG_SIGMOID, EW_SOFTPLUS, EW_LOGIT, EW_LOG1MEXP };
    n / s (1 - r / s), r = e - (s - 1) exact (Fast2Sum). The correction is below 2^-52 of
    the result, so 1 / s is taken to 2^-52 without a second division: p for n = 1, 1 - p
    for n = e (1 / (1 + e) = 1 - e / (1 + e)). */
+/* a where pick, else b: exact, and without a branch (the sign of random inputs is not
+   predictable). */
+static inline double pick_if(int pick, double a, double b)
+{
+    union {
+        double d;
+        uint64_t u;
+    } x = {a}, y = {b};
+    uint64_t mask = (uint64_t)0 - (uint64_t)(pick != 0);
+    x.u = (x.u & mask) | (y.u & ~mask);
+    return x.d;
+}
+
 static inline double sigmoid_1(double w)
 {
     double e = exp(-fabs(w));
     double s = 1.0 + e;
     int up = w >= 0.0;
-    double p = (up ? 1.0 : e) / s;
+    double p = pick_if(up, 1.0, e) / s;
     double r = e - (s - 1.0);
-    return p - p * (r * (up ? p : 1.0 - p));
+    return p - p * (r * pick_if(up, p, 1.0 - p));
 }
 
 /* log(1 + e^w) = max(w, 0) + log1p(e^{-|w|}): plain float64 for w >= 2; below, e^{-|w|}
@@ -1021,7 +1034,7 @@ static inline double log1mexp_1(double x)
    one rounding to float32 gives the float32 bounds of the float64 kernels. */
 static inline double softplus_32(double w)
 {
-    return w >= 0.0 ? w + log1p(exp(-w)) : log1p(exp(w));
+    return log1p(exp(-fabs(w))) + fmax(w, 0.0); /* fmax(NaN, 0) = 0: NaN from the log1p */
 }
 
 static inline double log_sigmoid_32(double w)
