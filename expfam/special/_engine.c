@@ -891,20 +891,16 @@ static void run_job(Job *G)
 
 /* ------------------------------------------------------------ elementwise kernels */
 
-/* The two-class kernels of _elementwise.py, one function of a float64 each (float32 and
-   float16 inputs are widened, computed here, and rounded once to their dtype); the
-   docstrings there give the algorithms and their bounds. Every one is applied by
-   ew_range to a contiguous buffer, on `threads` contiguous ranges, and by the same
-   function to a Python float. */
+/* The two-class kernels of _elementwise.py, one function of a float64 each (the
+   docstrings there give the algorithms and their bounds), applied by ew_range to a
+   contiguous float64 buffer on `threads` contiguous ranges, and by ew_one to a Python
+   float; float32 buffers take the plain float64 formulas (the *_32 functions below) and
+   are rounded once. */
 
 enum { EW_SIGMOID = 0, EW_LOG_SIGMOID, EW_SOFTPLUS, EW_LOGIT, EW_LOG1MEXP };
 
 #define LN2 0x1.62e42fefa39efp-1
 
-/* 1 / (1 + e^{-w}) = n / s, s = 1 + e, e = e^{-|w|}, with the rounding r of s put back:
-   n / s (1 - r / s), r = e - (s - 1) exact (Fast2Sum). The correction is below 2^-52 of
-   the result, so 1 / s is taken to 2^-52 without a second division: p for n = 1, 1 - p
-   for n = e (1 / (1 + e) = 1 - e / (1 + e)). */
 /* a where pick, else b: exact, and without a branch (the sign of random inputs is not
    predictable). */
 static inline double pick_if(int pick, double a, double b)
@@ -918,6 +914,10 @@ static inline double pick_if(int pick, double a, double b)
     return x.d;
 }
 
+/* 1 / (1 + e^{-w}) = n / s, s = 1 + e, e = e^{-|w|}, with the rounding r of s put back:
+   n / s (1 - r / s), r = e - (s - 1) exact (Fast2Sum). The correction is below 2^-52 of
+   the result, so 1 / s is taken to 2^-52 without a second division: p for n = 1, 1 - p
+   for n = e (1 / (1 + e) = 1 - e / (1 + e)). */
 static inline double sigmoid_1(double w)
 {
     double e = exp(-fabs(w));
