@@ -1,19 +1,23 @@
-"""Speed of expfam's elementwise kernels against scipy's / numpy's ufuncs, in one run.
+"""Speed of expfam's elementwise kernels against scipy's ufuncs and torch, in one run.
 
 Run by hand (not by the tests), from the repository root::
 
     PYTHONPATH=. python benchmarks/bench_elementwise.py [--repeats N]
 
-For each kernel, on a Python float and on 10**6 float64 values, the median
-time over ``--repeats`` turns (contenders interleaved, as in
-``bench_special.py``) and its ratio to the peer: ``sigmoid`` against
-``scipy.special.expit``, ``softplus`` against ``np.logaddexp(0, x)``,
-``log_sigmoid`` against ``-np.logaddexp(0, -x)``, ``logit`` against
-``scipy.special.logit``, ``log1mexp`` against ``np.log(-np.expm1(x))``.
-Goals (issue 13): at most 5x on a float, at most 1.2x on 10**6 floats. The
-10**6 cases run on all of expfam's threads (``get_num_threads()``) and, as
-``... 1thr``, on one; the peers are single-threaded ufuncs.
-Writes ``benchmarks/results/bench_elementwise.csv``. About 20 s.
+For each kernel, on a Python float and on 10**3 and 10**6 values of float64
+and of float32, the median time over ``--repeats`` turns (contenders
+interleaved, as in ``bench_special.py``) and its ratios to the peers. The
+ufunc peer is ``scipy.special.expit`` for ``sigmoid``,
+``scipy.special.log_expit`` for ``log_sigmoid``, ``np.logaddexp(0, x)`` for
+``softplus``, ``scipy.special.logit`` for ``logit`` and
+``np.log(-np.expm1(x))`` for ``log1mexp`` (scipy has none); the torch peer
+(CPU, as many threads as expfam's ``get_num_threads()``) is
+``torch.sigmoid``, ``F.logsigmoid``, ``F.softplus``, ``torch.logit`` and
+``torch.log(-torch.expm1(x))``, on tensors sharing the arrays' memory (none
+for a Python float). Goals (issue 17): at most 2x the ufunc on a float, at
+most 1.0x on 10**6 floats. The 10**6 cases also run, as ``... 1thr``, on
+one expfam thread (and one torch thread) against the single-threaded ufunc.
+Writes ``benchmarks/results/bench_elementwise.csv``. About a minute.
 """
 
 from __future__ import annotations
@@ -28,39 +32,68 @@ import scipy.special as sc
 import expfam.special as es
 from benchmarks.bench_special import timed_in_turns
 
+try:
+    import torch
+    import torch.nn.functional as F
+except ImportError:  # torch is a peer here, never a dependency
+    torch = None
+
+# name -> (expfam kernel, ufunc peer, torch peer or None, input sampler)
+KERNELS = {
+    "sigmoid": (es.sigmoid, sc.expit, "sigmoid", lambda rng, n: rng.standard_normal(n) * 5),
+    "log_sigmoid": (
+        es.log_sigmoid,
+        sc.log_expit,
+        "logsigmoid",
+        lambda rng, n: rng.standard_normal(n) * 5,
+    ),
+    "softplus": (
+        es.softplus,
+        lambda x: np.logaddexp(0.0, x),
+        "softplus",
+        lambda rng, n: rng.standard_normal(n) * 5,
+    ),
+    "logit": (es.logit, sc.logit, "logit", lambda rng, n: rng.uniform(0.0, 1.0, n)),
+    "log1mexp": (
+        es.log1mexp,
+        lambda x: np.log(-np.expm1(x)),
+        "log1mexp",
+        lambda rng, n: -rng.exponential(2.0, n),
+    ),
+}
+SCALAR = {"sigmoid": 0.3, "log_sigmoid": 0.3, "softplus": 0.3, "logit": 0.3, "log1mexp": -0.3}
+
+
+def _torch_call(which: str, t):
+    if torch is None:
+        return None
+    fn = {
+        "sigmoid": torch.sigmoid,
+        "logsigmoid": F.logsigmoid,
+        "softplus": F.softplus,
+        "logit": torch.logit,
+        "log1mexp": lambda v: torch.log(-torch.expm1(v)),
+    }[which]
+    return lambda: fn(t)
+
 
 def cases() -> dict:
-    """name -> (expfam call, peer call)."""
+    """case -> (expfam call, ufunc call, torch call or None, one_thread)."""
     rng = np.random.default_rng(1)
-    xs = rng.standard_normal(10**6) * 5
-    ps = rng.uniform(0.0, 1.0, 10**6)
-    ns = -rng.exponential(2.0, 10**6)
-    calls = {
-        "sigmoid float": (lambda: es.sigmoid(0.3), lambda: sc.expit(0.3)),
-        "softplus float": (lambda: es.softplus(0.3), lambda: np.logaddexp(0.0, 0.3)),
-        "log_sigmoid float": (lambda: es.log_sigmoid(0.3), lambda: -np.logaddexp(0.0, -0.3)),
-        "logit float": (lambda: es.logit(0.3), lambda: sc.logit(0.3)),
-        "log1mexp float": (lambda: es.log1mexp(-0.3), lambda: np.log(-np.expm1(-0.3))),
-        "sigmoid 1e6": (lambda: es.sigmoid(xs), lambda: sc.expit(xs)),
-        "softplus 1e6": (lambda: es.softplus(xs), lambda: np.logaddexp(0.0, xs)),
-        "log_sigmoid 1e6": (lambda: es.log_sigmoid(xs), lambda: -np.logaddexp(0.0, -xs)),
-        "logit 1e6": (lambda: es.logit(ps), lambda: sc.logit(ps)),
-        "log1mexp 1e6": (lambda: es.log1mexp(ns), lambda: np.log(-np.expm1(ns))),
-    }
-    one_thread = {
-        f"{name} 1thr": (_on_one_thread(ours), theirs)
-        for name, (ours, theirs) in calls.items()
-        if name.endswith("1e6")
-    }
-    return calls | one_thread
-
-
-def _on_one_thread(fn):
-    def call():
-        with es.set_num_threads(1):
-            return fn()
-
-    return call
+    out = {}
+    for name, (ours, ufunc, which, sample) in KERNELS.items():
+        w = SCALAR[name]
+        out[f"{name} float"] = (lambda f=ours, w=w: f(w), lambda f=ufunc, w=w: f(w), None, False)
+        for n, label in ((10**3, "1e3"), (10**6, "1e6")):
+            for dtype in (np.float64, np.float32):
+                x = sample(rng, n).astype(dtype)
+                t = torch.from_numpy(x) if torch is not None else None
+                key = f"{name} {label} {np.dtype(dtype).name}"
+                mine = (lambda f=ours, x=x: f(x), lambda f=ufunc, x=x: f(x))
+                out[key] = (*mine, _torch_call(which, t), False)
+                if n == 10**6:
+                    out[f"{key} 1thr"] = (*mine, _torch_call(which, t), True)
+    return out
 
 
 def main() -> None:
@@ -70,22 +103,29 @@ def main() -> None:
         "--out", default=Path(__file__).parent / "results" / "bench_elementwise.csv"
     )
     args = parser.parse_args()
-    print(f"{'kernel':<22}{'expfam us':>12}{'peer us':>12}{'/peer':>8}{'goal':>6}")
+    threads = es.get_num_threads()
+    print(f"expfam threads: {threads} (torch the same; '1thr': one each)")
+    head = f"{'expfam us':>11}{'ufunc us':>11}{'torch us':>11}{'/ufunc':>8}{'/torch':>8}"
+    print(f"{'case':<32}{head}")
     results = []
-    for name, (ours, theirs) in cases().items():
-        t = timed_in_turns({"expfam": ours, "peer": theirs}, args.repeats)
-        goal = 5.0 if name.endswith("float") else 1.2
+    for name, (ours, theirs, tor, one) in cases().items():
+        n = 1 if one else threads
+        if torch is not None:
+            torch.set_num_threads(n)
+        with es.set_num_threads(n):
+            t = timed_in_turns({"expfam": ours, "ufunc": theirs, "torch": tor}, args.repeats)
         row = {
-            "kernel": name,
+            "case": name,
             "expfam_us": t["expfam"] * 1e6,
-            "peer_us": t["peer"] * 1e6,
-            "vs_peer": t["expfam"] / t["peer"],
-            "goal": goal,
+            "ufunc_us": t["ufunc"] * 1e6,
+            "torch_us": t["torch"] * 1e6 if "torch" in t else float("nan"),
+            "vs_ufunc": t["expfam"] / t["ufunc"],
+            "vs_torch": t["expfam"] / t["torch"] if "torch" in t else float("nan"),
         }
         results.append(row)
         print(
-            f"{name:<22}{row['expfam_us']:>12.2f}{row['peer_us']:>12.2f}"
-            f"{row['vs_peer']:>8.2f}{goal:>6.1f}"
+            f"{name:<32}{row['expfam_us']:>11.2f}{row['ufunc_us']:>11.2f}{row['torch_us']:>11.2f}"
+            f"{row['vs_ufunc']:>8.2f}{row['vs_torch']:>8.2f}"
         )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -36,6 +36,8 @@ import numpy as np
 Tier = Literal["numpy", "dask", "portable"]
 
 _NUMPY_TYPES = (np.ndarray, np.generic, float, int, bool, complex, str, list, tuple, type(None))
+# The exact types of the hot calls with one positional argument (a number or an array).
+_ONE_PLAIN = frozenset({np.ndarray, np.float64, np.float32, float, int})
 
 
 def _library(a: object) -> str:
@@ -142,6 +144,8 @@ def tiered(func: F) -> F:
 
     @functools.wraps(func)
     def call(*args: Any, **kwargs: Any) -> Any:
+        if len(args) == 1 and not kwargs and type(args[0]) in _ONE_PLAIN:
+            return func(*args)
         if all(isinstance(a, _NUMPY_TYPES) for a in args) and all(
             isinstance(a, _NUMPY_TYPES) for a in kwargs.values()
         ):

@@ -889,6 +889,442 @@ static void run_job(Job *G)
     free(J.s);
 }
 
+/* ------------------------------------------------------------ elementwise kernels */
+
+/* The two-class kernels of _elementwise.py, one function of a float64 each (the
+   docstrings there give the algorithms and their bounds), applied by ew_range to a
+   contiguous float64 buffer on `threads` contiguous ranges, and by ew_one to a Python
+   float; float32 buffers take the plain float64 formulas (the *_32 functions below) and
+   are rounded once. */
+
+enum { EW_SIGMOID = 0, EW_LOG_SIGMOID, EW_SOFTPLUS, EW_LOGIT, EW_LOG1MEXP };
+
+#define LN2 0x1.62e42fefa39efp-1
+
+/* a where pick, else b: exact, and without a branch (the sign of random inputs is not
+   predictable). */
+static inline double pick_if(int pick, double a, double b)
+{
+    union {
+        double d;
+        uint64_t u;
+    } x = {a}, y = {b};
+    uint64_t mask = (uint64_t)0 - (uint64_t)(pick != 0);
+    x.u = (x.u & mask) | (y.u & ~mask);
+    return x.d;
+}
+
+/* 1 / (1 + e^{-w}) = n / s, s = 1 + e, e = e^{-|w|}, with the rounding r of s put back:
+   n / s (1 - r / s), r = e - (s - 1) exact (Fast2Sum). The correction is below 2^-52 of
+   the result, so 1 / s is taken to 2^-52 without a second division: p for n = 1, 1 - p
+   for n = e (1 / (1 + e) = 1 - e / (1 + e)). */
+static inline double sigmoid_1(double w)
+{
+    double e = exp(-fabs(w));
+    double s = 1.0 + e;
+    int up = w >= 0.0;
+    double p = pick_if(up, 1.0, e) / s;
+    double r = e - (s - 1.0);
+    return p - p * (r * pick_if(up, p, 1.0 - p));
+}
+
+/* log(1 + e^w) = max(w, 0) + log1p(e^{-|w|}): plain float64 for w >= 2; below, e^{-|w|}
+   and log1p in double-double, rounded once; below -40, e^w (1 - e^w / 2 + ...) = e^w to
+   2^-58, formed from exp_parts before the scaling (one rounding, subnormals included). */
+static inline double softplus_1(double w)
+{
+    if (w >= 2.0)
+        return log1p(exp(-w)) + w;
+    if (w != w)
+        return w;
+    if (w < -40.0) {
+        double m_hi, m_lo;
+        int n;
+        exp_parts(w, 0.0, &m_hi, &m_lo, &n);
+        return ldexp2(m_hi + m_lo, n);
+    }
+    double e_hi, e_lo, t_hi, t_lo, l_hi, l_lo, top, err;
+    exp_dd(-fabs(w), 0.0, &e_hi, &e_lo);
+    two_sum(e_hi, e_lo, &t_hi, &t_lo);
+    log1p_dd(t_hi, t_lo, &l_hi, &l_lo);
+    two_sum(w > 0.0 ? w : 0.0, l_hi, &top, &err);
+    return top + (err + l_lo);
+}
+
+/* log sigmoid(w) = -softplus(-w) (0 - v: +0 at w = inf). */
+static inline double log_sigmoid_1(double w)
+{
+    return 0.0 - softplus_1(-w);
+}
+
+/* a / (c_hi + c_lo) as a double-double (one correction of the quotient a / c_hi). */
+static inline void div_dd(double a, double c_hi, double c_lo, double *q_hi, double *q_lo)
+{
+    double p, err;
+    *q_hi = a / c_hi;
+    two_prod(*q_hi, c_hi, &p, &err);
+    *q_lo = ((a - p) - err - *q_hi * c_lo) / c_hi;
+}
+
+/* log(s_hi + s_lo) as l_hi + l_lo for a double-double s > 0: log(s_hi) refined by a Newton
+   step on exp (exp_dd), absolute error about 2^-57, where s_hi is normal; below 2^-1000,
+   where |log s| > 690 absorbs the first-order error, without the step. */
+static inline void log_dd2(double s_hi, double s_lo, double *l_hi, double *l_lo)
+{
+    double l0 = log(s_hi);
+    *l_hi = l0;
+    if (!(s_hi >= 0x1p-1000)) {
+        *l_lo = s_hi > 0.0 ? s_lo / s_hi : 0.0;
+        return;
+    }
+    double e_hi, e_lo;
+    exp_dd(l0, 0.0, &e_hi, &e_lo);
+    *l_lo = ((s_hi - e_hi) + (s_lo - e_lo)) / s_hi;
+}
+
+/* log(s_hi + s_lo), rounded once (log_dd2). */
+static inline double log_of_dd(double s_hi, double s_lo)
+{
+    double l_hi, l_lo;
+    log_dd2(s_hi, s_lo, &l_hi, &l_lo);
+    return l_hi + l_lo;
+}
+
+/* log(p / (1 - p)) with 1 - p = c_hi + c_lo: for p < 1/4, log_of_dd of r = p / (1 - p)
+   in double-double (|log r| > 1.09); above, log1p(u) in double-double with u = (2p - 1) / (1 - p) (2p - 1 exact). NaN
+   outside [0, 1]. */
+static inline double logit_1(double p)
+{
+    if (!(p >= 0.0 && p < 1.0))
+        return p == 1.0 ? INFINITY : NAN;
+    double c_hi, c_lo, q_hi, q_lo;
+    two_sum(1.0, -p, &c_hi, &c_lo);
+    if (p < 0.25) {
+        div_dd(p, c_hi, c_lo, &q_hi, &q_lo);
+        return log_of_dd(q_hi, q_lo);
+    }
+    double l_hi, l_lo;
+    div_dd(2.0 * p - 1.0, c_hi, c_lo, &q_hi, &q_lo);
+    log1p_dd(q_hi, q_lo, &l_hi, &l_lo);
+    return l_hi + l_lo;
+}
+
+/* log(1 - e^x), Maechler's switch at -log 2, in double-double: above it, log_of_dd of
+   -expm1(x) = -x - g(x), g(x) = e^x - 1 - x (g_dd; |log| >= log 2); below, log1p_dd of
+   -e^x (exp_dd). NaN for x > 0. */
+static inline double log1mexp_1(double x)
+{
+    if (x > 0.0 || x != x)
+        return x > 0.0 ? NAN : x;
+    double hi, lo, s_hi, s_err;
+    if (x > -LN2) {
+        g_dd(x, &hi, &lo);
+        two_sum(-x, -hi, &s_hi, &s_err);
+        return log_of_dd(s_hi, s_err - lo);
+    }
+    double e_hi, e_lo;
+    exp_dd(x, 0.0, &e_hi, &e_lo);
+    two_sum(-e_hi, -e_lo, &s_hi, &s_err);
+    log1p_dd(s_hi, s_err, &hi, &lo);
+    return hi + lo;
+}
+
+/* The float32 kernels: the same functions by their plain float64 formulas, whose error
+   (a few float64 ULPs, 2^-50 relative) is far below float32's half ULP (2^-24), so the
+   one rounding to float32 gives the float32 bounds of the float64 kernels. */
+static inline double softplus_32(double w)
+{
+    return log1p(exp(-fabs(w))) + fmax(w, 0.0); /* fmax(NaN, 0) = 0: NaN from the log1p */
+}
+
+static inline double log_sigmoid_32(double w)
+{
+    return 0.0 - softplus_32(-w);
+}
+
+static inline double logit_32(double p)
+{
+    if (!(p >= 0.0 && p <= 1.0))
+        return NAN;
+    return p < 0.25 ? log(p / (1.0 - p)) : log1p((2.0 * p - 1.0) / (1.0 - p));
+}
+
+static inline double log1mexp_32(double x)
+{
+    if (x > 0.0)
+        return NAN;
+    return x > -LN2 ? log(-expm1(x)) : log1p(-exp(x));
+}
+
+static double ew_one(int kind, double v)
+{
+    switch (kind) {
+    case EW_SIGMOID:
+        return sigmoid_1(v);
+    case EW_LOG_SIGMOID:
+        return log_sigmoid_1(v);
+    case EW_SOFTPLUS:
+        return softplus_1(v);
+    case EW_LOGIT:
+        return logit_1(v);
+    default:
+        return log1mexp_1(v);
+    }
+}
+
+typedef struct {
+    int kind, f32; /* float32 buffers (else float64) */
+    const char *x;
+    char *out;
+} EwJob;
+
+#define EW_LOOP(F, F32)                                                                      \
+    do {                                                                                     \
+        if (J->f32) {                                                                        \
+            const float *x = (const float *)J->x;                                            \
+            float *o = (float *)J->out;                                                      \
+            for (Py_ssize_t i = i0; i < i1; i++)                                             \
+                o[i] = (float)F32((double)x[i]);                                             \
+        }                                                                                    \
+        else {                                                                               \
+            const double *x = (const double *)J->x;                                          \
+            double *o = (double *)J->out;                                                    \
+            for (Py_ssize_t i = i0; i < i1; i++)                                             \
+                o[i] = F(x[i]);                                                              \
+        }                                                                                    \
+    } while (0)
+
+/* The kernel on entries [i0, i1) of the job (one loop per kernel: the calls inline);
+   float32 buffers take the plain float64 formulas. */
+static void ew_range(void *ctx, Py_ssize_t i0, Py_ssize_t i1)
+{
+    const EwJob *J = (const EwJob *)ctx;
+    switch (J->kind) {
+    case EW_SIGMOID:
+        EW_LOOP(sigmoid_1, sigmoid_1);
+        break;
+    case EW_LOG_SIGMOID:
+        EW_LOOP(log_sigmoid_1, log_sigmoid_32);
+        break;
+    case EW_SOFTPLUS:
+        EW_LOOP(softplus_1, softplus_32);
+        break;
+    case EW_LOGIT:
+        EW_LOOP(logit_1, logit_32);
+        break;
+    default:
+        EW_LOOP(log1mexp_1, log1mexp_32);
+    }
+}
+
+#undef EW_LOOP
+
+#define EW_NOGIL 4096 /* from this many entries on, the GIL is released */
+
+/* ------------------------------------------------------------ logsumexp with weights */
+
+/* m + log S for a double-double S = s_hi + s_lo > 0, rounded once: log1p(S - 1) near
+   S = 1 (s_hi - 1 exact there), where a tiny log keeps its digits; log S elsewhere. */
+static inline double m_plus_log(double m, double s_hi, double s_lo)
+{
+    double l_hi, l_lo, top, err;
+    if (fabs(s_hi - 1.0) < 0.5)
+        log1p_dd(s_hi - 1.0, s_lo, &l_hi, &l_lo);
+    else
+        log_dd2(s_hi, s_lo, &l_hi, &l_lo);
+    two_sum(m, l_hi, &top, &err);
+    return top + (err + l_lo);
+}
+
+typedef struct {
+    const double *a, *b; /* rows of K, C-contiguous */
+    double *value, *sign;
+    Py_ssize_t K;
+} WlseJob;
+
+/* (log |sum_j b_j e^{a_j}|, sign) of one row; entries with b_j = 0 are left out. */
+static void wlse_row(const double *a, const double *b, Py_ssize_t K, double *value, double *sign)
+{
+    /* the first maximum of a over the terms, and whether a NaN or a negative weight */
+    double m = -INFINITY;
+    Py_ssize_t k = -1;
+    int nan = 0, negative = 0;
+    for (Py_ssize_t j = 0; j < K; j++) {
+        if (b[j] == 0.0)
+            continue;
+        nan |= a[j] != a[j] || b[j] != b[j];
+        negative |= b[j] < 0.0;
+        if (a[j] > m) {
+            m = a[j];
+            k = j;
+        }
+    }
+    if (nan) {
+        *value = *sign = NAN;
+        return;
+    }
+    if (m == -INFINITY) { /* no term, or only terms e^-inf: the empty sum */
+        *value = -INFINITY;
+        *sign = 0.0;
+        return;
+    }
+    if (m == INFINITY) { /* the weights of the infinite terms decide */
+        double w = 0.0;
+        for (Py_ssize_t j = 0; j < K; j++)
+            if (b[j] != 0.0 && a[j] == INFINITY)
+                w += b[j];
+        *value = w == 0.0 || w != w ? NAN : INFINITY;
+        *sign = w > 0.0 ? 1.0 : (w < 0.0 ? -1.0 : (w == 0.0 ? 0.0 : NAN));
+        return;
+    }
+    /* terms b_j e^{d_j}, d_j = a_j - m = hi + lo exactly */
+    DD pos = {0.0, 0.0}, neg = {0.0, 0.0};
+    for (Py_ssize_t j = 0; j < K; j++) {
+        double bj = b[j];
+        if (bj == 0.0 || (!negative && j == k))
+            continue;
+        double hi, lo, e_hi, e_lo, v_hi, v_lo, p, err;
+        two_sum(a[j], -m, &hi, &lo);
+        lo = lo >= -1.0 ? lo : -1.0; /* NaN corrections of -inf entries */
+        exp_dd(hi, lo, &e_hi, &e_lo);
+        two_sum(e_hi, e_lo, &e_hi, &e_lo); /* exp_dd's parts overlap */
+        if (negative && hi > -1.0) {
+            /* b + b expm1(d): exact cancellations such as e^1e-10 - 1 */
+            double em1 = expm1(hi) + (e_hi + e_lo) * lo, n_hi, n_err;
+            two_prod(bj, em1, &p, &err);
+            two_sum(bj, p, &n_hi, &n_err);
+            v_hi = n_hi;
+            v_lo = n_err + err;
+        }
+        else {
+            two_prod(bj, e_hi, &p, &err);
+            v_hi = p;
+            v_lo = err + bj * e_lo;
+        }
+        if (!negative || v_hi > 0.0) {
+            acc_add(&pos, v_hi);
+            pos.lo += v_lo;
+        }
+        else {
+            acc_add(&neg, -v_hi);
+            neg.lo -= v_lo;
+        }
+    }
+    if (!negative) { /* m + log1p((b_k - 1) + t), S = b_k + t in double-double */
+        double s_hi, s_err, s_lo;
+        two_sum(b[k], pos.hi, &s_hi, &s_err);
+        two_sum(s_hi, s_err + pos.lo, &s_hi, &s_lo);
+        *value = m_plus_log(m, s_hi, s_lo);
+        *sign = 1.0;
+        return;
+    }
+    double total, total_err, total_lo;
+    two_sum(pos.hi, -neg.hi, &total, &total_err);
+    two_sum(total, total_err + (pos.lo - neg.lo), &total, &total_lo);
+    if (total == 0.0) {
+        *value = -INFINITY;
+        *sign = 0.0;
+        return;
+    }
+    double direction = total < 0.0 ? -1.0 : 1.0;
+    *value = m_plus_log(m, total * direction, total_lo * direction);
+    *sign = direction;
+}
+
+static void wlse_range(void *ctx, Py_ssize_t i0, Py_ssize_t i1)
+{
+    const WlseJob *J = (const WlseJob *)ctx;
+    for (Py_ssize_t i = i0; i < i1; i++) {
+        wlse_row(J->a + i * J->K, J->b + i * J->K, J->K, J->value + i, J->sign + i);
+        if (J->value[i] != J->value[i]) /* infinite weights among finite terms too */
+            J->sign[i] = NAN;
+    }
+}
+
+/* ------------------------------------------------------------ cross_entropy, probability targets */
+
+/* -sum_j q_j log p_j of one row, p = softmax(beta z): log Z by the row engine's
+   log_partition (one segment), each -log p_j = l - d_j in double-double, the products
+   q_j (-log p_j) by Dekker's product and summed compensated (all terms >= 0). Classes
+   with q_j = 0 are left out; weight on a class of probability 0 (a -inf logit, or beside
+   a +inf one), or a term past float64, costs inf; a NaN anywhere gives NaN. */
+static double soft_ce_row(const double *z, const double *q, Py_ssize_t K, double beta)
+{
+    int nan = 0, weighted = 0;
+    for (Py_ssize_t j = 0; j < K; j++) {
+        nan |= q[j] != q[j];
+        weighted |= q[j] > 0.0;
+    }
+    MaxPart max;
+    DD t, s;
+    SegJob J;
+    memset(&J, 0, sizeof J);
+    J.K = J.seglen = K;
+    J.nseg = 1;
+    J.max = &max;
+    J.t = &t;
+    J.s = &s;
+    J.r.x = (const char *)z;
+    J.r.beta = beta;
+    J.r.scaled = beta != 1.0;
+    run_phase(&J, PH_MAX, 1);
+    if (nan || max.nan)
+        return NAN;
+    if (max.m == -INFINITY) /* no distribution */
+        return weighted ? NAN : 0.0;
+    if (max.m == INFINITY) { /* the c entries +inf share the mass: -log p = log c there */
+        double c = 0.0, on_top = 0.0;
+        int off = 0;
+        for (Py_ssize_t j = 0; j < K; j++)
+            c += z[j] == INFINITY;
+        for (Py_ssize_t j = 0; j < K; j++)
+            if (q[j] > 0.0) {
+                if (z[j] == INFINITY)
+                    on_top += q[j];
+                else
+                    off = 1;
+            }
+        return off ? INFINITY : on_top * log(c);
+    }
+    J.r.m = max.m;
+    J.r.k = max.k;
+    log_partition(&J, 1);
+    DD acc = {0.0, 0.0};
+    for (Py_ssize_t j = 0; j < K; j++) {
+        if (!(q[j] > 0.0))
+            continue;
+        if (z[j] == -INFINITY)
+            return INFINITY;
+        double hi, lo, lp, err, p, p_err;
+        shift(&J.r, z[j], &hi, &lo);
+        two_sum(hi, -J.l_hi, &lp, &err);
+        if (isinf(lp)) { /* beta (z_j - m) past float64: q (l - d) in halves */
+            double half = beta * (0.5 * z[j] - 0.5 * J.r.m);
+            acc_add(&acc, 2.0 * (q[j] * (0.5 * J.l_hi - half)));
+            continue;
+        }
+        two_prod(q[j], -lp, &p, &p_err);
+        if (isinf(p))
+            return INFINITY;
+        acc_add(&acc, p);
+        acc.lo += p_err - q[j] * ((err + lo) - J.l_lo);
+    }
+    return isinf(acc.hi) ? acc.hi : acc.hi + acc.lo;
+}
+
+typedef struct {
+    const double *z, *q, *beta; /* rows of K; one beta per row */
+    double *out;
+    Py_ssize_t K;
+} SoftCEJob;
+
+static void soft_ce_range(void *ctx, Py_ssize_t i0, Py_ssize_t i1)
+{
+    const SoftCEJob *J = (const SoftCEJob *)ctx;
+    for (Py_ssize_t i = i0; i < i1; i++)
+        J->out[i] = soft_ce_row(J->z + i * J->K, J->q + i * J->K, J->K, J->beta[i]);
+}
+
 /* ------------------------------------------------------------ the Python module */
 
 static int format_is(const Py_buffer *b, char c)
@@ -1154,6 +1590,194 @@ static PyObject *py_set_segments(PyObject *self, PyObject *args)
     return old;
 }
 
+/* numpy.float64 (set by set_float64), whose instances are laid out as Python floats. */
+static PyTypeObject *float64_type = NULL;
+
+/* v as a numpy.float64 (allocated as numpy allocates its scalars), or as a float. */
+static PyObject *boxed(double v)
+{
+    if (float64_type == NULL)
+        return PyFloat_FromDouble(v);
+    PyObject *o = float64_type->tp_alloc(float64_type, 0);
+    if (o != NULL)
+        ((PyFloatObject *)o)->ob_fval = v;
+    return o;
+}
+
+PyDoc_STRVAR(set_float64_doc, "set_float64(t)\n--\n\n"
+                              "Box the elementwise kernels' results of a Python float as ``t``\n"
+                              "(numpy.float64: a subclass of float of float's layout).");
+
+static PyObject *py_set_float64(PyObject *self, PyObject *t)
+{
+    (void)self;
+    if (!PyType_Check(t) || !PyType_IsSubtype((PyTypeObject *)t, &PyFloat_Type) ||
+        ((PyTypeObject *)t)->tp_basicsize != sizeof(PyFloatObject)) {
+        PyErr_SetString(PyExc_TypeError, "t: expected a subclass of float of float's layout");
+        return NULL;
+    }
+    Py_XSETREF(float64_type, (PyTypeObject *)Py_NewRef(t));
+    Py_RETURN_NONE;
+}
+
+/* kernel(x) -> numpy.float64 for a Python float x; kernel(x, out, threads) for a
+   C-contiguous float32/float64 buffer x and a writable one out of its dtype and size (x
+   itself allowed). */
+static PyObject *ew_call(int kind, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs == 1 && PyFloat_Check(args[0]))
+        return boxed(ew_one(kind, PyFloat_AS_DOUBLE(args[0])));
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "expected (x: float) or (x, out, threads)");
+        return NULL;
+    }
+    long threads = PyLong_AsLong(args[2]);
+    if (threads == -1 && PyErr_Occurred())
+        return NULL;
+    Py_buffer xb, ob;
+    if (get(args[0], &xb, 0, "x") < 0)
+        return NULL;
+    if (get(args[1], &ob, 1, "out") < 0) {
+        PyBuffer_Release(&xb);
+        return NULL;
+    }
+    PyObject *result = NULL;
+    int bits = float_kind(&xb);
+    if (!bits || float_kind(&ob) != bits || ob.len != xb.len)
+        PyErr_SetString(PyExc_TypeError,
+                        "x, out: expected float32 or float64 arrays of one dtype and size");
+    else {
+        EwJob J = {kind, bits == 32, (const char *)xb.buf, (char *)ob.buf};
+        Py_ssize_t n = xb.len / xb.itemsize;
+        int t = threads < 1 ? 1 : (threads > MAX_THREADS ? MAX_THREADS : (int)threads);
+        if (n >= EW_NOGIL || t > 1) {
+            Py_BEGIN_ALLOW_THREADS parallel(ew_range, &J, n, t);
+            Py_END_ALLOW_THREADS
+        }
+        else
+            ew_range(&J, 0, n);
+        result = Py_NewRef(Py_None);
+    }
+    PyBuffer_Release(&xb);
+    PyBuffer_Release(&ob);
+    return result;
+}
+
+#define EW_WRAPPER(NAME, KIND, FORMULA)                                                      \
+    PyDoc_STRVAR(NAME##_doc, #NAME "(x, out=None, threads=1)\n--\n\n" FORMULA                \
+                             ", of a Python float (returned) or of a float32/float64\n"      \
+                             "buffer ``x`` into ``out`` on ``threads`` threads, GIL "        \
+                             "released.");                                                   \
+    static PyObject *py_##NAME(PyObject *self, PyObject *const *args, Py_ssize_t nargs)     \
+    {                                                                                        \
+        (void)self;                                                                          \
+        return ew_call(KIND, args, nargs);                                                   \
+    }
+
+EW_WRAPPER(sigmoid, EW_SIGMOID, "1 / (1 + exp(-x))")
+EW_WRAPPER(log_sigmoid, EW_LOG_SIGMOID, "-log(1 + exp(-x))")
+EW_WRAPPER(softplus, EW_SOFTPLUS, "log(1 + exp(x))")
+EW_WRAPPER(logit, EW_LOGIT, "log(x / (1 - x))")
+EW_WRAPPER(log1mexp, EW_LOG1MEXP, "log(1 - exp(x))")
+
+#undef EW_WRAPPER
+
+PyDoc_STRVAR(weighted_logsumexp_doc,
+             "weighted_logsumexp(a, b, value, sign, threads)\n--\n\n"
+             "log|sum_j b_j exp(a_j)| and its sign along the rows of the C-contiguous float64\n"
+             "matrices ``a``, ``b`` (one shape) into ``value`` and ``sign`` (float64, one per\n"
+             "row); terms with ``b_j = 0`` are left out. The GIL is released.");
+
+static PyObject *py_weighted_logsumexp(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)self;
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "expected (a, b, value, sign, threads)");
+        return NULL;
+    }
+    long threads = PyLong_AsLong(args[4]);
+    if (threads == -1 && PyErr_Occurred())
+        return NULL;
+    Py_buffer buf[4];
+    static const char *names[4] = {"a", "b", "value", "sign"};
+    int held = 0;
+    PyObject *result = NULL;
+    for (; held < 4; held++)
+        if (get(args[held], &buf[held], held >= 2, names[held]) < 0)
+            goto done;
+    if (buf[0].ndim != 2 || float_kind(&buf[0]) != 64 || float_kind(&buf[1]) != 64 ||
+        buf[1].ndim != 2 || buf[1].shape[0] != buf[0].shape[0] ||
+        buf[1].shape[1] != buf[0].shape[1] || float_kind(&buf[2]) != 64 ||
+        float_kind(&buf[3]) != 64 || buf[2].len != buf[0].shape[0] * 8 ||
+        buf[3].len != buf[0].shape[0] * 8) {
+        PyErr_SetString(PyExc_TypeError, "a, b, value, sign: expected float64 matrices of one "
+                                         "shape and float64 arrays of one entry per row");
+        goto done;
+    }
+    WlseJob J = {(const double *)buf[0].buf, (const double *)buf[1].buf, (double *)buf[2].buf,
+                 (double *)buf[3].buf, buf[0].shape[1]};
+    Py_ssize_t rows = buf[0].shape[0];
+    int t = (double)rows * (double)J.K >= PARALLEL_ELEMENTS
+                ? (threads < 1 ? 1 : (threads > MAX_THREADS ? MAX_THREADS : (int)threads))
+                : 1;
+    Py_BEGIN_ALLOW_THREADS parallel(wlse_range, &J, rows, t);
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    for (int i = 0; i < held; i++)
+        PyBuffer_Release(&buf[i]);
+    return result;
+}
+
+PyDoc_STRVAR(soft_cross_entropy_doc,
+             "soft_cross_entropy(z, q, beta, out, threads)\n--\n\n"
+             "-sum_k q_k log softmax(beta z)_k along the rows of the C-contiguous float64\n"
+             "matrices ``z``, ``q`` (one shape, K >= 1) into ``out`` (float64, one per row), with\n"
+             "``beta`` (float64, finite and > 0, one per row). The GIL is released.");
+
+static PyObject *py_soft_cross_entropy(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)self;
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "expected (z, q, beta, out, threads)");
+        return NULL;
+    }
+    long threads = PyLong_AsLong(args[4]);
+    if (threads == -1 && PyErr_Occurred())
+        return NULL;
+    Py_buffer buf[4];
+    static const char *names[4] = {"z", "q", "beta", "out"};
+    int held = 0;
+    PyObject *result = NULL;
+    for (; held < 4; held++)
+        if (get(args[held], &buf[held], held == 3, names[held]) < 0)
+            goto done;
+    Py_ssize_t rows = buf[0].ndim == 2 ? buf[0].shape[0] : 0;
+    if (buf[0].ndim != 2 || buf[1].ndim != 2 || float_kind(&buf[0]) != 64 ||
+        float_kind(&buf[1]) != 64 || buf[1].shape[0] != rows ||
+        buf[1].shape[1] != buf[0].shape[1] || buf[0].shape[1] < 1 ||
+        float_kind(&buf[2]) != 64 || float_kind(&buf[3]) != 64 || buf[2].len != rows * 8 ||
+        buf[3].len != rows * 8) {
+        PyErr_SetString(PyExc_TypeError, "z, q, beta, out: expected float64 matrices of one "
+                                         "shape (K >= 1) and float64 arrays of one entry per row");
+        goto done;
+    }
+    SoftCEJob J = {(const double *)buf[0].buf, (const double *)buf[1].buf,
+                   (const double *)buf[2].buf, (double *)buf[3].buf, buf[0].shape[1]};
+    int t = (double)rows * (double)J.K >= PARALLEL_ELEMENTS
+                ? (threads < 1 ? 1 : (threads > MAX_THREADS ? MAX_THREADS : (int)threads))
+                : 1;
+    Py_BEGIN_ALLOW_THREADS parallel(soft_ce_range, &J, rows, t);
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    for (int i = 0; i < held; i++)
+        PyBuffer_Release(&buf[i]);
+    return result;
+}
+
+#define EW_METHOD(NAME) {#NAME, (PyCFunction)(void (*)(void))py_##NAME, METH_FASTCALL, NAME##_doc}
+
 static PyMethodDef methods[] = {
     {"set_segments", py_set_segments, METH_VARARGS, set_segments_doc},
     {"rows", py_rows, METH_VARARGS, rows_doc},
@@ -1161,6 +1785,16 @@ static PyMethodDef methods[] = {
     {"two_sum", py_two_sum, METH_VARARGS, two_sum_doc},
     {"two_prod", py_two_prod, METH_VARARGS, two_prod_doc},
     {"exp_dd", py_exp_dd, METH_VARARGS, exp_dd_doc},
+    {"set_float64", py_set_float64, METH_O, set_float64_doc},
+    EW_METHOD(sigmoid),
+    EW_METHOD(log_sigmoid),
+    EW_METHOD(softplus),
+    EW_METHOD(logit),
+    EW_METHOD(log1mexp),
+    {"weighted_logsumexp", (PyCFunction)(void (*)(void))py_weighted_logsumexp, METH_FASTCALL,
+     weighted_logsumexp_doc},
+    {"soft_cross_entropy", (PyCFunction)(void (*)(void))py_soft_cross_entropy, METH_FASTCALL,
+     soft_cross_entropy_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from expfam._core import dd as _dd
+from expfam._core import threads as _threads
 from expfam._core.args import (
     RowLayout,
     as_real,
@@ -20,7 +20,7 @@ from expfam._core.args import (
     warn_if_probabilities,
 )
 from expfam._core.dispatch import tiered
-from expfam.special import _rows
+from expfam.special import _engine, _rows
 from expfam.special._kl import kl_rows
 from expfam.special._partition import tempered_rows
 
@@ -76,7 +76,9 @@ def cross_entropy(
     An index target is ``log Z - (z_y - m)`` (``m = max z``, both terms
     non-negative) with ``log Z`` from the row engine, without forming the
     other log-probabilities; probability targets sum the products
-    ``q_k (-log p_k)`` in double-double. At most 1 ULP for both.
+    ``q_k (-log p_k)`` in double-double, in one compiled kernel per row
+    (``log Z`` by the row engine, ``-log p_k = log Z - beta (z_k - m)``
+    never stored). At most 1 ULP for both.
 
     Examples
     --------
@@ -130,7 +132,7 @@ def cross_entropy(
         layout, b = layout.broadcast(beta_array(beta), "beta")
         z2, beta_rows = tempered_rows(layout.rows(padded).astype(np.float64), layout.per_row(b))
         q2 = layout.rows(q.reshape(q.shape or (1,))).astype(np.float64)
-        out = by_blocks(_soft_cross_entropy, z2, q2, beta_rows)
+        out = _soft_cross_entropy(z2, q2, beta_rows)
         if mask is not None:  # the empty distribution: any weight costs inf
             empty = ~layout.rows(mask.reshape(padded.shape)).any(axis=1)
             out[empty] = np.where((q2[empty] > 0).any(axis=1), np.inf, 0.0)
@@ -138,40 +140,18 @@ def cross_entropy(
     return scalar((out[..., 0] if z.ndim == 0 and keepdims else out).astype(dtype))
 
 
-def _soft_cross_entropy(z: NDArray, q: NDArray, beta: NDArray) -> NDArray:
-    """``-sum_k q_k log p_k``, ``p = softmax(beta z)`` along rows (``0 < beta < inf``),
-    with ``log p`` and the products in double-double."""
-    if z.shape[1] == 0:  # no classes: the empty sum
-        return np.zeros(len(z))
-    lp = _rows.run("log_softmax_dd", z, beta, np.dtype(np.float64))
-    with np.errstate(all="ignore"):
-        used = q > 0
-        neg_hi = np.where(used, -lp[..., 0], 0.0)
-        # Dekker's product needs factors below 2**996: scale huge ones by 2**-64.
-        scale_q = np.where(q > 2.0**900, 2.0**-64, 1.0)
-        scale = np.where(neg_hi > 2.0**900, 2.0**-64, 1.0)
-        t_hi, t_err = _dd.two_prod(q * scale_q, neg_hi * scale)
-        scale *= scale_q
-        t_hi, t_err = t_hi / scale, t_err / scale
-        t_lo = np.where(used, t_err - q * lp[..., 1], 0.0)
-        impossible = used & (neg_hi == np.inf)
-        # A term past float64 (a huge or infinite weight): the sum is +inf.
-        past = (used & ~impossible & (t_hi == np.inf)).any(axis=1)
-        t_hi[past] = 0.0
-        t_lo[past] = 0.0
-        top = np.max(z, axis=1, keepdims=True, initial=-np.inf)
-        # Finite logits whose log-probability overflows (finite top): q (m - z) in halves.
-        over = impossible & np.isfinite(z) & np.isfinite(top)
-        if over.any():
-            t_hi[over] = (q * (top * 0.5 - z * 0.5))[over] * 2.0
-            t_lo[over] = 0.0
-        t_hi[impossible & ~over] = 0.0
-        t_lo[impossible & ~over] = 0.0
-        s_hi, s_lo = _dd.row_sum_dd(t_hi, t_lo)
-        out = np.where(np.isinf(s_hi), s_hi, s_hi + s_lo)  # (a sum past float64: inf)
-        # Weight on a class of probability 0 (a -inf logit, or beside a +inf one).
-        out[(impossible & ~over).any(axis=1) | past] = np.inf
-        out[np.isnan(z).any(axis=1) | np.isnan(q).any(axis=1)] = np.nan
+def _soft_cross_entropy(z: NDArray, q: NDArray, beta: float | NDArray) -> NDArray:
+    """``-sum_k q_k log p_k``, ``p = softmax(beta z)`` along rows of float64 (``0 < beta <
+    inf``): the compiled row kernel ``_engine.soft_cross_entropy`` (``log p`` and the
+    products in double-double, the GIL released, rows shared among the threads)."""
+    rows, k = z.shape
+    if k == 0:  # no classes: the empty sum
+        return np.zeros(rows)
+    z = np.ascontiguousarray(z, dtype=np.float64)
+    q = np.ascontiguousarray(np.broadcast_to(q, z.shape), dtype=np.float64)
+    beta = np.ascontiguousarray(np.broadcast_to(beta, (rows,)), dtype=np.float64)
+    out = np.empty(rows)
+    _engine.soft_cross_entropy(z, q, beta, out, _threads.get_num_threads())
     return out
 
 
@@ -263,14 +243,3 @@ def kl_divergence(
     out = layout.reduced(out, keepdims)
     dtype = np.result_type(dp, dq)
     return scalar((out[..., 0] if zp.ndim == 0 and keepdims else out).astype(dtype))
-
-
-def by_blocks(fn, *rows: NDArray) -> NDArray:
-    """``fn`` (rows of 2-D arrays, or per-row 1-D arrays, to one value per row) by blocks."""
-    out = np.empty(rows[0].shape[0])
-
-    def body(start: int, stop: int, _: None) -> None:
-        out[start:stop] = fn(*(r[start:stop] if np.ndim(r) else r for r in rows))
-
-    _rows.for_blocks(rows[0].shape[0], rows[0].shape[1], body)
-    return out

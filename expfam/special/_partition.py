@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from expfam._core import dd as _dd
+from expfam._core import threads as _threads
 from expfam._core.args import (
     RowLayout,
     as_real,
@@ -19,7 +19,7 @@ from expfam._core.args import (
     warn_if_probabilities,
 )
 from expfam._core.dispatch import tiered
-from expfam.special import _rows
+from expfam.special import _engine, _rows
 
 
 def _normalized(
@@ -295,7 +295,9 @@ def logsumexp(
     the error is at most ``1 ULP + (N + 2) u kappa`` with
     ``kappa = sum |b_i e^{a_i}| / |sum b_i e^{a_i}|``, the condition number of
     the sum, and the sign is right wherever ``(N + 2) u kappa < 1/2``.
-    Entries with ``b_i = 0`` are left out, infinite ``a_i`` included.
+    Entries with ``b_i = 0`` are left out, infinite ``a_i`` included; an
+    infinite ``b_i`` on a finite term gives NaN (sign NaN). Weighted rows run
+    one compiled kernel per row (GIL released, rows shared among the threads).
 
     Examples
     --------
@@ -342,70 +344,11 @@ def logsumexp(
 
 
 def _weighted_logsumexp(a: NDArray, b: NDArray) -> tuple[NDArray, NDArray]:
-    """``(log|sum b e^a|, sign)`` along the rows of float64 arrays ``a``, ``b``."""
-    r = np.arange(a.shape[0])
-    with np.errstate(all="ignore"):
-        used = b != 0
-        am = np.where(used, a, -np.inf)
-        idx = np.argmax(am, axis=1)
-        m = am[r, idx]
-        hi, lo = _dd.two_sum(am, -m[:, None])
-        lo = np.fmax(lo, -1.0)  # NaN corrections of -inf entries
-        bm = np.where(used, b, 0.0)
-        # Non-negative rows: m + log1p((b_k - 1) + sum_{i != k} b_i e_i), in double-double.
-        e_hi, e_lo = _dd.exp_dd(hi, lo)
-        f_hi, f_err = _dd.two_prod(bm, e_hi)
-        f_lo = f_err + bm * e_lo  # the terms b_i e^{d_i} as f_hi + f_lo
-        bk = bm[r, idx]
-        w_hi, w_lo = f_hi.copy(), f_lo.copy()
-        w_hi[r, idx] = 0.0
-        w_lo[r, idx] = 0.0
-        t_hi, t_lo = _dd.row_sum_dd(np.abs(w_hi), np.where(w_hi < 0, -w_lo, w_lo))
-        s_hi, s_err = _dd.two_sum(bk, t_hi)
-        positive = _m_plus_log(m, s_hi, s_err + t_lo)
-        # Signed rows: near terms as b + b expm1(d) (exact cancellations such as
-        # e^1e-10 - 1), far terms as b e^d; the sum in double-double, by sign.
-        near = hi > -1.0
-        em1 = np.where(near, np.expm1(hi) + (e_hi + e_lo) * lo, 0.0)
-        p_hi, p_err = _dd.two_prod(bm, em1)
-        n_hi, n_err = _dd.two_sum(bm, p_hi)
-        v_hi = np.where(near, n_hi, f_hi)
-        v_lo = np.where(near, n_err + p_err, f_lo)
-        up = v_hi > 0
-        pos_hi, pos_lo = _dd.row_sum_dd(np.where(up, v_hi, 0.0), np.where(up, v_lo, 0.0))
-        neg_hi, neg_lo = _dd.row_sum_dd(np.where(up, 0.0, -v_hi), np.where(up, 0.0, -v_lo))
-        total, total_err = _dd.two_sum(pos_hi, -neg_hi)
-        total, total_lo = _dd.two_sum(total, total_err + (pos_lo - neg_lo))
-        direction = np.where(total < 0, -1.0, 1.0)
-        signed = _m_plus_log(m, total * direction, total_lo * direction)
-        signed[total == 0] = -np.inf
-        is_signed = (bm < 0).any(axis=1)
-        value = np.where(is_signed, signed, positive)
-        sign = np.where(is_signed, np.sign(total), 1.0)
-        # Rows whose maximum is not finite: exact limits.
-        inf_sum = np.sum(np.where(am == np.inf, bm, 0.0), axis=1)
-        value = np.where(m == np.inf, np.where(inf_sum == 0, np.nan, np.inf), value)
-        sign = np.where(m == np.inf, np.sign(inf_sum), sign)
-        none = m == -np.inf
-        value[none] = -np.inf
-        sign[none] = 0.0
-        bad = np.isnan(np.where(used, a, 0.0)).any(axis=1) | np.isnan(b).any(axis=1)
-        value[bad] = np.nan
-        sign[bad] = np.nan
-        sign[value == -np.inf] = 0.0
+    """``(log|sum b e^a|, sign)`` along the rows of float64 arrays ``a``, ``b`` (the compiled
+    row kernel ``_engine.weighted_logsumexp``, GIL released, rows shared among the threads)."""
+    a = np.ascontiguousarray(a, dtype=np.float64)
+    b = np.ascontiguousarray(b, dtype=np.float64)
+    value = np.empty(a.shape[0])
+    sign = np.empty(a.shape[0])
+    _engine.weighted_logsumexp(a, b, value, sign, _threads.get_num_threads())
     return value, sign
-
-
-def _m_plus_log(m: NDArray, s_hi: NDArray, s_lo: NDArray) -> NDArray:
-    """``m + log S`` for a double-double ``S = s_hi + s_lo > 0``, rounded once.
-
-    ``log1p(S - 1)`` near ``S = 1`` (``s_hi - 1`` is exact there), where the
-    tiny logarithm of a sum close to 1 keeps its digits; ``log S`` elsewhere.
-    """
-    near_one = np.abs(s_hi - 1.0) < 0.5
-    l_hi, l_lo = _dd.log1p_dd(np.where(near_one, s_hi - 1.0, 0.0), np.where(near_one, s_lo, 0.0))
-    g_hi, g_lo = _dd.log_dd(np.where(near_one, 1.0, s_hi), np.where(near_one, 0.0, s_lo))
-    l_hi = np.where(near_one, l_hi, g_hi)
-    l_lo = np.where(near_one, l_lo, g_lo)
-    top, err = _dd.two_sum(m, l_hi)
-    return top + (err + l_lo)
