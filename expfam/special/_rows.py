@@ -46,8 +46,6 @@ distribution (log-partition ``-inf``, everything else NaN).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 from numpy.typing import NDArray
 
@@ -108,28 +106,3 @@ def run(
         with np.errstate(over="ignore"):  # beyond float16's range: inf, as the rounding says
             return out.astype(out_dtype)
     return out
-
-
-# Work per block of the numpy kernels that run by blocks of rows (the geometry, the
-# probability targets of cross_entropy), in float64 elements: large enough that numpy's
-# per-call overhead, during which a thread holds the GIL, is small against the work.
-_BLOCK_ELEMENTS = 1 << 18
-# Inputs below this many elements are done on the calling thread.
-_PARALLEL_ELEMENTS = 1 << 20
-
-
-def for_blocks(rows: int, k: int, body: Callable[[int, int, None], None]) -> None:
-    """Call ``body(start, stop, None)`` on blocks of rows of about ``_BLOCK_ELEMENTS``.
-
-    For numpy kernels above the row engine: blocks keep their temporaries in
-    the cache (and below the allocator's mmap threshold); inputs of
-    ``_PARALLEL_ELEMENTS`` or more are shared among the threads.
-    """
-    block_rows = max(1, _BLOCK_ELEMENTS // max(k, 1))
-    starts = range(0, rows, block_rows)
-
-    def work(chunk: range) -> None:
-        for start in chunk:
-            body(start, min(start + block_rows, rows), None)
-
-    _threads.run_chunks(starts, work, rows * k >= _PARALLEL_ELEMENTS)

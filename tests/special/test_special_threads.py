@@ -14,19 +14,21 @@ import numpy as np
 import pytest
 
 import expfam.special as es
-from expfam.special import _rows
+from expfam._core import threads as _threads
 
 
-def _threads_used(rows: int, k: int) -> set[int]:
+def _threads_used(blocks: int) -> set[int]:
+    """The threads that the pool's policy (``run_chunks``) runs ``blocks`` blocks on."""
     seen = set()
     lock = threading.Lock()
 
-    def body(start, stop, scratch):
-        with lock:
-            seen.add(threading.get_ident())
-        time.sleep(0.002)  # long enough that no worker takes every block alone
+    def work(chunk):
+        for _ in chunk:
+            with lock:
+                seen.add(threading.get_ident())
+            time.sleep(0.002)  # long enough that no worker takes every block alone
 
-    _rows.for_blocks(rows, k, body)
+    _threads.run_chunks(range(blocks), work, parallel=True)
     return seen
 
 
@@ -98,12 +100,12 @@ def test_non_integer_count_is_a_type_error(bad):
 
 def test_one_thread_means_no_pool():
     with es.set_num_threads(1):
-        assert _threads_used(4096, 1024) == {threading.get_ident()}
+        assert _threads_used(16) == {threading.get_ident()}
 
 
 def test_several_threads_share_large_inputs():
     with es.set_num_threads(2):
-        used = _threads_used(4096, 1024)
+        used = _threads_used(16)
     assert threading.get_ident() not in used
     assert len(used) == 2
 
