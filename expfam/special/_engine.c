@@ -18,6 +18,7 @@
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -135,45 +136,100 @@ static inline double horner(double x, const double *c, int n)
     return acc;
 }
 
-/* m * 2^n rounded once (as ldexp). */
-static inline double ldexp2(double m, int n)
+static inline double from_bits(uint64_t u)
 {
-    if (n >= -1022 && n <= 1023) {
-        union {
-            uint64_t u;
-            double d;
-        } v;
-        v.u = (uint64_t)(n + 1023) << 52;
-        return m * v.d;
-    }
-    return ldexp(m, n);
+    double d;
+    memcpy(&d, &u, sizeof d);
+    return d;
+}
+
+static inline uint64_t to_bits(double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, sizeof u);
+    return u;
+}
+
+/* m * 2^n rounded once (as ldexp), for |n| <= 2044, without branches: the scale is two
+   normal factors 2^(n >> 1) and 2^(n - (n >> 1)), built from their exponent bits. The first
+   product is exact (normal) whenever |m| >= 2^-200, and the second rounds once; a first
+   product below the normal range (|m| < 2^-200 with n < -1644) leaves a result below
+   2^-1644, which rounds to 0 either way. */
+static inline double ldexp2(double m, int64_t n)
+{
+    int64_t n1 = n >> 1, n2 = n - n1;
+    return (m * from_bits((uint64_t)(n1 + 1023) << 52)) * from_bits((uint64_t)(n2 + 1023) << 52);
+}
+
+#define EXP_SHIFTER 0x1.8p52 /* x + 1.5 * 2^52 - 1.5 * 2^52 = rint(x) for |x| < 2^51 */
+
+/* exp(x) in float64, branch-free (vectorisable), with a relative error below
+   1.04 * 2^-53 (0.52 ULP) for results in the normal range, below 1.06 * 2^-1074 in
+   absolute value for subnormal results, exactly 0 for x < -745.14 (and -inf), +inf for
+   x > 709.79 (and +inf), NaN for NaN.
+
+   Cody-Waite: k = rint(x 64 / log 2) (|k| < 2^17), r = (x - k C1) - k C2 with C1 + C2 =
+   log(2) / 64 (C1 of 32 bits: k C1 and x - k C1 are exact), |r| <= 0.005416. Then
+   exp(x) = 2^(k >> 6) 2^((k & 63) / 64) e^r, the table value as T_HI + T_LO (2^-104
+   relative), and e^r - 1 = q = r + r^2 P(r), P the degree-4 Taylor polynomial.
+   Errors relative to the result before the last rounding, in units of u = 2^-53:
+   r's rounding (|r| u and k C2's rounding, 3e-7 u): 0.0055 u;
+   the truncation of the series (r^7 / 7!, 2.5e-4 u) and P's rounding (4e-5 u);
+   q's rounding: 0.0055 u; T_HI q and (T_HI q) + T_LO: 0.0055 u each (T_HI < 2);
+   the dropped T_LO q: 0.0055 u; in all below 0.03 u / e^-0.0055 < 0.031 u. The sum
+   T_HI + (T_HI q + T_LO) rounds once (u) and the scaling by 2^(k >> 6) is exact
+   (ldexp2) in the normal range: (1 + 0.031 u)(1 + u) - 1 < 1.04 u. A subnormal result is
+   rounded once more by ldexp2, to the subnormal grid: half its ULP, 2^-1075, plus the
+   0.52 ULP of the float64 value before it, below 2^-1075 as well.
+   (test_exp_fast_against_mpmath holds the bounds on a dense sweep.) */
+static inline double exp_fast(double x)
+{
+    double shifted = x * INV_C + EXP_SHIFTER;
+    double kf = shifted - EXP_SHIFTER;
+    int64_t k = (int64_t)(to_bits(shifted) - to_bits(EXP_SHIFTER));
+    double r = (x - kf * C1) - kf * C2;
+    double p = EXP_TAIL[4];
+    p = p * r + EXP_TAIL[3];
+    p = p * r + EXP_TAIL[2];
+    p = p * r + EXP_TAIL[1];
+    p = p * r + EXP_TAIL[0];
+    double q = r + (r * r) * p;
+    int64_t j = k & 63;
+    double y = T_HI[j] + (T_HI[j] * q + T_LO[j]);
+    y = ldexp2(y, k >> 6);
+    /* beyond [-746, 710] (where k C1 may be inexact, or the scale out of ldexp2's range)
+       the result is selected, not computed: a clamp of x would let gcc split the loop on
+       it and not vectorise */
+    y = x < -746.0 ? 0.0 : y;
+    return x > 710.0 ? INFINITY : y;
 }
 
 /* exp(hi + lo) = (m_hi + m_lo) 2^n, m_hi = 2^(j/64), relative error below 2^-58
    (expfam._core.dd.exp_dd_parts: Cody-Waite reduction by log(2)/64, a table, a
    polynomial). hi is clamped to [-1100, 1100], lo to [-1, 1] (NaN: -1100 and -1). */
-static inline void exp_parts(double hi, double lo, double *m_hi, double *m_lo, int *n)
+static inline void exp_parts(double hi, double lo, double *m_hi, double *m_lo, int64_t *n)
 {
     double h = hi > -1100.0 ? (hi < 1100.0 ? hi : 1100.0) : -1100.0;
     /* rint(h / (log(2) / 64)), ties to even, by adding and removing 1.5 * 2^52 */
-    double kf = (h * INV_C + 0x1.8p52) - 0x1.8p52;
+    double shifted = h * INV_C + EXP_SHIFTER;
+    double kf = shifted - EXP_SHIFTER;
     double r_hi = h - kf * C1;
     double l = lo >= -1.0 ? (lo <= 1.0 ? lo : 1.0) : -1.0;
     double r, r_err;
     two_sum(r_hi, l - kf * C2, &r, &r_err);
     double q = r * r * horner(r, EXP_TAIL, 5) + r_err * (1.0 + r);
     q += r;
-    int64_t k = (int64_t)kf;
-    int j = (int)(k & 63);
+    int64_t k = (int64_t)(to_bits(shifted) - to_bits(EXP_SHIFTER));
+    int64_t j = k & 63;
     *m_hi = T_HI[j];
     *m_lo = T_HI[j] * q + T_LO[j] * (1.0 + r);
-    *n = (int)(k >> 6);
+    *n = k >> 6;
 }
 
 static inline void exp_dd(double hi, double lo, double *e_hi, double *e_lo)
 {
     double m_hi, m_lo;
-    int n;
+    int64_t n;
     exp_parts(hi, lo, &m_hi, &m_lo, &n);
     *e_hi = ldexp2(m_hi, n);
     *e_lo = ldexp2(m_lo, n);
@@ -289,59 +345,175 @@ static void seg_max(const Row *r, Py_ssize_t c0, Py_ssize_t c1, MaxPart *o)
     o->nan = nan;
 }
 
-#define LANES 4
+/* ------------------------------------------------------------ blocks (vectorised) */
 
-/* t = sum_{j != k} exp(hi_j) (1 + lo_j), float64 exp, compensated in LANES interleaved
-   accumulators (independent dependency chains) added in lane order; exp(hi_j) into store. */
-static DD seg_fast(const Row *r, Py_ssize_t c0, Py_ssize_t c1, double *store)
+/* The hot loops run over blocks of BLOCK entries held in stack arrays (L1), one simple loop
+   per step, which gcc vectorises: load and convert, the exact shift, exp, the compensated
+   accumulation in LANES interleaved accumulators (entry i of a segment in lane i % LANES,
+   whatever the ISA, so that every build and every thread count gives the same bits), and
+   the write-out. Every operation is rounded as written (-ffp-contract=off, no
+   reassociation): the vector code computes what the scalar code does, lane by lane. On
+   x86-64 the block functions are compiled for AVX-512, AVX2 and the baseline, and the
+   loader picks one (target_clones). */
+#define BLOCK 256
+#define LANES 8
+
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(EXPFAM_NO_CLONES)
+#define HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define HOT
+#endif
+
+/* y[i] = exp_fast(x[i]) for i < n (the vectorised exp; see exp_fast for its bound). */
+HOT static void exp_block(const double *restrict x, double *restrict y, Py_ssize_t n)
 {
-    DD lane[LANES] = {{0.0, 0.0}};
-    for (Py_ssize_t j = c0; j < c1; j++) {
-        double hi, lo;
-        shift(r, at(r, j), &hi, &lo);
-        double e = exp(hi);
-        if (store)
-            store[j] = e;
-        if (j == r->k)
-            continue;
-        DD *acc = &lane[j % LANES];
-        acc_add(acc, e);
-        acc->lo += e * lo;
+    for (Py_ssize_t i = 0; i < n; i++)
+        y[i] = exp_fast(x[i]);
+}
+
+/* hi + lo = beta (v - m) for the n entries of row r from column j0 (as shift() does, which
+   takes the entries the vector loop cannot: v - m past the float range, or a product past
+   Dekker's range). */
+static inline void shift_block(const Row *r, Py_ssize_t j0, Py_ssize_t n, double *hi, double *lo)
+{
+    double v[BLOCK];
+    if (r->x32) {
+        const float *x = (const float *)r->x + j0;
+        for (Py_ssize_t i = 0; i < n; i++)
+            v[i] = (double)x[i];
     }
-    DD t = lane[0];
-    for (int i = 1; i < LANES; i++)
-        acc_merge(&t, lane[i]);
+    else
+        memcpy(v, (const double *)r->x + j0, (size_t)n * sizeof(double));
+    const double m = -r->m, beta = r->beta;
+    int slow = 0;
+    if (!r->scaled)
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double s = v[i] + m;
+            double bb = s - v[i];
+            double e = (v[i] - (s - bb)) + (m - bb);
+            slow |= (fabs(s) > DBL_MAX) & (fabs(v[i]) <= DBL_MAX);
+            hi[i] = s;
+            lo[i] = e >= -1.0 ? e : -1.0;
+        }
+    else if (fabs(beta) <= 0x1p995)
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double s = v[i] + m;
+            double bb = s - v[i];
+            double e = (v[i] - (s - bb)) + (m - bb);
+            slow |= ((fabs(s) > DBL_MAX) & (fabs(v[i]) <= DBL_MAX)) |
+                    ((fabs(s) > 0x1p995) & (fabs(s) <= DBL_MAX));
+            double p = s * beta;
+            e = dekker(s, beta, p) + beta * e;
+            hi[i] = p;
+            lo[i] = e >= -1.0 ? e : -1.0;
+        }
+    else
+        slow = 1;
+    if (slow)
+        for (Py_ssize_t i = 0; i < n; i++)
+            shift(r, v[i], &hi[i], &lo[i]);
+}
+
+/* Zero the padding of a block of n entries up to a multiple of LANES (adding a zero to a
+   compensated sum changes nothing). */
+static inline Py_ssize_t pad(Py_ssize_t n, double *a, double *b)
+{
+    Py_ssize_t padded = (n + LANES - 1) / LANES * LANES;
+    for (Py_ssize_t i = n; i < padded; i++) {
+        a[i] = 0.0;
+        b[i] = 0.0;
+    }
+    return padded;
+}
+
+static inline DD merge_lanes(const double *hi, const double *lo)
+{
+    DD t = {hi[0], lo[0]};
+    for (int l = 1; l < LANES; l++)
+        acc_merge(&t, (DD){hi[l], lo[l]});
     return t;
+}
+
+/* t = sum_{j != k} exp(hi_j) (1 + lo_j), exp_fast, compensated in LANES interleaved
+   accumulators added in lane order; exp(hi_j) into store. */
+HOT static DD seg_fast(const Row *r, Py_ssize_t c0, Py_ssize_t c1, double *store)
+{
+    double lane_hi[LANES] = {0.0}, lane_lo[LANES] = {0.0};
+    double hi[BLOCK], lo[BLOCK], e[BLOCK];
+    for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
+        Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
+        shift_block(r, j0, n, hi, lo);
+        exp_block(hi, e, n);
+        if (store)
+            memcpy(store + j0, e, (size_t)n * sizeof(double));
+        if (r->k >= j0 && r->k < j0 + n)
+            e[r->k - j0] = 0.0;
+        Py_ssize_t padded = pad(n, e, lo);
+        for (Py_ssize_t i = 0; i < padded; i += LANES)
+            for (int l = 0; l < LANES; l++) {
+                double v = e[i + l], s, err;
+                two_sum(lane_hi[l], v, &s, &err);
+                lane_hi[l] = s;
+                lane_lo[l] += err;
+                lane_lo[l] += v * lo[i + l];
+            }
+    }
+    return merge_lanes(lane_hi, lane_lo);
 }
 
 /* t = sum_{j != k} exp(hi_j + lo_j) 2^up with exp in double-double, and (want_s)
    S = sum_{j != k} exp(d_j) (-d_j) 2^up, the products formed before the scaling so that
-   subnormal terms keep their digits. */
-static void seg_dd(const Row *r, Py_ssize_t c0, Py_ssize_t c1, int up, int want_s, DD *t, DD *s)
+   subnormal terms keep their digits; LANES accumulators each. */
+HOT static void seg_dd(const Row *r, Py_ssize_t c0, Py_ssize_t c1, int up, int want_s, DD *t,
+                       DD *s)
 {
-    DD ta = {0.0, 0.0}, sa = {0.0, 0.0};
-    for (Py_ssize_t j = c0; j < c1; j++) {
-        if (j == r->k)
-            continue;
-        double hi, lo, m_hi, m_lo;
-        int n;
-        shift(r, at(r, j), &hi, &lo);
-        exp_parts(hi, lo, &m_hi, &m_lo, &n);
-        n += up;
-        /* both parts through TwoSum: a plain sum of the low parts, all of one sign
-           when the terms are alike, would lose ~n u of them */
-        acc_add(&ta, ldexp2(m_hi, n));
-        acc_add(&ta, ldexp2(m_lo, n));
+    double t_hi[LANES] = {0.0}, t_lo[LANES] = {0.0}, s_hi[LANES] = {0.0}, s_lo[LANES] = {0.0};
+    double hi[BLOCK], lo[BLOCK], a[BLOCK], b[BLOCK], c[BLOCK], d[BLOCK];
+    for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
+        Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
+        shift_block(r, j0, n, hi, lo);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double m_hi, m_lo;
+            int64_t e;
+            exp_parts(hi[i], lo[i], &m_hi, &m_lo, &e);
+            e += up;
+            a[i] = ldexp2(m_hi, e);
+            b[i] = ldexp2(m_lo, e);
+            if (want_s) {
+                double dj = -hi[i] < 1100.0 ? -hi[i] : 1100.0;
+                double p_hi = m_hi * dj; /* m_hi < 2, dj <= 1100: Dekker's range */
+                double p_err = dekker(m_hi, dj, p_hi);
+                c[i] = ldexp2(p_hi, e);
+                d[i] = ldexp2(p_err - m_hi * lo[i] + m_lo * dj, e);
+            }
+        }
+        if (r->k >= j0 && r->k < j0 + n)
+            a[r->k - j0] = b[r->k - j0] = c[r->k - j0] = d[r->k - j0] = 0.0;
+        Py_ssize_t padded = pad(n, a, b);
+        /* both parts through TwoSum: a plain sum of the low parts, all of one sign when the
+           terms are alike, would lose ~n u of them */
+        for (Py_ssize_t i = 0; i < padded; i += LANES)
+            for (int l = 0; l < LANES; l++) {
+                DD acc = {t_hi[l], t_lo[l]};
+                acc_add(&acc, a[i + l]);
+                acc_add(&acc, b[i + l]);
+                t_hi[l] = acc.hi;
+                t_lo[l] = acc.lo;
+            }
         if (want_s) {
-            double d = -hi < 1100.0 ? -hi : 1100.0;
-            double p_hi, p_err;
-            two_prod(m_hi, d, &p_hi, &p_err);
-            acc_add(&sa, ldexp2(p_hi, n));
-            acc_add(&sa, ldexp2(p_err - m_hi * lo + m_lo * d, n));
+            pad(n, c, d);
+            for (Py_ssize_t i = 0; i < padded; i += LANES)
+                for (int l = 0; l < LANES; l++) {
+                    DD acc = {s_hi[l], s_lo[l]};
+                    acc_add(&acc, c[i + l]);
+                    acc_add(&acc, d[i + l]);
+                    s_hi[l] = acc.hi;
+                    s_lo[l] = acc.lo;
+                }
         }
     }
-    *t = ta;
-    *s = sa;
+    *t = merge_lanes(t_hi, t_lo);
+    *s = merge_lanes(s_hi, s_lo);
 }
 
 /* ------------------------------------------------------------ threads */
@@ -422,33 +594,54 @@ typedef struct {
     double mu, centre, lq_hi, lq_lo;
 } SegJob;
 
-static inline void seg_write(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1)
+/* The outputs of softmax and log_softmax on columns [c0, c1), by blocks. */
+HOT static void seg_write(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1)
 {
     const Row *r = &J->r;
-    for (Py_ssize_t j = c0; j < c1; j++) {
-        double hi, lo;
-        shift(r, at(r, j), &hi, &lo);
+    double hi[BLOCK], lo[BLOCK], e[BLOCK], y[BLOCK];
+    const double r_hi = J->r_hi, r_lo = J->r_lo, l_hi = -J->l_hi, l_lo = J->l_lo;
+    for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
+        Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
+        shift_block(r, j0, n, hi, lo);
         if (J->kind == SOFTMAX) {
-            double p;
-            if (j == r->k)
-                p = J->r_hi + J->r_lo;
-            else {
-                double e = J->store ? J->store[j] : exp(hi);
-                double c = e * lo;
-                p = e * J->r_hi + (c * J->r_hi + e * J->r_lo);
+            const double *ex = e;
+            if (J->store)
+                ex = J->store + j0;
+            else
+                exp_block(hi, e, n);
+            for (Py_ssize_t i = 0; i < n; i++) {
+                double c = ex[i] * lo[i];
+                y[i] = ex[i] * r_hi + (c * r_hi + ex[i] * r_lo);
             }
-            put(J->out, J->out32, j, p);
-            continue;
-        }
-        double s, err;
-        two_sum(hi, -J->l_hi, &s, &err);
-        double rest = isinf(s) ? 0.0 : (err + lo) - J->l_lo;
-        if (J->kind == LOG_SOFTMAX_DD) {
-            ((double *)J->out)[2 * j] = s;
-            ((double *)J->out)[2 * j + 1] = rest;
+            if (r->k >= j0 && r->k < j0 + n)
+                y[r->k - j0] = r_hi + r_lo;
         }
         else
-            put(J->out, J->out32, j, s + rest);
+            for (Py_ssize_t i = 0; i < n; i++) {
+                double s, err;
+                two_sum(hi[i], l_hi, &s, &err);
+                double rest = fabs(s) > DBL_MAX ? 0.0 : (err + lo[i]) - l_lo;
+                if (J->kind == LOG_SOFTMAX_DD) {
+                    e[i] = rest;
+                    y[i] = s;
+                }
+                else
+                    y[i] = s + rest;
+            }
+        if (J->kind == LOG_SOFTMAX_DD) {
+            double *out = (double *)J->out + 2 * j0;
+            for (Py_ssize_t i = 0; i < n; i++) {
+                out[2 * i] = y[i];
+                out[2 * i + 1] = e[i];
+            }
+        }
+        else if (J->out32) {
+            float *out = (float *)J->out + j0;
+            for (Py_ssize_t i = 0; i < n; i++)
+                out[i] = (float)y[i];
+        }
+        else
+            memcpy((double *)J->out + j0, y, (size_t)n * sizeof(double));
     }
 }
 
@@ -456,7 +649,7 @@ static inline void seg_write(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1)
    (normalized), p = m_hi 2^n, and a + low = mu - d_j exactly. */
 typedef struct {
     double lp_hi, lp_lo, m_hi, m_lo, p, a, low;
-    int n;
+    int64_t n;
 } KLTerm;
 
 static inline void kl_term(const SegJob *J, double vp, double vq, KLTerm *o)
