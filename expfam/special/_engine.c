@@ -328,24 +328,6 @@ typedef struct {
     int nan;
 } MaxPart;
 
-/* The first maximum and whether there is a NaN, without branches (cmov, max). */
-static void seg_max(const Row *r, Py_ssize_t c0, Py_ssize_t c1, MaxPart *o)
-{
-    double m = -INFINITY;
-    Py_ssize_t k = c0;
-    int nan = 0;
-    for (Py_ssize_t j = c0; j < c1; j++) {
-        double v = at(r, j);
-        int above = v > m;
-        m = above ? v : m;
-        k = above ? j : k;
-        nan |= v != v;
-    }
-    o->m = m;
-    o->k = k;
-    o->nan = nan;
-}
-
 /* ------------------------------------------------------------ blocks (vectorised) */
 
 /* The hot loops run over blocks of BLOCK entries held in stack arrays (L1), one simple loop
@@ -365,11 +347,159 @@ static void seg_max(const Row *r, Py_ssize_t c0, Py_ssize_t c1, MaxPart *o)
 #define HOT
 #endif
 
+/* The lanes: LANES running values, updated by one vector operation per step. GCC and clang
+   lower their vector types to the target's widest vectors (one AVX-512 register, two AVX2
+   ones, four SSE2 ones), always the same operations; other compilers take the scalar
+   loops, which compute the same. */
+#if defined(__GNUC__)
+typedef double lane_d __attribute__((vector_size(LANES * sizeof(double))));
+typedef int64_t lane_i __attribute__((vector_size(LANES * sizeof(int64_t))));
+#define LANE_VECTORS 1
+#endif
+
+/* hi + lo (LANES compensated sums) += e_i (1 + c_i), entry i in lane i % LANES, for i < n
+   (n a multiple of LANES): TwoSum of e_i, then its error and e_i c_i into lo. */
+static inline void lanes_add_corrected(double *hi, double *lo, const double *e, const double *c,
+                                       Py_ssize_t n)
+{
+#ifdef LANE_VECTORS
+    lane_d h, l, v, w;
+    memcpy(&h, hi, sizeof h);
+    memcpy(&l, lo, sizeof l);
+    for (Py_ssize_t i = 0; i < n; i += LANES) {
+        memcpy(&v, e + i, sizeof v);
+        memcpy(&w, c + i, sizeof w);
+        lane_d s = h + v, bb = s - h;
+        lane_d err = (h - (s - bb)) + (v - bb);
+        h = s;
+        l += err;
+        l += v * w;
+    }
+    memcpy(hi, &h, sizeof h);
+    memcpy(lo, &l, sizeof l);
+#else
+    for (Py_ssize_t i = 0; i < n; i += LANES)
+        for (int j = 0; j < LANES; j++) {
+            double v = e[i + j], s, err;
+            two_sum(hi[j], v, &s, &err);
+            hi[j] = s;
+            lo[j] += err;
+            lo[j] += v * c[i + j];
+        }
+#endif
+}
+
+/* hi + lo (LANES compensated sums) += a_i, then += b_i, entry i in lane i % LANES. */
+static inline void lanes_add_two(double *hi, double *lo, const double *a, const double *b,
+                                 Py_ssize_t n)
+{
+#ifdef LANE_VECTORS
+    lane_d h, l, v;
+    memcpy(&h, hi, sizeof h);
+    memcpy(&l, lo, sizeof l);
+    for (Py_ssize_t i = 0; i < n; i += LANES) {
+        memcpy(&v, a + i, sizeof v);
+        lane_d s = h + v, bb = s - h;
+        l += (h - (s - bb)) + (v - bb);
+        memcpy(&v, b + i, sizeof v);
+        h = s + v;
+        bb = h - s;
+        l += (s - (h - bb)) + (v - bb);
+    }
+    memcpy(hi, &h, sizeof h);
+    memcpy(lo, &l, sizeof l);
+#else
+    for (Py_ssize_t i = 0; i < n; i += LANES)
+        for (int j = 0; j < LANES; j++) {
+            DD acc = {hi[j], lo[j]};
+            acc_add(&acc, a[i + j]);
+            acc_add(&acc, b[i + j]);
+            hi[j] = acc.hi;
+            lo[j] = acc.lo;
+        }
+#endif
+}
+
+/* The running maxima (first index of each, NaN flags) of LANES lanes over v[0..n), n a
+   multiple of LANES, entry i at column j0 + i. */
+static inline void lanes_max(double *m, int64_t *k, int64_t *nan, const double *v, Py_ssize_t n,
+                             int64_t j0)
+{
+#ifdef LANE_VECTORS
+    lane_d lm, x;
+    lane_i lk, ln, idx;
+    memcpy(&lm, m, sizeof lm);
+    memcpy(&lk, k, sizeof lk);
+    memcpy(&ln, nan, sizeof ln);
+    for (int j = 0; j < LANES; j++)
+        idx[j] = j0 + j;
+    for (Py_ssize_t i = 0; i < n; i += LANES) {
+        memcpy(&x, v + i, sizeof x);
+        lane_i above = x > lm;
+        lm = (lane_d)(((lane_i)x & above) | ((lane_i)lm & ~above));
+        lk = (idx & above) | (lk & ~above);
+        ln |= x != x;
+        idx += LANES;
+    }
+    memcpy(m, &lm, sizeof lm);
+    memcpy(k, &lk, sizeof lk);
+    memcpy(nan, &ln, sizeof ln);
+#else
+    for (Py_ssize_t i = 0; i < n; i += LANES)
+        for (int j = 0; j < LANES; j++) {
+            double x = v[i + j];
+            int above = x > m[j];
+            m[j] = above ? x : m[j];
+            k[j] = above ? j0 + i + j : k[j];
+            nan[j] |= x != x;
+        }
+#endif
+}
+
 /* y[i] = exp_fast(x[i]) for i < n (the vectorised exp; see exp_fast for its bound). */
 HOT static void exp_block(const double *restrict x, double *restrict y, Py_ssize_t n)
 {
     for (Py_ssize_t i = 0; i < n; i++)
         y[i] = exp_fast(x[i]);
+}
+
+/* The first maximum and whether there is a NaN, without branches: LANES running maxima
+   (entry i of the segment in lane i % LANES, the first index of each kept), then the lane
+   of the largest, the first index among equal ones. */
+HOT static void seg_max(const Row *r, Py_ssize_t c0, Py_ssize_t c1, MaxPart *o)
+{
+    double lane_m[LANES], v[BLOCK + LANES];
+    int64_t lane_k[LANES], lane_nan[LANES];
+    for (int l = 0; l < LANES; l++) {
+        lane_m[l] = -INFINITY;
+        lane_k[l] = c0;
+        lane_nan[l] = 0;
+    }
+    for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
+        Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
+        if (r->x32) {
+            const float *x = (const float *)r->x + j0;
+            for (Py_ssize_t i = 0; i < n; i++)
+                v[i] = (double)x[i];
+        }
+        else
+            memcpy(v, (const double *)r->x + j0, (size_t)n * sizeof(double));
+        Py_ssize_t padded = (n + LANES - 1) / LANES * LANES;
+        for (Py_ssize_t i = n; i < padded; i++)
+            v[i] = -INFINITY;
+        lanes_max(lane_m, lane_k, lane_nan, v, padded, j0);
+    }
+    double m = lane_m[0];
+    int64_t k = lane_k[0], nan = lane_nan[0];
+    for (int l = 1; l < LANES; l++) {
+        int take = lane_m[l] > m || (lane_m[l] == m && lane_k[l] < k);
+        m = take ? lane_m[l] : m;
+        k = take ? lane_k[l] : k;
+        nan |= lane_nan[l];
+    }
+    o->m = m;
+    o->k = k;
+    o->nan = (int)nan;
 }
 
 /* hi + lo = beta (v - m) for the n entries of row r from column j0 (as shift() does, which
@@ -450,14 +580,7 @@ HOT static DD seg_fast(const Row *r, Py_ssize_t c0, Py_ssize_t c1, double *store
         if (r->k >= j0 && r->k < j0 + n)
             e[r->k - j0] = 0.0;
         Py_ssize_t padded = pad(n, e, lo);
-        for (Py_ssize_t i = 0; i < padded; i += LANES)
-            for (int l = 0; l < LANES; l++) {
-                double v = e[i + l], s, err;
-                two_sum(lane_hi[l], v, &s, &err);
-                lane_hi[l] = s;
-                lane_lo[l] += err;
-                lane_lo[l] += v * lo[i + l];
-            }
+        lanes_add_corrected(lane_hi, lane_lo, e, lo, padded);
     }
     return merge_lanes(lane_hi, lane_lo);
 }
@@ -493,24 +616,10 @@ HOT static void seg_dd(const Row *r, Py_ssize_t c0, Py_ssize_t c1, int up, int w
         Py_ssize_t padded = pad(n, a, b);
         /* both parts through TwoSum: a plain sum of the low parts, all of one sign when the
            terms are alike, would lose ~n u of them */
-        for (Py_ssize_t i = 0; i < padded; i += LANES)
-            for (int l = 0; l < LANES; l++) {
-                DD acc = {t_hi[l], t_lo[l]};
-                acc_add(&acc, a[i + l]);
-                acc_add(&acc, b[i + l]);
-                t_hi[l] = acc.hi;
-                t_lo[l] = acc.lo;
-            }
+        lanes_add_two(t_hi, t_lo, a, b, padded);
         if (want_s) {
             pad(n, c, d);
-            for (Py_ssize_t i = 0; i < padded; i += LANES)
-                for (int l = 0; l < LANES; l++) {
-                    DD acc = {s_hi[l], s_lo[l]};
-                    acc_add(&acc, c[i + l]);
-                    acc_add(&acc, d[i + l]);
-                    s_hi[l] = acc.hi;
-                    s_lo[l] = acc.lo;
-                }
+            lanes_add_two(s_hi, s_lo, c, d, padded);
         }
     }
     *t = merge_lanes(t_hi, t_lo);
