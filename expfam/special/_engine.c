@@ -207,15 +207,16 @@ static inline double exp_fast(double x)
 
 /* exp(hi + lo) = (m_hi + m_lo) 2^n, m_hi = 2^(j/64), relative error below 2^-58
    (expfam._core.dd.exp_dd_parts: Cody-Waite reduction by log(2)/64, a table, a
-   polynomial). hi is clamped to [-1100, 1100], lo to [-1, 1] (NaN: -1100 and -1). */
-static inline void exp_parts(double hi, double lo, double *m_hi, double *m_lo, int64_t *n)
+   polynomial). exp_parts clamps hi to [-1100, 1100], lo to [-1, 1] (NaN: -1100 and -1);
+   exp_parts_clamped takes them clamped (the vector loops clamp in a loop of their own,
+   as a clamp in the same loop lets gcc split it on the constant and not vectorise). */
+static inline void exp_parts_clamped(double h, double l, double *m_hi, double *m_lo,
+                                     int64_t *n)
 {
-    double h = hi > -1100.0 ? (hi < 1100.0 ? hi : 1100.0) : -1100.0;
     /* rint(h / (log(2) / 64)), ties to even, by adding and removing 1.5 * 2^52 */
     double shifted = h * INV_C + EXP_SHIFTER;
     double kf = shifted - EXP_SHIFTER;
     double r_hi = h - kf * C1;
-    double l = lo >= -1.0 ? (lo <= 1.0 ? lo : 1.0) : -1.0;
     double r, r_err;
     two_sum(r_hi, l - kf * C2, &r, &r_err);
     double q = r * r * horner(r, EXP_TAIL, 5) + r_err * (1.0 + r);
@@ -225,6 +226,21 @@ static inline void exp_parts(double hi, double lo, double *m_hi, double *m_lo, i
     *m_hi = T_HI[j];
     *m_lo = T_HI[j] * q + T_LO[j] * (1.0 + r);
     *n = k >> 6;
+}
+
+static inline double clamp_hi(double hi)
+{
+    return hi > -1100.0 ? (hi < 1100.0 ? hi : 1100.0) : -1100.0;
+}
+
+static inline double clamp_lo(double lo)
+{
+    return lo >= -1.0 ? (lo <= 1.0 ? lo : 1.0) : -1.0;
+}
+
+static inline void exp_parts(double hi, double lo, double *m_hi, double *m_lo, int64_t *n)
+{
+    exp_parts_clamped(clamp_hi(hi), clamp_lo(lo), m_hi, m_lo, n);
 }
 
 static inline void exp_dd(double hi, double lo, double *e_hi, double *e_lo)
@@ -592,25 +608,30 @@ HOT static void seg_dd(const Row *r, Py_ssize_t c0, Py_ssize_t c1, int up, int w
                        DD *s)
 {
     double t_hi[LANES] = {0.0}, t_lo[LANES] = {0.0}, s_hi[LANES] = {0.0}, s_lo[LANES] = {0.0};
-    double hi[BLOCK], lo[BLOCK], a[BLOCK], b[BLOCK], c[BLOCK], d[BLOCK];
+    double hi[BLOCK], lo[BLOCK], h[BLOCK], l[BLOCK], m_hi[BLOCK], m_lo[BLOCK];
+    double a[BLOCK], b[BLOCK], c[BLOCK], d[BLOCK];
+    int64_t e[BLOCK];
     for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
         Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
         shift_block(r, j0, n, hi, lo);
         for (Py_ssize_t i = 0; i < n; i++) {
-            double m_hi, m_lo;
-            int64_t e;
-            exp_parts(hi[i], lo[i], &m_hi, &m_lo, &e);
-            e += up;
-            a[i] = ldexp2(m_hi, e);
-            b[i] = ldexp2(m_lo, e);
-            if (want_s) {
-                double dj = -hi[i] < 1100.0 ? -hi[i] : 1100.0;
-                double p_hi = m_hi * dj; /* m_hi < 2, dj <= 1100: Dekker's range */
-                double p_err = dekker(m_hi, dj, p_hi);
-                c[i] = ldexp2(p_hi, e);
-                d[i] = ldexp2(p_err - m_hi * lo[i] + m_lo * dj, e);
-            }
+            h[i] = clamp_hi(hi[i]);
+            l[i] = clamp_lo(lo[i]);
         }
+        for (Py_ssize_t i = 0; i < n; i++) {
+            exp_parts_clamped(h[i], l[i], &m_hi[i], &m_lo[i], &e[i]);
+            e[i] += up;
+            a[i] = ldexp2(m_hi[i], e[i]);
+            b[i] = ldexp2(m_lo[i], e[i]);
+        }
+        if (want_s)
+            for (Py_ssize_t i = 0; i < n; i++) {
+                double dj = -hi[i] < 1100.0 ? -hi[i] : 1100.0;
+                double p_hi = m_hi[i] * dj; /* m_hi < 2, dj <= 1100: Dekker's range */
+                double p_err = dekker(m_hi[i], dj, p_hi);
+                c[i] = ldexp2(p_hi, e[i]);
+                d[i] = ldexp2(p_err - m_hi[i] * lo[i] + m_lo[i] * dj, e[i]);
+            }
         if (r->k >= j0 && r->k < j0 + n)
             a[r->k - j0] = b[r->k - j0] = c[r->k - j0] = d[r->k - j0] = 0.0;
         Py_ssize_t padded = pad(n, a, b);
