@@ -367,7 +367,7 @@ typedef struct {
    lower their vector types to the target's widest vectors (one AVX-512 register, two AVX2
    ones, four SSE2 ones), always the same operations; other compilers take the scalar
    loops, which compute the same. */
-#if defined(__GNUC__)
+#if defined(__GNUC__) && !defined(EXPFAM_NO_LANE_VECTORS)
 typedef double lane_d __attribute__((vector_size(LANES * sizeof(double))));
 typedef int64_t lane_i __attribute__((vector_size(LANES * sizeof(int64_t))));
 #define LANE_VECTORS 1
