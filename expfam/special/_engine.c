@@ -723,6 +723,7 @@ typedef struct {
     double l_hi, l_lo; /* log Z */
     double r_hi, r_lo; /* 1 / Z */
     double mu, centre, lq_hi, lq_lo;
+    double offset; /* the output is offset + log Z (logsumexp: m; cross_entropy: -d_y) */
 } SegJob;
 
 /* The outputs of softmax and log_softmax on columns [c0, c1), by blocks. */
@@ -926,7 +927,7 @@ static DD combine(const DD *parts, Py_ssize_t n)
 static void log_partition(SegJob *J, int threads)
 {
     J->want_s = 0;
-    if (J->K <= 10) { /* t <= 9 < 9.4: kappa > KAPPA_FAST whatever the row */
+    if (J->K <= 10) { /* short rows: t <= 9, often kappa > KAPPA_FAST; straight to the dd pass */
         J->up = 0;
         run_phase(J, PH_DD, threads);
         DD t = combine(J->t, J->nseg);
@@ -946,10 +947,13 @@ static void log_partition(SegJob *J, int threads)
         J->l_lo = 0.0;
         return;
     }
-    /* exp_fast's error (<= 1.04 * 2^-53) moves log1p(t) by 1.04 kappa u, kappa =
-       t / ((1 + t) log1p t): above KAPPA_FAST every term is taken in double-double. The
-       budget is the one of libm's exp (1.3 u) below 0.38: 1.04 * 0.47 < 1.3 * 0.38. */
-    if (t.hi / ((1.0 + t.hi) * log1p(t.hi)) > KAPPA_FAST) {
+    /* exp_fast's error (<= 1.04 * 2^-53) moves log1p(t) by 1.04 t / (1 + t) u, and the
+       output offset + log1p(t) by 1.04 kappa u of itself, kappa =
+       t / ((1 + t) |offset + log1p t|): above KAPPA_FAST every term is taken in
+       double-double. The budget is the one of libm's exp (1.3 u) below 0.38:
+       1.04 * 0.47 < 1.3 * 0.38. (offset 0: log_softmax, whose output at the argmax is
+       -log1p t, and KL.) */
+    if (t.hi / ((1.0 + t.hi) * fabs(J->offset + log1p(t.hi))) > KAPPA_FAST) {
         J->up = 0;
         run_phase(J, PH_DD, threads);
         t = combine(J->t, J->nseg);
@@ -1094,6 +1098,7 @@ static void process_row(SegJob *J, const Job *G, Py_ssize_t i, int threads, doub
     J->r.m = 0.0;
     J->r.k = 0;
     J->out32 = G->out32;
+    J->offset = 0.0;
     if (kind == KL) {
         J->q = J->r;
         J->q.x = G->x2 + (size_t)i * G->K * xs;
@@ -1147,6 +1152,13 @@ static void process_row(SegJob *J, const Job *G, Py_ssize_t i, int threads, doub
         run_phase(J, PH_WRITE, threads);
         return;
     }
+    double d_hi = 0.0, d_lo = 0.0;
+    if (kind == LSE)
+        J->offset = J->r.m;
+    else if (kind == CROSS_ENTROPY) {
+        shift(&J->r, at(&J->r, G->target[i]), &d_hi, &d_lo);
+        J->offset = -d_hi;
+    }
     log_partition(J, threads);
     if (kind == LSE) {
         double total, err;
@@ -1154,8 +1166,7 @@ static void process_row(SegJob *J, const Job *G, Py_ssize_t i, int threads, doub
         put(J->out, J->out32, 0, total + (err + J->l_lo));
     }
     else if (kind == CROSS_ENTROPY) { /* log Z - d_y: two non-negative terms */
-        double d_hi, d_lo, total, err;
-        shift(&J->r, at(&J->r, G->target[i]), &d_hi, &d_lo);
+        double total, err;
         two_sum(J->l_hi, -d_hi, &total, &err);
         put(J->out, J->out32, 0, isinf(total) ? total : total + (err + (J->l_lo - d_lo)));
     }
