@@ -373,103 +373,113 @@ typedef int64_t lane_i __attribute__((vector_size(LANES * sizeof(int64_t))));
 #define LANE_VECTORS 1
 #endif
 
-/* hi + lo (LANES compensated sums) += e_i (1 + c_i), entry i in lane i % LANES, for i < n
-   (n a multiple of LANES): TwoSum of e_i, then its error and e_i c_i into lo. */
+/* hi + lo (LANES compensated sums) += e_i (1 + c_i), entry i in lane i % LANES, for i < n:
+   TwoSum of e_i, then its error and e_i c_i into lo. The whole vectors first, then the
+   remaining entries one by one, by the same operations. */
 static inline void lanes_add_corrected(double *hi, double *lo, const double *e, const double *c,
                                        Py_ssize_t n)
 {
+    Py_ssize_t i = 0;
 #ifdef LANE_VECTORS
-    lane_d h, l, v, w;
-    memcpy(&h, hi, sizeof h);
-    memcpy(&l, lo, sizeof l);
-    for (Py_ssize_t i = 0; i < n; i += LANES) {
-        memcpy(&v, e + i, sizeof v);
-        memcpy(&w, c + i, sizeof w);
-        lane_d s = h + v, bb = s - h;
-        lane_d err = (h - (s - bb)) + (v - bb);
-        h = s;
-        l += err;
-        l += v * w;
-    }
-    memcpy(hi, &h, sizeof h);
-    memcpy(lo, &l, sizeof l);
-#else
-    for (Py_ssize_t i = 0; i < n; i += LANES)
-        for (int j = 0; j < LANES; j++) {
-            double v = e[i + j], s, err;
-            two_sum(hi[j], v, &s, &err);
-            hi[j] = s;
-            lo[j] += err;
-            lo[j] += v * c[i + j];
+    Py_ssize_t whole = n / LANES * LANES;
+    if (whole > 0) {
+        lane_d h, l, v, w;
+        memcpy(&h, hi, sizeof h);
+        memcpy(&l, lo, sizeof l);
+        for (; i < whole; i += LANES) {
+            memcpy(&v, e + i, sizeof v);
+            memcpy(&w, c + i, sizeof w);
+            lane_d s = h + v, bb = s - h;
+            lane_d err = (h - (s - bb)) + (v - bb);
+            h = s;
+            l += err;
+            l += v * w;
         }
+        memcpy(hi, &h, sizeof h);
+        memcpy(lo, &l, sizeof l);
+    }
 #endif
+    for (; i < n; i++) {
+        Py_ssize_t j = i % LANES;
+        double v = e[i], s, err;
+        two_sum(hi[j], v, &s, &err);
+        hi[j] = s;
+        lo[j] += err;
+        lo[j] += v * c[i];
+    }
 }
 
 /* hi + lo (LANES compensated sums) += a_i, then += b_i, entry i in lane i % LANES. */
 static inline void lanes_add_two(double *hi, double *lo, const double *a, const double *b,
                                  Py_ssize_t n)
 {
+    Py_ssize_t i = 0;
 #ifdef LANE_VECTORS
-    lane_d h, l, v;
-    memcpy(&h, hi, sizeof h);
-    memcpy(&l, lo, sizeof l);
-    for (Py_ssize_t i = 0; i < n; i += LANES) {
-        memcpy(&v, a + i, sizeof v);
-        lane_d s = h + v, bb = s - h;
-        l += (h - (s - bb)) + (v - bb);
-        memcpy(&v, b + i, sizeof v);
-        h = s + v;
-        bb = h - s;
-        l += (s - (h - bb)) + (v - bb);
-    }
-    memcpy(hi, &h, sizeof h);
-    memcpy(lo, &l, sizeof l);
-#else
-    for (Py_ssize_t i = 0; i < n; i += LANES)
-        for (int j = 0; j < LANES; j++) {
-            DD acc = {hi[j], lo[j]};
-            acc_add(&acc, a[i + j]);
-            acc_add(&acc, b[i + j]);
-            hi[j] = acc.hi;
-            lo[j] = acc.lo;
+    Py_ssize_t whole = n / LANES * LANES;
+    if (whole > 0) {
+        lane_d h, l, v;
+        memcpy(&h, hi, sizeof h);
+        memcpy(&l, lo, sizeof l);
+        for (; i < whole; i += LANES) {
+            memcpy(&v, a + i, sizeof v);
+            lane_d s = h + v, bb = s - h;
+            l += (h - (s - bb)) + (v - bb);
+            memcpy(&v, b + i, sizeof v);
+            h = s + v;
+            bb = h - s;
+            l += (s - (h - bb)) + (v - bb);
         }
+        memcpy(hi, &h, sizeof h);
+        memcpy(lo, &l, sizeof l);
+    }
 #endif
+    for (; i < n; i++) {
+        Py_ssize_t j = i % LANES;
+        DD acc = {hi[j], lo[j]};
+        acc_add(&acc, a[i]);
+        acc_add(&acc, b[i]);
+        hi[j] = acc.hi;
+        lo[j] = acc.lo;
+    }
 }
 
-/* The running maxima (first index of each, NaN flags) of LANES lanes over v[0..n), n a
-   multiple of LANES, entry i at column j0 + i. */
+/* The running maxima (first index of each, NaN flags) of LANES lanes over v[0..n), entry i
+   at column j0 + i in lane i % LANES. */
 static inline void lanes_max(double *m, int64_t *k, int64_t *nan, const double *v, Py_ssize_t n,
                              int64_t j0)
 {
+    Py_ssize_t i = 0;
 #ifdef LANE_VECTORS
-    lane_d lm, x;
-    lane_i lk, ln, idx;
-    memcpy(&lm, m, sizeof lm);
-    memcpy(&lk, k, sizeof lk);
-    memcpy(&ln, nan, sizeof ln);
-    for (int j = 0; j < LANES; j++)
-        idx[j] = j0 + j;
-    for (Py_ssize_t i = 0; i < n; i += LANES) {
-        memcpy(&x, v + i, sizeof x);
-        lane_i above = x > lm;
-        lm = (lane_d)(((lane_i)x & above) | ((lane_i)lm & ~above));
-        lk = (idx & above) | (lk & ~above);
-        ln |= x != x;
-        idx += LANES;
-    }
-    memcpy(m, &lm, sizeof lm);
-    memcpy(k, &lk, sizeof lk);
-    memcpy(nan, &ln, sizeof ln);
-#else
-    for (Py_ssize_t i = 0; i < n; i += LANES)
-        for (int j = 0; j < LANES; j++) {
-            double x = v[i + j];
-            int above = x > m[j];
-            m[j] = above ? x : m[j];
-            k[j] = above ? j0 + i + j : k[j];
-            nan[j] |= x != x;
+    Py_ssize_t whole = n / LANES * LANES;
+    if (whole > 0) {
+        lane_d lm, x;
+        lane_i lk, ln, idx;
+        memcpy(&lm, m, sizeof lm);
+        memcpy(&lk, k, sizeof lk);
+        memcpy(&ln, nan, sizeof ln);
+        for (int j = 0; j < LANES; j++)
+            idx[j] = j0 + j;
+        for (; i < whole; i += LANES) {
+            memcpy(&x, v + i, sizeof x);
+            lane_i above = x > lm;
+            lm = (lane_d)(((lane_i)x & above) | ((lane_i)lm & ~above));
+            lk = (idx & above) | (lk & ~above);
+            ln |= x != x;
+            idx += LANES;
         }
+        memcpy(m, &lm, sizeof lm);
+        memcpy(k, &lk, sizeof lk);
+        memcpy(nan, &ln, sizeof ln);
+    }
 #endif
+    for (; i < n; i++) {
+        Py_ssize_t j = i % LANES;
+        double x = v[i];
+        int above = x > m[j];
+        m[j] = above ? x : m[j];
+        k[j] = above ? j0 + i : k[j];
+        nan[j] |= x != x;
+    }
 }
 
 /* y[i] = exp_fast(x[i]) for i < n (the vectorised exp; see exp_fast for its bound). */
@@ -479,12 +489,23 @@ HOT static void exp_block(const double *restrict x, double *restrict y, Py_ssize
         y[i] = exp_fast(x[i]);
 }
 
+/* The n entries of row r from column j0 as float64: in place, or converted into buf. */
+static inline const double *row_block(const Row *r, Py_ssize_t j0, Py_ssize_t n, double *buf)
+{
+    if (!r->x32)
+        return (const double *)r->x + j0;
+    const float *x = (const float *)r->x + j0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        buf[i] = (double)x[i];
+    return buf;
+}
+
 /* The first maximum and whether there is a NaN, without branches: LANES running maxima
    (entry i of the segment in lane i % LANES, the first index of each kept), then the lane
    of the largest, the first index among equal ones. */
 HOT static void seg_max(const Row *r, Py_ssize_t c0, Py_ssize_t c1, MaxPart *o)
 {
-    double lane_m[LANES], v[BLOCK + LANES];
+    double lane_m[LANES], buf[BLOCK];
     int64_t lane_k[LANES], lane_nan[LANES];
     for (int l = 0; l < LANES; l++) {
         lane_m[l] = -INFINITY;
@@ -493,17 +514,7 @@ HOT static void seg_max(const Row *r, Py_ssize_t c0, Py_ssize_t c1, MaxPart *o)
     }
     for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
         Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
-        if (r->x32) {
-            const float *x = (const float *)r->x + j0;
-            for (Py_ssize_t i = 0; i < n; i++)
-                v[i] = (double)x[i];
-        }
-        else
-            memcpy(v, (const double *)r->x + j0, (size_t)n * sizeof(double));
-        Py_ssize_t padded = (n + LANES - 1) / LANES * LANES;
-        for (Py_ssize_t i = n; i < padded; i++)
-            v[i] = -INFINITY;
-        lanes_max(lane_m, lane_k, lane_nan, v, padded, j0);
+        lanes_max(lane_m, lane_k, lane_nan, row_block(r, j0, n, buf), n, j0);
     }
     double m = lane_m[0];
     int64_t k = lane_k[0], nan = lane_nan[0];
@@ -523,14 +534,8 @@ HOT static void seg_max(const Row *r, Py_ssize_t c0, Py_ssize_t c1, MaxPart *o)
    Dekker's range). */
 static inline void shift_block(const Row *r, Py_ssize_t j0, Py_ssize_t n, double *hi, double *lo)
 {
-    double v[BLOCK];
-    if (r->x32) {
-        const float *x = (const float *)r->x + j0;
-        for (Py_ssize_t i = 0; i < n; i++)
-            v[i] = (double)x[i];
-    }
-    else
-        memcpy(v, (const double *)r->x + j0, (size_t)n * sizeof(double));
+    double buf[BLOCK];
+    const double *v = row_block(r, j0, n, buf);
     const double m = -r->m, beta = r->beta;
     int slow = 0;
     if (!r->scaled)
@@ -561,18 +566,6 @@ static inline void shift_block(const Row *r, Py_ssize_t j0, Py_ssize_t n, double
             shift(r, v[i], &hi[i], &lo[i]);
 }
 
-/* Zero the padding of a block of n entries up to a multiple of LANES (adding a zero to a
-   compensated sum changes nothing). */
-static inline Py_ssize_t pad(Py_ssize_t n, double *a, double *b)
-{
-    Py_ssize_t padded = (n + LANES - 1) / LANES * LANES;
-    for (Py_ssize_t i = n; i < padded; i++) {
-        a[i] = 0.0;
-        b[i] = 0.0;
-    }
-    return padded;
-}
-
 static inline DD merge_lanes(const double *hi, const double *lo)
 {
     DD t = {hi[0], lo[0]};
@@ -586,17 +579,20 @@ static inline DD merge_lanes(const double *hi, const double *lo)
 HOT static DD seg_fast(const Row *r, Py_ssize_t c0, Py_ssize_t c1, double *store)
 {
     double lane_hi[LANES] = {0.0}, lane_lo[LANES] = {0.0};
-    double hi[BLOCK], lo[BLOCK], e[BLOCK];
+    double hi[BLOCK], lo[BLOCK], buf[BLOCK];
     for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
         Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
         shift_block(r, j0, n, hi, lo);
+        double *e = store ? store + j0 : buf;
         exp_block(hi, e, n);
-        if (store)
-            memcpy(store + j0, e, (size_t)n * sizeof(double));
-        if (r->k >= j0 && r->k < j0 + n)
+        /* the term of the maximum is left out: zero while the block is summed */
+        int has_k = r->k >= j0 && r->k < j0 + n;
+        double e_k = has_k ? e[r->k - j0] : 0.0;
+        if (has_k)
             e[r->k - j0] = 0.0;
-        Py_ssize_t padded = pad(n, e, lo);
-        lanes_add_corrected(lane_hi, lane_lo, e, lo, padded);
+        lanes_add_corrected(lane_hi, lane_lo, e, lo, n);
+        if (has_k)
+            e[r->k - j0] = e_k;
     }
     return merge_lanes(lane_hi, lane_lo);
 }
@@ -634,14 +630,11 @@ HOT static void seg_dd(const Row *r, Py_ssize_t c0, Py_ssize_t c1, int up, int w
             }
         if (r->k >= j0 && r->k < j0 + n)
             a[r->k - j0] = b[r->k - j0] = c[r->k - j0] = d[r->k - j0] = 0.0;
-        Py_ssize_t padded = pad(n, a, b);
         /* both parts through TwoSum: a plain sum of the low parts, all of one sign when the
            terms are alike, would lose ~n u of them */
-        lanes_add_two(t_hi, t_lo, a, b, padded);
-        if (want_s) {
-            pad(n, c, d);
-            lanes_add_two(s_hi, s_lo, c, d, padded);
-        }
+        lanes_add_two(t_hi, t_lo, a, b, n);
+        if (want_s)
+            lanes_add_two(s_hi, s_lo, c, d, n);
     }
     *t = merge_lanes(t_hi, t_lo);
     *s = merge_lanes(s_hi, s_lo);
@@ -730,10 +723,12 @@ typedef struct {
 HOT static void seg_write(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1)
 {
     const Row *r = &J->r;
-    double hi[BLOCK], lo[BLOCK], e[BLOCK], y[BLOCK];
+    double hi[BLOCK], lo[BLOCK], e[BLOCK], buf[BLOCK];
     const double r_hi = J->r_hi, r_lo = J->r_lo, l_hi = -J->l_hi, l_lo = J->l_lo;
+    const int in_place = !J->out32 && J->kind != LOG_SOFTMAX_DD; /* y straight into out */
     for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
         Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
+        double *y = in_place ? (double *)J->out + j0 : buf;
         shift_block(r, j0, n, hi, lo);
         if (J->kind == SOFTMAX) {
             const double *ex = e;
@@ -772,8 +767,6 @@ HOT static void seg_write(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1)
             for (Py_ssize_t i = 0; i < n; i++)
                 out[i] = (float)y[i];
         }
-        else
-            memcpy((double *)J->out + j0, y, (size_t)n * sizeof(double));
     }
 }
 
