@@ -717,6 +717,7 @@ typedef struct {
     double r_hi, r_lo; /* 1 / Z */
     double mu, centre, lq_hi, lq_lo;
     double offset; /* the output is offset + log Z (logsumexp: m; cross_entropy: -d_y) */
+    int dd_first;  /* the previous row of this job took the dd pass (see log_partition) */
 } SegJob;
 
 /* The outputs of softmax and log_softmax on columns [c0, c1), by blocks. */
@@ -917,15 +918,31 @@ static DD combine(const DD *parts, Py_ssize_t n)
 }
 
 /* log Z = log1p(t) of the row J->r (m and k set) into J->l_hi + J->l_lo. */
+/* kappa of the output offset + log1p(t), see log_partition */
+static inline double kappa(const SegJob *J, double t)
+{
+    return t / ((1.0 + t) * fabs(J->offset + log1p(t)));
+}
+
 static void log_partition(SegJob *J, int threads)
 {
     J->want_s = 0;
-    if (J->K <= 10) { /* short rows: t <= 9, often kappa > KAPPA_FAST; straight to the dd pass */
+    /* Rows of up to 10 entries (t <= 9, often above KAPPA_FAST), and rows after a row that
+       needed the dd pass (dd_first, the thread's previous row: rows alike come together),
+       take the dd pass first. Its result is the row's whenever the fast pass's test would
+       send the row there anyway: kappa well above KAPPA_FAST (the two sums differ by a few
+       u, kappa by less than 2^-20 of itself). Otherwise the fast pass decides, as always:
+       the result does not depend on the order tried, nor on the thread's previous rows. */
+    DD t_dd = {0.0, 0.0};
+    int have_dd = 0;
+    if (J->K <= 10 || J->dd_first) {
         J->up = 0;
         run_phase(J, PH_DD, threads);
-        DD t = combine(J->t, J->nseg);
-        if (t.hi >= TINY) {
-            log1p_dd(t.hi, t.lo, &J->l_hi, &J->l_lo);
+        t_dd = combine(J->t, J->nseg);
+        have_dd = 1;
+        if (t_dd.hi >= TINY && (J->K <= 10 || kappa(J, t_dd.hi) > KAPPA_FAST * (1.0 + 0x1p-20))) {
+            J->dd_first = 1;
+            log1p_dd(t_dd.hi, t_dd.lo, &J->l_hi, &J->l_lo);
             return;
         }
     }
@@ -946,10 +963,14 @@ static void log_partition(SegJob *J, int threads)
        double-double. The budget is the one of libm's exp (1.3 u) below 0.38:
        1.04 * 0.47 < 1.3 * 0.38. (offset 0: log_softmax, whose output at the argmax is
        -log1p t, and KL.) */
-    if (t.hi / ((1.0 + t.hi) * fabs(J->offset + log1p(t.hi))) > KAPPA_FAST) {
-        J->up = 0;
-        run_phase(J, PH_DD, threads);
-        t = combine(J->t, J->nseg);
+    J->dd_first = kappa(J, t.hi) > KAPPA_FAST;
+    if (J->dd_first) {
+        if (!have_dd) {
+            J->up = 0;
+            run_phase(J, PH_DD, threads);
+            t_dd = combine(J->t, J->nseg);
+        }
+        t = t_dd;
     }
     log1p_dd(t.hi, t.lo, &J->l_hi, &J->l_lo);
 }
