@@ -22,13 +22,20 @@ float64 log-domain outputs (``log_softmax``, ``logsumexp``, ``entropy``,
 ``exp`` (the engine's own, below: ``1.04 * 2**-53`` relative) moves
 ``log1p(t)`` by ``1.04 kappa u``, ``kappa = t / ((1 + t) log1p t)``, so rows
 with ``kappa > 0.47`` (a dominant class) sum every term again with ``exp`` in
-double-double (relative error below ``2**-58``), and rows with
+double-double (relative error below ``2**-58``; for ``logsumexp`` and
+``cross_entropy`` kappa measures the move against the output itself,
+``m + log1p t`` or ``log1p t - d_y``, which rows near cancellation fail and
+rows far from it pass), and rows with
 ``t < 2**-900`` sum them scaled by ``2**600`` (``log1p(t) = t``, and terms
 below the normal range keep their digits). ``log1p(t)`` is then carried in
 double-double and each output formed with TwoSum and rounded once: at most
 1 ULP. The entropy ``log1p(t) + S / (1 + t)``, ``S = sum_k e_k (-d_k)``,
 takes every term in double-double (both parts non-negative): 1 ULP.
-Float16 and float32 rows run the same float64 code and round once.
+Float16 and float32 rows run the same float64 code and round once. After a
+row that needed the double-double pass, a thread tries that pass first on
+its next row, and keeps its sum without the float64 pass when kappa is well
+above 0.47 (where that pass's test would send the row there anyway): the
+result of every row is the same whatever the rows before it.
 
 The float64 ``exp`` is the engine's own (``exp_fast``), branch-free so that
 it vectorises: Cody-Waite reduction ``r = x - k log(2)/64`` (exact high
