@@ -353,7 +353,9 @@ typedef struct {
    the write-out. Every operation is rounded as written (-ffp-contract=off, no
    reassociation): the vector code computes what the scalar code does, lane by lane. On
    x86-64 the block functions are compiled for AVX-512, AVX2 and the baseline, and the
-   loader picks one (target_clones). */
+   loader picks one (target_clones). -DEXPFAM_NO_CLONES compiles one version, for the
+   compiler's target, and -DEXPFAM_NO_LANE_VECTORS the scalar lanes: every such build
+   gives the same bits (a check of the paragraph above). */
 #define BLOCK 256
 #define LANES 8
 
