@@ -2,8 +2,8 @@
 
    Every row kernel runs the same steps on one row, in one thread, with no temporaries of
    the row's size: the row maximum m (first argmax k); the shift d = beta (x - m) as an
-   exact hi + lo (TwoSum, and Dekker's product for beta); libm exp(hi) with the correction
-   exp(hi) lo; and a compensated (TwoSum) accumulation of t = sum_{j != k} e_j, carried as a
+   exact hi + lo (TwoSum, and Dekker's product for beta); exp(hi) (exp_fast, vectorised)
+   with the correction exp(hi) lo; and a compensated (TwoSum) accumulation of t = sum_{j != k} e_j, carried as a
    double-double. Log-domain kinds then take log Z = log1p(t) in double-double, after
    re-summing every term with exp in double-double (exp_parts) on rows where float64 exp
    could reach the last digit of log Z (a dominant class, or t below 2^-900).
@@ -18,6 +18,7 @@
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -38,7 +39,7 @@ static const double G_TAIL[18] = {0x1.5555555555555p-3, 0x1.5555555555555p-5, 0x
 static Py_ssize_t long_row = 65536;
 static Py_ssize_t seg = 16384;
 #define PARALLEL_ELEMENTS 65536 /* inputs from this size on are shared among threads */
-#define KAPPA_FAST 0.38       /* see _rows.py: above it, every term's exp in double-double */
+#define KAPPA_FAST 0.47       /* see _rows.py: above it, every term's exp in double-double */
 #define TINY 0x1p-900
 #define MAX_THREADS 256
 
@@ -135,45 +136,117 @@ static inline double horner(double x, const double *c, int n)
     return acc;
 }
 
-/* m * 2^n rounded once (as ldexp). */
-static inline double ldexp2(double m, int n)
+static inline double from_bits(uint64_t u)
 {
-    if (n >= -1022 && n <= 1023) {
-        union {
-            uint64_t u;
-            double d;
-        } v;
-        v.u = (uint64_t)(n + 1023) << 52;
-        return m * v.d;
-    }
-    return ldexp(m, n);
+    double d;
+    memcpy(&d, &u, sizeof d);
+    return d;
+}
+
+static inline uint64_t to_bits(double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, sizeof u);
+    return u;
+}
+
+/* m * 2^n rounded once (as ldexp), for |n| <= 2044, without branches: the scale is two
+   normal factors 2^(n >> 1) and 2^(n - (n >> 1)), built from their exponent bits. The first
+   product is exact (normal) whenever |m| >= 2^-200, and the second rounds once; a first
+   product below the normal range (|m| < 2^-200 with n < -1644) leaves a result below
+   2^-1644, which rounds to 0 either way. */
+static inline double ldexp2(double m, int64_t n)
+{
+    int64_t n1 = n >> 1, n2 = n - n1;
+    return (m * from_bits((uint64_t)(n1 + 1023) << 52)) * from_bits((uint64_t)(n2 + 1023) << 52);
+}
+
+#define EXP_SHIFTER 0x1.8p52 /* x + 1.5 * 2^52 - 1.5 * 2^52 = rint(x) for |x| < 2^51 */
+
+/* exp(x) in float64, branch-free (vectorisable), with a relative error below
+   1.04 * 2^-53 (0.52 ULP) for results in the normal range, below 0.76 * 2^-1074 in
+   absolute value (0.76 ULP) for subnormal results, exactly 0 for x < -745.14 (and -inf),
+   +inf for x > 709.79 (and +inf), NaN for NaN.
+
+   Cody-Waite: k = rint(x 64 / log 2) (|k| < 2^17), r = (x - k C1) - k C2 with C1 + C2 =
+   log(2) / 64 (C1 of 32 bits: k C1 and x - k C1 are exact), |r| <= 0.005416. Then
+   exp(x) = 2^(k >> 6) 2^((k & 63) / 64) e^r, the table value as T_HI + T_LO (2^-104
+   relative), and e^r - 1 = q = r + r^2 P(r), P the degree-4 Taylor polynomial.
+   Errors relative to the result before the last rounding, in units of u = 2^-53:
+   r's rounding (|r| u and k C2's rounding, 3e-7 u): 0.0055 u;
+   the truncation of the series (r^7 / 7!, 2.5e-4 u) and P's rounding (4e-5 u);
+   q's rounding: 0.0055 u; T_HI q and (T_HI q) + T_LO: 0.0055 u each (T_HI < 2);
+   the dropped T_LO q: 0.0055 u; in all below 0.03 u / e^-0.0055 < 0.031 u. The sum
+   T_HI + (T_HI q + T_LO) rounds once (u) and the scaling by 2^(k >> 6) is exact
+   (ldexp2) in the normal range: (1 + 0.031 u)(1 + u) - 1 < 1.04 u. A subnormal result is
+   rounded once more by ldexp2, to the subnormal grid: half its ULP, 2^-1075, plus the
+   0.52 ULP of the 53-bit value before it, whose ULP is at most 2^-1075: 0.76 * 2^-1074.
+   Below 2^-1075 (1 - 2u), that is x < -745.1333, both roundings give exactly 0.
+   (test_exp_fast_against_mpmath holds the bounds on a dense sweep.) */
+static inline double exp_fast(double x)
+{
+    double shifted = x * INV_C + EXP_SHIFTER;
+    double kf = shifted - EXP_SHIFTER;
+    int64_t k = (int64_t)(to_bits(shifted) - to_bits(EXP_SHIFTER));
+    double r = (x - kf * C1) - kf * C2;
+    double p = EXP_TAIL[4];
+    p = p * r + EXP_TAIL[3];
+    p = p * r + EXP_TAIL[2];
+    p = p * r + EXP_TAIL[1];
+    p = p * r + EXP_TAIL[0];
+    double q = r + (r * r) * p;
+    int64_t j = k & 63;
+    double y = T_HI[j] + (T_HI[j] * q + T_LO[j]);
+    y = ldexp2(y, k >> 6);
+    /* beyond [-746, 710] (where k C1 may be inexact, or the scale out of ldexp2's range)
+       the result is selected, not computed: a clamp of x would let gcc split the loop on
+       it and not vectorise */
+    y = x < -746.0 ? 0.0 : y;
+    return x > 710.0 ? INFINITY : y;
 }
 
 /* exp(hi + lo) = (m_hi + m_lo) 2^n, m_hi = 2^(j/64), relative error below 2^-58
    (expfam._core.dd.exp_dd_parts: Cody-Waite reduction by log(2)/64, a table, a
-   polynomial). hi is clamped to [-1100, 1100], lo to [-1, 1] (NaN: -1100 and -1). */
-static inline void exp_parts(double hi, double lo, double *m_hi, double *m_lo, int *n)
+   polynomial). exp_parts clamps hi to [-1100, 1100], lo to [-1, 1] (NaN: -1100 and -1);
+   exp_parts_clamped takes them clamped (the vector loops clamp in a loop of their own,
+   as a clamp in the same loop lets gcc split it on the constant and not vectorise). */
+static inline void exp_parts_clamped(double h, double l, double *m_hi, double *m_lo,
+                                     int64_t *n)
 {
-    double h = hi > -1100.0 ? (hi < 1100.0 ? hi : 1100.0) : -1100.0;
     /* rint(h / (log(2) / 64)), ties to even, by adding and removing 1.5 * 2^52 */
-    double kf = (h * INV_C + 0x1.8p52) - 0x1.8p52;
+    double shifted = h * INV_C + EXP_SHIFTER;
+    double kf = shifted - EXP_SHIFTER;
     double r_hi = h - kf * C1;
-    double l = lo >= -1.0 ? (lo <= 1.0 ? lo : 1.0) : -1.0;
     double r, r_err;
     two_sum(r_hi, l - kf * C2, &r, &r_err);
     double q = r * r * horner(r, EXP_TAIL, 5) + r_err * (1.0 + r);
     q += r;
-    int64_t k = (int64_t)kf;
-    int j = (int)(k & 63);
+    int64_t k = (int64_t)(to_bits(shifted) - to_bits(EXP_SHIFTER));
+    int64_t j = k & 63;
     *m_hi = T_HI[j];
     *m_lo = T_HI[j] * q + T_LO[j] * (1.0 + r);
-    *n = (int)(k >> 6);
+    *n = k >> 6;
+}
+
+static inline double clamp_hi(double hi)
+{
+    return hi > -1100.0 ? (hi < 1100.0 ? hi : 1100.0) : -1100.0;
+}
+
+static inline double clamp_lo(double lo)
+{
+    return lo >= -1.0 ? (lo <= 1.0 ? lo : 1.0) : -1.0;
+}
+
+static inline void exp_parts(double hi, double lo, double *m_hi, double *m_lo, int64_t *n)
+{
+    exp_parts_clamped(clamp_hi(hi), clamp_lo(lo), m_hi, m_lo, n);
 }
 
 static inline void exp_dd(double hi, double lo, double *e_hi, double *e_lo)
 {
     double m_hi, m_lo;
-    int n;
+    int64_t n;
     exp_parts(hi, lo, &m_hi, &m_lo, &n);
     *e_hi = ldexp2(m_hi, n);
     *e_lo = ldexp2(m_lo, n);
@@ -271,77 +344,302 @@ typedef struct {
     int nan;
 } MaxPart;
 
-/* The first maximum and whether there is a NaN, without branches (cmov, max). */
-static void seg_max(const Row *r, Py_ssize_t c0, Py_ssize_t c1, MaxPart *o)
+/* ------------------------------------------------------------ blocks (vectorised) */
+
+/* The hot loops run over blocks of BLOCK entries held in stack arrays (L1), one simple loop
+   per step, which gcc vectorises: load and convert, the exact shift, exp, the compensated
+   accumulation in LANES interleaved accumulators (entry i of a segment in lane i % LANES,
+   whatever the ISA, so that every build and every thread count gives the same bits), and
+   the write-out. Every operation is rounded as written (-ffp-contract=off, no
+   reassociation): the vector code computes what the scalar code does, lane by lane. On
+   x86-64 the block functions are compiled for AVX-512, AVX2 and the baseline, and the
+   loader picks one (target_clones). -DEXPFAM_NO_CLONES compiles one version, for the
+   compiler's target, and -DEXPFAM_NO_LANE_VECTORS the scalar lanes: every such build
+   gives the same bits (a check of the paragraph above). */
+#define BLOCK 256
+#define LANES 8
+
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(EXPFAM_NO_CLONES)
+#define HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define HOT
+#endif
+
+/* The lanes: LANES running values, updated by one vector operation per step. GCC and clang
+   lower their vector types to the target's widest vectors (one AVX-512 register, two AVX2
+   ones, four SSE2 ones), always the same operations; other compilers take the scalar
+   loops, which compute the same. */
+#if defined(__GNUC__) && !defined(EXPFAM_NO_LANE_VECTORS)
+typedef double lane_d __attribute__((vector_size(LANES * sizeof(double))));
+typedef int64_t lane_i __attribute__((vector_size(LANES * sizeof(int64_t))));
+#define LANE_VECTORS 1
+#endif
+
+/* hi + lo (LANES compensated sums) += e_i (1 + c_i), entry i in lane i % LANES, for i < n:
+   TwoSum of e_i, then its error and e_i c_i into lo. The whole vectors first, then the
+   remaining entries one by one, by the same operations. */
+static inline void lanes_add_corrected(double *hi, double *lo, const double *e, const double *c,
+                                       Py_ssize_t n)
 {
-    double m = -INFINITY;
-    Py_ssize_t k = c0;
-    int nan = 0;
-    for (Py_ssize_t j = c0; j < c1; j++) {
-        double v = at(r, j);
-        int above = v > m;
-        m = above ? v : m;
-        k = above ? j : k;
-        nan |= v != v;
+    Py_ssize_t i = 0;
+#ifdef LANE_VECTORS
+    Py_ssize_t whole = n / LANES * LANES;
+    if (whole > 0) {
+        lane_d h, l, v, w;
+        memcpy(&h, hi, sizeof h);
+        memcpy(&l, lo, sizeof l);
+        for (; i < whole; i += LANES) {
+            memcpy(&v, e + i, sizeof v);
+            memcpy(&w, c + i, sizeof w);
+            lane_d s = h + v, bb = s - h;
+            lane_d err = (h - (s - bb)) + (v - bb);
+            h = s;
+            l += err;
+            l += v * w;
+        }
+        memcpy(hi, &h, sizeof h);
+        memcpy(lo, &l, sizeof l);
+    }
+#endif
+    for (; i < n; i++) {
+        Py_ssize_t j = i % LANES;
+        double v = e[i], s, err;
+        two_sum(hi[j], v, &s, &err);
+        hi[j] = s;
+        lo[j] += err;
+        lo[j] += v * c[i];
+    }
+}
+
+/* hi + lo (LANES compensated sums) += a_i, then += b_i, entry i in lane i % LANES. */
+static inline void lanes_add_two(double *hi, double *lo, const double *a, const double *b,
+                                 Py_ssize_t n)
+{
+    Py_ssize_t i = 0;
+#ifdef LANE_VECTORS
+    Py_ssize_t whole = n / LANES * LANES;
+    if (whole > 0) {
+        lane_d h, l, v;
+        memcpy(&h, hi, sizeof h);
+        memcpy(&l, lo, sizeof l);
+        for (; i < whole; i += LANES) {
+            memcpy(&v, a + i, sizeof v);
+            lane_d s = h + v, bb = s - h;
+            l += (h - (s - bb)) + (v - bb);
+            memcpy(&v, b + i, sizeof v);
+            h = s + v;
+            bb = h - s;
+            l += (s - (h - bb)) + (v - bb);
+        }
+        memcpy(hi, &h, sizeof h);
+        memcpy(lo, &l, sizeof l);
+    }
+#endif
+    for (; i < n; i++) {
+        Py_ssize_t j = i % LANES;
+        DD acc = {hi[j], lo[j]};
+        acc_add(&acc, a[i]);
+        acc_add(&acc, b[i]);
+        hi[j] = acc.hi;
+        lo[j] = acc.lo;
+    }
+}
+
+/* The running maxima (first index of each, NaN flags) of LANES lanes over v[0..n), entry i
+   at column j0 + i in lane i % LANES. */
+static inline void lanes_max(double *m, int64_t *k, int64_t *nan, const double *v, Py_ssize_t n,
+                             int64_t j0)
+{
+    Py_ssize_t i = 0;
+#ifdef LANE_VECTORS
+    Py_ssize_t whole = n / LANES * LANES;
+    if (whole > 0) {
+        lane_d lm, x;
+        lane_i lk, ln, idx;
+        memcpy(&lm, m, sizeof lm);
+        memcpy(&lk, k, sizeof lk);
+        memcpy(&ln, nan, sizeof ln);
+        for (int j = 0; j < LANES; j++)
+            idx[j] = j0 + j;
+        for (; i < whole; i += LANES) {
+            memcpy(&x, v + i, sizeof x);
+            lane_i above = x > lm;
+            lm = (lane_d)(((lane_i)x & above) | ((lane_i)lm & ~above));
+            lk = (idx & above) | (lk & ~above);
+            ln |= x != x;
+            idx += LANES;
+        }
+        memcpy(m, &lm, sizeof lm);
+        memcpy(k, &lk, sizeof lk);
+        memcpy(nan, &ln, sizeof ln);
+    }
+#endif
+    for (; i < n; i++) {
+        Py_ssize_t j = i % LANES;
+        double x = v[i];
+        int above = x > m[j];
+        m[j] = above ? x : m[j];
+        k[j] = above ? j0 + i : k[j];
+        nan[j] |= x != x;
+    }
+}
+
+/* y[i] = exp_fast(x[i]) for i < n (the vectorised exp; see exp_fast for its bound). */
+HOT static void exp_block(const double *restrict x, double *restrict y, Py_ssize_t n)
+{
+    for (Py_ssize_t i = 0; i < n; i++)
+        y[i] = exp_fast(x[i]);
+}
+
+/* The n entries of row r from column j0 as float64: in place, or converted into buf. */
+static inline const double *row_block(const Row *r, Py_ssize_t j0, Py_ssize_t n, double *buf)
+{
+    if (!r->x32)
+        return (const double *)r->x + j0;
+    const float *x = (const float *)r->x + j0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        buf[i] = (double)x[i];
+    return buf;
+}
+
+/* The first maximum and whether there is a NaN, without branches: LANES running maxima
+   (entry i of the segment in lane i % LANES, the first index of each kept), then the lane
+   of the largest, the first index among equal ones. */
+HOT static void seg_max(const Row *r, Py_ssize_t c0, Py_ssize_t c1, MaxPart *o)
+{
+    double lane_m[LANES], buf[BLOCK];
+    int64_t lane_k[LANES], lane_nan[LANES];
+    for (int l = 0; l < LANES; l++) {
+        lane_m[l] = -INFINITY;
+        lane_k[l] = c0;
+        lane_nan[l] = 0;
+    }
+    for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
+        Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
+        lanes_max(lane_m, lane_k, lane_nan, row_block(r, j0, n, buf), n, j0);
+    }
+    double m = lane_m[0];
+    int64_t k = lane_k[0], nan = lane_nan[0];
+    for (int l = 1; l < LANES; l++) {
+        int take = lane_m[l] > m || (lane_m[l] == m && lane_k[l] < k);
+        m = take ? lane_m[l] : m;
+        k = take ? lane_k[l] : k;
+        nan |= lane_nan[l];
     }
     o->m = m;
     o->k = k;
-    o->nan = nan;
+    o->nan = (int)nan;
 }
 
-#define LANES 4
-
-/* t = sum_{j != k} exp(hi_j) (1 + lo_j), float64 exp, compensated in LANES interleaved
-   accumulators (independent dependency chains) added in lane order; exp(hi_j) into store. */
-static DD seg_fast(const Row *r, Py_ssize_t c0, Py_ssize_t c1, double *store)
+/* hi + lo = beta (v - m) for the n entries of row r from column j0 (as shift() does, which
+   takes the entries the vector loop cannot: v - m past the float range, or a product past
+   Dekker's range). */
+static inline void shift_block(const Row *r, Py_ssize_t j0, Py_ssize_t n, double *hi, double *lo)
 {
-    DD lane[LANES] = {{0.0, 0.0}};
-    for (Py_ssize_t j = c0; j < c1; j++) {
-        double hi, lo;
-        shift(r, at(r, j), &hi, &lo);
-        double e = exp(hi);
-        if (store)
-            store[j] = e;
-        if (j == r->k)
-            continue;
-        DD *acc = &lane[j % LANES];
-        acc_add(acc, e);
-        acc->lo += e * lo;
-    }
-    DD t = lane[0];
-    for (int i = 1; i < LANES; i++)
-        acc_merge(&t, lane[i]);
+    double buf[BLOCK];
+    const double *v = row_block(r, j0, n, buf);
+    const double m = -r->m, beta = r->beta;
+    int slow = 0;
+    if (!r->scaled)
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double s = v[i] + m;
+            double bb = s - v[i];
+            double e = (v[i] - (s - bb)) + (m - bb);
+            slow |= (fabs(s) > DBL_MAX) & (fabs(v[i]) <= DBL_MAX);
+            hi[i] = s;
+            lo[i] = e >= -1.0 ? e : -1.0;
+        }
+    else if (fabs(beta) <= 0x1p995)
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double s = v[i] + m;
+            double bb = s - v[i];
+            double e = (v[i] - (s - bb)) + (m - bb);
+            slow |= ((fabs(s) > DBL_MAX) & (fabs(v[i]) <= DBL_MAX)) |
+                    ((fabs(s) > 0x1p995) & (fabs(s) <= DBL_MAX));
+            double p = s * beta;
+            e = dekker(s, beta, p) + beta * e;
+            hi[i] = p;
+            lo[i] = e >= -1.0 ? e : -1.0;
+        }
+    else
+        slow = 1;
+    if (slow)
+        for (Py_ssize_t i = 0; i < n; i++)
+            shift(r, v[i], &hi[i], &lo[i]);
+}
+
+static inline DD merge_lanes(const double *hi, const double *lo)
+{
+    DD t = {hi[0], lo[0]};
+    for (int l = 1; l < LANES; l++)
+        acc_merge(&t, (DD){hi[l], lo[l]});
     return t;
+}
+
+/* t = sum_{j != k} exp(hi_j) (1 + lo_j), exp_fast, compensated in LANES interleaved
+   accumulators added in lane order; exp(hi_j) into store. */
+HOT static DD seg_fast(const Row *r, Py_ssize_t c0, Py_ssize_t c1, double *store)
+{
+    double lane_hi[LANES] = {0.0}, lane_lo[LANES] = {0.0};
+    double hi[BLOCK], lo[BLOCK], buf[BLOCK];
+    for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
+        Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
+        shift_block(r, j0, n, hi, lo);
+        double *e = store ? store + j0 : buf;
+        exp_block(hi, e, n);
+        /* the term of the maximum is left out: zero while the block is summed */
+        int has_k = r->k >= j0 && r->k < j0 + n;
+        double e_k = has_k ? e[r->k - j0] : 0.0;
+        if (has_k)
+            e[r->k - j0] = 0.0;
+        lanes_add_corrected(lane_hi, lane_lo, e, lo, n);
+        if (has_k)
+            e[r->k - j0] = e_k;
+    }
+    return merge_lanes(lane_hi, lane_lo);
 }
 
 /* t = sum_{j != k} exp(hi_j + lo_j) 2^up with exp in double-double, and (want_s)
    S = sum_{j != k} exp(d_j) (-d_j) 2^up, the products formed before the scaling so that
-   subnormal terms keep their digits. */
-static void seg_dd(const Row *r, Py_ssize_t c0, Py_ssize_t c1, int up, int want_s, DD *t, DD *s)
+   subnormal terms keep their digits; LANES accumulators each. */
+HOT static void seg_dd(const Row *r, Py_ssize_t c0, Py_ssize_t c1, int up, int want_s, DD *t,
+                       DD *s)
 {
-    DD ta = {0.0, 0.0}, sa = {0.0, 0.0};
-    for (Py_ssize_t j = c0; j < c1; j++) {
-        if (j == r->k)
-            continue;
-        double hi, lo, m_hi, m_lo;
-        int n;
-        shift(r, at(r, j), &hi, &lo);
-        exp_parts(hi, lo, &m_hi, &m_lo, &n);
-        n += up;
-        /* both parts through TwoSum: a plain sum of the low parts, all of one sign
-           when the terms are alike, would lose ~n u of them */
-        acc_add(&ta, ldexp2(m_hi, n));
-        acc_add(&ta, ldexp2(m_lo, n));
-        if (want_s) {
-            double d = -hi < 1100.0 ? -hi : 1100.0;
-            double p_hi, p_err;
-            two_prod(m_hi, d, &p_hi, &p_err);
-            acc_add(&sa, ldexp2(p_hi, n));
-            acc_add(&sa, ldexp2(p_err - m_hi * lo + m_lo * d, n));
+    double t_hi[LANES] = {0.0}, t_lo[LANES] = {0.0}, s_hi[LANES] = {0.0}, s_lo[LANES] = {0.0};
+    double hi[BLOCK], lo[BLOCK], h[BLOCK], l[BLOCK], m_hi[BLOCK], m_lo[BLOCK];
+    double a[BLOCK], b[BLOCK], c[BLOCK], d[BLOCK];
+    int64_t e[BLOCK];
+    for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
+        Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
+        shift_block(r, j0, n, hi, lo);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            h[i] = clamp_hi(hi[i]);
+            l[i] = clamp_lo(lo[i]);
         }
+        for (Py_ssize_t i = 0; i < n; i++) {
+            exp_parts_clamped(h[i], l[i], &m_hi[i], &m_lo[i], &e[i]);
+            e[i] += up;
+            a[i] = ldexp2(m_hi[i], e[i]);
+            b[i] = ldexp2(m_lo[i], e[i]);
+        }
+        if (want_s)
+            for (Py_ssize_t i = 0; i < n; i++) {
+                double dj = -hi[i] < 1100.0 ? -hi[i] : 1100.0;
+                double p_hi = m_hi[i] * dj; /* m_hi < 2, dj <= 1100: Dekker's range */
+                double p_err = dekker(m_hi[i], dj, p_hi);
+                c[i] = ldexp2(p_hi, e[i]);
+                d[i] = ldexp2(p_err - m_hi[i] * lo[i] + m_lo[i] * dj, e[i]);
+            }
+        if (r->k >= j0 && r->k < j0 + n)
+            a[r->k - j0] = b[r->k - j0] = c[r->k - j0] = d[r->k - j0] = 0.0;
+        /* both parts through TwoSum: a plain sum of the low parts, all of one sign when the
+           terms are alike, would lose ~n u of them */
+        lanes_add_two(t_hi, t_lo, a, b, n);
+        if (want_s)
+            lanes_add_two(s_hi, s_lo, c, d, n);
     }
-    *t = ta;
-    *s = sa;
+    *t = merge_lanes(t_hi, t_lo);
+    *s = merge_lanes(s_hi, s_lo);
 }
 
 /* ------------------------------------------------------------ threads */
@@ -420,35 +718,58 @@ typedef struct {
     double l_hi, l_lo; /* log Z */
     double r_hi, r_lo; /* 1 / Z */
     double mu, centre, lq_hi, lq_lo;
+    double offset; /* the output is offset + log Z (logsumexp: m; cross_entropy: -d_y) */
+    int dd_first;  /* the previous row of this job took the dd pass (see log_partition) */
 } SegJob;
 
-static inline void seg_write(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1)
+/* The outputs of softmax and log_softmax on columns [c0, c1), by blocks. */
+HOT static void seg_write(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1)
 {
     const Row *r = &J->r;
-    for (Py_ssize_t j = c0; j < c1; j++) {
-        double hi, lo;
-        shift(r, at(r, j), &hi, &lo);
+    double hi[BLOCK], lo[BLOCK], e[BLOCK], buf[BLOCK];
+    const double r_hi = J->r_hi, r_lo = J->r_lo, l_hi = -J->l_hi, l_lo = J->l_lo;
+    const int in_place = !J->out32 && J->kind != LOG_SOFTMAX_DD; /* y straight into out */
+    for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
+        Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
+        double *y = in_place ? (double *)J->out + j0 : buf;
+        shift_block(r, j0, n, hi, lo);
         if (J->kind == SOFTMAX) {
-            double p;
-            if (j == r->k)
-                p = J->r_hi + J->r_lo;
-            else {
-                double e = J->store ? J->store[j] : exp(hi);
-                double c = e * lo;
-                p = e * J->r_hi + (c * J->r_hi + e * J->r_lo);
+            const double *ex = e;
+            if (J->store)
+                ex = J->store + j0;
+            else
+                exp_block(hi, e, n);
+            for (Py_ssize_t i = 0; i < n; i++) {
+                double c = ex[i] * lo[i];
+                y[i] = ex[i] * r_hi + (c * r_hi + ex[i] * r_lo);
             }
-            put(J->out, J->out32, j, p);
-            continue;
-        }
-        double s, err;
-        two_sum(hi, -J->l_hi, &s, &err);
-        double rest = isinf(s) ? 0.0 : (err + lo) - J->l_lo;
-        if (J->kind == LOG_SOFTMAX_DD) {
-            ((double *)J->out)[2 * j] = s;
-            ((double *)J->out)[2 * j + 1] = rest;
+            if (r->k >= j0 && r->k < j0 + n)
+                y[r->k - j0] = r_hi + r_lo;
         }
         else
-            put(J->out, J->out32, j, s + rest);
+            for (Py_ssize_t i = 0; i < n; i++) {
+                double s, err;
+                two_sum(hi[i], l_hi, &s, &err);
+                double rest = fabs(s) > DBL_MAX ? 0.0 : (err + lo[i]) - l_lo;
+                if (J->kind == LOG_SOFTMAX_DD) {
+                    e[i] = rest;
+                    y[i] = s;
+                }
+                else
+                    y[i] = s + rest;
+            }
+        if (J->kind == LOG_SOFTMAX_DD) {
+            double *out = (double *)J->out + 2 * j0;
+            for (Py_ssize_t i = 0; i < n; i++) {
+                out[2 * i] = y[i];
+                out[2 * i + 1] = e[i];
+            }
+        }
+        else if (J->out32) {
+            float *out = (float *)J->out + j0;
+            for (Py_ssize_t i = 0; i < n; i++)
+                out[i] = (float)y[i];
+        }
     }
 }
 
@@ -456,7 +777,7 @@ static inline void seg_write(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1)
    (normalized), p = m_hi 2^n, and a + low = mu - d_j exactly. */
 typedef struct {
     double lp_hi, lp_lo, m_hi, m_lo, p, a, low;
-    int n;
+    int64_t n;
 } KLTerm;
 
 static inline void kl_term(const SegJob *J, double vp, double vq, KLTerm *o)
@@ -599,15 +920,31 @@ static DD combine(const DD *parts, Py_ssize_t n)
 }
 
 /* log Z = log1p(t) of the row J->r (m and k set) into J->l_hi + J->l_lo. */
+/* kappa of the output offset + log1p(t), see log_partition */
+static inline double kappa(const SegJob *J, double t)
+{
+    return t / ((1.0 + t) * fabs(J->offset + log1p(t)));
+}
+
 static void log_partition(SegJob *J, int threads)
 {
     J->want_s = 0;
-    if (J->K <= 10) { /* t <= 9 < 9.4: kappa > KAPPA_FAST whatever the row */
+    /* Rows of up to 10 entries (t <= 9, often above KAPPA_FAST), and rows after a row that
+       needed the dd pass (dd_first, the thread's previous row: rows alike come together),
+       take the dd pass first. Its result is the row's whenever the fast pass's test would
+       send the row there anyway: kappa well above KAPPA_FAST (the two sums differ by a few
+       u, kappa by less than 2^-20 of itself). Otherwise the fast pass decides, as always:
+       the result does not depend on the order tried, nor on the thread's previous rows. */
+    DD t_dd = {0.0, 0.0};
+    int have_dd = 0;
+    if (J->K <= 10 || J->dd_first) {
         J->up = 0;
         run_phase(J, PH_DD, threads);
-        DD t = combine(J->t, J->nseg);
-        if (t.hi >= TINY) {
-            log1p_dd(t.hi, t.lo, &J->l_hi, &J->l_lo);
+        t_dd = combine(J->t, J->nseg);
+        have_dd = 1;
+        if (t_dd.hi >= TINY && (J->K <= 10 || kappa(J, t_dd.hi) > KAPPA_FAST * (1.0 + 0x1p-20))) {
+            J->dd_first = 1;
+            log1p_dd(t_dd.hi, t_dd.lo, &J->l_hi, &J->l_lo);
             return;
         }
     }
@@ -622,12 +959,20 @@ static void log_partition(SegJob *J, int threads)
         J->l_lo = 0.0;
         return;
     }
-    /* float64 exp's error (<= 1.3 * 2^-53) moves log1p(t) by 1.3 kappa u, kappa =
-       t / ((1 + t) log1p t): above KAPPA_FAST every term is taken in double-double. */
-    if (t.hi / ((1.0 + t.hi) * log1p(t.hi)) > KAPPA_FAST) {
-        J->up = 0;
-        run_phase(J, PH_DD, threads);
-        t = combine(J->t, J->nseg);
+    /* exp_fast's error (<= 1.04 * 2^-53) moves log1p(t) by 1.04 t / (1 + t) u, and the
+       output offset + log1p(t) by 1.04 kappa u of itself, kappa =
+       t / ((1 + t) |offset + log1p t|): above KAPPA_FAST every term is taken in
+       double-double. The budget is the one of libm's exp (1.3 u) below 0.38:
+       1.04 * 0.47 < 1.3 * 0.38. (offset 0: log_softmax, whose output at the argmax is
+       -log1p t, and KL.) */
+    J->dd_first = kappa(J, t.hi) > KAPPA_FAST;
+    if (J->dd_first) {
+        if (!have_dd) {
+            J->up = 0;
+            run_phase(J, PH_DD, threads);
+            t_dd = combine(J->t, J->nseg);
+        }
+        t = t_dd;
     }
     log1p_dd(t.hi, t.lo, &J->l_hi, &J->l_lo);
 }
@@ -769,6 +1114,7 @@ static void process_row(SegJob *J, const Job *G, Py_ssize_t i, int threads, doub
     J->r.m = 0.0;
     J->r.k = 0;
     J->out32 = G->out32;
+    J->offset = 0.0;
     if (kind == KL) {
         J->q = J->r;
         J->q.x = G->x2 + (size_t)i * G->K * xs;
@@ -822,6 +1168,13 @@ static void process_row(SegJob *J, const Job *G, Py_ssize_t i, int threads, doub
         run_phase(J, PH_WRITE, threads);
         return;
     }
+    double d_hi = 0.0, d_lo = 0.0;
+    if (kind == LSE)
+        J->offset = J->r.m;
+    else if (kind == CROSS_ENTROPY) {
+        shift(&J->r, at(&J->r, G->target[i]), &d_hi, &d_lo);
+        J->offset = -d_hi;
+    }
     log_partition(J, threads);
     if (kind == LSE) {
         double total, err;
@@ -829,8 +1182,7 @@ static void process_row(SegJob *J, const Job *G, Py_ssize_t i, int threads, doub
         put(J->out, J->out32, 0, total + (err + J->l_lo));
     }
     else if (kind == CROSS_ENTROPY) { /* log Z - d_y: two non-negative terms */
-        double d_hi, d_lo, total, err;
-        shift(&J->r, at(&J->r, G->target[i]), &d_hi, &d_lo);
+        double total, err;
         two_sum(J->l_hi, -d_hi, &total, &err);
         put(J->out, J->out32, 0, isinf(total) ? total : total + (err + (J->l_lo - d_lo)));
     }
@@ -939,7 +1291,7 @@ static inline double softplus_1(double w)
         return w;
     if (w < -40.0) {
         double m_hi, m_lo;
-        int n;
+        int64_t n;
         exp_parts(w, 0.0, &m_hi, &m_lo, &n);
         return ldexp2(m_hi + m_lo, n);
     }
@@ -951,9 +1303,12 @@ static inline double softplus_1(double w)
     return top + (err + l_lo);
 }
 
-/* log sigmoid(w) = -softplus(-w) (0 - v: +0 at w = inf). */
+/* log sigmoid(w) = -softplus(-w) (0 - v: +0 at w = inf); a NaN comes back as it came, on
+   every path (the sign of a NaN through -w and 0 - v is the compiler's choice). */
 static inline double log_sigmoid_1(double w)
 {
+    if (w != w)
+        return w;
     return 0.0 - softplus_1(-w);
 }
 
@@ -1570,6 +1925,76 @@ static PyObject *py_exp_dd(PyObject *self, PyObject *args)
     return Py_BuildValue("dd", e_hi, e_lo);
 }
 
+PyDoc_STRVAR(exp_doc, "exp(x, out)\n--\n\n"
+                      "out = exp(x) by the engine's vectorised exp (exp_block) on float64 arrays\n"
+                      "of one size: relative error below 1.04 * 2**-53 in the normal range.");
+
+static PyObject *py_exp(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *xo, *out_o;
+    if (!PyArg_ParseTuple(args, "OO", &xo, &out_o))
+        return NULL;
+    Py_buffer xb, ob;
+    PyObject *result = NULL;
+    if (get(xo, &xb, 0, "x") < 0)
+        return NULL;
+    if (get(out_o, &ob, 1, "out") < 0) {
+        PyBuffer_Release(&xb);
+        return NULL;
+    }
+    if (float_kind(&xb) != 64 || float_kind(&ob) != 64 || xb.len != ob.len)
+        PyErr_SetString(PyExc_TypeError, "x, out: expected float64 arrays of one size");
+    else {
+        Py_BEGIN_ALLOW_THREADS exp_block((const double *)xb.buf, (double *)ob.buf, xb.len / 8);
+        Py_END_ALLOW_THREADS result = Py_NewRef(Py_None);
+    }
+    PyBuffer_Release(&xb);
+    PyBuffer_Release(&ob);
+    return result;
+}
+
+PyDoc_STRVAR(shift_doc, "shift(x, m, beta, hi, lo)\n--\n\n"
+                        "hi + lo = beta (x - m) by the engine's vectorised exact shift (the\n"
+                        "blocks of the row kernels), x float32/float64, hi and lo float64.");
+
+static PyObject *py_shift(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *xo, *hi_o, *lo_o;
+    double m, beta;
+    if (!PyArg_ParseTuple(args, "OddOO", &xo, &m, &beta, &hi_o, &lo_o))
+        return NULL;
+    Py_buffer xb, hb, lb;
+    PyObject *result = NULL;
+    if (get(xo, &xb, 0, "x") < 0)
+        return NULL;
+    if (get(hi_o, &hb, 1, "hi") < 0) {
+        PyBuffer_Release(&xb);
+        return NULL;
+    }
+    if (get(lo_o, &lb, 1, "lo") < 0) {
+        PyBuffer_Release(&xb);
+        PyBuffer_Release(&hb);
+        return NULL;
+    }
+    Py_ssize_t n = float_kind(&xb) ? xb.len / xb.itemsize : 0;
+    if (!float_kind(&xb) || float_kind(&hb) != 64 || float_kind(&lb) != 64 || hb.len != n * 8 ||
+        lb.len != n * 8)
+        PyErr_SetString(PyExc_TypeError, "x, hi, lo: expected float arrays of one size");
+    else {
+        Row r = {(const char *)xb.buf, float_kind(&xb) == 32, m, 0, beta, beta != 1.0};
+        for (Py_ssize_t j0 = 0; j0 < n; j0 += BLOCK)
+            shift_block(&r, j0, n - j0 < BLOCK ? n - j0 : BLOCK, (double *)hb.buf + j0,
+                        (double *)lb.buf + j0);
+        result = Py_NewRef(Py_None);
+    }
+    PyBuffer_Release(&xb);
+    PyBuffer_Release(&hb);
+    PyBuffer_Release(&lb);
+    return result;
+}
+
 PyDoc_STRVAR(set_segments_doc, "set_segments(long_row, seg)\n--\n\n"
                                "Cut rows longer than ``long_row`` into segments of ``seg`` columns;\n"
                                "returns the previous pair (65536, 16384 by default).");
@@ -1795,6 +2220,8 @@ static PyMethodDef methods[] = {
      weighted_logsumexp_doc},
     {"soft_cross_entropy", (PyCFunction)(void (*)(void))py_soft_cross_entropy, METH_FASTCALL,
      soft_cross_entropy_doc},
+    {"exp", py_exp, METH_VARARGS, exp_doc},
+    {"shift", py_shift, METH_VARARGS, shift_doc},
     {NULL, NULL, 0, NULL},
 };
 

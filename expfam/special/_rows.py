@@ -8,8 +8,9 @@ row ``x`` and inverse temperature ``beta``:
 2. ``d = beta * (x - m)`` formed exactly as an unevaluated sum ``hi + lo``
    (TwoSum for the shift, Dekker's product for ``beta``), so that ``exp``
    does not amplify the rounding of the shift (its error grows with ``|d|``);
-3. ``e = exp(hi) (1 + lo)`` (libm ``exp``) and ``t = sum_{j != k} e_j``,
-   accumulated with TwoSum as a double-double;
+3. ``e = exp(hi) (1 + lo)`` and ``t = sum_{j != k} e_j``, accumulated with
+   TwoSum as a double-double in 8 interleaved lanes (entry ``i`` of a row in
+   lane ``i % 8``, added in lane order at the end);
 4. the log-partition is ``m + log1p(t)`` (``log1p`` keeps the digits when
    one entry dominates) and the probabilities are ``e / (1 + t)``.
 
@@ -18,16 +19,40 @@ Probabilities (``softmax``) divide by ``1 + t`` carried in double-double,
 at most 3 ULP (2.0 measured, rows of ``10**4`` entries included). The
 float64 log-domain outputs (``log_softmax``, ``logsumexp``, ``entropy``,
 ``cross_entropy``) need ``log1p(t)`` to a fraction of an ULP: float64
-``exp`` (0.65 ULP, ``1.3 * 2**-53`` relative) moves ``log1p(t)`` by
-``1.3 kappa u``, ``kappa = t / ((1 + t) log1p t)``, so rows with
-``kappa > 0.38`` (a dominant class) sum every term again with ``exp`` in
-double-double (relative error below ``2**-58``), and rows with
+``exp`` (the engine's own, below: ``1.04 * 2**-53`` relative) moves
+``log1p(t)`` by ``1.04 kappa u``, ``kappa = t / ((1 + t) log1p t)``, so rows
+with ``kappa > 0.47`` (a dominant class) sum every term again with ``exp`` in
+double-double (relative error below ``2**-58``; for ``logsumexp`` and
+``cross_entropy`` kappa measures the move against the output itself,
+``m + log1p t`` or ``log1p t - d_y``, which rows near cancellation fail and
+rows far from it pass), and rows with
 ``t < 2**-900`` sum them scaled by ``2**600`` (``log1p(t) = t``, and terms
 below the normal range keep their digits). ``log1p(t)`` is then carried in
 double-double and each output formed with TwoSum and rounded once: at most
 1 ULP. The entropy ``log1p(t) + S / (1 + t)``, ``S = sum_k e_k (-d_k)``,
 takes every term in double-double (both parts non-negative): 1 ULP.
-Float16 and float32 rows run the same float64 code and round once.
+Float16 and float32 rows run the same float64 code and round once. After a
+row that needed the double-double pass, a thread tries that pass first on
+its next row, and keeps its sum without the float64 pass when kappa is well
+above 0.47 (where that pass's test would send the row there anyway): the
+result of every row is the same whatever the rows before it.
+
+The float64 ``exp`` is the engine's own (``exp_fast``), branch-free so that
+it vectorises: Cody-Waite reduction ``r = x - k log(2)/64`` (exact high
+part, ``|r| <= 0.0054``), ``2**(k/64)`` from a 64-entry table in
+double-double, ``e**r - 1`` by its degree-6 Taylor polynomial, and the scale
+``2**n`` built from exponent bits as two normal factors ``2**(n//2)`` and
+``2**(n - n//2)`` (so a subnormal result is rounded once). Its relative
+error is below ``1.04 * 2**-53`` (0.52 ULP; the last rounding, ``2**-53``,
+plus at most ``0.031 * 2**-53`` from the reduction, the polynomial and the
+table) for normal results, below ``0.76 * 2**-1074`` for subnormal ones,
+exactly ``0`` below ``-745.14`` (and at ``-inf``) and ``inf`` above
+``709.79`` (``tests/special/test_special_engine.py`` sweeps it against
+mpmath). The hot loops run over blocks of 256 entries in stack arrays, one
+simple loop per step, which the compiler vectorises; on x86-64 they are
+compiled for AVX-512, AVX2 and the baseline, chosen when the module loads.
+Every build of these loops computes the same operations in the same order (8 lanes
+whatever the vector width), so their results do not depend on the machine.
 
 Rows longer than 65536 entries are cut into segments of 16384 columns
 (``_engine.set_segments``); every pass runs over the segments (shared among

@@ -65,6 +65,130 @@ def test_exp_dd_within_2_to_the_minus_58(hi, lo):
             assert abs((mpmath.mpf(e_hi) + mpmath.mpf(e_lo)) / exact - 1) < 2.0**-58
 
 
+def _exp_sweep() -> np.ndarray:
+    """A dense sweep of exp's domain: a fine grid over the finite range, a finer one over
+    the subnormal results, the ends, the reduction's rounding boundaries (k + 1/2) log(2)/64
+    and their neighbours, and tiny arguments."""
+    rng = np.random.default_rng(17)
+    grid = np.linspace(-746.0, 710.0, 40_001)
+    grid = grid + rng.uniform(-0.0125, 0.0125, grid.size)
+    subnormal = rng.uniform(-745.2, -708.3, 6_000)
+    k = np.arange(-47_700, 65_600, 113)
+    halfway = (k + 0.5) * (np.log(2.0) / 64)
+    near = np.concatenate([np.nextafter(halfway, -np.inf), halfway, np.nextafter(halfway, np.inf)])
+    ends = np.array([-745.1332191019412, -745.13321910194, -708.3964185322641, 709.782712893384])
+    ends = np.concatenate([ends, np.nextafter(ends, -np.inf), np.nextafter(ends, np.inf)])
+    tiny = np.array([0.0, -0.0, 5e-324, -5e-324, 1e-300, -1e-300, 2.0**-60, -(2.0**-60)])
+    return np.concatenate([grid, subnormal, near, ends, tiny])
+
+
+def test_exp_against_mpmath_on_a_dense_sweep():
+    """The vectorised exp of the row kernels (exp_fast): relative error below
+    1.04 * 2**-53 for normal results, absolute below 0.76 * 2**-1074 for subnormal ones."""
+    x = _exp_sweep()
+    y = np.empty_like(x)
+    _engine.exp(x, y)
+    worst_normal = worst_subnormal = 0.0
+    with mpmath.workprec(120):
+        for xi, yi in zip(x.tolist(), y.tolist(), strict=True):
+            exact = mpmath.exp(mpmath.mpf(xi))
+            if exact >= 2.0**-1022 and yi != np.inf:
+                worst_normal = max(worst_normal, float(abs(mpmath.mpf(yi) / exact - 1)))
+            elif exact < 2.0**-1022:
+                worst_subnormal = max(worst_subnormal, abs(mpmath.mpf(yi) - exact) * 2**1074)
+            else:  # beyond the float range: exp(x) rounds to inf
+                assert exact > mpmath.mpf(np.finfo(np.float64).max) and yi == np.inf
+    assert worst_normal < 1.04 * 2.0**-53
+    assert worst_subnormal < 0.76  # in units of 2**-1074
+    assert worst_normal > 0.5 * 2.0**-53  # the sweep reaches the rounding's half ULP
+
+
+def test_exp_limits_are_exact():
+    x = np.array([-np.inf, -1e308, -1e5, -1100.0, -746.0, -745.14, 709.79, 710.0, 1e5, np.inf])
+    y = np.empty_like(x)
+    _engine.exp(x, y)
+    assert y.tolist() == [0.0] * 6 + [np.inf] * 4
+    assert not np.signbit(y[:6]).any()
+    nan = np.array([np.nan, -np.nan, 0.0])
+    _engine.exp(nan, y[:3])
+    assert np.isnan(y[:2]).all() and y[2] == 1.0
+
+
+_entry = st.floats(-1e3, 1e3).filter(lambda v: v == 0 or abs(v) >= 2.0**-400)  # no underflow
+
+
+@given(
+    st.lists(_entry, min_size=1, max_size=600),
+    _entry,
+    st.floats(2.0**-10, 2.0**10),
+)
+def test_the_vector_shift_is_exact(x, m, beta):
+    """hi + lo = beta (x - m) from the vectorised blocks, to the rounding of the
+    correction (2**-100 relative): a contraction of Dekker's split or of TwoSum into a
+    fused multiply-add would leave an error of the order of 2**-53 here. beta = 1: exact."""
+    x = np.array(x)
+    hi, lo = np.empty_like(x), np.empty_like(x)
+    for b in (1.0, beta):
+        _engine.shift(x, m, b, hi, lo)
+        for xi, h, low in zip(x.tolist(), hi.tolist(), lo.tolist(), strict=True):
+            exact = Fraction(b) * (Fraction(xi) - Fraction(m))
+            error = Fraction(h) + Fraction(low) - exact
+            if b == 1.0:
+                assert error == 0
+            else:
+                assert abs(error) <= abs(exact) * Fraction(2) ** -100
+
+
+def _split(a):
+    c = 134217729.0 * a
+    hi = c - (c - a)
+    return hi, a - hi
+
+
+def test_the_vector_paths_round_every_operation_as_written():
+    """The vectorised exp and shift equal, bit for bit, their formulas evaluated in numpy
+    one rounded operation at a time (-ffp-contract=off): a fused multiply-add in the
+    polynomial, the Cody-Waite reduction, the scaling, or Dekker's correction
+    beta * e + err would change the last bits of some of these values."""
+    from expfam._core import dd
+
+    x = _exp_sweep()
+    y = np.empty_like(x)
+    _engine.exp(x, y)
+    shifter = np.float64(1.5 * 2.0**52)
+    with np.errstate(over="ignore"):
+        big = x * dd._INV_C + shifter
+        kf = big - shifter
+        k = big.view(np.int64) - shifter.view(np.int64)
+        r = (x - kf * dd._C1) - kf * dd._C2
+        p = np.full_like(r, dd._EXP_TAIL[4])
+        for c in dd._EXP_TAIL[3::-1]:
+            p = p * r + c
+        q = r + (r * r) * p
+        j = k & 63
+        z = dd.T_HI[j] + (dd.T_HI[j] * q + dd.T_LO[j])
+        n1 = (k >> 6) >> 1
+        n2 = (k >> 6) - n1
+        z = (z * ((n1 + 1023) << 52).view(np.float64)) * ((n2 + 1023) << 52).view(np.float64)
+    z = np.where(x < -746.0, 0.0, np.where(x > 710.0, np.inf, z))
+    assert np.array_equal(y.view(np.int64), z.view(np.int64))
+
+    rng = np.random.default_rng(3)
+    v = rng.standard_normal(100_000) * 10.0 ** rng.uniform(-3, 3, 100_000)
+    m, beta = 2.5 * (1 + 2.0**-30), 0.3 * (1 + 2.0**-40)
+    hi, lo = np.empty_like(v), np.empty_like(v)
+    _engine.shift(v, m, beta, hi, lo)
+    s = v + -m
+    bb = s - v
+    e = (v - (s - bb)) + (-m - bb)
+    product = s * beta
+    (s1, s2), (b1, b2) = _split(s), _split(np.full_like(s, beta))
+    err = ((s1 * b1 - product) + s1 * b2 + s2 * b1) + s2 * b2
+    correction = err + beta * e
+    assert np.array_equal(hi.view(np.int64), product.view(np.int64))
+    assert np.array_equal(lo.view(np.int64), np.maximum(correction, -1.0).view(np.int64))
+
+
 def test_the_engine_releases_the_gil():
     """Python code runs on another thread while a kernel computes."""
     x = np.random.default_rng(0).standard_normal((256, 50_000))
@@ -117,6 +241,32 @@ def test_long_rows_do_not_depend_on_threads_or_segments(kernel, dtype):
     for other in results[1:]:
         np.testing.assert_array_equal(results[0], other)
     np.testing.assert_allclose(results[0], _KERNELS[kernel](x), rtol=4 * np.finfo(dtype).eps)
+
+
+def test_rows_do_not_depend_on_the_rows_before_them():
+    """Each thread tries the double-double pass first after a row that needed it: rows with
+    a dominant class and flat rows, interleaved, give the same bits on 1, 2 and 3 threads
+    and alone."""
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((3000, 300)) * rng.choice([0.5, 3.0, 20.0], (3000, 1))
+    x[::3, 5] += 40.0
+    target = rng.integers(0, 300, 3000)
+    kernels = [
+        lambda z, t: es.logsumexp(z, axis=-1),
+        lambda z, t: es.log_softmax(z, axis=-1),
+        lambda z, t: es.cross_entropy(z, t),
+    ]
+    for kernel in kernels:
+        results = []
+        for n in (1, 2, 3):
+            with es.set_num_threads(n):
+                results.append(kernel(x, target))
+        for other in results[1:]:
+            np.testing.assert_array_equal(results[0], other)
+        for i in (0, 1, 2, 1499, 2999):
+            np.testing.assert_array_equal(
+                kernel(x[i : i + 1], target[i : i + 1]), results[0][i : i + 1]
+            )
 
 
 def test_kl_of_a_long_row_needs_no_copies_of_it():
