@@ -375,3 +375,29 @@ def test_checks_run_with_a_fixed_hash_seed(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("PYTHONHASHSEED", "123")
     (tmp_path / "h.py").write_text(HASH_SEED)
     assert run_verify([tmp_path], jobs=1) == 0, capsys.readouterr().out
+
+
+def test_a_timeout_that_falls_inside_a_garbage_collection_is_raised_after_it():
+    """An exception raised in a gc callback is printed and dropped (pytest fails the test
+    on it): the alarm lets a collection finish, and the next one raises."""
+    import gc
+
+    from expfam.symbolic.check import time_limit
+    from expfam.symbolic.claims import CheckTimeout
+
+    def slow(phase, info):
+        if phase == "stop":
+            end = time.monotonic() + 0.3
+            while time.monotonic() < end:
+                pass
+
+    gc.callbacks.append(slow)
+    start = time.monotonic()
+    try:
+        with pytest.raises(CheckTimeout), time_limit(0.05):
+            gc.collect()
+            while time.monotonic() < start + 5:
+                time.sleep(0.01)
+    finally:
+        gc.callbacks.remove(slow)
+    assert time.monotonic() - start < 4
