@@ -773,98 +773,336 @@ HOT static void seg_write(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1)
     }
 }
 
-/* The terms of KL at class j of the support: log p_j = lp_hi + lp_lo, p_j = (m_hi + m_lo) 2^n
-   (normalized), p = m_hi 2^n, and a + low = mu - d_j exactly. */
-typedef struct {
-    double lp_hi, lp_lo, m_hi, m_lo, p, a, low;
-    int64_t n;
-} KLTerm;
+/* ------------------------------------------------------------ KL, by blocks (vectorised) */
 
-static inline void kl_term(const SegJob *J, double vp, double vq, KLTerm *o)
+/* hi + lo (LANES compensated sums) += a_i, entry i in lane i % LANES (TwoSum). */
+static inline void lanes_add_one(double *hi, double *lo, const double *a, Py_ssize_t n)
 {
-    double hi, lo, err, m_hi, m_lo, d_hi, d_lo, a_err;
-    shift(&J->r, vp, &hi, &lo);
-    two_sum(hi, -J->l_hi, &o->lp_hi, &err);
-    o->lp_lo = isinf(o->lp_hi) ? 0.0 : (err + lo) - J->l_lo;
-    exp_parts(o->lp_hi, o->lp_lo, &m_hi, &m_lo, &o->n);
-    two_sum(m_hi, m_lo, &o->m_hi, &o->m_lo);
-    o->p = ldexp2(o->m_hi, o->n);
-    two_sum(vp, -vq, &d_hi, &d_lo);
-    two_sum(J->mu, -d_hi, &o->a, &a_err);
-    o->low = a_err - d_lo;
+    Py_ssize_t i = 0;
+#ifdef LANE_VECTORS
+    Py_ssize_t whole = n / LANES * LANES;
+    if (whole > 0) {
+        lane_d h, l, v;
+        memcpy(&h, hi, sizeof h);
+        memcpy(&l, lo, sizeof l);
+        for (; i < whole; i += LANES) {
+            memcpy(&v, a + i, sizeof v);
+            lane_d s = h + v, bb = s - h;
+            l += (h - (s - bb)) + (v - bb);
+            h = s;
+        }
+        memcpy(hi, &h, sizeof h);
+        memcpy(lo, &l, sizeof l);
+    }
+#endif
+    for (; i < n; i++) {
+        Py_ssize_t j = i % LANES;
+        DD acc = {hi[j], lo[j]};
+        acc_add(&acc, a[i]);
+        hi[j] = acc.hi;
+        lo[j] = acc.lo;
+    }
+}
+
+/* The flags of KL over vp, vq [0..n), LANES lanes each (the result does not depend on the
+   order: ORs, and the extremes of d, whose spread alone is used): bad (a NaN, a +inf, or
+   q = 0 on the support of p), off (some p_j = 0), and the extremes of d = vp - vq on the
+   support (entries with vp = -inf left out). */
+static inline void lanes_kl_flags(int64_t *bad, int64_t *off, double *d_max, double *d_min,
+                                  const double *vp, const double *vq, Py_ssize_t n)
+{
+    Py_ssize_t i = 0;
+#ifdef LANE_VECTORS
+    Py_ssize_t whole = n / LANES * LANES;
+    if (whole > 0) {
+        lane_i b, o;
+        lane_d hi, lo, p, q;
+        const lane_d inf = (lane_d){0} + INFINITY;
+        memcpy(&b, bad, sizeof b);
+        memcpy(&o, off, sizeof o);
+        memcpy(&hi, d_max, sizeof hi);
+        memcpy(&lo, d_min, sizeof lo);
+        for (; i < whole; i += LANES) {
+            memcpy(&p, vp + i, sizeof p);
+            memcpy(&q, vq + i, sizeof q);
+            lane_i on = p > -inf;
+            b |= (p != p) | (q != q) | (p == inf) | (q == inf) | (on & (q == -inf));
+            o |= p == -inf;
+            lane_d d = p - q;
+            lane_i up = on & (d > hi), down = on & (d < lo);
+            hi = (lane_d)(((lane_i)d & up) | ((lane_i)hi & ~up));
+            lo = (lane_d)(((lane_i)d & down) | ((lane_i)lo & ~down));
+        }
+        memcpy(bad, &b, sizeof b);
+        memcpy(off, &o, sizeof o);
+        memcpy(d_max, &hi, sizeof hi);
+        memcpy(d_min, &lo, sizeof lo);
+    }
+#endif
+    for (; i < n; i++) {
+        Py_ssize_t j = i % LANES;
+        double p = vp[i], q = vq[i], d = p - q;
+        int on = p > -INFINITY;
+        bad[j] |= (p != p) | (q != q) | (p == INFINITY) | (q == INFINITY) | (on & (q == -INFINITY));
+        off[j] |= p == -INFINITY;
+        d_max[j] = on && d > d_max[j] ? d : d_max[j];
+        d_min[j] = on && d < d_min[j] ? d : d_min[j];
+    }
+}
+
+/* PH_KL_FLAGS: the maximum of z_p (as seg_max) and the flags, in one pass. */
+HOT static void seg_kl_flags(const Row *r, const Row *q, Py_ssize_t c0, Py_ssize_t c1, KLPart *o)
+{
+    double lane_m[LANES], d_max[LANES], d_min[LANES], bufp[BLOCK], bufq[BLOCK];
+    int64_t lane_k[LANES], lane_nan[LANES], bad[LANES], off[LANES];
+    for (int l = 0; l < LANES; l++) {
+        lane_m[l] = -INFINITY;
+        lane_k[l] = c0;
+        lane_nan[l] = bad[l] = off[l] = 0;
+        d_max[l] = -INFINITY;
+        d_min[l] = INFINITY;
+    }
+    for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
+        Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
+        const double *vp = row_block(r, j0, n, bufp), *vq = row_block(q, j0, n, bufq);
+        lanes_max(lane_m, lane_k, lane_nan, vp, n, j0);
+        lanes_kl_flags(bad, off, d_max, d_min, vp, vq, n);
+    }
+    KLPart f = {{lane_m[0], lane_k[0], 0}, 0, 0, d_max[0], d_min[0], 0};
+    int64_t nan = lane_nan[0], b = bad[0], of = off[0];
+    for (int l = 1; l < LANES; l++) {
+        int take = lane_m[l] > f.max.m || (lane_m[l] == f.max.m && lane_k[l] < f.max.k);
+        f.max.m = take ? lane_m[l] : f.max.m;
+        f.max.k = take ? lane_k[l] : f.max.k;
+        nan |= lane_nan[l];
+        b |= bad[l];
+        of |= off[l];
+        f.d_max = d_max[l] > f.d_max ? d_max[l] : f.d_max;
+        f.d_min = d_min[l] < f.d_min ? d_min[l] : f.d_min;
+    }
+    f.max.nan = nan != 0;
+    f.bad = b != 0;
+    f.off = of != 0;
+    *o = f;
+}
+
+/* All ones where c, else 0; and a where the mask m is all ones, else b: bitwise selects,
+   which leave every operation computed (gcc does not if-convert a conditional floating-point
+   operation, which may trap, and would not vectorise the loop). */
+static inline uint64_t mask_if(int c)
+{
+    return (uint64_t)0 - (uint64_t)(c != 0);
+}
+
+static inline double select_d(uint64_t m, double a, double b)
+{
+    return from_bits((to_bits(a) & m) | (to_bits(b) & ~m));
+}
+
+/* The terms of KL on the n classes of a block from column j0: log p_j = lp_hi + lp_lo,
+   p_j = (m_hi + m_lo) 2^e (normalized), p = m_hi 2^e, a + low = mu - d_j exactly, and
+   on all ones on the support of p (z_p > -inf; elsewhere the terms are not used). */
+typedef struct {
+    double lp_hi[BLOCK], lp_lo[BLOCK], m_hi[BLOCK], m_lo[BLOCK], p[BLOCK], a[BLOCK], low[BLOCK];
+    int64_t e[BLOCK];
+    uint64_t on[BLOCK];
+} KLBlock;
+
+static inline void kl_block(const SegJob *J, Py_ssize_t j0, Py_ssize_t n, KLBlock *B)
+{
+    double hi[BLOCK], lo[BLOCK], h[BLOCK], l[BLOCK], bufp[BLOCK], bufq[BLOCK];
+    const double *vp = row_block(&J->r, j0, n, bufp), *vq = row_block(&J->q, j0, n, bufq);
+    const double l_hi = -J->l_hi, l_lo = J->l_lo, mu = J->mu;
+    shift_block(&J->r, j0, n, hi, lo);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double s, err;
+        two_sum(hi[i], l_hi, &s, &err);
+        double rest = (err + lo[i]) - l_lo;
+        B->lp_hi[i] = s;
+        B->lp_lo[i] = select_d(mask_if(fabs(s) > DBL_MAX), 0.0, rest);
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        h[i] = clamp_hi(B->lp_hi[i]);
+        l[i] = clamp_lo(B->lp_lo[i]);
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double m_hi, m_lo, d_hi, d_lo, a_err;
+        int64_t e;
+        exp_parts_clamped(h[i], l[i], &m_hi, &m_lo, &e);
+        two_sum(m_hi, m_lo, &B->m_hi[i], &B->m_lo[i]);
+        B->e[i] = e;
+        B->p[i] = ldexp2(B->m_hi[i], e);
+        two_sum(vp[i], -vq[i], &d_hi, &d_lo);
+        two_sum(mu, -d_hi, &B->a[i], &a_err);
+        B->low[i] = a_err - d_lo;
+        B->on[i] = mask_if(vp[i] > -INFINITY);
+    }
+}
+
+/* PH_KL_CENTRE: sum p_j (mu - d_j) over the support. */
+HOT static DD seg_kl_centre(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1)
+{
+    double lane_hi[LANES] = {0.0}, lane_lo[LANES] = {0.0}, v[BLOCK];
+    KLBlock B;
+    for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
+        Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
+        kl_block(J, j0, n, &B);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double term = B.p[i] * (B.a[i] + B.low[i]);
+            v[i] = select_d(B.on[i], term, 0.0);
+        }
+        lanes_add_one(lane_hi, lane_lo, v, n);
+    }
+    return merge_lanes(lane_hi, lane_lo);
+}
+
+/* PH_KL_SUMS: r = sum p x and G = sum p g(x) over the support, x + x_lo = mu - d - centre,
+   with g in double-double (g_dd's two ways, both computed and one taken: the series
+   x^2 (1/2 + x P(x)) for |x| <= 1, e^x + (-1 - x) beyond; and p g(x) = exp(log p + x)
+   (1 - (1 + x) e^-x), the last factor 1, for x > 600). The correction
+   g(x + x_lo) = g(x) + expm1(x) x_lo takes expm1(x) = (g_hi + x) + g_lo (relative error a
+   few u, on a term of relative size u). Sets *large where some p_j e^{x_j} passes e^700. */
+HOT static void seg_kl_sums(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1, DD *r_sum, DD *g_sum,
+                            int *large)
+{
+    double r_hi[LANES] = {0.0}, r_lo[LANES] = {0.0}, g_hi[LANES] = {0.0}, g_lo[LANES] = {0.0};
+    double x[BLOCK], x_lo[BLOCK], eh[BLOCK], el[BLOCK], ph[BLOCK], pl[BLOCK], gh[BLOCK],
+        gl[BLOCK];
+    int64_t ne[BLOCK];
+    KLBlock B;
+    const double centre = J->centre;
+    uint64_t big_any = 0;
+    for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
+        Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
+        kl_block(J, j0, n, &B);
+        uint64_t slow = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double s_hi, s_err;
+            two_sum(B.a[i], B.low[i] - centre, &x[i], &x_lo[i]);
+            double px = B.p[i] * x[i], px_lo = B.p[i] * x_lo[i];
+            ph[i] = select_d(B.on[i], px, 0.0);
+            pl[i] = select_d(B.on[i], px_lo, 0.0);
+            /* the argument of exp: log p + x above 600, else x */
+            two_sum(B.lp_hi[i], x[i], &s_hi, &s_err);
+            double s_lo = (s_err + B.lp_lo[i]) + x_lo[i];
+            uint64_t big = mask_if(x[i] > 600.0);
+            eh[i] = select_d(big, s_hi, x[i]);
+            el[i] = select_d(big, s_lo, 0.0);
+            double log_pe = (B.lp_hi[i] + B.lp_lo[i]) + x[i];
+            big_any |= B.on[i] & mask_if(log_pe > 700.0);
+        }
+        for (Py_ssize_t i = 0; i < n; i++) {
+            eh[i] = clamp_hi(eh[i]);
+            el[i] = clamp_lo(el[i]);
+        }
+        lanes_add_two(r_hi, r_lo, ph, pl, n);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double m_hi, m_lo;
+            exp_parts_clamped(eh[i], el[i], &m_hi, &m_lo, &ne[i]);
+            eh[i] = ldexp2(m_hi, ne[i]);
+            el[i] = ldexp2(m_lo, ne[i]);
+        }
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double xi = x[i], h, err, s_hi, s_lo, p_hi, p_lo, c_hi, c_lo, t_hi, t_lo;
+            /* the series, on xs = x (|x| <= 1) or 0 */
+            uint64_t series = mask_if(fabs(xi) <= 1.0);
+            double xs = select_d(series, xi, 0.0);
+            double poly = G_TAIL[17];
+            poly = poly * xs + G_TAIL[16];
+            poly = poly * xs + G_TAIL[15];
+            poly = poly * xs + G_TAIL[14];
+            poly = poly * xs + G_TAIL[13];
+            poly = poly * xs + G_TAIL[12];
+            poly = poly * xs + G_TAIL[11];
+            poly = poly * xs + G_TAIL[10];
+            poly = poly * xs + G_TAIL[9];
+            poly = poly * xs + G_TAIL[8];
+            poly = poly * xs + G_TAIL[7];
+            poly = poly * xs + G_TAIL[6];
+            poly = poly * xs + G_TAIL[5];
+            poly = poly * xs + G_TAIL[4];
+            poly = poly * xs + G_TAIL[3];
+            poly = poly * xs + G_TAIL[2];
+            poly = poly * xs + G_TAIL[1];
+            poly = poly * xs + G_TAIL[0];
+            two_sum(0.5, xs * poly, &p_hi, &p_lo);
+            s_hi = xs * xs;
+            s_lo = dekker(xs, xs, s_hi);
+            h = s_hi * p_hi;
+            err = dekker(s_hi, p_hi, h);
+            two_sum(h, err + s_hi * p_lo + s_lo * p_hi, &s_hi, &s_lo);
+            /* e^x + (-1 - x) */
+            two_sum(-1.0, -xi, &c_hi, &c_lo);
+            two_sum(eh[i], c_hi, &h, &err);
+            two_sum(h, err + el[i] + c_lo, &t_hi, &t_lo);
+            double g = select_d(series, s_hi, t_hi);
+            double g_l = select_d(series, s_lo, t_lo);
+            double em1 = (g + xi) + g_l;
+            gh[i] = g;
+            double corrected = g_l + em1 * x_lo[i];
+            gl[i] = select_d(mask_if(x_lo[i] != 0.0), corrected, g_l);
+            slow |= mask_if(fabs(g) > 0x1p995);
+        }
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double m_hi = B.m_hi[i], u_hi = m_hi * gh[i];
+            double u_err = dekker(m_hi, gh[i], u_hi);
+            double v_hi = ldexp2(u_hi, B.e[i]);
+            double v_lo = ldexp2(u_err + m_hi * gl[i] + B.m_lo[i] * gh[i], B.e[i]);
+            uint64_t big = mask_if(x[i] > 600.0);
+            ph[i] = select_d(B.on[i], select_d(big, eh[i], v_hi), 0.0);
+            pl[i] = select_d(B.on[i], select_d(big, el[i], v_lo), 0.0);
+        }
+        if (slow) /* some g past Dekker's range: the products again, by two_prod */
+            for (Py_ssize_t i = 0; i < n; i++) {
+                double u_hi, u_err;
+                two_prod(B.m_hi[i], gh[i], &u_hi, &u_err);
+                double v_hi = ldexp2(u_hi, B.e[i]);
+                double v_lo = ldexp2(u_err + B.m_hi[i] * gl[i] + B.m_lo[i] * gh[i], B.e[i]);
+                uint64_t big = mask_if(x[i] > 600.0);
+                ph[i] = select_d(B.on[i], select_d(big, eh[i], v_hi), 0.0);
+                pl[i] = select_d(B.on[i], select_d(big, el[i], v_lo), 0.0);
+            }
+        lanes_add_two(g_hi, g_lo, ph, pl, n);
+    }
+    *r_sum = merge_lanes(r_hi, r_lo);
+    *g_sum = merge_lanes(g_hi, g_lo);
+    *large = big_any != 0;
+}
+
+/* PH_KL_LARGE: sum p_j (log p_j - log q_j) over the support (J->q with its maximum, log Z_q
+   = lq_hi + lq_lo). */
+HOT static DD seg_kl_large(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1)
+{
+    double lane_hi[LANES] = {0.0}, lane_lo[LANES] = {0.0}, v[BLOCK], hq[BLOCK], lq[BLOCK];
+    KLBlock B;
+    const double lq_hi = -J->lq_hi, lq_lo = J->lq_lo;
+    for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
+        Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
+        kl_block(J, j0, n, &B);
+        shift_block(&J->q, j0, n, hq, lq);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double s, err;
+            two_sum(hq[i], lq_hi, &s, &err);
+            double rest = (err + lq[i]) - lq_lo;
+            double log_q = s + select_d(mask_if(fabs(s) > DBL_MAX), 0.0, rest);
+            double term = B.p[i] * ((B.lp_hi[i] + B.lp_lo[i]) - log_q);
+            v[i] = select_d(B.on[i], term, 0.0);
+        }
+        lanes_add_one(lane_hi, lane_lo, v, n);
+    }
+    return merge_lanes(lane_hi, lane_lo);
 }
 
 static void seg_kl(SegJob *J, Py_ssize_t s, Py_ssize_t c0, Py_ssize_t c1)
 {
-    const Row *r = &J->r, *q = &J->q;
-    if (J->phase == PH_KL_FLAGS) {
-        KLPart o = {{0.0, 0, 0}, 0, 0, -INFINITY, INFINITY, 0};
-        seg_max(r, c0, c1, &o.max);
-        for (Py_ssize_t j = c0; j < c1; j++) {
-            double vp = at(r, j), vq = at(q, j);
-            if (vp != vp || vq != vq || vp == INFINITY || vq == INFINITY)
-                o.bad = 1;
-            else if (vp == -INFINITY)
-                o.off = 1;
-            else if (vq == -INFINITY)
-                o.bad = 1;
-            else {
-                double d = vp - vq;
-                o.d_max = d > o.d_max ? d : o.d_max;
-                o.d_min = d < o.d_min ? d : o.d_min;
-            }
-        }
-        J->kl[s] = o;
-        return;
-    }
-    DD a1 = {0.0, 0.0}, a2 = {0.0, 0.0};
-    int large = 0;
-    for (Py_ssize_t j = c0; j < c1; j++) {
-        double vp = at(r, j), vq = at(q, j);
-        if (vp == -INFINITY)
-            continue; /* off the support: p_j = 0, no term */
-        KLTerm t;
-        kl_term(J, vp, vq, &t);
-        if (J->phase == PH_KL_CENTRE) {
-            acc_add(&a1, t.p * (t.a + t.low));
-            continue;
-        }
-        double x, x_lo;
-        two_sum(t.a, t.low - J->centre, &x, &x_lo);
-        if (J->phase == PH_KL_LARGE) { /* sum p_j (log p_j - log q_j) */
-            double hq, lq, s, err;
-            shift(q, vq, &hq, &lq);
-            two_sum(hq, -J->lq_hi, &s, &err);
-            double log_q = s + (isinf(s) ? 0.0 : (err + lq) - J->lq_lo);
-            acc_add(&a1, t.p * ((t.lp_hi + t.lp_lo) - log_q));
-            continue;
-        }
-        /* PH_KL_SUMS: r = sum p x, G = sum p g(x) */
-        acc_add(&a1, t.p * x);
-        acc_add(&a1, t.p * x_lo);
-        double g_hi, g_lo;
-        if (x > 600.0) { /* p g(x) = exp(log p + x) (1 - (1 + x) e^-x), the last factor 1 */
-            double s_hi, s_err;
-            two_sum(t.lp_hi, x, &s_hi, &s_err);
-            exp_dd(s_hi, s_err + t.lp_lo + x_lo, &g_hi, &g_lo);
-        }
-        else {
-            double gh, gl, u_hi, u_err;
-            g_dd(x, &gh, &gl);
-            if (x_lo != 0.0) /* g(x + x_lo) = g(x) + expm1(x) x_lo */
-                gl = gl + expm1(x) * x_lo;
-            two_prod(t.m_hi, gh, &u_hi, &u_err);
-            g_hi = ldexp2(u_hi, t.n);
-            g_lo = ldexp2(u_err + t.m_hi * gl + t.m_lo * gh, t.n);
-        }
-        if ((t.lp_hi + t.lp_lo) + x > 700.0)
-            large = 1;
-        acc_add(&a2, g_hi);
-        acc_add(&a2, g_lo);
-    }
-    J->t[s] = a1;
-    J->s[s] = a2;
-    J->kl[s].large = large;
+    if (J->phase == PH_KL_FLAGS)
+        seg_kl_flags(&J->r, &J->q, c0, c1, &J->kl[s]);
+    else if (J->phase == PH_KL_CENTRE)
+        J->t[s] = seg_kl_centre(J, c0, c1);
+    else if (J->phase == PH_KL_SUMS)
+        seg_kl_sums(J, c0, c1, &J->t[s], &J->s[s], &J->kl[s].large);
+    else
+        J->t[s] = seg_kl_large(J, c0, c1);
 }
 
 static void seg_worker(void *ctx, Py_ssize_t s0, Py_ssize_t s1)
