@@ -804,86 +804,81 @@ static inline void lanes_add_one(double *hi, double *lo, const double *a, Py_ssi
     }
 }
 
-/* The flags of KL over vp, vq [0..n), LANES lanes each (the result does not depend on the
-   order: ORs, and the extremes of d, whose spread alone is used): bad (a NaN, a +inf, or
-   q = 0 on the support of p), off (some p_j = 0), and the extremes of d = vp - vq on the
-   support (entries with vp = -inf left out). */
-static inline void lanes_kl_flags(int64_t *bad, int64_t *off, double *d_max, double *d_min,
-                                  const double *vp, const double *vq, Py_ssize_t n)
+/* The flags of KL: bad (a NaN, a +inf, or q = 0 on the support of p), off (some p_j = 0),
+   and the spread of d = z_p - z_q on the support (vp = -inf left out), as the largest and
+   smallest keys of d (its bits, ordered as integers). Integer operations only, which gcc
+   keeps in vectors, and no order: ORs, maxima and minima. */
+typedef struct {
+    int64_t bad, off, d_max, d_min;
+} KLFlags;
+
+#define ABS_BITS 0x7fffffffffffffffLL
+#define INF_BITS 0x7ff0000000000000LL /* |v| at or above: +-inf or NaN */
+#define NEG_INF_BITS ((int64_t)0xfff0000000000000ULL)
+
+/* The bits of v as an integer of the same order (for non-NaN v). */
+static inline int64_t order_key(double v)
 {
-    Py_ssize_t i = 0;
-#ifdef LANE_VECTORS
-    Py_ssize_t whole = n / LANES * LANES;
-    if (whole > 0) {
-        lane_i b, o;
-        lane_d hi, lo, p, q;
-        const lane_d inf = (lane_d){0} + INFINITY;
-        memcpy(&b, bad, sizeof b);
-        memcpy(&o, off, sizeof o);
-        memcpy(&hi, d_max, sizeof hi);
-        memcpy(&lo, d_min, sizeof lo);
-        for (; i < whole; i += LANES) {
-            memcpy(&p, vp + i, sizeof p);
-            memcpy(&q, vq + i, sizeof q);
-            lane_i on = p > -inf;
-            b |= (p != p) | (q != q) | (p == inf) | (q == inf) | (on & (q == -inf));
-            o |= p == -inf;
-            lane_d d = p - q;
-            lane_i up = on & (d > hi), down = on & (d < lo);
-            hi = (lane_d)(((lane_i)d & up) | ((lane_i)hi & ~up));
-            lo = (lane_d)(((lane_i)d & down) | ((lane_i)lo & ~down));
-        }
-        memcpy(bad, &b, sizeof b);
-        memcpy(off, &o, sizeof o);
-        memcpy(d_max, &hi, sizeof hi);
-        memcpy(d_min, &lo, sizeof lo);
+    int64_t b = (int64_t)to_bits(v);
+    return b ^ ((b >> 63) & ABS_BITS);
+}
+
+static inline double from_order_key(int64_t k)
+{
+    return from_bits((uint64_t)(k ^ ((k >> 63) & ABS_BITS)));
+}
+
+static inline void kl_flags(KLFlags *f, const double *vp, const double *vq, Py_ssize_t n)
+{
+    int64_t bad = f->bad, off = f->off, d_max = f->d_max, d_min = f->d_min;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int64_t bp = (int64_t)to_bits(vp[i]), bq = (int64_t)to_bits(vq[i]);
+        int64_t p_off = bp == NEG_INF_BITS, q_off = bq == NEG_INF_BITS;
+        bad |= (((bp & ABS_BITS) >= INF_BITS) & !p_off) | (((bq & ABS_BITS) >= INF_BITS) & !q_off) |
+               (q_off & !p_off);
+        off |= p_off;
+        int64_t k = order_key(vp[i] - vq[i]);
+        int64_t k_hi = p_off ? INT64_MIN : k, k_lo = p_off ? INT64_MAX : k;
+        d_max = k_hi > d_max ? k_hi : d_max;
+        d_min = k_lo < d_min ? k_lo : d_min;
     }
-#endif
-    for (; i < n; i++) {
-        Py_ssize_t j = i % LANES;
-        double p = vp[i], q = vq[i], d = p - q;
-        int on = p > -INFINITY;
-        bad[j] |= (p != p) | (q != q) | (p == INFINITY) | (q == INFINITY) | (on & (q == -INFINITY));
-        off[j] |= p == -INFINITY;
-        d_max[j] = on && d > d_max[j] ? d : d_max[j];
-        d_min[j] = on && d < d_min[j] ? d : d_min[j];
-    }
+    f->bad = bad;
+    f->off = off;
+    f->d_max = d_max;
+    f->d_min = d_min;
 }
 
 /* PH_KL_FLAGS: the maximum of z_p (as seg_max) and the flags, in one pass. */
 HOT static void seg_kl_flags(const Row *r, const Row *q, Py_ssize_t c0, Py_ssize_t c1, KLPart *o)
 {
-    double lane_m[LANES], d_max[LANES], d_min[LANES], bufp[BLOCK], bufq[BLOCK];
-    int64_t lane_k[LANES], lane_nan[LANES], bad[LANES], off[LANES];
+    double lane_m[LANES], bufp[BLOCK], bufq[BLOCK];
+    int64_t lane_k[LANES], lane_nan[LANES];
+    KLFlags f = {0, 0, INT64_MIN, INT64_MAX};
     for (int l = 0; l < LANES; l++) {
         lane_m[l] = -INFINITY;
         lane_k[l] = c0;
-        lane_nan[l] = bad[l] = off[l] = 0;
-        d_max[l] = -INFINITY;
-        d_min[l] = INFINITY;
+        lane_nan[l] = 0;
     }
     for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
         Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
         const double *vp = row_block(r, j0, n, bufp), *vq = row_block(q, j0, n, bufq);
         lanes_max(lane_m, lane_k, lane_nan, vp, n, j0);
-        lanes_kl_flags(bad, off, d_max, d_min, vp, vq, n);
+        kl_flags(&f, vp, vq, n);
     }
-    KLPart f = {{lane_m[0], lane_k[0], 0}, 0, 0, d_max[0], d_min[0], 0};
-    int64_t nan = lane_nan[0], b = bad[0], of = off[0];
+    KLPart part = {{lane_m[0], lane_k[0], 0}, f.bad != 0, f.off != 0, -INFINITY, INFINITY, 0};
+    int64_t nan = lane_nan[0];
     for (int l = 1; l < LANES; l++) {
-        int take = lane_m[l] > f.max.m || (lane_m[l] == f.max.m && lane_k[l] < f.max.k);
-        f.max.m = take ? lane_m[l] : f.max.m;
-        f.max.k = take ? lane_k[l] : f.max.k;
+        int take = lane_m[l] > part.max.m || (lane_m[l] == part.max.m && lane_k[l] < part.max.k);
+        part.max.m = take ? lane_m[l] : part.max.m;
+        part.max.k = take ? lane_k[l] : part.max.k;
         nan |= lane_nan[l];
-        b |= bad[l];
-        of |= off[l];
-        f.d_max = d_max[l] > f.d_max ? d_max[l] : f.d_max;
-        f.d_min = d_min[l] < f.d_min ? d_min[l] : f.d_min;
     }
-    f.max.nan = nan != 0;
-    f.bad = b != 0;
-    f.off = of != 0;
-    *o = f;
+    part.max.nan = nan != 0;
+    if (f.d_max != INT64_MIN) { /* some class on the support */
+        part.d_max = from_order_key(f.d_max);
+        part.d_min = from_order_key(f.d_min);
+    }
+    *o = part;
 }
 
 /* All ones where c, else 0; and a where the mask m is all ones, else b: bitwise selects,
