@@ -970,7 +970,7 @@ HOT static void seg_kl_sums(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1, DD *r
     for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
         Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
         kl_block(J, j0, n, &B);
-        uint64_t slow = 0;
+        uint64_t slow = 0, outside = 0;
         for (Py_ssize_t i = 0; i < n; i++) {
             double s_hi, s_err;
             two_sum(B.a[i], B.low[i] - centre, &x[i], &x_lo[i]);
@@ -985,13 +985,16 @@ HOT static void seg_kl_sums(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1, DD *r
             el[i] = select_d(big, s_lo, 0.0);
             double log_pe = (B.lp_hi[i] + B.lp_lo[i]) + x[i];
             big_any |= B.on[i] & mask_if(log_pe > 700.0);
+            outside |= B.on[i] & mask_if(!(fabs(x[i]) <= 1.0));
         }
         for (Py_ssize_t i = 0; i < n; i++) {
             eh[i] = clamp_hi(eh[i]);
             el[i] = clamp_lo(el[i]);
         }
         lanes_add_two(r_hi, r_lo, ph, pl, n);
-        for (Py_ssize_t i = 0; i < n; i++) {
+        /* exp only where some class of the support takes it (the series' block skips it:
+           the values it would give are not taken) */
+        for (Py_ssize_t i = 0; outside && i < n; i++) {
             double m_hi, m_lo;
             exp_parts_clamped(eh[i], el[i], &m_hi, &m_lo, &ne[i]);
             eh[i] = ldexp2(m_hi, ne[i]);
