@@ -720,6 +720,8 @@ typedef struct {
     double mu, centre, lq_hi, lq_lo;
     double offset; /* the output is offset + log Z (logsumexp: m; cross_entropy: -d_y) */
     int dd_first;  /* the previous row of this job took the dd pass (see log_partition) */
+    struct KLBlock *kl_cache; /* KL: the terms of the row's blocks, from the centre pass to
+                                 the sums (rows of one segment, up to KL_CACHE_ROW), or NULL */
 } SegJob;
 
 /* The outputs of softmax and log_softmax on columns [c0, c1), by blocks. */
@@ -897,12 +899,21 @@ static inline double select_d(uint64_t m, double a, double b)
 /* The terms of KL on the n classes of a block from column j0: log p_j = lp_hi + lp_lo,
    p_j = (m_hi + m_lo) 2^e (normalized), p = m_hi 2^e, a + low = mu - d_j exactly, and
    on all ones on the support of p (z_p > -inf; elsewhere the terms are not used). */
-typedef struct {
+typedef struct KLBlock {
     double lp_hi[BLOCK], lp_lo[BLOCK], m_hi[BLOCK], m_lo[BLOCK], p[BLOCK], a[BLOCK], low[BLOCK];
     int64_t e[BLOCK];
     uint64_t on[BLOCK];
 } KLBlock;
 
+/* Rows up to this length keep their terms from the centre pass to the sums (72 bytes a class,
+   576 KiB a thread at most, in the L2 cache), instead of computing them again: the same
+   values either way. */
+#define KL_CACHE_ROW 8192
+
+/* inlined into the hot functions, so that it is compiled for their targets */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
 static inline void kl_block(const SegJob *J, Py_ssize_t j0, Py_ssize_t n, KLBlock *B)
 {
     double hi[BLOCK], lo[BLOCK], h[BLOCK], l[BLOCK], bufp[BLOCK], bufq[BLOCK];
@@ -938,13 +949,14 @@ static inline void kl_block(const SegJob *J, Py_ssize_t j0, Py_ssize_t n, KLBloc
 HOT static DD seg_kl_centre(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1)
 {
     double lane_hi[LANES] = {0.0}, lane_lo[LANES] = {0.0}, v[BLOCK];
-    KLBlock B;
+    KLBlock local;
     for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
         Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
-        kl_block(J, j0, n, &B);
+        KLBlock *restrict B = J->kl_cache ? &J->kl_cache[(j0 - c0) / BLOCK] : &local;
+        kl_block(J, j0, n, B);
         for (Py_ssize_t i = 0; i < n; i++) {
-            double term = B.p[i] * (B.a[i] + B.low[i]);
-            v[i] = select_d(B.on[i], term, 0.0);
+            double term = B->p[i] * (B->a[i] + B->low[i]);
+            v[i] = select_d(B->on[i], term, 0.0);
         }
         lanes_add_one(lane_hi, lane_lo, v, n);
     }
@@ -964,28 +976,32 @@ HOT static void seg_kl_sums(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1, DD *r
     double x[BLOCK], x_lo[BLOCK], eh[BLOCK], el[BLOCK], ph[BLOCK], pl[BLOCK], gh[BLOCK],
         gl[BLOCK];
     int64_t ne[BLOCK];
-    KLBlock B;
+    KLBlock local;
     const double centre = J->centre;
     uint64_t big_any = 0;
     for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
         Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
-        kl_block(J, j0, n, &B);
+        KLBlock *restrict B = &local;
+        if (J->kl_cache) /* kept by the centre pass */
+            B = &J->kl_cache[(j0 - c0) / BLOCK];
+        else
+            kl_block(J, j0, n, B);
         uint64_t slow = 0, outside = 0;
         for (Py_ssize_t i = 0; i < n; i++) {
             double s_hi, s_err;
-            two_sum(B.a[i], B.low[i] - centre, &x[i], &x_lo[i]);
-            double px = B.p[i] * x[i], px_lo = B.p[i] * x_lo[i];
-            ph[i] = select_d(B.on[i], px, 0.0);
-            pl[i] = select_d(B.on[i], px_lo, 0.0);
+            two_sum(B->a[i], B->low[i] - centre, &x[i], &x_lo[i]);
+            double px = B->p[i] * x[i], px_lo = B->p[i] * x_lo[i];
+            ph[i] = select_d(B->on[i], px, 0.0);
+            pl[i] = select_d(B->on[i], px_lo, 0.0);
             /* the argument of exp: log p + x above 600, else x */
-            two_sum(B.lp_hi[i], x[i], &s_hi, &s_err);
-            double s_lo = (s_err + B.lp_lo[i]) + x_lo[i];
+            two_sum(B->lp_hi[i], x[i], &s_hi, &s_err);
+            double s_lo = (s_err + B->lp_lo[i]) + x_lo[i];
             uint64_t big = mask_if(x[i] > 600.0);
             eh[i] = select_d(big, s_hi, x[i]);
             el[i] = select_d(big, s_lo, 0.0);
-            double log_pe = (B.lp_hi[i] + B.lp_lo[i]) + x[i];
-            big_any |= B.on[i] & mask_if(log_pe > 700.0);
-            outside |= B.on[i] & mask_if(!(fabs(x[i]) <= 1.0));
+            double log_pe = (B->lp_hi[i] + B->lp_lo[i]) + x[i];
+            big_any |= B->on[i] & mask_if(log_pe > 700.0);
+            outside |= B->on[i] & mask_if(!(fabs(x[i]) <= 1.0));
         }
         for (Py_ssize_t i = 0; i < n; i++) {
             eh[i] = clamp_hi(eh[i]);
@@ -1042,23 +1058,23 @@ HOT static void seg_kl_sums(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1, DD *r
             slow |= mask_if(fabs(g) > 0x1p995);
         }
         for (Py_ssize_t i = 0; i < n; i++) {
-            double m_hi = B.m_hi[i], u_hi = m_hi * gh[i];
+            double m_hi = B->m_hi[i], u_hi = m_hi * gh[i];
             double u_err = dekker(m_hi, gh[i], u_hi);
-            double v_hi = ldexp2(u_hi, B.e[i]);
-            double v_lo = ldexp2(u_err + m_hi * gl[i] + B.m_lo[i] * gh[i], B.e[i]);
+            double v_hi = ldexp2(u_hi, B->e[i]);
+            double v_lo = ldexp2(u_err + m_hi * gl[i] + B->m_lo[i] * gh[i], B->e[i]);
             uint64_t big = mask_if(x[i] > 600.0);
-            ph[i] = select_d(B.on[i], select_d(big, eh[i], v_hi), 0.0);
-            pl[i] = select_d(B.on[i], select_d(big, el[i], v_lo), 0.0);
+            ph[i] = select_d(B->on[i], select_d(big, eh[i], v_hi), 0.0);
+            pl[i] = select_d(B->on[i], select_d(big, el[i], v_lo), 0.0);
         }
         if (slow) /* some g past Dekker's range: the products again, by two_prod */
             for (Py_ssize_t i = 0; i < n; i++) {
                 double u_hi, u_err;
-                two_prod(B.m_hi[i], gh[i], &u_hi, &u_err);
-                double v_hi = ldexp2(u_hi, B.e[i]);
-                double v_lo = ldexp2(u_err + B.m_hi[i] * gl[i] + B.m_lo[i] * gh[i], B.e[i]);
+                two_prod(B->m_hi[i], gh[i], &u_hi, &u_err);
+                double v_hi = ldexp2(u_hi, B->e[i]);
+                double v_lo = ldexp2(u_err + B->m_hi[i] * gl[i] + B->m_lo[i] * gh[i], B->e[i]);
                 uint64_t big = mask_if(x[i] > 600.0);
-                ph[i] = select_d(B.on[i], select_d(big, eh[i], v_hi), 0.0);
-                pl[i] = select_d(B.on[i], select_d(big, el[i], v_lo), 0.0);
+                ph[i] = select_d(B->on[i], select_d(big, eh[i], v_hi), 0.0);
+                pl[i] = select_d(B->on[i], select_d(big, el[i], v_lo), 0.0);
             }
         lanes_add_two(g_hi, g_lo, ph, pl, n);
     }
@@ -1441,12 +1457,16 @@ static void rows_worker(void *ctx, Py_ssize_t i0, Py_ssize_t i1)
     J.kl = &kl;
     J.t = &t;
     J.s = &s;
+    J.kl_cache = NULL;
+    if (G->kind == KL && G->K <= KL_CACHE_ROW) /* NULL: the terms again */
+        J.kl_cache = (KLBlock *)malloc((size_t)((G->K + BLOCK - 1) / BLOCK) * sizeof(KLBlock));
     double *scratch = NULL;
     if (G->kind == SOFTMAX && G->out32)
         scratch = (double *)malloc((size_t)G->K * sizeof(double)); /* NULL: exp again */
     for (Py_ssize_t i = i0; i < i1; i++)
         process_row(&J, G, i, 1, scratch);
     free(scratch);
+    free(J.kl_cache);
 }
 
 static void run_job(Job *G)
