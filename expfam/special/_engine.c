@@ -964,11 +964,12 @@ HOT static DD seg_kl_centre(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1)
 }
 
 /* PH_KL_SUMS: r = sum p x and G = sum p g(x) over the support, x + x_lo = mu - d - centre,
-   with g in double-double (g_dd's two ways, both computed and one taken: the series
-   x^2 (1/2 + x P(x)) for |x| <= 1, e^x + (-1 - x) beyond; and p g(x) = exp(log p + x)
-   (1 - (1 + x) e^-x), the last factor 1, for x > 600). The correction
-   g(x + x_lo) = g(x) + expm1(x) x_lo takes expm1(x) = (g_hi + x) + g_lo (relative error a
-   few u, on a term of relative size u). Sets *large where some p_j e^{x_j} passes e^700. */
+   g(x) = e^x - 1 - x >= 0 as g_dd does it (vectorised: a normalized double-double) in
+   two ways, both computed and one taken for each class: x^2 (1/2 + x P(x)) for |x| <= 1,
+   e^x + (-1 - x) in double-double beyond; and p g(x) = exp(log p + x) (1 - (1 + x) e^-x),
+   the last factor 1, for x > 600. The correction g(x + x_lo) = g(x) + expm1(x) x_lo takes
+   expm1(x) = (g_hi + x) + g_lo (off by about 2^-54 g(x), times |x_lo| <= u |x|: far below
+   u g(x) for |x| < 2^50). Sets *large where some p_j e^{x_j} passes e^700. */
 HOT static void seg_kl_sums(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1, DD *r_sum, DD *g_sum,
                             int *large)
 {
