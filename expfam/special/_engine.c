@@ -720,6 +720,8 @@ typedef struct {
     double mu, centre, lq_hi, lq_lo;
     double offset; /* the output is offset + log Z (logsumexp: m; cross_entropy: -d_y) */
     int dd_first;  /* the previous row of this job took the dd pass (see log_partition) */
+    struct KLBlock *kl_cache; /* KL: the terms of the row's blocks, from the centre pass to
+                                 the sums (rows of one segment, up to KL_CACHE_ROW), or NULL */
 } SegJob;
 
 /* The outputs of softmax and log_softmax on columns [c0, c1), by blocks. */
@@ -773,98 +775,349 @@ HOT static void seg_write(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1)
     }
 }
 
-/* The terms of KL at class j of the support: log p_j = lp_hi + lp_lo, p_j = (m_hi + m_lo) 2^n
-   (normalized), p = m_hi 2^n, and a + low = mu - d_j exactly. */
-typedef struct {
-    double lp_hi, lp_lo, m_hi, m_lo, p, a, low;
-    int64_t n;
-} KLTerm;
+/* ------------------------------------------------------------ KL, by blocks (vectorised) */
 
-static inline void kl_term(const SegJob *J, double vp, double vq, KLTerm *o)
+/* hi + lo (LANES compensated sums) += a_i, entry i in lane i % LANES (TwoSum). */
+static inline void lanes_add_one(double *hi, double *lo, const double *a, Py_ssize_t n)
 {
-    double hi, lo, err, m_hi, m_lo, d_hi, d_lo, a_err;
-    shift(&J->r, vp, &hi, &lo);
-    two_sum(hi, -J->l_hi, &o->lp_hi, &err);
-    o->lp_lo = isinf(o->lp_hi) ? 0.0 : (err + lo) - J->l_lo;
-    exp_parts(o->lp_hi, o->lp_lo, &m_hi, &m_lo, &o->n);
-    two_sum(m_hi, m_lo, &o->m_hi, &o->m_lo);
-    o->p = ldexp2(o->m_hi, o->n);
-    two_sum(vp, -vq, &d_hi, &d_lo);
-    two_sum(J->mu, -d_hi, &o->a, &a_err);
-    o->low = a_err - d_lo;
+    Py_ssize_t i = 0;
+#ifdef LANE_VECTORS
+    Py_ssize_t whole = n / LANES * LANES;
+    if (whole > 0) {
+        lane_d h, l, v;
+        memcpy(&h, hi, sizeof h);
+        memcpy(&l, lo, sizeof l);
+        for (; i < whole; i += LANES) {
+            memcpy(&v, a + i, sizeof v);
+            lane_d s = h + v, bb = s - h;
+            l += (h - (s - bb)) + (v - bb);
+            h = s;
+        }
+        memcpy(hi, &h, sizeof h);
+        memcpy(lo, &l, sizeof l);
+    }
+#endif
+    for (; i < n; i++) {
+        Py_ssize_t j = i % LANES;
+        DD acc = {hi[j], lo[j]};
+        acc_add(&acc, a[i]);
+        hi[j] = acc.hi;
+        lo[j] = acc.lo;
+    }
+}
+
+/* The flags of KL: bad (a NaN, a +inf, or q = 0 on the support of p), off (some p_j = 0),
+   and the spread of d = z_p - z_q on the support (vp = -inf left out), as the largest and
+   smallest keys of d (its bits, ordered as integers). Integer operations only, which gcc
+   keeps in vectors, and no order: ORs, maxima and minima. */
+typedef struct {
+    int64_t bad, off, d_max, d_min;
+} KLFlags;
+
+#define ABS_BITS 0x7fffffffffffffffLL
+#define INF_BITS 0x7ff0000000000000LL /* |v| at or above: +-inf or NaN */
+#define NEG_INF_BITS ((int64_t)0xfff0000000000000ULL)
+
+/* The bits of v as an integer of the same order (for non-NaN v). */
+static inline int64_t order_key(double v)
+{
+    int64_t b = (int64_t)to_bits(v);
+    return b ^ ((b >> 63) & ABS_BITS);
+}
+
+static inline double from_order_key(int64_t k)
+{
+    return from_bits((uint64_t)(k ^ ((k >> 63) & ABS_BITS)));
+}
+
+static inline void kl_flags(KLFlags *f, const double *vp, const double *vq, Py_ssize_t n)
+{
+    int64_t bad = f->bad, off = f->off, d_max = f->d_max, d_min = f->d_min;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int64_t bp = (int64_t)to_bits(vp[i]), bq = (int64_t)to_bits(vq[i]);
+        int64_t p_off = bp == NEG_INF_BITS, q_off = bq == NEG_INF_BITS;
+        bad |= (((bp & ABS_BITS) >= INF_BITS) & !p_off) | (((bq & ABS_BITS) >= INF_BITS) & !q_off) |
+               (q_off & !p_off);
+        off |= p_off;
+        int64_t k = order_key(vp[i] - vq[i]);
+        int64_t k_hi = p_off ? INT64_MIN : k, k_lo = p_off ? INT64_MAX : k;
+        d_max = k_hi > d_max ? k_hi : d_max;
+        d_min = k_lo < d_min ? k_lo : d_min;
+    }
+    f->bad = bad;
+    f->off = off;
+    f->d_max = d_max;
+    f->d_min = d_min;
+}
+
+/* PH_KL_FLAGS: the maximum of z_p (as seg_max) and the flags, in one pass. */
+HOT static void seg_kl_flags(const Row *r, const Row *q, Py_ssize_t c0, Py_ssize_t c1, KLPart *o)
+{
+    double lane_m[LANES], bufp[BLOCK], bufq[BLOCK];
+    int64_t lane_k[LANES], lane_nan[LANES];
+    KLFlags f = {0, 0, INT64_MIN, INT64_MAX};
+    for (int l = 0; l < LANES; l++) {
+        lane_m[l] = -INFINITY;
+        lane_k[l] = c0;
+        lane_nan[l] = 0;
+    }
+    for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
+        Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
+        const double *vp = row_block(r, j0, n, bufp), *vq = row_block(q, j0, n, bufq);
+        lanes_max(lane_m, lane_k, lane_nan, vp, n, j0);
+        kl_flags(&f, vp, vq, n);
+    }
+    KLPart part = {{lane_m[0], lane_k[0], 0}, f.bad != 0, f.off != 0, -INFINITY, INFINITY, 0};
+    int64_t nan = lane_nan[0];
+    for (int l = 1; l < LANES; l++) {
+        int take = lane_m[l] > part.max.m || (lane_m[l] == part.max.m && lane_k[l] < part.max.k);
+        part.max.m = take ? lane_m[l] : part.max.m;
+        part.max.k = take ? lane_k[l] : part.max.k;
+        nan |= lane_nan[l];
+    }
+    part.max.nan = nan != 0;
+    if (f.d_max != INT64_MIN) { /* some class on the support */
+        part.d_max = from_order_key(f.d_max);
+        part.d_min = from_order_key(f.d_min);
+    }
+    *o = part;
+}
+
+/* All ones where c, else 0; and a where the mask m is all ones, else b: bitwise selects,
+   which leave every operation computed (gcc does not if-convert a conditional floating-point
+   operation, which may trap, and would not vectorise the loop). */
+static inline uint64_t mask_if(int c)
+{
+    return (uint64_t)0 - (uint64_t)(c != 0);
+}
+
+static inline double select_d(uint64_t m, double a, double b)
+{
+    return from_bits((to_bits(a) & m) | (to_bits(b) & ~m));
+}
+
+/* The terms of KL on the n classes of a block from column j0: log p_j = lp_hi + lp_lo,
+   p_j = (m_hi + m_lo) 2^e (normalized), p = m_hi 2^e, a + low = mu - d_j exactly, and
+   on all ones on the support of p (z_p > -inf; elsewhere the terms are not used). */
+typedef struct KLBlock {
+    double lp_hi[BLOCK], lp_lo[BLOCK], m_hi[BLOCK], m_lo[BLOCK], p[BLOCK], a[BLOCK], low[BLOCK];
+    int64_t e[BLOCK];
+    uint64_t on[BLOCK];
+} KLBlock;
+
+/* Rows up to this length keep their terms from the centre pass to the sums (72 bytes a class,
+   576 KiB a thread at most, in the L2 cache), instead of computing them again: the same
+   values either way. */
+#define KL_CACHE_ROW 8192
+
+/* inlined into the hot functions, so that it is compiled for their targets */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void kl_block(const SegJob *J, Py_ssize_t j0, Py_ssize_t n, KLBlock *B)
+{
+    double hi[BLOCK], lo[BLOCK], h[BLOCK], l[BLOCK], bufp[BLOCK], bufq[BLOCK];
+    const double *vp = row_block(&J->r, j0, n, bufp), *vq = row_block(&J->q, j0, n, bufq);
+    const double l_hi = -J->l_hi, l_lo = J->l_lo, mu = J->mu;
+    shift_block(&J->r, j0, n, hi, lo);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double s, err;
+        two_sum(hi[i], l_hi, &s, &err);
+        double rest = (err + lo[i]) - l_lo;
+        B->lp_hi[i] = s;
+        B->lp_lo[i] = select_d(mask_if(fabs(s) > DBL_MAX), 0.0, rest);
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        h[i] = clamp_hi(B->lp_hi[i]);
+        l[i] = clamp_lo(B->lp_lo[i]);
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double m_hi, m_lo, d_hi, d_lo, a_err;
+        int64_t e;
+        exp_parts_clamped(h[i], l[i], &m_hi, &m_lo, &e);
+        two_sum(m_hi, m_lo, &B->m_hi[i], &B->m_lo[i]);
+        B->e[i] = e;
+        B->p[i] = ldexp2(B->m_hi[i], e);
+        two_sum(vp[i], -vq[i], &d_hi, &d_lo);
+        two_sum(mu, -d_hi, &B->a[i], &a_err);
+        B->low[i] = a_err - d_lo;
+        B->on[i] = mask_if(vp[i] > -INFINITY);
+    }
+}
+
+/* PH_KL_CENTRE: sum p_j (mu - d_j) over the support. */
+HOT static DD seg_kl_centre(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1)
+{
+    double lane_hi[LANES] = {0.0}, lane_lo[LANES] = {0.0}, v[BLOCK];
+    KLBlock local;
+    for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
+        Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
+        KLBlock *restrict B = J->kl_cache ? &J->kl_cache[(j0 - c0) / BLOCK] : &local;
+        kl_block(J, j0, n, B);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double term = B->p[i] * (B->a[i] + B->low[i]);
+            v[i] = select_d(B->on[i], term, 0.0);
+        }
+        lanes_add_one(lane_hi, lane_lo, v, n);
+    }
+    return merge_lanes(lane_hi, lane_lo);
+}
+
+/* PH_KL_SUMS: r = sum p x and G = sum p g(x) over the support, x + x_lo = mu - d - centre,
+   g(x) = e^x - 1 - x >= 0 as g_dd does it (vectorised: a normalized double-double) in
+   two ways, both computed and one taken for each class: x^2 (1/2 + x P(x)) for |x| <= 1,
+   e^x + (-1 - x) in double-double beyond; and p g(x) = exp(log p + x) (1 - (1 + x) e^-x),
+   the last factor 1, for x > 600. The correction g(x + x_lo) = g(x) + expm1(x) x_lo takes
+   expm1(x) = (g_hi + x) + g_lo (off by about 2^-54 g(x), times |x_lo| <= u |x|: far below
+   u g(x) for |x| < 2^50). Sets *large where some p_j e^{x_j} passes e^700. */
+HOT static void seg_kl_sums(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1, DD *r_sum, DD *g_sum,
+                            int *large)
+{
+    double r_hi[LANES] = {0.0}, r_lo[LANES] = {0.0}, g_hi[LANES] = {0.0}, g_lo[LANES] = {0.0};
+    double x[BLOCK], x_lo[BLOCK], eh[BLOCK], el[BLOCK], ph[BLOCK], pl[BLOCK], gh[BLOCK],
+        gl[BLOCK];
+    int64_t ne[BLOCK];
+    KLBlock local;
+    const double centre = J->centre;
+    uint64_t big_any = 0;
+    for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
+        Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
+        KLBlock *restrict B = &local;
+        if (J->kl_cache) /* kept by the centre pass */
+            B = &J->kl_cache[(j0 - c0) / BLOCK];
+        else
+            kl_block(J, j0, n, B);
+        uint64_t slow = 0, outside = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double s_hi, s_err;
+            two_sum(B->a[i], B->low[i] - centre, &x[i], &x_lo[i]);
+            double px = B->p[i] * x[i], px_lo = B->p[i] * x_lo[i];
+            ph[i] = select_d(B->on[i], px, 0.0);
+            pl[i] = select_d(B->on[i], px_lo, 0.0);
+            /* the argument of exp: log p + x above 600, else x */
+            two_sum(B->lp_hi[i], x[i], &s_hi, &s_err);
+            double s_lo = (s_err + B->lp_lo[i]) + x_lo[i];
+            uint64_t big = mask_if(x[i] > 600.0);
+            eh[i] = select_d(big, s_hi, x[i]);
+            el[i] = select_d(big, s_lo, 0.0);
+            double log_pe = (B->lp_hi[i] + B->lp_lo[i]) + x[i];
+            big_any |= B->on[i] & mask_if(log_pe > 700.0);
+            outside |= B->on[i] & mask_if(!(fabs(x[i]) <= 1.0));
+        }
+        for (Py_ssize_t i = 0; i < n; i++) {
+            eh[i] = clamp_hi(eh[i]);
+            el[i] = clamp_lo(el[i]);
+        }
+        lanes_add_two(r_hi, r_lo, ph, pl, n);
+        /* exp only where some class of the support takes it (the series' block skips it:
+           the values it would give are not taken) */
+        for (Py_ssize_t i = 0; outside && i < n; i++) {
+            double m_hi, m_lo;
+            exp_parts_clamped(eh[i], el[i], &m_hi, &m_lo, &ne[i]);
+            eh[i] = ldexp2(m_hi, ne[i]);
+            el[i] = ldexp2(m_lo, ne[i]);
+        }
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double xi = x[i], h, err, s_hi, s_lo, p_hi, p_lo, c_hi, c_lo, t_hi, t_lo;
+            /* the series, on xs = x (|x| <= 1) or 0 */
+            uint64_t series = mask_if(fabs(xi) <= 1.0);
+            double xs = select_d(series, xi, 0.0);
+            double poly = G_TAIL[17];
+            poly = poly * xs + G_TAIL[16];
+            poly = poly * xs + G_TAIL[15];
+            poly = poly * xs + G_TAIL[14];
+            poly = poly * xs + G_TAIL[13];
+            poly = poly * xs + G_TAIL[12];
+            poly = poly * xs + G_TAIL[11];
+            poly = poly * xs + G_TAIL[10];
+            poly = poly * xs + G_TAIL[9];
+            poly = poly * xs + G_TAIL[8];
+            poly = poly * xs + G_TAIL[7];
+            poly = poly * xs + G_TAIL[6];
+            poly = poly * xs + G_TAIL[5];
+            poly = poly * xs + G_TAIL[4];
+            poly = poly * xs + G_TAIL[3];
+            poly = poly * xs + G_TAIL[2];
+            poly = poly * xs + G_TAIL[1];
+            poly = poly * xs + G_TAIL[0];
+            two_sum(0.5, xs * poly, &p_hi, &p_lo);
+            s_hi = xs * xs;
+            s_lo = dekker(xs, xs, s_hi);
+            h = s_hi * p_hi;
+            err = dekker(s_hi, p_hi, h);
+            two_sum(h, err + s_hi * p_lo + s_lo * p_hi, &s_hi, &s_lo);
+            /* e^x + (-1 - x) */
+            two_sum(-1.0, -xi, &c_hi, &c_lo);
+            two_sum(eh[i], c_hi, &h, &err);
+            two_sum(h, err + el[i] + c_lo, &t_hi, &t_lo);
+            double g = select_d(series, s_hi, t_hi);
+            double g_l = select_d(series, s_lo, t_lo);
+            double em1 = (g + xi) + g_l;
+            gh[i] = g;
+            double corrected = g_l + em1 * x_lo[i];
+            gl[i] = select_d(mask_if(x_lo[i] != 0.0), corrected, g_l);
+            slow |= mask_if(fabs(g) > 0x1p995);
+        }
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double m_hi = B->m_hi[i], u_hi = m_hi * gh[i];
+            double u_err = dekker(m_hi, gh[i], u_hi);
+            double v_hi = ldexp2(u_hi, B->e[i]);
+            double v_lo = ldexp2(u_err + m_hi * gl[i] + B->m_lo[i] * gh[i], B->e[i]);
+            uint64_t big = mask_if(x[i] > 600.0);
+            ph[i] = select_d(B->on[i], select_d(big, eh[i], v_hi), 0.0);
+            pl[i] = select_d(B->on[i], select_d(big, el[i], v_lo), 0.0);
+        }
+        if (slow) /* some g past Dekker's range: the products again, by two_prod */
+            for (Py_ssize_t i = 0; i < n; i++) {
+                double u_hi, u_err;
+                two_prod(B->m_hi[i], gh[i], &u_hi, &u_err);
+                double v_hi = ldexp2(u_hi, B->e[i]);
+                double v_lo = ldexp2(u_err + B->m_hi[i] * gl[i] + B->m_lo[i] * gh[i], B->e[i]);
+                uint64_t big = mask_if(x[i] > 600.0);
+                ph[i] = select_d(B->on[i], select_d(big, eh[i], v_hi), 0.0);
+                pl[i] = select_d(B->on[i], select_d(big, el[i], v_lo), 0.0);
+            }
+        lanes_add_two(g_hi, g_lo, ph, pl, n);
+    }
+    *r_sum = merge_lanes(r_hi, r_lo);
+    *g_sum = merge_lanes(g_hi, g_lo);
+    *large = big_any != 0;
+}
+
+/* PH_KL_LARGE: sum p_j (log p_j - log q_j) over the support (J->q with its maximum, log Z_q
+   = lq_hi + lq_lo). */
+HOT static DD seg_kl_large(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1)
+{
+    double lane_hi[LANES] = {0.0}, lane_lo[LANES] = {0.0}, v[BLOCK], hq[BLOCK], lq[BLOCK];
+    KLBlock B;
+    const double lq_hi = -J->lq_hi, lq_lo = J->lq_lo;
+    for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
+        Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
+        kl_block(J, j0, n, &B);
+        shift_block(&J->q, j0, n, hq, lq);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double s, err;
+            two_sum(hq[i], lq_hi, &s, &err);
+            double rest = (err + lq[i]) - lq_lo;
+            double log_q = s + select_d(mask_if(fabs(s) > DBL_MAX), 0.0, rest);
+            double term = B.p[i] * ((B.lp_hi[i] + B.lp_lo[i]) - log_q);
+            v[i] = select_d(B.on[i], term, 0.0);
+        }
+        lanes_add_one(lane_hi, lane_lo, v, n);
+    }
+    return merge_lanes(lane_hi, lane_lo);
 }
 
 static void seg_kl(SegJob *J, Py_ssize_t s, Py_ssize_t c0, Py_ssize_t c1)
 {
-    const Row *r = &J->r, *q = &J->q;
-    if (J->phase == PH_KL_FLAGS) {
-        KLPart o = {{0.0, 0, 0}, 0, 0, -INFINITY, INFINITY, 0};
-        seg_max(r, c0, c1, &o.max);
-        for (Py_ssize_t j = c0; j < c1; j++) {
-            double vp = at(r, j), vq = at(q, j);
-            if (vp != vp || vq != vq || vp == INFINITY || vq == INFINITY)
-                o.bad = 1;
-            else if (vp == -INFINITY)
-                o.off = 1;
-            else if (vq == -INFINITY)
-                o.bad = 1;
-            else {
-                double d = vp - vq;
-                o.d_max = d > o.d_max ? d : o.d_max;
-                o.d_min = d < o.d_min ? d : o.d_min;
-            }
-        }
-        J->kl[s] = o;
-        return;
-    }
-    DD a1 = {0.0, 0.0}, a2 = {0.0, 0.0};
-    int large = 0;
-    for (Py_ssize_t j = c0; j < c1; j++) {
-        double vp = at(r, j), vq = at(q, j);
-        if (vp == -INFINITY)
-            continue; /* off the support: p_j = 0, no term */
-        KLTerm t;
-        kl_term(J, vp, vq, &t);
-        if (J->phase == PH_KL_CENTRE) {
-            acc_add(&a1, t.p * (t.a + t.low));
-            continue;
-        }
-        double x, x_lo;
-        two_sum(t.a, t.low - J->centre, &x, &x_lo);
-        if (J->phase == PH_KL_LARGE) { /* sum p_j (log p_j - log q_j) */
-            double hq, lq, s, err;
-            shift(q, vq, &hq, &lq);
-            two_sum(hq, -J->lq_hi, &s, &err);
-            double log_q = s + (isinf(s) ? 0.0 : (err + lq) - J->lq_lo);
-            acc_add(&a1, t.p * ((t.lp_hi + t.lp_lo) - log_q));
-            continue;
-        }
-        /* PH_KL_SUMS: r = sum p x, G = sum p g(x) */
-        acc_add(&a1, t.p * x);
-        acc_add(&a1, t.p * x_lo);
-        double g_hi, g_lo;
-        if (x > 600.0) { /* p g(x) = exp(log p + x) (1 - (1 + x) e^-x), the last factor 1 */
-            double s_hi, s_err;
-            two_sum(t.lp_hi, x, &s_hi, &s_err);
-            exp_dd(s_hi, s_err + t.lp_lo + x_lo, &g_hi, &g_lo);
-        }
-        else {
-            double gh, gl, u_hi, u_err;
-            g_dd(x, &gh, &gl);
-            if (x_lo != 0.0) /* g(x + x_lo) = g(x) + expm1(x) x_lo */
-                gl = gl + expm1(x) * x_lo;
-            two_prod(t.m_hi, gh, &u_hi, &u_err);
-            g_hi = ldexp2(u_hi, t.n);
-            g_lo = ldexp2(u_err + t.m_hi * gl + t.m_lo * gh, t.n);
-        }
-        if ((t.lp_hi + t.lp_lo) + x > 700.0)
-            large = 1;
-        acc_add(&a2, g_hi);
-        acc_add(&a2, g_lo);
-    }
-    J->t[s] = a1;
-    J->s[s] = a2;
-    J->kl[s].large = large;
+    if (J->phase == PH_KL_FLAGS)
+        seg_kl_flags(&J->r, &J->q, c0, c1, &J->kl[s]);
+    else if (J->phase == PH_KL_CENTRE)
+        J->t[s] = seg_kl_centre(J, c0, c1);
+    else if (J->phase == PH_KL_SUMS)
+        seg_kl_sums(J, c0, c1, &J->t[s], &J->s[s], &J->kl[s].large);
+    else
+        J->t[s] = seg_kl_large(J, c0, c1);
 }
 
 static void seg_worker(void *ctx, Py_ssize_t s0, Py_ssize_t s1)
@@ -1205,12 +1458,16 @@ static void rows_worker(void *ctx, Py_ssize_t i0, Py_ssize_t i1)
     J.kl = &kl;
     J.t = &t;
     J.s = &s;
+    J.kl_cache = NULL;
+    if (G->kind == KL && G->K <= KL_CACHE_ROW) /* NULL: the terms again */
+        J.kl_cache = (KLBlock *)malloc((size_t)((G->K + BLOCK - 1) / BLOCK) * sizeof(KLBlock));
     double *scratch = NULL;
     if (G->kind == SOFTMAX && G->out32)
         scratch = (double *)malloc((size_t)G->K * sizeof(double)); /* NULL: exp again */
     for (Py_ssize_t i = i0; i < i1; i++)
         process_row(&J, G, i, 1, scratch);
     free(scratch);
+    free(J.kl_cache);
 }
 
 static void run_job(Job *G)

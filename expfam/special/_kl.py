@@ -20,9 +20,18 @@ exceed ``G`` itself):
 ``KL > 700`` and ``G`` would overflow) it sums ``p_k (log p_k - log q_k)``,
 which is accurate there.
 
-Here, around it: the limits (NaN, ``+inf`` logits, ``q = 0 < p``, a spread
-of ``d`` beyond the float range) by the generic formula, and the term
-``-log q(S)``.
+The kernel makes four passes over a row (``_engine.c``, ``seg_kl_*``), each
+by blocks of 256 classes in 8 fixed lanes of compensated sums (class ``j``
+of a segment in lane ``j % 8``), so that every instruction set, thread
+count and the scalar build give the same bits: the flags with the row
+maximum; ``log Z_p`` (the row engine's pass); the centre; and the sums
+``r`` and ``G``. Both ways of ``g`` are computed for a block and one is
+taken per class (the exponential is skipped in a block whose classes all
+take the series), and the correction ``g(x + x_lo) = g(x) + expm1(x) x_lo``
+takes ``expm1(x) = (g_hi + x) + g_lo`` (off by about ``2**-54 g(x)``, times
+``|x_lo| <= u |x|``: far below ``u g(x)`` for ``|x| < 2**50``). Rows of up
+to 8192 classes keep their terms (``log p``, ``p``, ``mu - d``) from the
+centre pass to the sums.
 """
 
 from __future__ import annotations

@@ -269,6 +269,25 @@ def test_rows_do_not_depend_on_the_rows_before_them():
             )
 
 
+@pytest.mark.parametrize("K", [3, 257, 8192])
+def test_kl_terms_kept_between_passes_change_no_bit(K):
+    """Rows of up to 8192 classes keep their terms from the centre pass to the sums; the long
+    rows' path (here one segment of the whole row, the same lanes) computes them again."""
+    rng = np.random.default_rng(K)
+    zp = rng.standard_normal((3, K)) * 4
+    zq = zp + rng.standard_normal((3, K)) * np.array([[1e-6], [0.3], [5.0]])
+    zp[2, ::5] = -np.inf  # classes off the support of p
+    kept = es.kl_divergence(zp, zq)
+    saved = _engine.set_segments(0, K)
+    try:
+        again = es.kl_divergence(zp, zq)
+    finally:
+        _engine.set_segments(*saved)
+    np.testing.assert_array_equal(kept, again)
+    exact = [mpref.kl_ref(p, q) for p, q in zip(zp[:2], zq[:2], strict=True)]
+    np.testing.assert_allclose(kept[:2], np.array(exact, dtype=float), rtol=1e-14)
+
+
 def test_kl_of_a_long_row_needs_no_copies_of_it():
     import tracemalloc
 
