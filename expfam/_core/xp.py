@@ -38,6 +38,20 @@ def concrete(flag: Array) -> bool | None:
         return None
 
 
+def scalar(x: Array) -> float:
+    """The value of a 0-d array as a Python float (eager arrays only; no gradient).
+
+    For a solver that reads a few numbers per step. torch warns when a
+    tensor that requires a gradient becomes a number; here that is the
+    intent, so the warning is silenced for this read only.
+    """
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Converting a tensor with requires_grad")
+        return float(x)
+
+
 def device_of(x: Array) -> Any:
     import array_api_compat
 

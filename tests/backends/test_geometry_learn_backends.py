@@ -151,9 +151,7 @@ def test_numpy_only_functions_refuse_tensors(backend):
     with pytest.raises(TypeError, match=r"^p: expected a numpy array, got a .* array"):
         G.alpha_geodesic(p, p, 0.5, 0.5)
     with pytest.raises(TypeError, match=r"^probs: expected a numpy array, got a .* array"):
-        L.expected_calibration_error(probs=p, labels=backend.asarray(np.arange(5) % 6))
-    with pytest.raises(TypeError, match=r"^logits: expected a numpy array, got a .* array"):
-        L.fit_temperature(p, backend.asarray(np.arange(5) % 6))
+        L.classwise_calibration_error(probs=p, labels=backend.asarray(np.arange(5) % 6))
 
 
 # ---------------------------------------------------------------- gradients
