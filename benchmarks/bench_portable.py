@@ -13,7 +13,9 @@ torch has none (entropy ``-(softmax * log_softmax).sum(-1)``, KL
 on ``--threads`` threads (2 by default). It prints the median times and
 their ratio (goal, issue 19: at most 1.5) and writes
 ``benchmarks/results/bench_portable.csv``. The contenders are timed in
-turns, so that the load of other processes falls on both alike.
+turns, so that the load of other processes falls on both alike;
+``--cpu-time`` times the process's CPU seconds instead of the wall clock,
+steadier on a shared machine.
 """
 
 from __future__ import annotations
@@ -59,15 +61,15 @@ def contenders(z, zq, y):
     }
 
 
-def in_turns(a, b, repeats: int) -> tuple[float, float]:
+def in_turns(a, b, repeats: int, clock=time.perf_counter) -> tuple[float, float]:
     """Median seconds of ``a`` and ``b``, timed alternately after one warm-up each."""
     a(), b()
     ta, tb = [], []
     for _ in range(repeats):
         for f, out in ((a, ta), (b, tb)):
-            start = time.perf_counter()
+            start = clock()
             f()
-            out.append(time.perf_counter() - start)
+            out.append(clock() - start)
     return statistics.median(ta), statistics.median(tb)
 
 
@@ -78,14 +80,22 @@ def main() -> None:
     parser.add_argument("--kernels", default=",".join(KERNELS))
     parser.add_argument("--shapes", default=",".join(f"{r}x{c}" for r, c in SHAPES))
     parser.add_argument("--dtypes", default="float32,float64")
+    parser.add_argument(
+        "--cpu-time",
+        action="store_true",
+        help="time the process's CPU seconds (all threads) instead of the wall clock: "
+        "steadier on a loaded machine",
+    )
     args = parser.parse_args()
     import torch
 
     torch.set_num_threads(args.threads)
     kernels = args.kernels.split(",")
     rows = []
-    print(f"torch {torch.__version__}, {args.threads} threads, median of {args.repeats}")
-    print(f"{'kernel':<14} {'shape':<10} {'dtype':<8} {'expfam ms':>10} {'torch ms':>9} {'ratio':>6}")
+    kind = "CPU seconds" if args.cpu_time else "wall clock"
+    print(f"torch {torch.__version__}, {args.threads} threads, median of {args.repeats} ({kind})")
+    head = ("kernel", "shape", "dtype", "expfam ms", "torch ms", "ratio")
+    print("{:<14} {:<10} {:<8} {:>10} {:>9} {:>6}".format(*head))
     for shape in args.shapes.split(","):
         n, k = (int(v) for v in shape.split("x"))
         for dtype in args.dtypes.split(","):
@@ -95,7 +105,8 @@ def main() -> None:
             y = torch.randint(0, k, (n,), generator=gen)
             calls = contenders(z, zq, y)
             for kernel in kernels:
-                ours, theirs = in_turns(*calls[kernel], args.repeats)
+                clock = time.process_time if args.cpu_time else time.perf_counter
+                ours, theirs = in_turns(*calls[kernel], args.repeats, clock)
                 rows.append((kernel, shape, dtype, ours * 1e3, theirs * 1e3, ours / theirs))
                 print(
                     f"{kernel:<14} {shape:<10} {dtype:<8} {ours * 1e3:10.2f} {theirs * 1e3:9.2f} "
