@@ -11,12 +11,15 @@ namespace comes from array-api-compat.
 The formulas are those of the numpy engine, in working precision instead of
 double-double:
 
-- the row kernels shift by the row maximum ``m`` and keep the rounding of
-  ``z - m`` (TwoSum) as a first-order correction of ``exp``; the non-maximal
-  mass ``t`` enters through ``log1p(t)``, so ``log_softmax([0, -40])[0]`` is
-  ``-4.2e-18``, not 0;
-- ``kl_divergence`` is the centred series ``log1p(G + r) - r`` with every
-  term of ``G`` non-negative, so it stays accurate as ``q -> p``;
+- the row kernels shift by the row maximum ``m``. float32 (and float16)
+  rows are computed in float64 where the namespace offers it, where
+  ``z - m`` is exact (to ``2^-53`` relative beyond a factor ``2^29``) and the
+  result rounds once; float64 rows keep the rounding of ``z - m`` (TwoSum)
+  as a first-order correction of ``exp``. The non-maximal mass ``t`` enters
+  through ``log1p(t)``, so ``log_softmax([0, -40])[0]`` is ``-4.2e-18``, not 0;
+- ``kl_divergence`` is ``E_p[d_p - d_q] - log1p(t_p) + log1p(t_q)`` where
+  nothing cancels, else the centred series ``log1p(G + r) - r`` with every
+  term of ``G`` non-negative, which stays accurate as ``q -> p``;
 - sparsemax and 1.5-entmax sort; other ``alpha`` bisect for the threshold a
   fixed number of times, then take three Newton steps, which also give the
   implicit-function gradient of the threshold.
@@ -26,9 +29,14 @@ gradients are finite wherever the value is: a ``-inf`` logit, a masked class
 or a class of probability 0 gets gradient 0, because every branch a
 ``where`` discards is computed on safe stand-in values (no ``0 * inf``).
 No Python control flow runs on array values, so ``jax.jit`` and ``jax.vmap``
-trace every kernel. Checks that need values (``beta >= 0``, class indices in
-range, probability targets) run on eager arrays only; on lazy ones (under
-``jax.jit``) they are skipped and an out-of-range class index gives NaN.
+trace every kernel. On eager arrays a kernel looks at a few reductions of
+the values to skip work that changes nothing (the ``+inf``/NaN rows when
+every row is finite, the separate sum of ``t`` on rows where the full sum
+keeps it, the KL series where the direct form does not cancel); under
+tracing it always runs the general form, with the same result. Checks that
+need values (``beta >= 0``, class indices in range, probability targets)
+run on eager arrays only; on lazy ones (under ``jax.jit``) they are skipped
+and an out-of-range class index gives NaN.
 
 Accuracy (``tests/backends/``, against mpmath): the row kernels within 4
 ULP in float64 and 4 float32 ULP in float32, the elementwise ones within 2
