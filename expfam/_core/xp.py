@@ -52,6 +52,21 @@ def scalar(x: Array) -> float:
         return float(x)
 
 
+def host(x: Array) -> np.ndarray:
+    """The values of an eager array as a float64 numpy array (no gradient).
+
+    Through DLPack where the array can be exported (CPU arrays that carry no
+    gradient); otherwise one number at a time, for a solver that reads a
+    small batch.
+    """
+    try:
+        return np.array(np.from_dlpack(x), dtype=np.float64)
+    except (RuntimeError, TypeError, BufferError, ValueError, AttributeError):
+        shape = tuple(x.shape)
+        values = [scalar(x[index]) for index in np.ndindex(*shape)]
+        return np.array(values, dtype=np.float64).reshape(shape)
+
+
 def device_of(x: Array) -> Any:
     import array_api_compat
 
