@@ -272,7 +272,7 @@ class Shifted:
         """
         xp = self.xp
         d, e, total = self.d, self.e, self.sum
-        last = self.axes == (d.ndim - 1,)
+        last, axes = self.axes == (d.ndim - 1,), self.axes
         if last and self.eager:
             k = d.shape[-1]
             small = xp.reshape(~self.large, (-1,))
@@ -280,7 +280,8 @@ class Shifted:
             d = xp.take(xp.reshape(d, (-1, k)), rows, axis=0)
             e = xp.take(xp.reshape(e, (-1, k)), rows, axis=0)
             total = xp.take(xp.reshape(total, (-1, 1)), rows, axis=0)
-        below = row_sum(xp, xp.where(d < 0, e, constant(xp, 0.0, e)), (d.ndim - 1,))
+            axes = (1,)
+        below = row_sum(xp, xp.where(d < 0, e, constant(xp, 0.0, e)), axes)
         ties = xp.round(total - below)  # c, an integer: the rounding is far below 1/2
         t = below + (ties - 1.0)
         if not (last and self.eager):
