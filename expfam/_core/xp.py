@@ -38,6 +38,35 @@ def concrete(flag: Array) -> bool | None:
         return None
 
 
+def scalar(x: Array) -> float:
+    """The value of a 0-d array as a Python float (eager arrays only; no gradient).
+
+    For a solver that reads a few numbers per step. torch warns when a
+    tensor that requires a gradient becomes a number; here that is the
+    intent, so the warning is silenced for this read only.
+    """
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Converting a tensor with requires_grad")
+        return float(x)
+
+
+def host(x: Array) -> np.ndarray:
+    """The values of an eager array as a float64 numpy array (no gradient).
+
+    Through DLPack where the array can be exported (CPU arrays that carry no
+    gradient); otherwise one number at a time, for a solver that reads a
+    small batch.
+    """
+    try:
+        return np.array(np.from_dlpack(x), dtype=np.float64)
+    except (RuntimeError, TypeError, BufferError, ValueError, AttributeError):
+        shape = tuple(x.shape)
+        values = [scalar(x[index]) for index in np.ndindex(*shape)]
+        return np.array(values, dtype=np.float64).reshape(shape)
+
+
 def device_of(x: Array) -> Any:
     import array_api_compat
 

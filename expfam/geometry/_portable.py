@@ -13,7 +13,10 @@ dtype:
   ``psi_mu(y)`` for ``|y| <= 1``;
 - Fisher-Rao works on the unit sphere ``u = sqrt p`` from the root
   differences ``(q - p) / (sqrt p + sqrt q)``: ``d = 4 asin(||du|| / 2)``,
-  never ``arccos`` of a rounded inner product.
+  never ``arccos`` of a rounded inner product;
+- ``alpha_geodesic`` reads the values to run the numpy tier's solve for the
+  mixing weight, then takes one Newton step in the namespace (the
+  implicit-function gradient): eager arrays only.
 
 Gradients (torch.autograd, ``jax.grad``) are finite wherever the value is:
 at ``p_k = 0`` every branch a ``where`` discards is computed on stand-in
@@ -44,6 +47,7 @@ from expfam._core.xp import (
     constant,
     device_of,
     finish,
+    host,
     namespace,
     quiet,
     row_sum,
@@ -565,6 +569,91 @@ def fisher_rao_geodesic(p: Array, q: Array, t: object) -> Array:
     root = xp.where(root > 0, root, 0.0 * root)
     squares = root * root
     return finish(xp, squares / xp.sum(squares, axis=-1, keepdims=True), dtype)
+
+
+@quiet
+def alpha_geodesic(p: Array, q: Array, t: object, alpha: float) -> Array:
+    """Portable :func:`expfam.geometry.alpha_geodesic`, differentiable in ``p``, ``q`` and ``t``.
+
+    The mixing weight ``s`` of each row comes from the numpy tier's solve
+    (tanh-sinh quadrature of ``t(s)`` and
+    :func:`expfam._core.solvers.bracketed_newton`, in float64, on the
+    values), then one Newton step is taken in the namespace, with the
+    quadrature in its operations: its value is the root to rounding, and its
+    derivative the implicit-function gradient of ``s`` in ``p``, ``q`` and
+    ``t``; the curve ``softmax(log M_s)`` follows in the namespace. The
+    solve reads values: eager arrays only (not under ``jax.jit`` or
+    ``jax.grad``). ``alpha = +1, -1, 0`` are the closed forms of
+    :func:`e_geodesic`, :func:`m_geodesic` and :func:`fisher_rao_geodesic`.
+    """
+    from expfam.geometry.geodesics import (
+        _TS_COMPLEMENTS,
+        _TS_NODES,
+        _TS_WEIGHTS,
+        _alpha_log_mean,
+    )
+
+    alpha = finite_real(alpha, "alpha")
+    xp, a, b, dtype = pair(p, q)
+    tt = parameter(xp, t, a)
+    if concrete(xp.any((tt < 0) | (tt > 1))):
+        raise ValueError("t: expected values in [0, 1] for alpha_geodesic, got one outside")
+    if alpha == 1.0:
+        return e_geodesic(p, q, t)
+    if alpha == -1.0:
+        return m_geodesic(p, q, t)
+    if alpha == 0.0:
+        return fisher_rao_geodesic(p, q, t)
+    if alpha > 1 and concrete(xp.any(a == 0) | xp.any(b == 0)):
+        raise ValueError(
+            f"p, q: expected points of the open simplex (no zeros) for alpha = {alpha} > 1, "
+            "got a zero"
+        )
+    one, zero = constant(xp, 1.0, a), constant(xp, 0.0, a)
+    lp = xp.where(a > 0, xp.log(xp.where(a > 0, a, one)), constant(xp, -math.inf, a))
+    lq = xp.where(b > 0, xp.log(xp.where(b > 0, b, one)), constant(xp, -math.inf, a))
+    lp, lq, tt = curve(xp, lp, lq, tt)
+    shape = tuple(lp.shape)
+    k = shape[-1]
+    lp, lq = xp.reshape(lp, (-1, k)), xp.reshape(lq, (-1, k))
+    target = xp.reshape(tt[..., :1], (-1, 1))
+    # by the reversal symmetry, from the nearer end: gamma(p, q; t) = gamma(q, p; 1 - t)
+    swap = target > 0.5
+    lp, lq = xp.where(swap, lq, lp), xp.where(swap, lp, lq)
+    target = xp.where(swap, 1.0 - target, target)
+    power = (1.0 - alpha) / 2.0
+    solved = _alpha_log_mean(host(lp), host(lq), host(target)[:, 0], power, parameter_only=True)
+    moving = target > 0
+    s0 = xp.asarray(solved[:, None], dtype=lp.dtype, device=device_of(lp))
+    s0 = xp.where(moving, s0, constant(xp, 0.5, s0))  # (rows at t = 0 keep p)
+
+    bp, bq = power * lp, power * lq
+    small = (xp.abs(bp) < 1.0) & (xp.abs(bq) < 1.0)
+    ep, eq = xp.expm1(xp.where(small, bp, zero)), xp.expm1(xp.where(small, bq, zero))
+
+    def log_mean(s: Array, c: Array) -> Array:
+        """``log M`` at ``s`` and ``c = 1 - s`` of shape (R, n): shape (R, n, K)."""
+        s, c = xp.expand_dims(s, axis=-1), xp.expand_dims(c, axis=-1)
+        near = xp.log1p(c * ep[:, None, :] + s * eq[:, None, :])
+        far = xp.logaddexp(xp.log(c) + bp[:, None, :], xp.log(s) + bq[:, None, :])
+        return xp.where(small[:, None, :], near, far) / power
+
+    def weight(s: Array, c: Array) -> Array:
+        """``Z(s)^(-2b)``, shape (R, n)."""
+        return xp.exp(-2.0 * power * special.logsumexp(log_mean(s, c), axis=-1))
+
+    def nodes(values: np.ndarray) -> Array:
+        return xp.asarray(values, dtype=lp.dtype, device=device_of(lp))
+
+    x, x_bar, w = nodes(_TS_NODES), nodes(_TS_COMPLEMENTS), nodes(_TS_WEIGHTS)
+    c0 = 1.0 - s0
+    left = s0[:, 0] * xp.sum(w * weight(s0 * x, c0 + s0 * x_bar), axis=-1)
+    right = c0[:, 0] * xp.sum(w * weight(s0 + c0 * x_bar, c0 * x), axis=-1)
+    slope = (1.0 - target[:, 0]) * left - target[:, 0] * right
+    s = s0 - xp.expand_dims(slope / weight(s0, c0)[:, 0], axis=-1)
+    z = xp.where(moving, log_mean(s, 1.0 - s)[:, 0, :], lp)
+    out = special.softmax(z)
+    return finish(xp, xp.reshape(out, shape), dtype)
 
 
 def _coords(coords: object) -> str:

@@ -793,8 +793,13 @@ def _tanh_sinh(step: float, smallest: float) -> tuple[NDArray, NDArray, NDArray]
 _TS_NODES, _TS_COMPLEMENTS, _TS_WEIGHTS = _tanh_sinh(1 / 64, 1e-300)
 
 
-def _alpha_log_mean(lp: NDArray, lq: NDArray, target: NDArray, b: float) -> NDArray:
+def _alpha_log_mean(
+    lp: NDArray, lq: NDArray, target: NDArray, b: float, *, parameter_only: bool = False
+) -> NDArray:
     r"""``log M_s`` at the affine parameter ``target`` (rows (R, K), target in [0, 1/2]).
+
+    With ``parameter_only``, the mixing weight ``s`` of each row instead (the
+    portable tier takes one more Newton step from it in its own namespace).
 
     ``t(s) = int_0^s Z^(-2b) / int_0^1 Z^(-2b)`` by tanh-sinh quadrature (the
     integrand is bounded and changes fastest at the ends, over widths down to
@@ -849,6 +854,8 @@ def _alpha_log_mean(lp: NDArray, lq: NDArray, target: NDArray, b: float) -> NDAr
         slope, target, np.zeros_like(target), np.ones_like(target), active=target > 0
     )
     s = root.x
+    if parameter_only:
+        return s
     z = log_mean(s[:, None], 1.0 - s[:, None], np.arange(len(s)))[:, 0, :]
     return np.where((target == 0)[:, None], lp, z)
 

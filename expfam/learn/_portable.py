@@ -1,14 +1,25 @@
-"""The portable tier of :mod:`expfam.learn`: the tempered losses in array-API operations.
+"""The portable tier of :mod:`expfam.learn`: losses and calibration in array-API operations.
 
 :func:`expfam._core.dispatch.tiered` sends a call here when the logits are
-torch, JAX, CuPy or array-api-strict arrays. The losses are written on the
+torch, JAX, CuPy or array-api-strict arrays. Everything is written on the
 public kernels of :mod:`expfam.special` (which run their own portable tier),
-in the input's namespace, device and dtype, and differentiable.
+in the input's namespace, device and dtype:
 
-The calibration functions (``fit_temperature``, ``reliability_curve``,
-``expected_calibration_error``) have no twin here: binning and the
-temperature solve stay numpy-only, and a tensor passed to them is refused
-with a TypeError naming the argument.
+- the tempered losses (``tempered_cross_entropy`` and its gradient);
+- the top-label calibration metrics (``expected_calibration_error``,
+  ``max_calibration_error``, ``reliability_curve``) and the proper scores
+  (``brier_score``, ``log_loss``): a metric is a 0-d array of the input's
+  namespace and dtype (not a Python float), differentiable, and traceable
+  by ``jax.jit``. A sample's bin is fixed by comparisons, so the binned
+  metrics are piecewise smooth: their gradient flows through the
+  confidences and weights inside the bins, not across the edges;
+- ``fit_temperature``: the numpy tier's solve, with the slope evaluated in
+  the namespace, and the fitted temperature a 0-d array carrying the
+  implicit-function gradient (eager arrays only: the solve reads values).
+
+The other calibration functions (classwise and debiased errors, the score
+decomposition, the bootstrap) stay numpy-only: a tensor passed to them is
+refused with a TypeError naming the argument.
 """
 
 from __future__ import annotations
@@ -28,6 +39,8 @@ from expfam._core.xp import (
     finish,
     namespace,
     quiet,
+    scalar,
+    widest_float,
 )
 
 Array = Any
@@ -92,3 +105,432 @@ def tempered_cross_entropy_gradient(logits: Array, y: Array, beta: object = 1.0)
     xp, z, idx, b, dtype = _tempered_args(logits, y, beta)
     hot = xp.astype(_onehot(xp, idx, z), z.dtype)
     return finish(xp, special.softmax(z, beta=b) - hot, dtype)
+
+
+# ---------------------------------------------------------------------------
+# Calibration: reading the arguments
+
+
+def _labels(xp: Any, labels: Array, n: int, k: int, like: Array) -> Array:
+    """Integer class indices of shape (n,) in ``[0, k)`` (the range checked when eager)."""
+    y = labels if hasattr(labels, "dtype") else xp.asarray(labels, device=device_of(like))
+    if not xp.isdtype(y.dtype, "integral"):
+        raise TypeError(f"labels: expected integer class indices, got dtype {y.dtype}")
+    if tuple(y.shape) != (n,):
+        raise ValueError(f"labels: expected shape ({n},) to match the rows, got {tuple(y.shape)}")
+    if concrete(xp.any((y < 0) | (y >= k))):
+        raise ValueError(f"labels: expected class indices in [0, {k}), got one outside")
+    return y
+
+
+def _weights(xp: Any, sample_weight: Array | None, n: int, like: Array) -> Array:
+    """Finite weights >= 0 of shape (n,), not all 0 (ones when None), in ``like``'s dtype."""
+    if sample_weight is None:
+        return xp.ones((n,), dtype=like.dtype, device=device_of(like))
+    w = as_array(xp, sample_weight, like, "sample_weight")
+    if tuple(w.shape) != (n,):
+        raise ValueError(f"sample_weight: expected shape ({n},), got {tuple(w.shape)}")
+    valid = xp.all(xp.isfinite(w)) & xp.all(w >= 0) & (xp.sum(w) > 0)
+    if concrete(valid) is False:
+        raise ValueError("sample_weight: expected finite weights >= 0, not all 0")
+    return w
+
+
+def _looks_like_probs(xp: Any, p: Array) -> Array:
+    """0-d bool: every row is a probability vector (within 1e-6)."""
+    inside = xp.all((p >= 0) & (p <= 1))
+    return inside & xp.all(xp.abs(xp.sum(p, axis=1) - 1.0) <= _PROBS_ATOL)
+
+
+_PROBS_ATOL = 1e-6
+
+
+def _forecast(
+    probs: Array | None, logits: Array | None, *extra: Array | None
+) -> tuple[Any, Array, Array | None, Any]:
+    """The namespace, the probabilities (n, K), the logits when given, and the result dtype.
+
+    The numpy tier's rules (:func:`expfam.learn.calibration`): exactly one
+    of ``probs`` and ``logits``; shape (n, K) with ``n >= 1``, ``K >= 2``;
+    finite logits that are not probabilities; probability rows. The value
+    checks run on eager arrays only.
+    """
+    if (probs is None) == (logits is None):
+        raise TypeError("probs, logits: expected exactly one of probs= or logits= (by keyword)")
+    name, given = ("logits", logits) if logits is not None else ("probs", probs)
+    xp = namespace(given, *extra)
+    x, dtype = as_real(xp, given, name)
+    if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 2:
+        raise ValueError(
+            f"{name}: expected shape (n, K) with n >= 1 and K >= 2, got {tuple(x.shape)}"
+        )
+    if logits is not None:
+        if concrete(xp.all(xp.isfinite(x))) is False:
+            raise ValueError("logits: expected finite logits, got a non-finite entry")
+        if concrete(_looks_like_probs(xp, x) & xp.any((x > 0) & (x < 1))):
+            raise ValueError(
+                "logits: expected logits, got an array whose every row is a probability vector "
+                "(entries in [0, 1] summing to 1); pass probabilities as probs=, or "
+                "log(probs) as logits"
+            )
+        return xp, special.softmax(x), x, dtype
+    if concrete(_looks_like_probs(xp, x)) is False:
+        raise ValueError(
+            "probs: expected rows that are probability vectors (entries in [0, 1] summing "
+            "to 1 within 1e-6); for logits use logits="
+        )
+    return xp, x, None, dtype
+
+
+def _onehot_rows(xp: Any, y: Array, k: int, like: Array) -> Array:
+    """``[y_n = k]`` as a boolean (n, K) array."""
+    classes = xp.arange(k, device=device_of(like))
+    return xp.expand_dims(y, axis=1) == xp.astype(classes, y.dtype)
+
+
+# ---------------------------------------------------------------------------
+# Calibration: binning
+
+
+def _bin_edges(xp: Any, c: Array, w: Array, n_bins: int, binning: str) -> Array:
+    """Edges ``0 = e_0 <= ... <= e_M = 1`` of the bins ``(e_m, e_{m+1}]``, in ``c``'s dtype.
+
+    ``"uniform"``: numpy's ``linspace(0, 1, n_bins + 1)``, the same floats as
+    the numpy tier. ``"quantile"``: ``e_m`` is the smallest confidence whose
+    cumulative weight reaches ``m / n_bins`` of the total; repeated edges
+    stay (their bins are empty), so that the number of bins does not depend
+    on the values and ``jax.jit`` can trace it.
+    """
+    if binning == "uniform":
+        return xp.asarray(np.linspace(0.0, 1.0, n_bins + 1), dtype=c.dtype, device=device_of(c))
+    if binning != "quantile":
+        raise ValueError(f"binning: expected 'uniform' or 'quantile', got {binning!r}")
+    used = w > 0
+    if n_bins > 1:
+        lo = xp.min(xp.where(used, c, constant(xp, math.inf, c)))
+        hi = xp.max(xp.where(used, c, constant(xp, -math.inf, c)))
+        if concrete(lo == hi):
+            raise ValueError(
+                "binning: equal-mass bins need at least 2 distinct confidences, got all "
+                f"equal to {scalar(lo):.6g}; use binning='uniform' or n_bins=1"
+            )
+    # zero-weight confidences sort last (+inf): no target reaches them
+    v = xp.where(used, c, constant(xp, math.inf, c))
+    order = xp.argsort(v, stable=True)
+    cumulative = xp.cumulative_sum(xp.take(w, order))
+    fractions = xp.asarray(np.arange(1, n_bins) / n_bins, dtype=c.dtype, device=device_of(c))
+    at = xp.searchsorted(cumulative, fractions * cumulative[-1], side="left")
+    inner = xp.take(xp.take(v, order), xp.clip(at, max=c.shape[0] - 1))
+    ends = xp.asarray([0.0], dtype=c.dtype, device=device_of(c))
+    return xp.concat([ends, inner, ends + 1.0])
+
+
+class _Binned:
+    """Per-bin sums of the weights, of ``w c`` and of ``w [correct]``, and counts.
+
+    The bins are ``(e_m, e_{m+1}]`` (``c = 0`` in bin 0); a sample's bin is
+    found on the comparisons alone (no gradient), and the sums are
+    differentiable in ``c`` and ``w``.
+    """
+
+    def __init__(self, xp: Any, c: Array, correct: Array, w: Array, n_bins: int, binning: str):
+        wide = xp.astype(c, widest_float(xp, c))  # compared as the numpy tier does
+        edges = _bin_edges(xp, wide, xp.astype(w, wide.dtype), n_bins, binning)
+        m = edges.shape[0] - 1
+        index = xp.searchsorted(edges, wide, side="left") - 1
+        index = xp.clip(index, min=0, max=m - 1)
+        inside = xp.expand_dims(index, axis=1) == xp.astype(
+            xp.arange(m, device=device_of(c)), index.dtype
+        )
+        hot = xp.astype(inside, c.dtype)
+        self.edges = edges
+        self.count = xp.sum(xp.astype(inside, index.dtype), axis=0)
+        self.total = xp.sum(hot * xp.expand_dims(w, axis=1), axis=0)
+        self.value = xp.sum(hot * xp.expand_dims(w * c, axis=1), axis=0)
+        self.target = xp.sum(hot * xp.expand_dims(w * correct, axis=1), axis=0)
+
+
+def _top_label(xp: Any, p: Array, y: Array) -> tuple[Array, Array]:
+    """The confidence ``max_k p_k`` and whether the first argmax is the label (as 0/1)."""
+    confidence = xp.max(p, axis=1)
+    predicted = xp.argmax(p, axis=1)
+    return confidence, xp.astype(predicted == xp.astype(y, predicted.dtype), p.dtype)
+
+
+def _calibration_bins(
+    probs: Array | None,
+    logits: Array | None,
+    labels: Array,
+    n_bins: int,
+    binning: str,
+    sample_weight: Array | None,
+) -> tuple[Any, _Binned, Array, Any]:
+    """The namespace, the bins of the top-label confidence, the total weight, the dtype."""
+    if isinstance(n_bins, bool) or not isinstance(n_bins, int | np.integer) or n_bins < 1:
+        raise ValueError(f"n_bins: expected an integer >= 1, got {n_bins!r}")
+    xp, p, _, dtype = _forecast(probs, logits, labels, sample_weight)
+    n, k = p.shape
+    y = _labels(xp, labels, n, k, p)
+    w = _weights(xp, sample_weight, n, p)
+    confidence, correct = _top_label(xp, p, y)
+    return xp, _Binned(xp, confidence, correct, w, int(n_bins), binning), xp.sum(w), dtype
+
+
+@quiet
+def reliability_curve(
+    *,
+    probs: Array | None = None,
+    logits: Array | None = None,
+    labels: Array,
+    n_bins: int = 15,
+    binning: str = "uniform",
+    sample_weight: Array | None = None,
+) -> Any:
+    """Portable :func:`expfam.learn.reliability_curve`: a curve of arrays of the namespace.
+
+    ``edges``, ``confidence``, ``accuracy`` (and ``weight``) are arrays of the
+    input's namespace, device and dtype, ``count`` an integer array;
+    ``confidence`` carries the gradient of the top-label probabilities. Equal-mass
+    bins whose edges repeat are merged as in the numpy tier: that takes the
+    values, so ``binning="quantile"`` curves are not traceable by ``jax.jit``
+    (the ECE and MCE are).
+    """
+    from expfam.learn.calibration import ReliabilityCurve
+
+    xp, bins, total, dtype = _calibration_bins(
+        probs, logits, labels, n_bins, binning, sample_weight
+    )
+    keep = None
+    if binning == "quantile":  # merge repeated edges: drop the empty bins between them
+        keep = bins.edges[1:] > bins.edges[:-1]
+    filled = bins.total > 0
+    safe = xp.where(filled, bins.total, constant(xp, 1.0, bins.total))
+    nan = constant(xp, math.nan, bins.total)
+    confidence = xp.where(filled, bins.value / safe, nan)
+    accuracy = xp.where(filled, bins.target / safe, nan)
+    weight = None if sample_weight is None else bins.total / total
+    edges, count = bins.edges, bins.count
+    if keep is not None:
+        edges = xp.concat([edges[:1], edges[1:][keep]])
+        confidence, accuracy, count = confidence[keep], accuracy[keep], count[keep]
+        weight = None if weight is None else weight[keep]
+    fields = [finish(xp, a, dtype) for a in (edges, confidence, accuracy)]
+    return ReliabilityCurve(*fields, count, None if weight is None else finish(xp, weight, dtype))
+
+
+@quiet
+def expected_calibration_error(
+    *,
+    probs: Array | None = None,
+    logits: Array | None = None,
+    labels: Array,
+    n_bins: int = 15,
+    binning: str = "uniform",
+    sample_weight: Array | None = None,
+) -> Array:
+    """Portable :func:`expfam.learn.expected_calibration_error`: a 0-d array of the namespace.
+
+    Computed as ``sum_m |sum_{n in B_m} w_n ([correct_n] - c_n)| / sum_n w_n``
+    (the same number as ``sum_m W_m |acc_m - conf_m|``, with no division by
+    a bin's weight). The bins are fixed by comparisons, so the gradient
+    flows through the confidences ``c_n = max_k p_nk`` (to the top
+    probability of each row, and through ``softmax`` to the logits) and the
+    weights, with the sign of each bin's gap; the accuracies are piecewise
+    constant and contribute none. Traceable by ``jax.jit`` for both binnings.
+    """
+    xp, bins, total, dtype = _calibration_bins(
+        probs, logits, labels, n_bins, binning, sample_weight
+    )
+    return finish(xp, xp.sum(xp.abs(bins.target - bins.value)) / total, dtype)
+
+
+@quiet
+def max_calibration_error(
+    *,
+    probs: Array | None = None,
+    logits: Array | None = None,
+    labels: Array,
+    n_bins: int = 15,
+    binning: str = "uniform",
+    sample_weight: Array | None = None,
+) -> Array:
+    """Portable :func:`expfam.learn.max_calibration_error`: a 0-d array of the namespace.
+
+    ``max`` over the bins of positive weight of ``|acc_m - conf_m|``; the
+    gradient flows through the confidences of the worst bin.
+    """
+    xp, bins, _, dtype = _calibration_bins(probs, logits, labels, n_bins, binning, sample_weight)
+    filled = bins.total > 0
+    safe = xp.where(filled, bins.total, constant(xp, 1.0, bins.total))
+    gaps = xp.where(filled, xp.abs(bins.target - bins.value) / safe, constant(xp, 0.0, safe))
+    return finish(xp, xp.max(gaps), dtype)
+
+
+@quiet
+def brier_score(
+    *,
+    probs: Array | None = None,
+    logits: Array | None = None,
+    labels: Array,
+    sample_weight: Array | None = None,
+) -> Array:
+    """Portable :func:`expfam.learn.brier_score`: a 0-d array of the namespace, differentiable."""
+    xp, p, _, dtype = _forecast(probs, logits, labels, sample_weight)
+    n, k = p.shape
+    y = _labels(xp, labels, n, k, p)
+    w = _weights(xp, sample_weight, n, p)
+    residual = p - xp.astype(_onehot_rows(xp, y, k, p), p.dtype)
+    score = xp.sum(w * xp.sum(residual * residual, axis=1)) / xp.sum(w)
+    return finish(xp, score, dtype)
+
+
+@quiet
+def log_loss(
+    *,
+    probs: Array | None = None,
+    logits: Array | None = None,
+    labels: Array,
+    sample_weight: Array | None = None,
+) -> Array:
+    """Portable :func:`expfam.learn.log_loss`: a 0-d array of the namespace, differentiable.
+
+    From logits, ``-log_softmax(z)_y`` (its gradient ``softmax(z) - e_y``);
+    from probabilities, ``-log p_y`` (``inf`` where ``p_y = 0``). Rows of
+    weight 0 add nothing, not even an ``inf``.
+    """
+    xp, p, z, dtype = _forecast(probs, logits, labels, sample_weight)
+    n, k = p.shape
+    y = _labels(xp, labels, n, k, p)
+    w = _weights(xp, sample_weight, n, p)
+    hot = _onehot_rows(xp, y, k, p)
+    zero = constant(xp, 0.0, p)
+    if z is not None:
+        loss = special.cross_entropy(z, y)
+    else:
+        p_y = xp.sum(xp.where(hot, p, zero), axis=1)
+        loss = -xp.log(xp.where(p_y > 0, p_y, constant(xp, 1.0, p))) + xp.where(
+            p_y > 0, zero, constant(xp, math.inf, p)
+        )
+    used = w > 0
+    total = xp.sum(xp.where(used, w * xp.where(used, loss, zero), zero))
+    return finish(xp, total / xp.sum(w), dtype)
+
+
+# ---------------------------------------------------------------------------
+# Temperature scaling
+
+
+def fit_temperature(
+    logits: Array,
+    labels: Array,
+    sample_weight: Array | None = None,
+    *,
+    max_iter: int = 100,
+) -> Any:
+    """Portable :func:`expfam.learn.fit_temperature`, differentiable in the logits.
+
+    The same solve as the numpy tier (in the widest float of the namespace,
+    on the input's device): the NLL slope is evaluated in the namespace and
+    its root found by :func:`expfam._core.solvers.bracketed_newton`, which
+    reads three numbers per step. One more Newton step is then taken in
+    the namespace from that root: its value is the root to rounding, and its
+    derivative is the implicit-function gradient
+
+    .. math::
+
+        \\frac{\\partial \\beta^*}{\\partial z_{nk}} = -\\frac{w_n \\left(p_{nk}
+        (1 + \\beta^* (z_{nk} - \\bar z_n)) - [k = y_n]\\right)}
+        {\\sum_n w_n \\operatorname{Var}_{p_n}(z_n)}.
+
+    The result is a :class:`~expfam.learn.TemperatureFit` whose ``beta``,
+    ``temperature``, ``nll`` and ``gradient`` are 0-d arrays of the input's
+    namespace, device and dtype (``iterations`` an int, ``converged`` a
+    bool); at the boundaries (``beta = 0`` or ``inf``) they carry no
+    gradient. The solve needs values: it runs on eager arrays (torch,
+    CuPy, eager JAX, array-api-strict), not under ``jax.jit`` or ``jax.grad``.
+    """
+    import warnings
+
+    from expfam._core.exceptions import CalibrationWarning, ConvergenceWarning
+    from expfam._core.solvers import bracketed_newton
+    from expfam.learn.calibration import TemperatureFit
+
+    if isinstance(max_iter, bool) or not isinstance(max_iter, int | np.integer) or max_iter < 1:
+        raise ValueError(f"max_iter: expected a positive integer, got {max_iter!r}")
+    with np.errstate(all="ignore"):
+        xp, _, z, dtype = _forecast(None, logits, labels, sample_weight)
+    z = xp.astype(z, widest_float(xp, z))
+    n, k = z.shape
+    y = _labels(xp, labels, n, k, z)
+    w = _weights(xp, sample_weight, n, z)
+    w = w / xp.sum(w)
+    eps = float(xp.finfo(z.dtype).eps)
+    hot = _onehot_rows(xp, y, k, z)
+    zero = constant(xp, 0.0, z)
+    # solve for b = beta * spread * top on u = (z - z_y) / (spread * top), as the numpy tier
+    top = xp.max(xp.abs(z))
+    zt = z / xp.where(top > 0, top, constant(xp, 1.0, z))
+    d = zt - xp.sum(xp.where(hot, zt, zero), axis=1, keepdims=True)
+    spread = xp.sum(w * xp.mean(xp.abs(d), axis=1))
+    u = d / xp.where(spread > 0, spread, constant(xp, 1.0, z))
+
+    def out(value: Array | float) -> Array:
+        if isinstance(value, float):
+            value = constant(xp, value, z)
+        return finish(xp, value, dtype)
+
+    def nll(b: Array | float) -> Array:
+        return xp.sum(w * special.logsumexp(u * b, axis=1))
+
+    slope0 = xp.sum(w * xp.mean(u, axis=1))
+    if not scalar(spread) > 0 or scalar(slope0) >= -8 * eps:
+        warnings.warn(
+            "the logits predict the labels no better than chance: beta = 0 (uniform)",
+            CalibrationWarning,
+            stacklevel=2,
+        )
+        return TemperatureFit(
+            out(0.0), out(math.inf), out(nll(0.0)), out(slope0 * spread * top), 0, True
+        )
+    if concrete(xp.all(xp.where(w > 0, xp.max(u, axis=1), zero) <= 0)):
+        warnings.warn(
+            "every label is a top logit: the likelihood grows without bound as beta -> inf",
+            CalibrationWarning,
+            stacklevel=2,
+        )
+        ties = xp.sum(xp.astype(u == 0, z.dtype), axis=1)
+        return TemperatureFit(
+            out(math.inf), out(0.0), out(xp.sum(w * xp.log(ties))), out(0.0), 0, True
+        )
+
+    def moments(b: Array | float) -> tuple[Array, Array]:
+        """``NLL'(b)`` and ``NLL''(b)``: the mean of ``u`` under ``p_b``, and its variance."""
+        p = special.softmax(u, beta=b)
+        mean = xp.sum(p * u, axis=1, keepdims=True)
+        var = xp.sum(p * (u - mean) ** 2, axis=1)
+        return xp.sum(w * mean[:, 0]), xp.sum(w * var)
+
+    scale = scalar(xp.sum(w * xp.mean(xp.abs(u), axis=1)))
+
+    def slope(b: np.ndarray, active: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        g, dg = moments(float(b[0]))
+        return np.array([scalar(g)]), np.array([scalar(dg)]), np.array([scale])
+
+    root = bracketed_newton(
+        slope, np.ones(1), np.zeros(1), np.full(1, np.inf), gtol=8 * eps, max_iter=int(max_iter)
+    )
+    converged = bool(root.converged[0])
+    b0 = constant(xp, float(root.x[0]), z)
+    g, dg = moments(b0)
+    b = b0 - g / dg  # the root to rounding; its derivative is the implicit function's
+    if not converged:
+        warnings.warn(
+            f"fit_temperature stopped after max_iter={max_iter} steps with slope "
+            f"{scalar(g):.3g} (not 0 to rounding); raise max_iter",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    beta = (b / spread) / top
+    return TemperatureFit(
+        out(beta), out(1.0 / beta), out(nll(b)), out((g * spread) * top), root.n_iter, converged
+    )

@@ -63,6 +63,7 @@ from expfam._core.args import as_real, as_rng
 from expfam._core.dispatch import tiered
 from expfam._core.exceptions import CalibrationWarning, ConvergenceWarning
 from expfam._core.solvers import bracketed_newton
+from expfam._core.xp import namespace, scalar
 
 __all__ = [
     "ReliabilityCurve",
@@ -420,26 +421,36 @@ class ReliabilityCurve:
     count: NDArray
     weight: NDArray | None = None
 
+    def _xp(self) -> Any:
+        """numpy, or the namespace of a curve of the portable tier's arrays."""
+        if isinstance(self.confidence, np.ndarray):
+            return np
+        return namespace(self.confidence)
+
     def _fractions(self) -> NDArray:
-        return self.count / np.sum(self.count) if self.weight is None else self.weight
+        if self.weight is not None:
+            return self.weight
+        xp = self._xp()
+        count = xp.astype(self.count, self.confidence.dtype)
+        return count / xp.sum(count)
 
     @property
     def ece(self) -> float:
         r"""Expected calibration error, :math:`\sum_m W_m |\mathrm{acc}_m - \mathrm{conf}_m|`."""
         fractions = self._fractions()
         used = fractions > 0
-        return float(np.sum(fractions[used] * self.gaps[used]))
+        return scalar(self._xp().sum(fractions[used] * self.gaps[used]))
 
     @property
     def mce(self) -> float:
         r"""Maximum calibration error :math:`\max_{W_m > 0} |\mathrm{acc}_m - \mathrm{conf}_m|`."""
         used = self._fractions() > 0
-        return float(np.max(self.gaps[used]))
+        return scalar(self._xp().max(self.gaps[used]))
 
     @property
     def gaps(self) -> NDArray:
         """``|accuracy - confidence|`` per bin (NaN where a bin is empty)."""
-        return np.abs(self.accuracy - self.confidence)
+        return abs(self.accuracy - self.confidence)
 
 
 @tiered

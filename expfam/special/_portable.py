@@ -11,12 +11,15 @@ namespace comes from array-api-compat.
 The formulas are those of the numpy engine, in working precision instead of
 double-double:
 
-- the row kernels shift by the row maximum ``m`` and keep the rounding of
-  ``z - m`` (TwoSum) as a first-order correction of ``exp``; the non-maximal
-  mass ``t`` enters through ``log1p(t)``, so ``log_softmax([0, -40])[0]`` is
-  ``-4.2e-18``, not 0;
-- ``kl_divergence`` is the centred series ``log1p(G + r) - r`` with every
-  term of ``G`` non-negative, so it stays accurate as ``q -> p``;
+- the row kernels shift by the row maximum ``m``. float32 (and float16)
+  rows are computed in float64 where the namespace offers it, where
+  ``z - m`` is exact (to ``2^-53`` relative beyond a factor ``2^29``) and the
+  result rounds once; float64 rows keep the rounding of ``z - m`` (TwoSum)
+  as a first-order correction of ``exp``. The non-maximal mass ``t`` enters
+  through ``log1p(t)``, so ``log_softmax([0, -40])[0]`` is ``-4.2e-18``, not 0;
+- ``kl_divergence`` is ``E_p[d_p - d_q] - log1p(t_p) + log1p(t_q)`` where
+  nothing cancels, else the centred series ``log1p(G + r) - r`` with every
+  term of ``G`` non-negative, which stays accurate as ``q -> p``;
 - sparsemax and 1.5-entmax sort; other ``alpha`` bisect for the threshold a
   fixed number of times, then take three Newton steps, which also give the
   implicit-function gradient of the threshold.
@@ -26,9 +29,14 @@ gradients are finite wherever the value is: a ``-inf`` logit, a masked class
 or a class of probability 0 gets gradient 0, because every branch a
 ``where`` discards is computed on safe stand-in values (no ``0 * inf``).
 No Python control flow runs on array values, so ``jax.jit`` and ``jax.vmap``
-trace every kernel. Checks that need values (``beta >= 0``, class indices in
-range, probability targets) run on eager arrays only; on lazy ones (under
-``jax.jit``) they are skipped and an out-of-range class index gives NaN.
+trace every kernel. On eager arrays a kernel looks at a few reductions of
+the values to skip work that changes nothing (the ``+inf``/NaN rows when
+every row is finite, the separate sum of ``t`` on rows where the full sum
+keeps it, the KL series where the direct form does not cancel); under
+tracing it always runs the general form, with the same result. Checks that
+need values (``beta >= 0``, class indices in range, probability targets)
+run on eager arrays only; on lazy ones (under ``jax.jit``) they are skipped
+and an out-of-range class index gives NaN.
 
 Accuracy (``tests/backends/``, against mpmath): the row kernels within 4
 ULP in float64 and 4 float32 ULP in float32, the elementwise ones within 2
@@ -41,8 +49,9 @@ of ``K`` classes may lose up to ``K u / 2`` more.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -60,6 +69,7 @@ from expfam._core.xp import (
     namespace,
     quiet,
     row_sum,
+    widest_float,
 )
 
 Array = Any
@@ -169,36 +179,149 @@ def squeeze(xp: Any, out: Array, axes: tuple[int, ...], keepdims: bool) -> Array
 class Shifted:
     """A row of logits shifted by its maximum: the pieces every row kernel uses.
 
-    ``d + err = z - m`` exactly (TwoSum), ``e = exp(d) (1 + err)``, and
-    ``t`` the non-maximal mass ``sum_{z_i < m} e_i + (c - 1)`` for ``c``
-    tied maxima, so that ``Z = e^m (1 + t)``. Rows whose maximum is not
-    finite are computed on zeros (``regular`` is False there) and take their
-    limits from the caller, so that no branch holds an infinity.
+    ``d = z - m`` and ``e = exp(d)``, with ``total = sum e = 1 + t``, where
+    ``t`` is the non-maximal mass ``sum_{z_i < m} e_i + (c - 1)`` for ``c``
+    tied maxima, so that ``Z = e^m (1 + t)``. The work is done in the
+    working dtype ``self.dtype``:
+
+    - float32 (and float16) rows are computed in float64 where the
+      namespace has it on the device: the difference of two float32 numbers
+      within a factor ``2^29`` of each other is exact in float64, and
+      otherwise its relative error ``2^-53`` is far below a float32 ULP, so
+      there is no residual (``err`` is None) and the result rounds once;
+    - float64 rows (and float32 without float64) keep the rounding of
+      ``z - m`` (TwoSum) as ``err``, a first-order correction of ``exp``:
+      ``e = exp(d) (1 + err)``.
+
+    ``total`` is the sum of all ``e`` and ``log1p_t`` its ``log`` on every
+    row where the sum is large enough that its rounding is below the bound
+    (``sum >= 2``, or ``1 + 2^-16`` in the float64 work on float32 rows); if
+    some row is below, ``t`` is summed over the non-maximal classes alone
+    and ``total = 1 + t`` there (in float64 rows: a sum that holds the 1
+    rounds at ``ulp(1)``), so that ``log_softmax([0, -40])[0]`` is
+    ``-4.2e-18``, not 0. Which of the two runs
+    depends on the values of eager arrays; under ``jax.jit`` the exact sum
+    always runs. Rows whose maximum is not finite are computed on zeros
+    (``regular`` is False there) and take their limits from the caller
+    (:meth:`settle`), so that no branch holds an infinity; when every row of
+    an eager array is regular that pass is skipped.
     """
 
     def __init__(self, xp: Any, z: Array, axes: tuple[int, ...]) -> None:
-        zero = constant(xp, 0.0, z)
+        self.xp, self.z, self.axes = xp, z, axes
         m = xp.max(z, axis=axes, keepdims=True)
-        self.m = m
         self.regular = xp.isfinite(m)
         self.posinf = m == math.inf
-        zr = xp.where(self.regular, z, zero)
-        mr = xp.where(self.regular, m, zero)
-        d = zr - mr
-        bb = d - zr
-        err = (zr - (d - bb)) + (-mr - bb)
-        live = xp.isfinite(d)
+        self.all_regular = concrete(xp.all(self.regular)) is True
+        wide = widest_float(xp, z)
+        widen = wide != z.dtype
+        if self.all_regular:
+            zr, mr = z, m
+        else:
+            zero = constant(xp, 0.0, z)
+            zr, mr = xp.where(self.regular, z, zero), xp.where(self.regular, m, zero)
+        if widen:
+            zr, mr, m = xp.astype(zr, wide), xp.astype(mr, wide), xp.astype(m, wide)
+        self.m = m
+        self.dtype = zr.dtype
+        if widen:  # a fresh array (the copy of astype): shifted in place
+            d = zr
+            d -= mr
+        else:
+            d = zr - mr
         self.d = d
-        self.err = xp.where(live, err, zero)
-        self.top = zr == mr
-        e = xp.exp(d)
-        self.e = e * (1.0 + self.err)  # (not e + e err: a subnormal product may flush)
-        count = xp.sum(xp.astype(self.top, z.dtype), axis=axes, keepdims=True)
-        self.t = row_sum(xp, xp.where(self.top, zero, self.e), axes) + (count - 1.0)
-        self.log1p_t = xp.log1p(self.t)
-        # +inf rows: the +inf classes share the mass.
-        self.is_top_inf = z == math.inf
-        self.n_inf = xp.sum(xp.astype(self.is_top_inf, z.dtype), axis=axes, keepdims=True)
+        if widen:
+            self.err = None
+            self.e = xp.exp(d)
+            self.threshold = 1.0 + 2.0**-16
+        else:
+            # TwoSum, err = (zr - (d - bb)) + (-mr - bb), on two fresh arrays updated in
+            # place (additions only: autograd saves nothing of them)
+            bb = d - zr
+            err = d - bb
+            err -= zr
+            bb += mr
+            err += bb
+            err *= -1.0
+            if concrete(xp.min(d) > -math.inf) is not True:  # -inf - m is exact
+                err = xp.where(xp.isfinite(d), err, constant(xp, 0.0, d))
+            self.err = err
+            self.e = xp.exp(d) * (1.0 + self.err)  # (not e + e err: a subnormal may flush)
+            self.threshold = 2.0
+        self.sum = row_sum(xp, self.e, axes)
+        self.large = self.sum >= self.threshold
+        all_large = concrete(xp.all(self.large))
+        self.all_large, self.eager = all_large is True, all_large is not None
+        if widen or self.all_large:
+            self.total = self.sum
+        else:  # the sum's rounding relative to 1 would show in 1 + t
+            self.total = xp.where(self.large, self.sum, 1.0 + self.t)
+
+    @property
+    def dz(self) -> Array:
+        """``z - m`` to working precision: ``d + err``."""
+        return self.d if self.err is None else self.d + self.err
+
+    @functools.cached_property
+    def t(self) -> Array:
+        """The non-maximal mass, summed over the classes below the maximum.
+
+        On eager arrays with one class axis, last, only the rows below the
+        threshold are summed (gathered, then put back by a gather of their
+        ranks); elsewhere every row is.
+        """
+        xp = self.xp
+        d, e, total = self.d, self.e, self.sum
+        last, axes = self.axes == (d.ndim - 1,), self.axes
+        if last and self.eager:
+            k = d.shape[-1]
+            small = xp.reshape(~self.large, (-1,))
+            (rows,) = xp.nonzero(small)
+            d = xp.take(xp.reshape(d, (-1, k)), rows, axis=0)
+            e = xp.take(xp.reshape(e, (-1, k)), rows, axis=0)
+            total = xp.take(xp.reshape(total, (-1, 1)), rows, axis=0)
+            axes = (1,)
+        below = row_sum(xp, xp.where(d < 0, e, constant(xp, 0.0, e)), axes)
+        ties = xp.round(total - below)  # c, an integer: the rounding is far below 1/2
+        t = below + (ties - 1.0)
+        if not (last and self.eager):
+            return t
+        rank = xp.cumulative_sum(xp.astype(small, rows.dtype)) - 1
+        rank = xp.where(small, rank, xp.asarray(rows.shape[0], dtype=rows.dtype))
+        padded = xp.concat([xp.reshape(t, (-1,)), xp.zeros(1, dtype=t.dtype, device=device_of(t))])
+        return xp.reshape(xp.take(padded, rank), tuple(self.sum.shape))
+
+    @functools.cached_property
+    def log1p_t(self) -> Array:
+        """``log(1 + t)``: ``log(total)`` where that is accurate, else ``log1p(t)``."""
+        xp, large = self.xp, self.large
+        if self.all_large:
+            return xp.log(self.sum)
+        one = constant(xp, 1.0, self.sum)
+        return xp.where(
+            large,
+            xp.log(xp.where(large, self.sum, one)),
+            xp.log1p(xp.where(large, constant(xp, 0.0, one), self.t)),
+        )
+
+    @functools.cached_property
+    def is_top_inf(self) -> Array:
+        return self.z == math.inf
+
+    @functools.cached_property
+    def n_inf(self) -> Array:
+        """The number of ``+inf`` classes of each row: they share the mass."""
+        xp = self.xp
+        return xp.sum(xp.astype(self.is_top_inf, self.dtype), axis=self.axes, keepdims=True)
+
+    def settle(self, out: Array, at_posinf: Callable[[], Array], otherwise: Array) -> Array:
+        """``out`` on regular rows; ``at_posinf()`` where the maximum is +inf; else ``otherwise``.
+
+        Nothing is done when every row of an eager array is regular.
+        """
+        if self.all_regular:
+            return out
+        return self.xp.where(self.regular, out, self.xp.where(self.posinf, at_posinf(), otherwise))
 
 
 def finite_form(xp: Any, z: Array, axes: tuple[int, ...]) -> Array:
@@ -239,9 +362,12 @@ def softmax(
         return finish(xp, z, dtype)
     z = tempered(xp, masked(xp, z, where), beta, axes)
     s = Shifted(xp, z, axes)
-    out = s.e / (1.0 + s.t)
-    limit = xp.astype(s.is_top_inf, z.dtype) / xp.where(s.posinf, s.n_inf, 1.0)
-    out = xp.where(s.regular, out, xp.where(s.posinf, limit, constant(xp, math.nan, z)))
+    out = s.e / s.total
+    out = s.settle(
+        out,
+        lambda: xp.astype(s.is_top_inf, s.dtype) / xp.where(s.posinf, s.n_inf, 1.0),
+        constant(xp, math.nan, out),
+    )
     empty = empty_rows(xp, where, tuple(z.shape), axes)
     if empty is not None:
         out = xp.where(empty, constant(xp, 0.0, z), out)
@@ -264,10 +390,17 @@ def log_softmax(
         return finish(xp, z, dtype)
     z = tempered(xp, masked(xp, z, where), beta, axes)
     s = Shifted(xp, z, axes)
-    out = (s.d - s.log1p_t) + s.err
-    neg_inf = constant(xp, -math.inf, z)
-    limit = xp.where(s.is_top_inf, -xp.log(xp.where(s.posinf, s.n_inf, 1.0)), neg_inf)
-    out = xp.where(s.regular, out, xp.where(s.posinf, limit, constant(xp, math.nan, z)))
+    log_total = s.log1p_t
+    out = s.d  # its last use: shifted in place (autograd saved exp(d), not d)
+    out -= log_total
+    if s.err is not None:
+        out += s.err
+    neg_inf = constant(xp, -math.inf, out)
+    out = s.settle(
+        out,
+        lambda: xp.where(s.is_top_inf, -xp.log(xp.where(s.posinf, s.n_inf, 1.0)), neg_inf),
+        constant(xp, math.nan, out),
+    )
     empty = empty_rows(xp, where, tuple(z.shape), axes)
     if empty is not None:
         out = xp.where(empty, neg_inf, out)
@@ -291,13 +424,15 @@ def entropy(
         return finish(xp, squeeze(xp, out, axes, keepdims), dtype)
     z = masked(xp, z, where)
     s = Shifted(xp, z, axes)
-    zero = constant(xp, 0.0, z)
-    p = s.e / (1.0 + s.t)
-    gap = xp.where(p > 0, -(s.d + s.err), zero)  # 0 log 0 = 0, and no 0 * inf
-    out = s.log1p_t + row_sum(xp, p * gap, axes)
+    zero = constant(xp, 0.0, s.d)
+    dz = s.dz
+    if concrete(xp.min(s.d) > -math.inf) is not True:
+        dz = xp.where(s.e > 0, dz, zero)  # 0 log 0 = 0, and no 0 * inf
+    out = s.log1p_t - row_sum(xp, s.e * dz, axes) / s.total
     # +inf rows: uniform over the c tied classes, entropy log c.
-    limit = xp.log(xp.where(s.posinf, s.n_inf, 1.0))
-    out = xp.where(s.regular, out, xp.where(s.posinf, limit, constant(xp, math.nan, z)))
+    out = s.settle(
+        out, lambda: xp.log(xp.where(s.posinf, s.n_inf, 1.0)), constant(xp, math.nan, out)
+    )
     empty = empty_rows(xp, where, tuple(z.shape), axes)
     if empty is not None:
         out = xp.where(empty, zero, out)
@@ -346,7 +481,9 @@ def logsumexp(
         # S = sum b e^d = B + E: near terms (d > -1) as b + b expm1(d), which keeps
         # cancellations such as e^1e-10 - 1, far ones as b e^d.
         near = s.d > -1.0
-        em1 = xp.expm1(xp.where(near, s.d, zero)) + s.e * s.err
+        em1 = xp.expm1(xp.where(near, s.d, zero))
+        if s.err is not None:
+            em1 = em1 + s.e * s.err
         big_b = row_sum(xp, xp.where(near, w, zero), axes)
         small = row_sum(xp, xp.where(near, w * em1, w * s.e), axes)
         t = (big_b - 1.0) + small  # S - 1
@@ -402,6 +539,24 @@ def onehot_of(xp: Any, y: Array, z: Array, axes: tuple[int, ...], name: str) -> 
     return ykeep == xp.astype(classes, ykeep.dtype)
 
 
+def class_index(xp: Any, y: Array, rows: Array, name: str) -> tuple[Array, Array]:
+    """Class indices ``y`` for class rows ``rows``, shape ``(..., 1)``, clipped into range.
+
+    Returns the indices and whether each was in ``[0, K)``: on eager arrays
+    an index outside is a ValueError, on lazy ones its row becomes NaN.
+    """
+    k = rows.shape[-1]
+    bad = (y < 0) | (y >= k)
+    if concrete(xp.any(bad)):
+        first = int(xp.reshape(y[bad], (-1,))[0])
+        raise ValueError(f"{name}: class index {first} is out of range [0, {k})")
+    shape = (*rows.shape[:-1], 1)
+    ykeep = per_row(xp, y, shape, (len(shape) - 1,), name)
+    valid = (ykeep >= 0) & (ykeep < k)
+    index = xp.clip(ykeep, min=0, max=k - 1)
+    return index, valid
+
+
 @quiet
 def cross_entropy(
     logits: Array,
@@ -424,18 +579,23 @@ def cross_entropy(
     zero = constant(xp, 0.0, z)
     if xp.isdtype(y.dtype, "integral"):
         rows = class_rows(xp, z, axes)
-        hot = onehot_of(xp, y, rows, (), "target")
-        rows, hot = xp.broadcast_arrays(rows, hot)
+        index, valid = class_index(xp, y, rows, "target")
+        shape = np.broadcast_shapes(tuple(rows.shape[:-1]), tuple(index.shape[:-1]))
+        rows = xp.broadcast_to(rows, (*shape, rows.shape[-1]))
+        index = xp.broadcast_to(index, (*shape, 1))
         s = Shifted(xp, rows, (rows.ndim - 1,))
-        gap = -xp.sum(xp.where(hot, s.d + s.err, zero), axis=-1, keepdims=True)
-        out = s.log1p_t + gap
-        # +inf rows: the tied +inf classes share the mass, log c each; others cost +inf
-        on_top = xp.any(hot & s.is_top_inf, axis=-1, keepdims=True)
-        share = xp.log(xp.where(s.posinf, s.n_inf, constant(xp, 1.0, z)))
-        inf_row = xp.where(on_top, share, constant(xp, math.inf, z))
-        out = xp.where(s.regular, out, xp.where(s.posinf, inf_row, s.m))
-        out = xp.where(xp.any(hot, axis=-1, keepdims=True), out, constant(xp, math.nan, z))
-        out = xp.where(s.m == -math.inf, constant(xp, math.nan, z), out)  # no distribution
+        out = s.log1p_t - xp.take_along_axis(s.d, index, axis=-1)
+        if s.err is not None:
+            out = out - xp.take_along_axis(s.err, index, axis=-1)
+
+        def at_posinf() -> Array:  # the tied +inf classes share the mass, log c each
+            on_top = xp.take_along_axis(s.is_top_inf, index, axis=-1)
+            share = xp.log(xp.where(s.posinf, s.n_inf, constant(xp, 1.0, s.n_inf)))
+            return xp.where(on_top, share, constant(xp, math.inf, share))
+
+        out = s.settle(out, at_posinf, s.m)
+        nan = constant(xp, math.nan, out)
+        out = xp.where(valid & (s.m != -math.inf), out, nan)  # no distribution: NaN
         empty = empty_rows(xp, where, tuple(z.shape), axes)
         if empty is not None:  # the empty distribution: log p = -inf
             out = xp.where(
@@ -463,21 +623,53 @@ def cross_entropy(
     check_nonnegative(xp, q, "target", "class weights")
     z, q = xp.broadcast_arrays(z, q)
     s = Shifted(xp, z, axes)
-    used = q > 0
-    neg_log_p = xp.where(used, s.log1p_t - (s.d + s.err), zero)
-    out = row_sum(xp, q * neg_log_p, axes)
-    # Weight on a class of probability 0: +inf; +inf rows: the tied classes share the mass.
-    share = xp.log(xp.where(s.posinf, s.n_inf, 1.0))
-    inf_row = xp.sum(xp.where(s.is_top_inf, q * share, zero), axis=axes, keepdims=True)
-    off_top = xp.any(used & ~s.is_top_inf, axis=axes, keepdims=True)
-    inf_row = xp.where(off_top, constant(xp, math.inf, z), inf_row)
-    empty_row = xp.where(xp.any(used, axis=axes, keepdims=True), constant(xp, math.inf, z), zero)
-    out = xp.where(s.regular, out, xp.where(s.posinf, inf_row, empty_row))
-    out = xp.where(
-        xp.any(xp.isnan(z) | xp.isnan(q), axis=axes, keepdims=True), constant(xp, math.nan, z), out
-    )
+    # sum_k q_k (log1p(t) - (z_k - m)): two sums of non-negative terms
+    if s.dtype != q.dtype:
+        q = xp.astype(q, s.dtype)
+    dz = s.dz
+    if concrete(xp.min(s.d) > -math.inf) is not True:
+        dz = xp.where(q > 0, dz, constant(xp, 0.0, dz))  # 0 log 0 = 0, and no 0 * inf
+    out = s.log1p_t * row_sum(xp, q, axes) - row_sum(xp, q * dz, axes)
+    if not s.all_regular:
+        # Weight on a class of probability 0: +inf; +inf rows: the tied classes share the mass.
+        zero = constant(xp, 0.0, out)
+        used = q > 0
+        share = xp.log(xp.where(s.posinf, s.n_inf, 1.0))
+        inf_row = xp.sum(xp.where(s.is_top_inf, q * share, zero), axis=axes, keepdims=True)
+        off_top = xp.any(used & ~s.is_top_inf, axis=axes, keepdims=True)
+        inf_row = xp.where(off_top, constant(xp, math.inf, out), inf_row)
+        empty_row = xp.where(
+            xp.any(used, axis=axes, keepdims=True), constant(xp, math.inf, out), zero
+        )
+        out = xp.where(s.regular, out, xp.where(s.posinf, inf_row, empty_row))
+        out = xp.where(
+            xp.any(xp.isnan(z) | xp.isnan(q), axis=axes, keepdims=True),
+            constant(xp, math.nan, out),
+            out,
+        )
     out = squeeze(xp, out, axes, keepdims)
     return finish(xp, out[0] if scalar and keepdims else out, dtype)
+
+
+def _kl_direct(xp: Any, sp: Shifted, sq: Shifted, axes: tuple[int, ...]) -> Array | None:
+    """``KL = E_p[(z_p - m_p) - (z_q - m_q)] - log1p(t_p) + log1p(t_q)`` on finite eager rows.
+
+    Three passes fewer than the centred series, and as accurate wherever
+    nothing cancels: where ``KL >= S / 2`` (``S / 2^20`` in the float64 work
+    on float32 rows), ``S = E_p|...| + log1p(t_p) + log1p(t_q)`` the size of
+    the terms. None when some row cancels more (or values are unknown):
+    the caller then runs the series.
+    """
+    if sp.dtype != sq.dtype:
+        return None
+    diff = sp.dz - sq.dz
+    lp, lq = sp.log1p_t, sq.log1p_t
+    out = row_sum(xp, sp.e * diff, axes) / sp.total - lp + lq
+    size = row_sum(xp, sp.e * xp.abs(diff), axes) / sp.total + lp + lq
+    margin = 0.5 if sp.err is not None else 2.0**-20
+    if concrete(xp.all(out >= margin * size)) is not True:
+        return None
+    return out
 
 
 @quiet
@@ -518,11 +710,17 @@ def kl_divergence(
             tuple(1 if i in axes else n for i, n in enumerate(zp.shape)), dtype=zp.dtype
         )
         return finish(xp, squeeze(xp, out, axes, keepdims), dtype)
-    zp = finite_form(xp, masked(xp, zp, where), axes)
-    zq = finite_form(xp, masked(xp, zq, where), axes)
-    zero = constant(xp, 0.0, zp)
+    zp, zq = masked(xp, zp, where), masked(xp, zq, where)
+    finite = concrete(xp.all(xp.isfinite(zp)) & xp.all(xp.isfinite(zq))) is True
+    if not finite:
+        zp, zq = finite_form(xp, zp, axes), finite_form(xp, zq, axes)
     sp = Shifted(xp, zp, axes)
-    p = sp.e / (1.0 + sp.t)
+    if finite and where is None:
+        out = _kl_direct(xp, sp, Shifted(xp, zq, axes), axes)
+        if out is not None:
+            return finish(xp, squeeze(xp, out, axes, keepdims), dtype)
+    zero = constant(xp, 0.0, zp)
+    p = xp.astype(sp.e / sp.total, zp.dtype)
     used = p > 0
     mq = xp.max(xp.where(used, zq, constant(xp, -math.inf, zq)), axis=axes, keepdims=True)
     impossible = xp.any(used & ~xp.isfinite(zq), axis=axes, keepdims=True)
@@ -534,7 +732,7 @@ def kl_divergence(
     x = xp.where(used, mu - d, zero)
     r = row_sum(xp, p * x, axes)
     # q's mass where p has none: terms v_k = z_q,k - A(z_p) + mu of V = sum e^v.
-    log_z = sp.m + sp.log1p_t
+    log_z = xp.astype(sp.m + sp.log1p_t, zp.dtype)
     outside = ~used & xp.isfinite(zq)
     v = xp.where(outside, zq - xp.where(sp.regular, log_z, zero) + mu, constant(xp, -math.inf, zp))
     far = xp.any((x > 1.0) | (v > 0.0), axis=axes, keepdims=True)
@@ -542,7 +740,7 @@ def kl_divergence(
     g = row_sum(xp, p * expm1_minus_x(xp, near_x), axes)
     g = g + row_sum(xp, xp.exp(xp.where(far, constant(xp, -math.inf, zp), v)), axes)
     near_kl = xp.log1p(g + r) - r
-    log_p = xp.where(used, (sp.d + sp.err) - sp.log1p_t, zero)
+    log_p = xp.where(used, xp.astype(sp.dz - sp.log1p_t, zp.dtype), zero)
     terms = xp.where(used, log_p + xp.where(far, x, zero), v)
     far_kl = logsumexp(xp.where(far, terms, zero), axis=axes, keepdims=True) - r
     out = xp.where(far, far_kl, near_kl)

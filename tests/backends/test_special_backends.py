@@ -569,3 +569,59 @@ def test_kernels_accept_mpmath_free_seed_value(backend):
     out = backend.numpy(S.softmax(backend.asarray([0.1, -2.0, 3.4, 3.3])))
     np.testing.assert_allclose(out, [0.01895101, 0.00232067, 0.513812, 0.4649163], atol=5e-8)
     assert mpmath.mpf(1) > 0
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_batches_mixing_confident_and_flat_rows(backend, dtype):
+    # One batch where some rows' full sum would round the non-maximal mass away (a
+    # dominant class, a tied pair over tiny mass) and others not: the eager kernels sum
+    # t on the first rows only, and every row keeps the bound.
+    if backend.name == "jax":
+        pytest.skip("XLA's sequential CPU sum (see test_row_kernels_within_4_ulp_of_mpmath)")
+    rng = np.random.default_rng(11)
+    rows = np.stack(
+        [
+            np.r_[30.0, np.zeros(199)],
+            rng.standard_normal(200) * 4,
+            np.r_[25.0, 25.0, rng.standard_normal(198) - 20.0],
+            rng.standard_normal(200),
+            np.r_[3.0, rng.standard_normal(199) - 15.0],
+        ]
+    ).astype(dtype)
+    y = np.array([3, 0, 1, 7, 0])
+    x = backend.asarray(rows)
+    batched = {
+        "softmax": S.softmax(x),
+        "log_softmax": S.log_softmax(x),
+        "logsumexp": S.logsumexp(x),
+        "entropy": S.entropy(x),
+        "cross_entropy": S.cross_entropy(x, backend.asarray(y)),
+    }
+    for i, row in enumerate(rows):
+        exact = {
+            "softmax": mpref.softmax_ref(row),
+            "log_softmax": mpref.log_softmax_ref(row),
+            "logsumexp": mpref.logsumexp_ref(row)[0],
+            "entropy": mpref.entropy_ref(row),
+            "cross_entropy": mpref.cross_entropy_ref(row, y[i]),
+        }
+        for kind, out in batched.items():
+            assert_ulp(backend.numpy(out)[i], exact[kind], 4, dtype, f"{kind} row {i}")
+
+
+def test_jit_takes_the_general_form_with_the_same_values(autodiff):
+    # under jax.jit no value is known: the kernels skip none of the work that eager
+    # calls skip on finite, non-confident rows, and agree with them
+    if autodiff.name != "jax":
+        pytest.skip("jax.jit only")
+    import jax
+
+    rng = np.random.default_rng(12)
+    z = np.stack([np.r_[30.0, np.zeros(9)], rng.standard_normal(10) * 4])
+    zq = np.stack([rng.standard_normal(10), np.r_[30.0, np.zeros(9)]])
+    x, xq = autodiff.asarray(z), autodiff.asarray(zq)
+    for f in (S.softmax, S.log_softmax, S.logsumexp, S.entropy):
+        np.testing.assert_allclose(np.asarray(jax.jit(f)(x)), np.asarray(f(x)), rtol=4e-16)
+    kl = jax.jit(S.kl_divergence)(x, xq)
+    np.testing.assert_allclose(np.asarray(kl), np.asarray(S.kl_divergence(x, xq)), rtol=4e-15)
+    np.testing.assert_allclose(np.asarray(kl), S.kl_divergence(z, zq), rtol=4e-15)
