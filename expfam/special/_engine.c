@@ -1253,63 +1253,132 @@ enum { EW_SIGMOID = 0, EW_LOG_SIGMOID, EW_SOFTPLUS, EW_LOGIT, EW_LOG1MEXP };
 
 #define LN2 0x1.62e42fefa39efp-1
 
-/* a where pick, else b: exact, and without a branch (the sign of random inputs is not
-   predictable). */
-static inline double pick_if(int pick, double a, double b)
-{
-    union {
-        double d;
-        uint64_t u;
-    } x = {a}, y = {b};
-    uint64_t mask = (uint64_t)0 - (uint64_t)(pick != 0);
-    x.u = (x.u & mask) | (y.u & ~mask);
-    return x.d;
-}
+/* The kernels run over blocks of at most BLOCK entries in stack arrays, one simple loop
+   per step, which gcc vectorises (as the row engine's blocks): exp in float64 is exp_fast
+   and exp in double-double exp_parts_clamped (branch-free, vectorised); the double-double
+   log1p takes libm's log1p (scalar) only on the entries that need it, gathered by index.
+   A Python float runs the same block function on a block of one entry, so that it gets
+   the bits of the array path. NaN comes back as it came, on every path (selected at the
+   end: the sign of a NaN through arithmetic is the compiler's choice). */
 
-/* 1 / (1 + e^{-w}) = n / s, s = 1 + e, e = e^{-|w|}, with the rounding r of s put back:
-   n / s (1 - r / s), r = e - (s - 1) exact (Fast2Sum). The correction is below 2^-52 of
-   the result, so 1 / s is taken to 2^-52 without a second division: p for n = 1, 1 - p
-   for n = e (1 / (1 + e) = 1 - e / (1 + e)). */
-static inline double sigmoid_1(double w)
+/* horner unrolled, so that the loops calling it vectorise (the same operations). */
+static inline double horner_unrolled(double x, const double *c, int n)
 {
-    double e = exp(-fabs(w));
-    double s = 1.0 + e;
-    int up = w >= 0.0;
-    double p = pick_if(up, 1.0, e) / s;
-    double r = e - (s - 1.0);
-    return p - p * (r * pick_if(up, p, 1.0 - p));
-}
-
-/* log(1 + e^w) = max(w, 0) + log1p(e^{-|w|}): plain float64 for w >= 2; below, e^{-|w|}
-   and log1p in double-double, rounded once; below -40, e^w (1 - e^w / 2 + ...) = e^w to
-   2^-58, formed from exp_parts before the scaling (one rounding, subnormals included). */
-static inline double softplus_1(double w)
-{
-    if (w >= 2.0)
-        return log1p(exp(-w)) + w;
-    if (w != w)
-        return w;
-    if (w < -40.0) {
-        double m_hi, m_lo;
-        int64_t n;
-        exp_parts(w, 0.0, &m_hi, &m_lo, &n);
-        return ldexp2(m_hi + m_lo, n);
+    double acc = c[n - 1];
+#pragma GCC unroll 24
+    for (int i = n - 2; i >= 0; i--) {
+        acc *= x;
+        acc += c[i];
     }
-    double e_hi, e_lo, t_hi, t_lo, l_hi, l_lo, top, err;
-    exp_dd(-fabs(w), 0.0, &e_hi, &e_lo);
-    two_sum(e_hi, e_lo, &t_hi, &t_lo);
-    log1p_dd(t_hi, t_lo, &l_hi, &l_lo);
-    two_sum(w > 0.0 ? w : 0.0, l_hi, &top, &err);
-    return top + (err + l_lo);
+    return acc;
 }
 
-/* log sigmoid(w) = -softplus(-w) (0 - v: +0 at w = inf); a NaN comes back as it came, on
-   every path (the sign of a NaN through -w and 0 - v is the compiler's choice). */
-static inline double log_sigmoid_1(double w)
+/* e_hi + e_lo = exp_dd(x_i) for i < n, x already clamped (clamp_hi). */
+static inline void exp_dd_lanes(const double *x, double *e_hi, double *e_lo, Py_ssize_t n)
 {
-    if (w != w)
-        return w;
-    return 0.0 - softplus_1(-w);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double m_hi, m_lo;
+        int64_t k;
+        exp_parts_clamped(x[i], 0.0, &m_hi, &m_lo, &k);
+        e_hi[i] = ldexp2(m_hi, k);
+        e_lo[i] = ldexp2(m_lo, k);
+    }
+}
+
+/* l_hi + l_lo = log1p_dd(t_hi + t_lo) for i < n, by log1p_dd's operations: its series
+   (|t_hi| < 0.1) and its Newton step on exp are computed for every entry in vector loops,
+   libm's log1p only on the entries |t_hi| >= 0.1 (gathered), and each entry takes its
+   branch's value. */
+static inline void log1p_dd_lanes(const double *t_hi, const double *t_lo, double *l_hi,
+                                  double *l_lo, Py_ssize_t n)
+{
+    double c[BLOCK], e_hi[BLOCK], e_lo[BLOCK];
+    int32_t idx[BLOCK];
+    Py_ssize_t m = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        idx[m] = (int32_t)i;
+        m += !(fabs(t_hi[i]) < 0.1);
+    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        l_hi[i] = t_hi[i];
+    for (Py_ssize_t j = 0; j < m; j++)
+        l_hi[idx[j]] = log1p(t_hi[idx[j]]);
+    for (Py_ssize_t i = 0; i < n; i++)
+        c[i] = clamp_hi(l_hi[i]);
+    exp_dd_lanes(c, e_hi, e_lo, n);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double th = t_hi[i], tl = t_lo[i], a_hi, a_lo;
+        double series = th * th * horner_unrolled(th, LOG1P_TAIL, 20) + tl / (1.0 + th);
+        two_sum(1.0, th, &a_hi, &a_lo);
+        double residual = (e_hi[i] - a_hi) + ((e_lo[i] - a_lo) - tl);
+        double newton = -residual / (e_hi[i] + e_lo[i]);
+        l_lo[i] = fabs(th) < 0.1 ? series : newton;
+    }
+}
+
+/* 1 / (1 + e^{-w}) = n / s, s = 1 + e, e = e^{-|w|} (exp_fast), with the rounding r of s
+   put back: n / s (1 - r / s), r = e - (s - 1) exact (Fast2Sum). The correction is below
+   2^-52 of the result, so 1 / s is taken to 2^-52 without a second division: p for n = 1,
+   1 - p for n = e (1 / (1 + e) = 1 - e / (1 + e)). */
+HOT static void sigmoid_block(const double *restrict x, double *restrict y, Py_ssize_t n)
+{
+    double e[BLOCK];
+    for (Py_ssize_t i = 0; i < n; i++)
+        e[i] = exp_fast(-fabs(x[i]));
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double w = x[i], ei = e[i];
+        double s = 1.0 + ei;
+        int up = w >= 0.0;
+        double p = (up ? 1.0 : ei) / s;
+        double r = ei - (s - 1.0);
+        double v = p - p * (r * (up ? p : 1.0 - p));
+        y[i] = w != w ? w : v;
+    }
+}
+
+/* log(1 + e^w) = max(w, 0) + log1p(e^{-|w|}), e^{-|w|} and log1p in double-double
+   (exp_parts, log1p_dd), rounded once; +inf for w = +inf; below -40, e^w (1 - e^w / 2 +
+   ...) = e^w to 2^-58, formed from exp_parts before the scaling (one rounding, subnormals
+   included). */
+static inline void softplus_lanes(const double *restrict x, double *restrict y, Py_ssize_t n)
+{
+    double a[BLOCK], m_hi[BLOCK], m_lo[BLOCK], t_hi[BLOCK], t_lo[BLOCK], l_hi[BLOCK],
+        l_lo[BLOCK];
+    int64_t k[BLOCK];
+    for (Py_ssize_t i = 0; i < n; i++)
+        a[i] = clamp_hi(-fabs(x[i]));
+    for (Py_ssize_t i = 0; i < n; i++) {
+        exp_parts_clamped(a[i], 0.0, &m_hi[i], &m_lo[i], &k[i]);
+        two_sum(ldexp2(m_hi[i], k[i]), ldexp2(m_lo[i], k[i]), &t_hi[i], &t_lo[i]);
+    }
+    log1p_dd_lanes(t_hi, t_lo, l_hi, l_lo, n);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double w = x[i], top, err;
+        two_sum(w > 0.0 ? w : 0.0, l_hi[i], &top, &err);
+        double v = top + (err + l_lo[i]);
+        double tail = ldexp2(m_hi[i] + m_lo[i], k[i]);
+        v = w < -40.0 ? tail : v;
+        v = w == INFINITY ? w : v;
+        y[i] = w != w ? w : v;
+    }
+}
+
+HOT static void softplus_block(const double *restrict x, double *restrict y, Py_ssize_t n)
+{
+    softplus_lanes(x, y, n);
+}
+
+/* log sigmoid(w) = -softplus(-w) (0 - v: +0 at w = inf). */
+HOT static void log_sigmoid_block(const double *restrict x, double *restrict y, Py_ssize_t n)
+{
+    double v[BLOCK];
+    for (Py_ssize_t i = 0; i < n; i++)
+        v[i] = -x[i];
+    softplus_lanes(v, y, n);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double w = x[i];
+        y[i] = w != w ? w : 0.0 - y[i];
+    }
 }
 
 /* a / (c_hi + c_lo) as a double-double (one correction of the quotient a / c_hi). */
@@ -1364,39 +1433,64 @@ static inline double logit_1(double p)
     return l_hi + l_lo;
 }
 
-/* log(1 - e^x), Maechler's switch at -log 2, in double-double: above it, log_of_dd of
-   -expm1(x) = -x - g(x), g(x) = e^x - 1 - x (g_dd; |log| >= log 2); below, log1p_dd of
-   -e^x (exp_dd). NaN for x > 0. */
-static inline double log1mexp_1(double x)
+/* log(1 - e^x), Maechler's switch at -log 2, in double-double: above it, log_dd2 of
+   -expm1(x) = -x - g(x), g(x) = e^x - 1 - x (g_dd's series; |log| >= log 2); below,
+   log1p_dd of -e^x (exp_parts). NaN for x > 0. Every entry runs both branches' vector
+   loops, libm's log on those above the switch and log1p (in log1p_dd_lanes) on those
+   between -2.31 and the switch only (gathered), and takes its branch's value: the
+   operations, and the bits, of log1p_dd, g_dd and log_dd2 on one number. */
+HOT static void log1mexp_block(const double *restrict x, double *restrict y, Py_ssize_t n)
 {
-    if (x > 0.0 || x != x)
-        return x > 0.0 ? NAN : x;
-    double hi, lo, s_hi, s_err;
-    if (x > -LN2) {
-        g_dd(x, &hi, &lo);
-        two_sum(-x, -hi, &s_hi, &s_err);
-        return log_of_dd(s_hi, s_err - lo);
+    double c[BLOCK], t_hi[BLOCK], t_lo[BLOCK], l_hi[BLOCK], l_lo[BLOCK], s_hi[BLOCK],
+        s_lo[BLOCK], u[BLOCK], e_hi[BLOCK], e_lo[BLOCK];
+    int32_t idx[BLOCK];
+    for (Py_ssize_t i = 0; i < n; i++)
+        c[i] = clamp_hi(x[i]);
+    exp_dd_lanes(c, t_hi, t_lo, n);
+    for (Py_ssize_t i = 0; i < n; i++)
+        two_sum(-t_hi[i], -t_lo[i], &t_hi[i], &t_lo[i]);
+    log1p_dd_lanes(t_hi, t_lo, l_hi, l_lo, n);
+    /* -expm1(x) = s_hi + s_lo above the switch (g_dd's series, |x| <= 1: two_prod is
+       Dekker's product); x is taken as 0 elsewhere */
+    Py_ssize_t m = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int above = x[i] > -LN2;
+        double v = above ? x[i] : 0.0;
+        double p_hi, p_lo, q_hi, q_lo, h, err, g_hi, g_lo, d;
+        two_sum(0.5, v * horner_unrolled(v, G_TAIL, 18), &p_hi, &p_lo);
+        q_hi = v * v;
+        q_lo = dekker(v, v, q_hi);
+        h = q_hi * p_hi;
+        err = dekker(q_hi, p_hi, h);
+        two_sum(h, err + q_hi * p_lo + q_lo * p_hi, &g_hi, &g_lo);
+        two_sum(-v, -g_hi, &s_hi[i], &d);
+        s_lo[i] = d - g_lo;
     }
-    double e_hi, e_lo;
-    exp_dd(x, 0.0, &e_hi, &e_lo);
-    two_sum(-e_hi, -e_lo, &s_hi, &s_err);
-    log1p_dd(s_hi, s_err, &hi, &lo);
-    return hi + lo;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        idx[m] = (int32_t)i;
+        m += x[i] > -LN2;
+    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        u[i] = s_hi[i];
+    for (Py_ssize_t j = 0; j < m; j++)
+        u[idx[j]] = log(s_hi[idx[j]]);
+    for (Py_ssize_t i = 0; i < n; i++)
+        c[i] = clamp_hi(u[i]);
+    exp_dd_lanes(c, e_hi, e_lo, n);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double sh = s_hi[i], sl = s_lo[i];
+        double newton = ((sh - e_hi[i]) + (sl - e_lo[i])) / sh;
+        double first = sh > 0.0 ? sl / sh : 0.0;
+        double above = u[i] + (sh >= 0x1p-1000 ? newton : first);
+        double v = x[i] > -LN2 ? above : l_hi[i] + l_lo[i];
+        v = x[i] > 0.0 ? NAN : v;
+        y[i] = x[i] != x[i] ? x[i] : v;
+    }
 }
 
 /* The float32 kernels: the same functions by their plain float64 formulas, whose error
    (a few float64 ULPs, 2^-50 relative) is far below float32's half ULP (2^-24), so the
    one rounding to float32 gives the float32 bounds of the float64 kernels. */
-static inline double softplus_32(double w)
-{
-    return log1p(exp(-fabs(w))) + fmax(w, 0.0); /* fmax(NaN, 0) = 0: NaN from the log1p */
-}
-
-static inline double log_sigmoid_32(double w)
-{
-    return 0.0 - softplus_32(-w);
-}
-
 static inline double logit_32(double p)
 {
     if (!(p >= 0.0 && p <= 1.0))
@@ -1404,27 +1498,18 @@ static inline double logit_32(double p)
     return p < 0.25 ? log(p / (1.0 - p)) : log1p((2.0 * p - 1.0) / (1.0 - p));
 }
 
-static inline double log1mexp_32(double x)
-{
-    if (x > 0.0)
-        return NAN;
-    return x > -LN2 ? log(-expm1(x)) : log1p(-exp(x));
-}
+typedef void (*ew_block_fn)(const double *restrict, double *restrict, Py_ssize_t);
+
+static const ew_block_fn ew_blocks[] = {sigmoid_block, log_sigmoid_block, softplus_block, NULL,
+                                        log1mexp_block};
 
 static double ew_one(int kind, double v)
 {
-    switch (kind) {
-    case EW_SIGMOID:
-        return sigmoid_1(v);
-    case EW_LOG_SIGMOID:
-        return log_sigmoid_1(v);
-    case EW_SOFTPLUS:
-        return softplus_1(v);
-    case EW_LOGIT:
+    if (kind == EW_LOGIT)
         return logit_1(v);
-    default:
-        return log1mexp_1(v);
-    }
+    double y;
+    ew_blocks[kind](&v, &y, 1);
+    return y;
 }
 
 typedef struct {
@@ -1433,46 +1518,46 @@ typedef struct {
     char *out;
 } EwJob;
 
-#define EW_LOOP(F, F32)                                                                      \
-    do {                                                                                     \
-        if (J->f32) {                                                                        \
-            const float *x = (const float *)J->x;                                            \
-            float *o = (float *)J->out;                                                      \
-            for (Py_ssize_t i = i0; i < i1; i++)                                             \
-                o[i] = (float)F32((double)x[i]);                                             \
-        }                                                                                    \
-        else {                                                                               \
-            const double *x = (const double *)J->x;                                          \
-            double *o = (double *)J->out;                                                    \
-            for (Py_ssize_t i = i0; i < i1; i++)                                             \
-                o[i] = F(x[i]);                                                              \
-        }                                                                                    \
-    } while (0)
-
-/* The kernel on entries [i0, i1) of the job (one loop per kernel: the calls inline);
-   float32 buffers take the plain float64 formulas. */
+/* The kernel on entries [i0, i1) of the job: block by block through the stack (so that the
+   output may be the input), float32 converted on the way in and rounded once on the way
+   out; logit entry by entry, float32 by its plain float64 formula. */
 static void ew_range(void *ctx, Py_ssize_t i0, Py_ssize_t i1)
 {
     const EwJob *J = (const EwJob *)ctx;
-    switch (J->kind) {
-    case EW_SIGMOID:
-        EW_LOOP(sigmoid_1, sigmoid_1);
-        break;
-    case EW_LOG_SIGMOID:
-        EW_LOOP(log_sigmoid_1, log_sigmoid_32);
-        break;
-    case EW_SOFTPLUS:
-        EW_LOOP(softplus_1, softplus_32);
-        break;
-    case EW_LOGIT:
-        EW_LOOP(logit_1, logit_32);
-        break;
-    default:
-        EW_LOOP(log1mexp_1, log1mexp_32);
+    if (J->kind == EW_LOGIT) {
+        if (J->f32) {
+            const float *x = (const float *)J->x;
+            float *o = (float *)J->out;
+            for (Py_ssize_t i = i0; i < i1; i++)
+                o[i] = (float)logit_32((double)x[i]);
+        }
+        else {
+            const double *x = (const double *)J->x;
+            double *o = (double *)J->out;
+            for (Py_ssize_t i = i0; i < i1; i++)
+                o[i] = logit_1(x[i]);
+        }
+        return;
+    }
+    ew_block_fn f = ew_blocks[J->kind];
+    double in[BLOCK], out[BLOCK];
+    for (Py_ssize_t j0 = i0; j0 < i1; j0 += BLOCK) {
+        Py_ssize_t n = i1 - j0 < BLOCK ? i1 - j0 : BLOCK;
+        if (J->f32) {
+            const float *x = (const float *)J->x + j0;
+            float *o = (float *)J->out + j0;
+            for (Py_ssize_t i = 0; i < n; i++)
+                in[i] = (double)x[i];
+            f(in, out, n);
+            for (Py_ssize_t i = 0; i < n; i++)
+                o[i] = (float)out[i];
+        }
+        else {
+            memcpy(in, (const double *)J->x + j0, (size_t)n * sizeof(double));
+            f(in, (double *)J->out + j0, n);
+        }
     }
 }
-
-#undef EW_LOOP
 
 #define EW_NOGIL 4096 /* from this many entries on, the GIL is released */
 
