@@ -1273,6 +1273,26 @@ static inline double horner_unrolled(double x, const double *c, int n)
     return acc;
 }
 
+#define SQRT_HALF_BITS 0x3fe6a09e667f3bcdULL /* the bits of sqrt(1/2) */
+static const double ATANH_TAIL[9] = {2.0, 2.0 / 3, 2.0 / 5, 2.0 / 7, 2.0 / 9, 2.0 / 11, 2.0 / 13, 2.0 / 15, 2.0 / 17};
+
+/* log(x) for a normal x > 0, branch-free (vectorised), within 2^-42 absolute of the truth
+   (x = 2^k m, m in [sqrt(1/2), sqrt(2)); log m = 2 atanh(z), z = (m - 1) / (m + 1),
+   |z| <= 0.1716, by its series to z^17 (the rest below 2^-56 |z|), a few roundings of
+   2^-53; k as a float by the shifter, and k log 2 off by |k| 2^-55 + 2^-44 for |k| < 1024:
+   2^-42.7 measured on 5 10^7 normal x against logl). The seed of a Newton step on exp in
+   double-double, which leaves delta^2 / 2 < 2^-85 of the seed's error delta. Anything
+   else gives garbage, which the callers do not select. */
+static inline double log_seed(double x)
+{
+    uint64_t off = to_bits(x) - SQRT_HALF_BITS;
+    uint64_t k_biased = (off ^ 0x8000000000000000ULL) >> 52; /* k + 2048 */
+    double m = from_bits(to_bits(x) - ((k_biased - 2048) << 52));
+    double kf = from_bits(to_bits(EXP_SHIFTER) + k_biased) - (EXP_SHIFTER + 2048.0);
+    double z = (m - 1.0) / (m + 1.0);
+    return kf * LN2 + z * horner_unrolled(z * z, ATANH_TAIL, 9);
+}
+
 /* e_hi + e_lo = exp_dd(x_i) for i < n, x already clamped (clamp_hi). */
 static inline void exp_dd_lanes(const double *x, double *e_hi, double *e_lo, Py_ssize_t n)
 {
@@ -1285,24 +1305,18 @@ static inline void exp_dd_lanes(const double *x, double *e_hi, double *e_lo, Py_
     }
 }
 
-/* l_hi + l_lo = log1p_dd(t_hi + t_lo) for i < n, by log1p_dd's operations: its series
-   (|t_hi| < 0.1) and its Newton step on exp are computed for every entry in vector loops,
-   libm's log1p only on the entries |t_hi| >= 0.1 (gathered), and each entry takes its
-   branch's value. */
+/* l_hi + l_lo = log(1 + t_hi + t_lo) for i < n, within 2^-56 relative, as log1p_dd:
+   its series where |t_hi| < 0.1, else its Newton step on exp from the seed
+   log_seed(1 + t_hi) (the step leaves below 2^-85 of the seed's error), every entry
+   through both in vector loops, each taking its branch's value. */
 static inline void log1p_dd_lanes(const double *t_hi, const double *t_lo, double *l_hi,
                                   double *l_lo, Py_ssize_t n)
 {
     double c[BLOCK], e_hi[BLOCK], e_lo[BLOCK];
-    int32_t idx[BLOCK];
-    Py_ssize_t m = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
-        idx[m] = (int32_t)i;
-        m += !(fabs(t_hi[i]) < 0.1);
+        double th = t_hi[i];
+        l_hi[i] = fabs(th) < 0.1 ? th : log_seed(1.0 + th);
     }
-    for (Py_ssize_t i = 0; i < n; i++)
-        l_hi[i] = t_hi[i];
-    for (Py_ssize_t j = 0; j < m; j++)
-        l_hi[idx[j]] = log1p(t_hi[idx[j]]);
     for (Py_ssize_t i = 0; i < n; i++)
         c[i] = clamp_hi(l_hi[i]);
     exp_dd_lanes(c, e_hi, e_lo, n);
@@ -1435,10 +1449,11 @@ static inline double logit_1(double p)
 
 /* log(1 - e^x), Maechler's switch at -log 2, in double-double: above it, log_dd2 of
    -expm1(x) = -x - g(x), g(x) = e^x - 1 - x (g_dd's series; |log| >= log 2); below,
-   log1p_dd of -e^x (exp_parts). NaN for x > 0. Every entry runs both branches' vector
-   loops, libm's log on those above the switch and log1p (in log1p_dd_lanes) on those
-   between -2.31 and the switch only (gathered), and takes its branch's value: the
-   operations, and the bits, of log1p_dd, g_dd and log_dd2 on one number. */
+   log1p_dd of -e^x (exp_parts, log1p_dd_lanes). NaN for x > 0. Every entry runs both
+   branches' vector loops and takes its branch's value. log_dd2's Newton step starts from
+   log_seed (its error squared, below 2^-85, beside log_dd2's 2^-57), and libm's log only
+   on the entries whose -expm1(x) is below 2^-1000 (gathered: x > -2^-1000), where log_dd2
+   takes no step. */
 HOT static void log1mexp_block(const double *restrict x, double *restrict y, Py_ssize_t n)
 {
     double c[BLOCK], t_hi[BLOCK], t_lo[BLOCK], l_hi[BLOCK], l_lo[BLOCK], s_hi[BLOCK],
@@ -1468,10 +1483,10 @@ HOT static void log1mexp_block(const double *restrict x, double *restrict y, Py_
     }
     for (Py_ssize_t i = 0; i < n; i++) {
         idx[m] = (int32_t)i;
-        m += x[i] > -LN2;
+        m += x[i] > -LN2 && !(s_hi[i] >= 0x1p-1000);
     }
     for (Py_ssize_t i = 0; i < n; i++)
-        u[i] = s_hi[i];
+        u[i] = log_seed(s_hi[i]);
     for (Py_ssize_t j = 0; j < m; j++)
         u[idx[j]] = log(s_hi[idx[j]]);
     for (Py_ssize_t i = 0; i < n; i++)
