@@ -8,8 +8,7 @@ buffer, in blocks of 256 entries whose steps are vector loops, written into
 the output with the GIL released), so both give the same bits. The ULP
 bounds of the docstrings hold for float64 and, in ULPs of their dtype, for
 float32 and float16: float32 and float16 entries are computed as float64
-and rounded once (``logit`` takes its plain float64 formula for float32:
-its few float64 ULPs are far below float32's half ULP). Arrays of
+and rounded once. Arrays of
 ``_PARALLEL`` entries or more are cut into one contiguous range per thread
 (:func:`expfam.special.get_num_threads`); the result does not depend on the
 thread count. The accuracy tests run arrays, numpy scalars, Python floats

@@ -1243,11 +1243,10 @@ static void run_job(Job *G)
 
 /* ------------------------------------------------------------ elementwise kernels */
 
-/* The two-class kernels of _elementwise.py, one function of a float64 each (the
+/* The two-class kernels of _elementwise.py, one block function over float64 each (the
    docstrings there give the algorithms and their bounds), applied by ew_range to a
-   contiguous float64 buffer on `threads` contiguous ranges, and by ew_one to a Python
-   float; float32 buffers take the plain float64 formulas (the *_32 functions below) and
-   are rounded once. */
+   contiguous float64 or float32 buffer on `threads` contiguous ranges (float32 converted
+   to float64 and the result rounded once), and by ew_one to a Python float. */
 
 enum { EW_SIGMOID = 0, EW_LOG_SIGMOID, EW_SOFTPLUS, EW_LOGIT, EW_LOG1MEXP };
 
@@ -1395,15 +1394,6 @@ HOT static void log_sigmoid_block(const double *restrict x, double *restrict y, 
     }
 }
 
-/* a / (c_hi + c_lo) as a double-double (one correction of the quotient a / c_hi). */
-static inline void div_dd(double a, double c_hi, double c_lo, double *q_hi, double *q_lo)
-{
-    double p, err;
-    *q_hi = a / c_hi;
-    two_prod(*q_hi, c_hi, &p, &err);
-    *q_lo = ((a - p) - err - *q_hi * c_lo) / c_hi;
-}
-
 /* log(s_hi + s_lo) as l_hi + l_lo for a double-double s > 0: log(s_hi) refined by a Newton
    step on exp (exp_dd), absolute error about 2^-57, where s_hi is normal; below 2^-1000,
    where |log s| > 690 absorbs the first-order error, without the step. */
@@ -1420,31 +1410,56 @@ static inline void log_dd2(double s_hi, double s_lo, double *l_hi, double *l_lo)
     *l_lo = ((s_hi - e_hi) + (s_lo - e_lo)) / s_hi;
 }
 
-/* log(s_hi + s_lo), rounded once (log_dd2). */
-static inline double log_of_dd(double s_hi, double s_lo)
+/* log(p / (1 - p)) with 1 - p = c_hi + c_lo (TwoSum) and q_hi + q_lo = a / (1 - p) (the
+   quotient a / c_hi with one correction, Dekker's product exact as |q_hi|, c_hi < 2^995):
+   for p < 1/4, a = p and log_dd2 of r = p / (1 - p) in double-double (|log r| > 1.09);
+   above, a = 2p - 1 (exact) and log1p_dd of u = (2p - 1) / (1 - p). Both Newton steps on
+   exp (one exp_dd for every entry) start from log_seed (its error squared, below 2^-85),
+   log1p_dd's series where |u| < 0.1; libm's log only where r < 2^-1000 (gathered), where
+   log_dd2 takes no step. Rounded once; inf at 1, NaN outside [0, 1]. */
+HOT static void logit_block(const double *restrict x, double *restrict y, Py_ssize_t n)
 {
-    double l_hi, l_lo;
-    log_dd2(s_hi, s_lo, &l_hi, &l_lo);
-    return l_hi + l_lo;
-}
-
-/* log(p / (1 - p)) with 1 - p = c_hi + c_lo: for p < 1/4, log_of_dd of r = p / (1 - p)
-   in double-double (|log r| > 1.09); above, log1p(u) in double-double with u = (2p - 1) / (1 - p) (2p - 1 exact). NaN
-   outside [0, 1]. */
-static inline double logit_1(double p)
-{
-    if (!(p >= 0.0 && p < 1.0))
-        return p == 1.0 ? INFINITY : NAN;
-    double c_hi, c_lo, q_hi, q_lo;
-    two_sum(1.0, -p, &c_hi, &c_lo);
-    if (p < 0.25) {
-        div_dd(p, c_hi, c_lo, &q_hi, &q_lo);
-        return log_of_dd(q_hi, q_lo);
+    double q_hi[BLOCK], q_lo[BLOCK], u[BLOCK], c[BLOCK], e_hi[BLOCK], e_lo[BLOCK];
+    int32_t idx[BLOCK];
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double p = x[i], c_hi, c_lo, prod;
+        two_sum(1.0, -p, &c_hi, &c_lo);
+        double a = p < 0.25 ? p : 2.0 * p - 1.0;
+        double q = a / c_hi;
+        prod = q * c_hi;
+        q_hi[i] = q;
+        q_lo[i] = ((a - prod) - dekker(q, c_hi, prod) - q * c_lo) / c_hi;
     }
-    double l_hi, l_lo;
-    div_dd(2.0 * p - 1.0, c_hi, c_lo, &q_hi, &q_lo);
-    log1p_dd(q_hi, q_lo, &l_hi, &l_lo);
-    return l_hi + l_lo;
+    Py_ssize_t m = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        idx[m] = (int32_t)i;
+        m += x[i] < 0.25 && !(q_hi[i] >= 0x1p-1000);
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double q = q_hi[i];
+        double above = fabs(q) < 0.1 ? q : log_seed(1.0 + q);
+        u[i] = x[i] < 0.25 ? log_seed(q) : above;
+    }
+    for (Py_ssize_t j = 0; j < m; j++)
+        u[idx[j]] = log(q_hi[idx[j]]);
+    for (Py_ssize_t i = 0; i < n; i++)
+        c[i] = clamp_hi(u[i]);
+    exp_dd_lanes(c, e_hi, e_lo, n);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double p = x[i], qh = q_hi[i], ql = q_lo[i], a_hi, a_lo;
+        /* log_dd2 of r = q */
+        double newton = ((qh - e_hi[i]) + (ql - e_lo[i])) / qh;
+        double first = qh > 0.0 ? ql / qh : 0.0;
+        double below = u[i] + (qh >= 0x1p-1000 ? newton : first);
+        /* log1p_dd of u = q */
+        double series = qh * qh * horner_unrolled(qh, LOG1P_TAIL, 20) + ql / (1.0 + qh);
+        two_sum(1.0, qh, &a_hi, &a_lo);
+        double residual = (e_hi[i] - a_hi) + ((e_lo[i] - a_lo) - ql);
+        double above = u[i] + (fabs(qh) < 0.1 ? series : -residual / (e_hi[i] + e_lo[i]));
+        double v = p < 0.25 ? below : above;
+        v = p == 1.0 ? INFINITY : v;
+        y[i] = p >= 0.0 && p <= 1.0 ? v : NAN;
+    }
 }
 
 /* log(1 - e^x), Maechler's switch at -log 2, in double-double: above it, log_dd2 of
@@ -1503,25 +1518,13 @@ HOT static void log1mexp_block(const double *restrict x, double *restrict y, Py_
     }
 }
 
-/* The float32 kernels: the same functions by their plain float64 formulas, whose error
-   (a few float64 ULPs, 2^-50 relative) is far below float32's half ULP (2^-24), so the
-   one rounding to float32 gives the float32 bounds of the float64 kernels. */
-static inline double logit_32(double p)
-{
-    if (!(p >= 0.0 && p <= 1.0))
-        return NAN;
-    return p < 0.25 ? log(p / (1.0 - p)) : log1p((2.0 * p - 1.0) / (1.0 - p));
-}
-
 typedef void (*ew_block_fn)(const double *restrict, double *restrict, Py_ssize_t);
 
-static const ew_block_fn ew_blocks[] = {sigmoid_block, log_sigmoid_block, softplus_block, NULL,
-                                        log1mexp_block};
+static const ew_block_fn ew_blocks[] = {sigmoid_block, log_sigmoid_block, softplus_block,
+                                        logit_block, log1mexp_block};
 
 static double ew_one(int kind, double v)
 {
-    if (kind == EW_LOGIT)
-        return logit_1(v);
     double y;
     ew_blocks[kind](&v, &y, 1);
     return y;
@@ -1535,25 +1538,10 @@ typedef struct {
 
 /* The kernel on entries [i0, i1) of the job: block by block through the stack (so that the
    output may be the input), float32 converted on the way in and rounded once on the way
-   out; logit entry by entry, float32 by its plain float64 formula. */
+   out. */
 static void ew_range(void *ctx, Py_ssize_t i0, Py_ssize_t i1)
 {
     const EwJob *J = (const EwJob *)ctx;
-    if (J->kind == EW_LOGIT) {
-        if (J->f32) {
-            const float *x = (const float *)J->x;
-            float *o = (float *)J->out;
-            for (Py_ssize_t i = i0; i < i1; i++)
-                o[i] = (float)logit_32((double)x[i]);
-        }
-        else {
-            const double *x = (const double *)J->x;
-            double *o = (double *)J->out;
-            for (Py_ssize_t i = i0; i < i1; i++)
-                o[i] = logit_1(x[i]);
-        }
-        return;
-    }
     ew_block_fn f = ew_blocks[J->kind];
     double in[BLOCK], out[BLOCK];
     for (Py_ssize_t j0 = i0; j0 < i1; j0 += BLOCK) {
