@@ -1260,8 +1260,16 @@ enum { EW_SIGMOID = 0, EW_LOG_SIGMOID, EW_SOFTPLUS, EW_LOGIT, EW_LOG1MEXP };
    the bits of the array path. NaN comes back as it came, on every path (selected at the
    end: the sign of a NaN through arithmetic is the compiler's choice). */
 
+/* The helpers of the block functions are inlined into each of them, and so compiled for
+   each target of target_clones (a helper left out of line is compiled for the baseline). */
+#if defined(__GNUC__)
+#define EW_INLINE static inline __attribute__((always_inline))
+#else
+#define EW_INLINE static inline
+#endif
+
 /* horner unrolled, so that the loops calling it vectorise (the same operations). */
-static inline double horner_unrolled(double x, const double *c, int n)
+EW_INLINE double horner_unrolled(double x, const double *c, int n)
 {
     double acc = c[n - 1];
 #pragma GCC unroll 24
@@ -1282,7 +1290,7 @@ static const double ATANH_TAIL[9] = {2.0, 2.0 / 3, 2.0 / 5, 2.0 / 7, 2.0 / 9, 2.
    2^-42.7 measured on 5 10^7 normal x against logl). The seed of a Newton step on exp in
    double-double, which leaves delta^2 / 2 < 2^-85 of the seed's error delta. Anything
    else gives garbage, which the callers do not select. */
-static inline double log_seed(double x)
+EW_INLINE double log_seed(double x)
 {
     uint64_t off = to_bits(x) - SQRT_HALF_BITS;
     uint64_t k_biased = (off ^ 0x8000000000000000ULL) >> 52; /* k + 2048 */
@@ -1293,7 +1301,7 @@ static inline double log_seed(double x)
 }
 
 /* e_hi + e_lo = exp_dd(x_i) for i < n, x already clamped (clamp_hi). */
-static inline void exp_dd_lanes(const double *x, double *e_hi, double *e_lo, Py_ssize_t n)
+EW_INLINE void exp_dd_lanes(const double *x, double *e_hi, double *e_lo, Py_ssize_t n)
 {
     for (Py_ssize_t i = 0; i < n; i++) {
         double m_hi, m_lo;
@@ -1308,7 +1316,7 @@ static inline void exp_dd_lanes(const double *x, double *e_hi, double *e_lo, Py_
    its series where |t_hi| < 0.1, else its Newton step on exp from the seed
    log_seed(1 + t_hi) (the step leaves below 2^-85 of the seed's error), every entry
    through both in vector loops, each taking its branch's value. */
-static inline void log1p_dd_lanes(const double *t_hi, const double *t_lo, double *l_hi,
+EW_INLINE void log1p_dd_lanes(const double *t_hi, const double *t_lo, double *l_hi,
                                   double *l_lo, Py_ssize_t n)
 {
     double c[BLOCK], e_hi[BLOCK], e_lo[BLOCK];
@@ -1353,7 +1361,7 @@ HOT static void sigmoid_block(const double *restrict x, double *restrict y, Py_s
    (exp_parts, log1p_dd), rounded once; +inf for w = +inf; below -40, e^w (1 - e^w / 2 +
    ...) = e^w to 2^-58, formed from exp_parts before the scaling (one rounding, subnormals
    included). */
-static inline void softplus_lanes(const double *restrict x, double *restrict y, Py_ssize_t n)
+EW_INLINE void softplus_lanes(const double *restrict x, double *restrict y, Py_ssize_t n)
 {
     double a[BLOCK], m_hi[BLOCK], m_lo[BLOCK], t_hi[BLOCK], t_lo[BLOCK], l_hi[BLOCK],
         l_lo[BLOCK];
