@@ -1313,27 +1313,42 @@ EW_INLINE void exp_dd_lanes(const double *x, double *e_hi, double *e_lo, Py_ssiz
 }
 
 /* l_hi + l_lo = log(1 + t_hi + t_lo) for i < n, within 2^-56 relative, as log1p_dd:
-   its series where |t_hi| < 0.1, else its Newton step on exp from the seed
-   log_seed(1 + t_hi) (the step leaves below 2^-85 of the seed's error), every entry
-   through both in vector loops, each taking its branch's value. */
+   its series where |t_hi| < 0.1 (every entry, in a vector loop), else its Newton step on
+   exp from the seed log_seed(1 + t_hi) (the step leaves below 2^-85 of the seed's error),
+   in vector loops over those entries only, gathered into arrays of their own. */
 EW_INLINE void log1p_dd_lanes(const double *t_hi, const double *t_lo, double *l_hi,
-                                  double *l_lo, Py_ssize_t n)
+                              double *l_lo, Py_ssize_t n)
 {
-    double c[BLOCK], e_hi[BLOCK], e_lo[BLOCK];
+    double h[BLOCK], l[BLOCK], u[BLOCK], c[BLOCK], e_hi[BLOCK], e_lo[BLOCK];
+    int32_t idx[BLOCK];
     for (Py_ssize_t i = 0; i < n; i++) {
         double th = t_hi[i];
-        l_hi[i] = fabs(th) < 0.1 ? th : log_seed(1.0 + th);
+        l_hi[i] = th;
+        l_lo[i] = th * th * horner_unrolled(th, LOG1P_TAIL, 20) + t_lo[i] / (1.0 + th);
     }
-    for (Py_ssize_t i = 0; i < n; i++)
-        c[i] = clamp_hi(l_hi[i]);
-    exp_dd_lanes(c, e_hi, e_lo, n);
+    Py_ssize_t m = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
-        double th = t_hi[i], tl = t_lo[i], a_hi, a_lo;
-        double series = th * th * horner_unrolled(th, LOG1P_TAIL, 20) + tl / (1.0 + th);
-        two_sum(1.0, th, &a_hi, &a_lo);
-        double residual = (e_hi[i] - a_hi) + ((e_lo[i] - a_lo) - tl);
-        double newton = -residual / (e_hi[i] + e_lo[i]);
-        l_lo[i] = fabs(th) < 0.1 ? series : newton;
+        idx[m] = (int32_t)i;
+        m += !(fabs(t_hi[i]) < 0.1);
+    }
+    for (Py_ssize_t j = 0; j < m; j++) {
+        h[j] = t_hi[idx[j]];
+        l[j] = t_lo[idx[j]];
+    }
+    for (Py_ssize_t j = 0; j < m; j++)
+        u[j] = log_seed(1.0 + h[j]);
+    for (Py_ssize_t j = 0; j < m; j++)
+        c[j] = clamp_hi(u[j]);
+    exp_dd_lanes(c, e_hi, e_lo, m);
+    for (Py_ssize_t j = 0; j < m; j++) {
+        double a_hi, a_lo;
+        two_sum(1.0, h[j], &a_hi, &a_lo);
+        double residual = (e_hi[j] - a_hi) + ((e_lo[j] - a_lo) - l[j]);
+        c[j] = -residual / (e_hi[j] + e_lo[j]);
+    }
+    for (Py_ssize_t j = 0; j < m; j++) {
+        l_hi[idx[j]] = u[j];
+        l_lo[idx[j]] = c[j];
     }
 }
 
@@ -1472,57 +1487,71 @@ HOT static void logit_block(const double *restrict x, double *restrict y, Py_ssi
 
 /* log(1 - e^x), Maechler's switch at -log 2, in double-double: above it, log_dd2 of
    -expm1(x) = -x - g(x), g(x) = e^x - 1 - x (g_dd's series; |log| >= log 2); below,
-   log1p_dd of -e^x (exp_parts, log1p_dd_lanes). NaN for x > 0. Every entry runs both
-   branches' vector loops and takes its branch's value. log_dd2's Newton step starts from
+   log1p_dd of -e^x (exp_parts, log1p_dd_lanes). NaN for x > 0. The entries of each branch
+   are gathered and run through its vector loops. log_dd2's Newton step starts from
    log_seed (its error squared, below 2^-85, beside log_dd2's 2^-57), and libm's log only
    on the entries whose -expm1(x) is below 2^-1000 (gathered: x > -2^-1000), where log_dd2
    takes no step. */
 HOT static void log1mexp_block(const double *restrict x, double *restrict y, Py_ssize_t n)
 {
-    double c[BLOCK], t_hi[BLOCK], t_lo[BLOCK], l_hi[BLOCK], l_lo[BLOCK], s_hi[BLOCK],
-        s_lo[BLOCK], u[BLOCK], e_hi[BLOCK], e_lo[BLOCK];
-    int32_t idx[BLOCK];
-    for (Py_ssize_t i = 0; i < n; i++)
-        c[i] = clamp_hi(x[i]);
-    exp_dd_lanes(c, t_hi, t_lo, n);
-    for (Py_ssize_t i = 0; i < n; i++)
-        two_sum(-t_hi[i], -t_lo[i], &t_hi[i], &t_lo[i]);
-    log1p_dd_lanes(t_hi, t_lo, l_hi, l_lo, n);
-    /* -expm1(x) = s_hi + s_lo above the switch (g_dd's series, |x| <= 1: two_prod is
-       Dekker's product); x is taken as 0 elsewhere */
-    Py_ssize_t m = 0;
+    double v[BLOCK], c[BLOCK], t_hi[BLOCK], t_lo[BLOCK], l_hi[BLOCK], l_lo[BLOCK],
+        s_hi[BLOCK], s_lo[BLOCK], e_hi[BLOCK], e_lo[BLOCK];
+    int32_t above[BLOCK], below[BLOCK], idx[BLOCK];
+    Py_ssize_t na = 0, nb = 0, m = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
-        int above = x[i] > -LN2;
-        double v = above ? x[i] : 0.0;
-        double p_hi, p_lo, q_hi, q_lo, h, err, g_hi, g_lo, d;
-        two_sum(0.5, v * horner_unrolled(v, G_TAIL, 18), &p_hi, &p_lo);
-        q_hi = v * v;
-        q_lo = dekker(v, v, q_hi);
+        above[na] = (int32_t)i;
+        na += x[i] > -LN2;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        below[nb] = (int32_t)i;
+        nb += !(x[i] > -LN2);
+    }
+    /* below the switch: log1p_dd of -e^x */
+    for (Py_ssize_t j = 0; j < nb; j++)
+        c[j] = clamp_hi(x[below[j]]);
+    exp_dd_lanes(c, t_hi, t_lo, nb);
+    for (Py_ssize_t j = 0; j < nb; j++)
+        two_sum(-t_hi[j], -t_lo[j], &t_hi[j], &t_lo[j]);
+    log1p_dd_lanes(t_hi, t_lo, l_hi, l_lo, nb);
+    for (Py_ssize_t j = 0; j < nb; j++)
+        y[below[j]] = l_hi[j] + l_lo[j];
+    /* above: -expm1(x) = s_hi + s_lo (g_dd's series, |x| <= 1: two_prod is Dekker's
+       product), then log_dd2 */
+    for (Py_ssize_t j = 0; j < na; j++)
+        v[j] = x[above[j]];
+    for (Py_ssize_t j = 0; j < na; j++) {
+        double w = v[j], p_hi, p_lo, q_hi, q_lo, h, err, g_hi, g_lo, d;
+        two_sum(0.5, w * horner_unrolled(w, G_TAIL, 18), &p_hi, &p_lo);
+        q_hi = w * w;
+        q_lo = dekker(w, w, q_hi);
         h = q_hi * p_hi;
         err = dekker(q_hi, p_hi, h);
         two_sum(h, err + q_hi * p_lo + q_lo * p_hi, &g_hi, &g_lo);
-        two_sum(-v, -g_hi, &s_hi[i], &d);
-        s_lo[i] = d - g_lo;
+        two_sum(-w, -g_hi, &s_hi[j], &d);
+        s_lo[j] = d - g_lo;
     }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        idx[m] = (int32_t)i;
-        m += x[i] > -LN2 && !(s_hi[i] >= 0x1p-1000);
+    for (Py_ssize_t j = 0; j < na; j++) {
+        idx[m] = (int32_t)j;
+        m += !(s_hi[j] >= 0x1p-1000);
     }
-    for (Py_ssize_t i = 0; i < n; i++)
-        u[i] = log_seed(s_hi[i]);
-    for (Py_ssize_t j = 0; j < m; j++)
-        u[idx[j]] = log(s_hi[idx[j]]);
-    for (Py_ssize_t i = 0; i < n; i++)
-        c[i] = clamp_hi(u[i]);
-    exp_dd_lanes(c, e_hi, e_lo, n);
-    for (Py_ssize_t i = 0; i < n; i++) {
-        double sh = s_hi[i], sl = s_lo[i];
-        double newton = ((sh - e_hi[i]) + (sl - e_lo[i])) / sh;
+    for (Py_ssize_t j = 0; j < na; j++)
+        l_hi[j] = log_seed(s_hi[j]);
+    for (Py_ssize_t k = 0; k < m; k++)
+        l_hi[idx[k]] = log(s_hi[idx[k]]);
+    for (Py_ssize_t j = 0; j < na; j++)
+        c[j] = clamp_hi(l_hi[j]);
+    exp_dd_lanes(c, e_hi, e_lo, na);
+    for (Py_ssize_t j = 0; j < na; j++) {
+        double sh = s_hi[j], sl = s_lo[j];
+        double newton = ((sh - e_hi[j]) + (sl - e_lo[j])) / sh;
         double first = sh > 0.0 ? sl / sh : 0.0;
-        double above = u[i] + (sh >= 0x1p-1000 ? newton : first);
-        double v = x[i] > -LN2 ? above : l_hi[i] + l_lo[i];
-        v = x[i] > 0.0 ? NAN : v;
-        y[i] = x[i] != x[i] ? x[i] : v;
+        v[j] = l_hi[j] + (sh >= 0x1p-1000 ? newton : first);
+    }
+    for (Py_ssize_t j = 0; j < na; j++)
+        y[above[j]] = v[j];
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double w = x[i];
+        y[i] = w != w ? w : (w > 0.0 ? NAN : y[i]);
     }
 }
 
