@@ -32,6 +32,10 @@ _PARALLEL = 1 << 17  # from this many entries on, the threads share the array
 
 def _apply(kernel, x: ArrayLike, name: str) -> NDArray:
     """The compiled ``kernel`` on every entry of ``x`` (read as the argument ``name``)."""
+    if type(x) is np.ndarray and x.dtype.char in "fd" and x.flags.c_contiguous:
+        out = np.empty_like(x)  # the common case, read without copies or conversions
+        kernel(x, out, _threads.get_num_threads() if x.size >= _PARALLEL else 1)
+        return out if x.ndim else out[()]
     arr, dtype = as_real(x, name)
     arr = np.asarray(arr, dtype=arr.dtype if arr.dtype in _COMPUTED else np.float64, order="C")
     out = np.empty(arr.shape, arr.dtype)
