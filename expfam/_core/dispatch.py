@@ -38,6 +38,7 @@ Tier = Literal["numpy", "dask", "portable"]
 _NUMPY_TYPES = (np.ndarray, np.generic, float, int, bool, complex, str, list, tuple, type(None))
 # The exact types of the hot calls with one positional argument (a number or an array).
 _ONE_PLAIN = frozenset({np.ndarray, np.float64, np.float32, float, int})
+_NO_ARGUMENT = object()  # the wrappers' first argument when a call has none
 
 
 def _library(a: object) -> str:
@@ -121,7 +122,7 @@ def _is_array(a: object) -> bool:
     return bool(array_api_compat.is_array_api_obj(a))
 
 
-def tiered(func: F) -> F:
+def tiered(func: F | None = None, /, *, floats: Callable[[float], Any] | None = None) -> Any:
     """Send calls with dask or array-API arguments to the subpackage's tier module.
 
     The tier implementation of ``package.module.name`` is
@@ -130,6 +131,9 @@ def tiered(func: F) -> F:
     lists, tuples, None or other non-array objects (a distribution, a
     Generator) run ``func`` itself; checking that costs well under a
     microsecond when every argument is a numpy array or a number.
+    ``@tiered(floats=kernel)`` sends a call of one Python float straight to
+    ``kernel`` (a compiled one, giving what ``func`` gives on that float),
+    without ``func``'s frame.
 
     Examples
     --------
@@ -139,13 +143,20 @@ def tiered(func: F) -> F:
     >>> double([1.0, 2.0])
     array([2., 4.])
     """
+    if func is None:
+        return functools.partial(tiered, floats=floats)
     package = func.__module__.rpartition(".")[0]
     signature = inspect.signature(func)
 
     @functools.wraps(func)
-    def call(*args: Any, **kwargs: Any) -> Any:
-        if len(args) == 1 and not kwargs and type(args[0]) in _ONE_PLAIN:
-            return func(*args)
+    def call(first: Any = _NO_ARGUMENT, /, *args: Any, **kwargs: Any) -> Any:
+        # the first argument apart: a call of one number or array packs no tuple
+        if type(first) in _ONE_PLAIN and not args and not kwargs:
+            if floats is not None and type(first) is float:
+                return floats(first)
+            return func(first)
+        if first is not _NO_ARGUMENT:
+            args = (first, *args)
         if all(isinstance(a, _NUMPY_TYPES) for a in args) and all(
             isinstance(a, _NUMPY_TYPES) for a in kwargs.values()
         ):

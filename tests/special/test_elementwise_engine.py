@@ -112,3 +112,19 @@ def test_the_engine_entry_checks_its_buffers():
     out = x.copy()
     _engine.log1mexp(out, out, 2)  # in place
     assert _same(out, np.array([expfam.log1mexp(float(v)) for v in x]))
+
+
+@pytest.mark.parametrize("name", KERNELS)
+def test_the_python_float_shortcut_gives_the_array_bits(name):
+    """A Python float goes straight to the compiled kernel (``@tiered(floats=...)``); a
+    keyword call, a numpy float64 (a float subclass) and a list take the function body:
+    all give the bits of the array, on values of every branch of the kernel."""
+    kernel = getattr(expfam, name)
+    x = _inputs(KERNELS[name][2], 200, 11)
+    arg = "p" if name == "logit" else "x"
+    want = kernel(x)
+    for i, v in enumerate(x):
+        got = [kernel(float(v)), kernel(**{arg: float(v)}), kernel(np.float64(v))]
+        got.append(kernel([float(v)])[0])
+        assert all(_same(g, want[i]) for g in got), (name, v, got, want[i])
+        assert type(got[0]) is np.float64
