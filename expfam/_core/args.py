@@ -23,10 +23,12 @@ same thing everywhere and a bad argument gets the same error naming it:
 
 from __future__ import annotations
 
+import contextvars
 import math
 import operator
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -293,6 +295,32 @@ def plain_beta(beta: object) -> float | None:
     return None
 
 
+_DECLARED = contextvars.ContextVar("expfam_logits_declared", default=False)
+
+
+@contextmanager
+def declared_logits() -> Iterator[None]:
+    """Inside, :func:`warn_if_probabilities` is silent: for callers whose arrays are
+    logits by construction (a family's natural parameters, given as logits by name).
+
+    Yields
+    ------
+    None
+        Inside the block the kernels take their arguments as logits unchecked.
+
+    Examples
+    --------
+    >>> with declared_logits():
+    ...     warn_if_probabilities([0.5, 0.5], -1, "logits", "entropy", "from_probs")
+    False
+    """
+    token = _DECLARED.set(True)
+    try:
+        yield
+    finally:
+        _DECLARED.reset(token)
+
+
 def warn_if_probabilities(
     x: ArrayLike, axis: object, name: str, function: str, instead: str
 ) -> bool:
@@ -314,6 +342,8 @@ def warn_if_probabilities(
     >>> warned, str(caught[0].message).split(" (")[0]
     (True, 'p: kl_divergence takes logits, got rows that look like probabilities')
     """
+    if _DECLARED.get():
+        return False
     x = x if isinstance(x, np.ndarray) else np.asarray(x)
     if axis is None and x.ndim == 1:
         axis = 0

@@ -29,6 +29,7 @@ from expfam._core.args import (
     as_rng,
     as_sample_shape,
     beta_array,
+    declared_logits,
     is_index_target,
     scalar,
 )
@@ -371,9 +372,10 @@ class Categorical(ExponentialFamily):
                 f"x: expected a target whose shape broadcasts with the logits' "
                 f"{self.logits.shape}, got {target.shape}"
             ) from None
-        return -special.cross_entropy(
-            np.broadcast_to(self.logits, shape), np.broadcast_to(target, shape)
-        )
+        with declared_logits():
+            return -special.cross_entropy(
+                np.broadcast_to(self.logits, shape), np.broadcast_to(target, shape)
+            )
 
     def entropy(self) -> NDArray:
         r"""Entropy ``-sum_k p_k log p_k`` (``0 log 0 = 0``), shape (...).
@@ -393,7 +395,8 @@ class Categorical(ExponentialFamily):
         >>> float(Categorical.from_probs([0.5, 0.5, 0.0]).entropy())
         0.6931471805599453
         """
-        return special.entropy(self.logits)
+        with declared_logits():
+            return special.entropy(self.logits)
 
     def dual_potential(self) -> NDArray:
         r"""``phi(eta) = sum_k p_k log p_k``, the negative entropy, shape (...).
@@ -435,9 +438,10 @@ class Categorical(ExponentialFamily):
         """
         self._check_other(other)
         shape = np.broadcast_shapes(self.logits.shape, other.logits.shape)
-        return special.cross_entropy(
-            np.broadcast_to(other.logits, shape), np.broadcast_to(self.probs, shape)
-        )
+        with declared_logits():
+            return special.cross_entropy(
+                np.broadcast_to(other.logits, shape), np.broadcast_to(self.probs, shape)
+            )
 
     def kl(self, other: Categorical) -> NDArray:
         r"""``KL(p || q) = sum_k p_k log(p_k / q_k)`` >= 0; ``+inf`` where ``q_k = 0 < p_k``.
@@ -470,7 +474,8 @@ class Categorical(ExponentialFamily):
         0.143841036226
         """
         self._check_other(other)
-        return special.kl_divergence(self.logits, other.logits)
+        with declared_logits():
+            return special.kl_divergence(self.logits, other.logits)
 
     # ------------------------------------------------------------ Fisher geometry
     def fisher(self, coords: Coords = "natural") -> NDArray:

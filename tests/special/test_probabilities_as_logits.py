@@ -78,3 +78,19 @@ def test_beta_and_where_are_keyword_only_everywhere():
                 assert parameters[name].kind is inspect.Parameter.KEYWORD_ONLY, (function, name)
     with pytest.raises(TypeError):
         softmax([0.0, 1.0], -1, 2.0)
+
+
+def test_a_family_built_from_logits_takes_them_as_logits():
+    """Categorical(logits=...) was given logits by name: its methods never warn, even on
+    logits that happen to look like probabilities (hypothesis found (0.5, 0.5))."""
+    from expfam import Categorical
+
+    p, q = Categorical(logits=[0.5, 0.5]), Categorical(logits=[0.25, 0.75])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert float(p.entropy()) == pytest.approx(np.log(2), rel=1e-15)
+        assert float(p.kl(q)) >= 0
+        assert np.isfinite(p.cross_entropy(q))
+        assert np.isfinite(p.log_prob(0))
+    with pytest.warns(ProbabilitiesAsLogitsWarning):  # the kernels themselves still check
+        entropy([0.5, 0.5])
