@@ -1525,7 +1525,7 @@ static const double ATANH_TAIL[9] = {2.0, 2.0 / 3, 2.0 / 5, 2.0 / 7, 2.0 / 9, 2.
    |z| <= 0.1716, by its series to z^17 (the rest below 2^-56 |z|), a few roundings of
    2^-53; k as a float by the shifter, and k log 2 off by |k| 2^-55 + 2^-44 for |k| < 1024:
    2^-42.7 measured on 5 10^7 normal x against logl). The seed of a Newton step on exp in
-   double-double, which leaves delta^2 / 2 < 2^-85 of the seed's error delta. Anything
+   double-double, which leaves delta^2 / 2 < 2^-85 of the error delta of log_seed. Anything
    else gives garbage, which the callers do not select. */
 EW_INLINE double log_seed(double x)
 {
@@ -1551,7 +1551,7 @@ EW_INLINE void exp_dd_lanes(const double *x, double *e_hi, double *e_lo, Py_ssiz
 
 /* l_hi + l_lo = log(1 + t_hi + t_lo) for i < n, within 2^-56 relative, as log1p_dd:
    its series where |t_hi| < 0.1 (every entry, in a vector loop), else its Newton step on
-   exp from the seed log_seed(1 + t_hi) (the step leaves below 2^-85 of the seed's error),
+   exp from the seed log_seed(1 + t_hi) (the step leaves below 2^-85 of log_seed's error),
    in vector loops over those entries only, gathered into arrays of their own. */
 EW_INLINE void log1p_dd_lanes(const double *t_hi, const double *t_lo, double *l_hi,
                               double *l_lo, Py_ssize_t n)
