@@ -6,9 +6,9 @@ install (the engine is compiled)::
     python benchmarks/bench_special.py [--repeats N] [--quick] [--no-large]
 
 Prints one table and writes it to ``benchmarks/results/bench_special.csv``
-and the README's tables to ``bench_special.md``. About 5-10 minutes on 2
-cores; ``--no-large`` leaves out the two largest inputs, ``--quick`` runs the
-small inputs only.
+and the README's tables to ``bench_special.md``. About 3 minutes on an idle
+2-core machine; ``--no-large`` leaves out the two largest inputs, ``--quick``
+runs the small inputs only.
 
 - The sweep, every shape in float32 and float64: 2000x10, 2000x1000,
   1024x5000, 256x50000, then (4096, 32000) float32 and (1024, 50000)
