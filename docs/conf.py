@@ -95,6 +95,7 @@ numpydoc_validation_checks = {
 # --- formulas: MathJax 3 shipped in _static (no network) ----------------------------
 mathjax_path = "mathjax/tex-svg.js"
 html_static_path = ["_static"]
+html_css_files = ["expfam.css"]
 
 # --- intersphinx: inventories kept in the repository (no network) -------------------
 intersphinx_mapping = {
