@@ -1722,74 +1722,115 @@ HOT static void logit_block(const double *restrict x, double *restrict y, Py_ssi
     }
 }
 
-/* log(1 - e^x), Maechler's switch at -log 2, in double-double: above it, log_dd2 of
-   -expm1(x) = -x - g(x), g(x) = e^x - 1 - x (g_dd's series; |log| >= log 2); below,
-   log1p_dd of -e^x (exp_parts, log1p_dd_lanes). NaN for x > 0. The entries of each branch
-   are gathered and run through its vector loops. log_dd2's Newton step starts from
-   log_seed (its error squared, below 2^-85, beside log_dd2's 2^-57), and libm's log only
-   on the entries whose -expm1(x) is below 2^-1000 (gathered: x > -2^-1000), where log_dd2
-   takes no step. */
+/* log(c) for the 128 cells of log1mexp's log: s = 2^k z, z in [OFF, 2 OFF) (OFF = 0.6855),
+   cell i = bits 45..51 of bits(s) - bits(OFF) (2^-8 wide below 1, 2^-7 above, the cell of 1
+   centred on it: [1 - 2^-9, 1 + 2^-8)); LOG_INVC[i] = 1/c, c the cell's middle, rounded to
+   26 bits (1 in the cell of 1), and LOG_C_HI + LOG_C_LO = log(c) = -log(LOG_INVC) to 2^-106
+   (mpmath). Over its cell, |z / c - 1| < 2^-8 <= |log c| (c != 1). */
+#define LOG_OFF 0x3fe5f00000000000ULL
+#define LN2_HI 0x1.62e42fefa3800p-1 /* 42 bits: k LN2_HI is exact for |k| < 2^11 */
+#define LN2_LO 0x1.ef35793c76730p-45 /* LN2_HI + LN2_LO = log 2 to 2^-102 */
+static const double LOG_INVC[128] = {0x1.745d178000000p+0, 0x1.7242880000000p+0, 0x1.702e060000000p+0, 0x1.6e1f768000000p+0, 0x1.6c16c18000000p+0, 0x1.6a13cd0000000p+0, 0x1.6816818000000p+0, 0x1.661ec68000000p+0, 0x1.642c858000000p+0, 0x1.623fa78000000p+0, 0x1.6058160000000p+0, 0x1.5e75bb8000000p+0, 0x1.5c98828000000p+0, 0x1.5ac0568000000p+0, 0x1.58ed230000000p+0, 0x1.571ed40000000p+0, 0x1.5555558000000p+0, 0x1.5390948000000p+0, 0x1.51d07e8000000p+0, 0x1.5015018000000p+0, 0x1.4e5e0a8000000p+0, 0x1.4cab888000000p+0, 0x1.4afd6a0000000p+0, 0x1.49539e0000000p+0, 0x1.47ae148000000p+0, 0x1.460cbc8000000p+0, 0x1.446f868000000p+0, 0x1.42d6628000000p+0, 0x1.4141418000000p+0, 0x1.3fb0140000000p+0, 0x1.3e22cc0000000p+0, 0x1.3c995a8000000p+0, 0x1.3b13b10000000p+0, 0x1.3991c30000000p+0, 0x1.3813810000000p+0, 0x1.3698df0000000p+0, 0x1.3521cf8000000p+0, 0x1.33ae458000000p+0, 0x1.323e348000000p+0, 0x1.30d1900000000p+0, 0x1.2f684c0000000p+0, 0x1.2e025c0000000p+0, 0x1.2c9fb50000000p+0, 0x1.2b404b0000000p+0, 0x1.29e4128000000p+0, 0x1.288b010000000p+0, 0x1.27350b8000000p+0, 0x1.25e2270000000p+0, 0x1.2492490000000p+0, 0x1.2345678000000p+0, 0x1.21fb780000000p+0, 0x1.20b4710000000p+0, 0x1.1f70480000000p+0, 0x1.1e2ef38000000p+0, 0x1.1cf06b0000000p+0, 0x1.1bb4a40000000p+0, 0x1.1a7b960000000p+0, 0x1.1945380000000p+0, 0x1.1811810000000p+0, 0x1.16e0688000000p+0, 0x1.15b1e60000000p+0, 0x1.1485f10000000p+0, 0x1.135c810000000p+0, 0x1.12358e8000000p+0, 0x1.1111110000000p+0, 0x1.0fef010000000p+0, 0x1.0ecf568000000p+0, 0x1.0db20a8000000p+0, 0x1.0c97150000000p+0, 0x1.0b7e6f0000000p+0, 0x1.0a68108000000p+0, 0x1.0953f38000000p+0, 0x1.0842108000000p+0, 0x1.0732608000000p+0, 0x1.0624dd0000000p+0, 0x1.05197f8000000p+0, 0x1.0410410000000p+0, 0x1.03091b8000000p+0, 0x1.0204080000000p+0, 0x1.0101010000000p+0, 0x1.0000000000000p+0, 0x1.fc07f00000000p-1, 0x1.f81f820000000p-1, 0x1.f4465a0000000p-1, 0x1.f07c1f0000000p-1, 0x1.ecc07b0000000p-1, 0x1.e9131a8000000p-1, 0x1.e573ac8000000p-1, 0x1.e1e1e20000000p-1, 0x1.de5d6e0000000p-1, 0x1.dae6078000000p-1, 0x1.d77b658000000p-1, 0x1.d41d420000000p-1, 0x1.d0cb590000000p-1, 0x1.cd85688000000p-1, 0x1.ca4b308000000p-1, 0x1.c71c720000000p-1, 0x1.c3f8f00000000p-1, 0x1.c0e0700000000p-1, 0x1.bdd2b88000000p-1, 0x1.bacf918000000p-1, 0x1.b7d6c40000000p-1, 0x1.b4e81b8000000p-1, 0x1.b203640000000p-1, 0x1.af286c0000000p-1, 0x1.ac57018000000p-1, 0x1.a98ef60000000p-1, 0x1.a6d01a8000000p-1, 0x1.a41a418000000p-1, 0x1.a16d3f8000000p-1, 0x1.9ec8e98000000p-1, 0x1.9c2d150000000p-1, 0x1.9999998000000p-1, 0x1.970e4f8000000p-1, 0x1.948b100000000p-1, 0x1.920fb48000000p-1, 0x1.8f9c190000000p-1, 0x1.8d30190000000p-1, 0x1.8acb910000000p-1, 0x1.886e5f0000000p-1, 0x1.8618618000000p-1, 0x1.83c9778000000p-1, 0x1.8181818000000p-1, 0x1.7f40600000000p-1, 0x1.7d05f40000000p-1, 0x1.7ad2208000000p-1, 0x1.78a4c80000000p-1, 0x1.767dce8000000p-1};
+static const double LOG_C_HI[128] = {-0x1.7fafa45d8151bp-2, -0x1.79e266a7cfb3ep-2, -0x1.741d881c67bb0p-2, -0x1.6e60edd8f1971p-2, -0x1.68ac8421c6a14p-2, -0x1.63003077aac49p-2, -0x1.5d5bde3995f30p-2, -0x1.57bf74d28d1fbp-2, -0x1.522ae0438a3d8p-2, -0x1.4c9e0a0f72c3cp-2, -0x1.4718dc171c41bp-2, -0x1.419b42175e8c7p-2, -0x1.3c2526cb33183p-2, -0x1.36b676dde1116p-2, -0x1.314f1e0535ce4p-2, -0x1.2bef087dc9353p-2, -0x1.269621934db92p-2, -0x1.214456a2eb8d4p-2, -0x1.1bf995a9a6b94p-2, -0x1.16b5cd4ccfb73p-2, -0x1.1178e84a7e47cp-2, -0x1.0c42d6a0162e3p-2, -0x1.071385f4d5862p-2, -0x1.01eae4aa6c690p-2, -0x1.f991c6eb3b379p-3, -0x1.ef5ade51cffe6p-3, -0x1.e530f10671011p-3, -0x1.db13dbe94893fp-3, -0x1.d10380b655e79p-3, -0x1.c6ffbc8f00f71p-3, -0x1.bd0874c3bd8abp-3, -0x1.b31d86e1bce3bp-3, -0x1.a93ed248ad9e1p-3, -0x1.9f6c420889662p-3, -0x1.95a5ac5f7017dp-3, -0x1.8beafd1b8fe8ap-3, -0x1.823c15051a3c0p-3, -0x1.7898d6f044c71p-3, -0x1.6f0127cf56abbp-3, -0x1.6574eb68c133ap-3, -0x1.5bf407b543db1p-3, -0x1.527e5e2a1b58dp-3, -0x1.4913d9433b560p-3, -0x1.3fb45ba1928cap-3, -0x1.365fca3159016p-3, -0x1.2d160fb068139p-3, -0x1.23d7126c9c202p-3, -0x1.1aa2b7aa3f72ap-3, -0x1.1178e7227e47bp-3, -0x1.08598b15e3a06p-3, -0x1.fe89129dbd565p-4, -0x1.ec739b60a111bp-4, -0x1.da727838446a0p-4, -0x1.c8857d33c4b1fp-4, -0x1.b6ac8afad5b1ap-4, -0x1.a4e763cb1bc38p-4, -0x1.9335e4d594988p-4, -0x1.8197e2740e3f0p-4, -0x1.700d2f4eac0e0p-4, -0x1.5e95a3b1791cbp-4, -0x1.4d31165207eacp-4, -0x1.3bdf5c4d1ee63p-4, -0x1.2aa04924717a4p-4, -0x1.1973bdac65567p-4, -0x1.08598a59e3a06p-4, -0x1.eea31a206b87bp-5, -0x1.ccb7357ddb2bep-5, -0x1.aaef2bffb10fcp-5, -0x1.894aa1c9fb343p-5, -0x1.67c9568d4bb4bp-5, -0x1.466ae8a2de3e4p-5, -0x1.252f3108d183ep-5, -0x1.0415d81e74444p-5, -0x1.c63d25e14aae8p-6, -0x1.8492470c8caaep-6, -0x1.432a92f980cc1p-6, -0x1.0205648935847p-6, -0x1.8244a0f88a28ap-7, -0x1.01014f588de6dp-7, -0x1.0080549588b35p-8, 0x0.0p+0, 0x1.fe02b6b106791p-8, 0x1.fc0a890fc03e4p-7, 0x1.7b91acfd5b11cp-6, 0x1.f829b1e783300p-6, 0x1.39e87ebfebd62p-5, 0x1.774593832dd01p-5, 0x1.b42dd821971bfp-5, 0x1.f0a30a01162a7p-5, 0x1.1653710a37ae3p-4, 0x1.341d78b1bd1d1p-4, 0x1.51b0722861841p-4, 0x1.6f0d272e56b4dp-4, 0x1.8c345d1319b21p-4, 0x1.a926d434ad564p-4, 0x1.c5e5477dbc744p-4, 0x1.e27074e2af2e8p-4, 0x1.fec9141dbeabbp-4, 0x1.0d77e8cd08e5ap-3, 0x1.1b72adc6f67a0p-3, 0x1.29552e91ff524p-3, 0x1.371fc161e8f75p-3, 0x1.44d2b5e4b7d1fp-3, 0x1.526e5e5a1b438p-3, 0x1.5ff3060a793d5p-3, 0x1.6d60ff459d21dp-3, 0x1.7ab890410d909p-3, 0x1.87fa05f60c911p-3, 0x1.9525aa7f456b5p-3, 0x1.a23bc2722b563p-3, 0x1.af3c94000bff4p-3, 0x1.bc2866ead8cd6p-3, 0x1.c8ff7cf9a9a22p-3, 0x1.d5c216b8fbb91p-3, 0x1.e27075e2af2e7p-3, 0x1.ef0add51c5937p-3, 0x1.fb9186b5e3e2bp-3, 0x1.040258d74d041p-2, 0x1.0a324e0f390e3p-2, 0x1.1058bfb6e4ad5p-2, 0x1.1675cacaba60ep-2, 0x1.1c898c88999fbp-2, 0x1.22941fc0f7966p-2, 0x1.2895a0bde86a4p-2, 0x1.2e8e2bee11d31p-2, 0x1.347dd9cf87d55p-2, 0x1.3a64c596945eap-2, 0x1.404307c26a7e5p-2};
+static const double LOG_C_LO[128] = {-0x1.2f37ee5040ceep-57, 0x1.e168817399478p-56, -0x1.bca4ee9f4402dp-56, -0x1.bf3f084c10988p-56, -0x1.e4eade58ac231p-62, -0x1.f6319c926bf33p-58, 0x1.f5c1148655df8p-56, 0x1.e3a468c7ff907p-56, 0x1.0fbf4d9e934bdp-56, 0x1.0d5b0ad4ade84p-57, -0x1.0fb4c14b01999p-60, -0x1.66f6486bd7478p-58, 0x1.39a4fd6241d8ep-57, -0x1.3d4c3c23b0f47p-56, 0x1.4f69909ea43dcp-56, 0x1.4adad78e9b5dep-56, 0x1.f1051fb7a52afp-60, -0x1.736e91aac475fp-57, -0x1.1228a3a707c43p-56, 0x1.33242d356e621p-56, 0x1.7263a5ed81be6p-57, -0x1.cd63cedec4f72p-61, -0x1.c5b16ed4d3be3p-56, 0x1.141487e43eecap-58, -0x1.e665066fc2b4cp-57, 0x1.092b2ddc705f6p-58, -0x1.e7605959b03f5p-63, -0x1.e0c8ea85f3fb1p-57, 0x1.8e75b1e0ce42ep-59, 0x1.9e58b2c54f9fap-57, -0x1.fba6ac93f4d84p-57, 0x1.7993aa431cffap-57, -0x1.795f517d2e402p-58, 0x1.db97992514607p-57, -0x1.18589d09849c7p-59, 0x1.7e2abba4a62e3p-57, -0x1.39a619ca30fa4p-62, -0x1.3b87b67902254p-57, 0x1.adcb38c2c9784p-58, 0x1.3a69e1f36ee28p-57, 0x1.1f5b3f6b8a29ap-61, 0x1.38d4b41320354p-60, 0x1.0aab01e32cdf0p-57, 0x1.a5f9a60746c09p-59, 0x1.e55f72fffb2ffp-57, 0x1.6dcd20027f206p-57, 0x1.9f38161136814p-57, 0x1.45778ecf60d15p-58, 0x1.0e63a69ac713cp-58, -0x1.da4ff66e3aa23p-57, -0x1.4d82f752c5c5dp-60, 0x1.235fc9d8dc6a6p-58, -0x1.401fa7c1ddac2p-58, -0x1.7e19669bf5e03p-59, 0x1.882bf69c2fd7bp-58, 0x1.7b5ca204397afp-58, -0x1.70eaf4f4bbbe8p-59, 0x1.1834803aef5a0p-62, -0x1.36a670c61e13ap-63, 0x1.71f174b66bb41p-59, -0x1.ed3e85945daedp-59, 0x1.d4b448e34bb26p-58, 0x1.6574e3c568fddp-60, 0x1.6f2c1b38be3d0p-58, -0x1.147fb2d3f5bc3p-61, 0x1.849f92bd46cd9p-60, 0x1.223ee2adb1500p-61, 0x1.7056226b5afe7p-60, -0x1.28be97675f792p-60, 0x1.5fec1154444bep-59, -0x1.9c520bf7783a8p-60, 0x1.557f794cdfe6bp-59, -0x1.805cf1d6a8b77p-59, 0x1.30030e0c7b2e2p-60, -0x1.cda4f65160658p-65, 0x1.bedaf38fb0c3dp-60, -0x1.4f91d08032393p-61, 0x1.c34e801e5cbf7p-62, -0x1.46662bec2797ap-62, -0x1.d96638cf4e121p-62, 0x0.0p+0, -0x1.e44b538c673f4p-67, 0x1.f3db4e851a025p-64, 0x1.893fa9f13608bp-61, 0x1.b3e3f05074478p-60, 0x1.a015b48db63c3p-61, -0x1.e32c3401eed68p-59, 0x1.59a2992e6c2f1p-62, 0x1.85f3259b11022p-59, 0x1.5312e25359440p-59, -0x1.8733e45d5aeccp-59, -0x1.70e36b7460d84p-65, -0x1.106d99604b992p-58, 0x1.165a151e21805p-63, -0x1.c9d0b751c3157p-58, 0x1.4fb0bef4db62fp-59, -0x1.615782ac8ac09p-60, 0x1.51728cfa743d2p-59, 0x1.9a5dc63e58601p-57, 0x1.765811ab86d64p-57, 0x1.682ee2fb6fb7ep-58, -0x1.80c9a4ff5c905p-57, 0x1.d09eca08bd465p-58, -0x1.646ff8a44628fp-57, -0x1.bc60f05a71a18p-58, 0x1.e723b34352a64p-58, 0x1.fe36b2d74b0b3p-59, -0x1.3b3fdbfdfec45p-57, -0x1.0becf83d89cbep-59, 0x1.371c46c9dad0ep-57, -0x1.53c67fdaa4218p-57, 0x1.20e73a20c1255p-57, -0x1.3da27de62559cp-59, 0x1.6e843597e4e95p-57, -0x1.61578157356b5p-59, -0x1.615c869ea6c9ep-57, -0x1.baaae64f4c576p-57, 0x1.1009ef231643fp-56, 0x1.8fcfde8019c03p-56, 0x1.ebfa0ab694872p-58, 0x1.6731f55d970e1p-60, 0x1.853a39f32543cp-56, -0x1.7675eb096235ap-56, -0x1.0a5b682d74d38p-57, -0x1.0f4cdb90968a4p-56, -0x1.e7298afcac144p-58, -0x1.8d0ca31369da2p-58, -0x1.aeafb6653d5c2p-56};
+static const double LOG1P_TAYLOR[6] = {1.0 / 3, -1.0 / 4, 1.0 / 5, -1.0 / 6, 1.0 / 7, -1.0 / 8};
+
+/* u + v = a + b exactly for |a| >= |b| or a = 0 (Dekker's Fast2Sum). */
+EW_INLINE void fast_two_sum(double a, double b, double *u, double *v)
+{
+    double s = a + b;
+    *v = b - (s - a);
+    *u = s;
+}
+
+/* log(1 - e^x) for one x, straight-line code with selects (no branch, no libm: the loop of
+   log1mexp_block vectorises), rounded once.
+
+   1 - e^x as s_hi + s_lo, e^x = 2^n T (1 + q) by exp_parts' reduction (k = rint(64 x /
+   log 2), j = k mod 64, n = k div 64, T = T_HI + T_LO = 2^(j/64), r = x - k log(2)/64 as
+   r + r_err, |r| <= log(2)/128), q = e^r - 1 as q_hi + q_lo = r + (r^2 EXP_TAIL(r) +
+   r_err (1 + r)) (Fast2Sum), the series to r^6 (relative truncation r^6 / 7! < 2^-57.5):
+   s = (1 - 2^n T_HI) - 2^n (T_HI q_hi + [T_HI q_lo + T_LO (1 + q_hi)]), the first by
+   TwoSum, T_HI q_hi by Dekker's product (exact), 2^n exact (x >= -40: n >= -58). Its error
+   is that of q, times 2^n T: below 2^-64.9 e^x in absolute value (truncation and a few
+   roundings of q's tail, below 2^-53 r^2 each); at k = 0 (|x| < log(2)/128) the whole
+   s = -q, within 2^-57.4 of itself. No cancellation is left to amplify it: 1 - 2^n T_HI is
+   exact (TwoSum) and q's error is relative to e^x.
+
+   log(s_hi + s_lo) = k' log 2 + log c + log1p(r'), s_hi = 2^k' z (scaled by 2^100 below
+   2^-1000, x > -2^-1000), c = 1/LOG_INVC[i] the cell's centre, and r' = z / c - 1 +
+   s_lo 2^-k' / c exactly as r_hi + r_lo: with z = z_h + z_l (z_h its top 26 bits), z_h /c - 1
+   is exact (26 + 26 bits, Sterbenz), z_l / c exact (27 + 26 bits), TwoSum; the s_lo term
+   rounds once, 2^-106 |r'|. |r'| < 2^-8, log1p(r') = r' - r'^2/2 + r'^3 LOG1P_TAYLOR(r')
+   to r'^8 (truncation below |r'|^9 / 9 < 2^-67 |r'|). k' LN2_HI + LOG_C_HI + r_hi by two
+   Fast2Sums (|k' LN2_HI| >= 0.69 > |log c| when k' != 0, |log c| >= 2^-8 > |r_hi| when
+   c != 1) into hi + lo, lo collecting their errors, k' LN2_LO, LOG_C_LO, r_lo (1 - r_hi)
+   and the polynomial. Where c = 1 (k' = 0, so y = log1p(r')) every term of lo is below
+   2^-9 |y| and rounded to 2^-52 of itself; where c != 1, |y| > 2^-9 and lo's roundings
+   are below 2^-68: relative to y, below 2^-59 in all. With s's error (its relative error
+   is an absolute one in y: at most 2^-64.9 e^x / (s |y|) relative to y, below 2^-59 for
+   every x), y before its rounding is within 2^-58 of log(1 - e^x), and the result within
+   0.5 + 2^-5 ULP.
+
+   Below -40 the result is -e^x (the next term, e^2x / 2, is below 2^-58 of it):
+   -2^n (T_HI + (T_HI q + ...)) rounded once by ldexp2, as exp_fast's subnormal results
+   (within 0.76 ULP there). -inf at x = 0 (and -0), -0 at x = -inf, NaN for x > 0, x for
+   NaN. */
+EW_INLINE double log1mexp_one(double x)
+{
+    /* 1 - e^x = s_hi + s_lo */
+    double shifted = x * INV_C + EXP_SHIFTER;
+    double kf = shifted - EXP_SHIFTER;
+    uint64_t kb = to_bits(shifted) - to_bits(EXP_SHIFTER) + (1ULL << 20); /* k + 2^20 */
+    int64_t n = (int64_t)(kb >> 6) - (1 << 14);
+    uint64_t j = kb & 63;
+    double r, r_err;
+    two_sum(x - kf * C1, -(kf * C2), &r, &r_err);
+    double q_hi, q_lo;
+    fast_two_sum(r, r * r * horner_unrolled(r, EXP_TAIL, 5) + r_err * (1.0 + r), &q_hi, &q_lo);
+    double t = T_HI[j], t_lo = T_LO[j];
+    double scale = from_bits((uint64_t)(n + 1023) << 52);
+    double a_hi, a_lo, p = t * q_hi;
+    two_sum(1.0, -(t * scale), &a_hi, &a_lo);
+    double v = dekker(t, q_hi, p) + (t * q_lo + t_lo * (1.0 + q_hi));
+    double b_hi, b_lo, s_hi, s_lo;
+    two_sum(a_hi, -(p * scale), &b_hi, &b_lo);
+    fast_two_sum(b_hi, b_lo + (a_lo - v * scale), &s_hi, &s_lo);
+    double tail = 0.0 - ldexp2(t + (p + v), n);
+    /* log(s_hi + s_lo) */
+    int tiny = s_hi < 0x1p-1000;
+    double s_hi_up = s_hi * 0x1p100, s_lo_up = s_lo * 0x1p100;
+    s_hi = tiny ? s_hi_up : s_hi;
+    s_lo = tiny ? s_lo_up : s_lo;
+    uint64_t off = to_bits(s_hi) - LOG_OFF;
+    uint64_t i = (off >> 45) & 127;
+    uint64_t k_biased = (off + (2048ULL << 52)) >> 52; /* k' + 2048 */
+    double z = from_bits(to_bits(s_hi) - ((k_biased - 2048) << 52));
+    double z_h = from_bits(to_bits(z) & ~((1ULL << 27) - 1));
+    double inv = LOG_INVC[i];
+    double r_hi, r_lo;
+    two_sum(z_h * inv - 1.0, (z - z_h) * inv, &r_hi, &r_lo);
+    r_lo += s_lo * from_bits((3071 - k_biased) << 52) * inv; /* 2^-k' */
+    double k_log = from_bits(to_bits(EXP_SHIFTER) + k_biased) - (EXP_SHIFTER + 2048.0);
+    double k_log_up = k_log - 100.0;
+    k_log = tiny ? k_log_up : k_log;
+    double h1, e1, h2, e2;
+    fast_two_sum(k_log * LN2_HI, LOG_C_HI[i], &h1, &e1);
+    fast_two_sum(h1, r_hi, &h2, &e2);
+    double poly = r_hi * r_hi * (r_hi * horner_unrolled(r_hi, LOG1P_TAYLOR, 6) - 0.5);
+    double lo = (e1 + e2) + (k_log * LN2_LO + LOG_C_LO[i]) + (r_lo * (1.0 + -r_hi) + poly);
+    double y = h2 + lo;
+    y = x < -40.0 ? tail : y;
+    y = x < -746.0 ? 0.0 : y;
+    y = x == 0.0 ? -INFINITY : y;
+    y = x > 0.0 ? NAN : y;
+    return x != x ? x : y;
+}
+
 HOT static void log1mexp_block(const double *restrict x, double *restrict y, Py_ssize_t n)
 {
-    double v[BLOCK], c[BLOCK], t_hi[BLOCK], t_lo[BLOCK], l_hi[BLOCK], l_lo[BLOCK],
-        s_hi[BLOCK], s_lo[BLOCK], e_hi[BLOCK], e_lo[BLOCK];
-    int32_t above[BLOCK], below[BLOCK], idx[BLOCK];
-    Py_ssize_t na = 0, nb = 0, m = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        above[na] = (int32_t)i;
-        na += x[i] > -LN2;
-    }
-    for (Py_ssize_t i = 0; i < n; i++) {
-        below[nb] = (int32_t)i;
-        nb += !(x[i] > -LN2);
-    }
-    /* below the switch: log1p_dd of -e^x */
-    for (Py_ssize_t j = 0; j < nb; j++)
-        c[j] = clamp_hi(x[below[j]]);
-    exp_dd_lanes(c, t_hi, t_lo, nb);
-    for (Py_ssize_t j = 0; j < nb; j++)
-        two_sum(-t_hi[j], -t_lo[j], &t_hi[j], &t_lo[j]);
-    log1p_dd_lanes(t_hi, t_lo, l_hi, l_lo, nb);
-    for (Py_ssize_t j = 0; j < nb; j++)
-        y[below[j]] = l_hi[j] + l_lo[j];
-    /* above: -expm1(x) = s_hi + s_lo (g_dd's series, |x| <= 1: two_prod is Dekker's
-       product), then log_dd2 */
-    for (Py_ssize_t j = 0; j < na; j++)
-        v[j] = x[above[j]];
-    for (Py_ssize_t j = 0; j < na; j++) {
-        double w = v[j], p_hi, p_lo, q_hi, q_lo, h, err, g_hi, g_lo, d;
-        two_sum(0.5, w * horner_unrolled(w, G_TAIL, 18), &p_hi, &p_lo);
-        q_hi = w * w;
-        q_lo = dekker(w, w, q_hi);
-        h = q_hi * p_hi;
-        err = dekker(q_hi, p_hi, h);
-        two_sum(h, err + q_hi * p_lo + q_lo * p_hi, &g_hi, &g_lo);
-        two_sum(-w, -g_hi, &s_hi[j], &d);
-        s_lo[j] = d - g_lo;
-    }
-    for (Py_ssize_t j = 0; j < na; j++) {
-        idx[m] = (int32_t)j;
-        m += !(s_hi[j] >= 0x1p-1000);
-    }
-    for (Py_ssize_t j = 0; j < na; j++)
-        l_hi[j] = log_seed(s_hi[j]);
-    for (Py_ssize_t k = 0; k < m; k++)
-        l_hi[idx[k]] = log(s_hi[idx[k]]);
-    for (Py_ssize_t j = 0; j < na; j++)
-        c[j] = clamp_hi(l_hi[j]);
-    exp_dd_lanes(c, e_hi, e_lo, na);
-    for (Py_ssize_t j = 0; j < na; j++) {
-        double sh = s_hi[j], sl = s_lo[j];
-        double newton = ((sh - e_hi[j]) + (sl - e_lo[j])) / sh;
-        double first = sh > 0.0 ? sl / sh : 0.0;
-        v[j] = l_hi[j] + (sh >= 0x1p-1000 ? newton : first);
-    }
-    for (Py_ssize_t j = 0; j < na; j++)
-        y[above[j]] = v[j];
-    for (Py_ssize_t i = 0; i < n; i++) {
-        double w = x[i];
-        y[i] = w != w ? w : (w > 0.0 ? NAN : y[i]);
-    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        y[i] = log1mexp_one(x[i]);
 }
 
 typedef void (*ew_block_fn)(const double *restrict, double *restrict, Py_ssize_t);
