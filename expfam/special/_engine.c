@@ -1798,10 +1798,10 @@ EW_INLINE double log1mexp_one(double x)
     fast_two_sum(b_hi, b_lo + (a_lo - v * scale), &s_hi, &s_lo);
     double tail = 0.0 - ldexp2(t + (p + v), n);
     /* log(s_hi + s_lo) */
-    int tiny = s_hi < 0x1p-1000;
-    double s_hi_up = s_hi * 0x1p100, s_lo_up = s_lo * 0x1p100;
-    s_hi = tiny ? s_hi_up : s_hi;
-    s_lo = tiny ? s_lo_up : s_lo;
+    uint64_t tiny = mask_if(s_hi < 0x1p-1000) & 100; /* scaled by 2^100 below 2^-1000 */
+    double up = from_bits(to_bits(1.0) + (tiny << 52));
+    s_hi *= up;
+    s_lo *= up;
     uint64_t off = to_bits(s_hi) - LOG_OFF;
     uint64_t i = (off >> 45) & 127;
     uint64_t k_biased = (off + (2048ULL << 52)) >> 52; /* k' + 2048 */
@@ -1811,20 +1811,19 @@ EW_INLINE double log1mexp_one(double x)
     double r_hi, r_lo;
     two_sum(z_h * inv - 1.0, (z - z_h) * inv, &r_hi, &r_lo);
     r_lo += s_lo * from_bits((3071 - k_biased) << 52) * inv; /* 2^-k' */
-    double k_log = from_bits(to_bits(EXP_SHIFTER) + k_biased) - (EXP_SHIFTER + 2048.0);
-    double k_log_up = k_log - 100.0;
-    k_log = tiny ? k_log_up : k_log;
+    double k_log = from_bits(to_bits(EXP_SHIFTER) + k_biased - tiny) - (EXP_SHIFTER + 2048.0);
     double h1, e1, h2, e2;
     fast_two_sum(k_log * LN2_HI, LOG_C_HI[i], &h1, &e1);
     fast_two_sum(h1, r_hi, &h2, &e2);
     double poly = r_hi * r_hi * (r_hi * horner_unrolled(r_hi, LOG1P_TAYLOR, 6) - 0.5);
     double lo = (e1 + e2) + (k_log * LN2_LO + LOG_C_LO[i]) + (r_lo * (1.0 + -r_hi) + poly);
     double y = h2 + lo;
-    y = x < -40.0 ? tail : y;
-    y = x < -746.0 ? 0.0 : y;
-    y = x == 0.0 ? -INFINITY : y;
-    y = x > 0.0 ? NAN : y;
-    return x != x ? x : y;
+    /* the selects are bitwise (select_d): gcc would move the computations of a value
+       selected by a condition into a branch, and not vectorise the loop */
+    y = select_d(mask_if(x < -40.0), tail, y);
+    double edge = x < -746.0 ? 0.0 : (x == 0.0 ? -INFINITY : NAN);
+    edge = x != x ? x : edge;
+    return select_d(mask_if(!((x < 0.0) & (x >= -746.0))), edge, y);
 }
 
 HOT static void log1mexp_block(const double *restrict x, double *restrict y, Py_ssize_t n)
