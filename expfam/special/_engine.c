@@ -1787,16 +1787,20 @@ EW_INLINE double log1mexp_one(double x)
     double r, r_err;
     two_sum(x - kf * C1, -(kf * C2), &r, &r_err);
     double q_hi, q_lo;
-    fast_two_sum(r, r * r * horner_unrolled(r, EXP_TAIL, 5) + r_err * (1.0 + r), &q_hi, &q_lo);
-    double t = T_HI[j], t_lo = T_LO[j];
-    double scale = from_bits((uint64_t)(n + 1023) << 52);
-    double a_hi, a_lo, p = t * q_hi;
-    two_sum(1.0, -(t * scale), &a_hi, &a_lo);
-    double v = dekker(t, q_hi, p) + (t * q_lo + t_lo * (1.0 + q_hi));
-    double b_hi, b_lo, s_hi, s_lo;
-    two_sum(a_hi, -(p * scale), &b_hi, &b_lo);
-    fast_two_sum(b_hi, b_lo + (a_lo - v * scale), &s_hi, &s_lo);
-    double tail = 0.0 - ldexp2(t + (p + v), n);
+    fast_two_sum(r, r * r * horner_unrolled(r, EXP_TAIL, 5) + r_err, &q_hi, &q_lo);
+    /* e^x = 2^n (m_hi + m_lo), m_hi + m_lo = T (1 + q) */
+    double t = T_HI[j], p = t * q_hi, m_hi, m_lo;
+    fast_two_sum(t, p, &m_hi, &m_lo);
+    m_lo += dekker(t, q_hi, p) + (t * q_lo + T_LO[j] * (1.0 + q_hi));
+    int64_t n1 = n >> 1; /* 2^n = 2^n1 2^(n - n1), as ldexp2 */
+    double scale1 = from_bits((uint64_t)(n1 + 1023) << 52);
+    double scale2 = from_bits((uint64_t)(n - n1 + 1023) << 52);
+    double scale = scale1 * scale2;
+    double a_hi, a_lo, s_hi, s_lo;
+    fast_two_sum(1.0, -(scale * m_hi), &a_hi, &a_lo);
+    fast_two_sum(a_hi, a_lo - scale * m_lo, &s_hi, &s_lo);
+    double half_e = 0.5 * (scale * m_hi);
+    double tail = 0.0 - (m_hi + (m_lo + m_hi * half_e)) * scale1 * scale2;
     /* log(s_hi + s_lo) */
     uint64_t tiny = mask_if(s_hi < 0x1p-1000) & 100; /* scaled by 2^100 below 2^-1000 */
     double up = from_bits(to_bits(1.0) + (tiny << 52));
@@ -1815,12 +1819,13 @@ EW_INLINE double log1mexp_one(double x)
     double h1, e1, h2, e2;
     fast_two_sum(k_log * LN2_HI, LOG_C_HI[i], &h1, &e1);
     fast_two_sum(h1, r_hi, &h2, &e2);
-    double poly = r_hi * r_hi * (r_hi * horner_unrolled(r_hi, LOG1P_TAYLOR, 6) - 0.5);
-    double lo = (e1 + e2) + (k_log * LN2_LO + LOG_C_LO[i]) + (r_lo * (1.0 + -r_hi) + poly);
+    double rr = r_hi + r_lo;
+    double poly = rr * rr * (rr * horner_unrolled(rr, LOG1P_TAYLOR, 6) - 0.5);
+    double lo = (e1 + e2) + (k_log * LN2_LO + LOG_C_LO[i]) + (r_lo + poly);
     double y = h2 + lo;
     /* the selects are bitwise (select_d): gcc would move the computations of a value
        selected by a condition into a branch, and not vectorise the loop */
-    y = select_d(mask_if(x < -40.0), tail, y);
+    y = select_d(mask_if(x < -32.0), tail, y);
     double edge = x < -746.0 ? 0.0 : (x == 0.0 ? -INFINITY : NAN);
     edge = x != x ? x : edge;
     return select_d(mask_if(!((x < 0.0) & (x >= -746.0))), edge, y);
