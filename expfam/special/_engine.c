@@ -1722,11 +1722,16 @@ HOT static void logit_block(const double *restrict x, double *restrict y, Py_ssi
     }
 }
 
-/* log(c) for the 128 cells of log1mexp's log: s = 2^k z, z in [OFF, 2 OFF) (OFF = 0.6855),
-   cell i = bits 45..51 of bits(s) - bits(OFF) (2^-8 wide below 1, 2^-7 above, the cell of 1
-   centred on it: [1 - 2^-9, 1 + 2^-8)); LOG_INVC[i] = 1/c, c the cell's middle, rounded to
-   26 bits (1 in the cell of 1), and LOG_C_HI + LOG_C_LO = log(c) = -log(LOG_INVC) to 2^-106
-   (mpmath). Over its cell, |z / c - 1| < 2^-8 <= |log c| (c != 1). */
+/* The tables of log1mexp (log1mexp_one; generated with mpmath).
+   The log: s = 2^k z, z in [OFF, 2 OFF) (OFF = 0.6855), cell i = bits 45..51 of
+   bits(s) - bits(OFF): 2^-8 wide below 1, 2^-7 above, the cell of 1 straddling it
+   ([1 - 2^-9, 1 + 2^-8)). LOG_INVC[i] = 1/c has 26 bits (1 in the cell of 1), c near the
+   cell's middle, chosen so that LOG_C[i] = log c = -log(LOG_INVC[i]) is a double to within
+   2^-64 of itself. Over its cell |z / c - 1| < 1.0032 2^-8 (< |log c| - 0.0019 where
+   c != 1).
+   e^x: T26_HI[j] + T26_LO[j] = 2^(j/64) to 2^-80 relative, T26_HI of 26 bits.
+   LOG1P_POLY: log1p(r) = r - r^2/2 + r^3 P(r) for |r| <= 1.0032 2^-8 within 2^-62.9 |r|
+   (minimax by mpmath.chebyfit, in the coefficients as rounded). */
 #define LOG_OFF 0x3fe5f00000000000ULL
 #define LN2_HI 0x1.62e42fefa3800p-1 /* 42 bits: k LN2_HI is exact for |k| < 2^11 */
 #define LN2_LO 0x1.ef35793c76730p-45 /* LN2_HI + LN2_LO = log 2 to 2^-102 */
@@ -1745,38 +1750,43 @@ EW_INLINE void fast_two_sum(double a, double b, double *u, double *v)
 }
 
 /* log(1 - e^x) for one x, straight-line code with selects (no branch, no libm: the loop of
-   log1mexp_block vectorises), rounded once.
+   log1mexp_block vectorises), rounded once. Errors in units u = 2^-53 of the result
+   unless said otherwise.
 
-   1 - e^x as s_hi + s_lo, e^x = 2^n T (1 + q) by exp_parts' reduction (k = rint(64 x /
-   log 2), j = k mod 64, n = k div 64, T = T_HI + T_LO = 2^(j/64), r = x - k log(2)/64 as
-   r + r_err, |r| <= log(2)/128), q = e^r - 1 as q_hi + q_lo = r + (r^2 EXP_TAIL(r) +
-   r_err (1 + r)) (Fast2Sum), the series to r^6 (relative truncation r^6 / 7! < 2^-57.5):
-   s = (1 - 2^n T_HI) - 2^n (T_HI q_hi + [T_HI q_lo + T_LO (1 + q_hi)]), the first by
-   TwoSum, T_HI q_hi by Dekker's product (exact), 2^n exact (x >= -40: n >= -58). Its error
-   is that of q, times 2^n T: below 2^-64.9 e^x in absolute value (truncation and a few
-   roundings of q's tail, below 2^-53 r^2 each); at k = 0 (|x| < log(2)/128) the whole
-   s = -q, within 2^-57.4 of itself. No cancellation is left to amplify it: 1 - 2^n T_HI is
-   exact (TwoSum) and q's error is relative to e^x.
+   1. 1 - e^x = s_hi + s_lo. e^x = 2^n T (1 + q) by exp_parts' reduction: k = rint(64 x /
+   log 2), j = k mod 64, n = k div 64, T = 2^(j/64), r = x - k log(2)/64 as r + r_err
+   (Cody-Waite, exact but for k C2's rounding, 2^-74), |r| <= log(2)/128 < 2^-7.5; q = e^r - 1
+   = q_hi + q_lo (Fast2Sum) of r and r^2 EXP_TAIL(r) + r_err, the series to r^6: truncation
+   below 2^-57.5 |q|, the tail's roundings (and the r_err r dropped) below 2^-53 r^2. So
+   q's error is below 2^-57.3 |q| at k = 0 (r = x, r_err = 0) and below 2^-64.6 elsewhere.
+   m_hi + m_lo = T (1 + q): T26_HI times the top 27 bits of q_hi is exact, Fast2Sum with
+   T26_HI, and m_lo collects the rest (q's low bits, T26_LO), rounded within 2^-78 T.
+   a_hi + a_lo = 1 - 2^n m_hi exactly (Fast2Sum, 2^n m_hi <= 1, normal for x >= -32), and
+   s_hi + s_lo = a_hi + (a_lo - 2^n m_lo) (Fast2Sum: |a_lo - 2^n m_lo| <= |a_hi| or
+   a_hi = 0), one rounding of a term below 2^-52 max(s_hi, e^x). No cancellation is left
+   to amplify an error: 1 - 2^n m_hi is exact and every error is relative to e^x or to q.
+   Each enters y = log s as |error of s| / s in absolute value: below 2^-5 u |y| at k = 0
+   (|y| > 5.2 there; the roundings of m_lo are relative to s where s < 2^-53 and |y| > 36),
+   below 2^-59 e^x / s elsewhere, below 2^-58 |y|.
 
-   log(s_hi + s_lo) = k' log 2 + log c + log1p(r'), s_hi = 2^k' z (scaled by 2^100 below
-   2^-1000, x > -2^-1000), c = 1/LOG_INVC[i] the cell's centre, and r' = z / c - 1 +
-   s_lo 2^-k' / c exactly as r_hi + r_lo: with z = z_h + z_l (z_h its top 26 bits), z_h /c - 1
-   is exact (26 + 26 bits, Sterbenz), z_l / c exact (27 + 26 bits), TwoSum; the s_lo term
-   rounds once, 2^-106 |r'|. |r'| < 2^-8, log1p(r') = r' - r'^2/2 + r'^3 LOG1P_TAYLOR(r')
-   to r'^8 (truncation below |r'|^9 / 9 < 2^-67 |r'|). k' LN2_HI + LOG_C_HI + r_hi by two
-   Fast2Sums (|k' LN2_HI| >= 0.69 > |log c| when k' != 0, |log c| >= 2^-8 > |r_hi| when
-   c != 1) into hi + lo, lo collecting their errors, k' LN2_LO, LOG_C_LO, r_lo (1 - r_hi)
-   and the polynomial. Where c = 1 (k' = 0, so y = log1p(r')) every term of lo is below
-   2^-9 |y| and rounded to 2^-52 of itself; where c != 1, |y| > 2^-9 and lo's roundings
-   are below 2^-68: relative to y, below 2^-59 in all. With s's error (its relative error
-   is an absolute one in y: at most 2^-64.9 e^x / (s |y|) relative to y, below 2^-59 for
-   every x), y before its rounding is within 2^-58 of log(1 - e^x), and the result within
-   0.5 + 2^-5 ULP.
+   2. log(s_hi + s_lo) = k' log 2 + log c + log1p(r'), s_hi = 2^k' z (scaled by 2^100
+   below 2^-1000, x > -2^-1000), c = 1/LOG_INVC[i], and r' = z / c - 1 + s_lo 2^-k' / c
+   as r_hi + r_lo: with z = z_h + z_l (z_h its top 26 bits), z_h / c - 1 is exact (26 + 26
+   bits, Sterbenz), z_l / c exact (27 + 26 bits), TwoSum; the s_lo term rounds once, below
+   2^-105 absolute, and is exact in the cell of 1 (c = 1). log1p(r') = r' + poly(rr),
+   rr = fl(r'): poly within 2^-62.9 |r'| (LOG1P_POLY), its roundings and rr's below 2^-60 |r'|.
+   k' LN2_HI (exact) + LOG_C + r_hi by two Fast2Sums (|k' LN2_HI| >= 0.69 > 0.38 > |log c|
+   for k' != 0, |log c| > |r_hi| for c != 1) into h2 + lo, lo collecting their errors,
+   k' LN2_LO, r_lo and the polynomial. In the cell of 1 (y = log1p(r')) lo is below
+   2^-8 |y| and rounded once; elsewhere |y| > 2^-8 and the errors (LOG_C's 2^-64 |log c|,
+   lo's roundings) stay below 2^-60 |y|. So y before its rounding is within 2^-5 u |y|, and
+   the result within 0.5 + 2^-5 ULP (measured: 0.5000 on dense samples of every regime).
 
-   Below -40 the result is -e^x (the next term, e^2x / 2, is below 2^-58 of it):
-   -2^n (T_HI + (T_HI q + ...)) rounded once by ldexp2, as exp_fast's subnormal results
-   (within 0.76 ULP there). -inf at x = 0 (and -0), -0 at x = -inf, NaN for x > 0, x for
-   NaN. */
+   3. Below -32 (e^x < 2^-46) the result is -e^x (1 + e^x / 2) (next term e^3x / 3, below
+   2^-92 of it) = -2^n (m_hi + (m_lo + m_hi e^x / 2)), rounded once by the scaling (ldexp2's
+   two factors) for a normal result: within 0.5 + 2^-70 ULP; a subnormal one (x < -708.4)
+   is rounded twice, within 0.76 ULP as exp_fast's. -inf at x = 0 (and -0), 0 below -746
+   (and at -inf), NaN for x > 0, x for NaN. */
 EW_INLINE double log1mexp_one(double x)
 {
     /* 1 - e^x = s_hi + s_lo */
@@ -1789,8 +1799,7 @@ EW_INLINE double log1mexp_one(double x)
     two_sum(x - kf * C1, -(kf * C2), &r, &r_err);
     double q_hi, q_lo;
     fast_two_sum(r, r * r * horner_unrolled(r, EXP_TAIL, 5) + r_err, &q_hi, &q_lo);
-    /* e^x = 2^n (m_hi + m_lo), m_hi + m_lo = T (1 + q): T26_HI (26 bits) times the top
-       27 bits of q_hi is exact */
+    /* e^x = 2^n (m_hi + m_lo), m_hi + m_lo = T (1 + q) */
     double t = T26_HI[j], q_top = from_bits(to_bits(q_hi) & ~((1ULL << 26) - 1));
     double p = t * q_top, m_hi, m_lo;
     fast_two_sum(t, p, &m_hi, &m_lo);

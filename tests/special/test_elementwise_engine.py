@@ -5,12 +5,18 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
+import mpmath
 import mpref
 import numpy as np
 import pytest
 
 import expfam
 from expfam.special import _elementwise, _engine, set_num_threads
+
+mpf = mpmath.mpf
 
 # name -> (reference, bound in ULPs, domain sampler)
 KERNELS = {
@@ -128,3 +134,145 @@ def test_the_python_float_shortcut_gives_the_array_bits(name):
         got.append(kernel([float(v)])[0])
         assert all(_same(g, want[i]) for g in got), (name, v, got, want[i])
         assert type(got[0]) is np.float64
+
+
+# ---------------------------------------------------------------- log1mexp's vector code
+
+_SOURCE = Path(expfam.special.__file__).with_name("_engine.c")
+
+
+def _c_table(name: str) -> np.ndarray:
+    """A ``static const double NAME[...]`` table of _engine.c, exactly (hex floats)."""
+    text = _SOURCE.read_text()
+    body = re.search(rf"static const double {name}\[\d+\] = \{{([^}}]*)\}}", text).group(1)
+    return np.array([float.fromhex(v) for v in body.split(",")])
+
+
+def _c_define(name: str) -> str:
+    return re.search(rf"#define {name} (\S+)", _SOURCE.read_text()).group(1)
+
+
+def _bits(v) -> np.ndarray:
+    return np.asarray(v, dtype=np.float64).view(np.uint64)
+
+
+def _float(u) -> np.ndarray:
+    return np.asarray(u, dtype=np.uint64).view(np.float64)
+
+
+def _two_sum(a, b):
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _fast_two_sum(a, b):
+    s = a + b
+    return s, b - (s - a)
+
+
+def _horner(x, c):
+    acc = np.full_like(x, c[-1])
+    for coefficient in c[-2::-1]:
+        acc = acc * x + coefficient
+    return acc
+
+
+def _log1mexp_twin(x: np.ndarray) -> np.ndarray:
+    """log1mexp_one of _engine.c in numpy, one rounded operation at a time."""
+    from expfam._core import dd
+
+    u = np.uint64
+    t26_hi, t26_lo = _c_table("T26_HI"), _c_table("T26_LO")
+    inv_c, log_c, poly_c = _c_table("LOG_INVC"), _c_table("LOG_C"), _c_table("LOG1P_POLY")
+    ln2_hi, ln2_lo = (float.fromhex(_c_define(n)) for n in ("LN2_HI", "LN2_LO"))
+    log_off = u(int(_c_define("LOG_OFF").rstrip("ULL"), 16))
+    shifter = np.float64(1.5 * 2.0**52)
+    big = x * dd._INV_C + shifter
+    kf = big - shifter
+    kb = _bits(big) - _bits(shifter) + u(1 << 20)
+    n = (kb >> u(6)).astype(np.int64) - (1 << 14)
+    j = (kb & u(63)).astype(np.int64)
+    r, r_err = _two_sum(x - kf * dd._C1, -(kf * dd._C2))
+    q_hi, q_lo = _fast_two_sum(r, r * r * _horner(r, dd._EXP_TAIL) + r_err)
+    t = t26_hi[j]
+    q_top = _float(_bits(q_hi) & ~u((1 << 26) - 1))
+    m_hi, m_lo = _fast_two_sum(t, t * q_top)
+    m_lo = m_lo + (t * ((q_hi - q_top) + q_lo) + t26_lo[j] * (1.0 + q_hi))
+    n1 = n >> 1
+    scale1 = _float(((n1 + 1023) << 52).astype(np.uint64))
+    scale2 = _float(((n - n1 + 1023) << 52).astype(np.uint64))
+    scale = scale1 * scale2
+    a_hi, a_lo = _fast_two_sum(1.0, -(scale * m_hi))
+    s_hi, s_lo = _fast_two_sum(a_hi, a_lo - scale * m_lo)
+    half_e = 0.5 * (scale * m_hi)
+    tail = 0.0 - (m_hi + (m_lo + m_hi * half_e)) * scale1 * scale2
+    tiny = np.where(s_hi < 2.0**-1000, u(100), u(0))
+    up = _float(_bits(1.0) + (tiny << u(52)))
+    s_hi, s_lo = s_hi * up, s_lo * up
+    off = _bits(s_hi) - log_off
+    i = ((off >> u(45)) & u(127)).astype(np.int64)
+    k_biased = (off + (u(2048) << u(52))) >> u(52)
+    z = _float(_bits(s_hi) - ((k_biased - u(2048)) << u(52)))
+    z_h = _float(_bits(z) & ~u((1 << 27) - 1))
+    inv = inv_c[i]
+    r_hi, r_lo = _two_sum(z_h * inv - 1.0, (z - z_h) * inv)
+    r_lo = r_lo + s_lo * _float((u(3071) - k_biased) << u(52)) * inv
+    k_log = _float(_bits(shifter) + k_biased - tiny) - (shifter + 2048.0)
+    h1, e1 = _fast_two_sum(k_log * ln2_hi, log_c[i])
+    h2, e2 = _fast_two_sum(h1, r_hi)
+    rr = r_hi + r_lo
+    poly = rr * rr * (rr * _horner(rr, poly_c) - 0.5)
+    y = h2 + ((e1 + e2) + k_log * ln2_lo + (r_lo + poly))
+    y = np.where(x < -32.0, tail, y)
+    edge = np.where(x < -746.0, 0.0, np.where(x == 0.0, -np.inf, np.nan))
+    edge = np.where(np.isnan(x), x, edge)
+    return np.where((x < 0.0) & (x >= -746.0), y, edge)
+
+
+def test_log1mexp_tables_hold_their_definitions():
+    """The tables of log1mexp's vector code (_engine.c) against mpmath: 2^(j/64) as a 26-bit
+    head and a tail; 1/c of 26 bits and log c as one double to 2^-64 of itself, c within
+    1.0032 2^-8 of every z of its cell; the log1p polynomial within 2^-62.9 |r| there."""
+    two = mpmath.mpf(2)
+    with mpmath.workdps(50):
+        for j, (hi, lo) in enumerate(zip(_c_table("T26_HI"), _c_table("T26_LO"), strict=True)):
+            exact = two ** (mpmath.mpf(j) / 64)
+            assert hi == float(mpmath.ldexp(mpmath.nint(mpmath.ldexp(exact, 25)), -25))
+            assert abs(mpf(hi) + mpf(lo) - exact) < exact * two**-80
+        off = int(_c_define("LOG_OFF").rstrip("ULL"), 16)
+        table = zip(_c_table("LOG_INVC"), _c_table("LOG_C"), strict=True)
+        for i, (inv, log_c) in enumerate(table):
+            m, _ = mpmath.frexp(inv)
+            assert mpmath.ldexp(m, 26) == mpmath.nint(mpmath.ldexp(m, 26))
+            assert abs(mpf(log_c) + mpmath.log(inv)) <= abs(mpf(log_c)) * two**-64
+            edges = [mpf(float(_float(np.uint64(off + (c << 45))))) for c in (i, i + 1)]
+            assert max(abs(e * mpf(inv) - 1) for e in edges) < mpf("1.0032") * two**-8
+            if log_c != 0:
+                assert max(abs(e * mpf(inv) - 1) for e in edges) < abs(log_c) - 0.0019
+        poly = _c_table("LOG1P_POLY")
+        for r in map(mpf, np.linspace(-1.0033, 1.0033, 203) * 2.0**-8):
+            approx = r**3 * sum(mpf(c) * r**k for k, c in enumerate(poly))
+            assert abs(approx - (mpmath.log1p(r) - r + r**2 / 2)) <= abs(r) * two**-62.9
+
+
+def test_log1mexp_rounds_every_operation_as_written():
+    """log1mexp equals, bit for bit, its formula evaluated in numpy one rounded operation
+    at a time (-ffp-contract=off), on every regime: a fused multiply-add in TwoSum, the
+    exact products T26_HI q_top and z_h / c, the polynomials or the scalings would change
+    the last bits of some of these values."""
+    rng = np.random.default_rng(5)
+    x = np.concatenate(
+        [
+            -(10.0 ** rng.uniform(-320, 0.5, 20_000)),
+            -rng.exponential(3.0, 20_000),
+            rng.uniform(-750.0, -700.0, 5_000),
+            rng.uniform(-40.0, -25.0, 5_000),
+            -np.log(2) + rng.uniform(-1e-3, 1e-3, 5_000),
+            [0.0, -0.0, -5e-324, -2.0**-1000, -32.0, -746.0, -745.5, -np.inf, np.inf, 1.0],
+            [np.nan, -1e308],
+        ]
+    )
+    with np.errstate(all="ignore"):  # the values selected away over- and underflow
+        want = _log1mexp_twin(x)
+    assert _same(expfam.log1mexp(x), want)
