@@ -4,8 +4,9 @@ Bounds (issue 2), in ULPs of the exact value of the function at the given floats
 ``mpref.ulp_error`` (subnormal results in the spacing of the subnormals):
 
 =========================================================  ==========
+log1mexp (0.53 for normal results by the analysis)         0.77
 logsumexp (non-negative weights), log_softmax, entropy,     1
-cross_entropy, log_sigmoid, softplus, logit, log1mexp
+cross_entropy, log_sigmoid, softplus, logit
 sigmoid (subnormal results included), kl_divergence         2
 softmax, whatever the spread                                3
 logsumexp with signed weights                               see below
@@ -649,6 +650,7 @@ _NEGATIVE_64 = [
     -5e-324, -1e-300, -1e-20, -1e-10, -1e-3, -0.1, -0.5, _up(-np.log(2)), -np.log(2),
     _down(-np.log(2)), -0.7, -1.0, -2.0, -10.0, -36.0, -37.0, -40.0, -100.0, -700.0, -745.0,
     -800.0, -1e300, -1e308, -1.7976931348623157e308, -2.2250738585072014e-308,
+    -0.0054, -2.3, _up(-32.0), -32.0, _down(-32.0), -34.6, -37.42, -708.9490007795971,
 ]  # fmt: skip
 _NEGATIVE_32 = [
     -1e-45, -1e-38, -1e-10, -1e-3, -0.5, _up(-np.log(2), F32), np.float32(-np.log(2)),
@@ -728,10 +730,12 @@ def test_logit_within_1_ulp(dtype, path, run):
 
 
 @pytest.mark.parametrize(("dtype", "path"), DTYPE_PATHS)
-def test_log1mexp_within_1_ulp(dtype, path, run):
+def test_log1mexp_within_0_77_ulp(dtype, path, run):
+    """0.5 + 2**-5 ULP for a normal result, 0.76 for a subnormal one (x < -708.4, rounded
+    twice; the catalogue's -708.949 reaches 0.747)."""
     x = NEGATIVE[dtype]
     got = run(expfam.log1mexp, x, path)
-    assert_ulp(got, mpref.log1mexp_ref(x), 1, f"log1mexp {dtype} {path}", inputs=x)
+    assert_ulp(got, mpref.log1mexp_ref(x), 0.77, f"log1mexp {dtype} {path}", inputs=x)
 
 
 _EDGES = {
@@ -845,7 +849,7 @@ def test_elementwise_kernels_within_bounds_on_hypothesis_floats(w):
     assert_ulp(expfam.log_sigmoid(w), mpref.log_sigmoid_ref(w), 1, f"log_sigmoid {w!r}")
     assert_ulp(expfam.softplus(w), mpref.softplus_ref(w), 1, f"softplus {w!r}")
     if w < 0:
-        assert_ulp(expfam.log1mexp(w), mpref.log1mexp_ref(w), 1, f"log1mexp {w!r}")
+        assert_ulp(expfam.log1mexp(w), mpref.log1mexp_ref(w), 0.77, f"log1mexp {w!r}")
 
 
 @given(st.floats(0.0, 1.0, exclude_min=True, exclude_max=True))
