@@ -269,7 +269,7 @@ def test_log1mexp_rounds_every_operation_as_written():
             rng.uniform(-750.0, -700.0, 5_000),
             rng.uniform(-40.0, -25.0, 5_000),
             -np.log(2) + rng.uniform(-1e-3, 1e-3, 5_000),
-            [0.0, -0.0, -5e-324, -2.0**-1000, -32.0, -746.0, -745.5, -np.inf, np.inf, 1.0],
+            [0.0, -0.0, -5e-324, -(2.0**-1000), -32.0, -746.0, -745.5, -np.inf, np.inf, 1.0],
             [np.nan, -1e308],
         ]
     )
