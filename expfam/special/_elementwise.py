@@ -225,10 +225,10 @@ def log1mexp(x: ArrayLike) -> NDArray:
     ``1 - e^x`` is formed in double-double from a table-driven ``exp``
     (``2**(j/64)``, an exact product with ``e^r - 1``) without cancellation
     (``1 - 2**n 2**(j/64)`` is exact), then its ``log`` table-driven: the
-    reduced argument ``r`` exact (``|r| < 2**-8``), ``log c`` a double to
+    reduced argument ``r`` exact (``|r| < 2**-7.99``), ``log c`` a double to
     ``2**-64``, ``log1p(r)`` a minimax polynomial. Below ``-32``,
-    ``-e^x (1 + e^x / 2)``. One rounding at the end: within ``0.5 + 2**-5``
-    ULP for a normal result, 0.76 ULP for a subnormal one (``x < -708.4``).
+    ``-e^x (1 + e^x / 2)``. One rounding at the end: within 0.55 ULP for a
+    normal result, 0.76 ULP for a subnormal one (``x < -708.4``).
     ``log1mexp(0) = -inf``, ``log1mexp(-inf) = 0``, NaN for ``x > 0``.
 
     Examples

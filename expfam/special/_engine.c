@@ -1765,9 +1765,10 @@ EW_INLINE void fast_two_sum(double a, double b, double *u, double *v)
    s_hi + s_lo = a_hi + (a_lo - 2^n m_lo) (Fast2Sum: |a_lo - 2^n m_lo| <= |a_hi| or
    a_hi = 0), one rounding of a term below 2^-52 max(s_hi, e^x). No cancellation is left
    to amplify an error: 1 - 2^n m_hi is exact and every error is relative to e^x or to q.
-   Each enters y = log s as |error of s| / s in absolute value: below 2^-5 u |y| at k = 0
-   (|y| > 5.2 there; the roundings of m_lo are relative to s where s < 2^-53 and |y| > 36),
-   below 2^-59 e^x / s elsewhere, below 2^-58 |y|.
+   Each enters y = log s as (error of s) / s in absolute value: at k = 0 (|y| > 5.2) below
+   2^-57.3 + 2^-53 min(1, 2^-53 / s) (m_lo's rounding; |y| > 36 where s < 2^-53), so below
+   2^-5.2 u |y|; elsewhere below 2^-64.5 e^x / s + 2^-105 / s, below 2^-6 u |y|
+   (e^x / (s |log s|) < 36, at k = -1).
 
    2. log(s_hi + s_lo) = k' log 2 + log c + log1p(r'), s_hi = 2^k' z (scaled by 2^100
    below 2^-1000, x > -2^-1000), c = 1/LOG_INVC[i], and r' = z / c - 1 + s_lo 2^-k' / c
@@ -1778,9 +1779,10 @@ EW_INLINE void fast_two_sum(double a, double b, double *u, double *v)
    k' LN2_HI (exact) + LOG_C + r_hi by two Fast2Sums (|k' LN2_HI| >= 0.69 > 0.38 > |log c|
    for k' != 0, |log c| > |r_hi| for c != 1) into h2 + lo, lo collecting their errors,
    k' LN2_LO, r_lo and the polynomial. In the cell of 1 (y = log1p(r')) lo is below
-   2^-8 |y| and rounded once; elsewhere |y| > 2^-8 and the errors (LOG_C's 2^-64 |log c|,
-   lo's roundings) stay below 2^-60 |y|. So y before its rounding is within 2^-5 u |y|, and
-   the result within 0.5 + 2^-5 ULP (measured: 0.5000 on dense samples of every regime).
+   2^-8 |y| and rounded once; elsewhere |y| > 0.0019 and the errors (LOG_C's 2^-64 |log c|,
+   lo's roundings) stay below 2^-60 |y| = 2^-7 u |y|. So y before its rounding is within
+   2^-4.5 u |y|, and the result within 0.5 + 2^-4.5 < 0.55 ULP (measured: 0.5034 at most on
+   dense samples of every regime).
 
    3. Below -32 (e^x < 2^-46) the result is -e^x (1 + e^x / 2) (next term e^3x / 3, below
    2^-92 of it) = -2^n (m_hi + (m_lo + m_hi e^x / 2)), rounded once by the scaling (ldexp2's
