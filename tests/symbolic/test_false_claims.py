@@ -212,7 +212,7 @@ def test_a_check_past_its_timeout_is_reported_and_stopped():
     slow = Check("slow", "", [Arg(W, Reals())], W, numeric=lambda w: time.sleep(30) or w)
     start = time.perf_counter()
     result = run_check(slow, timeout=0.3)
-    assert time.perf_counter() - start < 5
+    assert time.perf_counter() - start < 20  # stopped: the sleep alone is 30 s
     assert result.verdict == "timed out" and not result.ok
     assert "0.3 s" in result.message
 
