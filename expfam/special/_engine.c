@@ -500,7 +500,8 @@ HOT static void seg_max(const Row *r, Py_ssize_t c0, Py_ssize_t c1, MaxPart *o)
     }
     double m = lane_m[0];
     int64_t k = lane_k[0], nan = lane_nan[0];
-    for (int l = 1; l < LANES; l++) {
+    int used = c1 - c0 < LANES ? (int)(c1 - c0) : LANES; /* the others: -inf, no NaN */
+    for (int l = 1; l < used; l++) {
         int take = lane_m[l] > m || (lane_m[l] == m && lane_k[l] < k);
         m = take ? lane_m[l] : m;
         k = take ? lane_k[l] : k;
@@ -556,6 +557,18 @@ static inline DD merge_lanes(const double *hi, const double *lo)
     return t;
 }
 
+/* merge_lanes of the lanes of a segment of n entries: the first min(n, LANES), those that
+   took an entry. The others hold (+0, +0), whose merge changes no bit of a sum of
+   non-negative terms (TwoSum of s >= +0 and +0 is s exactly, with error +0). */
+static inline DD merge_used_lanes(const double *hi, const double *lo, Py_ssize_t n)
+{
+    int used = n < LANES ? (int)n : LANES;
+    DD t = {hi[0], lo[0]};
+    for (int l = 1; l < used; l++)
+        acc_merge(&t, (DD){hi[l], lo[l]});
+    return t;
+}
+
 /* t = sum_{j != k} exp(hi_j) (1 + lo_j), exp_fast, compensated in LANES interleaved
    accumulators added in lane order; exp(hi_j) into store. */
 HOT static DD seg_fast(const Row *r, Py_ssize_t c0, Py_ssize_t c1, double *store)
@@ -576,7 +589,7 @@ HOT static DD seg_fast(const Row *r, Py_ssize_t c0, Py_ssize_t c1, double *store
         if (has_k)
             e[r->k - j0] = e_k;
     }
-    return merge_lanes(lane_hi, lane_lo);
+    return merge_used_lanes(lane_hi, lane_lo, c1 - c0);
 }
 
 /* t = sum_{j != k} exp(hi_j + lo_j) 2^up with exp in double-double, and (want_s)
@@ -618,8 +631,9 @@ HOT static void seg_dd(const Row *r, Py_ssize_t c0, Py_ssize_t c1, int up, int w
         if (want_s)
             lanes_add_two(s_hi, s_lo, c, d, n);
     }
-    *t = merge_lanes(t_hi, t_lo);
-    *s = merge_lanes(s_hi, s_lo);
+    *t = merge_used_lanes(t_hi, t_lo, c1 - c0);
+    if (want_s)
+        *s = merge_used_lanes(s_hi, s_lo, c1 - c0);
 }
 
 /* ------------------------------------------------------------ threads */
@@ -699,6 +713,7 @@ typedef struct {
     double r_hi, r_lo; /* 1 / Z */
     double mu, centre, lq_hi, lq_lo;
     double offset; /* the output is offset + log Z (logsumexp: m; cross_entropy: -d_y) */
+    double offset_lo; /* cross_entropy: -d_y's low part */
     int dd_first;  /* the previous row of this job took the dd pass (see log_partition) */
     struct KLBlock *kl_cache; /* KL: the terms of the row's blocks, from the centre pass to
                                  the sums (rows of one segment, up to KL_CACHE_ROW), or NULL */
@@ -1162,6 +1177,18 @@ static inline double kappa(const SegJob *J, double t)
 static void log_partition(SegJob *J, int threads)
 {
     J->want_s = 0;
+    if (J->out32) {
+        /* Float32 outputs need no double-double: the fast pass's t (each term within
+           1.04 * 2^-53, compensated sum) and libm's log1p (below 1 float64 ULP) give the
+           output offset + log1p(t) within (1.04 kappa + 3) 2^-53 of itself before its
+           rounding to float32 (kappa <= 1 off cancellation: 2^-49, 2^-25 float32 ULP). */
+        J->store = NULL;
+        run_phase(J, PH_FAST, threads);
+        DD t = combine(J->t, J->nseg);
+        J->l_hi = log1p(t.hi);
+        J->l_lo = t.lo / (1.0 + t.hi);
+        return;
+    }
     /* Rows of up to 10 entries (t <= 9, often above KAPPA_FAST), and rows after a row that
        needed the dd pass (dd_first, the thread's previous row: rows alike come together),
        take the dd pass first. Its result is the row's whenever the fast pass's test would
@@ -1334,8 +1361,13 @@ static void kl_row(SegJob *J, const Job *G, Py_ssize_t i, int threads)
     G->status[i] = f.off && !large ? 2 : 0; /* the large branch's log q is over all classes */
 }
 
-/* One row of G, on `threads` threads (its segments). */
-static void process_row(SegJob *J, const Job *G, Py_ssize_t i, int threads, double *scratch)
+/* The stages of one row of G, on `threads` threads (its segments): row_begin (the maximum,
+   and the rows it settles: KL, and those whose maximum is not finite), row_sums (the passes
+   over the row and the log-partition) and row_end (the outputs). Each returns whether the
+   row goes on to the next stage. process_row runs them in turn; rows_worker runs each stage
+   on a group of rows before the next, so that the processor overlaps the rows' chains of
+   dependent operations (a short row is one such chain, end to end). */
+static int row_begin(SegJob *J, const Job *G, Py_ssize_t i, int threads)
 {
     size_t xs = G->x32 ? 4 : 8, os = G->out32 ? 4 : 8;
     int kind = G->kind;
@@ -1353,7 +1385,7 @@ static void process_row(SegJob *J, const Job *G, Py_ssize_t i, int threads, doub
         J->q.x = G->x2 + (size_t)i * G->K * xs;
         J->out32 = 0;
         kl_row(J, G, i, threads);
-        return;
+        return 0;
     }
     if (kind == SOFTMAX || kind == LOG_SOFTMAX)
         J->out = G->out + (size_t)i * G->K * os;
@@ -1365,10 +1397,17 @@ static void process_row(SegJob *J, const Job *G, Py_ssize_t i, int threads, doub
     MaxPart mp = combine_max(J->max, J->nseg);
     if (mp.nan || !isfinite(mp.m)) {
         special_row(J, G, i, mp);
-        return;
+        return 0;
     }
     J->r.m = mp.m;
     J->r.k = mp.k;
+    return 1;
+}
+
+/* scratch: K doubles (softmax into float32: the exp of the row), or NULL */
+static int row_sums(SegJob *J, const Job *G, Py_ssize_t i, int threads, double *scratch)
+{
+    int kind = J->kind;
     if (kind == ENTROPY) {
         J->up = 0;
         J->want_s = 1;
@@ -1383,10 +1422,12 @@ static void process_row(SegJob *J, const Job *G, Py_ssize_t i, int threads, doub
             h = ldexp((t.hi + s.hi) + (t.lo + s.lo), -600);
             h = h > 0.0 ? h : 0.0;
         }
+        else if (J->out32) /* float32: the float64 sum (two non-negative terms), as above */
+            h = log1p(t.hi) + (t.lo + (s.hi + s.lo)) / (1.0 + t.hi);
         else
             h = entropy_from_sums(t, s);
         put(J->out, J->out32, 0, h);
-        return;
+        return 0;
     }
     if (kind == SOFTMAX) {
         /* p = (e + c) / (1 + t) with 1 / (1 + t) = r_hi + r_lo in double-double */
@@ -1398,17 +1439,24 @@ static void process_row(SegJob *J, const Job *G, Py_ssize_t i, int threads, doub
         J->r_hi = 1.0 / z_hi;
         two_prod(J->r_hi, z_hi, &p, &p_err);
         J->r_lo = (((1.0 - p) - p_err) - J->r_hi * (z_err + t.lo)) / z_hi;
-        run_phase(J, PH_WRITE, threads);
-        return;
+        return 1;
     }
-    double d_hi = 0.0, d_lo = 0.0;
+    J->offset_lo = 0.0;
     if (kind == LSE)
         J->offset = J->r.m;
     else if (kind == CROSS_ENTROPY) {
+        double d_hi, d_lo;
         shift(&J->r, at(&J->r, G->target[i]), &d_hi, &d_lo);
         J->offset = -d_hi;
+        J->offset_lo = -d_lo;
     }
     log_partition(J, threads);
+    return 1;
+}
+
+static void row_end(SegJob *J, int threads)
+{
+    int kind = J->kind;
     if (kind == LSE) {
         double total, err;
         two_sum(J->r.m, J->l_hi, &total, &err);
@@ -1416,38 +1464,68 @@ static void process_row(SegJob *J, const Job *G, Py_ssize_t i, int threads, doub
     }
     else if (kind == CROSS_ENTROPY) { /* log Z - d_y: two non-negative terms */
         double total, err;
-        two_sum(J->l_hi, -d_hi, &total, &err);
-        put(J->out, J->out32, 0, isinf(total) ? total : total + (err + (J->l_lo - d_lo)));
+        two_sum(J->l_hi, J->offset, &total, &err);
+        put(J->out, J->out32, 0, isinf(total) ? total : total + (err + (J->l_lo + J->offset_lo)));
     }
     else
         run_phase(J, PH_WRITE, threads);
 }
 
-/* Short rows: each row on one thread, one segment. */
+static void process_row(SegJob *J, const Job *G, Py_ssize_t i, int threads, double *scratch)
+{
+    if (row_begin(J, G, i, threads) && row_sums(J, G, i, threads, scratch))
+        row_end(J, threads);
+}
+
+/* Short rows: each row on one thread, one segment; ROW_GROUP rows at a time, stage by stage
+   (the results are those of process_row, row by row: the stages of a row see only its own
+   state, and log_partition's dd_first is handed on from row to row in order). */
+#define ROW_GROUP 8
 static void rows_worker(void *ctx, Py_ssize_t i0, Py_ssize_t i1)
 {
     Job *G = (Job *)ctx;
-    MaxPart max;
-    KLPart kl;
-    DD t, s;
-    SegJob J;
-    memset(&J, 0, sizeof J);
-    J.K = J.seglen = G->K;
-    J.nseg = 1;
-    J.max = &max;
-    J.kl = &kl;
-    J.t = &t;
-    J.s = &s;
-    J.kl_cache = NULL;
-    if (G->kind == KL && G->K <= KL_CACHE_ROW) /* NULL: the terms again */
-        J.kl_cache = (KLBlock *)malloc((size_t)((G->K + BLOCK - 1) / BLOCK) * sizeof(KLBlock));
+    MaxPart max[ROW_GROUP];
+    KLPart kl[ROW_GROUP];
+    DD t[ROW_GROUP], s[ROW_GROUP];
+    SegJob J[ROW_GROUP];
+    int live[ROW_GROUP];
+    memset(J, 0, sizeof J);
+    for (int g = 0; g < ROW_GROUP; g++) {
+        J[g].K = J[g].seglen = G->K;
+        J[g].nseg = 1;
+        J[g].max = &max[g];
+        J[g].kl = &kl[g];
+        J[g].t = &t[g];
+        J[g].s = &s[g];
+    }
+    if (G->kind == KL) { /* one row at a time, its terms kept between passes */
+        if (G->K <= KL_CACHE_ROW) /* NULL: the terms again */
+            J[0].kl_cache =
+                (KLBlock *)malloc((size_t)((G->K + BLOCK - 1) / BLOCK) * sizeof(KLBlock));
+        for (Py_ssize_t i = i0; i < i1; i++)
+            process_row(&J[0], G, i, 1, NULL);
+        free(J[0].kl_cache);
+        return;
+    }
     double *scratch = NULL;
-    if (G->kind == SOFTMAX && G->out32)
-        scratch = (double *)malloc((size_t)G->K * sizeof(double)); /* NULL: exp again */
-    for (Py_ssize_t i = i0; i < i1; i++)
-        process_row(&J, G, i, 1, scratch);
+    if (G->kind == SOFTMAX && G->out32) /* NULL: exp again */
+        scratch = (double *)malloc((size_t)G->K * ROW_GROUP * sizeof(double));
+    int dd_first = 0;
+    for (Py_ssize_t i = i0; i < i1; i += ROW_GROUP) {
+        int n = i1 - i < ROW_GROUP ? (int)(i1 - i) : ROW_GROUP;
+        for (int g = 0; g < n; g++)
+            live[g] = row_begin(&J[g], G, i + g, 1);
+        for (int g = 0; g < n; g++)
+            if (live[g]) {
+                J[g].dd_first = dd_first;
+                live[g] = row_sums(&J[g], G, i + g, 1, scratch ? scratch + g * G->K : NULL);
+                dd_first = J[g].dd_first;
+            }
+        for (int g = 0; g < n; g++)
+            if (live[g])
+                row_end(&J[g], 1);
+    }
     free(scratch);
-    free(J.kl_cache);
 }
 
 static void run_job(Job *G)
