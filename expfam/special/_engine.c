@@ -345,6 +345,14 @@ typedef struct {
 #define HOT
 #endif
 
+/* The helpers of the hot functions are inlined into them, so that they are compiled for each
+   target (a helper left out of line is compiled for the baseline only). */
+#if defined(__GNUC__)
+#define HOT_INLINE static inline __attribute__((always_inline))
+#else
+#define HOT_INLINE static inline
+#endif
+
 /* The lanes: LANES running values, updated by one vector operation per step. GCC and clang
    lower their vector types to the target's widest vectors (one AVX-512 register, two AVX2
    ones, four SSE2 ones), always the same operations; other compilers take the scalar
@@ -358,7 +366,7 @@ typedef int64_t lane_i __attribute__((vector_size(LANES * sizeof(int64_t))));
 /* hi + lo (LANES compensated sums) += e_i (1 + c_i), entry i in lane i % LANES, for i < n:
    TwoSum of e_i, then its error and e_i c_i into lo. The whole vectors first, then the
    remaining entries one by one, by the same operations. */
-static inline void lanes_add_corrected(double *hi, double *lo, const double *e, const double *c,
+HOT_INLINE void lanes_add_corrected(double *hi, double *lo, const double *e, const double *c,
                                        Py_ssize_t n)
 {
     Py_ssize_t i = 0;
@@ -392,7 +400,7 @@ static inline void lanes_add_corrected(double *hi, double *lo, const double *e, 
 }
 
 /* hi + lo (LANES compensated sums) += a_i, then += b_i, entry i in lane i % LANES. */
-static inline void lanes_add_two(double *hi, double *lo, const double *a, const double *b,
+HOT_INLINE void lanes_add_two(double *hi, double *lo, const double *a, const double *b,
                                  Py_ssize_t n)
 {
     Py_ssize_t i = 0;
@@ -427,7 +435,7 @@ static inline void lanes_add_two(double *hi, double *lo, const double *a, const 
 
 /* The running maxima (first index of each, NaN flags) of LANES lanes over v[0..n), entry i
    at column j0 + i in lane i % LANES. */
-static inline void lanes_max(double *m, int64_t *k, int64_t *nan, const double *v, Py_ssize_t n,
+HOT_INLINE void lanes_max(double *m, int64_t *k, int64_t *nan, const double *v, Py_ssize_t n,
                              int64_t j0)
 {
     Py_ssize_t i = 0;
@@ -472,7 +480,7 @@ HOT static void exp_block(const double *restrict x, double *restrict y, Py_ssize
 }
 
 /* The n entries of row r from column j0 as float64: in place, or converted into buf. */
-static inline const double *row_block(const Row *r, Py_ssize_t j0, Py_ssize_t n, double *buf)
+HOT_INLINE const double *row_block(const Row *r, Py_ssize_t j0, Py_ssize_t n, double *buf)
 {
     if (!r->x32)
         return (const double *)r->x + j0;
@@ -515,7 +523,7 @@ HOT static void seg_max(const Row *r, Py_ssize_t c0, Py_ssize_t c1, MaxPart *o)
 /* hi + lo = beta (v - m) for the n entries of row r from column j0 (as shift() does, which
    takes the entries the vector loop cannot: v - m past the float range, or a product past
    Dekker's range). */
-static inline void shift_block(const Row *r, Py_ssize_t j0, Py_ssize_t n, double *hi, double *lo)
+HOT_INLINE void shift_block(const Row *r, Py_ssize_t j0, Py_ssize_t n, double *hi, double *lo)
 {
     double buf[BLOCK];
     const double *v = row_block(r, j0, n, buf);
@@ -595,34 +603,43 @@ HOT static DD seg_fast(const Row *r, Py_ssize_t c0, Py_ssize_t c1, double *store
 /* t = sum_{j != k} exp(hi_j + lo_j) 2^up with exp in double-double, and (want_s)
    S = sum_{j != k} exp(d_j) (-d_j) 2^up, the products formed before the scaling so that
    subnormal terms keep their digits; LANES accumulators each. */
+/* The terms of seg_dd on n shifted entries hi + lo: a + b = exp(hi + lo) 2^up, and (want_s)
+   c + d = exp(hi + lo) (-hi - lo) 2^up (inlined into the hot functions, so that it is
+   compiled for their targets). */
+HOT_INLINE void dd_terms(const double *hi, const double *lo, Py_ssize_t n, int up, int want_s,
+                            double *a, double *b, double *c, double *d)
+{
+    double h[BLOCK], l[BLOCK], m_hi[BLOCK], m_lo[BLOCK];
+    int64_t e[BLOCK];
+    for (Py_ssize_t i = 0; i < n; i++) {
+        h[i] = clamp_hi(hi[i]);
+        l[i] = clamp_lo(lo[i]);
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        exp_parts_clamped(h[i], l[i], &m_hi[i], &m_lo[i], &e[i]);
+        e[i] += up;
+        a[i] = ldexp2(m_hi[i], e[i]);
+        b[i] = ldexp2(m_lo[i], e[i]);
+    }
+    if (want_s)
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double dj = -hi[i] < 1100.0 ? -hi[i] : 1100.0;
+            double p_hi = m_hi[i] * dj; /* m_hi < 2, dj <= 1100: Dekker's range */
+            double p_err = dekker(m_hi[i], dj, p_hi);
+            c[i] = ldexp2(p_hi, e[i]);
+            d[i] = ldexp2(p_err - m_hi[i] * lo[i] + m_lo[i] * dj, e[i]);
+        }
+}
+
 HOT static void seg_dd(const Row *r, Py_ssize_t c0, Py_ssize_t c1, int up, int want_s, DD *t,
                        DD *s)
 {
     double t_hi[LANES] = {0.0}, t_lo[LANES] = {0.0}, s_hi[LANES] = {0.0}, s_lo[LANES] = {0.0};
-    double hi[BLOCK], lo[BLOCK], h[BLOCK], l[BLOCK], m_hi[BLOCK], m_lo[BLOCK];
-    double a[BLOCK], b[BLOCK], c[BLOCK], d[BLOCK];
-    int64_t e[BLOCK];
+    double hi[BLOCK], lo[BLOCK], a[BLOCK], b[BLOCK], c[BLOCK], d[BLOCK];
     for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
         Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
         shift_block(r, j0, n, hi, lo);
-        for (Py_ssize_t i = 0; i < n; i++) {
-            h[i] = clamp_hi(hi[i]);
-            l[i] = clamp_lo(lo[i]);
-        }
-        for (Py_ssize_t i = 0; i < n; i++) {
-            exp_parts_clamped(h[i], l[i], &m_hi[i], &m_lo[i], &e[i]);
-            e[i] += up;
-            a[i] = ldexp2(m_hi[i], e[i]);
-            b[i] = ldexp2(m_lo[i], e[i]);
-        }
-        if (want_s)
-            for (Py_ssize_t i = 0; i < n; i++) {
-                double dj = -hi[i] < 1100.0 ? -hi[i] : 1100.0;
-                double p_hi = m_hi[i] * dj; /* m_hi < 2, dj <= 1100: Dekker's range */
-                double p_err = dekker(m_hi[i], dj, p_hi);
-                c[i] = ldexp2(p_hi, e[i]);
-                d[i] = ldexp2(p_err - m_hi[i] * lo[i] + m_lo[i] * dj, e[i]);
-            }
+        dd_terms(hi, lo, n, up, want_s, a, b, c, d);
         if (r->k >= j0 && r->k < j0 + n)
             a[r->k - j0] = b[r->k - j0] = c[r->k - j0] = d[r->k - j0] = 0.0;
         /* both parts through TwoSum: a plain sum of the low parts, all of one sign when the
@@ -1177,18 +1194,6 @@ static inline double kappa(const SegJob *J, double t)
 static void log_partition(SegJob *J, int threads)
 {
     J->want_s = 0;
-    if (J->out32) {
-        /* Float32 outputs need no double-double: the fast pass's t (each term within
-           1.04 * 2^-53, compensated sum) and libm's log1p (below 1 float64 ULP) give the
-           output offset + log1p(t) within (1.04 kappa + 3) 2^-53 of itself before its
-           rounding to float32 (kappa <= 1 off cancellation: 2^-49, 2^-25 float32 ULP). */
-        J->store = NULL;
-        run_phase(J, PH_FAST, threads);
-        DD t = combine(J->t, J->nseg);
-        J->l_hi = log1p(t.hi);
-        J->l_lo = t.lo / (1.0 + t.hi);
-        return;
-    }
     /* Rows of up to 10 entries (t <= 9, often above KAPPA_FAST), and rows after a row that
        needed the dd pass (dd_first, the thread's previous row: rows alike come together),
        take the dd pass first. Its result is the row's whenever the fast pass's test would
@@ -1197,7 +1202,7 @@ static void log_partition(SegJob *J, int threads)
        the result does not depend on the order tried, nor on the thread's previous rows. */
     DD t_dd = {0.0, 0.0};
     int have_dd = 0;
-    if (J->K <= 10 || J->dd_first) {
+    if ((J->K <= 10 && !J->out32) || J->dd_first) {
         J->up = 0;
         run_phase(J, PH_DD, threads);
         t_dd = combine(J->t, J->nseg);
@@ -1217,6 +1222,15 @@ static void log_partition(SegJob *J, int threads)
         t = combine(J->t, J->nseg);
         J->l_hi = ldexp(t.hi, -600);
         J->l_lo = 0.0;
+        return;
+    }
+    if (J->out32) {
+        /* Float32 outputs need no double-double: the fast pass's t (each term within
+           1.04 * 2^-53, compensated sum) and libm's log1p (below 1 float64 ULP) give the
+           output offset + log1p(t) within (1.04 kappa + 3) 2^-53 of itself before its
+           rounding to float32 (kappa <= 1 off cancellation: 2^-49, 2^-25 float32 ULP). */
+        J->l_hi = log1p(t.hi);
+        J->l_lo = t.lo / (1.0 + t.hi);
         return;
     }
     /* exp_fast's error (<= 1.04 * 2^-53) moves log1p(t) by 1.04 t / (1 + t) u, and the
@@ -1367,7 +1381,7 @@ static void kl_row(SegJob *J, const Job *G, Py_ssize_t i, int threads)
    row goes on to the next stage. process_row runs them in turn; rows_worker runs each stage
    on a group of rows before the next, so that the processor overlaps the rows' chains of
    dependent operations (a short row is one such chain, end to end). */
-static int row_begin(SegJob *J, const Job *G, Py_ssize_t i, int threads)
+static int row_begin(SegJob *J, const Job *G, Py_ssize_t i, int threads, const MaxPart *known)
 {
     size_t xs = G->x32 ? 4 : 8, os = G->out32 ? 4 : 8;
     int kind = G->kind;
@@ -1393,8 +1407,13 @@ static int row_begin(SegJob *J, const Job *G, Py_ssize_t i, int threads)
         J->out = G->out + (size_t)i * G->K * 16;
     else
         J->out = G->out + (size_t)i * os;
-    run_phase(J, PH_MAX, threads);
-    MaxPart mp = combine_max(J->max, J->nseg);
+    MaxPart mp;
+    if (known)
+        mp = *known;
+    else {
+        run_phase(J, PH_MAX, threads);
+        mp = combine_max(J->max, J->nseg);
+    }
     if (mp.nan || !isfinite(mp.m)) {
         special_row(J, G, i, mp);
         return 0;
@@ -1402,6 +1421,39 @@ static int row_begin(SegJob *J, const Job *G, Py_ssize_t i, int threads)
     J->r.m = mp.m;
     J->r.k = mp.k;
     return 1;
+}
+
+/* H of a row from its sums t, S (t >= TINY). */
+static double entropy_finish(const SegJob *J, DD t, DD s)
+{
+    if (J->out32) /* float32: the float64 sum of two non-negative terms (see log_partition) */
+        return log1p(t.hi) + (t.lo + (s.hi + s.lo)) / (1.0 + t.hi);
+    return entropy_from_sums(t, s);
+}
+
+/* softmax: 1 / (1 + t) = r_hi + r_lo in double-double, p = (e + c) (r_hi + r_lo). */
+static void reciprocal(SegJob *J, DD t)
+{
+    double z_hi, z_err, p;
+    two_sum(1.0, t.hi, &z_hi, &z_err);
+    J->r_hi = 1.0 / z_hi;
+    p = J->r_hi * z_hi; /* r_hi <= 1 <= z_hi < 2^995: Dekker's range */
+    J->r_lo = (((1.0 - p) - dekker(J->r_hi, z_hi, p)) - J->r_hi * (z_err + t.lo)) / z_hi;
+}
+
+/* The output of the log-domain kinds is offset + log Z: logsumexp m, cross_entropy -d_y. */
+static void set_offset(SegJob *J, const Job *G, Py_ssize_t i)
+{
+    J->offset = 0.0;
+    J->offset_lo = 0.0;
+    if (J->kind == LSE)
+        J->offset = J->r.m;
+    else if (J->kind == CROSS_ENTROPY) {
+        double d_hi, d_lo;
+        shift(&J->r, at(&J->r, G->target[i]), &d_hi, &d_lo);
+        J->offset = -d_hi;
+        J->offset_lo = -d_lo;
+    }
 }
 
 /* scratch: K doubles (softmax into float32: the exp of the row), or NULL */
@@ -1422,34 +1474,18 @@ static int row_sums(SegJob *J, const Job *G, Py_ssize_t i, int threads, double *
             h = ldexp((t.hi + s.hi) + (t.lo + s.lo), -600);
             h = h > 0.0 ? h : 0.0;
         }
-        else if (J->out32) /* float32: the float64 sum (two non-negative terms), as above */
-            h = log1p(t.hi) + (t.lo + (s.hi + s.lo)) / (1.0 + t.hi);
         else
-            h = entropy_from_sums(t, s);
+            h = entropy_finish(J, t, s);
         put(J->out, J->out32, 0, h);
         return 0;
     }
     if (kind == SOFTMAX) {
-        /* p = (e + c) / (1 + t) with 1 / (1 + t) = r_hi + r_lo in double-double */
         J->store = G->out32 ? scratch : (double *)J->out;
         run_phase(J, PH_FAST, threads);
-        DD t = combine(J->t, J->nseg);
-        double z_hi, z_err, p, p_err;
-        two_sum(1.0, t.hi, &z_hi, &z_err);
-        J->r_hi = 1.0 / z_hi;
-        two_prod(J->r_hi, z_hi, &p, &p_err);
-        J->r_lo = (((1.0 - p) - p_err) - J->r_hi * (z_err + t.lo)) / z_hi;
+        reciprocal(J, combine(J->t, J->nseg));
         return 1;
     }
-    J->offset_lo = 0.0;
-    if (kind == LSE)
-        J->offset = J->r.m;
-    else if (kind == CROSS_ENTROPY) {
-        double d_hi, d_lo;
-        shift(&J->r, at(&J->r, G->target[i]), &d_hi, &d_lo);
-        J->offset = -d_hi;
-        J->offset_lo = -d_lo;
-    }
+    set_offset(J, G, i);
     log_partition(J, threads);
     return 1;
 }
@@ -1473,59 +1509,223 @@ static void row_end(SegJob *J, int threads)
 
 static void process_row(SegJob *J, const Job *G, Py_ssize_t i, int threads, double *scratch)
 {
-    if (row_begin(J, G, i, threads) && row_sums(J, G, i, threads, scratch))
+    if (row_begin(J, G, i, threads, NULL) && row_sums(J, G, i, threads, scratch))
         row_end(J, threads);
 }
 
-/* Short rows: each row on one thread, one segment; ROW_GROUP rows at a time, stage by stage
-   (the results are those of process_row, row by row: the stages of a row see only its own
-   state, and log_partition's dd_first is handed on from row to row in order). */
-#define ROW_GROUP 8
+/* ------------------------------------------------------------ short rows, in groups */
+
+/* Rows of up to PACK_ROW classes go in groups of up to PACK_MAX rows, one after the other in
+   one block (K entries each, BLOCK in all): their maxima (seg_max on each), the shift of each
+   (shift_block), the terms of the whole block in one vector loop (exp_fast, dd_terms), and
+   each row's entries summed into LANES lanes of its own (entry i of the row in lane
+   i % LANES, merge_used_lanes), as seg_fast and seg_dd sum a row alone: the same operations
+   on the same values in the same order, so the same bits. A short row alone is one long
+   chain of dependent operations (shift, exp, lane sums, merge, log1p) with little work for
+   the vector loops; a group gives them the work of its rows, and the processor overlaps the
+   rows' chains. */
+#define PACK_ROW (BLOCK / 4)
+#define PACK_MAX 64 /* rows in a group, at most */
+
+/* The rows sel[0..m) of J, shifted, one after the other into hi + lo; the maximum of each
+   (whose shift is exactly 0 + 0) as -inf + 0, whose terms are exactly 0 (exp_fast(-inf) = 0;
+   exp_parts of -1100, scaled by 2^-1587: +-0), the term seg_fast and seg_dd leave out (adding
+   +-0 to a lane of non-negative sums changes no bit). No store into the terms between their
+   loop and the lanes' (a narrow store under a vector load stalls its forwarding). */
+HOT_INLINE void pack_shift(const SegJob *J, const int *sel, int m, double *hi, double *lo)
+{
+    Py_ssize_t K = J[0].K;
+    for (int j = 0; j < m; j++)
+        shift_block(&J[sel[j]].r, 0, K, hi + j * K, lo + j * K);
+    for (int j = 0; j < m; j++)
+        hi[j * K + J[sel[j]].r.k] = -INFINITY;
+}
+
+/* The maxima of the rows i0, ..., i0 + n - 1 of G (seg_max of each). */
+HOT static void pack_max(const Job *G, Py_ssize_t i0, int n, MaxPart *o)
+{
+    Row r = {0};
+    r.x32 = G->x32;
+    for (int g = 0; g < n; g++) {
+        r.x = G->x + (size_t)(i0 + g) * G->K * (G->x32 ? 4 : 8);
+        seg_max(&r, 0, G->K, &o[g]);
+    }
+}
+
+/* seg_fast of the rows sel[0..m) of J (t[sel[j]], normalized as combine leaves it), the exp
+   of row sel[j] into e_out + j K (or NULL; 0 at the maximum, which seg_write does not read). */
+HOT static void pack_fast(const SegJob *J, const int *sel, int m, double *e_out, DD *t)
+{
+    double hi[BLOCK], lo[BLOCK], buf[BLOCK];
+    double *e = e_out ? e_out : buf;
+    Py_ssize_t K = J[0].K, n = m * K;
+    pack_shift(J, sel, m, hi, lo);
+    for (Py_ssize_t i = 0; i < n; i++)
+        e[i] = exp_fast(hi[i]);
+    for (int j = 0; j < m; j++) {
+        double lane_hi[LANES] = {0.0}, lane_lo[LANES] = {0.0};
+        lanes_add_corrected(lane_hi, lane_lo, e + j * K, lo + j * K, K);
+        t[sel[j]] = normalized(merge_used_lanes(lane_hi, lane_lo, K));
+    }
+}
+
+/* seg_dd (up = 0) of the rows sel[0..m) of J, as pack_fast. */
+HOT static void pack_dd(const SegJob *J, const int *sel, int m, int want_s, DD *t, DD *s)
+{
+    double hi[BLOCK], lo[BLOCK], a[BLOCK], b[BLOCK], c[BLOCK], d[BLOCK];
+    Py_ssize_t K = J[0].K;
+    pack_shift(J, sel, m, hi, lo);
+    dd_terms(hi, lo, m * K, 0, want_s, a, b, c, d);
+    for (int j = 0; j < m; j++) {
+        Py_ssize_t o = j * K;
+        double t_hi[LANES] = {0.0}, t_lo[LANES] = {0.0}, s_hi[LANES] = {0.0}, s_lo[LANES] = {0.0};
+        lanes_add_two(t_hi, t_lo, a + o, b + o, K);
+        t[sel[j]] = normalized(merge_used_lanes(t_hi, t_lo, K));
+        if (want_s) {
+            lanes_add_two(s_hi, s_lo, c + o, d + o, K);
+            s[sel[j]] = normalized(merge_used_lanes(s_hi, s_lo, K));
+        }
+    }
+}
+
+/* row_sums of the rows g < n of a group with live[g], packed (what log_partition decides for
+   a row alone, from the same sums: the rows below TINY take it by row). e: BLOCK doubles, the
+   softmax terms kept for row_end. Rows that are done (entropy) leave live. */
+static void group_sums(SegJob *J, const Job *G, Py_ssize_t i0, int *live, int n, double *e,
+                       int *dd_first)
+{
+    int sel[PACK_MAX], fast[PACK_MAX], late[PACK_MAX], m = 0, m_fast = 0, m_late = 0;
+    DD t[PACK_MAX], s[PACK_MAX], t_dd[PACK_MAX];
+    Py_ssize_t K = J[0].K;
+    for (int g = 0; g < n; g++)
+        if (live[g])
+            sel[m++] = g;
+    if (m == 0)
+        return;
+    if (J[0].kind == ENTROPY) {
+        pack_dd(J, sel, m, 1, t, s);
+        for (int j = 0; j < m; j++) {
+            int g = sel[j];
+            if (t[g].hi < TINY)
+                row_sums(&J[g], G, i0 + g, 1, NULL); /* scaled by 2^600 */
+            else
+                put(J[g].out, J[g].out32, 0, entropy_finish(&J[g], t[g], s[g]));
+            live[g] = 0;
+        }
+        return;
+    }
+    if (J[0].kind == SOFTMAX) {
+        pack_fast(J, sel, m, e, t);
+        for (int j = 0; j < m; j++) {
+            reciprocal(&J[sel[j]], t[sel[j]]);
+            J[sel[j]].store = e + j * K;
+        }
+        return;
+    }
+    for (int j = 0; j < m; j++)
+        set_offset(&J[sel[j]], G, i0 + sel[j]);
+    if (J[0].out32) { /* see log_partition */
+        pack_fast(J, sel, m, NULL, t);
+        for (int j = 0; j < m; j++) {
+            SegJob *R = &J[sel[j]];
+            if (t[sel[j]].hi < TINY) { /* summed again scaled by 2^600, by row */
+                R->dd_first = 0;
+                log_partition(R, 1);
+            }
+            else {
+                R->l_hi = log1p(t[sel[j]].hi);
+                R->l_lo = t[sel[j]].lo / (1.0 + t[sel[j]].hi);
+            }
+        }
+        return;
+    }
+    int have_dd = K <= 10 || *dd_first, took_dd = 0;
+    if (have_dd) {
+        pack_dd(J, sel, m, 0, t_dd, s);
+        for (int j = 0; j < m; j++) {
+            int g = sel[j];
+            if (t_dd[g].hi >= TINY &&
+                (K <= 10 || kappa(&J[g], t_dd[g].hi) > KAPPA_FAST * (1.0 + 0x1p-20))) {
+                log1p_dd(t_dd[g].hi, t_dd[g].lo, &J[g].l_hi, &J[g].l_lo);
+                took_dd = 1;
+            }
+            else
+                fast[m_fast++] = g;
+        }
+    }
+    else
+        for (int j = 0; j < m; j++)
+            fast[m_fast++] = sel[j];
+    if (m_fast > 0)
+        pack_fast(J, fast, m_fast, NULL, t);
+    for (int j = 0; j < m_fast; j++) {
+        int g = fast[j];
+        if (t[g].hi < TINY) { /* log1p(t) = t: summed again scaled by 2^600, by row */
+            J[g].dd_first = 0;
+            log_partition(&J[g], 1);
+        }
+        else if (kappa(&J[g], t[g].hi) <= KAPPA_FAST)
+            log1p_dd(t[g].hi, t[g].lo, &J[g].l_hi, &J[g].l_lo);
+        else if (have_dd) {
+            log1p_dd(t_dd[g].hi, t_dd[g].lo, &J[g].l_hi, &J[g].l_lo);
+            took_dd = 1;
+        }
+        else
+            late[m_late++] = g;
+    }
+    if (m_late > 0) {
+        pack_dd(J, late, m_late, 0, t_dd, s);
+        for (int j = 0; j < m_late; j++)
+            log1p_dd(t_dd[late[j]].hi, t_dd[late[j]].lo, &J[late[j]].l_hi, &J[late[j]].l_lo);
+        took_dd = 1;
+    }
+    *dd_first = took_dd; /* rows alike come together: the next group tries the dd sums first */
+}
+
+/* Short rows: each row on one thread, one segment; rows of up to PACK_ROW classes in groups
+   (group_sums), longer ones one by one. */
 static void rows_worker(void *ctx, Py_ssize_t i0, Py_ssize_t i1)
 {
     Job *G = (Job *)ctx;
-    MaxPart max[ROW_GROUP];
-    KLPart kl[ROW_GROUP];
-    DD t[ROW_GROUP], s[ROW_GROUP];
-    SegJob J[ROW_GROUP];
-    int live[ROW_GROUP];
+    MaxPart max[PACK_MAX];
+    KLPart kl;
+    DD t[PACK_MAX], s[PACK_MAX];
+    SegJob J[PACK_MAX];
+    int live[PACK_MAX];
     memset(J, 0, sizeof J);
-    for (int g = 0; g < ROW_GROUP; g++) {
+    for (int g = 0; g < PACK_MAX; g++) {
         J[g].K = J[g].seglen = G->K;
         J[g].nseg = 1;
         J[g].max = &max[g];
-        J[g].kl = &kl[g];
+        J[g].kl = &kl;
         J[g].t = &t[g];
         J[g].s = &s[g];
     }
-    if (G->kind == KL) { /* one row at a time, its terms kept between passes */
-        if (G->K <= KL_CACHE_ROW) /* NULL: the terms again */
+    if (G->kind == KL || G->K > PACK_ROW) {
+        if (G->kind == KL && G->K <= KL_CACHE_ROW) /* NULL: the terms again */
             J[0].kl_cache =
                 (KLBlock *)malloc((size_t)((G->K + BLOCK - 1) / BLOCK) * sizeof(KLBlock));
+        double *scratch = NULL;
+        if (G->kind == SOFTMAX && G->out32) /* NULL: exp again */
+            scratch = (double *)malloc((size_t)G->K * sizeof(double));
         for (Py_ssize_t i = i0; i < i1; i++)
-            process_row(&J[0], G, i, 1, NULL);
+            process_row(&J[0], G, i, 1, scratch);
+        free(scratch);
         free(J[0].kl_cache);
         return;
     }
-    double *scratch = NULL;
-    if (G->kind == SOFTMAX && G->out32) /* NULL: exp again */
-        scratch = (double *)malloc((size_t)G->K * ROW_GROUP * sizeof(double));
-    int dd_first = 0;
-    for (Py_ssize_t i = i0; i < i1; i += ROW_GROUP) {
-        int n = i1 - i < ROW_GROUP ? (int)(i1 - i) : ROW_GROUP;
+    double e[BLOCK];
+    int per_group = BLOCK / G->K < PACK_MAX ? (int)(BLOCK / G->K) : PACK_MAX, dd_first = 0;
+    for (Py_ssize_t i = i0; i < i1; i += per_group) {
+        int n = i1 - i < per_group ? (int)(i1 - i) : per_group;
+        pack_max(G, i, n, max);
         for (int g = 0; g < n; g++)
-            live[g] = row_begin(&J[g], G, i + g, 1);
-        for (int g = 0; g < n; g++)
-            if (live[g]) {
-                J[g].dd_first = dd_first;
-                live[g] = row_sums(&J[g], G, i + g, 1, scratch ? scratch + g * G->K : NULL);
-                dd_first = J[g].dd_first;
-            }
+            live[g] = row_begin(&J[g], G, i + g, 1, &max[g]);
+        group_sums(J, G, i, live, n, e, &dd_first);
         for (int g = 0; g < n; g++)
             if (live[g])
                 row_end(&J[g], 1);
     }
-    free(scratch);
 }
 
 static void run_job(Job *G)
