@@ -131,3 +131,22 @@ def run(
         with np.errstate(over="ignore"):  # beyond float16's range: inf, as the rounding says
             return out.astype(out_dtype)
     return out
+
+
+def plain_rows(x: object, axis: object, where: object) -> NDArray | None:
+    """``x`` as rows ``(n, K)`` when its arguments need no reading: a C-contiguous float
+    ndarray of 2 or more axes, ``axis`` its last, no mask, no empty axis. The fast path of
+    batches (the rows are a view of ``x``); None otherwise."""
+    if (
+        type(x) is np.ndarray
+        and x.ndim >= 2
+        and x.dtype.kind == "f"
+        and x.dtype.itemsize <= 8
+        and type(axis) is int
+        and axis in (-1, x.ndim - 1)
+        and where is None
+        and x.size > 0
+        and x.flags.c_contiguous
+    ):
+        return x.reshape(-1, x.shape[-1])
+    return None

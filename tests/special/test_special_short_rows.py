@@ -129,3 +129,36 @@ def test_short_rows_of_every_length_within_their_bounds(K, dtype):
     _assert_ulp(es.logsumexp(x), lse, 1, f"logsumexp K={K}")
     _assert_ulp(es.entropy(x), entropy, 1, f"entropy K={K}")
     _assert_ulp(es.cross_entropy(x, target), ce, 1, f"cross_entropy K={K}")
+
+
+@pytest.mark.parametrize("dtype", [np.float16, F32, F64], ids=["float16", "float32", "float64"])
+@pytest.mark.parametrize("shape", [(5, 3), (2, 3, 4), (7, 1)])
+def test_plain_batches_take_the_path_of_any_batch(shape, dtype):
+    """A C-contiguous float batch along its last axis goes to the engine without reading its
+    arguments; the same values through the general path (a mask of all True) agree bit for
+    bit, in the input's dtype (float16 rounded once)."""
+    rng = np.random.default_rng(9)
+    x = (rng.standard_normal(shape) * 5).astype(dtype)
+    target = rng.integers(0, shape[-1], shape[:-1])
+    every = np.ones(shape, dtype=bool)
+    kernels = {
+        "softmax": lambda w: es.softmax(x, where=w),
+        "log_softmax": lambda w: es.log_softmax(x, where=w),
+        "logsumexp": lambda w: es.logsumexp(x, where=w),
+        "entropy": lambda w: es.entropy(x, where=w),
+        "cross_entropy": lambda w: es.cross_entropy(x, target, where=w),
+        "tempered": lambda w: es.log_softmax(x, beta=0.3, where=w),
+    }
+    for name, kernel in kernels.items():
+        fast, general = kernel(None), kernel(every)
+        assert fast.dtype == general.dtype == dtype, name
+        assert fast.shape == general.shape, name
+        assert fast.tobytes() == general.tobytes(), name
+
+
+def test_plain_batch_with_a_class_index_out_of_range_is_an_error():
+    x = np.zeros((4, 3))
+    with pytest.raises(ValueError, match=r"target: class index 3 is out of range \[0, 3\)"):
+        es.cross_entropy(x, np.array([0, 1, 2, 3]))
+    with pytest.raises(ValueError, match=r"target: class index -1 is out of range \[0, 3\)"):
+        es.cross_entropy(x, np.array([0, -1, 2, 1]))
