@@ -493,7 +493,7 @@ HOT_INLINE const double *row_block(const Row *r, Py_ssize_t j0, Py_ssize_t n, do
 /* The first maximum and whether there is a NaN, without branches: LANES running maxima
    (entry i of the segment in lane i % LANES, the first index of each kept), then the lane
    of the largest, the first index among equal ones. */
-HOT static void seg_max(const Row *r, Py_ssize_t c0, Py_ssize_t c1, MaxPart *o)
+HOT_INLINE void max_range(const Row *r, Py_ssize_t c0, Py_ssize_t c1, MaxPart *o)
 {
     double lane_m[LANES], buf[BLOCK];
     int64_t lane_k[LANES], lane_nan[LANES];
@@ -518,6 +518,11 @@ HOT static void seg_max(const Row *r, Py_ssize_t c0, Py_ssize_t c1, MaxPart *o)
     o->m = m;
     o->k = k;
     o->nan = (int)nan;
+}
+
+HOT static void seg_max(const Row *r, Py_ssize_t c0, Py_ssize_t c1, MaxPart *o)
+{
+    max_range(r, c0, c1, o);
 }
 
 /* hi + lo = beta (v - m) for the n entries of row r from column j0 (as shift() does, which
@@ -737,7 +742,7 @@ typedef struct {
 } SegJob;
 
 /* The outputs of softmax and log_softmax on columns [c0, c1), by blocks. */
-HOT static void seg_write(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1)
+HOT_INLINE void write_range(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1)
 {
     const Row *r = &J->r;
     double hi[BLOCK], lo[BLOCK], e[BLOCK], buf[BLOCK];
@@ -785,6 +790,11 @@ HOT static void seg_write(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1)
                 out[i] = (float)y[i];
         }
     }
+}
+
+HOT static void seg_write(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1)
+{
+    write_range(J, c0, c1);
 }
 
 /* ------------------------------------------------------------ KL, by blocks (vectorised) */
@@ -1548,8 +1558,16 @@ HOT static void pack_max(const Job *G, Py_ssize_t i0, int n, MaxPart *o)
     r.x32 = G->x32;
     for (int g = 0; g < n; g++) {
         r.x = G->x + (size_t)(i0 + g) * G->K * (G->x32 ? 4 : 8);
-        seg_max(&r, 0, G->K, &o[g]);
+        max_range(&r, 0, G->K, &o[g]);
     }
+}
+
+/* The outputs of softmax and log_softmax (seg_write) of the rows g < n of J with live[g]. */
+HOT static void pack_write(const SegJob *J, const int *live, int n)
+{
+    for (int g = 0; g < n; g++)
+        if (live[g])
+            write_range(&J[g], 0, J[g].K);
 }
 
 /* seg_fast of the rows sel[0..m) of J (t[sel[j]], normalized as combine leaves it), the exp
@@ -1722,9 +1740,12 @@ static void rows_worker(void *ctx, Py_ssize_t i0, Py_ssize_t i1)
         for (int g = 0; g < n; g++)
             live[g] = row_begin(&J[g], G, i + g, 1, &max[g]);
         group_sums(J, G, i, live, n, e, &dd_first);
-        for (int g = 0; g < n; g++)
-            if (live[g])
-                row_end(&J[g], 1);
+        if (G->kind == SOFTMAX || G->kind == LOG_SOFTMAX || G->kind == LOG_SOFTMAX_DD)
+            pack_write(J, live, n);
+        else
+            for (int g = 0; g < n; g++)
+                if (live[g])
+                    row_end(&J[g], 1);
     }
 }
 
