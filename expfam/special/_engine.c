@@ -510,7 +510,7 @@ HOT_INLINE void max_range(const Row *r, Py_ssize_t c0, Py_ssize_t c1, MaxPart *o
     int64_t k = lane_k[0], nan = lane_nan[0];
     int used = c1 - c0 < LANES ? (int)(c1 - c0) : LANES; /* the others: -inf, no NaN */
     for (int l = 1; l < used; l++) {
-        int take = lane_m[l] > m || (lane_m[l] == m && lane_k[l] < k);
+        int take = (lane_m[l] > m) | ((lane_m[l] == m) & (lane_k[l] < k)); /* no branch */
         m = take ? lane_m[l] : m;
         k = take ? lane_k[l] : k;
         nan |= lane_nan[l];
