@@ -1657,7 +1657,7 @@ static void group_sums(SegJob *J, const Job *G, Py_ssize_t i0, int *live, int n,
         }
         return;
     }
-    int have_dd = K <= 10 || *dd_first, took_dd = 0;
+    int have_dd = K <= 10 || *dd_first, took_dd = 0; /* rows that took the dd sums */
     if (have_dd) {
         pack_dd(J, sel, m, 0, t_dd, s);
         for (int j = 0; j < m; j++) {
@@ -1665,7 +1665,7 @@ static void group_sums(SegJob *J, const Job *G, Py_ssize_t i0, int *live, int n,
             if (t_dd[g].hi >= TINY &&
                 (K <= 10 || kappa(&J[g], t_dd[g].hi) > KAPPA_FAST * (1.0 + 0x1p-20))) {
                 log1p_dd(t_dd[g].hi, t_dd[g].lo, &J[g].l_hi, &J[g].l_lo);
-                took_dd = 1;
+                took_dd++;
             }
             else
                 fast[m_fast++] = g;
@@ -1686,7 +1686,7 @@ static void group_sums(SegJob *J, const Job *G, Py_ssize_t i0, int *live, int n,
             log1p_dd(t[g].hi, t[g].lo, &J[g].l_hi, &J[g].l_lo);
         else if (have_dd) {
             log1p_dd(t_dd[g].hi, t_dd[g].lo, &J[g].l_hi, &J[g].l_lo);
-            took_dd = 1;
+            took_dd++;
         }
         else
             late[m_late++] = g;
@@ -1695,9 +1695,11 @@ static void group_sums(SegJob *J, const Job *G, Py_ssize_t i0, int *live, int n,
         pack_dd(J, late, m_late, 0, t_dd, s);
         for (int j = 0; j < m_late; j++)
             log1p_dd(t_dd[late[j]].hi, t_dd[late[j]].lo, &J[late[j]].l_hi, &J[late[j]].l_lo);
-        took_dd = 1;
+        took_dd += m_late;
     }
-    *dd_first = took_dd; /* rows alike come together: the next group tries the dd sums first */
+    /* rows alike come together: after a group most of whose rows took the dd sums, the next
+       group tries them first */
+    *dd_first = 2 * took_dd > m;
 }
 
 /* Short rows: each row on one thread, one segment; rows of up to PACK_ROW classes in groups
