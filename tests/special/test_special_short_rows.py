@@ -162,3 +162,26 @@ def test_plain_batch_with_a_class_index_out_of_range_is_an_error():
         es.cross_entropy(x, np.array([0, 1, 2, 3]))
     with pytest.raises(ValueError, match=r"target: class index -1 is out of range \[0, 3\)"):
         es.cross_entropy(x, np.array([0, -1, 2, 1]))
+
+
+@pytest.mark.parametrize("K", [3, 10, 64])
+def test_packed_rows_do_not_depend_on_threads(K):
+    """Rows shared among 1, 2 and 3 threads (groups cut at other rows) give the same bits."""
+    x = np.concatenate([_mixed_rows(K, F64, seed) for seed in range(0, 1000, 10)])
+    x = np.repeat(x, -(-70_000 // x.size), axis=0)  # past the size that uses the threads
+    target = np.arange(len(x)) % K
+    kernels = [
+        es.softmax,
+        es.log_softmax,
+        es.logsumexp,
+        es.entropy,
+        lambda z: es.cross_entropy(z, target),
+        lambda z: es.log_softmax(z.astype(F32)),
+    ]
+    for kernel in kernels:
+        results = []
+        for n in (1, 2, 3):
+            with es.set_num_threads(n):
+                results.append(kernel(x))
+        for other in results[1:]:
+            assert other.tobytes() == results[0].tobytes()
