@@ -1386,11 +1386,10 @@ static void kl_row(SegJob *J, const Job *G, Py_ssize_t i, int threads)
 }
 
 /* The stages of one row of G, on `threads` threads (its segments): row_begin (the maximum,
-   and the rows it settles: KL, and those whose maximum is not finite), row_sums (the passes
-   over the row and the log-partition) and row_end (the outputs). Each returns whether the
-   row goes on to the next stage. process_row runs them in turn; rows_worker runs each stage
-   on a group of rows before the next, so that the processor overlaps the rows' chains of
-   dependent operations (a short row is one such chain, end to end). */
+   or `known`, and the rows it settles: KL, and those whose maximum is not finite), row_sums
+   (the passes over the row and the log-partition) and row_end (the outputs). Each returns
+   whether the row goes on to the next stage. process_row runs them in turn; the groups of
+   short rows (rows_worker) take row_begin and row_end, and group_sums for row_sums. */
 static int row_begin(SegJob *J, const Job *G, Py_ssize_t i, int threads, const MaxPart *known)
 {
     size_t xs = G->x32 ? 4 : 8, os = G->out32 ? 4 : 8;
