@@ -345,6 +345,14 @@ typedef struct {
 #define HOT
 #endif
 
+/* The helpers of the hot functions are inlined into them, so that they are compiled for each
+   target (a helper left out of line is compiled for the baseline only). */
+#if defined(__GNUC__)
+#define HOT_INLINE static inline __attribute__((always_inline))
+#else
+#define HOT_INLINE static inline
+#endif
+
 /* The lanes: LANES running values, updated by one vector operation per step. GCC and clang
    lower their vector types to the target's widest vectors (one AVX-512 register, two AVX2
    ones, four SSE2 ones), always the same operations; other compilers take the scalar
@@ -358,7 +366,7 @@ typedef int64_t lane_i __attribute__((vector_size(LANES * sizeof(int64_t))));
 /* hi + lo (LANES compensated sums) += e_i (1 + c_i), entry i in lane i % LANES, for i < n:
    TwoSum of e_i, then its error and e_i c_i into lo. The whole vectors first, then the
    remaining entries one by one, by the same operations. */
-static inline void lanes_add_corrected(double *hi, double *lo, const double *e, const double *c,
+HOT_INLINE void lanes_add_corrected(double *hi, double *lo, const double *e, const double *c,
                                        Py_ssize_t n)
 {
     Py_ssize_t i = 0;
@@ -392,7 +400,7 @@ static inline void lanes_add_corrected(double *hi, double *lo, const double *e, 
 }
 
 /* hi + lo (LANES compensated sums) += a_i, then += b_i, entry i in lane i % LANES. */
-static inline void lanes_add_two(double *hi, double *lo, const double *a, const double *b,
+HOT_INLINE void lanes_add_two(double *hi, double *lo, const double *a, const double *b,
                                  Py_ssize_t n)
 {
     Py_ssize_t i = 0;
@@ -427,7 +435,7 @@ static inline void lanes_add_two(double *hi, double *lo, const double *a, const 
 
 /* The running maxima (first index of each, NaN flags) of LANES lanes over v[0..n), entry i
    at column j0 + i in lane i % LANES. */
-static inline void lanes_max(double *m, int64_t *k, int64_t *nan, const double *v, Py_ssize_t n,
+HOT_INLINE void lanes_max(double *m, int64_t *k, int64_t *nan, const double *v, Py_ssize_t n,
                              int64_t j0)
 {
     Py_ssize_t i = 0;
@@ -472,7 +480,7 @@ HOT static void exp_block(const double *restrict x, double *restrict y, Py_ssize
 }
 
 /* The n entries of row r from column j0 as float64: in place, or converted into buf. */
-static inline const double *row_block(const Row *r, Py_ssize_t j0, Py_ssize_t n, double *buf)
+HOT_INLINE const double *row_block(const Row *r, Py_ssize_t j0, Py_ssize_t n, double *buf)
 {
     if (!r->x32)
         return (const double *)r->x + j0;
@@ -485,7 +493,7 @@ static inline const double *row_block(const Row *r, Py_ssize_t j0, Py_ssize_t n,
 /* The first maximum and whether there is a NaN, without branches: LANES running maxima
    (entry i of the segment in lane i % LANES, the first index of each kept), then the lane
    of the largest, the first index among equal ones. */
-HOT static void seg_max(const Row *r, Py_ssize_t c0, Py_ssize_t c1, MaxPart *o)
+HOT_INLINE void max_range(const Row *r, Py_ssize_t c0, Py_ssize_t c1, MaxPart *o)
 {
     double lane_m[LANES], buf[BLOCK];
     int64_t lane_k[LANES], lane_nan[LANES];
@@ -500,8 +508,9 @@ HOT static void seg_max(const Row *r, Py_ssize_t c0, Py_ssize_t c1, MaxPart *o)
     }
     double m = lane_m[0];
     int64_t k = lane_k[0], nan = lane_nan[0];
-    for (int l = 1; l < LANES; l++) {
-        int take = lane_m[l] > m || (lane_m[l] == m && lane_k[l] < k);
+    int used = c1 - c0 < LANES ? (int)(c1 - c0) : LANES; /* the others: -inf, no NaN */
+    for (int l = 1; l < used; l++) {
+        int take = (lane_m[l] > m) | ((lane_m[l] == m) & (lane_k[l] < k)); /* no branch */
         m = take ? lane_m[l] : m;
         k = take ? lane_k[l] : k;
         nan |= lane_nan[l];
@@ -511,10 +520,15 @@ HOT static void seg_max(const Row *r, Py_ssize_t c0, Py_ssize_t c1, MaxPart *o)
     o->nan = (int)nan;
 }
 
+HOT static void seg_max(const Row *r, Py_ssize_t c0, Py_ssize_t c1, MaxPart *o)
+{
+    max_range(r, c0, c1, o);
+}
+
 /* hi + lo = beta (v - m) for the n entries of row r from column j0 (as shift() does, which
    takes the entries the vector loop cannot: v - m past the float range, or a product past
    Dekker's range). */
-static inline void shift_block(const Row *r, Py_ssize_t j0, Py_ssize_t n, double *hi, double *lo)
+HOT_INLINE void shift_block(const Row *r, Py_ssize_t j0, Py_ssize_t n, double *hi, double *lo)
 {
     double buf[BLOCK];
     const double *v = row_block(r, j0, n, buf);
@@ -556,6 +570,18 @@ static inline DD merge_lanes(const double *hi, const double *lo)
     return t;
 }
 
+/* merge_lanes of the lanes of a segment of n entries: the first min(n, LANES), those that
+   took an entry. The others hold (+0, +0), whose merge changes no bit of a sum of
+   non-negative terms (TwoSum of s >= +0 and +0 is s exactly, with error +0). */
+static inline DD merge_used_lanes(const double *hi, const double *lo, Py_ssize_t n)
+{
+    int used = n < LANES ? (int)n : LANES;
+    DD t = {hi[0], lo[0]};
+    for (int l = 1; l < used; l++)
+        acc_merge(&t, (DD){hi[l], lo[l]});
+    return t;
+}
+
 /* t = sum_{j != k} exp(hi_j) (1 + lo_j), exp_fast, compensated in LANES interleaved
    accumulators added in lane order; exp(hi_j) into store. */
 HOT static DD seg_fast(const Row *r, Py_ssize_t c0, Py_ssize_t c1, double *store)
@@ -576,40 +602,49 @@ HOT static DD seg_fast(const Row *r, Py_ssize_t c0, Py_ssize_t c1, double *store
         if (has_k)
             e[r->k - j0] = e_k;
     }
-    return merge_lanes(lane_hi, lane_lo);
+    return merge_used_lanes(lane_hi, lane_lo, c1 - c0);
 }
 
 /* t = sum_{j != k} exp(hi_j + lo_j) 2^up with exp in double-double, and (want_s)
    S = sum_{j != k} exp(d_j) (-d_j) 2^up, the products formed before the scaling so that
    subnormal terms keep their digits; LANES accumulators each. */
+/* The terms of seg_dd on n shifted entries hi + lo: a + b = exp(hi + lo) 2^up, and (want_s)
+   c + d = exp(hi + lo) (-hi - lo) 2^up (inlined into the hot functions, so that it is
+   compiled for their targets). */
+HOT_INLINE void dd_terms(const double *hi, const double *lo, Py_ssize_t n, int up, int want_s,
+                            double *a, double *b, double *c, double *d)
+{
+    double h[BLOCK], l[BLOCK], m_hi[BLOCK], m_lo[BLOCK];
+    int64_t e[BLOCK];
+    for (Py_ssize_t i = 0; i < n; i++) {
+        h[i] = clamp_hi(hi[i]);
+        l[i] = clamp_lo(lo[i]);
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        exp_parts_clamped(h[i], l[i], &m_hi[i], &m_lo[i], &e[i]);
+        e[i] += up;
+        a[i] = ldexp2(m_hi[i], e[i]);
+        b[i] = ldexp2(m_lo[i], e[i]);
+    }
+    if (want_s)
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double dj = -hi[i] < 1100.0 ? -hi[i] : 1100.0;
+            double p_hi = m_hi[i] * dj; /* m_hi < 2, dj <= 1100: Dekker's range */
+            double p_err = dekker(m_hi[i], dj, p_hi);
+            c[i] = ldexp2(p_hi, e[i]);
+            d[i] = ldexp2(p_err - m_hi[i] * lo[i] + m_lo[i] * dj, e[i]);
+        }
+}
+
 HOT static void seg_dd(const Row *r, Py_ssize_t c0, Py_ssize_t c1, int up, int want_s, DD *t,
                        DD *s)
 {
     double t_hi[LANES] = {0.0}, t_lo[LANES] = {0.0}, s_hi[LANES] = {0.0}, s_lo[LANES] = {0.0};
-    double hi[BLOCK], lo[BLOCK], h[BLOCK], l[BLOCK], m_hi[BLOCK], m_lo[BLOCK];
-    double a[BLOCK], b[BLOCK], c[BLOCK], d[BLOCK];
-    int64_t e[BLOCK];
+    double hi[BLOCK], lo[BLOCK], a[BLOCK], b[BLOCK], c[BLOCK], d[BLOCK];
     for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
         Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
         shift_block(r, j0, n, hi, lo);
-        for (Py_ssize_t i = 0; i < n; i++) {
-            h[i] = clamp_hi(hi[i]);
-            l[i] = clamp_lo(lo[i]);
-        }
-        for (Py_ssize_t i = 0; i < n; i++) {
-            exp_parts_clamped(h[i], l[i], &m_hi[i], &m_lo[i], &e[i]);
-            e[i] += up;
-            a[i] = ldexp2(m_hi[i], e[i]);
-            b[i] = ldexp2(m_lo[i], e[i]);
-        }
-        if (want_s)
-            for (Py_ssize_t i = 0; i < n; i++) {
-                double dj = -hi[i] < 1100.0 ? -hi[i] : 1100.0;
-                double p_hi = m_hi[i] * dj; /* m_hi < 2, dj <= 1100: Dekker's range */
-                double p_err = dekker(m_hi[i], dj, p_hi);
-                c[i] = ldexp2(p_hi, e[i]);
-                d[i] = ldexp2(p_err - m_hi[i] * lo[i] + m_lo[i] * dj, e[i]);
-            }
+        dd_terms(hi, lo, n, up, want_s, a, b, c, d);
         if (r->k >= j0 && r->k < j0 + n)
             a[r->k - j0] = b[r->k - j0] = c[r->k - j0] = d[r->k - j0] = 0.0;
         /* both parts through TwoSum: a plain sum of the low parts, all of one sign when the
@@ -618,8 +653,9 @@ HOT static void seg_dd(const Row *r, Py_ssize_t c0, Py_ssize_t c1, int up, int w
         if (want_s)
             lanes_add_two(s_hi, s_lo, c, d, n);
     }
-    *t = merge_lanes(t_hi, t_lo);
-    *s = merge_lanes(s_hi, s_lo);
+    *t = merge_used_lanes(t_hi, t_lo, c1 - c0);
+    if (want_s)
+        *s = merge_used_lanes(s_hi, s_lo, c1 - c0);
 }
 
 /* ------------------------------------------------------------ threads */
@@ -699,13 +735,14 @@ typedef struct {
     double r_hi, r_lo; /* 1 / Z */
     double mu, centre, lq_hi, lq_lo;
     double offset; /* the output is offset + log Z (logsumexp: m; cross_entropy: -d_y) */
+    double offset_lo; /* cross_entropy: -d_y's low part */
     int dd_first;  /* the previous row of this job took the dd pass (see log_partition) */
     struct KLBlock *kl_cache; /* KL: the terms of the row's blocks, from the centre pass to
                                  the sums (rows of one segment, up to KL_CACHE_ROW), or NULL */
 } SegJob;
 
 /* The outputs of softmax and log_softmax on columns [c0, c1), by blocks. */
-HOT static void seg_write(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1)
+HOT_INLINE void write_range(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1)
 {
     const Row *r = &J->r;
     double hi[BLOCK], lo[BLOCK], e[BLOCK], buf[BLOCK];
@@ -753,6 +790,11 @@ HOT static void seg_write(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1)
                 out[i] = (float)y[i];
         }
     }
+}
+
+HOT static void seg_write(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1)
+{
+    write_range(J, c0, c1);
 }
 
 /* ------------------------------------------------------------ KL, by blocks (vectorised) */
@@ -1170,7 +1212,7 @@ static void log_partition(SegJob *J, int threads)
        the result does not depend on the order tried, nor on the thread's previous rows. */
     DD t_dd = {0.0, 0.0};
     int have_dd = 0;
-    if (J->K <= 10 || J->dd_first) {
+    if ((J->K <= 10 && !J->out32) || J->dd_first) {
         J->up = 0;
         run_phase(J, PH_DD, threads);
         t_dd = combine(J->t, J->nseg);
@@ -1190,6 +1232,15 @@ static void log_partition(SegJob *J, int threads)
         t = combine(J->t, J->nseg);
         J->l_hi = ldexp(t.hi, -600);
         J->l_lo = 0.0;
+        return;
+    }
+    if (J->out32) {
+        /* Float32 outputs need no double-double: the fast pass's t (each term within
+           1.04 * 2^-53, compensated sum) and libm's log1p (below 1 float64 ULP) give the
+           output offset + log1p(t) within (1.04 kappa + 3) 2^-53 of itself before its
+           rounding to float32 (kappa <= 1 off cancellation: 2^-49, 2^-25 float32 ULP). */
+        J->l_hi = log1p(t.hi);
+        J->l_lo = t.lo / (1.0 + t.hi);
         return;
     }
     /* exp_fast's error (<= 1.04 * 2^-53) moves log1p(t) by 1.04 t / (1 + t) u, and the
@@ -1334,8 +1385,12 @@ static void kl_row(SegJob *J, const Job *G, Py_ssize_t i, int threads)
     G->status[i] = f.off && !large ? 2 : 0; /* the large branch's log q is over all classes */
 }
 
-/* One row of G, on `threads` threads (its segments). */
-static void process_row(SegJob *J, const Job *G, Py_ssize_t i, int threads, double *scratch)
+/* The stages of one row of G, on `threads` threads (its segments): row_begin (the maximum,
+   or `known`, and the rows it settles: KL, and those whose maximum is not finite), row_sums
+   (the passes over the row and the log-partition) and row_end (the outputs). Each returns
+   whether the row goes on to the next stage. process_row runs them in turn; the groups of
+   short rows (rows_worker) take row_begin and row_end, and group_sums for row_sums. */
+static int row_begin(SegJob *J, const Job *G, Py_ssize_t i, int threads, const MaxPart *known)
 {
     size_t xs = G->x32 ? 4 : 8, os = G->out32 ? 4 : 8;
     int kind = G->kind;
@@ -1353,7 +1408,7 @@ static void process_row(SegJob *J, const Job *G, Py_ssize_t i, int threads, doub
         J->q.x = G->x2 + (size_t)i * G->K * xs;
         J->out32 = 0;
         kl_row(J, G, i, threads);
-        return;
+        return 0;
     }
     if (kind == SOFTMAX || kind == LOG_SOFTMAX)
         J->out = G->out + (size_t)i * G->K * os;
@@ -1361,14 +1416,59 @@ static void process_row(SegJob *J, const Job *G, Py_ssize_t i, int threads, doub
         J->out = G->out + (size_t)i * G->K * 16;
     else
         J->out = G->out + (size_t)i * os;
-    run_phase(J, PH_MAX, threads);
-    MaxPart mp = combine_max(J->max, J->nseg);
+    MaxPart mp;
+    if (known)
+        mp = *known;
+    else {
+        run_phase(J, PH_MAX, threads);
+        mp = combine_max(J->max, J->nseg);
+    }
     if (mp.nan || !isfinite(mp.m)) {
         special_row(J, G, i, mp);
-        return;
+        return 0;
     }
     J->r.m = mp.m;
     J->r.k = mp.k;
+    return 1;
+}
+
+/* H of a row from its sums t, S (t >= TINY). */
+static double entropy_finish(const SegJob *J, DD t, DD s)
+{
+    if (J->out32) /* float32: the float64 sum of two non-negative terms (see log_partition) */
+        return log1p(t.hi) + (t.lo + (s.hi + s.lo)) / (1.0 + t.hi);
+    return entropy_from_sums(t, s);
+}
+
+/* softmax: 1 / (1 + t) = r_hi + r_lo in double-double, p = (e + c) (r_hi + r_lo). */
+static void reciprocal(SegJob *J, DD t)
+{
+    double z_hi, z_err, p;
+    two_sum(1.0, t.hi, &z_hi, &z_err);
+    J->r_hi = 1.0 / z_hi;
+    p = J->r_hi * z_hi; /* r_hi <= 1 <= z_hi < 2^995: Dekker's range */
+    J->r_lo = (((1.0 - p) - dekker(J->r_hi, z_hi, p)) - J->r_hi * (z_err + t.lo)) / z_hi;
+}
+
+/* The output of the log-domain kinds is offset + log Z: logsumexp m, cross_entropy -d_y. */
+static void set_offset(SegJob *J, const Job *G, Py_ssize_t i)
+{
+    J->offset = 0.0;
+    J->offset_lo = 0.0;
+    if (J->kind == LSE)
+        J->offset = J->r.m;
+    else if (J->kind == CROSS_ENTROPY) {
+        double d_hi, d_lo;
+        shift(&J->r, at(&J->r, G->target[i]), &d_hi, &d_lo);
+        J->offset = -d_hi;
+        J->offset_lo = -d_lo;
+    }
+}
+
+/* scratch: K doubles (softmax into float32: the exp of the row), or NULL */
+static int row_sums(SegJob *J, const Job *G, Py_ssize_t i, int threads, double *scratch)
+{
+    int kind = J->kind;
     if (kind == ENTROPY) {
         J->up = 0;
         J->want_s = 1;
@@ -1384,31 +1484,24 @@ static void process_row(SegJob *J, const Job *G, Py_ssize_t i, int threads, doub
             h = h > 0.0 ? h : 0.0;
         }
         else
-            h = entropy_from_sums(t, s);
+            h = entropy_finish(J, t, s);
         put(J->out, J->out32, 0, h);
-        return;
+        return 0;
     }
     if (kind == SOFTMAX) {
-        /* p = (e + c) / (1 + t) with 1 / (1 + t) = r_hi + r_lo in double-double */
         J->store = G->out32 ? scratch : (double *)J->out;
         run_phase(J, PH_FAST, threads);
-        DD t = combine(J->t, J->nseg);
-        double z_hi, z_err, p, p_err;
-        two_sum(1.0, t.hi, &z_hi, &z_err);
-        J->r_hi = 1.0 / z_hi;
-        two_prod(J->r_hi, z_hi, &p, &p_err);
-        J->r_lo = (((1.0 - p) - p_err) - J->r_hi * (z_err + t.lo)) / z_hi;
-        run_phase(J, PH_WRITE, threads);
-        return;
+        reciprocal(J, combine(J->t, J->nseg));
+        return 1;
     }
-    double d_hi = 0.0, d_lo = 0.0;
-    if (kind == LSE)
-        J->offset = J->r.m;
-    else if (kind == CROSS_ENTROPY) {
-        shift(&J->r, at(&J->r, G->target[i]), &d_hi, &d_lo);
-        J->offset = -d_hi;
-    }
+    set_offset(J, G, i);
     log_partition(J, threads);
+    return 1;
+}
+
+static void row_end(SegJob *J, int threads)
+{
+    int kind = J->kind;
     if (kind == LSE) {
         double total, err;
         two_sum(J->r.m, J->l_hi, &total, &err);
@@ -1416,38 +1509,245 @@ static void process_row(SegJob *J, const Job *G, Py_ssize_t i, int threads, doub
     }
     else if (kind == CROSS_ENTROPY) { /* log Z - d_y: two non-negative terms */
         double total, err;
-        two_sum(J->l_hi, -d_hi, &total, &err);
-        put(J->out, J->out32, 0, isinf(total) ? total : total + (err + (J->l_lo - d_lo)));
+        two_sum(J->l_hi, J->offset, &total, &err);
+        put(J->out, J->out32, 0, isinf(total) ? total : total + (err + (J->l_lo + J->offset_lo)));
     }
     else
         run_phase(J, PH_WRITE, threads);
 }
 
-/* Short rows: each row on one thread, one segment. */
+static void process_row(SegJob *J, const Job *G, Py_ssize_t i, int threads, double *scratch)
+{
+    if (row_begin(J, G, i, threads, NULL) && row_sums(J, G, i, threads, scratch))
+        row_end(J, threads);
+}
+
+/* ------------------------------------------------------------ short rows, in groups */
+
+/* Rows of up to PACK_ROW classes go in groups of up to PACK_MAX rows, one after the other in
+   one block (K entries each, BLOCK in all): their maxima (seg_max on each), the shift of each
+   (shift_block), the terms of the whole block in one vector loop (exp_fast, dd_terms), and
+   each row's entries summed into LANES lanes of its own (entry i of the row in lane
+   i % LANES, merge_used_lanes), as seg_fast and seg_dd sum a row alone: the same operations
+   on the same values in the same order, so the same bits. A short row alone is one long
+   chain of dependent operations (shift, exp, lane sums, merge, log1p) with little work for
+   the vector loops; a group gives them the work of its rows, and the processor overlaps the
+   rows' chains. */
+#define PACK_ROW (BLOCK / 4)
+#define PACK_MAX 64 /* rows in a group, at most */
+
+/* The rows sel[0..m) of J, shifted, one after the other into hi + lo; the maximum of each
+   (whose shift is exactly 0 + 0) as -inf + 0, whose terms are exactly 0 (exp_fast(-inf) = 0;
+   exp_parts of -1100, scaled by 2^-1587: +-0), the term seg_fast and seg_dd leave out (adding
+   +-0 to a lane of non-negative sums changes no bit). No store into the terms between their
+   loop and the lanes' (a narrow store under a vector load stalls its forwarding). */
+HOT_INLINE void pack_shift(const SegJob *J, const int *sel, int m, double *hi, double *lo)
+{
+    Py_ssize_t K = J[0].K;
+    for (int j = 0; j < m; j++)
+        shift_block(&J[sel[j]].r, 0, K, hi + j * K, lo + j * K);
+    for (int j = 0; j < m; j++)
+        hi[j * K + J[sel[j]].r.k] = -INFINITY;
+}
+
+/* The maxima of the rows i0, ..., i0 + n - 1 of G (seg_max of each). */
+HOT static void pack_max(const Job *G, Py_ssize_t i0, int n, MaxPart *o)
+{
+    Row r = {0};
+    r.x32 = G->x32;
+    for (int g = 0; g < n; g++) {
+        r.x = G->x + (size_t)(i0 + g) * G->K * (G->x32 ? 4 : 8);
+        max_range(&r, 0, G->K, &o[g]);
+    }
+}
+
+/* The outputs of softmax and log_softmax (seg_write) of the rows g < n of J with live[g]. */
+HOT static void pack_write(const SegJob *J, const int *live, int n)
+{
+    for (int g = 0; g < n; g++)
+        if (live[g])
+            write_range(&J[g], 0, J[g].K);
+}
+
+/* seg_fast of the rows sel[0..m) of J (t[sel[j]], normalized as combine leaves it), the exp
+   of row sel[j] into e_out + j K (or NULL; 0 at the maximum, which seg_write does not read). */
+HOT static void pack_fast(const SegJob *J, const int *sel, int m, double *e_out, DD *t)
+{
+    double hi[BLOCK], lo[BLOCK], buf[BLOCK];
+    double *e = e_out ? e_out : buf;
+    Py_ssize_t K = J[0].K, n = m * K;
+    pack_shift(J, sel, m, hi, lo);
+    for (Py_ssize_t i = 0; i < n; i++)
+        e[i] = exp_fast(hi[i]);
+    for (int j = 0; j < m; j++) {
+        double lane_hi[LANES] = {0.0}, lane_lo[LANES] = {0.0};
+        lanes_add_corrected(lane_hi, lane_lo, e + j * K, lo + j * K, K);
+        t[sel[j]] = normalized(merge_used_lanes(lane_hi, lane_lo, K));
+    }
+}
+
+/* seg_dd (up = 0) of the rows sel[0..m) of J, as pack_fast. */
+HOT static void pack_dd(const SegJob *J, const int *sel, int m, int want_s, DD *t, DD *s)
+{
+    double hi[BLOCK], lo[BLOCK], a[BLOCK], b[BLOCK], c[BLOCK], d[BLOCK];
+    Py_ssize_t K = J[0].K;
+    pack_shift(J, sel, m, hi, lo);
+    dd_terms(hi, lo, m * K, 0, want_s, a, b, c, d);
+    for (int j = 0; j < m; j++) {
+        Py_ssize_t o = j * K;
+        double t_hi[LANES] = {0.0}, t_lo[LANES] = {0.0}, s_hi[LANES] = {0.0}, s_lo[LANES] = {0.0};
+        lanes_add_two(t_hi, t_lo, a + o, b + o, K);
+        t[sel[j]] = normalized(merge_used_lanes(t_hi, t_lo, K));
+        if (want_s) {
+            lanes_add_two(s_hi, s_lo, c + o, d + o, K);
+            s[sel[j]] = normalized(merge_used_lanes(s_hi, s_lo, K));
+        }
+    }
+}
+
+/* row_sums of the rows g < n of a group with live[g], packed (what log_partition decides for
+   a row alone, from the same sums: the rows below TINY take it by row). e: BLOCK doubles, the
+   softmax terms kept for row_end. Rows that are done (entropy) leave live. */
+static void group_sums(SegJob *J, const Job *G, Py_ssize_t i0, int *live, int n, double *e,
+                       int *dd_first)
+{
+    int sel[PACK_MAX], fast[PACK_MAX], late[PACK_MAX], m = 0, m_fast = 0, m_late = 0;
+    DD t[PACK_MAX], s[PACK_MAX], t_dd[PACK_MAX];
+    Py_ssize_t K = J[0].K;
+    for (int g = 0; g < n; g++)
+        if (live[g])
+            sel[m++] = g;
+    if (m == 0)
+        return;
+    if (J[0].kind == ENTROPY) {
+        pack_dd(J, sel, m, 1, t, s);
+        for (int j = 0; j < m; j++) {
+            int g = sel[j];
+            if (t[g].hi < TINY)
+                row_sums(&J[g], G, i0 + g, 1, NULL); /* scaled by 2^600 */
+            else
+                put(J[g].out, J[g].out32, 0, entropy_finish(&J[g], t[g], s[g]));
+            live[g] = 0;
+        }
+        return;
+    }
+    if (J[0].kind == SOFTMAX) {
+        pack_fast(J, sel, m, e, t);
+        for (int j = 0; j < m; j++) {
+            reciprocal(&J[sel[j]], t[sel[j]]);
+            J[sel[j]].store = e + j * K;
+        }
+        return;
+    }
+    for (int j = 0; j < m; j++)
+        set_offset(&J[sel[j]], G, i0 + sel[j]);
+    if (J[0].out32) { /* see log_partition */
+        pack_fast(J, sel, m, NULL, t);
+        for (int j = 0; j < m; j++) {
+            SegJob *R = &J[sel[j]];
+            if (t[sel[j]].hi < TINY) { /* summed again scaled by 2^600, by row */
+                R->dd_first = 0;
+                log_partition(R, 1);
+            }
+            else {
+                R->l_hi = log1p(t[sel[j]].hi);
+                R->l_lo = t[sel[j]].lo / (1.0 + t[sel[j]].hi);
+            }
+        }
+        return;
+    }
+    int have_dd = K <= 10 || *dd_first, took_dd = 0; /* rows that took the dd sums */
+    if (have_dd) {
+        pack_dd(J, sel, m, 0, t_dd, s);
+        for (int j = 0; j < m; j++) {
+            int g = sel[j];
+            if (t_dd[g].hi >= TINY &&
+                (K <= 10 || kappa(&J[g], t_dd[g].hi) > KAPPA_FAST * (1.0 + 0x1p-20))) {
+                log1p_dd(t_dd[g].hi, t_dd[g].lo, &J[g].l_hi, &J[g].l_lo);
+                took_dd++;
+            }
+            else
+                fast[m_fast++] = g;
+        }
+    }
+    else
+        for (int j = 0; j < m; j++)
+            fast[m_fast++] = sel[j];
+    if (m_fast > 0)
+        pack_fast(J, fast, m_fast, NULL, t);
+    for (int j = 0; j < m_fast; j++) {
+        int g = fast[j];
+        if (t[g].hi < TINY) { /* log1p(t) = t: summed again scaled by 2^600, by row */
+            J[g].dd_first = 0;
+            log_partition(&J[g], 1);
+        }
+        else if (kappa(&J[g], t[g].hi) <= KAPPA_FAST)
+            log1p_dd(t[g].hi, t[g].lo, &J[g].l_hi, &J[g].l_lo);
+        else if (have_dd) {
+            log1p_dd(t_dd[g].hi, t_dd[g].lo, &J[g].l_hi, &J[g].l_lo);
+            took_dd++;
+        }
+        else
+            late[m_late++] = g;
+    }
+    if (m_late > 0) {
+        pack_dd(J, late, m_late, 0, t_dd, s);
+        for (int j = 0; j < m_late; j++)
+            log1p_dd(t_dd[late[j]].hi, t_dd[late[j]].lo, &J[late[j]].l_hi, &J[late[j]].l_lo);
+        took_dd += m_late;
+    }
+    /* rows alike come together: after a group most of whose rows took the dd sums, the next
+       group tries them first */
+    *dd_first = 2 * took_dd > m;
+}
+
+/* Short rows: each row on one thread, one segment; rows of up to PACK_ROW classes in groups
+   (group_sums), longer ones one by one. */
 static void rows_worker(void *ctx, Py_ssize_t i0, Py_ssize_t i1)
 {
     Job *G = (Job *)ctx;
-    MaxPart max;
+    MaxPart max[PACK_MAX];
     KLPart kl;
-    DD t, s;
-    SegJob J;
-    memset(&J, 0, sizeof J);
-    J.K = J.seglen = G->K;
-    J.nseg = 1;
-    J.max = &max;
-    J.kl = &kl;
-    J.t = &t;
-    J.s = &s;
-    J.kl_cache = NULL;
-    if (G->kind == KL && G->K <= KL_CACHE_ROW) /* NULL: the terms again */
-        J.kl_cache = (KLBlock *)malloc((size_t)((G->K + BLOCK - 1) / BLOCK) * sizeof(KLBlock));
-    double *scratch = NULL;
-    if (G->kind == SOFTMAX && G->out32)
-        scratch = (double *)malloc((size_t)G->K * sizeof(double)); /* NULL: exp again */
-    for (Py_ssize_t i = i0; i < i1; i++)
-        process_row(&J, G, i, 1, scratch);
-    free(scratch);
-    free(J.kl_cache);
+    DD t[PACK_MAX], s[PACK_MAX];
+    SegJob J[PACK_MAX];
+    int live[PACK_MAX];
+    memset(J, 0, sizeof J);
+    for (int g = 0; g < PACK_MAX; g++) {
+        J[g].K = J[g].seglen = G->K;
+        J[g].nseg = 1;
+        J[g].max = &max[g];
+        J[g].kl = &kl;
+        J[g].t = &t[g];
+        J[g].s = &s[g];
+    }
+    if (G->kind == KL || G->K > PACK_ROW) {
+        if (G->kind == KL && G->K <= KL_CACHE_ROW) /* NULL: the terms again */
+            J[0].kl_cache =
+                (KLBlock *)malloc((size_t)((G->K + BLOCK - 1) / BLOCK) * sizeof(KLBlock));
+        double *scratch = NULL;
+        if (G->kind == SOFTMAX && G->out32) /* NULL: exp again */
+            scratch = (double *)malloc((size_t)G->K * sizeof(double));
+        for (Py_ssize_t i = i0; i < i1; i++)
+            process_row(&J[0], G, i, 1, scratch);
+        free(scratch);
+        free(J[0].kl_cache);
+        return;
+    }
+    double e[BLOCK];
+    int per_group = BLOCK / G->K < PACK_MAX ? (int)(BLOCK / G->K) : PACK_MAX, dd_first = 0;
+    for (Py_ssize_t i = i0; i < i1; i += per_group) {
+        int n = i1 - i < per_group ? (int)(i1 - i) : per_group;
+        pack_max(G, i, n, max);
+        for (int g = 0; g < n; g++)
+            live[g] = row_begin(&J[g], G, i + g, 1, &max[g]);
+        group_sums(J, G, i, live, n, e, &dd_first);
+        if (G->kind == SOFTMAX || G->kind == LOG_SOFTMAX || G->kind == LOG_SOFTMAX_DD)
+            pack_write(J, live, n);
+        else
+            for (int g = 0; g < n; g++)
+                if (live[g])
+                    row_end(&J[g], 1);
+    }
 }
 
 static void run_job(Job *G)

@@ -97,6 +97,17 @@ def cross_entropy(
         and not keepdims
     ):
         return _rows.run("cross_entropy", row, b, row.dtype, np.array([target]))[0]
+    rows = _rows.plain_rows(logits, axis, where)
+    if (  # plain rows and an index per row: no reading (the engine checks the indices)
+        rows is not None
+        and b is not None
+        and type(target) is np.ndarray
+        and target.dtype.kind == "i"
+        and target.shape == logits.shape[:-1]
+        and not keepdims
+    ):
+        out = _rows.run("cross_entropy", rows, b, rows.dtype, target.reshape(-1))
+        return out.reshape(target.shape)
     z, dtype = as_real(logits, "logits")
     y = np.asarray(target)
     if is_index_target(y, z.ndim):

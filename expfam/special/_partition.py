@@ -35,6 +35,10 @@ def _normalized(
     row, b = one_row(x, axis, where), plain_beta(beta)
     if row is not None and b is not None and not keepdims:  # one plain row: no reading
         return _rows.run(kind, row, b, row.dtype)[0]
+    rows = _rows.plain_rows(x, axis, where)
+    if rows is not None and b is not None and not keepdims:  # plain rows: no reading
+        shape = x.shape if kind in ("softmax", "log_softmax") else x.shape[:-1]
+        return _rows.run(kind, rows, b, rows.dtype).reshape(shape)
     arr, dtype = as_real(x, name)
     arr, mask = masked(arr, where)
     padded, layout = RowLayout.of(arr, axis)
@@ -306,9 +310,14 @@ def logsumexp(
     >>> logsumexp([1e-10, 0.0], b=[1.0, -1.0], return_sign=True)
     (np.float64(-23.025850929890456), np.float64(1.0))
     """
-    row = one_row(a, axis, where)
-    if row is not None and b is None and not (keepdims or return_sign):  # one plain row
-        return _rows.run("logsumexp", row, 1.0, np.dtype(np.float64)).astype(row.dtype)[0]
+    # float32 in: float32 out from the engine (its float32 outputs need no double-double)
+    if b is None and not (keepdims or return_sign):
+        row = one_row(a, axis, where)
+        if row is not None:  # one plain row
+            return _rows.run("logsumexp", row, 1.0, row.dtype)[0]
+        rows = _rows.plain_rows(a, axis, where)
+        if rows is not None:  # plain rows
+            return _rows.run("logsumexp", rows, 1.0, rows.dtype).reshape(a.shape[:-1])
     arr, dtype = as_real(a, "a")
     arr, mask = masked(arr, where)
     if b is not None:
@@ -327,7 +336,8 @@ def logsumexp(
         value = np.full(layout.n_rows, -np.inf)
         sign = np.zeros_like(value)
     elif b is None:
-        value = _rows.run("logsumexp", layout.rows(padded), 1.0, np.dtype(np.float64))
+        computed = np.dtype(np.float32 if dtype == np.float32 else np.float64)  # float16: once
+        value = _rows.run("logsumexp", layout.rows(padded), 1.0, computed)
         sign = np.where(np.isnan(value), np.nan, np.where(value == -np.inf, 0.0, 1.0))
     else:
         value, sign = _weighted_logsumexp(

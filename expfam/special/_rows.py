@@ -31,11 +31,15 @@ below the normal range keep their digits). ``log1p(t)`` is then carried in
 double-double and each output formed with TwoSum and rounded once: at most
 1 ULP. The entropy ``log1p(t) + S / (1 + t)``, ``S = sum_k e_k (-d_k)``,
 takes every term in double-double (both parts non-negative): 1 ULP.
-Float16 and float32 rows run the same float64 code and round once. After a
-row that needed the double-double pass, a thread tries that pass first on
-its next row, and keeps its sum without the float64 pass when kappa is well
-above 0.47 (where that pass's test would send the row there anyway): the
-result of every row is the same whatever the rows before it.
+Float16 rows run the same float64 code and round once. Float32 outputs
+(float32 in) need no double-double: they take the float64 pass's ``t`` and
+libm's ``log1p`` (the entropy's two terms in float64), within
+``(1.04 kappa + 3) 2**-53`` of the output before its one rounding to float32
+(``2**-25`` float32 ULP off cancellation). After rows that needed the
+double-double pass, a thread tries that pass first on its next rows, and
+keeps its sum without the float64 pass when kappa is well above 0.47 (where
+that pass's test would send the row there anyway): the result of every row
+is the same whatever the rows before it.
 
 The float64 ``exp`` is the engine's own (``exp_fast``), branch-free so that
 it vectorises: Cody-Waite reduction ``r = x - k log(2)/64`` (exact high
@@ -58,7 +62,13 @@ Rows longer than 65536 entries are cut into segments of 16384 columns
 (``_engine.set_segments``); every pass runs over the segments (shared among
 the threads) and adds their partial sums in segment order, so no work array
 grows with the row and results do not depend on the number of threads.
-Shorter rows are shared among the threads, one row per thread at a time.
+Shorter rows are shared among the threads, one row per thread at a time;
+rows of up to 64 entries in groups of up to 64 rows (256 entries): the
+maxima, then the shifts of the group's rows one after the other in one
+block, the terms of the whole block in one vector loop, and each row's sum
+in lanes of its own (entry ``i`` of the row in lane ``i % 8``), the same
+operations as on a row alone, so the same bits: a short row alone is one
+chain of dependent steps with little work for the vector loops.
 The kernels are compiled without FMA contraction or reassociation
 (``-ffp-contract=off``), which the error-free transformations need.
 
@@ -131,3 +141,22 @@ def run(
         with np.errstate(over="ignore"):  # beyond float16's range: inf, as the rounding says
             return out.astype(out_dtype)
     return out
+
+
+def plain_rows(x: object, axis: object, where: object) -> NDArray | None:
+    """``x`` as rows ``(n, K)`` when its arguments need no reading: a C-contiguous float
+    ndarray of 2 or more axes, ``axis`` its last, no mask, no empty axis. The fast path of
+    batches (the rows are a view of ``x``); None otherwise."""
+    if (
+        type(x) is np.ndarray
+        and x.ndim >= 2
+        and x.dtype.kind == "f"
+        and x.dtype.itemsize <= 8
+        and type(axis) is int
+        and axis in (-1, x.ndim - 1)
+        and where is None
+        and x.size > 0
+        and x.flags.c_contiguous
+    ):
+        return x.reshape(-1, x.shape[-1])
+    return None
