@@ -345,6 +345,14 @@ typedef struct {
 #define HOT
 #endif
 
+/* Helpers of the hot loops, inlined into each clone so that they are compiled for its target
+   (a helper left out of line is compiled for the baseline: SSE2 for the lanes). */
+#if defined(__GNUC__)
+#define LANE_INLINE static inline __attribute__((always_inline))
+#else
+#define LANE_INLINE static inline
+#endif
+
 /* The lanes: LANES running values, updated by one vector operation per step. GCC and clang
    lower their vector types to the target's widest vectors (one AVX-512 register, two AVX2
    ones, four SSE2 ones), always the same operations; other compilers take the scalar
@@ -358,7 +366,7 @@ typedef int64_t lane_i __attribute__((vector_size(LANES * sizeof(int64_t))));
 /* hi + lo (LANES compensated sums) += e_i (1 + c_i), entry i in lane i % LANES, for i < n:
    TwoSum of e_i, then its error and e_i c_i into lo. The whole vectors first, then the
    remaining entries one by one, by the same operations. */
-static inline void lanes_add_corrected(double *hi, double *lo, const double *e, const double *c,
+LANE_INLINE void lanes_add_corrected(double *hi, double *lo, const double *e, const double *c,
                                        Py_ssize_t n)
 {
     Py_ssize_t i = 0;
@@ -392,7 +400,7 @@ static inline void lanes_add_corrected(double *hi, double *lo, const double *e, 
 }
 
 /* hi + lo (LANES compensated sums) += a_i, then += b_i, entry i in lane i % LANES. */
-static inline void lanes_add_two(double *hi, double *lo, const double *a, const double *b,
+LANE_INLINE void lanes_add_two(double *hi, double *lo, const double *a, const double *b,
                                  Py_ssize_t n)
 {
     Py_ssize_t i = 0;
@@ -427,7 +435,7 @@ static inline void lanes_add_two(double *hi, double *lo, const double *a, const 
 
 /* The running maxima (first index of each, NaN flags) of LANES lanes over v[0..n), entry i
    at column j0 + i in lane i % LANES. */
-static inline void lanes_max(double *m, int64_t *k, int64_t *nan, const double *v, Py_ssize_t n,
+LANE_INLINE void lanes_max(double *m, int64_t *k, int64_t *nan, const double *v, Py_ssize_t n,
                              int64_t j0)
 {
     Py_ssize_t i = 0;
@@ -472,7 +480,7 @@ HOT static void exp_block(const double *restrict x, double *restrict y, Py_ssize
 }
 
 /* The n entries of row r from column j0 as float64: in place, or converted into buf. */
-static inline const double *row_block(const Row *r, Py_ssize_t j0, Py_ssize_t n, double *buf)
+LANE_INLINE const double *row_block(const Row *r, Py_ssize_t j0, Py_ssize_t n, double *buf)
 {
     if (!r->x32)
         return (const double *)r->x + j0;
@@ -514,7 +522,7 @@ HOT static void seg_max(const Row *r, Py_ssize_t c0, Py_ssize_t c1, MaxPart *o)
 /* hi + lo = beta (v - m) for the n entries of row r from column j0 (as shift() does, which
    takes the entries the vector loop cannot: v - m past the float range, or a product past
    Dekker's range). */
-static inline void shift_block(const Row *r, Py_ssize_t j0, Py_ssize_t n, double *hi, double *lo)
+LANE_INLINE void shift_block(const Row *r, Py_ssize_t j0, Py_ssize_t n, double *hi, double *lo)
 {
     double buf[BLOCK];
     const double *v = row_block(r, j0, n, buf);
@@ -548,7 +556,7 @@ static inline void shift_block(const Row *r, Py_ssize_t j0, Py_ssize_t n, double
             shift(r, v[i], &hi[i], &lo[i]);
 }
 
-static inline DD merge_lanes(const double *hi, const double *lo)
+LANE_INLINE DD merge_lanes(const double *hi, const double *lo)
 {
     DD t = {hi[0], lo[0]};
     for (int l = 1; l < LANES; l++)
@@ -758,7 +766,7 @@ HOT static void seg_write(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1)
 /* ------------------------------------------------------------ KL, by blocks (vectorised) */
 
 /* hi + lo (LANES compensated sums) += a_i, entry i in lane i % LANES (TwoSum). */
-static inline void lanes_add_one(double *hi, double *lo, const double *a, Py_ssize_t n)
+LANE_INLINE void lanes_add_one(double *hi, double *lo, const double *a, Py_ssize_t n)
 {
     Py_ssize_t i = 0;
 #ifdef LANE_VECTORS
@@ -813,14 +821,16 @@ static inline double from_order_key(int64_t k)
 static inline void kl_flags(KLFlags *f, const double *vp, const double *vq, Py_ssize_t n)
 {
     int64_t bad = f->bad, off = f->off, d_max = f->d_max, d_min = f->d_min;
+    /* all-ones masks and bitwise selects, no conditional: gcc vectorises the loop */
     for (Py_ssize_t i = 0; i < n; i++) {
         int64_t bp = (int64_t)to_bits(vp[i]), bq = (int64_t)to_bits(vq[i]);
-        int64_t p_off = bp == NEG_INF_BITS, q_off = bq == NEG_INF_BITS;
-        bad |= (((bp & ABS_BITS) >= INF_BITS) & !p_off) | (((bq & ABS_BITS) >= INF_BITS) & !q_off) |
-               (q_off & !p_off);
+        int64_t p_off = -(int64_t)(bp == NEG_INF_BITS), q_off = -(int64_t)(bq == NEG_INF_BITS);
+        int64_t p_bad = -(int64_t)((bp & ABS_BITS) >= INF_BITS);
+        int64_t q_bad = -(int64_t)((bq & ABS_BITS) >= INF_BITS);
+        bad |= (p_bad & ~p_off) | (q_bad & ~q_off) | (q_off & ~p_off);
         off |= p_off;
         int64_t k = order_key(vp[i] - vq[i]);
-        int64_t k_hi = p_off ? INT64_MIN : k, k_lo = p_off ? INT64_MAX : k;
+        int64_t k_hi = (k & ~p_off) | (INT64_MIN & p_off), k_lo = (k & ~p_off) | (INT64_MAX & p_off);
         d_max = k_hi > d_max ? k_hi : d_max;
         d_min = k_lo < d_min ? k_lo : d_min;
     }
