@@ -680,7 +680,16 @@ static void parallel(range_fn fn, void *ctx, Py_ssize_t n, int threads)
 
 /* ------------------------------------------------------------ the phases of a row */
 
-enum { PH_MAX, PH_FAST, PH_DD, PH_WRITE, PH_KL_FLAGS, PH_KL_CENTRE, PH_KL_SUMS, PH_KL_LARGE };
+enum { PH_MAX, PH_FAST, PH_DD, PH_WRITE, PH_KL_FLAGS, PH_KL_CENTRE, PH_KL_SUMS, PH_KL_LARGE,
+       PH_KL32_WEIGHTS, PH_KL32_SUMS };
+
+/* The sums of KL's float32 way (see kl_row32), per segment. */
+typedef struct {
+    DD w, wa;           /* PH_KL32_WEIGHTS: sum w_j, sum w_j a_j (w_j = e^{z_p,j - m}) */
+    DD sum[6];          /* PH_KL32_SUMS: sum w_j times g, x, |x|, |a| + |x| and the two
+                           products of the error bound (seg_kl32_sums) */
+    int reject;         /* d_j inexact, z_p,j - m < -700 or x_j > 500 on the support */
+} KL32Part;
 
 typedef struct {
     MaxPart max;
@@ -689,6 +698,7 @@ typedef struct {
     double d_max; /* the spread of d = z_p - z_q on the support */
     double d_min;
     int large; /* some p_j e^{x_j} > e^700 */
+    KL32Part f32;
 } KLPart;
 
 typedef struct {
@@ -1098,6 +1108,87 @@ HOT static DD seg_kl_large(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1)
     return merge_lanes(lane_hi, lane_lo);
 }
 
+/* ------------------------------------------------------------ KL of float32 rows */
+
+/* PH_KL32_WEIGHTS: w_j = exp_fast(z_p,j - m) and a_j = mu - d_j, d_j = z_p,j - z_q,j, on the
+   support: sum w_j and sum w_j a_j; rejects the row where some d_j is inexact or some
+   z_p,j - m < -700 (see kl_row32). */
+HOT static void seg_kl32_weights(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1, KL32Part *o)
+{
+    double w_hi[LANES] = {0.0}, w_lo[LANES] = {0.0}, a_hi[LANES] = {0.0}, a_lo[LANES] = {0.0};
+    double bufp[BLOCK], bufq[BLOCK], w[BLOCK], wa[BLOCK];
+    const double m = J->r.m, mu = J->mu;
+    uint64_t reject = 0;
+    for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
+        Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
+        const double *vp = row_block(&J->r, j0, n, bufp), *vq = row_block(&J->q, j0, n, bufq);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double s = vp[i] - m, e = exp_fast(s);
+            double d = vp[i] - vq[i], bb = d - vp[i];
+            double err = (vp[i] - (d - bb)) + (-vq[i] - bb);
+            uint64_t on = mask_if(vp[i] > -INFINITY);
+            reject |= on & (mask_if(err != 0.0) | mask_if(s < -700.0));
+            w[i] = select_d(on, e, 0.0);
+            wa[i] = select_d(on, e * (mu - d), 0.0);
+        }
+        lanes_add_one(w_hi, w_lo, w, n);
+        lanes_add_one(a_hi, a_lo, wa, n);
+    }
+    o->w = merge_lanes(w_hi, w_lo);
+    o->wa = merge_lanes(a_hi, a_lo);
+    o->reject = reject != 0;
+}
+
+/* PH_KL32_SUMS: x_j = a_j - c on the support and g(x_j) = e^x - 1 - x, by the series
+   x^2 (1/2 + x P(x)) (12 terms) for |x| <= 1/2, else (exp_fast(x) - 1) - x; the sums of w_j
+   times g, x, |x|, |a| + |x|, (g + |x|)(|a| + |x|) and (1 + g + |x|)(|a| + |x|)^2. Rejects
+   the row where some x_j > 500. */
+HOT static void seg_kl32_sums(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1, KL32Part *o)
+{
+    double hi[6][LANES] = {{0.0}}, lo[6][LANES] = {{0.0}};
+    double bufp[BLOCK], bufq[BLOCK], v[6][BLOCK];
+    const double m = J->r.m, mu = J->mu, c = J->centre;
+    uint64_t reject = 0;
+    for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
+        Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
+        const double *vp = row_block(&J->r, j0, n, bufp), *vq = row_block(&J->q, j0, n, bufq);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double e = exp_fast(vp[i] - m);
+            double a = mu - (vp[i] - vq[i]), x = a - c;
+            uint64_t on = mask_if(vp[i] > -INFINITY), series = mask_if(fabs(x) <= 0.5);
+            reject |= on & mask_if(x > 500.0);
+            double xs = select_d(series, x, 0.0);
+            double poly = G_TAIL[11];
+            poly = poly * xs + G_TAIL[10];
+            poly = poly * xs + G_TAIL[9];
+            poly = poly * xs + G_TAIL[8];
+            poly = poly * xs + G_TAIL[7];
+            poly = poly * xs + G_TAIL[6];
+            poly = poly * xs + G_TAIL[5];
+            poly = poly * xs + G_TAIL[4];
+            poly = poly * xs + G_TAIL[3];
+            poly = poly * xs + G_TAIL[2];
+            poly = poly * xs + G_TAIL[1];
+            poly = poly * xs + G_TAIL[0];
+            double xe = select_d(series, 0.0, x);
+            xe = select_d(mask_if(xe > 500.0), 500.0, xe);
+            double g = select_d(series, (xs * xs) * (0.5 + xs * poly), (exp_fast(xe) - 1.0) - xe);
+            double ax = fabs(a) + fabs(x), gx = g + fabs(x);
+            v[0][i] = select_d(on, e * g, 0.0);
+            v[1][i] = select_d(on, e * x, 0.0);
+            v[2][i] = select_d(on, e * fabs(x), 0.0);
+            v[3][i] = select_d(on, e * ax, 0.0);
+            v[4][i] = select_d(on, e * (gx * ax), 0.0);
+            v[5][i] = select_d(on, e * (((1.0 + gx) * ax) * ax), 0.0);
+        }
+        for (int k = 0; k < 6; k++)
+            lanes_add_one(hi[k], lo[k], v[k], n);
+    }
+    for (int k = 0; k < 6; k++)
+        o->sum[k] = merge_lanes(hi[k], lo[k]);
+    o->reject = reject != 0;
+}
+
 static void seg_kl(SegJob *J, Py_ssize_t s, Py_ssize_t c0, Py_ssize_t c1)
 {
     if (J->phase == PH_KL_FLAGS)
@@ -1106,6 +1197,10 @@ static void seg_kl(SegJob *J, Py_ssize_t s, Py_ssize_t c0, Py_ssize_t c1)
         J->t[s] = seg_kl_centre(J, c0, c1);
     else if (J->phase == PH_KL_SUMS)
         seg_kl_sums(J, c0, c1, &J->t[s], &J->s[s], &J->kl[s].large);
+    else if (J->phase == PH_KL32_WEIGHTS)
+        seg_kl32_weights(J, c0, c1, &J->kl[s].f32);
+    else if (J->phase == PH_KL32_SUMS)
+        seg_kl32_sums(J, c0, c1, &J->kl[s].f32);
     else
         J->t[s] = seg_kl_large(J, c0, c1);
 }
@@ -1280,6 +1375,78 @@ static void special_row(const SegJob *J, const Job *G, Py_ssize_t i, MaxPart mp)
         }
 }
 
+/* KL of a float32 row (bound: 2 float32 ULP) in float64 arithmetic, without double-double:
+   two passes after the flags, with a bound on the error computed alongside; a row whose
+   bound passes 2^-27 KL takes the accurate way (the rest of kl_row).
+
+   With w_j = exp_fast(z_p,j - m), T = sum w_j, p_j = w_j / T, a_j = mu - d_j (mu = d_k), the
+   centre c = sum w_j a_j / T and x_j = a_j - c on the support,
+     KL = F = log S - r = log1p(G) - r G / (1 + G) + h(y),  y = r / (1 + G),
+     S = sum p_j e^{x_j} = 1 + G + r,  G = sum p_j g(x_j),  r = sum p_j x_j,
+   as in kl_row, for any c. First-order errors (u = 2^-53):
+   - p: each w_j is within (1.04 + 700) u < 2^-43 of itself (exp_fast's bound, and the
+     rounding of z_p,j - m, at most 700 u: rows with z_p,j - m < -700 are rejected); T and
+     the divisions by it add a few u, common to all. dF/dp_j = (e^{x_j} - 1) / S - x_j
+     = (g_j - x_j (G + r)) / S, so relative errors below 2^-42 move F by at most
+     2^-42 (G + |G + r| A) / S, A = sum p |x|.
+   - g: the series (|x| <= 1/2) is truncated after x^12 / 14! (the next term, against
+     x^2 / 2, below 2^-52) and rounds a few u; (exp_fast(x) - 1) - x (|x| > 1/2) is within
+     (1.04 e^x + |e^x - 1| + g) u <= 17 u g of g (the worst at x = 1/2). With the product
+     w_j g_j and the compensated sum: 2^-47 G / S.
+   - x: d_j is exact (rows where it is not are rejected), and a_j = fl(mu - d_j),
+     x_j = fl(a_j - c) are within u (|a_j| + |x_j|) of mu - d_j - c (the value of c does not
+     matter). dF/dx_j = p_j (e^{x_j} - S) / S and |e^x - S| <= g + |x| + |G + r|: at most
+     u (W + |G + r| M) / S, W = sum p (g + |x|)(|a| + |x|), M = sum p (|a| + |x|). The second
+     order (near p = q, where the first vanishes) is at most sum p e^x dx^2 / S
+     <= 2^-106 Q / S, Q = sum p (1 + g + |x|)(|a| + |x|)^2.
+   - r: the compensated sum, 2^-52 A, times |dF/dr| = |G + r| / S.
+   - the finish: log1p, the products and the additions, within 2^-50 of the terms'
+     magnitudes, and the series of h (|y| < 1e-4) within y^2 |h|.
+   The row is done here where the sum of these bounds is at most 2^-27 KL (an eighth of a
+   float32 ULP: with the rounding to float32, within 1 ULP), and G >= 2^-900 (products
+   below the normal range lose digits) or every a_j and x_j is 0 (p = q on the support:
+   KL = 0). Rows with x_j > 500 (e^x near overflow) on the support are rejected too.
+   (tests/special/test_special_regressions.py holds rows on both sides of the decision.) */
+static int kl_row32(SegJob *J, const Job *G, Py_ssize_t i, int threads, int off)
+{
+    run_phase(J, PH_KL32_WEIGHTS, threads);
+    KL32Part f = J->kl[0].f32;
+    for (Py_ssize_t s = 1; s < J->nseg; s++) {
+        acc_merge(&f.w, J->kl[s].f32.w);
+        acc_merge(&f.wa, J->kl[s].f32.wa);
+        f.reject |= J->kl[s].f32.reject;
+    }
+    if (f.reject)
+        return 0;
+    double T = f.w.hi + f.w.lo;
+    J->centre = (f.wa.hi + f.wa.lo) / T;
+    run_phase(J, PH_KL32_SUMS, threads);
+    f = J->kl[0].f32;
+    for (Py_ssize_t s = 1; s < J->nseg; s++) {
+        for (int k = 0; k < 6; k++)
+            acc_merge(&f.sum[k], J->kl[s].f32.sum[k]);
+        f.reject |= J->kl[s].f32.reject;
+    }
+    double v[6];
+    for (int k = 0; k < 6; k++)
+        v[k] = (f.sum[k].hi + f.sum[k].lo) / T;
+    double g = v[0], r = v[1], A = v[2], M = v[3], W = v[4], Q = v[5];
+    double S = 1.0 + g + r, gr = fabs(g + r);
+    double l = log1p(g), rg = r * g / (1.0 + g), y = r / (1.0 + g);
+    int short_h = fabs(y) < 1e-4;
+    double h = short_h ? y * y * (y / 3.0 - 0.5) : log1p(y) - y;
+    double kl = (l - rg) + h;
+    double bound = (0x1p-42 * (g + gr * A) + 0x1p-47 * g + 0x1p-53 * (W + gr * M) +
+                    0x1p-52 * gr * A + 0x1p-106 * Q) / S +
+                   0x1p-50 * (l + fabs(rg) + fabs(h)) + (short_h ? y * y * fabs(h) : 0.0);
+    int equal = M == 0.0; /* every a_j and x_j is 0 */
+    if (f.reject || !(equal || (g >= 0x1p-900 && bound <= 0x1p-27 * kl)))
+        return 0;
+    ((double *)G->out)[i] = equal ? 0.0 : kl;
+    G->status[i] = off ? 2 : 0;
+    return 1;
+}
+
 static void kl_row(SegJob *J, const Job *G, Py_ssize_t i, int threads)
 {
     run_phase(J, PH_KL_FLAGS, threads);
@@ -1301,9 +1468,11 @@ static void kl_row(SegJob *J, const Job *G, Py_ssize_t i, int threads)
     }
     J->r.m = f.max.m;
     J->r.k = f.max.k;
-    log_partition(J, threads);
     double d_lo;
     two_sum(at(&J->r, J->r.k), -at(&J->q, J->r.k), &J->mu, &d_lo);
+    if (J->r.x32 && kl_row32(J, G, i, threads, f.off))
+        return;
+    log_partition(J, threads);
     J->centre = 0.0;
     run_phase(J, PH_KL_CENTRE, threads);
     J->centre = combine(J->t, J->nseg).hi;
