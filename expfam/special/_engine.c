@@ -716,6 +716,7 @@ typedef struct {
     double l_hi, l_lo; /* log Z */
     double r_hi, r_lo; /* 1 / Z */
     double mu, centre, lq_hi, lq_lo;
+    double ref; /* KL's float32 way: the reference of z_p */
     double offset; /* the output is offset + log Z (logsumexp: m; cross_entropy: -d_y) */
     int dd_first;  /* the previous row of this job took the dd pass (see log_partition) */
     struct KLBlock *kl_cache; /* KL: the terms of the row's blocks, from the centre pass to
@@ -804,6 +805,26 @@ LANE_INLINE void lanes_add_one(double *hi, double *lo, const double *a, Py_ssize
     }
 }
 
+/* hi (LANES plain sums) += a_i, entry i in lane i % LANES (the bounds of the float32 way). */
+LANE_INLINE void lanes_add_plain(double *hi, const double *a, Py_ssize_t n)
+{
+    Py_ssize_t i = 0;
+#ifdef LANE_VECTORS
+    Py_ssize_t whole = n / LANES * LANES;
+    if (whole > 0) {
+        lane_d h, v;
+        memcpy(&h, hi, sizeof h);
+        for (; i < whole; i += LANES) {
+            memcpy(&v, a + i, sizeof v);
+            h += v;
+        }
+        memcpy(hi, &h, sizeof h);
+    }
+#endif
+    for (; i < n; i++)
+        hi[i % LANES] += a[i];
+}
+
 /* The flags of KL: bad (a NaN, a +inf, or q = 0 on the support of p), off (some p_j = 0),
    and the spread of d = z_p - z_q on the support (vp = -inf left out), as the largest and
    smallest keys of d (its bits, ordered as integers). Integer operations only, which gcc
@@ -850,6 +871,31 @@ static inline void kl_flags(KLFlags *f, const double *vp, const double *vq, Py_s
     f->d_min = d_min;
 }
 
+/* The flags of a segment into *o from its lanes' maxima and its KLFlags (its sums left). */
+static inline void kl_part(const double *lane_m, const int64_t *lane_k, const int64_t *lane_nan,
+                           const KLFlags *f, KLPart *o)
+{
+    MaxPart max = {lane_m[0], lane_k[0], 0};
+    int64_t nan = lane_nan[0];
+    for (int l = 1; l < LANES; l++) {
+        int take = lane_m[l] > max.m || (lane_m[l] == max.m && lane_k[l] < max.k);
+        max.m = take ? lane_m[l] : max.m;
+        max.k = take ? lane_k[l] : max.k;
+        nan |= lane_nan[l];
+    }
+    max.nan = nan != 0;
+    o->max = max;
+    o->bad = f->bad != 0;
+    o->off = f->off != 0;
+    o->d_max = -INFINITY;
+    o->d_min = INFINITY;
+    o->large = 0;
+    if (f->d_max != INT64_MIN) { /* some class on the support */
+        o->d_max = from_order_key(f->d_max);
+        o->d_min = from_order_key(f->d_min);
+    }
+}
+
 /* PH_KL_FLAGS: the maximum of z_p (as seg_max) and the flags, in one pass. */
 HOT static void seg_kl_flags(const Row *r, const Row *q, Py_ssize_t c0, Py_ssize_t c1, KLPart *o)
 {
@@ -867,20 +913,7 @@ HOT static void seg_kl_flags(const Row *r, const Row *q, Py_ssize_t c0, Py_ssize
         lanes_max(lane_m, lane_k, lane_nan, vp, n, j0);
         kl_flags(&f, vp, vq, n);
     }
-    KLPart part = {{lane_m[0], lane_k[0], 0}, f.bad != 0, f.off != 0, -INFINITY, INFINITY, 0};
-    int64_t nan = lane_nan[0];
-    for (int l = 1; l < LANES; l++) {
-        int take = lane_m[l] > part.max.m || (lane_m[l] == part.max.m && lane_k[l] < part.max.k);
-        part.max.m = take ? lane_m[l] : part.max.m;
-        part.max.k = take ? lane_k[l] : part.max.k;
-        nan |= lane_nan[l];
-    }
-    part.max.nan = nan != 0;
-    if (f.d_max != INT64_MIN) { /* some class on the support */
-        part.d_max = from_order_key(f.d_max);
-        part.d_min = from_order_key(f.d_min);
-    }
-    *o = part;
+    kl_part(lane_m, lane_k, lane_nan, &f, o);
 }
 
 /* All ones where c, else 0; and a where the mask m is all ones, else b: bitwise selects,
@@ -1110,33 +1143,43 @@ HOT static DD seg_kl_large(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1)
 
 /* ------------------------------------------------------------ KL of float32 rows */
 
-/* PH_KL32_WEIGHTS: w_j = exp_fast(z_p,j - m) and a_j = mu - d_j, d_j = z_p,j - z_q,j, on the
-   support: sum w_j and sum w_j a_j; rejects the row where some d_j is inexact or some
-   z_p,j - m < -700 (see kl_row32). */
-HOT static void seg_kl32_weights(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1, KL32Part *o)
+/* PH_KL32_WEIGHTS: the flags (as PH_KL_FLAGS) and, on the support, w_j = exp_fast(z_p,j - ref)
+   and a_j = mu - d_j, d_j = z_p,j - z_q,j: sum w_j and sum w_j a_j; rejects the row where
+   some d_j is inexact or some |z_p,j - ref| > 600 (see kl_row32). */
+HOT static void seg_kl32_weights(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1, KLPart *o)
 {
     double w_hi[LANES] = {0.0}, w_lo[LANES] = {0.0}, a_hi[LANES] = {0.0}, a_lo[LANES] = {0.0};
-    double bufp[BLOCK], bufq[BLOCK], w[BLOCK], wa[BLOCK];
-    const double m = J->r.m, mu = J->mu;
+    double lane_m[LANES], bufp[BLOCK], bufq[BLOCK], w[BLOCK], wa[BLOCK];
+    int64_t lane_k[LANES], lane_nan[LANES];
+    KLFlags flags = {0, 0, INT64_MIN, INT64_MAX};
+    for (int l = 0; l < LANES; l++) {
+        lane_m[l] = -INFINITY;
+        lane_k[l] = c0;
+        lane_nan[l] = 0;
+    }
+    const double ref = J->ref, mu = J->mu;
     uint64_t reject = 0;
     for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
         Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
         const double *vp = row_block(&J->r, j0, n, bufp), *vq = row_block(&J->q, j0, n, bufq);
+        lanes_max(lane_m, lane_k, lane_nan, vp, n, j0);
+        kl_flags(&flags, vp, vq, n);
         for (Py_ssize_t i = 0; i < n; i++) {
-            double s = vp[i] - m, e = exp_fast(s);
+            double s = vp[i] - ref, e = exp_fast(s);
             double d = vp[i] - vq[i], bb = d - vp[i];
             double err = (vp[i] - (d - bb)) + (-vq[i] - bb);
             uint64_t on = mask_if(vp[i] > -INFINITY);
-            reject |= on & (mask_if(err != 0.0) | mask_if(s < -700.0));
+            reject |= on & (mask_if(err != 0.0) | mask_if(!(fabs(s) <= 600.0)));
             w[i] = select_d(on, e, 0.0);
             wa[i] = select_d(on, e * (mu - d), 0.0);
         }
         lanes_add_one(w_hi, w_lo, w, n);
         lanes_add_one(a_hi, a_lo, wa, n);
     }
-    o->w = merge_lanes(w_hi, w_lo);
-    o->wa = merge_lanes(a_hi, a_lo);
-    o->reject = reject != 0;
+    kl_part(lane_m, lane_k, lane_nan, &flags, o);
+    o->f32.w = merge_lanes(w_hi, w_lo);
+    o->f32.wa = merge_lanes(a_hi, a_lo);
+    o->f32.reject = reject != 0;
 }
 
 /* PH_KL32_SUMS: x_j = a_j - c on the support and g(x_j) = e^x - 1 - x, by the series
@@ -1147,13 +1190,13 @@ HOT static void seg_kl32_sums(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1, KL3
 {
     double hi[6][LANES] = {{0.0}}, lo[6][LANES] = {{0.0}};
     double bufp[BLOCK], bufq[BLOCK], v[6][BLOCK];
-    const double m = J->r.m, mu = J->mu, c = J->centre;
+    const double ref = J->ref, mu = J->mu, c = J->centre;
     uint64_t reject = 0;
     for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
         Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
         const double *vp = row_block(&J->r, j0, n, bufp), *vq = row_block(&J->q, j0, n, bufq);
         for (Py_ssize_t i = 0; i < n; i++) {
-            double e = exp_fast(vp[i] - m);
+            double e = exp_fast(vp[i] - ref);
             double a = mu - (vp[i] - vq[i]), x = a - c;
             uint64_t on = mask_if(vp[i] > -INFINITY), series = mask_if(fabs(x) <= 0.5);
             reject |= on & mask_if(x > 500.0);
@@ -1181,8 +1224,10 @@ HOT static void seg_kl32_sums(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1, KL3
             v[4][i] = select_d(on, e * (gx * ax), 0.0);
             v[5][i] = select_d(on, e * (((1.0 + gx) * ax) * ax), 0.0);
         }
-        for (int k = 0; k < 6; k++)
-            lanes_add_one(hi[k], lo[k], v[k], n);
+        lanes_add_one(hi[0], lo[0], v[0], n);
+        lanes_add_one(hi[1], lo[1], v[1], n);
+        for (int k = 2; k < 6; k++) /* the bounds: plain sums */
+            lanes_add_plain(hi[k], v[k], n);
     }
     for (int k = 0; k < 6; k++)
         o->sum[k] = merge_lanes(hi[k], lo[k]);
@@ -1198,7 +1243,7 @@ static void seg_kl(SegJob *J, Py_ssize_t s, Py_ssize_t c0, Py_ssize_t c1)
     else if (J->phase == PH_KL_SUMS)
         seg_kl_sums(J, c0, c1, &J->t[s], &J->s[s], &J->kl[s].large);
     else if (J->phase == PH_KL32_WEIGHTS)
-        seg_kl32_weights(J, c0, c1, &J->kl[s].f32);
+        seg_kl32_weights(J, c0, c1, &J->kl[s]);
     else if (J->phase == PH_KL32_SUMS)
         seg_kl32_sums(J, c0, c1, &J->kl[s].f32);
     else
@@ -1409,7 +1454,6 @@ static void special_row(const SegJob *J, const Job *G, Py_ssize_t i, MaxPart mp)
    (tests/special/test_special_regressions.py holds rows on both sides of the decision.) */
 static int kl_row32(SegJob *J, const Job *G, Py_ssize_t i, int threads, int off)
 {
-    run_phase(J, PH_KL32_WEIGHTS, threads);
     KL32Part f = J->kl[0].f32;
     for (Py_ssize_t s = 1; s < J->nseg; s++) {
         acc_merge(&f.w, J->kl[s].f32.w);
@@ -1447,9 +1491,25 @@ static int kl_row32(SegJob *J, const Job *G, Py_ssize_t i, int threads, int off)
     return 1;
 }
 
+/* The reference of KL's float32 way: the first class of the support, ref = z_p,j and
+   mu = d_j (0 where there is none, or it is not finite: the flags pass instead). */
+static int kl32_reference(SegJob *J)
+{
+    Py_ssize_t j = 0;
+    while (j < J->K && at(&J->r, j) == -INFINITY)
+        j++;
+    if (j == J->K || !isfinite(at(&J->r, j)) || !isfinite(at(&J->q, j)))
+        return 0;
+    J->ref = at(&J->r, j);
+    J->mu = J->ref - at(&J->q, j); /* exact, or the row is rejected */
+    return 1;
+}
+
 static void kl_row(SegJob *J, const Job *G, Py_ssize_t i, int threads)
 {
-    run_phase(J, PH_KL_FLAGS, threads);
+    /* float32 rows: the flags pass sums the weights of the float32 way too */
+    int way32 = J->r.x32 && kl32_reference(J);
+    run_phase(J, way32 ? PH_KL32_WEIGHTS : PH_KL_FLAGS, threads);
     KLPart f = J->kl[0];
     for (Py_ssize_t s = 1; s < J->nseg; s++) {
         KLPart p = J->kl[s];
@@ -1468,10 +1528,10 @@ static void kl_row(SegJob *J, const Job *G, Py_ssize_t i, int threads)
     }
     J->r.m = f.max.m;
     J->r.k = f.max.k;
+    if (way32 && kl_row32(J, G, i, threads, f.off))
+        return;
     double d_lo;
     two_sum(at(&J->r, J->r.k), -at(&J->q, J->r.k), &J->mu, &d_lo);
-    if (J->r.x32 && kl_row32(J, G, i, threads, f.off))
-        return;
     log_partition(J, threads);
     J->centre = 0.0;
     run_phase(J, PH_KL_CENTRE, threads);
