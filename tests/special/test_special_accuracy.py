@@ -657,9 +657,9 @@ def test_kl_of_float32_rows_agrees_with_the_double_double_way_to_2_to_the_minus_
         # a weight e^-650 below the reference (the first class of the support)
         ([-650.0, 0.0, 1.0], [0.0, 0.0, 0.0]),
         ([-np.inf, -650.0, 0.0], [0.0, 0.0, 0.0]),
-        # |a_j| = 1e6 against x_j = 1e-5 (a class of weight e^-45 holds the reference): the
-        # rounding of a_j = mu - d_j moves KL by 1e-5 of itself; the bound sees it
-        ([0.0, 45.0, 45.0], [-1e6, 45.0, 45.00001]),
+        # a_j = mu - d_j = 1e9 + 1e-7 against x_j = 5e-8 (a class of weight e^-100 holds the
+        # reference): its rounding would move KL by half of itself; the bound sees it
+        ([-100.0, 0.0, 0.0], [-100.0 - 1e9, 0.0, 1e-7]),
         # p one-hot to the last digit (weights e^-1e6), d_j of very different sizes
         ([1e6, 0.0, 0.25], [0.0, -1e-3, 0.25]),
     ],
