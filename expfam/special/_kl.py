@@ -32,6 +32,18 @@ takes ``expm1(x) = (g_hi + x) + g_lo`` (off by about ``2**-54 g(x)``, times
 ``|x_lo| <= u |x|``: far below ``u g(x)`` for ``|x| < 2**50``). Rows of up
 to 8192 classes keep their terms (``log p``, ``p``, ``mu - d``) from the
 centre pass to the sums.
+
+Float32 rows (float16 too, read as float32) first try a way without
+double-double (``kl_row32`` in ``_engine.c``), which their bound of 2 float32
+ULP leaves room for: the flags pass also sums ``w_j = exp(z_p,j - ref)`` and
+``w_j a_j`` (``ref`` the first class of the support, ``a_j = mu - d_j``), and
+one more pass sums ``w_j g(x_j)``, ``w_j x_j`` and the four sums of a
+first-order bound on the error (each input's error times the derivative of
+``KL = log(sum p e^x) - sum p x`` in it, with the second order near ``p = q``);
+``KL`` is kept where the bound is at most ``2**-27 KL``, every ``d_j`` is exact,
+every ``|z_p,j - ref| <= 600`` and every ``x_j <= 500``; other rows take the
+double-double way. The kernel's comment above ``kl_row32`` gives the bound term
+by term.
 """
 
 from __future__ import annotations
