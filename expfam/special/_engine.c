@@ -719,6 +719,8 @@ typedef struct {
     double ref; /* KL's float32 way: the reference of z_p */
     double offset; /* the output is offset + log Z (logsumexp: m; cross_entropy: -d_y) */
     int dd_first;  /* the previous row of this job took the dd pass (see log_partition) */
+    double *kl_w; /* KL's float32 way: the weights w_j, from the flags pass to the sums (rows of
+                     one segment), or NULL */
     struct KLBlock *kl_cache; /* KL: the terms of the row's blocks, from the centre pass to
                                  the sums (rows of one segment, up to KL_CACHE_ROW), or NULL */
 } SegJob;
@@ -1173,6 +1175,8 @@ HOT static void seg_kl32_weights(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1, 
             w[i] = select_d(on, e, 0.0);
             wa[i] = select_d(on, e * (mu - d), 0.0);
         }
+        if (J->kl_w)
+            memcpy(J->kl_w + (j0 - c0), w, (size_t)n * sizeof(double));
         lanes_add_one(w_hi, w_lo, w, n);
         lanes_add_one(a_hi, a_lo, wa, n);
     }
@@ -1189,14 +1193,18 @@ HOT static void seg_kl32_weights(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1, 
 HOT static void seg_kl32_sums(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1, KL32Part *o)
 {
     double hi[6][LANES] = {{0.0}}, lo[6][LANES] = {{0.0}};
-    double bufp[BLOCK], bufq[BLOCK], v[6][BLOCK];
+    double bufp[BLOCK], bufq[BLOCK], wbuf[BLOCK], v[6][BLOCK];
     const double ref = J->ref, mu = J->mu, c = J->centre;
     uint64_t reject = 0;
     for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
         Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
         const double *vp = row_block(&J->r, j0, n, bufp), *vq = row_block(&J->q, j0, n, bufq);
+        const double *w = J->kl_w ? J->kl_w + (j0 - c0) : wbuf; /* kept, or again */
+        if (!J->kl_w)
+            for (Py_ssize_t i = 0; i < n; i++)
+                wbuf[i] = exp_fast(vp[i] - ref);
         for (Py_ssize_t i = 0; i < n; i++) {
-            double e = exp_fast(vp[i] - ref);
+            double e = w[i];
             double a = mu - (vp[i] - vq[i]), x = a - c;
             uint64_t on = mask_if(vp[i] > -INFINITY), series = mask_if(fabs(x) <= 0.5);
             reject |= on & mask_if(x > 500.0);
@@ -1678,6 +1686,9 @@ static void rows_worker(void *ctx, Py_ssize_t i0, Py_ssize_t i1)
     J.t = &t;
     J.s = &s;
     J.kl_cache = NULL;
+    J.kl_w = NULL;
+    if (G->kind == KL && G->x32) /* NULL: the weights again */
+        J.kl_w = (double *)malloc((size_t)G->K * sizeof(double));
     if (G->kind == KL && G->K <= KL_CACHE_ROW) /* NULL: the terms again */
         J.kl_cache = (KLBlock *)malloc((size_t)((G->K + BLOCK - 1) / BLOCK) * sizeof(KLBlock));
     double *scratch = NULL;
@@ -1687,6 +1698,7 @@ static void rows_worker(void *ctx, Py_ssize_t i0, Py_ssize_t i1)
         process_row(&J, G, i, 1, scratch);
     free(scratch);
     free(J.kl_cache);
+    free(J.kl_w);
 }
 
 static void run_job(Job *G)
