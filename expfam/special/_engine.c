@@ -680,7 +680,7 @@ static void parallel(range_fn fn, void *ctx, Py_ssize_t n, int threads)
 
 /* ------------------------------------------------------------ the phases of a row */
 
-enum { PH_MAX, PH_FAST, PH_DD, PH_WRITE, PH_KL_FLAGS, PH_KL_CENTRE, PH_KL_SUMS, PH_KL_LARGE,
+enum { PH_MAX, PH_FAST, PH_DD, PH_WRITE, PH_KL_FLAGS, PH_KL_LOGZ, PH_KL_SUMS, PH_KL_LARGE,
        PH_KL32_WEIGHTS, PH_KL32_SUMS };
 
 /* The sums of KL's float32 way (see kl_row32), per segment. */
@@ -721,7 +721,7 @@ typedef struct {
     int dd_first;  /* the previous row of this job took the dd pass (see log_partition) */
     double *kl_w; /* KL's float32 way: the weights w_j, from the flags pass to the sums (rows of
                      one segment), or NULL */
-    struct KLBlock *kl_cache; /* KL: the terms of the row's blocks, from the centre pass to
+    struct KLBlock *kl_cache; /* KL: the exp of the row's blocks, from the pass of log Z to
                                  the sums (rows of one segment, up to KL_CACHE_ROW), or NULL */
 } SegJob;
 
@@ -940,39 +940,47 @@ typedef struct KLBlock {
     uint64_t on[BLOCK];
 } KLBlock;
 
-/* Rows up to this length keep their terms from the centre pass to the sums (72 bytes a class,
+/* Rows up to this length keep their exp from the pass of log Z to the sums (72 bytes a class,
    576 KiB a thread at most, in the L2 cache), instead of computing them again: the same
    values either way. */
 #define KL_CACHE_ROW 8192
 
-/* inlined into the hot functions, so that it is compiled for their targets */
-#if defined(__GNUC__)
-__attribute__((always_inline))
-#endif
-static inline void kl_block(const SegJob *J, Py_ssize_t j0, Py_ssize_t n, KLBlock *B)
+/* The first half of KL's terms on the n classes of a block from column j0: the shift
+   hi + lo = z_p,j - m (exact) into lp_hi, lp_lo, and e^{hi + lo} = (m_hi + m_lo) 2^e
+   (exp_parts, relative error below 2^-58). Inlined into the hot functions, so that it is
+   compiled for their targets. */
+LANE_INLINE void kl_block_exp(const SegJob *J, Py_ssize_t j0, Py_ssize_t n, KLBlock *B)
 {
-    double hi[BLOCK], lo[BLOCK], h[BLOCK], l[BLOCK], bufp[BLOCK], bufq[BLOCK];
-    const double *vp = row_block(&J->r, j0, n, bufp), *vq = row_block(&J->q, j0, n, bufq);
-    const double l_hi = -J->l_hi, l_lo = J->l_lo, mu = J->mu;
-    shift_block(&J->r, j0, n, hi, lo);
-    for (Py_ssize_t i = 0; i < n; i++) {
-        double s, err;
-        two_sum(hi[i], l_hi, &s, &err);
-        double rest = (err + lo[i]) - l_lo;
-        B->lp_hi[i] = s;
-        B->lp_lo[i] = select_d(mask_if(fabs(s) > DBL_MAX), 0.0, rest);
-    }
+    double h[BLOCK], l[BLOCK];
+    shift_block(&J->r, j0, n, B->lp_hi, B->lp_lo);
     for (Py_ssize_t i = 0; i < n; i++) {
         h[i] = clamp_hi(B->lp_hi[i]);
         l[i] = clamp_lo(B->lp_lo[i]);
     }
+    for (Py_ssize_t i = 0; i < n; i++)
+        exp_parts_clamped(h[i], l[i], &B->m_hi[i], &B->m_lo[i], &B->e[i]);
+}
+
+/* The second half, in place: log p_j = (hi + lo) - log Z, p_j = e^{hi + lo} / Z as
+   (m_hi + m_lo) 2^e (normalized; 1 / Z = r_hi + r_lo), p = m_hi 2^e (rounded once, so that
+   probabilities below the normal range keep their digits until then), a + low = mu - d_j
+   exactly, and on. */
+LANE_INLINE void kl_block_finish(const SegJob *J, Py_ssize_t j0, Py_ssize_t n, KLBlock *B)
+{
+    double bufp[BLOCK], bufq[BLOCK];
+    const double *vp = row_block(&J->r, j0, n, bufp), *vq = row_block(&J->q, j0, n, bufq);
+    const double l_hi = -J->l_hi, l_lo = J->l_lo, mu = J->mu, r_hi = J->r_hi, r_lo = J->r_lo;
     for (Py_ssize_t i = 0; i < n; i++) {
-        double m_hi, m_lo, d_hi, d_lo, a_err;
-        int64_t e;
-        exp_parts_clamped(h[i], l[i], &m_hi, &m_lo, &e);
-        two_sum(m_hi, m_lo, &B->m_hi[i], &B->m_lo[i]);
-        B->e[i] = e;
-        B->p[i] = ldexp2(B->m_hi[i], e);
+        double s, err, d_hi, d_lo, a_err;
+        two_sum(B->lp_hi[i], l_hi, &s, &err);
+        double rest = (err + B->lp_lo[i]) - l_lo;
+        B->lp_hi[i] = s;
+        B->lp_lo[i] = select_d(mask_if(fabs(s) > DBL_MAX), 0.0, rest);
+        /* m_hi < 2 and r_hi <= 1: Dekker's range */
+        double u_hi = B->m_hi[i] * r_hi;
+        double u_lo = (dekker(B->m_hi[i], r_hi, u_hi) + B->m_hi[i] * r_lo) + B->m_lo[i] * r_hi;
+        two_sum(u_hi, u_lo, &B->m_hi[i], &B->m_lo[i]);
+        B->p[i] = ldexp2(B->m_hi[i], B->e[i]);
         two_sum(vp[i], -vq[i], &d_hi, &d_lo);
         two_sum(mu, -d_hi, &B->a[i], &a_err);
         B->low[i] = a_err - d_lo;
@@ -980,22 +988,38 @@ static inline void kl_block(const SegJob *J, Py_ssize_t j0, Py_ssize_t n, KLBloc
     }
 }
 
-/* PH_KL_CENTRE: sum p_j (mu - d_j) over the support. */
-HOT static DD seg_kl_centre(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1)
+LANE_INLINE void kl_block(const SegJob *J, Py_ssize_t j0, Py_ssize_t n, KLBlock *B)
 {
-    double lane_hi[LANES] = {0.0}, lane_lo[LANES] = {0.0}, v[BLOCK];
+    kl_block_exp(J, j0, n, B);
+    kl_block_finish(J, j0, n, B);
+}
+
+/* PH_KL_LOGZ: t = sum_{j != k} e^{z_p,j - m} in double-double (the exp of kl_block_exp,
+   kept in the cache where there is one) and the centre's sum, sum_j e^{z_p,j - m} (mu - d_j)
+   over the support (plain products: the centre need not be exact). */
+HOT static void seg_kl_logz(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1, DD *t, DD *centre)
+{
+    double t_hi[LANES] = {0.0}, t_lo[LANES] = {0.0}, c_hi[LANES] = {0.0}, c_lo[LANES] = {0.0};
+    double a[BLOCK], b[BLOCK], w[BLOCK], bufp[BLOCK], bufq[BLOCK];
     KLBlock local;
+    const double mu = J->mu;
     for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
         Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
         KLBlock *restrict B = J->kl_cache ? &J->kl_cache[(j0 - c0) / BLOCK] : &local;
-        kl_block(J, j0, n, B);
+        kl_block_exp(J, j0, n, B);
+        const double *vp = row_block(&J->r, j0, n, bufp), *vq = row_block(&J->q, j0, n, bufq);
         for (Py_ssize_t i = 0; i < n; i++) {
-            double term = B->p[i] * (B->a[i] + B->low[i]);
-            v[i] = select_d(B->on[i], term, 0.0);
+            a[i] = ldexp2(B->m_hi[i], B->e[i]);
+            b[i] = ldexp2(B->m_lo[i], B->e[i]);
+            w[i] = select_d(mask_if(vp[i] > -INFINITY), (a[i] + b[i]) * (mu - (vp[i] - vq[i])), 0.0);
         }
-        lanes_add_one(lane_hi, lane_lo, v, n);
+        if (J->r.k >= j0 && J->r.k < j0 + n)
+            a[J->r.k - j0] = b[J->r.k - j0] = 0.0;
+        lanes_add_two(t_hi, t_lo, a, b, n);
+        lanes_add_one(c_hi, c_lo, w, n);
     }
-    return merge_lanes(lane_hi, lane_lo);
+    *t = merge_lanes(t_hi, t_lo);
+    *centre = merge_lanes(c_hi, c_lo);
 }
 
 /* PH_KL_SUMS: r = sum p x and G = sum p g(x) over the support, x + x_lo = mu - d - centre,
@@ -1018,8 +1042,10 @@ HOT static void seg_kl_sums(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1, DD *r
     for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
         Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
         KLBlock *restrict B = &local;
-        if (J->kl_cache) /* kept by the centre pass */
+        if (J->kl_cache) { /* the exp kept by the pass of log Z */
             B = &J->kl_cache[(j0 - c0) / BLOCK];
+            kl_block_finish(J, j0, n, B);
+        }
         else
             kl_block(J, j0, n, B);
         uint64_t slow = 0, outside = 0;
@@ -1246,8 +1272,8 @@ static void seg_kl(SegJob *J, Py_ssize_t s, Py_ssize_t c0, Py_ssize_t c1)
 {
     if (J->phase == PH_KL_FLAGS)
         seg_kl_flags(&J->r, &J->q, c0, c1, &J->kl[s]);
-    else if (J->phase == PH_KL_CENTRE)
-        J->t[s] = seg_kl_centre(J, c0, c1);
+    else if (J->phase == PH_KL_LOGZ)
+        seg_kl_logz(J, c0, c1, &J->t[s], &J->s[s]);
     else if (J->phase == PH_KL_SUMS)
         seg_kl_sums(J, c0, c1, &J->t[s], &J->s[s], &J->kl[s].large);
     else if (J->phase == PH_KL32_WEIGHTS)
@@ -1540,10 +1566,16 @@ static void kl_row(SegJob *J, const Job *G, Py_ssize_t i, int threads)
         return;
     double d_lo;
     two_sum(at(&J->r, J->r.k), -at(&J->q, J->r.k), &J->mu, &d_lo);
-    log_partition(J, threads);
-    J->centre = 0.0;
-    run_phase(J, PH_KL_CENTRE, threads);
-    J->centre = combine(J->t, J->nseg).hi;
+    /* log Z = log1p(t), 1 / Z = r_hi + r_lo, and the centre, from one pass */
+    run_phase(J, PH_KL_LOGZ, threads);
+    DD t = combine(J->t, J->nseg);
+    log1p_dd(t.hi, t.lo, &J->l_hi, &J->l_lo);
+    double z_hi, z_err, zr, zr_err;
+    two_sum(1.0, t.hi, &z_hi, &z_err);
+    J->r_hi = 1.0 / z_hi;
+    two_prod(J->r_hi, z_hi, &zr, &zr_err);
+    J->r_lo = (((1.0 - zr) - zr_err) - J->r_hi * (z_err + t.lo)) / z_hi;
+    J->centre = combine(J->s, J->nseg).hi * J->r_hi;
     run_phase(J, PH_KL_SUMS, threads);
     double r = combine(J->t, J->nseg).hi;
     DD g = combine(J->s, J->nseg);
