@@ -996,7 +996,9 @@ LANE_INLINE void kl_block(const SegJob *J, Py_ssize_t j0, Py_ssize_t n, KLBlock 
 
 /* PH_KL_LOGZ: t = sum_{j != k} e^{z_p,j - m} in double-double (the exp of kl_block_exp,
    kept in the cache where there is one) and the centre's sum, sum_j e^{z_p,j - m} (mu - d_j)
-   over the support (plain products: the centre need not be exact). */
+   over the support. The centre must be within a few ULP of the mean of mu - d (the exact
+   value of its low part included): the residue r = E_p[x] it leaves enters KL through
+   cancellation, about r^2 against KL. */
 HOT static void seg_kl_logz(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1, DD *t, DD *centre)
 {
     double t_hi[LANES] = {0.0}, t_lo[LANES] = {0.0}, c_hi[LANES] = {0.0}, c_lo[LANES] = {0.0};
@@ -1009,9 +1011,13 @@ HOT static void seg_kl_logz(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1, DD *t
         kl_block_exp(J, j0, n, B);
         const double *vp = row_block(&J->r, j0, n, bufp), *vq = row_block(&J->q, j0, n, bufq);
         for (Py_ssize_t i = 0; i < n; i++) {
+            double d_hi, d_lo, c_a, c_err;
             a[i] = ldexp2(B->m_hi[i], B->e[i]);
             b[i] = ldexp2(B->m_lo[i], B->e[i]);
-            w[i] = select_d(mask_if(vp[i] > -INFINITY), (a[i] + b[i]) * (mu - (vp[i] - vq[i])), 0.0);
+            two_sum(vp[i], -vq[i], &d_hi, &d_lo);
+            two_sum(mu, -d_hi, &c_a, &c_err);
+            double centred = c_a + (c_err - d_lo); /* mu - d to a few ULP, as in the sums */
+            w[i] = select_d(mask_if(vp[i] > -INFINITY), (a[i] + b[i]) * centred, 0.0);
         }
         if (J->r.k >= j0 && J->r.k < j0 + n)
             a[J->r.k - j0] = b[J->r.k - j0] = 0.0;

@@ -601,8 +601,9 @@ def test_kl_on_long_rows_within_2_ulp(dtype):
 # KL of float32 rows takes a way of its own (float64 arithmetic, no double-double) where
 # the error bound it computes alongside holds 2^-27 of KL; the rows below hold it to the
 # bound, and to the double-double way, on both sides of that decision. The same rows in
-# float64 hold the double-double way (whose centre must be exact to a few ULP: a centre
-# from the leading parts of e^{z_j} alone left 600 ULP on two classes near uniform).
+# float64 hold the double-double way, whose centre must be exact to a few ULP of mu - d
+# (a centre from the leading parts of e^{z_j} alone left 600 ULP on two classes near
+# uniform; one without the low part of d_k, 20% on two classes nearly one-hot).
 
 
 def _near_kl_rows(dtype):
@@ -630,6 +631,8 @@ def _near_kl_rows(dtype):
             outlier = zp.copy()
             outlier[0] += 40.0
             rows[f"{name}_outlier"] = (zp, outlier)
+    for i in range(8):  # p and q nearly one-hot on one class: KL ~ the other q (1e-45)
+        rows[f"K2_scale100_{i}"] = (rng.standard_normal(2) * 100, rng.standard_normal(2) * 100)
     return {n: (np.asarray(p, dtype), np.asarray(q, dtype)) for n, (p, q) in rows.items()}
 
 
