@@ -562,7 +562,7 @@ HOT_INLINE void shift_block(const Row *r, Py_ssize_t j0, Py_ssize_t n, double *h
             shift(r, v[i], &hi[i], &lo[i]);
 }
 
-static inline DD merge_lanes(const double *hi, const double *lo)
+HOT_INLINE DD merge_lanes(const double *hi, const double *lo)
 {
     DD t = {hi[0], lo[0]};
     for (int l = 1; l < LANES; l++)
@@ -708,7 +708,16 @@ static void parallel(range_fn fn, void *ctx, Py_ssize_t n, int threads)
 
 /* ------------------------------------------------------------ the phases of a row */
 
-enum { PH_MAX, PH_FAST, PH_DD, PH_WRITE, PH_KL_FLAGS, PH_KL_CENTRE, PH_KL_SUMS, PH_KL_LARGE };
+enum { PH_MAX, PH_FAST, PH_DD, PH_WRITE, PH_KL_FLAGS, PH_KL_LOGZ, PH_KL_SUMS, PH_KL_LARGE,
+       PH_KL32_WEIGHTS, PH_KL32_SUMS };
+
+/* The sums of KL's float32 way (see kl_row32), per segment. */
+typedef struct {
+    DD w, wa;           /* PH_KL32_WEIGHTS: sum w_j, sum w_j a_j (w_j = e^{z_p,j - m}) */
+    DD sum[6];          /* PH_KL32_SUMS: sum w_j times g, x, |x|, |a| + |x| and the two
+                           products of the error bound (seg_kl32_sums) */
+    int reject;         /* d_j inexact, z_p,j - m < -700 or x_j > 500 on the support */
+} KL32Part;
 
 typedef struct {
     MaxPart max;
@@ -717,6 +726,7 @@ typedef struct {
     double d_max; /* the spread of d = z_p - z_q on the support */
     double d_min;
     int large; /* some p_j e^{x_j} > e^700 */
+    KL32Part f32;
 } KLPart;
 
 typedef struct {
@@ -734,10 +744,13 @@ typedef struct {
     double l_hi, l_lo; /* log Z */
     double r_hi, r_lo; /* 1 / Z */
     double mu, centre, lq_hi, lq_lo;
+    double ref; /* KL's float32 way: the reference of z_p */
     double offset; /* the output is offset + log Z (logsumexp: m; cross_entropy: -d_y) */
     double offset_lo; /* cross_entropy: -d_y's low part */
     int dd_first;  /* the previous row of this job took the dd pass (see log_partition) */
-    struct KLBlock *kl_cache; /* KL: the terms of the row's blocks, from the centre pass to
+    double *kl_w; /* KL's float32 way: the weights w_j, from the flags pass to the sums (rows of
+                     one segment), or NULL */
+    struct KLBlock *kl_cache; /* KL: the exp of the row's blocks, from the pass of log Z to
                                  the sums (rows of one segment, up to KL_CACHE_ROW), or NULL */
 } SegJob;
 
@@ -800,7 +813,7 @@ HOT static void seg_write(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1)
 /* ------------------------------------------------------------ KL, by blocks (vectorised) */
 
 /* hi + lo (LANES compensated sums) += a_i, entry i in lane i % LANES (TwoSum). */
-static inline void lanes_add_one(double *hi, double *lo, const double *a, Py_ssize_t n)
+HOT_INLINE void lanes_add_one(double *hi, double *lo, const double *a, Py_ssize_t n)
 {
     Py_ssize_t i = 0;
 #ifdef LANE_VECTORS
@@ -826,6 +839,26 @@ static inline void lanes_add_one(double *hi, double *lo, const double *a, Py_ssi
         hi[j] = acc.hi;
         lo[j] = acc.lo;
     }
+}
+
+/* hi (LANES plain sums) += a_i, entry i in lane i % LANES (the bounds of the float32 way). */
+HOT_INLINE void lanes_add_plain(double *hi, const double *a, Py_ssize_t n)
+{
+    Py_ssize_t i = 0;
+#ifdef LANE_VECTORS
+    Py_ssize_t whole = n / LANES * LANES;
+    if (whole > 0) {
+        lane_d h, v;
+        memcpy(&h, hi, sizeof h);
+        for (; i < whole; i += LANES) {
+            memcpy(&v, a + i, sizeof v);
+            h += v;
+        }
+        memcpy(hi, &h, sizeof h);
+    }
+#endif
+    for (; i < n; i++)
+        hi[i % LANES] += a[i];
 }
 
 /* The flags of KL: bad (a NaN, a +inf, or q = 0 on the support of p), off (some p_j = 0),
@@ -855,14 +888,16 @@ static inline double from_order_key(int64_t k)
 static inline void kl_flags(KLFlags *f, const double *vp, const double *vq, Py_ssize_t n)
 {
     int64_t bad = f->bad, off = f->off, d_max = f->d_max, d_min = f->d_min;
+    /* all-ones masks and bitwise selects, no conditional: gcc vectorises the loop */
     for (Py_ssize_t i = 0; i < n; i++) {
         int64_t bp = (int64_t)to_bits(vp[i]), bq = (int64_t)to_bits(vq[i]);
-        int64_t p_off = bp == NEG_INF_BITS, q_off = bq == NEG_INF_BITS;
-        bad |= (((bp & ABS_BITS) >= INF_BITS) & !p_off) | (((bq & ABS_BITS) >= INF_BITS) & !q_off) |
-               (q_off & !p_off);
+        int64_t p_off = -(int64_t)(bp == NEG_INF_BITS), q_off = -(int64_t)(bq == NEG_INF_BITS);
+        int64_t p_bad = -(int64_t)((bp & ABS_BITS) >= INF_BITS);
+        int64_t q_bad = -(int64_t)((bq & ABS_BITS) >= INF_BITS);
+        bad |= (p_bad & ~p_off) | (q_bad & ~q_off) | (q_off & ~p_off);
         off |= p_off;
         int64_t k = order_key(vp[i] - vq[i]);
-        int64_t k_hi = p_off ? INT64_MIN : k, k_lo = p_off ? INT64_MAX : k;
+        int64_t k_hi = (k & ~p_off) | (INT64_MIN & p_off), k_lo = (k & ~p_off) | (INT64_MAX & p_off);
         d_max = k_hi > d_max ? k_hi : d_max;
         d_min = k_lo < d_min ? k_lo : d_min;
     }
@@ -870,6 +905,31 @@ static inline void kl_flags(KLFlags *f, const double *vp, const double *vq, Py_s
     f->off = off;
     f->d_max = d_max;
     f->d_min = d_min;
+}
+
+/* The flags of a segment into *o from its lanes' maxima and its KLFlags (its sums left). */
+static inline void kl_part(const double *lane_m, const int64_t *lane_k, const int64_t *lane_nan,
+                           const KLFlags *f, KLPart *o)
+{
+    MaxPart max = {lane_m[0], lane_k[0], 0};
+    int64_t nan = lane_nan[0];
+    for (int l = 1; l < LANES; l++) {
+        int take = lane_m[l] > max.m || (lane_m[l] == max.m && lane_k[l] < max.k);
+        max.m = take ? lane_m[l] : max.m;
+        max.k = take ? lane_k[l] : max.k;
+        nan |= lane_nan[l];
+    }
+    max.nan = nan != 0;
+    o->max = max;
+    o->bad = f->bad != 0;
+    o->off = f->off != 0;
+    o->d_max = -INFINITY;
+    o->d_min = INFINITY;
+    o->large = 0;
+    if (f->d_max != INT64_MIN) { /* some class on the support */
+        o->d_max = from_order_key(f->d_max);
+        o->d_min = from_order_key(f->d_min);
+    }
 }
 
 /* PH_KL_FLAGS: the maximum of z_p (as seg_max) and the flags, in one pass. */
@@ -889,20 +949,7 @@ HOT static void seg_kl_flags(const Row *r, const Row *q, Py_ssize_t c0, Py_ssize
         lanes_max(lane_m, lane_k, lane_nan, vp, n, j0);
         kl_flags(&f, vp, vq, n);
     }
-    KLPart part = {{lane_m[0], lane_k[0], 0}, f.bad != 0, f.off != 0, -INFINITY, INFINITY, 0};
-    int64_t nan = lane_nan[0];
-    for (int l = 1; l < LANES; l++) {
-        int take = lane_m[l] > part.max.m || (lane_m[l] == part.max.m && lane_k[l] < part.max.k);
-        part.max.m = take ? lane_m[l] : part.max.m;
-        part.max.k = take ? lane_k[l] : part.max.k;
-        nan |= lane_nan[l];
-    }
-    part.max.nan = nan != 0;
-    if (f.d_max != INT64_MIN) { /* some class on the support */
-        part.d_max = from_order_key(f.d_max);
-        part.d_min = from_order_key(f.d_min);
-    }
-    *o = part;
+    kl_part(lane_m, lane_k, lane_nan, &f, o);
 }
 
 /* All ones where c, else 0; and a where the mask m is all ones, else b: bitwise selects,
@@ -927,39 +974,47 @@ typedef struct KLBlock {
     uint64_t on[BLOCK];
 } KLBlock;
 
-/* Rows up to this length keep their terms from the centre pass to the sums (72 bytes a class,
+/* Rows up to this length keep their exp from the pass of log Z to the sums (72 bytes a class,
    576 KiB a thread at most, in the L2 cache), instead of computing them again: the same
    values either way. */
 #define KL_CACHE_ROW 8192
 
-/* inlined into the hot functions, so that it is compiled for their targets */
-#if defined(__GNUC__)
-__attribute__((always_inline))
-#endif
-static inline void kl_block(const SegJob *J, Py_ssize_t j0, Py_ssize_t n, KLBlock *B)
+/* The first half of KL's terms on the n classes of a block from column j0: the shift
+   hi + lo = z_p,j - m (exact) into lp_hi, lp_lo, and e^{hi + lo} = (m_hi + m_lo) 2^e
+   (exp_parts, relative error below 2^-58). Inlined into the hot functions, so that it is
+   compiled for their targets. */
+HOT_INLINE void kl_block_exp(const SegJob *J, Py_ssize_t j0, Py_ssize_t n, KLBlock *B)
 {
-    double hi[BLOCK], lo[BLOCK], h[BLOCK], l[BLOCK], bufp[BLOCK], bufq[BLOCK];
-    const double *vp = row_block(&J->r, j0, n, bufp), *vq = row_block(&J->q, j0, n, bufq);
-    const double l_hi = -J->l_hi, l_lo = J->l_lo, mu = J->mu;
-    shift_block(&J->r, j0, n, hi, lo);
-    for (Py_ssize_t i = 0; i < n; i++) {
-        double s, err;
-        two_sum(hi[i], l_hi, &s, &err);
-        double rest = (err + lo[i]) - l_lo;
-        B->lp_hi[i] = s;
-        B->lp_lo[i] = select_d(mask_if(fabs(s) > DBL_MAX), 0.0, rest);
-    }
+    double h[BLOCK], l[BLOCK];
+    shift_block(&J->r, j0, n, B->lp_hi, B->lp_lo);
     for (Py_ssize_t i = 0; i < n; i++) {
         h[i] = clamp_hi(B->lp_hi[i]);
         l[i] = clamp_lo(B->lp_lo[i]);
     }
+    for (Py_ssize_t i = 0; i < n; i++)
+        exp_parts_clamped(h[i], l[i], &B->m_hi[i], &B->m_lo[i], &B->e[i]);
+}
+
+/* The second half, in place: log p_j = (hi + lo) - log Z, p_j = e^{hi + lo} / Z as
+   (m_hi + m_lo) 2^e (normalized; 1 / Z = r_hi + r_lo), p = m_hi 2^e (rounded once, so that
+   probabilities below the normal range keep their digits until then), a + low = mu - d_j
+   exactly, and on. */
+HOT_INLINE void kl_block_finish(const SegJob *J, Py_ssize_t j0, Py_ssize_t n, KLBlock *B)
+{
+    double bufp[BLOCK], bufq[BLOCK];
+    const double *vp = row_block(&J->r, j0, n, bufp), *vq = row_block(&J->q, j0, n, bufq);
+    const double l_hi = -J->l_hi, l_lo = J->l_lo, mu = J->mu, r_hi = J->r_hi, r_lo = J->r_lo;
     for (Py_ssize_t i = 0; i < n; i++) {
-        double m_hi, m_lo, d_hi, d_lo, a_err;
-        int64_t e;
-        exp_parts_clamped(h[i], l[i], &m_hi, &m_lo, &e);
-        two_sum(m_hi, m_lo, &B->m_hi[i], &B->m_lo[i]);
-        B->e[i] = e;
-        B->p[i] = ldexp2(B->m_hi[i], e);
+        double s, err, d_hi, d_lo, a_err;
+        two_sum(B->lp_hi[i], l_hi, &s, &err);
+        double rest = (err + B->lp_lo[i]) - l_lo;
+        B->lp_hi[i] = s;
+        B->lp_lo[i] = select_d(mask_if(fabs(s) > DBL_MAX), 0.0, rest);
+        /* m_hi < 2 and r_hi <= 1: Dekker's range */
+        double u_hi = B->m_hi[i] * r_hi;
+        double u_lo = (dekker(B->m_hi[i], r_hi, u_hi) + B->m_hi[i] * r_lo) + B->m_lo[i] * r_hi;
+        two_sum(u_hi, u_lo, &B->m_hi[i], &B->m_lo[i]);
+        B->p[i] = ldexp2(B->m_hi[i], B->e[i]);
         two_sum(vp[i], -vq[i], &d_hi, &d_lo);
         two_sum(mu, -d_hi, &B->a[i], &a_err);
         B->low[i] = a_err - d_lo;
@@ -967,22 +1022,44 @@ static inline void kl_block(const SegJob *J, Py_ssize_t j0, Py_ssize_t n, KLBloc
     }
 }
 
-/* PH_KL_CENTRE: sum p_j (mu - d_j) over the support. */
-HOT static DD seg_kl_centre(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1)
+HOT_INLINE void kl_block(const SegJob *J, Py_ssize_t j0, Py_ssize_t n, KLBlock *B)
 {
-    double lane_hi[LANES] = {0.0}, lane_lo[LANES] = {0.0}, v[BLOCK];
+    kl_block_exp(J, j0, n, B);
+    kl_block_finish(J, j0, n, B);
+}
+
+/* PH_KL_LOGZ: t = sum_{j != k} e^{z_p,j - m} in double-double (the exp of kl_block_exp,
+   kept in the cache where there is one) and the centre's sum, sum_j e^{z_p,j - m} (mu - d_j)
+   over the support. The centre must be within a few ULP of the mean of mu - d (the exact
+   value of its low part included): the residue r = E_p[x] it leaves enters KL through
+   cancellation, about r^2 against KL. */
+HOT static void seg_kl_logz(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1, DD *t, DD *centre)
+{
+    double t_hi[LANES] = {0.0}, t_lo[LANES] = {0.0}, c_hi[LANES] = {0.0}, c_lo[LANES] = {0.0};
+    double a[BLOCK], b[BLOCK], w[BLOCK], bufp[BLOCK], bufq[BLOCK];
     KLBlock local;
+    const double mu = J->mu;
     for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
         Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
         KLBlock *restrict B = J->kl_cache ? &J->kl_cache[(j0 - c0) / BLOCK] : &local;
-        kl_block(J, j0, n, B);
+        kl_block_exp(J, j0, n, B);
+        const double *vp = row_block(&J->r, j0, n, bufp), *vq = row_block(&J->q, j0, n, bufq);
         for (Py_ssize_t i = 0; i < n; i++) {
-            double term = B->p[i] * (B->a[i] + B->low[i]);
-            v[i] = select_d(B->on[i], term, 0.0);
+            double d_hi, d_lo, c_a, c_err;
+            a[i] = ldexp2(B->m_hi[i], B->e[i]);
+            b[i] = ldexp2(B->m_lo[i], B->e[i]);
+            two_sum(vp[i], -vq[i], &d_hi, &d_lo);
+            two_sum(mu, -d_hi, &c_a, &c_err);
+            double centred = c_a + (c_err - d_lo); /* mu - d to a few ULP, as in the sums */
+            w[i] = select_d(mask_if(vp[i] > -INFINITY), (a[i] + b[i]) * centred, 0.0);
         }
-        lanes_add_one(lane_hi, lane_lo, v, n);
+        if (J->r.k >= j0 && J->r.k < j0 + n)
+            a[J->r.k - j0] = b[J->r.k - j0] = 0.0;
+        lanes_add_two(t_hi, t_lo, a, b, n);
+        lanes_add_one(c_hi, c_lo, w, n);
     }
-    return merge_lanes(lane_hi, lane_lo);
+    *t = merge_lanes(t_hi, t_lo);
+    *centre = merge_lanes(c_hi, c_lo);
 }
 
 /* PH_KL_SUMS: r = sum p x and G = sum p g(x) over the support, x + x_lo = mu - d - centre,
@@ -1005,8 +1082,10 @@ HOT static void seg_kl_sums(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1, DD *r
     for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
         Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
         KLBlock *restrict B = &local;
-        if (J->kl_cache) /* kept by the centre pass */
+        if (J->kl_cache) { /* the exp kept by the pass of log Z */
             B = &J->kl_cache[(j0 - c0) / BLOCK];
+            kl_block_finish(J, j0, n, B);
+        }
         else
             kl_block(J, j0, n, B);
         uint64_t slow = 0, outside = 0;
@@ -1130,14 +1209,117 @@ HOT static DD seg_kl_large(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1)
     return merge_lanes(lane_hi, lane_lo);
 }
 
+/* ------------------------------------------------------------ KL of float32 rows */
+
+/* PH_KL32_WEIGHTS: the flags (as PH_KL_FLAGS) and, on the support, w_j = exp_fast(z_p,j - ref)
+   and a_j = mu - d_j, d_j = z_p,j - z_q,j: sum w_j and sum w_j a_j; rejects the row where
+   some d_j is inexact or some |z_p,j - ref| > 600 (see kl_row32). */
+HOT static void seg_kl32_weights(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1, KLPart *o)
+{
+    double w_hi[LANES] = {0.0}, w_lo[LANES] = {0.0}, a_hi[LANES] = {0.0}, a_lo[LANES] = {0.0};
+    double lane_m[LANES], bufp[BLOCK], bufq[BLOCK], w[BLOCK], wa[BLOCK];
+    int64_t lane_k[LANES], lane_nan[LANES];
+    KLFlags flags = {0, 0, INT64_MIN, INT64_MAX};
+    for (int l = 0; l < LANES; l++) {
+        lane_m[l] = -INFINITY;
+        lane_k[l] = c0;
+        lane_nan[l] = 0;
+    }
+    const double ref = J->ref, mu = J->mu;
+    uint64_t reject = 0;
+    for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
+        Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
+        const double *vp = row_block(&J->r, j0, n, bufp), *vq = row_block(&J->q, j0, n, bufq);
+        lanes_max(lane_m, lane_k, lane_nan, vp, n, j0);
+        kl_flags(&flags, vp, vq, n);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double s = vp[i] - ref, e = exp_fast(s);
+            double d = vp[i] - vq[i], bb = d - vp[i];
+            double err = (vp[i] - (d - bb)) + (-vq[i] - bb);
+            uint64_t on = mask_if(vp[i] > -INFINITY);
+            reject |= on & (mask_if(err != 0.0) | mask_if(!(fabs(s) <= 600.0)));
+            w[i] = select_d(on, e, 0.0);
+            wa[i] = select_d(on, e * (mu - d), 0.0);
+        }
+        if (J->kl_w)
+            memcpy(J->kl_w + (j0 - c0), w, (size_t)n * sizeof(double));
+        lanes_add_one(w_hi, w_lo, w, n);
+        lanes_add_one(a_hi, a_lo, wa, n);
+    }
+    kl_part(lane_m, lane_k, lane_nan, &flags, o);
+    o->f32.w = merge_lanes(w_hi, w_lo);
+    o->f32.wa = merge_lanes(a_hi, a_lo);
+    o->f32.reject = reject != 0;
+}
+
+/* PH_KL32_SUMS: x_j = a_j - c on the support and g(x_j) = e^x - 1 - x, by the series
+   x^2 (1/2 + x P(x)) (12 terms) for |x| <= 1/2, else (exp_fast(x) - 1) - x; the sums of w_j
+   times g, x, |x|, |a| + |x|, (g + |x|)(|a| + |x|) and (1 + g + |x|)(|a| + |x|)^2. Rejects
+   the row where some x_j > 500. */
+HOT static void seg_kl32_sums(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1, KL32Part *o)
+{
+    double hi[6][LANES] = {{0.0}}, lo[6][LANES] = {{0.0}};
+    double bufp[BLOCK], bufq[BLOCK], wbuf[BLOCK], v[6][BLOCK];
+    const double ref = J->ref, mu = J->mu, c = J->centre;
+    uint64_t reject = 0;
+    for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
+        Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
+        const double *vp = row_block(&J->r, j0, n, bufp), *vq = row_block(&J->q, j0, n, bufq);
+        const double *w = J->kl_w ? J->kl_w + (j0 - c0) : wbuf; /* kept, or again */
+        if (!J->kl_w)
+            for (Py_ssize_t i = 0; i < n; i++)
+                wbuf[i] = exp_fast(vp[i] - ref);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double e = w[i];
+            double a = mu - (vp[i] - vq[i]), x = a - c;
+            uint64_t on = mask_if(vp[i] > -INFINITY), series = mask_if(fabs(x) <= 0.5);
+            reject |= on & mask_if(x > 500.0);
+            double xs = select_d(series, x, 0.0);
+            double poly = G_TAIL[11];
+            poly = poly * xs + G_TAIL[10];
+            poly = poly * xs + G_TAIL[9];
+            poly = poly * xs + G_TAIL[8];
+            poly = poly * xs + G_TAIL[7];
+            poly = poly * xs + G_TAIL[6];
+            poly = poly * xs + G_TAIL[5];
+            poly = poly * xs + G_TAIL[4];
+            poly = poly * xs + G_TAIL[3];
+            poly = poly * xs + G_TAIL[2];
+            poly = poly * xs + G_TAIL[1];
+            poly = poly * xs + G_TAIL[0];
+            double xe = select_d(series, 0.0, x);
+            xe = select_d(mask_if(xe > 500.0), 500.0, xe);
+            double g = select_d(series, (xs * xs) * (0.5 + xs * poly), (exp_fast(xe) - 1.0) - xe);
+            double ax = fabs(a) + fabs(x), gx = g + fabs(x);
+            v[0][i] = select_d(on, e * g, 0.0);
+            v[1][i] = select_d(on, e * x, 0.0);
+            v[2][i] = select_d(on, e * fabs(x), 0.0);
+            v[3][i] = select_d(on, e * ax, 0.0);
+            v[4][i] = select_d(on, e * (gx * ax), 0.0);
+            v[5][i] = select_d(on, e * (((1.0 + gx) * ax) * ax), 0.0);
+        }
+        lanes_add_one(hi[0], lo[0], v[0], n);
+        lanes_add_one(hi[1], lo[1], v[1], n);
+        for (int k = 2; k < 6; k++) /* the bounds: plain sums */
+            lanes_add_plain(hi[k], v[k], n);
+    }
+    for (int k = 0; k < 6; k++)
+        o->sum[k] = merge_lanes(hi[k], lo[k]);
+    o->reject = reject != 0;
+}
+
 static void seg_kl(SegJob *J, Py_ssize_t s, Py_ssize_t c0, Py_ssize_t c1)
 {
     if (J->phase == PH_KL_FLAGS)
         seg_kl_flags(&J->r, &J->q, c0, c1, &J->kl[s]);
-    else if (J->phase == PH_KL_CENTRE)
-        J->t[s] = seg_kl_centre(J, c0, c1);
+    else if (J->phase == PH_KL_LOGZ)
+        seg_kl_logz(J, c0, c1, &J->t[s], &J->s[s]);
     else if (J->phase == PH_KL_SUMS)
         seg_kl_sums(J, c0, c1, &J->t[s], &J->s[s], &J->kl[s].large);
+    else if (J->phase == PH_KL32_WEIGHTS)
+        seg_kl32_weights(J, c0, c1, &J->kl[s]);
+    else if (J->phase == PH_KL32_SUMS)
+        seg_kl32_sums(J, c0, c1, &J->kl[s].f32);
     else
         J->t[s] = seg_kl_large(J, c0, c1);
 }
@@ -1321,9 +1503,96 @@ static void special_row(const SegJob *J, const Job *G, Py_ssize_t i, MaxPart mp)
         }
 }
 
+/* KL of a float32 row (bound: 2 float32 ULP) in float64 arithmetic, without double-double:
+   two passes after the flags, with a bound on the error computed alongside; a row whose
+   bound passes 2^-27 KL takes the accurate way (the rest of kl_row).
+
+   With w_j = exp_fast(z_p,j - m), T = sum w_j, p_j = w_j / T, a_j = mu - d_j (mu = d_k), the
+   centre c = sum w_j a_j / T and x_j = a_j - c on the support,
+     KL = F = log S - r = log1p(G) - r G / (1 + G) + h(y),  y = r / (1 + G),
+     S = sum p_j e^{x_j} = 1 + G + r,  G = sum p_j g(x_j),  r = sum p_j x_j,
+   as in kl_row, for any c. First-order errors (u = 2^-53):
+   - p: each w_j is within (1.04 + 700) u < 2^-43 of itself (exp_fast's bound, and the
+     rounding of z_p,j - m, at most 700 u: rows with z_p,j - m < -700 are rejected); T and
+     the divisions by it add a few u, common to all. dF/dp_j = (e^{x_j} - 1) / S - x_j
+     = (g_j - x_j (G + r)) / S, so relative errors below 2^-42 move F by at most
+     2^-42 (G + |G + r| A) / S, A = sum p |x|.
+   - g: the series (|x| <= 1/2) is truncated after x^12 / 14! (the next term, against
+     x^2 / 2, below 2^-52) and rounds a few u; (exp_fast(x) - 1) - x (|x| > 1/2) is within
+     (1.04 e^x + |e^x - 1| + g) u <= 17 u g of g (the worst at x = 1/2). With the product
+     w_j g_j and the compensated sum: 2^-47 G / S.
+   - x: d_j is exact (rows where it is not are rejected), and a_j = fl(mu - d_j),
+     x_j = fl(a_j - c) are within u (|a_j| + |x_j|) of mu - d_j - c (the value of c does not
+     matter). dF/dx_j = p_j (e^{x_j} - S) / S and |e^x - S| <= g + |x| + |G + r|: at most
+     u (W + |G + r| M) / S, W = sum p (g + |x|)(|a| + |x|), M = sum p (|a| + |x|). The second
+     order (near p = q, where the first vanishes) is at most sum p e^x dx^2 / S
+     <= 2^-106 Q / S, Q = sum p (1 + g + |x|)(|a| + |x|)^2.
+   - r: the compensated sum, 2^-52 A, times |dF/dr| = |G + r| / S.
+   - the finish: log1p, the products and the additions, within 2^-50 of the terms'
+     magnitudes, and the series of h (|y| < 1e-4) within y^2 |h|.
+   The row is done here where the sum of these bounds is at most 2^-27 KL (an eighth of a
+   float32 ULP: with the rounding to float32, within 1 ULP), and G >= 2^-900 (products
+   below the normal range lose digits) or every a_j and x_j is 0 (p = q on the support:
+   KL = 0). Rows with x_j > 500 (e^x near overflow) on the support are rejected too.
+   (tests/special/test_special_regressions.py holds rows on both sides of the decision.) */
+static int kl_row32(SegJob *J, const Job *G, Py_ssize_t i, int threads, int off)
+{
+    KL32Part f = J->kl[0].f32;
+    for (Py_ssize_t s = 1; s < J->nseg; s++) {
+        acc_merge(&f.w, J->kl[s].f32.w);
+        acc_merge(&f.wa, J->kl[s].f32.wa);
+        f.reject |= J->kl[s].f32.reject;
+    }
+    if (f.reject)
+        return 0;
+    double T = f.w.hi + f.w.lo;
+    J->centre = (f.wa.hi + f.wa.lo) / T;
+    run_phase(J, PH_KL32_SUMS, threads);
+    f = J->kl[0].f32;
+    for (Py_ssize_t s = 1; s < J->nseg; s++) {
+        for (int k = 0; k < 6; k++)
+            acc_merge(&f.sum[k], J->kl[s].f32.sum[k]);
+        f.reject |= J->kl[s].f32.reject;
+    }
+    double v[6];
+    for (int k = 0; k < 6; k++)
+        v[k] = (f.sum[k].hi + f.sum[k].lo) / T;
+    double g = v[0], r = v[1], A = v[2], M = v[3], W = v[4], Q = v[5];
+    double S = 1.0 + g + r, gr = fabs(g + r);
+    double l = log1p(g), rg = r * g / (1.0 + g), y = r / (1.0 + g);
+    int short_h = fabs(y) < 1e-4;
+    double h = short_h ? y * y * (y / 3.0 - 0.5) : log1p(y) - y;
+    double kl = (l - rg) + h;
+    double bound = (0x1p-42 * (g + gr * A) + 0x1p-47 * g + 0x1p-53 * (W + gr * M) +
+                    0x1p-52 * gr * A + 0x1p-106 * Q) / S +
+                   0x1p-50 * (l + fabs(rg) + fabs(h)) + (short_h ? y * y * fabs(h) : 0.0);
+    int equal = M == 0.0; /* every a_j and x_j is 0 */
+    if (f.reject || !(equal || (g >= 0x1p-900 && bound <= 0x1p-27 * kl)))
+        return 0;
+    ((double *)G->out)[i] = equal ? 0.0 : kl;
+    G->status[i] = off ? 2 : 0;
+    return 1;
+}
+
+/* The reference of KL's float32 way: the first class of the support, ref = z_p,j and
+   mu = d_j (0 where there is none, or it is not finite: the flags pass instead). */
+static int kl32_reference(SegJob *J)
+{
+    Py_ssize_t j = 0;
+    while (j < J->K && at(&J->r, j) == -INFINITY)
+        j++;
+    if (j == J->K || !isfinite(at(&J->r, j)) || !isfinite(at(&J->q, j)))
+        return 0;
+    J->ref = at(&J->r, j);
+    J->mu = J->ref - at(&J->q, j); /* exact, or the row is rejected */
+    return 1;
+}
+
 static void kl_row(SegJob *J, const Job *G, Py_ssize_t i, int threads)
 {
-    run_phase(J, PH_KL_FLAGS, threads);
+    /* float32 rows: the flags pass sums the weights of the float32 way too */
+    int way32 = J->r.x32 && kl32_reference(J);
+    run_phase(J, way32 ? PH_KL32_WEIGHTS : PH_KL_FLAGS, threads);
     KLPart f = J->kl[0];
     for (Py_ssize_t s = 1; s < J->nseg; s++) {
         KLPart p = J->kl[s];
@@ -1342,12 +1611,20 @@ static void kl_row(SegJob *J, const Job *G, Py_ssize_t i, int threads)
     }
     J->r.m = f.max.m;
     J->r.k = f.max.k;
-    log_partition(J, threads);
+    if (way32 && kl_row32(J, G, i, threads, f.off))
+        return;
     double d_lo;
     two_sum(at(&J->r, J->r.k), -at(&J->q, J->r.k), &J->mu, &d_lo);
-    J->centre = 0.0;
-    run_phase(J, PH_KL_CENTRE, threads);
-    J->centre = combine(J->t, J->nseg).hi;
+    /* log Z = log1p(t), 1 / Z = r_hi + r_lo, and the centre, from one pass */
+    run_phase(J, PH_KL_LOGZ, threads);
+    DD t = combine(J->t, J->nseg);
+    log1p_dd(t.hi, t.lo, &J->l_hi, &J->l_lo);
+    double z_hi, z_err, zr, zr_err;
+    two_sum(1.0, t.hi, &z_hi, &z_err);
+    J->r_hi = 1.0 / z_hi;
+    two_prod(J->r_hi, z_hi, &zr, &zr_err);
+    J->r_lo = (((1.0 - zr) - zr_err) - J->r_hi * (z_err + t.lo)) / z_hi;
+    J->centre = combine(J->s, J->nseg).hi * J->r_hi;
     run_phase(J, PH_KL_SUMS, threads);
     double r = combine(J->t, J->nseg).hi;
     DD g = combine(J->s, J->nseg);
@@ -1721,6 +1998,8 @@ static void rows_worker(void *ctx, Py_ssize_t i0, Py_ssize_t i1)
         J[g].s = &s[g];
     }
     if (G->kind == KL || G->K > PACK_ROW) {
+        if (G->kind == KL && G->x32) /* NULL: the weights again */
+            J[0].kl_w = (double *)malloc((size_t)G->K * sizeof(double));
         if (G->kind == KL && G->K <= KL_CACHE_ROW) /* NULL: the terms again */
             J[0].kl_cache =
                 (KLBlock *)malloc((size_t)((G->K + BLOCK - 1) / BLOCK) * sizeof(KLBlock));
@@ -1731,6 +2010,7 @@ static void rows_worker(void *ctx, Py_ssize_t i0, Py_ssize_t i1)
             process_row(&J[0], G, i, 1, scratch);
         free(scratch);
         free(J[0].kl_cache);
+        free(J[0].kl_w);
         return;
     }
     double e[BLOCK];

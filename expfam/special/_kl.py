@@ -10,9 +10,10 @@ exactly (plus ``-log q(S)`` when ``q`` has mass off the support ``S`` of
 ``q -> p``, where ``sum p log p - sum p log q`` cancels to noise. The
 compiled kernel (``_engine.kl``, one row per thread, long rows by segments)
 carries ``d`` and ``x`` in double-double (``exp`` in ``g`` amplifies the
-rounding of large ``x``), takes ``p`` from double-double log-probabilities
-as ``(m_hi + m_lo) 2**n`` (products formed before the scaling, so that
-probabilities below the normal range keep their digits), sums ``G`` in
+rounding of large ``x``), takes ``p = e^{z_p - m} / Z`` as
+``(m_hi + m_lo) 2**n`` (``exp`` in double-double, ``1 / Z`` in double-double,
+the products formed before the scaling, so that probabilities below the
+normal range keep their digits), sums ``G`` in
 double-double, and removes ``r`` analytically (the centring residue can
 exceed ``G`` itself):
 ``KL = log1p(G) - r G / (1 + G) + h(y)``, ``h(y) = log1p(y) - y``,
@@ -20,18 +21,30 @@ exceed ``G`` itself):
 ``KL > 700`` and ``G`` would overflow) it sums ``p_k (log p_k - log q_k)``,
 which is accurate there.
 
-The kernel makes four passes over a row (``_engine.c``, ``seg_kl_*``), each
+The kernel makes three passes over a row (``_engine.c``, ``seg_kl_*``), each
 by blocks of 256 classes in 8 fixed lanes of compensated sums (class ``j``
 of a segment in lane ``j % 8``), so that every instruction set, thread
 count and the scalar build give the same bits: the flags with the row
-maximum; ``log Z_p`` (the row engine's pass); the centre; and the sums
-``r`` and ``G``. Both ways of ``g`` are computed for a block and one is
+maximum; ``Z_p - 1`` in double-double with the centre (which must be exact to
+a few ULP of ``mu - d``: the formula's cancellation grows with ``r``); and the
+sums ``r`` and ``G``. Both ways of ``g`` are computed for a block and one is
 taken per class (the exponential is skipped in a block whose classes all
 take the series), and the correction ``g(x + x_lo) = g(x) + expm1(x) x_lo``
 takes ``expm1(x) = (g_hi + x) + g_lo`` (off by about ``2**-54 g(x)``, times
 ``|x_lo| <= u |x|``: far below ``u g(x)`` for ``|x| < 2**50``). Rows of up
-to 8192 classes keep their terms (``log p``, ``p``, ``mu - d``) from the
-centre pass to the sums.
+to 8192 classes keep their exponentials from the pass of ``Z_p`` to the sums.
+
+Float32 rows (float16 too, read as float32) first try a way without
+double-double (``kl_row32`` in ``_engine.c``), which their bound of 2 float32
+ULP leaves room for: the flags pass also sums ``w_j = exp(z_p,j - ref)`` and
+``w_j a_j`` (``ref`` the first class of the support, ``a_j = mu - d_j``), and
+one more pass sums ``w_j g(x_j)``, ``w_j x_j`` and the four sums of a
+first-order bound on the error (each input's error times the derivative of
+``KL = log(sum p e^x) - sum p x`` in it, with the second order near ``p = q``);
+``KL`` is kept where the bound is at most ``2**-27 KL``, every ``d_j`` is exact,
+every ``|z_p,j - ref| <= 600`` and every ``x_j <= 500``; other rows take the
+double-double way. The kernel's comment above ``kl_row32`` gives the bound term
+by term.
 """
 
 from __future__ import annotations

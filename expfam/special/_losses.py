@@ -212,8 +212,14 @@ def kl_divergence(
     ``G = E_p[g(x)]`` and ``g(x) = e^x - 1 - x >= 0``. Every term of ``G`` is
     non-negative, so the result is never negative and stays accurate as
     ``q -> p`` (where ``sum p log p - sum p log q`` cancels to noise).
-    ``g`` uses its Taylor series for ``|x| <= 1``. At most 2 ULP. A
-    divergence beyond the float range is ``inf``.
+    ``g`` uses its Taylor series for ``|x| <= 1``. At most 2 ULP (of the
+    output's dtype). A divergence beyond the float range is ``inf``.
+
+    float16 and float32 rows are computed in float64 without double-double
+    (two passes), with a first-order bound on the error computed alongside;
+    a row whose bound passes ``2**-27`` of the result takes the double-double
+    way, so the result is within 1 ULP of the float32 value before its
+    rounding.
 
     Examples
     --------

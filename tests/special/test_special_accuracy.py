@@ -33,6 +33,7 @@ from hypothesis.extra import numpy as hnp
 
 import expfam
 from expfam.special import _elementwise, _engine, set_num_threads
+from expfam.special._kl import kl_rows
 
 F64, F32, F16 = np.float64, np.float32, np.float16
 RNG_SEED = 20261122
@@ -596,6 +597,95 @@ def test_kl_on_long_rows_within_2_ulp(dtype):
     got = expfam.kl_divergence(zp, zq)
     exact = np.array([mpref.kl_ref(p, q) for p, q in zip(zp, zq, strict=True)], dtype=object)
     assert_ulp(got, exact, 2, f"long rows {dtype.__name__}")
+
+
+# KL of float32 rows takes a way of its own (float64 arithmetic, no double-double) where
+# the error bound it computes alongside holds 2^-27 of KL; the rows below hold it to the
+# bound, and to the double-double way, on both sides of that decision. The same rows in
+# float64 hold the double-double way, whose centre must be exact to a few ULP of mu - d
+# (a centre from the leading parts of e^{z_j} alone left 600 ULP on two classes near
+# uniform; one without the low part of d_k, 20% on two classes nearly one-hot).
+
+
+def _near_kl_rows(dtype):
+    """Pairs near p = q, small KL against large logits, and far apart."""
+    rng = np.random.default_rng(RNG_SEED + 17)
+    rows = {}
+    for k in (2, 3, 64, 1000):
+        for scale in (0.01, 4.0):
+            zp = rng.standard_normal(k) * scale
+            r = rng.standard_normal(k)
+            name = f"K{k}_scale{scale:g}"
+            for offset in (0.0, 1000.0):
+                for delta in (1e-1, 1e-2, 1e-4, 1e-6):
+                    rows[f"{name}_offset{offset:g}_delta{delta:g}"] = (
+                        zp + offset,
+                        zp + offset + delta * r,
+                    )
+                rows[f"{name}_offset{offset:g}_shifted"] = (
+                    zp + offset,
+                    zp + offset - 3.0 + 1e-5 * r,
+                )
+            z = zp.astype(dtype)
+            rows[f"{name}_adjacent"] = (z, np.nextafter(z, dtype(np.inf)))
+            rows[f"{name}_far"] = (zp, rng.standard_normal(k) * 8)
+            outlier = zp.copy()
+            outlier[0] += 40.0
+            rows[f"{name}_outlier"] = (zp, outlier)
+    for i in range(8):  # p and q nearly one-hot on one class: KL ~ the other q (1e-45)
+        rows[f"K2_scale100_{i}"] = (rng.standard_normal(2) * 100, rng.standard_normal(2) * 100)
+    return {n: (np.asarray(p, dtype), np.asarray(q, dtype)) for n, (p, q) in rows.items()}
+
+
+NEAR_KL_ROWS32 = _near_kl_rows(F32)
+NEAR_KL_ROWS = {
+    f"{n}-{np.dtype(d).name}": pq
+    for d, rows in ((F64, _near_kl_rows(F64)), (F32, NEAR_KL_ROWS32))
+    for n, pq in rows.items()
+}
+
+
+@pytest.mark.parametrize("case", NEAR_KL_ROWS)
+def test_kl_of_rows_near_p_equals_q_within_2_ulp(case, engine):
+    zp, zq = NEAR_KL_ROWS[case]
+    got = expfam.kl_divergence(zp, zq)
+    assert got.dtype == zp.dtype and got >= 0
+    assert_ulp(got, mpref.kl_ref(zp, zq), 2, f"{case} p={_show(zp)} q={_show(zq)}")
+
+
+def test_kl_of_float32_rows_agrees_with_the_double_double_way_to_2_to_the_minus_26(engine):
+    """The float32 way, before its rounding to float32, within 2^-26 of the double-double way
+    on the same values (itself within 2 float64 ULP): far tighter than 2 float32 ULP, so that
+    a float32 way gone slightly wrong fails here first."""
+    for name, (zp, zq) in NEAR_KL_ROWS32.items():
+        way32 = kl_rows(zp[None], zq[None])[0]
+        dd = kl_rows(zp[None].astype(F64), zq[None].astype(F64))[0]
+        assert abs(way32 - dd) <= 2.0**-26 * dd, f"{name}: {way32!r} against {dd!r}"
+
+
+@pytest.mark.parametrize(
+    ("zp", "zq"),
+    [
+        # d = z_p - z_q is inexact in float64 (1 - 1e30): taken, the row would give 0
+        ([0.0, 1.0], [1e30, 1e30]),
+        ([0.0, 1.0, 2.0], [1e20, 1e20, 1e20 + 2**43]),
+        # x = 600 > 500: e^x near overflow
+        ([0.0, 0.0], [0.0, -1200.0]),
+        # a weight e^-650 below the reference (the first class of the support)
+        ([-650.0, 0.0, 1.0], [0.0, 0.0, 0.0]),
+        ([-np.inf, -650.0, 0.0], [0.0, 0.0, 0.0]),
+        # a_j = mu - d_j = 1e9 + 1e-7 against x_j = 5e-8 (a class of weight e^-100 holds the
+        # reference): its rounding would move KL by half of itself; the bound sees it
+        ([-100.0, 0.0, 0.0], [-100.0 - 1e9, 0.0, 1e-7]),
+        # p one-hot to the last digit (weights e^-1e6), d_j of very different sizes
+        ([1e6, 0.0, 0.25], [0.0, -1e-3, 0.25]),
+    ],
+)
+def test_kl_of_float32_rows_the_float32_way_must_refuse(zp, zq, engine):
+    zp, zq = np.asarray(zp, F32), np.asarray(zq, F32)
+    got = expfam.kl_divergence(zp, zq)
+    assert got >= 0
+    assert_ulp(got, mpref.kl_ref(zp, zq), 2, f"p={_show(zp)} q={_show(zq)}")
 
 
 # ---------------------------------------------------------------- elementwise kernels
