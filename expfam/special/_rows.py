@@ -126,7 +126,9 @@ def run(
         target.shape == (rows,) and target.dtype == np.int64 and target.flags.c_contiguous
     ):
         target = np.ascontiguousarray(np.broadcast_to(target, (rows,)), dtype=np.int64)
-    _engine.rows(_KINDS[kind], x, beta, target, out, _threads.get_num_threads())
+    # float32 or float16 results of float32 rows take the coarse path (within 2**-30)
+    coarse = x.dtype == np.float32 and out_dtype.itemsize <= 4
+    _engine.rows(_KINDS[kind], x, beta, target, out, _threads.get_num_threads(), coarse)
     if out.dtype != out_dtype:
         with np.errstate(over="ignore"):  # beyond float16's range: inf, as the rounding says
             return out.astype(out_dtype)
