@@ -308,7 +308,7 @@ def logsumexp(
     """
     row = one_row(a, axis, where)
     if row is not None and b is None and not (keepdims or return_sign):  # one plain row
-        return _rows.run("logsumexp", row, 1.0, np.dtype(np.float64)).astype(row.dtype)[0]
+        return _rows.run("logsumexp", row, 1.0, row.dtype)[0]
     arr, dtype = as_real(a, "a")
     arr, mask = masked(arr, where)
     if b is not None:
@@ -327,7 +327,7 @@ def logsumexp(
         value = np.full(layout.n_rows, -np.inf)
         sign = np.zeros_like(value)
     elif b is None:
-        value = _rows.run("logsumexp", layout.rows(padded), 1.0, np.dtype(np.float64))
+        value = _rows.run("logsumexp", layout.rows(padded), 1.0, dtype)
         sign = np.where(np.isnan(value), np.nan, np.where(value == -np.inf, 0.0, 1.0))
     else:
         value, sign = _weighted_logsumexp(
