@@ -13,6 +13,10 @@
    order, so the result does not depend on the thread count. Shorter rows are one segment,
    and rows are shared among the threads.
 
+   Float32 rows whose output is float32 or float16 take the coarse path instead (see
+   seg_fast_coarse): plain float64 shift, exp_coarse and sums, within 2^-30 before the last
+   rounding; logsumexp rows near cancellation (kappa > 2^9) take the path above.
+
    Compiled with -ffp-contract=off: TwoSum, Dekker's product and the Cody-Waite reduction
    need every operation rounded as written (no FMA contraction, no reassociation). */
 
@@ -217,9 +221,9 @@ static inline double exp_fast(double x)
    - r: k C16 rounds by at most 2^-44 (|k C16| < 709 < 2^10), and C16 is off log(2)/16 by
      at most 2^-58, times |k| < 2^14: 2^-44; x - k C16 is exact (Sterbenz: within a factor 2
      for k != 0); r is off by 2^-43 at most, which moves e^r by 2^-43 (1 + 2^-42);
-   - the truncation of the series: |r|^6 / 720 e^|r| < 1.5e-13 = 2^-42.6;
+   - the truncation of the series, relative: |r|^6 / 720 e^(2 |r|) < 1.6e-13 < 2^-42.5;
    - the roundings of the polynomial, of T (2^-53), of t q and t + t q: below 3 2^-53.
-   In all below 2^-43 + 2^-42.6 + 2^-51.4 < 2^-41.7 (< 2^-41.5 is held by
+   In all below 2^-43 + 2^-42.5 + 2^-51.4 < 2^-41.7 (< 2^-41.5 is held by
    test_exp_coarse_against_mpmath on a dense sweep). x < -708 selects 0 (the terms left out
    are below e^-708 < 2^-1021: a float32 output cannot see them, see seg_fast_coarse). */
 #define INV_C16 0x1.71547652b82fep+4 /* 16 / log 2 */

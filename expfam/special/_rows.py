@@ -31,7 +31,20 @@ below the normal range keep their digits). ``log1p(t)`` is then carried in
 double-double and each output formed with TwoSum and rounded once: at most
 1 ULP. The entropy ``log1p(t) + S / (1 + t)``, ``S = sum_k e_k (-d_k)``,
 takes every term in double-double (both parts non-negative): 1 ULP.
-Float16 and float32 rows run the same float64 code and round once. After a
+
+Float32 rows whose output is float32 or float16 (float16 rows are read as
+float32) are computed in float64 too, but only as far as that output can
+see: the coarse path (``_engine.c``, ``seg_fast_coarse``, with the proof of
+each bound) forms ``d = beta (x - m)`` in plain float64, ``e^d`` by
+``exp_coarse`` (a degree-5 polynomial on a 16-entry table: ``2**-41.5``
+relative on ``[-708, 0]``, ``0`` below), ``t`` and the entropy's ``S`` in 8
+plain float64 lanes, and ``p = e (1 / (1 + t))`` with one reciprocal. Every
+output is then within ``2**-30`` relative before its one rounding to
+float32 or float16, so within ``0.5 + 2**-6`` ULP of float32 after it. Only
+``logsumexp`` can cancel (``m + log1p t`` near 0, where ``t``'s error of
+``2**-39`` grows by kappa): rows with kappa above ``2**9`` take the float64
+path above instead. Float32 rows asked for a float64 output (``kl_divergence``
+reads them so) take the float64 path. After a
 row that needed the double-double pass, a thread tries that pass first on
 its next row, and keeps its sum without the float64 pass when kappa is well
 above 0.47 (where that pass's test would send the row there anyway): the
