@@ -13,6 +13,10 @@
    order, so the result does not depend on the thread count. Shorter rows are one segment,
    and rows are shared among the threads.
 
+   Float32 rows whose output is float32 or float16 take the coarse path instead (see
+   seg_fast_coarse): plain float64 shift, exp_coarse and sums, within 2^-30 before the last
+   rounding; logsumexp rows near cancellation (kappa > 2^9) take the path above.
+
    Compiled with -ffp-contract=off: TwoSum, Dekker's product and the Cody-Waite reduction
    need every operation rounded as written (no FMA contraction, no reassociation). */
 
@@ -203,6 +207,46 @@ static inline double exp_fast(double x)
        it and not vectorise */
     y = x < -746.0 ? 0.0 : y;
     return x > 710.0 ? INFINITY : y;
+}
+
+/* exp(x) for the coarse path (rows whose output is float32 or float16, see seg_fast_coarse),
+   branch-free, for x <= 0: relative error below 2^-41.5 for x >= -708 (where exp(x) >
+   2^-1021.4 is normal), exactly 0 for x < -708 (and -inf).
+
+   k = rint(x 16 / log 2) (the shifter; |k| <= 16344 for x >= -708), r = x - k C16 with C16 =
+   log(2) / 16 rounded, |r| <= 0.02167; exp(x) = 2^(k >> 4) 2^((k & 15) / 16) e^r, the table
+   value T = T_HI[4 (k & 15)] (2^(j / 16) rounded), e^r = 1 + q, q = r + r^2 (1/2 + r/6 +
+   r^2/24 + r^3/120) (Taylor to degree 5), and the power of 2 added to the exponent bits
+   (exact: the result is normal). The errors, relative to exp(x):
+   - r: k C16 rounds by at most 2^-44 (|k C16| < 709 < 2^10), and C16 is off log(2)/16 by
+     at most 2^-58, times |k| < 2^14: 2^-44; x - k C16 is exact (Sterbenz: within a factor 2
+     for k != 0); r is off by 2^-43 at most, which moves e^r by 2^-43 (1 + 2^-42);
+   - the truncation of the series, relative: |r|^6 / 720 e^(2 |r|) < 1.6e-13 < 2^-42.5;
+   - the roundings of the polynomial, of T (2^-53), of t q and t + t q: below 3 2^-53.
+   In all below 2^-43 + 2^-42.5 + 2^-51.4 < 2^-41.7 (< 2^-41.5 is held by
+   test_exp_coarse_against_mpmath on a dense sweep). x < -708 selects 0 (the terms left out
+   are below e^-708 < 2^-1021: a float32 output cannot see them, see seg_fast_coarse). */
+#define INV_C16 0x1.71547652b82fep+4 /* 16 / log 2 */
+#define C16 0x1.62e42fefa39efp-5     /* log(2) / 16 */
+#define COARSE_MIN -708.0
+#define EXPONENT_BITS 0xfff0000000000000ULL
+static const double EXP_COARSE[4] = {0x1.0000000000000p-1, 0x1.5555555555555p-3, 0x1.5555555555555p-5, 0x1.1111111111111p-7};
+
+static inline double exp_coarse(double x)
+{
+    double shifted = x * INV_C16 + EXP_SHIFTER;
+    double kf = shifted - EXP_SHIFTER;
+    uint64_t k = to_bits(shifted) - to_bits(EXP_SHIFTER); /* k, two's complement */
+    double r = x - kf * C16;
+    double p = r * EXP_COARSE[3] + EXP_COARSE[2];
+    p = p * r + EXP_COARSE[1];
+    p = p * r + EXP_COARSE[0];
+    double q = r + (r * r) * p;
+    double t = T_HI[4 * (k & 15)];
+    double y = t + t * q;
+    /* (k << 48) & EXPONENT_BITS is (k >> 4) << 52: the exponent of y raised by k >> 4 */
+    y = from_bits(to_bits(y) + ((k << 48) & EXPONENT_BITS));
+    return x < COARSE_MIN ? 0.0 : y;
 }
 
 /* exp(hi + lo) = (m_hi + m_lo) 2^n, m_hi = 2^(j/64), relative error below 2^-58
@@ -658,6 +702,157 @@ HOT static void seg_dd(const Row *r, Py_ssize_t c0, Py_ssize_t c1, int up, int w
         *s = merge_used_lanes(s_hi, s_lo, c1 - c0);
 }
 
+/* ------------------------------------------------------------ the coarse path (float32 out)
+
+   Rows of float32 (or float16) input whose output is rounded to float32 or float16
+   (`coarse`) need their result to about 2^-30 relative before that rounding, not to the
+   last bit of float64: the shift, exp and the sums run in plain float64 here. The bounds,
+   relative, for the rows path (K <= 65536) and the segments alike (rows longer than that
+   add 16384 columns a segment in these lanes, and the segments' sums in double-double):
+   - d = beta (x - m) rounded twice (once for beta = 1): |d - d*| <= 2^-52 |d|, which moves
+     e^d by 2^-52 |d| <= 2^-42.5 where it is not 0 (|d| <= 708);
+   - exp_coarse: 2^-41.5; the terms below e^-708 left out are below 2^-1021 each;
+   - t = sum_{j != k} e_j in LANES lanes of at most 8192 terms each (16384 / 8 or 65536 / 8
+     a segment), non-negative, then the lanes in order: (8192 + 7) 2^-53 < 2^-40;
+   so t (and S, the same with e_j min(-d_j, 1100), one more rounding) is within 2^-39 of
+   itself, with the left-out terms below K 2^-1021 in absolute value.
+   Outputs (u = 2^-53; the last rounding to float32 or float16 is apart):
+   - softmax: p_j = e_j * (1 / (1 + t)), three more roundings: 2^-39 + 2^-51;
+   - log_softmax: d_j - log(1 + t) with log1p in double-double; d_j <= 0 <= log1p t, so
+     nothing cancels: 2^-39 + 2^-52;
+   - cross_entropy: log1p(t) - d_y, two non-negative terms: 2^-39 + 2^-52;
+   - entropy: log1p(t) + S / (1 + t), non-negative terms: 2^-38 + 2^-51;
+   - logsumexp: m + log1p(t) may cancel, and t's error moves it by kappa 2^-39 of itself,
+     kappa = t / ((1 + t) |m + log1p t|) (log1p_dd's 2^-56 adds kappa 2^-49 at most: for t
+     >= 1, log1p t <= 2 log(K) kappa (1 + t) / t, and below 1 log1p t <= 2 kappa). Rows with
+     kappa above KAPPA_COARSE = 2^9 take the float64 path (log_partition): the others are
+     within 2^-30 + 2^-52. (log_softmax and cross_entropy have kappa <= 1.)
+   So every output is within 2^-30 relative before its last rounding, 2^-6 of an ULP of
+   float32: below 0.52 ULP after it (1 ULP for the log-domain kernels, 3 for softmax). The
+   left-out terms (below 2^-1000 in all) move an output by less than float32's smallest
+   subnormal, 2^-149. Every operation is rounded as written and the lanes are fixed: every
+   build, thread count and segmentation gives the same bits. */
+#define KAPPA_COARSE 512.0
+#define KAPPA_F32 0x1p16 /* the float64 pass's float32 outputs (log_partition) */
+
+
+/* y[i] = exp_coarse(x[i]) for i < n: LANES at a time (the table in two vectors, looked up
+   by a shuffle), then the rest one by one, by the same operations. */
+HOT_INLINE void exp_coarse_lanes(const double *restrict x, double *restrict y, Py_ssize_t n)
+{
+    Py_ssize_t i = 0;
+#ifdef LANE_VECTORS
+    lane_d t0, t1;
+    for (int l = 0; l < LANES; l++) {
+        t0[l] = T_HI[4 * l];
+        t1[l] = T_HI[4 * (l + LANES)];
+    }
+    for (; i + LANES <= n; i += LANES) {
+        lane_d v;
+        memcpy(&v, x + i, sizeof v);
+        lane_d shifted = v * INV_C16 + EXP_SHIFTER;
+        lane_d kf = shifted - EXP_SHIFTER;
+        lane_i k = (lane_i)shifted - (int64_t)to_bits(EXP_SHIFTER);
+        lane_d r = v - kf * C16;
+        lane_d p = r * EXP_COARSE[3] + EXP_COARSE[2];
+        p = p * r + EXP_COARSE[1];
+        p = p * r + EXP_COARSE[0];
+        lane_d q = r + (r * r) * p;
+#if defined(__clang__)
+        lane_d t;
+        for (int l = 0; l < LANES; l++)
+            t[l] = T_HI[4 * (k[l] & 15)];
+#else
+        lane_d t = __builtin_shuffle(t0, t1, k & 15);
+#endif
+        lane_d e = t + t * q;
+        e = (lane_d)((lane_i)e + ((k << 48) & (int64_t)EXPONENT_BITS));
+        lane_i low = v < COARSE_MIN;
+        e = (lane_d)((lane_i)e & ~low);
+        memcpy(y + i, &e, sizeof e);
+    }
+#endif
+    for (; i < n; i++)
+        y[i] = exp_coarse(x[i]);
+}
+
+/* y[i] = exp_coarse(x[i]) for i < n, by the vector loop (the test hook _engine.exp). */
+HOT static void exp_coarse_block(const double *restrict x, double *restrict y, Py_ssize_t n)
+{
+    exp_coarse_lanes(x, y, n);
+}
+
+/* acc (LANES plain sums) += a_i, entry i in lane i % LANES (the coarse path, KL's float32
+   way). */
+HOT_INLINE void lanes_add_plain(double *acc, const double *a, Py_ssize_t n)
+{
+    Py_ssize_t i = 0;
+#ifdef LANE_VECTORS
+    Py_ssize_t whole = n / LANES * LANES;
+    if (whole > 0) {
+        lane_d h, v;
+        memcpy(&h, acc, sizeof h);
+        for (; i < whole; i += LANES) {
+            memcpy(&v, a + i, sizeof v);
+            h += v;
+        }
+        memcpy(acc, &h, sizeof h);
+    }
+#endif
+    for (; i < n; i++)
+        acc[i % LANES] += a[i];
+}
+
+static inline double sum_lanes(const double *acc)
+{
+    double s = acc[0];
+    for (int l = 1; l < LANES; l++)
+        s += acc[l];
+    return s;
+}
+
+/* d = beta (x - m) rounded, for the n float32 entries of row r from column j0. */
+HOT_INLINE void shift_block_coarse(const Row *r, Py_ssize_t j0, Py_ssize_t n, double *d)
+{
+    const float *x = (const float *)r->x + j0;
+    const double m = r->m, beta = r->beta;
+    if (r->scaled)
+        for (Py_ssize_t i = 0; i < n; i++)
+            d[i] = ((double)x[i] - m) * beta;
+    else
+        for (Py_ssize_t i = 0; i < n; i++)
+            d[i] = (double)x[i] - m;
+}
+
+/* The coarse pass: t = sum_{j != k} e_j and (want_s) S = sum_{j != k} e_j min(-d_j, 1100),
+   e_j = exp_coarse(d_j), in LANES plain sums each (lo = 0); e_j into store (softmax). */
+HOT static void seg_fast_coarse(const Row *r, Py_ssize_t c0, Py_ssize_t c1, double *store,
+                                int want_s, DD *t, DD *s)
+{
+    double t_acc[LANES] = {0.0}, s_acc[LANES] = {0.0};
+    double d[BLOCK], buf[BLOCK], w[BLOCK];
+    for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
+        Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
+        shift_block_coarse(r, j0, n, d);
+        double *e = store ? store + j0 : buf;
+        exp_coarse_lanes(d, e, n);
+        int has_k = r->k >= j0 && r->k < j0 + n;
+        double e_k = has_k ? e[r->k - j0] : 0.0;
+        if (has_k)
+            e[r->k - j0] = 0.0;
+        lanes_add_plain(t_acc, e, n);
+        if (want_s) {
+            for (Py_ssize_t i = 0; i < n; i++)
+                w[i] = e[i] * (-d[i] < 1100.0 ? -d[i] : 1100.0);
+            lanes_add_plain(s_acc, w, n);
+        }
+        if (has_k)
+            e[r->k - j0] = e_k;
+    }
+    *t = (DD){sum_lanes(t_acc), 0.0};
+    *s = (DD){sum_lanes(s_acc), 0.0};
+}
+
 /* ------------------------------------------------------------ threads */
 
 typedef void (*range_fn)(void *ctx, Py_ssize_t i0, Py_ssize_t i1);
@@ -709,7 +904,7 @@ static void parallel(range_fn fn, void *ctx, Py_ssize_t n, int threads)
 /* ------------------------------------------------------------ the phases of a row */
 
 enum { PH_MAX, PH_FAST, PH_DD, PH_WRITE, PH_KL_FLAGS, PH_KL_LOGZ, PH_KL_SUMS, PH_KL_LARGE,
-       PH_KL32_WEIGHTS, PH_KL32_SUMS };
+       PH_KL32_WEIGHTS, PH_KL32_SUMS, PH_COARSE };
 
 /* The sums of KL's float32 way (see kl_row32), per segment. */
 typedef struct {
@@ -740,6 +935,7 @@ typedef struct {
     int up, want_s;
     double *store; /* exp(hi) of the row (softmax), or NULL */
     char *out;     /* the row's output */
+    int coarse; /* the coarse path (see seg_fast_coarse) */
     int out32;
     double l_hi, l_lo; /* log Z */
     double r_hi, r_lo; /* 1 / Z */
@@ -810,6 +1006,41 @@ HOT static void seg_write(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1)
     write_range(J, c0, c1);
 }
 
+/* The coarse outputs of softmax (p_j = e_j r, r = 1 / (1 + t) in J->r_hi) and log_softmax
+   (d_j - log Z, log Z = J->l_hi + J->l_lo rounded) on columns [c0, c1), by blocks (see
+   seg_fast_coarse). */
+HOT static void seg_write_coarse(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1)
+{
+    const Row *r = &J->r;
+    double d[BLOCK], e[BLOCK], buf[BLOCK];
+    const double rz = J->r_hi, lz = J->l_hi + J->l_lo;
+    for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
+        Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
+        double *y = J->out32 ? buf : (double *)J->out + j0;
+        if (J->kind == SOFTMAX) {
+            const double *ex = e;
+            if (J->store)
+                ex = J->store + j0;
+            else {
+                shift_block_coarse(r, j0, n, d);
+                exp_coarse_lanes(d, e, n);
+            }
+            for (Py_ssize_t i = 0; i < n; i++)
+                y[i] = ex[i] * rz;
+        }
+        else {
+            shift_block_coarse(r, j0, n, d);
+            for (Py_ssize_t i = 0; i < n; i++)
+                y[i] = d[i] - lz;
+        }
+        if (J->out32) {
+            float *out = (float *)J->out + j0;
+            for (Py_ssize_t i = 0; i < n; i++)
+                out[i] = (float)y[i];
+        }
+    }
+}
+
 /* ------------------------------------------------------------ KL, by blocks (vectorised) */
 
 /* hi + lo (LANES compensated sums) += a_i, entry i in lane i % LANES (TwoSum). */
@@ -839,26 +1070,6 @@ HOT_INLINE void lanes_add_one(double *hi, double *lo, const double *a, Py_ssize_
         hi[j] = acc.hi;
         lo[j] = acc.lo;
     }
-}
-
-/* hi (LANES plain sums) += a_i, entry i in lane i % LANES (the bounds of the float32 way). */
-HOT_INLINE void lanes_add_plain(double *hi, const double *a, Py_ssize_t n)
-{
-    Py_ssize_t i = 0;
-#ifdef LANE_VECTORS
-    Py_ssize_t whole = n / LANES * LANES;
-    if (whole > 0) {
-        lane_d h, v;
-        memcpy(&h, hi, sizeof h);
-        for (; i < whole; i += LANES) {
-            memcpy(&v, a + i, sizeof v);
-            h += v;
-        }
-        memcpy(hi, &h, sizeof h);
-    }
-#endif
-    for (; i < n; i++)
-        hi[i % LANES] += a[i];
 }
 
 /* The flags of KL: bad (a NaN, a +inf, or q = 0 on the support of p), off (some p_j = 0),
@@ -1340,7 +1551,13 @@ static void seg_worker(void *ctx, Py_ssize_t s0, Py_ssize_t s1)
             seg_dd(&J->r, c0, c1, J->up, J->want_s, &J->t[s], &J->s[s]);
             break;
         case PH_WRITE:
-            seg_write(J, c0, c1);
+            if (J->coarse)
+                seg_write_coarse(J, c0, c1);
+            else
+                seg_write(J, c0, c1);
+            break;
+        case PH_COARSE:
+            seg_fast_coarse(&J->r, c0, c1, J->store, J->want_s, &J->t[s], &J->s[s]);
             break;
         default:
             seg_kl(J, s, c0, c1);
@@ -1386,6 +1603,15 @@ static inline double kappa(const SegJob *J, double t)
 static void log_partition(SegJob *J, int threads)
 {
     J->want_s = 0;
+    if (J->coarse) { /* the coarse sum, unless kappa says the output cancels */
+        J->store = NULL;
+        run_phase(J, PH_COARSE, threads);
+        DD t = combine(J->t, J->nseg);
+        if (!(kappa(J, t.hi) > KAPPA_COARSE)) { /* t = 0 (NaN): log1p(t) = 0 exactly */
+            log1p_dd(t.hi, t.lo, &J->l_hi, &J->l_lo);
+            return;
+        }
+    }
     /* Rows of up to 10 entries (t <= 9, often above KAPPA_FAST), and rows after a row that
        needed the dd pass (dd_first, the thread's previous row: rows alike come together),
        take the dd pass first. Its result is the row's whenever the fast pass's test would
@@ -1416,11 +1642,15 @@ static void log_partition(SegJob *J, int threads)
         J->l_lo = 0.0;
         return;
     }
-    if (J->out32) {
+    if (J->out32 && kappa(J, t.hi) <= KAPPA_F32) {
         /* Float32 outputs need no double-double: the fast pass's t (each term within
-           1.04 * 2^-53, compensated sum) and libm's log1p (below 1 float64 ULP) give the
-           output offset + log1p(t) within (1.04 kappa + 3) 2^-53 of itself before its
-           rounding to float32 (kappa <= 1 off cancellation: 2^-49, 2^-25 float32 ULP). */
+           1.04 * 2^-53, compensated sum) moves the output offset + log1p(t) by
+           1.04 kappa 2^-53 of itself, and libm's log1p (below 1 float64 ULP of log1p t) by
+           log1p(t) / |output| = kappa (1 + t) log1p(t) / t <= 2 log(K) kappa (t >= 1; 2 kappa
+           below) ULPs: within (1.04 + 2 log K) kappa 2^-53 + 2^-52 of the output before its
+           rounding to float32, below 2^-31 for kappa <= KAPPA_F32 = 2^16 and K < 2^40
+           (2^-47 off cancellation, kappa <= 1). Rows near cancellation (logsumexp's
+           m + log1p t near 0) take the double-double sums below. */
         J->l_hi = log1p(t.hi);
         J->l_lo = t.lo / (1.0 + t.hi);
         return;
@@ -1468,6 +1698,7 @@ typedef struct {
     const int64_t *target;
     char *out;
     int out32;
+    int coarse; /* x32, and the output rounded to float32 or float16: seg_fast_coarse */
     unsigned char *status; /* KL: 0 done, 1 limits left to Python, 2 add -log q(S) */
     int threads;
     int failed; /* out of memory */
@@ -1679,6 +1910,7 @@ static int row_begin(SegJob *J, const Job *G, Py_ssize_t i, int threads, const M
     J->r.m = 0.0;
     J->r.k = 0;
     J->out32 = G->out32;
+    J->coarse = G->coarse;
     J->offset = 0.0;
     if (kind == KL) {
         J->q = J->r;
@@ -1746,6 +1978,13 @@ static void set_offset(SegJob *J, const Job *G, Py_ssize_t i)
 static int row_sums(SegJob *J, const Job *G, Py_ssize_t i, int threads, double *scratch)
 {
     int kind = J->kind;
+    if (kind == ENTROPY && J->coarse) {
+        J->want_s = 1;
+        J->store = NULL;
+        run_phase(J, PH_COARSE, threads);
+        put(J->out, J->out32, 0, entropy_from_sums(combine(J->t, J->nseg), combine(J->s, J->nseg)));
+        return 0;
+    }
     if (kind == ENTROPY) {
         J->up = 0;
         J->want_s = 1;
@@ -1767,6 +2006,12 @@ static int row_sums(SegJob *J, const Job *G, Py_ssize_t i, int threads, double *
     }
     if (kind == SOFTMAX) {
         J->store = G->out32 ? scratch : (double *)J->out;
+        if (J->coarse) { /* p = e * (1 / (1 + t)), see seg_fast_coarse */
+            J->want_s = 0;
+            run_phase(J, PH_COARSE, threads);
+            J->r_hi = 1.0 / (1.0 + combine(J->t, J->nseg).hi);
+            return 1; /* the write pass: seg_write_coarse */
+        }
         run_phase(J, PH_FAST, threads);
         reciprocal(J, combine(J->t, J->nseg));
         return 1;
@@ -1922,7 +2167,8 @@ static void group_sums(SegJob *J, const Job *G, Py_ssize_t i0, int *live, int n,
         pack_fast(J, sel, m, NULL, t);
         for (int j = 0; j < m; j++) {
             SegJob *R = &J[sel[j]];
-            if (t[sel[j]].hi < TINY) { /* summed again scaled by 2^600, by row */
+            if (t[sel[j]].hi < TINY || kappa(R, t[sel[j]].hi) > KAPPA_F32) {
+                /* summed again scaled by 2^600, or near cancellation: by row */
                 R->dd_first = 0;
                 log_partition(R, 1);
             }
@@ -2719,20 +2965,23 @@ static int float_kind(const Py_buffer *b)
 }
 
 PyDoc_STRVAR(rows_doc,
-             "rows(kind, x, beta, target, out, threads)\n--\n\n"
+             "rows(kind, x, beta, target, out, threads, coarse=False)\n--\n\n"
              "Run row kernel ``kind`` (0 logsumexp, 1 softmax, 2 log_softmax, 3 log_softmax_dd,\n"
              "4 entropy, 5 cross_entropy) on the rows of the C-contiguous float32/float64\n"
              "matrix ``x`` into ``out`` (float32/float64; float64 pairs for log_softmax_dd),\n"
              "at inverse temperature ``beta`` (a float, or a float64 array, one per row),\n"
              "with class indices ``target`` (int64, one per row) for cross_entropy.\n"
+             "``coarse``: float32 ``x`` whose output is rounded to float32 or float16 takes\n"
+             "the coarse path (plain float64, within 2**-30 before that rounding).\n"
              "The GIL is released; ``threads`` threads share the work.");
 
 static PyObject *py_rows(PyObject *self, PyObject *args)
 {
     (void)self;
-    int kind, threads;
+    int kind, threads, coarse = 0;
     PyObject *xo, *beta_o, *target_o, *out_o;
-    if (!PyArg_ParseTuple(args, "iOOOOi", &kind, &xo, &beta_o, &target_o, &out_o, &threads))
+    if (!PyArg_ParseTuple(args, "iOOOOi|p", &kind, &xo, &beta_o, &target_o, &out_o, &threads,
+                          &coarse))
         return NULL;
     if (kind < LSE || kind > CROSS_ENTROPY) {
         PyErr_Format(PyExc_ValueError, "kind: expected 0 to 5, got %d", kind);
@@ -2752,6 +3001,7 @@ static PyObject *py_rows(PyObject *self, PyObject *args)
     G.kind = kind;
     G.x = (const char *)xb.buf;
     G.x32 = float_kind(&xb) == 32;
+    G.coarse = coarse && G.x32 && kind != LOG_SOFTMAX_DD;
     G.rows = xb.shape[0];
     G.K = xb.shape[1];
     G.threads = threads < 1 ? 1 : threads;
@@ -2926,15 +3176,17 @@ static PyObject *py_exp_dd(PyObject *self, PyObject *args)
     return Py_BuildValue("dd", e_hi, e_lo);
 }
 
-PyDoc_STRVAR(exp_doc, "exp(x, out)\n--\n\n"
+PyDoc_STRVAR(exp_doc, "exp(x, out, coarse=False)\n--\n\n"
                       "out = exp(x) by the engine's vectorised exp (exp_block) on float64 arrays\n"
-                      "of one size: relative error below 1.04 * 2**-53 in the normal range.");
+                      "of one size: relative error below 1.04 * 2**-53 in the normal range;\n"
+                      "``coarse``: the coarse path's exp (x <= 0: 2**-41.5, 0 below -708).");
 
 static PyObject *py_exp(PyObject *self, PyObject *args)
 {
     (void)self;
     PyObject *xo, *out_o;
-    if (!PyArg_ParseTuple(args, "OO", &xo, &out_o))
+    int coarse = 0;
+    if (!PyArg_ParseTuple(args, "OO|p", &xo, &out_o, &coarse))
         return NULL;
     Py_buffer xb, ob;
     PyObject *result = NULL;
@@ -2947,7 +3199,9 @@ static PyObject *py_exp(PyObject *self, PyObject *args)
     if (float_kind(&xb) != 64 || float_kind(&ob) != 64 || xb.len != ob.len)
         PyErr_SetString(PyExc_TypeError, "x, out: expected float64 arrays of one size");
     else {
-        Py_BEGIN_ALLOW_THREADS exp_block((const double *)xb.buf, (double *)ob.buf, xb.len / 8);
+        Py_BEGIN_ALLOW_THREADS if (coarse) exp_coarse_block((const double *)xb.buf,
+                                                            (double *)ob.buf, xb.len / 8);
+        else exp_block((const double *)xb.buf, (double *)ob.buf, xb.len / 8);
         Py_END_ALLOW_THREADS result = Py_NewRef(Py_None);
     }
     PyBuffer_Release(&xb);

@@ -31,15 +31,28 @@ below the normal range keep their digits). ``log1p(t)`` is then carried in
 double-double and each output formed with TwoSum and rounded once: at most
 1 ULP. The entropy ``log1p(t) + S / (1 + t)``, ``S = sum_k e_k (-d_k)``,
 takes every term in double-double (both parts non-negative): 1 ULP.
-Float16 rows run the same float64 code and round once. Float32 outputs
-(float32 in) need no double-double: they take the float64 pass's ``t`` and
-libm's ``log1p`` (the entropy's two terms in float64), within
-``(1.04 kappa + 3) 2**-53`` of the output before its one rounding to float32
-(``2**-25`` float32 ULP off cancellation). After rows that needed the
-double-double pass, a thread tries that pass first on its next rows, and
-keeps its sum without the float64 pass when kappa is well above 0.47 (where
-that pass's test would send the row there anyway): the result of every row
-is the same whatever the rows before it.
+Float16 rows run the same float64 code and round once.
+
+Float32 rows whose output is float32 are computed in float64 too, but only
+as far as that output can see. Rows of more than 64 classes take the coarse
+path (``_engine.c``, ``seg_fast_coarse``, with the proof of each bound): it
+forms ``d = beta (x - m)`` in plain float64, ``e^d`` by ``exp_coarse`` (a
+degree-5 polynomial on a 16-entry table: ``2**-41.5`` relative on
+``[-708, 0]``, ``0`` below), ``t`` and the entropy's ``S`` in 8 plain
+float64 lanes, and ``p = e (1 / (1 + t))`` with one reciprocal: every output
+within ``2**-30`` relative before its one rounding to float32, so within
+``0.5 + 2**-6`` ULP of float32 after it. Short rows (packed in groups) take
+the float64 pass's ``t`` and libm's ``log1p`` (the entropy's two terms in
+float64), within ``(1.04 + 2 log K) kappa 2**-53 + 2**-52`` of the output
+before its rounding. Only ``logsumexp`` can cancel (``m + log1p t`` near 0, where the
+error grows by kappa): rows with kappa above ``2**9`` (coarse) or ``2**16``
+(the float64 pass) take the double-double path above instead. Float32 rows
+asked for a float64 output (``kl_divergence`` reads them so) take the
+float64 path. After rows that needed the double-double pass, a thread tries
+that pass first on its next rows, and keeps its sum without the float64
+pass when kappa is well above 0.47 (where that pass's test would send the
+row there anyway): the result of every row is the same whatever the rows
+before it.
 
 The float64 ``exp`` is the engine's own (``exp_fast``), branch-free so that
 it vectorises: Cody-Waite reduction ``r = x - k log(2)/64`` (exact high
@@ -136,7 +149,9 @@ def run(
         target.shape == (rows,) and target.dtype == np.int64 and target.flags.c_contiguous
     ):
         target = np.ascontiguousarray(np.broadcast_to(target, (rows,)), dtype=np.int64)
-    _engine.rows(_KINDS[kind], x, beta, target, out, _threads.get_num_threads())
+    # float32 or float16 results of float32 rows take the coarse path (within 2**-30)
+    coarse = x.dtype == np.float32 and out_dtype.itemsize <= 4
+    _engine.rows(_KINDS[kind], x, beta, target, out, _threads.get_num_threads(), coarse)
     if out.dtype != out_dtype:
         with np.errstate(over="ignore"):  # beyond float16's range: inf, as the rounding says
             return out.astype(out_dtype)

@@ -185,3 +185,25 @@ def test_packed_rows_do_not_depend_on_threads(K):
                 results.append(kernel(x))
         for other in results[1:]:
             assert other.tobytes() == results[0].tobytes()
+
+
+def _nearest_cancellations(ks: range, count: int) -> list[int]:
+    """The K whose float32 -log K lies closest to -log K (mpmath): logsumexp of K copies of
+    it is m + log K, a few float32 ULPs of 1 or less, so the rounding of log1p(t) in
+    float64 shows at float32 precision unless the row takes the double-double sums."""
+    gap = {k: abs(mpmath.mpf(float(np.float32(-np.log(k)))) + mpmath.log(k)) for k in ks}
+    return sorted(gap, key=gap.get)[:count]
+
+
+@pytest.mark.parametrize("span", [range(2, 65), range(65, 3000)], ids=["packed", "long"])
+def test_float32_logsumexp_near_cancellation_within_1_ulp(span):
+    """Float32 outputs skip double-double only where kappa says the output does not cancel:
+    rows of K equal logits -log K (a result near 0, kappa up to 1e9) hold 1 ULP on the
+    packed short rows and on longer ones (coarse path, then the float64 pass)."""
+    for k in _nearest_cancellations(span, 6):
+        m = np.float32(-np.log(k))
+        x = np.full((3, k), m, dtype=F32)
+        x[1, 0] = np.nextafter(m, np.float32(0))  # a neighbour: not all rows alike
+        exact = [mpref.logsumexp_ref(r)[0] for r in x.astype(F64)]
+        _assert_ulp(es.logsumexp(x), exact, 1, f"float32 logsumexp K={k}")
+        _assert_ulp(es.logsumexp(x[0]), exact[0], 1, f"float32 logsumexp of one row K={k}")
