@@ -838,7 +838,7 @@ def entmax_alpha(alpha: object) -> float:
     return value
 
 
-_BISECTIONS = 32
+_BISECTIONS = 64
 _NEWTON_STEPS = 3
 
 
@@ -883,9 +883,12 @@ def _entmax_root_rows(xp: Any, z: Array, alpha: float) -> Array:
     ``p_k = exp(log1p((alpha - 1)(z_k - c)) / (alpha - 1))`` where the argument
     of ``log1p`` is ``> -1``, else 0; ``sum p`` decreases in ``c`` from
     ``>= 1`` at 0 to ``<= 1`` at ``(1 - K^(1 - alpha)) / (alpha - 1)``.
-    ``_BISECTIONS`` halvings, then ``_NEWTON_STEPS`` Newton steps: the last
-    one is differentiable in ``z`` and gives ``c`` its implicit-function
-    gradient ``dc/dz = p^(2 - alpha) / sum p^(2 - alpha)``.
+    ``_BISECTIONS`` halvings, then ``_NEWTON_STEPS`` Newton steps kept inside
+    the bisection's bracket (a step that leaves it, or meets a zero slope,
+    is not taken: near a class at the edge of the support the slope
+    ``p^(2 - alpha)`` is unbounded for ``alpha > 2``), then the numpy tier's
+    closing step (:func:`_close_the_sum`), which also carries the
+    Jacobian ``diag(s) - s s^T / sum s``, ``s = p^(2 - alpha)``.
     """
     a1 = alpha - 1.0
     k = z.shape[-1]
@@ -908,8 +911,57 @@ def _entmax_root_rows(xp: Any, z: Array, alpha: float) -> Array:
     c = 0.5 * (lo + hi)
     for _ in range(_NEWTON_STEPS):
         p, slope = probs(c)
-        c = c + (xp.sum(p, axis=-1, keepdims=True) - 1.0) / xp.sum(slope, axis=-1, keepdims=True)
-    return probs(c)[0]
+        total = xp.sum(slope, axis=-1, keepdims=True)
+        safe = xp.where(total > 0, total, one)
+        step = c + (xp.sum(p, axis=-1, keepdims=True) - 1.0) / safe
+        c = xp.where((total > 0) & (step >= lo) & (step <= hi), step, c)
+    p, _ = probs(c)
+    eps = float(xp.finfo(z.dtype).eps)
+    unresolved = (p == 0) & (xp.abs(1.0 + a1 * (z - c)) <= 8 * eps * (1.0 + a1 * (xp.abs(z) + c)))
+    return _close_the_sum(xp, p, alpha, unresolved)
+
+
+def _close_the_sum(xp: Any, p: Array, alpha: float, unresolved: Array) -> Array:
+    """The numpy tier's last step: ``p + w (1 - sum p)``, ``w = s / sum s``, ``s = p^(2 - alpha)``.
+
+    Classes ``unresolved`` at the threshold (left at 0 although their
+    distance above it is below the rounding of ``c``: at large ``alpha``
+    such a class can hold visible mass) first take the missing mass, shared
+    equally. ``w`` is a softmax of ``(2 - alpha) log p`` over the support,
+    which cannot overflow.
+    """
+    zero, one = constant(xp, 0.0, p), constant(xp, 1.0, p)
+    missing = 1.0 - xp.sum(p, axis=-1, keepdims=True)
+    share = unresolved & (missing > 0)
+    count = xp.sum(xp.astype(share, p.dtype), axis=-1, keepdims=True)
+    p = xp.where(share, missing / xp.where(count > 0, count, one), p)
+    support = p > 0
+    log_p = xp.log(xp.where(support, p, one))
+    logits = xp.where(support, (2.0 - alpha) * log_p, constant(xp, -math.inf, p))
+    w = xp.exp(logits - xp.max(logits, axis=-1, keepdims=True))
+    w = w / xp.sum(w, axis=-1, keepdims=True)
+    closed = p + w * (1.0 - xp.sum(p, axis=-1, keepdims=True))
+    return xp.where(closed > 0, closed, zero)
+
+
+def check_entmax_alpha(xp: Any, alpha: float, dtype: Any) -> None:
+    """ValueError unless ``1 / (alpha - 1)`` is a normal number of ``dtype``.
+
+    The threshold lies in ``[0, (1 - K^(1 - alpha)) / (alpha - 1)]`` and the
+    classes outside every support below ``-2 / (alpha - 1)``: beyond
+    ``alpha - 1 = 1 / tiny`` (``2^1022`` in float64, ``2^126`` in float32)
+    those are subnormal numbers, which XLA (JAX) and other GPU libraries
+    flush to zero, and the map then returns the uniform distribution. The
+    numpy tier keeps subnormals and takes any finite ``alpha``.
+    """
+    limit = 1.0 / float(xp.finfo(dtype).smallest_normal)
+    if alpha - 1.0 > limit:
+        raise ValueError(
+            f"alpha: expected alpha - 1 <= {limit:.4g} (2^{int(math.log2(limit))}: "
+            f"1 / (alpha - 1) must be a normal {dtype} number, which a portable backend may "
+            f"flush to zero below that) on the portable tier, got {alpha!r}; the numpy tier "
+            "takes any finite alpha"
+        )
 
 
 def _entmax_map(x: Array, alpha: float, axis: object, where: Array | None) -> Array:
@@ -919,9 +971,11 @@ def _entmax_map(x: Array, alpha: float, axis: object, where: Array | None) -> Ar
     if has_no_classes(z, axes):
         return finish(xp, z, dtype)
     z = masked(xp, z, where)
+    wide = widest_float(xp, z)
+    check_entmax_alpha(xp, alpha, wide)
     shape = tuple(z.shape)
     kept = tuple(i for i in range(z.ndim) if i not in axes)
-    rows = class_rows(xp, z, axes)
+    rows = xp.astype(class_rows(xp, z, axes), wide)  # float16/32 computed wide, as numpy does
     zero = constant(xp, 0.0, rows)
     top = xp.max(rows, axis=-1, keepdims=True)
     regular = xp.isfinite(top)
