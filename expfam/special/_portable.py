@@ -20,9 +20,10 @@ double-double:
 - ``kl_divergence`` is ``E_p[d_p - d_q] - log1p(t_p) + log1p(t_q)`` where
   nothing cancels, else the centred series ``log1p(G + r) - r`` with every
   term of ``G`` non-negative, which stays accurate as ``q -> p``;
-- sparsemax and 1.5-entmax sort; other ``alpha`` bisect for the threshold a
-  fixed number of times, then take three Newton steps, which also give the
-  implicit-function gradient of the threshold.
+- sparsemax and 1.5-entmax sort; other ``alpha`` bisect for the threshold 64
+  times, take three Newton steps inside the bracket (which give the threshold
+  its implicit-function gradient), then the numpy tier's closing step
+  ``p + w (1 - sum p)``.
 
 Everything is differentiable by torch.autograd and ``jax.grad``, and
 gradients are finite wherever the value is: a ``-inf`` logit, a masked class
@@ -883,42 +884,50 @@ def _entmax_root_rows(xp: Any, z: Array, alpha: float) -> Array:
     ``p_k = exp(log1p((alpha - 1)(z_k - c)) / (alpha - 1))`` where the argument
     of ``log1p`` is ``> -1``, else 0; ``sum p`` decreases in ``c`` from
     ``>= 1`` at 0 to ``<= 1`` at ``(1 - K^(1 - alpha)) / (alpha - 1)``.
-    ``_BISECTIONS`` halvings, then ``_NEWTON_STEPS`` Newton steps kept inside
-    the bisection's bracket (a step that leaves it, or meets a zero slope,
-    is not taken: near a class at the edge of the support the slope
-    ``p^(2 - alpha)`` is unbounded for ``alpha > 2``), then the numpy tier's
-    closing step (:func:`_close_the_sum`), which also carries the
-    Jacobian ``diag(s) - s s^T / sum s``, ``s = p^(2 - alpha)``.
+    ``_BISECTIONS`` halvings of that bracket resolve ``c`` to ``2^-64`` of its
+    width (comparisons only: no gradient), then ``_NEWTON_STEPS`` Newton
+    steps, kept inside the bracket, polish it and give it the
+    implicit-function gradient ``dc/dz = s / sum s``, ``s = p^(2 - alpha)``;
+    the numpy tier's closing step (:func:`_close_the_sum`) ends it. On a
+    row with classes unresolved at the threshold (``s`` unbounded), ``c`` is
+    taken as ``mean(z_k) + 1/(alpha - 1)`` over them (the same number to
+    rounding), so that it moves with their logits alone, as
+    ``dc/dz = s / sum s`` does in the limit.
     """
     a1 = alpha - 1.0
     k = z.shape[-1]
     zero, one = constant(xp, 0.0, z), constant(xp, 1.0, z)
+    eps = float(xp.finfo(z.dtype).eps)
 
-    def probs(c: Array) -> tuple[Array, Array]:
+    def probs(c: Array) -> tuple[Array, Array, Array]:
+        """``p``, the slope ``-dp/dc = p^(2 - alpha)``, and the classes unresolved at ``c``."""
         u = a1 * (z - c)
         inside = u > -1.0
         base = xp.where(inside, 1.0 + u, one)
         p = xp.where(inside, xp.exp(xp.log1p(xp.where(inside, u, zero)) / a1), zero)
-        return p, p / base  # -dp/dc = p^(2 - alpha)
+        unresolved = (p == 0) & (xp.abs(1.0 + u) <= 8 * eps * (1.0 + a1 * (xp.abs(z) + c)))
+        return p, p / base, unresolved
 
     lo = xp.zeros((*z.shape[:-1], 1), dtype=z.dtype, device=device_of(z))
     hi = lo + (-math.expm1(-a1 * math.log(k)) / a1)
     for _ in range(_BISECTIONS):
         mid = 0.5 * (lo + hi)
-        p, _ = probs(mid)  # (comparisons only: no gradient)
-        over = xp.sum(p, axis=-1, keepdims=True) > 1.0
+        over = xp.sum(probs(mid)[0], axis=-1, keepdims=True) > 1.0
         lo, hi = xp.where(over, mid, lo), xp.where(over, hi, mid)
-    c = 0.5 * (lo + hi)
+    c0 = 0.5 * (lo + hi)
+    c = c0
     for _ in range(_NEWTON_STEPS):
-        p, slope = probs(c)
+        p, slope, _ = probs(c)
         total = xp.sum(slope, axis=-1, keepdims=True)
-        safe = xp.where(total > 0, total, one)
-        step = c + (xp.sum(p, axis=-1, keepdims=True) - 1.0) / safe
+        step = c + (xp.sum(p, axis=-1, keepdims=True) - 1.0) / xp.where(total > 0, total, one)
         c = xp.where((total > 0) & (step >= lo) & (step <= hi), step, c)
-    p, _ = probs(c)
-    eps = float(xp.finfo(z.dtype).eps)
-    unresolved = (p == 0) & (xp.abs(1.0 + a1 * (z - c)) <= 8 * eps * (1.0 + a1 * (xp.abs(z) + c)))
-    return _close_the_sum(xp, p, alpha, unresolved)
+    edge = probs(c)[2] | probs(c0)[2]
+    count = xp.sum(xp.astype(edge, z.dtype), axis=-1, keepdims=True)
+    # on the edge z_k = c - 1/(alpha - 1) to rounding: c moves with those logits alone
+    at_edge = xp.sum(xp.where(edge, z, zero), axis=-1, keepdims=True)
+    c = xp.where(count > 0, at_edge / xp.where(count > 0, count, one) + 1.0 / a1, c)
+    p = xp.where(edge, zero, probs(c)[0])
+    return _close_the_sum(xp, p, alpha, edge)
 
 
 def _close_the_sum(xp: Any, p: Array, alpha: float, unresolved: Array) -> Array:

@@ -435,7 +435,7 @@ def test_bootstrap_matches_numpy_for_the_same_seed(backend, weights):
 
 
 def test_new_metrics_float32_and_errors(backend):
-    z, p, y, w = forecasts(n=60, k=3, seed=17)
+    z, p, y, _w = forecasts(n=60, k=3, seed=17)
     zb, yb = backend.asarray(z, "float32"), backend.asarray(y)
     for f in (L.classwise_calibration_error, L.debiased_calibration_error):
         out = f(logits=zb, labels=yb, n_bins=3)
@@ -469,7 +469,7 @@ def test_new_metrics_float32_and_errors(backend):
 
 
 def test_grad_classwise_and_debiased_are_numpy_finite_differences(autodiff):
-    z, _, y, w = forecasts(n=200, k=3, seed=18)
+    z, _, y, _w = forecasts(n=200, k=3, seed=18)
     v = RNG.standard_normal(z.shape)
     h = 1e-7  # no probability crosses an edge
     for f, kw in (
@@ -525,7 +525,7 @@ def test_grad_score_decomposition(autodiff, score):
 
 
 def test_grad_score_decomposition_finite_at_zero_probabilities(autodiff):
-    p, y, w = grouped_forecasts(n=150, seed=20)
+    p, y, _w = grouped_forecasts(n=150, seed=20)
     assert np.any(p == 0)
     for score in ("brier", "log"):
         g = grad(
@@ -540,7 +540,7 @@ def test_grad_score_decomposition_finite_at_zero_probabilities(autodiff):
 
 
 def test_grad_bootstrap_estimate_is_the_metric_gradient(autodiff):
-    z, p, y, w = forecasts(n=50, k=3, seed=21)
+    z, p, y, _w = forecasts(n=50, k=3, seed=21)
     hot = np.eye(3)[y]
     g = grad(
         autodiff,
