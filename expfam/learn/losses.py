@@ -269,6 +269,10 @@ def perceptron(
     >>> np.argmax(np.asarray(X) @ coef.T + intercept, axis=1).tolist()
     [0, 1, 2]
     """
+    if tier_of(X=X, y=y) != "numpy":
+        raise TypeError(
+            "X, y: expected numpy arrays, got array-API arrays (perceptron is numpy-only)"
+        )
     arr = np.asarray(X, dtype=np.float64)
     if arr.ndim != 2 or not np.isfinite(arr).all():
         raise ValueError(f"X: expected a finite 2-D array, got shape {arr.shape}")

@@ -311,3 +311,5 @@ def test_margin_losses_refuse_tensors(backend):
             loss.derivative(m)
         with pytest.raises(TypeError, match=r"^theta: expected a numpy array"):
             loss.psi(m)
+    with pytest.raises(TypeError, match=r"^X, y: expected numpy arrays"):
+        L.perceptron(backend.asarray(np.eye(3)), backend.asarray(np.arange(3)))
