@@ -17,9 +17,12 @@ in the input's namespace, device and dtype:
   the namespace, and the fitted temperature a 0-d array carrying the
   implicit-function gradient (eager arrays only: the solve reads values).
 
-The other calibration functions (classwise and debiased errors, the score
-decomposition, the bootstrap) stay numpy-only: a tensor passed to them is
-refused with a TypeError naming the argument.
+- the classwise and debiased calibration errors and the score
+  decomposition, 0-d arrays (four of them for the decomposition),
+  differentiable and traceable: the decomposition groups equal forecasts by
+  sorting the rows and sums each group by a segmented scan;
+- ``bootstrap_interval``: the numpy tier's resamples, drawn from the
+  caller's ``rng``, taken on the device; eager use.
 """
 
 from __future__ import annotations
