@@ -899,14 +899,17 @@ def _entmax_root_rows(xp: Any, z: Array, alpha: float) -> Array:
     zero, one = constant(xp, 0.0, z), constant(xp, 1.0, z)
     eps = float(xp.finfo(z.dtype).eps)
 
-    def probs(c: Array) -> tuple[Array, Array, Array]:
-        """``p``, the slope ``-dp/dc = p^(2 - alpha)``, and the classes unresolved at ``c``."""
+    def probs(c: Array) -> tuple[Array, Array]:
+        """``p`` and ``1 + (alpha - 1)(z - c)`` (its base; 1 outside the support)."""
         u = a1 * (z - c)
         inside = u > -1.0
         base = xp.where(inside, 1.0 + u, one)
-        p = xp.where(inside, xp.exp(xp.log1p(xp.where(inside, u, zero)) / a1), zero)
-        unresolved = (p == 0) & (xp.abs(1.0 + u) <= 8 * eps * (1.0 + a1 * (xp.abs(z) + c)))
-        return p, p / base, unresolved
+        return xp.where(inside, xp.exp(xp.log1p(xp.where(inside, u, zero)) / a1), zero), base
+
+    def unresolved(c: Array) -> Array:
+        """The classes left at 0 whose distance above the threshold is below its rounding."""
+        p, _ = probs(c)
+        return (p == 0) & (xp.abs(1.0 + a1 * (z - c)) <= 8 * eps * (1.0 + a1 * (xp.abs(z) + c)))
 
     lo = xp.zeros((*z.shape[:-1], 1), dtype=z.dtype, device=device_of(z))
     hi = lo + (-math.expm1(-a1 * math.log(k)) / a1)
@@ -917,11 +920,11 @@ def _entmax_root_rows(xp: Any, z: Array, alpha: float) -> Array:
     c0 = 0.5 * (lo + hi)
     c = c0
     for _ in range(_NEWTON_STEPS):
-        p, slope, _ = probs(c)
-        total = xp.sum(slope, axis=-1, keepdims=True)
+        p, base = probs(c)
+        total = xp.sum(p / base, axis=-1, keepdims=True)  # -d sum p / dc = sum p^(2 - alpha)
         step = c + (xp.sum(p, axis=-1, keepdims=True) - 1.0) / xp.where(total > 0, total, one)
         c = xp.where((total > 0) & (step >= lo) & (step <= hi), step, c)
-    edge = probs(c)[2] | probs(c0)[2]
+    edge = unresolved(c) | unresolved(c0)
     count = xp.sum(xp.astype(edge, z.dtype), axis=-1, keepdims=True)
     # on the edge z_k = c - 1/(alpha - 1) to rounding: c moves with those logits alone
     at_edge = xp.sum(xp.where(edge, z, zero), axis=-1, keepdims=True)
