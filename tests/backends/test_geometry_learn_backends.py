@@ -148,8 +148,10 @@ def test_geometry_errors_name_the_argument(backend):
 
 def test_numpy_only_functions_refuse_tensors(backend):
     p = backend.asarray(P)
-    with pytest.raises(TypeError, match=r"^probs: expected a numpy array, got a .* array"):
-        L.classwise_calibration_error(probs=p, labels=backend.asarray(np.arange(5) % 6))
+    with pytest.raises(TypeError, match=r"^points: expected a numpy array, got a .* array"):
+        G.left_kl_centroid(p)
+    with pytest.raises(TypeError, match=r"^joint: expected a numpy array, got a .* array"):
+        G.mutual_information(p)
 
 
 # ---------------------------------------------------------------- gradients
