@@ -17,14 +17,18 @@ in the input's namespace, device and dtype:
   the namespace, and the fitted temperature a 0-d array carrying the
   implicit-function gradient (eager arrays only: the solve reads values).
 
-The other calibration functions (classwise and debiased errors, the score
-decomposition, the bootstrap) stay numpy-only: a tensor passed to them is
-refused with a TypeError naming the argument.
+- the classwise and debiased calibration errors and the score
+  decomposition, 0-d arrays (four of them for the decomposition),
+  differentiable and traceable: the decomposition groups equal forecasts by
+  sorting the rows and sums each group by a segmented scan;
+- ``bootstrap_interval``: the numpy tier's resamples, drawn from the
+  caller's ``rng``, taken on the device; eager use.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -192,7 +196,7 @@ def _onehot_rows(xp: Any, y: Array, k: int, like: Array) -> Array:
 # Calibration: binning
 
 
-def _bin_edges(xp: Any, c: Array, w: Array, n_bins: int, binning: str) -> Array:
+def _bin_edges(xp: Any, c: Array, w: Array, n_bins: int, binning: str, what: str) -> Array:
     """Edges ``0 = e_0 <= ... <= e_M = 1`` of the bins ``(e_m, e_{m+1}]``, in ``c``'s dtype.
 
     ``"uniform"``: numpy's ``linspace(0, 1, n_bins + 1)``, the same floats as
@@ -210,9 +214,10 @@ def _bin_edges(xp: Any, c: Array, w: Array, n_bins: int, binning: str) -> Array:
         lo = xp.min(xp.where(used, c, constant(xp, math.inf, c)))
         hi = xp.max(xp.where(used, c, constant(xp, -math.inf, c)))
         if concrete(lo == hi):
+            count = scalar(xp.sum(xp.astype(used, c.dtype)))
             raise ValueError(
-                "binning: equal-mass bins need at least 2 distinct confidences, got all "
-                f"equal to {scalar(lo):.6g}; use binning='uniform' or n_bins=1"
+                f"binning: equal-mass bins need at least 2 distinct {what}, got all "
+                f"{count:.0f} equal to {scalar(lo):.6g}; use binning='uniform' or n_bins=1"
             )
     # zero-weight confidences sort last (+inf): no target reaches them
     v = xp.where(used, c, constant(xp, math.inf, c))
@@ -230,12 +235,22 @@ class _Binned:
 
     The bins are ``(e_m, e_{m+1}]`` (``c = 0`` in bin 0); a sample's bin is
     found on the comparisons alone (no gradient), and the sums are
-    differentiable in ``c`` and ``w``.
+    differentiable in ``c`` and ``w``. ``what`` names the values in the error
+    for equal-mass bins of equal values.
     """
 
-    def __init__(self, xp: Any, c: Array, correct: Array, w: Array, n_bins: int, binning: str):
+    def __init__(
+        self,
+        xp: Any,
+        c: Array,
+        correct: Array,
+        w: Array,
+        n_bins: int,
+        binning: str,
+        what: str = "confidences",
+    ):
         wide = xp.astype(c, widest_float(xp, c))  # compared as the numpy tier does
-        edges = _bin_edges(xp, wide, xp.astype(w, wide.dtype), n_bins, binning)
+        edges = _bin_edges(xp, wide, xp.astype(w, wide.dtype), n_bins, binning, what)
         m = edges.shape[0] - 1
         index = xp.searchsorted(edges, wide, side="left") - 1
         index = xp.clip(index, min=0, max=m - 1)
@@ -243,11 +258,16 @@ class _Binned:
             xp.arange(m, device=device_of(c)), index.dtype
         )
         hot = xp.astype(inside, c.dtype)
+        self.hot = hot
         self.edges = edges
         self.count = xp.sum(xp.astype(inside, index.dtype), axis=0)
         self.total = xp.sum(hot * xp.expand_dims(w, axis=1), axis=0)
         self.value = xp.sum(hot * xp.expand_dims(w * c, axis=1), axis=0)
         self.target = xp.sum(hot * xp.expand_dims(w * correct, axis=1), axis=0)
+
+    def sum(self, xp: Any, values: Array) -> Array:
+        """The per-bin sums of ``values`` (one per sample)."""
+        return xp.sum(self.hot * xp.expand_dims(values, axis=1), axis=0)
 
 
 def _top_label(xp: Any, p: Array, y: Array) -> tuple[Array, Array]:
@@ -266,14 +286,25 @@ def _calibration_bins(
     sample_weight: Array | None,
 ) -> tuple[Any, _Binned, Array, Any]:
     """The namespace, the bins of the top-label confidence, the total weight, the dtype."""
+    n_bins = _n_bins(n_bins)
+    xp, p, y, w, dtype = _read(probs, logits, labels, sample_weight)
+    confidence, correct = _top_label(xp, p, y)
+    return xp, _Binned(xp, confidence, correct, w, n_bins, binning), xp.sum(w), dtype
+
+
+def _n_bins(n_bins: object) -> int:
     if isinstance(n_bins, bool) or not isinstance(n_bins, int | np.integer) or n_bins < 1:
         raise ValueError(f"n_bins: expected an integer >= 1, got {n_bins!r}")
+    return int(n_bins)
+
+
+def _read(
+    probs: Array | None, logits: Array | None, labels: Array, sample_weight: Array | None
+) -> tuple[Any, Array, Array, Array, Any]:
+    """The namespace, the probabilities (n, K), the labels, the weights and the result dtype."""
     xp, p, _, dtype = _forecast(probs, logits, labels, sample_weight)
     n, k = p.shape
-    y = _labels(xp, labels, n, k, p)
-    w = _weights(xp, sample_weight, n, p)
-    confidence, correct = _top_label(xp, p, y)
-    return xp, _Binned(xp, confidence, correct, w, int(n_bins), binning), xp.sum(w), dtype
+    return xp, p, _labels(xp, labels, n, k, p), _weights(xp, sample_weight, n, p), dtype
 
 
 @quiet
@@ -414,6 +445,287 @@ def log_loss(
     used = w > 0
     total = xp.sum(xp.where(used, w * xp.where(used, loss, zero), zero))
     return finish(xp, total / xp.sum(w), dtype)
+
+
+# ---------------------------------------------------------------------------
+# Calibration: classwise and debiased errors, the score decomposition, the bootstrap
+
+
+def _safe_sqrt(xp: Any, x: Array) -> Array:
+    """``sqrt(max(x, 0))``, with gradient 0 (not ``inf * 0``) where ``x <= 0``."""
+    positive = x > 0
+    root = xp.sqrt(xp.where(positive, x, constant(xp, 1.0, x)))
+    return xp.where(positive, root, constant(xp, 0.0, x))
+
+
+@quiet
+def classwise_calibration_error(
+    *,
+    probs: Array | None = None,
+    logits: Array | None = None,
+    labels: Array,
+    n_bins: int = 15,
+    binning: str = "uniform",
+    sample_weight: Array | None = None,
+) -> Array:
+    """Portable :func:`expfam.learn.classwise_calibration_error`: a 0-d array of the namespace.
+
+    For each class ``k``, ``sum_m |sum_{n in B_mk} w_n ([y_n = k] - p_nk)|``
+    over its own bins, then the mean over the classes divided by
+    ``sum_n w_n``. Differentiable in the probabilities (every class's, not
+    only the top one) and the weights inside the bins; traceable by
+    ``jax.jit`` for both binnings (the equal-mass check of equal values is
+    skipped there).
+    """
+    n_bins = _n_bins(n_bins)
+    xp, p, y, w, dtype = _read(probs, logits, labels, sample_weight)
+    k = p.shape[1]
+    hot = xp.astype(_onehot_rows(xp, y, k, p), p.dtype)
+    gaps = []
+    for c in range(k):
+        bins = _Binned(xp, p[:, c], hot[:, c], w, n_bins, binning, f"probabilities of class {c}")
+        gaps.append(xp.sum(xp.abs(bins.target - bins.value)))
+    return finish(xp, xp.sum(xp.stack(gaps)) / (k * xp.sum(w)), dtype)
+
+
+def _debiased_square(
+    xp: Any, values: Array, targets: Array, w: Array, n_bins: int, binning: str, what: str
+) -> Array:
+    """``max(sum_m W_m [(ybar_m - pbar_m)^2 - ybar_m (1 - ybar_m) / (n_m - 1)], 0)``."""
+    bins = _Binned(xp, values, targets, w, n_bins, binning, what)
+    total = xp.sum(w)
+    weight = bins.total / total
+    squares = bins.sum(xp, w * w)
+    one = constant(xp, 1.0, weight)
+    filled = bins.total > 0
+    # the effective size (sum w)^2 / sum w^2 of a bin, formed as the numpy tier does
+    effective = weight * weight / xp.where(filled, squares, one) * (total * total)
+    used = (bins.count >= 2) & filled & (effective > 1)
+    safe = xp.where(filled, bins.total, one)
+    ybar, pbar = bins.target / safe, bins.value / safe
+    spread = xp.where(used, effective - 1.0, one)
+    terms = (ybar - pbar) ** 2 - ybar * (1.0 - ybar) / spread
+    square = xp.sum(xp.where(used, weight * terms, constant(xp, 0.0, weight)))
+    return xp.where(square > 0, square, constant(xp, 0.0, square))
+
+
+@quiet
+def debiased_calibration_error(
+    *,
+    probs: Array | None = None,
+    logits: Array | None = None,
+    labels: Array,
+    n_bins: int = 15,
+    binning: str = "quantile",
+    mode: str = "top-label",
+    sample_weight: Array | None = None,
+) -> Array:
+    """Portable :func:`expfam.learn.debiased_calibration_error`: a 0-d array of the namespace.
+
+    The same estimate, with every bin kept (the bins too small to count are
+    masked, not dropped), so it is traceable by ``jax.jit`` for both
+    binnings and modes. Differentiable in the probabilities and weights
+    inside the bins; the clipping at 0 and the square root give gradient 0
+    (not NaN) where the estimate is 0.
+    """
+    n_bins = _n_bins(n_bins)
+    if mode not in ("top-label", "marginal"):
+        raise ValueError(f"mode: expected 'top-label' or 'marginal', got {mode!r}")
+    xp, p, y, w, dtype = _read(probs, logits, labels, sample_weight)
+    if mode == "top-label":
+        confidence, correct = _top_label(xp, p, y)
+        square = _debiased_square(xp, confidence, correct, w, n_bins, binning, "confidences")
+    else:
+        k = p.shape[1]
+        hot = xp.astype(_onehot_rows(xp, y, k, p), p.dtype)
+        per_class = [
+            _debiased_square(
+                xp, p[:, c], hot[:, c], w, n_bins, binning, f"probabilities of class {c}"
+            )
+            for c in range(k)
+        ]
+        square = xp.mean(xp.stack(per_class))
+    return finish(xp, _safe_sqrt(xp, square), dtype)
+
+
+def _lexicographic_order(xp: Any, p: Array) -> Array:
+    """The row permutation that sorts ``p`` (n, K) lexicographically (stable sorts, last column
+    first), so that equal rows are neighbours."""
+    order = xp.arange(p.shape[0], device=device_of(p))
+    for c in range(p.shape[1] - 1, -1, -1):
+        order = xp.take(order, xp.argsort(xp.take(p[:, c], order), stable=True))
+    return order
+
+
+def _segment_sums(xp: Any, x: Array, group: Array) -> Array:
+    """Inclusive sums of the rows of ``x`` within runs of equal ``group`` (sorted groups).
+
+    The last row of each run holds its run's sum. Hillis and Steele's scan
+    in ``ceil(log2 n)`` rounds of array operations: no data-dependent shape
+    (traceable), only additions of the operands' own terms (no cancellation
+    of a running total), differentiable.
+    """
+    n = x.shape[0]
+    step = 1
+    zero = constant(xp, 0.0, x)
+    while step < n:
+        same = xp.expand_dims(group[step:] == group[:-step], axis=1)
+        x = xp.concat([x[:step, :], x[step:, :] + xp.where(same, x[:-step, :], zero)], axis=0)
+        step *= 2
+    return x
+
+
+def _rel_entr(xp: Any, a: Array, b: Array) -> Array:
+    """``a log(a / b)``: 0 where ``a = 0``, ``inf`` where ``a > 0 = b``; finite gradients."""
+    one = constant(xp, 1.0, a)
+    positive = a > 0
+    ratio = xp.where(positive & (b > 0), a / xp.where(b > 0, b, one), one)
+    out = xp.where(positive, a * xp.log(ratio), constant(xp, 0.0, a))
+    return xp.where(positive & (b <= 0), constant(xp, math.inf, a), out)
+
+
+@quiet
+def score_decomposition(
+    *,
+    probs: Array | None = None,
+    logits: Array | None = None,
+    labels: Array,
+    score: str = "brier",
+    sample_weight: Array | None = None,
+) -> Any:
+    """Portable :func:`expfam.learn.score_decomposition`: its four terms are 0-d arrays.
+
+    The distinct forecasts are found without a data-dependent shape: the
+    rows are sorted lexicographically (``K`` stable sorts), a new group
+    starts where a row differs from the one before, and each group's weight,
+    label counts and forecast are summed over its run by a segmented scan.
+    So the decomposition is traceable by ``jax.jit``. The forecast of a
+    group is the weighted mean of its (equal) rows, so the gradient of the
+    reliability reaches every member: summed over a group it is the
+    gradient of the score.
+    """
+    from expfam.learn.calibration import ScoreDecomposition
+
+    if score not in ("brier", "log"):
+        raise ValueError(f"score: expected 'brier' or 'log', got {score!r}")
+    xp, p, z, dtype = _forecast(probs, logits, labels, sample_weight)
+    n, k = p.shape
+    y = _labels(xp, labels, n, k, p)
+    w = _weights(xp, sample_weight, n, p)
+    w = w / xp.sum(w)
+    hot = xp.astype(_onehot_rows(xp, y, k, p), p.dtype)
+    order = _lexicographic_order(xp, p)
+    rows = xp.take(p, order, axis=0)
+    differs = xp.any(rows[1:, :] != rows[:-1, :], axis=1)
+    start = xp.concat([xp.asarray([True], device=device_of(p)), differs])
+    group = xp.cumulative_sum(xp.astype(start, xp.int64))
+    last = xp.concat([start[1:], xp.asarray([True], device=device_of(p))])
+    ws = xp.expand_dims(xp.take(w, order), axis=1)
+    parts = xp.concat([ws, ws * xp.take(hot, order, axis=0), ws * rows], axis=1)
+    sums = _segment_sums(xp, parts, group)
+    share = sums[:, 0]
+    used = last & (share > 0)
+    one, zero = constant(xp, 1.0, share), constant(xp, 0.0, share)
+    safe = xp.expand_dims(xp.where(used, share, one), axis=1)
+    frequency, forecast = sums[:, 1 : k + 1] / safe, sums[:, k + 1 :] / safe
+    overall = xp.sum(xp.expand_dims(w, axis=1) * hot, axis=0)
+
+    def mean_over_groups(per_group: Array) -> Array:
+        return xp.sum(xp.where(used, share * per_group, zero))
+
+    if score == "brier":
+        reliability = mean_over_groups(xp.sum((frequency - forecast) ** 2, axis=1))
+        resolution = mean_over_groups(xp.sum((frequency - overall) ** 2, axis=1))
+        uncertainty = 1.0 - xp.sum(overall * overall)
+        total = brier_score(probs=p, labels=y, sample_weight=w)
+    else:
+        reliability = mean_over_groups(xp.sum(_rel_entr(xp, frequency, forecast), axis=1))
+        resolution = mean_over_groups(
+            xp.sum(_rel_entr(xp, frequency, xp.expand_dims(overall, axis=0)), axis=1)
+        )
+        uncertainty = -xp.sum(_rel_entr(xp, overall, xp.ones_like(overall)))
+        given = {"probs": p} if z is None else {"logits": z}
+        total = log_loss(**given, labels=y, sample_weight=w)
+    return ScoreDecomposition(
+        *(finish(xp, a, dtype) for a in (total, reliability, resolution, uncertainty))
+    )
+
+
+def bootstrap_interval(
+    metric: Callable[..., Array],
+    *,
+    probs: Array | None = None,
+    logits: Array | None = None,
+    labels: Array,
+    sample_weight: Array | None = None,
+    n_resamples: int = 1000,
+    confidence_level: float = 0.95,
+    rng: np.random.Generator | int | None = None,
+) -> tuple[Array, Array, Array]:
+    """Portable :func:`expfam.learn.bootstrap_interval`: three 0-d arrays of the namespace.
+
+    The resampled rows are drawn by numpy from ``rng`` exactly as in the
+    numpy tier (``rng.integers(0, n, n)`` per resample), so a seed gives the
+    same resamples on every backend; they are taken from the arrays on
+    their device. ``metric`` is called on arrays of the namespace and must
+    return a 0-d array of it (every metric of :mod:`expfam.learn.calibration`
+    does). The quantiles are numpy's default (``"linear"``) on the sorted
+    values, so the interval is differentiable wherever the metric is. Under
+    ``jax.jit`` the resamples are drawn once, when tracing, and the
+    ``n_resamples`` calls unroll: use it eagerly.
+    """
+    from expfam._core.args import as_rng
+
+    if not callable(metric):
+        raise TypeError(f"metric: expected a callable metric, got {metric!r}")
+    if (
+        isinstance(n_resamples, bool)
+        or not isinstance(n_resamples, int | np.integer)
+        or n_resamples < 1
+    ):
+        raise ValueError(f"n_resamples: expected an integer >= 1, got {n_resamples!r}")
+    if not (isinstance(confidence_level, float | int) and 0 < confidence_level < 1):
+        raise ValueError(
+            f"confidence_level: expected a number in (0, 1), got {confidence_level!r}"
+        )
+    generator = as_rng(rng)
+    xp, p, _, _ = _forecast(probs, logits, labels, sample_weight)
+    n, k = p.shape
+    y = _labels(xp, labels, n, k, p)
+    w = None if sample_weight is None else _weights(xp, sample_weight, n, p)
+    name, data = ("probs", probs) if logits is None else ("logits", logits)
+
+    def evaluate(rows: Array | None) -> Array:
+        if rows is None:
+            extra = {} if w is None else {"sample_weight": w}
+            return metric(**{name: data}, labels=y, **extra)
+        extra = {} if w is None else {"sample_weight": xp.take(w, rows)}
+        return metric(**{name: xp.take(data, rows, axis=0)}, labels=xp.take(y, rows), **extra)
+
+    estimate = evaluate(None)
+    values = xp.sort(
+        xp.stack(
+            [
+                evaluate(xp.asarray(generator.integers(0, n, n), device=device_of(p)))
+                for _ in range(int(n_resamples))
+            ]
+        )
+    )
+    alpha = 1.0 - float(confidence_level)
+    return (estimate, *(_quantile(values, q) for q in (alpha / 2, 1 - alpha / 2)))
+
+
+def _quantile(values: Array, q: float) -> Array:
+    """numpy's ``quantile(values, q)`` (method ``"linear"``) of sorted ``values``."""
+    last = values.shape[0] - 1
+    position = last * q
+    if position >= last:
+        return values[last]
+    below = math.floor(position)
+    t = position - below
+    a, b = values[below], values[below + 1]
+    # numpy's _lerp: from the nearer end
+    return b - (b - a) * (1.0 - t) if t >= 0.5 else a + (b - a) * t
 
 
 # ---------------------------------------------------------------------------

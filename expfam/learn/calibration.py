@@ -663,6 +663,9 @@ def classwise_calibration_error(
     -------
     float
         In ``[0, 1]``; 0 when each class's probability matches its frequency bin by bin.
+        On torch, JAX, CuPy or array-api-strict arrays, a 0-d array of the
+        input's namespace and dtype, differentiable in the probabilities and
+        weights inside the bins, traceable by ``jax.jit`` (both binnings).
 
     Examples
     --------
@@ -732,7 +735,10 @@ def debiased_calibration_error(
     Returns
     -------
     float
-        The estimate of the L2 calibration error, ``>= 0``.
+        The estimate of the L2 calibration error, ``>= 0``. On torch, JAX,
+        CuPy or array-api-strict arrays, a 0-d array of the input's namespace
+        and dtype, differentiable (gradient 0, not NaN, where the estimate is
+        0) and traceable by ``jax.jit`` (both binnings and modes).
 
     Examples
     --------
@@ -935,7 +941,10 @@ def score_decomposition(
     ScoreDecomposition
         The mean ``score`` and its ``reliability``, ``resolution`` and
         ``uncertainty`` terms, with ``score = reliability - resolution +
-        uncertainty``.
+        uncertainty``. On torch, JAX, CuPy or array-api-strict arrays the
+        four are 0-d arrays of the input's namespace and dtype: the groups
+        are found by sorting the rows (no data-dependent shape), so it is
+        differentiable and traceable by ``jax.jit``.
 
     Examples
     --------
@@ -1030,6 +1039,15 @@ def bootstrap_interval(
         The metric on the data.
     low, high : float
         The ends of the percentile interval.
+
+    Notes
+    -----
+    On torch, JAX, CuPy or array-api-strict arrays the resamples are drawn
+    by numpy from ``rng`` as here (so a seed gives the same interval on
+    every backend), ``metric`` is called on arrays of the namespace and must
+    return 0-d arrays of it, and the three results are 0-d arrays of it,
+    differentiable where the metric is. Use it eagerly: under ``jax.jit``
+    the resamples are drawn once, at tracing, and the calls unroll.
 
     Examples
     --------

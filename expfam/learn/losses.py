@@ -38,6 +38,9 @@ exponential        e^-m                      1 - sqrt(1 - theta^2)              
 perceptron         max(0, -m)                0                                          no
 =================  ========================  =========================================  ==========
 
+The margin losses are numpy-only: a torch, JAX or other array-API array
+passed to them is refused with a TypeError naming ``m`` (or ``theta``).
+
 ``logistic2`` (bits) equals 1 at m = 0 and bounds the 0-1 loss from above;
 the perceptron loss, the beta -> inf limit of the logistic loss, is not
 calibrated: the score 0 is optimal for every eta.
@@ -60,7 +63,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from expfam import special
-from expfam._core.dispatch import tiered
+from expfam._core.dispatch import tier_of, tiered
 
 __all__ = [
     "MARGIN_LOSSES",
@@ -266,6 +269,10 @@ def perceptron(
     >>> np.argmax(np.asarray(X) @ coef.T + intercept, axis=1).tolist()
     [0, 1, 2]
     """
+    if tier_of(X=X, y=y) != "numpy":
+        raise TypeError(
+            "X, y: expected numpy arrays, got array-API arrays (perceptron is numpy-only)"
+        )
     arr = np.asarray(X, dtype=np.float64)
     if arr.ndim != 2 or not np.isfinite(arr).all():
         raise ValueError(f"X: expected a finite 2-D array, got shape {arr.shape}")
@@ -292,6 +299,12 @@ def perceptron(
 
 
 def _real(x: ArrayLike, name: str) -> NDArray:
+    """``x`` as a real numpy array; tensors (torch, JAX, ...) are refused, not converted."""
+    if tier_of(**{name: x}) != "numpy":
+        raise TypeError(
+            f"{name}: expected a numpy array, got a {type(x).__module__.partition('.')[0]} "
+            "array (the margin losses of MARGIN_LOSSES are numpy-only; convert with np.asarray)"
+        )
     arr = np.asarray(x)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name}: expected real numbers, got dtype {arr.dtype}")

@@ -20,9 +20,10 @@ double-double:
 - ``kl_divergence`` is ``E_p[d_p - d_q] - log1p(t_p) + log1p(t_q)`` where
   nothing cancels, else the centred series ``log1p(G + r) - r`` with every
   term of ``G`` non-negative, which stays accurate as ``q -> p``;
-- sparsemax and 1.5-entmax sort; other ``alpha`` bisect for the threshold a
-  fixed number of times, then take three Newton steps, which also give the
-  implicit-function gradient of the threshold.
+- sparsemax and 1.5-entmax sort; other ``alpha`` bisect for the threshold 64
+  times, take three Newton steps inside the bracket (which give the threshold
+  its implicit-function gradient), then the numpy tier's closing step
+  ``p + w (1 - sum p)``.
 
 Everything is differentiable by torch.autograd and ``jax.grad``, and
 gradients are finite wherever the value is: a ``-inf`` logit, a masked class
@@ -838,7 +839,7 @@ def entmax_alpha(alpha: object) -> float:
     return value
 
 
-_BISECTIONS = 32
+_BISECTIONS = 64
 _NEWTON_STEPS = 3
 
 
@@ -883,33 +884,96 @@ def _entmax_root_rows(xp: Any, z: Array, alpha: float) -> Array:
     ``p_k = exp(log1p((alpha - 1)(z_k - c)) / (alpha - 1))`` where the argument
     of ``log1p`` is ``> -1``, else 0; ``sum p`` decreases in ``c`` from
     ``>= 1`` at 0 to ``<= 1`` at ``(1 - K^(1 - alpha)) / (alpha - 1)``.
-    ``_BISECTIONS`` halvings, then ``_NEWTON_STEPS`` Newton steps: the last
-    one is differentiable in ``z`` and gives ``c`` its implicit-function
-    gradient ``dc/dz = p^(2 - alpha) / sum p^(2 - alpha)``.
+    ``_BISECTIONS`` halvings of that bracket resolve ``c`` to ``2^-64`` of its
+    width (comparisons only: no gradient), then ``_NEWTON_STEPS`` Newton
+    steps, kept inside the bracket, polish it and give it the
+    implicit-function gradient ``dc/dz = s / sum s``, ``s = p^(2 - alpha)``;
+    the numpy tier's closing step (:func:`_close_the_sum`) ends it. On a
+    row with classes unresolved at the threshold (``s`` unbounded), ``c`` is
+    taken as ``mean(z_k) + 1/(alpha - 1)`` over them (the same number to
+    rounding), so that it moves with their logits alone, as
+    ``dc/dz = s / sum s`` does in the limit.
     """
     a1 = alpha - 1.0
     k = z.shape[-1]
     zero, one = constant(xp, 0.0, z), constant(xp, 1.0, z)
+    eps = float(xp.finfo(z.dtype).eps)
 
     def probs(c: Array) -> tuple[Array, Array]:
+        """``p`` and ``1 + (alpha - 1)(z - c)`` (its base; 1 outside the support)."""
         u = a1 * (z - c)
         inside = u > -1.0
         base = xp.where(inside, 1.0 + u, one)
-        p = xp.where(inside, xp.exp(xp.log1p(xp.where(inside, u, zero)) / a1), zero)
-        return p, p / base  # -dp/dc = p^(2 - alpha)
+        return xp.where(inside, xp.exp(xp.log1p(xp.where(inside, u, zero)) / a1), zero), base
+
+    def unresolved(c: Array) -> Array:
+        """The classes left at 0 whose distance above the threshold is below its rounding."""
+        p, _ = probs(c)
+        return (p == 0) & (xp.abs(1.0 + a1 * (z - c)) <= 8 * eps * (1.0 + a1 * (xp.abs(z) + c)))
 
     lo = xp.zeros((*z.shape[:-1], 1), dtype=z.dtype, device=device_of(z))
     hi = lo + (-math.expm1(-a1 * math.log(k)) / a1)
     for _ in range(_BISECTIONS):
         mid = 0.5 * (lo + hi)
-        p, _ = probs(mid)  # (comparisons only: no gradient)
-        over = xp.sum(p, axis=-1, keepdims=True) > 1.0
+        over = xp.sum(probs(mid)[0], axis=-1, keepdims=True) > 1.0
         lo, hi = xp.where(over, mid, lo), xp.where(over, hi, mid)
-    c = 0.5 * (lo + hi)
+    c0 = 0.5 * (lo + hi)
+    c = c0
     for _ in range(_NEWTON_STEPS):
-        p, slope = probs(c)
-        c = c + (xp.sum(p, axis=-1, keepdims=True) - 1.0) / xp.sum(slope, axis=-1, keepdims=True)
-    return probs(c)[0]
+        p, base = probs(c)
+        total = xp.sum(p / base, axis=-1, keepdims=True)  # -d sum p / dc = sum p^(2 - alpha)
+        step = c + (xp.sum(p, axis=-1, keepdims=True) - 1.0) / xp.where(total > 0, total, one)
+        c = xp.where((total > 0) & (step >= lo) & (step <= hi), step, c)
+    edge = unresolved(c) | unresolved(c0)
+    count = xp.sum(xp.astype(edge, z.dtype), axis=-1, keepdims=True)
+    # on the edge z_k = c - 1/(alpha - 1) to rounding: c moves with those logits alone
+    at_edge = xp.sum(xp.where(edge, z, zero), axis=-1, keepdims=True)
+    c = xp.where(count > 0, at_edge / xp.where(count > 0, count, one) + 1.0 / a1, c)
+    p = xp.where(edge, zero, probs(c)[0])
+    return _close_the_sum(xp, p, alpha, edge)
+
+
+def _close_the_sum(xp: Any, p: Array, alpha: float, unresolved: Array) -> Array:
+    """The numpy tier's last step: ``p + w (1 - sum p)``, ``w = s / sum s``, ``s = p^(2 - alpha)``.
+
+    Classes ``unresolved`` at the threshold (left at 0 although their
+    distance above it is below the rounding of ``c``: at large ``alpha``
+    such a class can hold visible mass) first take the missing mass, shared
+    equally. ``w`` is a softmax of ``(2 - alpha) log p`` over the support,
+    which cannot overflow.
+    """
+    zero, one = constant(xp, 0.0, p), constant(xp, 1.0, p)
+    missing = 1.0 - xp.sum(p, axis=-1, keepdims=True)
+    share = unresolved & (missing > 0)
+    count = xp.sum(xp.astype(share, p.dtype), axis=-1, keepdims=True)
+    p = xp.where(share, missing / xp.where(count > 0, count, one), p)
+    support = p > 0
+    log_p = xp.log(xp.where(support, p, one))
+    logits = xp.where(support, (2.0 - alpha) * log_p, constant(xp, -math.inf, p))
+    w = xp.exp(logits - xp.max(logits, axis=-1, keepdims=True))
+    w = w / xp.sum(w, axis=-1, keepdims=True)
+    closed = p + w * (1.0 - xp.sum(p, axis=-1, keepdims=True))
+    return xp.where(closed > 0, closed, zero)
+
+
+def check_entmax_alpha(xp: Any, alpha: float, dtype: Any) -> None:
+    """ValueError unless ``1 / (alpha - 1)`` is a normal number of ``dtype``.
+
+    The threshold lies in ``[0, (1 - K^(1 - alpha)) / (alpha - 1)]`` and the
+    classes outside every support below ``-2 / (alpha - 1)``: beyond
+    ``alpha - 1 = 1 / tiny`` (``2^1022`` in float64, ``2^126`` in float32)
+    those are subnormal numbers, which XLA (JAX) and other GPU libraries
+    flush to zero, and the map then returns the uniform distribution. The
+    numpy tier keeps subnormals and takes any finite ``alpha``.
+    """
+    limit = 1.0 / float(xp.finfo(dtype).smallest_normal)
+    if alpha - 1.0 > limit:
+        raise ValueError(
+            f"alpha: expected alpha - 1 <= {limit:.4g} (2^{int(math.log2(limit))}: "
+            f"1 / (alpha - 1) must be a normal {dtype} number, which a portable backend may "
+            f"flush to zero below that) on the portable tier, got {alpha!r}; the numpy tier "
+            "takes any finite alpha"
+        )
 
 
 def _entmax_map(x: Array, alpha: float, axis: object, where: Array | None) -> Array:
@@ -919,9 +983,11 @@ def _entmax_map(x: Array, alpha: float, axis: object, where: Array | None) -> Ar
     if has_no_classes(z, axes):
         return finish(xp, z, dtype)
     z = masked(xp, z, where)
+    wide = widest_float(xp, z)
+    check_entmax_alpha(xp, alpha, wide)
     shape = tuple(z.shape)
     kept = tuple(i for i in range(z.ndim) if i not in axes)
-    rows = class_rows(xp, z, axes)
+    rows = xp.astype(class_rows(xp, z, axes), wide)  # float16/32 computed wide, as numpy does
     zero = constant(xp, 0.0, rows)
     top = xp.max(rows, axis=-1, keepdims=True)
     regular = xp.isfinite(top)

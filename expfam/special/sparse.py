@@ -276,6 +276,15 @@ def entmax(
     ``(alpha - 1) x_k - p_k^(alpha - 1)`` then agrees over the support within
     ``16 (alpha - 1) eps (1 + max |x|)`` (backward stability, tested).
 
+    On torch, JAX, CuPy and array-api-strict arrays the threshold is bisected
+    64 times, polished by Newton steps kept in the bracket, and the same
+    closing step ends it: within 4 eps of mpmath up to ``alpha = 50``
+    (``tests/backends/``), differentiable, traceable by ``jax.jit``. There
+    ``alpha - 1`` may be at most ``2^1022`` (``2^126`` without float64):
+    beyond it ``1 / (alpha - 1)``, the scale of the threshold, is a subnormal
+    number, which XLA flushes to zero, so a ``ValueError`` naming ``alpha``
+    is raised.
+
     Examples
     --------
     >>> entmax([1.0, 0.5, -1.0], alpha=2)

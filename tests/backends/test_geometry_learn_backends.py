@@ -148,8 +148,10 @@ def test_geometry_errors_name_the_argument(backend):
 
 def test_numpy_only_functions_refuse_tensors(backend):
     p = backend.asarray(P)
-    with pytest.raises(TypeError, match=r"^probs: expected a numpy array, got a .* array"):
-        L.classwise_calibration_error(probs=p, labels=backend.asarray(np.arange(5) % 6))
+    with pytest.raises(TypeError, match=r"^points: expected a numpy array, got a .* array"):
+        G.left_kl_centroid(p)
+    with pytest.raises(TypeError, match=r"^joint: expected a numpy array, got a .* array"):
+        G.mutual_information(p)
 
 
 # ---------------------------------------------------------------- gradients
@@ -300,3 +302,16 @@ def test_autodiff_of_the_tempered_loss_is_its_gradient(autodiff):
         want = L.tempered_cross_entropy_gradient(z, 2, beta)
         np.testing.assert_allclose(g, want, rtol=1e-13, atol=1e-16)
     np.testing.assert_allclose(g, S.softmax(z, beta=3.0) - np.eye(5)[2], rtol=1e-13, atol=1e-16)
+
+
+def test_margin_losses_refuse_tensors(backend):
+    m = backend.asarray(np.array([-1.0, 0.0, 2.0]))
+    for loss in L.MARGIN_LOSSES.values():
+        with pytest.raises(TypeError, match=r"^m: expected a numpy array, got a .* array"):
+            loss.loss(m)
+        with pytest.raises(TypeError, match=r"^m: expected a numpy array"):
+            loss.derivative(m)
+        with pytest.raises(TypeError, match=r"^theta: expected a numpy array"):
+            loss.psi(m)
+    with pytest.raises(TypeError, match=r"^X, y: expected numpy arrays"):
+        L.perceptron(backend.asarray(np.eye(3)), backend.asarray(np.arange(3)))
