@@ -26,6 +26,13 @@ minimum (its infimum is 0): the parameters grow until the gradient is below
 ``tol`` and the probabilities approach 0 and 1; a penalty (``off_diagonal``,
 ``intercept``, ``l2``) restores a finite optimum.
 
+The maps are numpy-only: a torch, JAX or other array-API array passed to
+``fit``, ``transform`` or ``predict_proba`` is refused with a TypeError
+naming the argument, not converted (the result would carry no gradient and
+live on the host). On such arrays,
+:func:`~expfam.learn.calibration.fit_temperature` fits the temperature and
+``beta * logits`` applies it, with its gradient.
+
 Dirichlet calibration (Kull et al., 2019) is matrix scaling on the
 log-probabilities, with the ODIR penalty: ``lambda / (K (K - 1))`` times the
 sum of the squared off-diagonal entries of ``A`` and ``mu / K`` times the
@@ -51,6 +58,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from expfam import special
 from expfam._core.args import as_real
+from expfam._core.dispatch import tier_of
 from expfam._core.exceptions import NotFittedError
 from expfam.learn import optimize
 from expfam.learn.calibration import _check_labels, _check_logits, _check_weights, fit_temperature
@@ -160,6 +168,16 @@ def _check_penalty(value: object, name: str) -> float:
     return float(value)
 
 
+def _numpy_only(x: ArrayLike, name: str) -> ArrayLike:
+    """``x``, unless it is a torch, JAX, dask or other array-API array: those are refused."""
+    if tier_of(**{name: x}) != "numpy":
+        raise TypeError(
+            f"{name}: expected a numpy array, got a {type(x).__module__.partition('.')[0]} "
+            "array (the recalibration maps are numpy-only; fit_temperature takes it)"
+        )
+    return x
+
+
 class _Recalibrator:
     """Shared door of the maps: argument checks, the fitted check, predict_proba."""
 
@@ -172,7 +190,7 @@ class _Recalibrator:
 
     def _read(self, logits: ArrayLike) -> NDArray:
         self._fitted()
-        z = _check_logits(logits)
+        z = _check_logits(_numpy_only(logits, "logits"))
         if z.shape[1] != self.n_classes_:
             raise ValueError(
                 f"logits: expected {self.n_classes_} classes (as in fit), got {z.shape[1]}"
@@ -289,6 +307,8 @@ class TemperatureScaling(_Recalibrator):
             ``self``, with ``beta_``, ``n_classes_``, ``n_iter_`` and
             ``converged_`` set (by :func:`~expfam.learn.calibration.fit_temperature`).
         """
+        _numpy_only(logits, "logits")
+        _numpy_only(labels, "labels")
         result = fit_temperature(logits, labels, sample_weight, max_iter=self.max_iter)
         self.beta_ = result.beta
         self.n_classes_ = np.shape(logits)[1]
@@ -362,7 +382,7 @@ class _AffineMap(_Recalibrator):
         if not tol > 0:
             raise ValueError(f"tol: expected a positive number, got {self.tol!r}")
         max_iter = _check_positive_int(self.max_iter, "max_iter")
-        z = _check_logits(logits)
+        z = _check_logits(_numpy_only(logits, "logits"))
         n, k = z.shape
         y = _check_labels(labels, n, k)
         w = _check_weights(sample_weight, n)
@@ -660,7 +680,7 @@ class PlattScaling(_Recalibrator):
 
     @staticmethod
     def _scores(scores: ArrayLike) -> NDArray:
-        s, _ = as_real(scores, "scores")
+        s, _ = as_real(_numpy_only(scores, "scores"), "scores")
         if s.ndim != 1 or s.shape[0] < 1:
             raise ValueError(f"scores: expected shape (n,) with n >= 1, got {s.shape}")
         if not np.all(np.isfinite(s)):

@@ -315,3 +315,25 @@ def test_margin_losses_refuse_tensors(backend):
             loss.psi(m)
     with pytest.raises(TypeError, match=r"^X, y: expected numpy arrays"):
         L.perceptron(backend.asarray(np.eye(3)), backend.asarray(np.arange(3)))
+
+
+def test_recalibration_maps_refuse_tensors(backend):
+    """fit, transform and predict_proba name the tensor argument instead of converting it (the
+    result would have no gradient); the numpy fit still serves numpy inputs."""
+    rng = np.random.default_rng(3)
+    z = rng.standard_normal((40, 3)) * 2
+    y = rng.integers(0, 3, 40)
+    tensor_z = backend.asarray(z)
+    for cls in (L.TemperatureScaling, L.VectorScaling, L.MatrixScaling, L.DirichletCalibration):
+        with pytest.raises(TypeError, match=r"^logits: expected a numpy array, got a .* array"):
+            cls().fit(tensor_z, y)
+        fitted = cls().fit(z, y)
+        for method in (fitted.transform, fitted.predict_proba):
+            with pytest.raises(TypeError, match=r"^logits: expected a numpy array"):
+                method(tensor_z)
+        assert np.allclose(fitted.predict_proba(z).sum(axis=1), 1.0)
+    s = z[:, 0]
+    with pytest.raises(TypeError, match=r"^scores: expected a numpy array"):
+        L.PlattScaling().fit(backend.asarray(s), y % 2)
+    with pytest.raises(TypeError, match=r"^scores: expected a numpy array"):
+        L.PlattScaling().fit(s, y % 2).transform(backend.asarray(s))
