@@ -38,8 +38,11 @@ exponential        e^-m                      1 - sqrt(1 - theta^2)              
 perceptron         max(0, -m)                0                                          no
 =================  ========================  =========================================  ==========
 
-The margin losses are numpy-only: a torch, JAX or other array-API array
-passed to them is refused with a TypeError naming ``m`` (or ``theta``).
+The margin losses, their derivatives and psi-transforms take numpy, torch,
+JAX and other array-API arrays and return one of the same namespace, dtype
+and device (differentiable where the formula is; ``theta``'s range check is
+skipped under ``jax.jit``); dask arrays are refused with a TypeError naming
+``m`` (or ``theta``).
 
 ``logistic2`` (bits) equals 1 at m = 0 and bounds the 0-1 loss from above;
 the perceptron loss, the beta -> inf limit of the logistic loss, is not
@@ -58,12 +61,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from expfam import special
 from expfam._core.dispatch import tier_of, tiered
+from expfam._core.xp import as_real, concrete, constant, finish, namespace
 
 __all__ = [
     "MARGIN_LOSSES",
@@ -298,48 +303,80 @@ def perceptron(
 # ------------------------------------------------------------------ binary margin losses
 
 
-def _real(x: ArrayLike, name: str) -> NDArray:
-    """``x`` as a real numpy array; tensors (torch, JAX, ...) are refused, not converted."""
-    if tier_of(**{name: x}) != "numpy":
+def _real(x: ArrayLike, name: str) -> tuple[Any, Any, Any]:
+    """The namespace of ``x``, ``x`` as a real array of it and the result dtype.
+
+    Integers promote to float; float16 is computed in float32 and rounds back.
+
+    numpy arrays and lists compute through array-api-compat's numpy namespace,
+    torch, JAX and other array-API arrays through their own; dask arrays are
+    refused.
+    """
+    tier = tier_of(**{name: x})
+    if tier == "dask":
         raise TypeError(
-            f"{name}: expected a numpy array, got a {type(x).__module__.partition('.')[0]} "
-            "array (the margin losses of MARGIN_LOSSES are numpy-only; convert with np.asarray)"
+            f"{name}: expected a numpy or array-API array, got a dask array (the margin "
+            "losses are elementwise: map them over the blocks)"
         )
-    arr = np.asarray(x)
-    if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{name}: expected real numbers, got dtype {arr.dtype}")
-    return arr if arr.dtype.kind == "f" else arr.astype(np.float64)
+    if tier == "numpy":
+        x = np.asarray(x)
+        if x.dtype.kind not in "biuf":
+            raise TypeError(f"{name}: expected real numbers, got dtype {x.dtype}")
+        x = x if x.dtype.kind == "f" else x.astype(np.float64)
+    xp = namespace(x)
+    work, dtype = as_real(xp, x, name)
+    return xp, work, dtype
 
 
-def _theta(theta: ArrayLike) -> NDArray:
-    t = _real(theta, "theta")
-    if (np.abs(t) > 1).any():
+def _theta(theta: ArrayLike) -> tuple[Any, Any, Any]:
+    xp, t, dtype = _real(theta, "theta")
+    if concrete(xp.any(xp.abs(t) > 1)):  # skipped under jax.jit
         raise ValueError("theta: the psi-transform is defined on [-1, 1]")
-    return t
+    return xp, t, dtype
 
 
-def _psi_logistic(theta: ArrayLike) -> NDArray:
+def _where(xp: Any, cond: Any, a: Any, b: float) -> Any:
+    return xp.where(cond, a, constant(xp, b, a))
+
+
+def _psi_logistic(theta: ArrayLike) -> Any:
     """``((1+t)/2) log(1+t) + ((1-t)/2) log(1-t)``, without cancellation near 0."""
-    t = _theta(theta)
-    a = np.abs(t)
+    xp, t, dtype = _theta(theta)
+    a = xp.abs(t)
     small = a <= 0.5
     with np.errstate(divide="ignore", invalid="ignore"):
         # |t| <= 1/2: log((1-t)(1+t))/2 + t atanh t (each ~ t^2 of the same order)
-        near = 0.5 * np.log1p(-a * a) + a * np.arctanh(np.where(small, a, 0.0))
+        near = 0.5 * xp.log1p(-a * a) + a * xp.atanh(_where(xp, small, a, 0.0))
         # |t| > 1/2: 1 - |t| is exact (Sterbenz), x log x is 0 at x = 0
-        far = 0.5 * (np.log1p(a) * (1 + a) + np.where(a < 1, (1 - a) * np.log1p(-a), 0.0))
-    return np.where(small, near, far).astype(t.dtype)
+        below_one = a < 1
+        edge = (1 - a) * xp.log1p(-_where(xp, below_one, a, 0.0))
+        far = 0.5 * (xp.log1p(a) * (1 + a) + _where(xp, below_one, edge, 0.0))
+    return finish(xp, xp.where(small, near, far), dtype)
 
 
-def _psi_exponential(theta: ArrayLike) -> NDArray:
+def _psi_exponential(theta: ArrayLike) -> Any:
     """``1 - sqrt(1 - t^2) = t^2 / (1 + sqrt((1 - t)(1 + t)))``."""
-    t = _theta(theta)
-    return t * t / (1 + np.sqrt((1 - t) * (1 + t)))
+    xp, t, dtype = _theta(theta)
+    return finish(xp, t * t / (1 + xp.sqrt((1 - t) * (1 + t))), dtype)
 
 
-def _exp_neg(m: NDArray) -> NDArray:
-    with np.errstate(over="ignore"):  # e^-m overflows to inf for m < -709.78: the value
-        return np.exp(-m)
+def _psi_abs(theta: ArrayLike) -> Any:
+    xp, t, dtype = _theta(theta)
+    return finish(xp, xp.abs(t), dtype)
+
+
+def _psi_square(theta: ArrayLike) -> Any:
+    xp, t, dtype = _theta(theta)
+    return finish(xp, t * t, dtype)
+
+
+def _psi_zero(theta: ArrayLike) -> Any:
+    xp, t, dtype = _theta(theta)
+    return finish(xp, xp.zeros_like(t), dtype)
+
+
+def _psi_logistic2(theta: ArrayLike) -> Any:
+    return _psi_logistic(theta) / _LOG2
 
 
 @dataclass(frozen=True)
@@ -373,17 +410,21 @@ class MarginLoss:
     calibrated: bool
 
 
-def _elementwise(fn: Callable[[NDArray], NDArray]) -> Callable[[ArrayLike], NDArray]:
-    """``fn`` on the margins ``m``: NaN in gives NaN out, a value beyond the float range is
-    ``+-inf`` (no warning), and no ``-0.0`` comes out."""
+def _elementwise(fn: Callable[[Any, Any], Any]) -> Callable[[ArrayLike], Any]:
+    """``fn(xp, m)`` on the margins ``m``, in their namespace: NaN in gives NaN out, a value
+    beyond the float range is ``+-inf`` (no warning), and no ``-0.0`` comes out."""
 
-    def apply(m: ArrayLike) -> NDArray:
-        x = _real(m, "m")
+    def apply(m: ArrayLike) -> Any:
+        xp, x, dtype = _real(m, "m")
         with np.errstate(over="ignore"):
-            out = np.asarray(fn(x), dtype=np.float64)
-        return (np.where(np.isnan(x), np.nan, out) + 0.0).astype(x.dtype)
+            out = fn(xp, x)
+        return finish(xp, xp.where(xp.isnan(x), x, out) + 0.0, dtype)
 
     return apply
+
+
+def _hinge(xp: Any, m: Any) -> Any:
+    return _where(xp, m < 1, 1.0 - m, 0.0)
 
 
 MARGIN_LOSSES: Mapping[str, MarginLoss] = MappingProxyType(
@@ -391,57 +432,57 @@ MARGIN_LOSSES: Mapping[str, MarginLoss] = MappingProxyType(
         "zero_one": MarginLoss(
             "zero_one",
             "1[m <= 0]; derivative 0 (undefined at 0)",
-            _elementwise(lambda m: (m <= 0).astype(float)),
-            _elementwise(np.zeros_like),
-            lambda t: np.abs(_theta(t)),
+            _elementwise(lambda xp, m: _where(xp, m <= 0, xp.ones_like(m), 0.0)),
+            _elementwise(lambda xp, m: xp.zeros_like(m)),
+            _psi_abs,
             True,
         ),
         "hinge": MarginLoss(
             "hinge",
             "max(0, 1 - m); derivative -1[m < 1]",
-            _elementwise(lambda m: np.maximum(0.0, 1.0 - m)),
-            _elementwise(lambda m: np.where(m < 1, -1.0, 0.0)),
-            lambda t: np.abs(_theta(t)),
+            _elementwise(_hinge),
+            _elementwise(lambda xp, m: _where(xp, m < 1, -xp.ones_like(m), 0.0)),
+            _psi_abs,
             True,
         ),
         "squared_hinge": MarginLoss(
             "squared_hinge",
             "max(0, 1 - m)^2; derivative -2 max(0, 1 - m)",
-            _elementwise(lambda m: np.maximum(0.0, 1.0 - m) ** 2),
-            _elementwise(lambda m: np.where(m < 1, 2.0 * (m - 1.0), 0.0)),
-            lambda t: _theta(t) ** 2,
+            _elementwise(lambda xp, m: _hinge(xp, m) ** 2),
+            _elementwise(lambda xp, m: -2.0 * _hinge(xp, m)),
+            _psi_square,
             True,
         ),
         "logistic": MarginLoss(
             "logistic",
             "log(1 + e^-m) = softplus(-m); derivative -sigmoid(-m)",
-            _elementwise(lambda m: special.softplus(-m)),
-            _elementwise(lambda m: -special.sigmoid(-m)),
+            _elementwise(lambda xp, m: special.softplus(-m)),
+            _elementwise(lambda xp, m: -special.sigmoid(-m)),
             _psi_logistic,
             True,
         ),
         "logistic2": MarginLoss(
             "logistic2",
             "log2(1 + e^-m) = softplus(-m) / log 2; derivative -sigmoid(-m) / log 2",
-            _elementwise(lambda m: special.softplus(-m) / _LOG2),
-            _elementwise(lambda m: -special.sigmoid(-m) / _LOG2),
-            lambda t: _psi_logistic(t) / _LOG2,
+            _elementwise(lambda xp, m: special.softplus(-m) / _LOG2),
+            _elementwise(lambda xp, m: -special.sigmoid(-m) / _LOG2),
+            _psi_logistic2,
             True,
         ),
         "exponential": MarginLoss(
             "exponential",
             "e^-m; derivative -e^-m",
-            _elementwise(_exp_neg),
-            _elementwise(lambda m: -_exp_neg(m)),
+            _elementwise(lambda xp, m: xp.exp(-m)),
+            _elementwise(lambda xp, m: -xp.exp(-m)),
             _psi_exponential,
             True,
         ),
         "perceptron": MarginLoss(
             "perceptron",
             "max(0, -m); derivative -1[m < 0]",
-            _elementwise(lambda m: np.where(m < 0, -m, 0.0)),
-            _elementwise(lambda m: np.where(m < 0, -1.0, 0.0)),
-            lambda t: np.zeros_like(_theta(t)),
+            _elementwise(lambda xp, m: _where(xp, m < 0, -m, 0.0)),
+            _elementwise(lambda xp, m: _where(xp, m < 0, -xp.ones_like(m), 0.0)),
+            _psi_zero,
             False,
         ),
     }

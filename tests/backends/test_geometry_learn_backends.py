@@ -304,15 +304,44 @@ def test_autodiff_of_the_tempered_loss_is_its_gradient(autodiff):
     np.testing.assert_allclose(g, S.softmax(z, beta=3.0) - np.eye(5)[2], rtol=1e-13, atol=1e-16)
 
 
-def test_margin_losses_refuse_tensors(backend):
-    m = backend.asarray(np.array([-1.0, 0.0, 2.0]))
-    for loss in L.MARGIN_LOSSES.values():
-        with pytest.raises(TypeError, match=r"^m: expected a numpy array, got a .* array"):
-            loss.loss(m)
-        with pytest.raises(TypeError, match=r"^m: expected a numpy array"):
-            loss.derivative(m)
-        with pytest.raises(TypeError, match=r"^theta: expected a numpy array"):
-            loss.psi(m)
+MARGINS = np.array([-800.0, -3.0, -0.7, -1e-9, 0.0, 0.25, 0.9, 1.0, 1.6, 30.0, 800.0, np.nan])
+THETAS = np.array([-1.0, -0.9, -0.5, -1e-8, 0.0, 1e-8, 0.3, 0.5, 0.7, 1.0])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_margin_losses_on_the_namespace_as_on_numpy(backend, dtype):
+    """phi, phi' and psi on a tensor: the numpy tier's values (its tests hold the formulas), in
+    the tensor's namespace and dtype."""
+    if dtype not in backend.floats:
+        pytest.skip(f"{backend.name} has no {dtype}")
+    m, t = MARGINS.astype(dtype), THETAS.astype(dtype)
+    for name, loss in L.MARGIN_LOSSES.items():
+        for fn, x in ((loss.loss, m), (loss.derivative, m), (loss.psi, t)):
+            out = fn(backend.asarray(x))
+            assert out.dtype == backend.dtype(dtype), name
+            np.testing.assert_allclose(
+                backend.numpy(out), fn(x), rtol=4 * np.finfo(dtype).eps, atol=0, err_msg=name
+            )
+    with pytest.raises(ValueError, match=r"^theta: the psi-transform is defined on \[-1, 1\]"):
+        L.MARGIN_LOSSES["logistic"].psi(backend.asarray(np.array([0.5, 1.5])))
+
+
+def test_margin_loss_gradients_are_their_derivatives(autodiff):
+    """Autodiff of phi equals the stated phi' away from the kinks (hinge, squared hinge,
+    perceptron at 1 or 0 are left out), and is finite where phi is."""
+    m = np.array([-30.0, -3.0, -0.7, -1e-9, 0.25, 0.9, 1.6, 30.0, 700.0])
+    for name, loss in L.MARGIN_LOSSES.items():
+        g = grad(autodiff, lambda a, f=loss.loss: f(a).sum(), m)
+        np.testing.assert_allclose(g, loss.derivative(m), rtol=1e-13, atol=0, err_msg=name)
+
+
+def test_margin_losses_refuse_dask():
+    da = pytest.importorskip("dask.array")
+    with pytest.raises(TypeError, match=r"^m: expected a numpy or array-API array, got a dask"):
+        L.MARGIN_LOSSES["hinge"].loss(da.zeros(3))
+
+
+def test_perceptron_refuses_tensors(backend):
     with pytest.raises(TypeError, match=r"^X, y: expected numpy arrays"):
         L.perceptron(backend.asarray(np.eye(3)), backend.asarray(np.arange(3)))
 
