@@ -675,19 +675,9 @@ def bootstrap_interval(
     ``n_resamples`` calls unroll: use it eagerly.
     """
     from expfam._core.args import as_rng
+    from expfam.learn.calibration import _check_bootstrap
 
-    if not callable(metric):
-        raise TypeError(f"metric: expected a callable metric, got {metric!r}")
-    if (
-        isinstance(n_resamples, bool)
-        or not isinstance(n_resamples, int | np.integer)
-        or n_resamples < 1
-    ):
-        raise ValueError(f"n_resamples: expected an integer >= 1, got {n_resamples!r}")
-    if not (isinstance(confidence_level, float | int) and 0 < confidence_level < 1):
-        raise ValueError(
-            f"confidence_level: expected a number in (0, 1), got {confidence_level!r}"
-        )
+    _check_bootstrap(metric, n_resamples, confidence_level)
     generator = as_rng(rng)
     xp, p, _, _ = _forecast(probs, logits, labels, sample_weight)
     n, k = p.shape

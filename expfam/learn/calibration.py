@@ -989,6 +989,22 @@ def score_decomposition(
 # ------------------------------------------------------------------ bootstrap
 
 
+def _check_bootstrap(metric: object, n_resamples: object, confidence_level: object) -> None:
+    """The argument checks of :func:`bootstrap_interval` (both tiers)."""
+    if not callable(metric):
+        raise TypeError(f"metric: expected a callable metric, got {metric!r}")
+    if (
+        isinstance(n_resamples, bool)
+        or not isinstance(n_resamples, int | np.integer)
+        or n_resamples < 1
+    ):
+        raise ValueError(f"n_resamples: expected an integer >= 1, got {n_resamples!r}")
+    if not (isinstance(confidence_level, float | int) and 0 < confidence_level < 1):
+        raise ValueError(
+            f"confidence_level: expected a number in (0, 1), got {confidence_level!r}"
+        )
+
+
 @tiered
 def bootstrap_interval(
     metric: Callable[..., float],
@@ -1058,18 +1074,7 @@ def bootstrap_interval(
     >>> bool(low < est < high)
     True
     """
-    if not callable(metric):
-        raise TypeError(f"metric: expected a callable metric, got {metric!r}")
-    if (
-        isinstance(n_resamples, bool)
-        or not isinstance(n_resamples, int | np.integer)
-        or n_resamples < 1
-    ):
-        raise ValueError(f"n_resamples: expected an integer >= 1, got {n_resamples!r}")
-    if not (isinstance(confidence_level, float | int) and 0 < confidence_level < 1):
-        raise ValueError(
-            f"confidence_level: expected a number in (0, 1), got {confidence_level!r}"
-        )
+    _check_bootstrap(metric, n_resamples, confidence_level)
     generator = as_rng(rng)
     p, z = _forecast(probs, logits)
     n, k = p.shape
