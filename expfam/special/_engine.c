@@ -2072,14 +2072,61 @@ HOT_INLINE void pack_shift(const SegJob *J, const int *sel, int m, double *hi, d
         hi[j * K + J[sel[j]].r.k] = -INFINITY;
 }
 
-/* The maxima of the rows i0, ..., i0 + n - 1 of G (seg_max of each). */
+/* The maxima of the rows i0, ..., i0 + n - 1 of G (what seg_max gives for each): the group
+   transposed (column j of row g at v[j n8 + g], n8 = n rounded up to LANES, the rows past n
+   -inf), then the columns in order, each compared with the running maxima of all the rows at
+   once, LANES rows a vector. A strict comparison in column order keeps each row's first
+   maximum (+-0 compare equal, as in max_range), and NaN entries compare false and set the
+   flag: the same maximum, index and flag as seg_max. */
+#define PACK_COLUMNS (BLOCK + LANES * PACK_ROW) /* K n8 <= K (BLOCK / K + LANES) */
 HOT static void pack_max(const Job *G, Py_ssize_t i0, int n, MaxPart *o)
 {
-    Row r = {0};
-    r.x32 = G->x32;
+    Py_ssize_t K = G->K;
+    int n8 = (n + LANES - 1) / LANES * LANES;
+    double v[PACK_COLUMNS], m[PACK_MAX];
+    int64_t k[PACK_MAX], nan[PACK_MAX];
+    for (int g = 0; g < n8; g++) {
+        Row r = {0};
+        r.x32 = G->x32;
+        r.x = G->x + (size_t)(i0 + (g < n ? g : 0)) * K * (G->x32 ? 4 : 8);
+        for (Py_ssize_t j = 0; j < K; j++)
+            v[j * n8 + g] = g < n ? at(&r, j) : -INFINITY;
+        m[g] = -INFINITY;
+        k[g] = 0;
+        nan[g] = 0;
+    }
+    for (Py_ssize_t j = 0; j < K; j++) {
+        const double *col = v + j * n8;
+        int g = 0;
+#ifdef LANE_VECTORS
+        for (; g < n8; g += LANES) {
+            lane_d x, lm;
+            lane_i lk, ln;
+            memcpy(&x, col + g, sizeof x);
+            memcpy(&lm, m + g, sizeof lm);
+            memcpy(&lk, k + g, sizeof lk);
+            memcpy(&ln, nan + g, sizeof ln);
+            lane_i above = x > lm;
+            lm = (lane_d)(((lane_i)x & above) | ((lane_i)lm & ~above));
+            lk = (((lane_i){0} + j) & above) | (lk & ~above);
+            ln |= x != x;
+            memcpy(m + g, &lm, sizeof lm);
+            memcpy(k + g, &lk, sizeof lk);
+            memcpy(nan + g, &ln, sizeof ln);
+        }
+#endif
+        for (; g < n8; g++) {
+            double x = col[g];
+            int above = x > m[g];
+            m[g] = above ? x : m[g];
+            k[g] = above ? j : k[g];
+            nan[g] |= x != x;
+        }
+    }
     for (int g = 0; g < n; g++) {
-        r.x = G->x + (size_t)(i0 + g) * G->K * (G->x32 ? 4 : 8);
-        max_range(&r, 0, G->K, &o[g]);
+        o[g].m = m[g];
+        o[g].k = k[g];
+        o[g].nan = nan[g] != 0;
     }
 }
 

@@ -39,7 +39,7 @@ def _mixed_rows(K: int, dtype, seed: int = 0) -> np.ndarray:
     """Rows that take every path, interleaved: flat and spread rows (the fast pass), a
     dominant class (the double-double pass), ties at the maximum, t below 2^-900 (the sums
     scaled by 2^600), terms below the normal range, -inf classes, and the limits (NaN, +inf,
-    all -inf)."""
+    all -inf, ties of +0.0 and -0.0)."""
     rng = np.random.default_rng(seed + K)
     x = rng.standard_normal((150, K)) * rng.choice([0.05, 1.0, 4.0, 30.0], (150, 1))
     x[::4, 0] += 45.0
@@ -52,6 +52,8 @@ def _mixed_rows(K: int, dtype, seed: int = 0) -> np.ndarray:
     x[8, K // 2] = np.nan
     x[9, 0] = np.inf
     x[10] = -np.inf
+    x[11] = np.where(np.arange(K) % 2, 0.0, -0.0)  # ties of signed zeros, -0.0 first
+    x[13] = np.where(np.arange(K) % 3, -0.0, 0.0)  # +0.0 first
     return x.astype(dtype)
 
 
