@@ -2130,12 +2130,64 @@ HOT static void pack_max(const Job *G, Py_ssize_t i0, int n, MaxPart *o)
     }
 }
 
-/* The outputs of softmax and log_softmax (seg_write) of the rows g < n of J with live[g]. */
+/* The outputs of softmax and log_softmax of the rows g < n of J with live[g], packed as
+   pack_fast packs them: the rows shifted one after the other, each row's 1 / Z (softmax, its
+   terms from pack_fast in J[g].store) or log Z repeated over its entries, and the formulas of
+   write_range on the whole block in one vector loop: the same operations on the same values,
+   so the bits of seg_write. */
 HOT static void pack_write(const SegJob *J, const int *live, int n)
 {
+    double hi[BLOCK], lo[BLOCK], a[BLOCK], b[BLOCK], ex[BLOCK], y[BLOCK], rest[BLOCK];
+    int sel[PACK_MAX], m = 0, kind = J[0].kind;
+    Py_ssize_t K = J[0].K;
     for (int g = 0; g < n; g++)
         if (live[g])
-            write_range(&J[g], 0, J[g].K);
+            sel[m++] = g;
+    for (int j = 0; j < m; j++) {
+        const SegJob *R = &J[sel[j]];
+        shift_block(&R->r, 0, K, hi + j * K, lo + j * K);
+        double u = kind == SOFTMAX ? R->r_hi : -R->l_hi, w = kind == SOFTMAX ? R->r_lo : R->l_lo;
+        for (Py_ssize_t i = 0; i < K; i++) {
+            a[j * K + i] = u;
+            b[j * K + i] = w;
+        }
+        if (kind == SOFTMAX)
+            memcpy(ex + j * K, R->store, (size_t)K * sizeof(double));
+    }
+    Py_ssize_t total = m * K;
+    if (kind == SOFTMAX)
+        for (Py_ssize_t i = 0; i < total; i++) {
+            double c = ex[i] * lo[i];
+            y[i] = ex[i] * a[i] + (c * a[i] + ex[i] * b[i]);
+        }
+    else
+        for (Py_ssize_t i = 0; i < total; i++) {
+            double s, err;
+            two_sum(hi[i], a[i], &s, &err);
+            double r = fabs(s) > DBL_MAX ? 0.0 : (err + lo[i]) - b[i];
+            rest[i] = r;
+            y[i] = kind == LOG_SOFTMAX_DD ? s : s + r;
+        }
+    for (int j = 0; j < m; j++) {
+        const SegJob *R = &J[sel[j]];
+        const double *yj = y + j * K;
+        if (kind == SOFTMAX)
+            y[j * K + R->r.k] = R->r_hi + R->r_lo;
+        if (kind == LOG_SOFTMAX_DD) {
+            double *out = (double *)R->out;
+            for (Py_ssize_t i = 0; i < K; i++) {
+                out[2 * i] = yj[i];
+                out[2 * i + 1] = rest[j * K + i];
+            }
+        }
+        else if (R->out32) {
+            float *out = (float *)R->out;
+            for (Py_ssize_t i = 0; i < K; i++)
+                out[i] = (float)yj[i];
+        }
+        else
+            memcpy(R->out, yj, (size_t)K * sizeof(double));
+    }
 }
 
 /* seg_fast of the rows sel[0..m) of J (t[sel[j]], normalized as combine leaves it), the exp
