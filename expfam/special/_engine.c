@@ -397,6 +397,18 @@ typedef struct {
 #define HOT_INLINE static inline
 #endif
 
+/* horner unrolled, so that the loops calling it vectorise (the same operations). */
+HOT_INLINE double horner_unrolled(double x, const double *c, int n)
+{
+    double acc = c[n - 1];
+#pragma GCC unroll 24
+    for (int i = n - 2; i >= 0; i--) {
+        acc *= x;
+        acc += c[i];
+    }
+    return acc;
+}
+
 /* The lanes: LANES running values, updated by one vector operation per step. GCC and clang
    lower their vector types to the target's widest vectors (one AVX-512 register, two AVX2
    ones, four SSE2 ones), always the same operations; other compilers take the scalar
@@ -2226,6 +2238,34 @@ HOT static void pack_dd(const SegJob *J, const int *sel, int m, int want_s, DD *
     }
 }
 
+/* log1p_dd of the n <= PACK_MAX double-doubles t_hi + t_lo (the rows of a group), each with
+   the bits log1p_dd gives it: libm's log1p where |t_hi| >= 0.1 (the seed), then the series
+   and the Newton step on exp for every entry in vector loops, each selected as log1p_dd
+   selects it (the same operations on the same values). */
+HOT static void log1p_dd_rows(const double *t_hi, const double *t_lo, double *l_hi,
+                              double *l_lo, int n)
+{
+    double l0[PACK_MAX], c[PACK_MAX], m_hi[PACK_MAX], m_lo[PACK_MAX];
+    int64_t e[PACK_MAX];
+    for (int i = 0; i < n; i++)
+        l0[i] = fabs(t_hi[i]) < 0.1 ? 0.0 : log1p(t_hi[i]);
+    for (int i = 0; i < n; i++)
+        c[i] = clamp_hi(l0[i]);
+    for (int i = 0; i < n; i++)
+        exp_parts_clamped(c[i], 0.0, &m_hi[i], &m_lo[i], &e[i]);
+    for (int i = 0; i < n; i++) {
+        double th = t_hi[i], e_hi = ldexp2(m_hi[i], e[i]), e_lo = ldexp2(m_lo[i], e[i]);
+        double series = th * th * horner_unrolled(th, LOG1P_TAIL, 20) + t_lo[i] / (1.0 + th);
+        double a_hi, a_lo;
+        two_sum(1.0, th, &a_hi, &a_lo);
+        double residual = (e_hi - a_hi) + ((e_lo - a_lo) - t_lo[i]);
+        double newton = -residual / (e_hi + e_lo);
+        int small = fabs(th) < 0.1;
+        l_hi[i] = small ? th : l0[i];
+        l_lo[i] = small ? series : newton;
+    }
+}
+
 /* row_sums of the rows g < n of a group with live[g], packed (what log_partition decides for
    a row alone, from the same sums: the rows below TINY take it by row). e: BLOCK doubles, the
    softmax terms kept for row_end. Rows that are done (entropy) leave live. */
@@ -2279,13 +2319,16 @@ static void group_sums(SegJob *J, const Job *G, Py_ssize_t i0, int *live, int n,
         return;
     }
     int have_dd = K <= 10 || *dd_first, took_dd = 0; /* rows that took the dd sums */
+    int fin[PACK_MAX], m_fin = 0; /* the rows whose log1p_dd of f_hi + f_lo is left */
+    double f_hi[PACK_MAX], f_lo[PACK_MAX], l_hi[PACK_MAX], l_lo[PACK_MAX];
+#define FINISH(g, T) (fin[m_fin] = (g), f_hi[m_fin] = (T).hi, f_lo[m_fin++] = (T).lo)
     if (have_dd) {
         pack_dd(J, sel, m, 0, t_dd, s);
         for (int j = 0; j < m; j++) {
             int g = sel[j];
             if (t_dd[g].hi >= TINY &&
                 (K <= 10 || kappa(&J[g], t_dd[g].hi) > KAPPA_FAST * (1.0 + 0x1p-20))) {
-                log1p_dd(t_dd[g].hi, t_dd[g].lo, &J[g].l_hi, &J[g].l_lo);
+                FINISH(g, t_dd[g]);
                 took_dd++;
             }
             else
@@ -2304,9 +2347,9 @@ static void group_sums(SegJob *J, const Job *G, Py_ssize_t i0, int *live, int n,
             log_partition(&J[g], 1);
         }
         else if (kappa(&J[g], t[g].hi) <= KAPPA_FAST)
-            log1p_dd(t[g].hi, t[g].lo, &J[g].l_hi, &J[g].l_lo);
+            FINISH(g, t[g]);
         else if (have_dd) {
-            log1p_dd(t_dd[g].hi, t_dd[g].lo, &J[g].l_hi, &J[g].l_lo);
+            FINISH(g, t_dd[g]);
             took_dd++;
         }
         else
@@ -2315,8 +2358,14 @@ static void group_sums(SegJob *J, const Job *G, Py_ssize_t i0, int *live, int n,
     if (m_late > 0) {
         pack_dd(J, late, m_late, 0, t_dd, s);
         for (int j = 0; j < m_late; j++)
-            log1p_dd(t_dd[late[j]].hi, t_dd[late[j]].lo, &J[late[j]].l_hi, &J[late[j]].l_lo);
+            FINISH(late[j], t_dd[late[j]]);
         took_dd += m_late;
+    }
+#undef FINISH
+    log1p_dd_rows(f_hi, f_lo, l_hi, l_lo, m_fin);
+    for (int j = 0; j < m_fin; j++) {
+        J[fin[j]].l_hi = l_hi[j];
+        J[fin[j]].l_lo = l_lo[j];
     }
     /* rows alike come together: after a group most of whose rows took the dd sums, the next
        group tries them first */
@@ -2429,18 +2478,6 @@ enum { EW_SIGMOID = 0, EW_LOG_SIGMOID, EW_SOFTPLUS, EW_LOGIT, EW_LOG1MEXP };
 #else
 #define EW_INLINE static inline
 #endif
-
-/* horner unrolled, so that the loops calling it vectorise (the same operations). */
-EW_INLINE double horner_unrolled(double x, const double *c, int n)
-{
-    double acc = c[n - 1];
-#pragma GCC unroll 24
-    for (int i = n - 2; i >= 0; i--) {
-        acc *= x;
-        acc += c[i];
-    }
-    return acc;
-}
 
 #define SQRT_HALF_BITS 0x3fe6a09e667f3bcdULL /* the bits of sqrt(1/2) */
 static const double ATANH_TAIL[9] = {2.0, 2.0 / 3, 2.0 / 5, 2.0 / 7, 2.0 / 9, 2.0 / 11, 2.0 / 13, 2.0 / 15, 2.0 / 17};
