@@ -1192,9 +1192,9 @@ static inline double select_d(uint64_t m, double a, double b)
    p_j = (m_hi + m_lo) 2^e (normalized), p = m_hi 2^e, a + low = mu - d_j exactly, and
    on all ones on the support of p (z_p > -inf; elsewhere the terms are not used). */
 typedef struct KLBlock {
-    double lp_hi[BLOCK], lp_lo[BLOCK], m_hi[BLOCK], m_lo[BLOCK], p[BLOCK], a[BLOCK], low[BLOCK];
-    int64_t e[BLOCK];
-    uint64_t on[BLOCK];
+    double lp_hi[BLOCK + 8], lp_lo[BLOCK + 8], m_hi[BLOCK + 8], m_lo[BLOCK + 8], p[BLOCK + 8], a[BLOCK + 8], low[BLOCK + 8];
+    int64_t e[BLOCK + 8];
+    uint64_t on[BLOCK + 8];
 } KLBlock;
 
 /* Rows up to this length keep their exp from the pass of log Z to the sums (72 bytes a class,
@@ -1206,10 +1206,9 @@ typedef struct KLBlock {
    hi + lo = z_p,j - m (exact) into lp_hi, lp_lo, and e^{hi + lo} = (m_hi + m_lo) 2^e
    (exp_parts, relative error below 2^-58). Inlined into the hot functions, so that it is
    compiled for their targets. */
-HOT_INLINE void kl_block_exp(const SegJob *J, Py_ssize_t j0, Py_ssize_t n, KLBlock *B)
+HOT_INLINE void kl_exp_parts(KLBlock *B, Py_ssize_t n)
 {
     double h[BLOCK], l[BLOCK];
-    shift_block(&J->r, j0, n, B->lp_hi, B->lp_lo);
     for (Py_ssize_t i = 0; i < n; i++) {
         h[i] = clamp_hi(B->lp_hi[i]);
         l[i] = clamp_lo(B->lp_lo[i]);
@@ -1218,19 +1217,32 @@ HOT_INLINE void kl_block_exp(const SegJob *J, Py_ssize_t j0, Py_ssize_t n, KLBlo
         exp_parts_clamped(h[i], l[i], &B->m_hi[i], &B->m_lo[i], &B->e[i]);
 }
 
+HOT_INLINE void kl_block_exp(const SegJob *J, Py_ssize_t j0, Py_ssize_t n, KLBlock *B)
+{
+    shift_block(&J->r, j0, n, B->lp_hi, B->lp_lo);
+    kl_exp_parts(B, n);
+}
+
+/* The values of a row that KL's terms take: of one row (step 0, the value at [0]) or of the
+   rows of a group (step 1, repeated over each row's entries). */
+typedef struct {
+    const double *restrict mu, *restrict l_hi, *restrict l_lo, *restrict r_hi, *restrict r_lo,
+        *restrict centre;
+    int step;
+} KLRowValues;
+
 /* The second half, in place: log p_j = (hi + lo) - log Z, p_j = e^{hi + lo} / Z as
    (m_hi + m_lo) 2^e (normalized; 1 / Z = r_hi + r_lo), p = m_hi 2^e (rounded once, so that
    probabilities below the normal range keep their digits until then), a + low = mu - d_j
    exactly, and on. */
-HOT_INLINE void kl_block_finish(const SegJob *J, Py_ssize_t j0, Py_ssize_t n, KLBlock *B)
+HOT_INLINE void kl_finish_terms(KLBlock *restrict B, const double *restrict vp,
+                                   const double *restrict vq, const KLRowValues *R, Py_ssize_t n)
 {
-    double bufp[BLOCK], bufq[BLOCK];
-    const double *vp = row_block(&J->r, j0, n, bufp), *vq = row_block(&J->q, j0, n, bufq);
-    const double l_hi = -J->l_hi, l_lo = J->l_lo, mu = J->mu, r_hi = J->r_hi, r_lo = J->r_lo;
+    const int st = R->step;
     for (Py_ssize_t i = 0; i < n; i++) {
-        double s, err, d_hi, d_lo, a_err;
-        two_sum(B->lp_hi[i], l_hi, &s, &err);
-        double rest = (err + B->lp_lo[i]) - l_lo;
+        double s, err, d_hi, d_lo, a_err, r_hi = R->r_hi[i * st], r_lo = R->r_lo[i * st];
+        two_sum(B->lp_hi[i], -R->l_hi[i * st], &s, &err);
+        double rest = (err + B->lp_lo[i]) - R->l_lo[i * st];
         B->lp_hi[i] = s;
         B->lp_lo[i] = select_d(mask_if(fabs(s) > DBL_MAX), 0.0, rest);
         /* m_hi < 2 and r_hi <= 1: Dekker's range */
@@ -1239,10 +1251,24 @@ HOT_INLINE void kl_block_finish(const SegJob *J, Py_ssize_t j0, Py_ssize_t n, KL
         two_sum(u_hi, u_lo, &B->m_hi[i], &B->m_lo[i]);
         B->p[i] = ldexp2(B->m_hi[i], B->e[i]);
         two_sum(vp[i], -vq[i], &d_hi, &d_lo);
-        two_sum(mu, -d_hi, &B->a[i], &a_err);
+        two_sum(R->mu[i * st], -d_hi, &B->a[i], &a_err);
         B->low[i] = a_err - d_lo;
         B->on[i] = mask_if(vp[i] > -INFINITY);
     }
+}
+
+/* The values of row J (step 0). */
+static inline KLRowValues kl_row_values(const SegJob *J)
+{
+    return (KLRowValues){&J->mu, &J->l_hi, &J->l_lo, &J->r_hi, &J->r_lo, &J->centre, 0};
+}
+
+HOT_INLINE void kl_block_finish(const SegJob *J, Py_ssize_t j0, Py_ssize_t n, KLBlock *B)
+{
+    double bufp[BLOCK], bufq[BLOCK];
+    const double *vp = row_block(&J->r, j0, n, bufp), *vq = row_block(&J->q, j0, n, bufq);
+    KLRowValues R = kl_row_values(J);
+    kl_finish_terms(B, vp, vq, &R, n);
 }
 
 HOT_INLINE void kl_block(const SegJob *J, Py_ssize_t j0, Py_ssize_t n, KLBlock *B)
@@ -1256,26 +1282,36 @@ HOT_INLINE void kl_block(const SegJob *J, Py_ssize_t j0, Py_ssize_t n, KLBlock *
    over the support. The centre must be within a few ULP of the mean of mu - d (the exact
    value of its low part included): the residue r = E_p[x] it leaves enters KL through
    cancellation, about r^2 against KL. */
+/* The terms of PH_KL_LOGZ on a block whose exp kl_exp_parts took: a + b = e^{z_p,j - m}, and
+   w = e^{z_p,j - m} (mu - d_j) on the support. */
+HOT_INLINE void kl_logz_terms(const KLBlock *restrict B, const double *restrict vp,
+                                 const double *restrict vq, const KLRowValues *R, Py_ssize_t n,
+                                 double *restrict a, double *restrict b, double *restrict w)
+{
+    const int st = R->step;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double d_hi, d_lo, c_a, c_err;
+        a[i] = ldexp2(B->m_hi[i], B->e[i]);
+        b[i] = ldexp2(B->m_lo[i], B->e[i]);
+        two_sum(vp[i], -vq[i], &d_hi, &d_lo);
+        two_sum(R->mu[i * st], -d_hi, &c_a, &c_err);
+        double centred = c_a + (c_err - d_lo); /* mu - d to a few ULP, as in the sums */
+        w[i] = select_d(mask_if(vp[i] > -INFINITY), (a[i] + b[i]) * centred, 0.0);
+    }
+}
+
 HOT static void seg_kl_logz(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1, DD *t, DD *centre)
 {
     double t_hi[LANES] = {0.0}, t_lo[LANES] = {0.0}, c_hi[LANES] = {0.0}, c_lo[LANES] = {0.0};
     double a[BLOCK], b[BLOCK], w[BLOCK], bufp[BLOCK], bufq[BLOCK];
     KLBlock local;
-    const double mu = J->mu;
+    KLRowValues R = kl_row_values(J);
     for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
         Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
         KLBlock *restrict B = J->kl_cache ? &J->kl_cache[(j0 - c0) / BLOCK] : &local;
         kl_block_exp(J, j0, n, B);
         const double *vp = row_block(&J->r, j0, n, bufp), *vq = row_block(&J->q, j0, n, bufq);
-        for (Py_ssize_t i = 0; i < n; i++) {
-            double d_hi, d_lo, c_a, c_err;
-            a[i] = ldexp2(B->m_hi[i], B->e[i]);
-            b[i] = ldexp2(B->m_lo[i], B->e[i]);
-            two_sum(vp[i], -vq[i], &d_hi, &d_lo);
-            two_sum(mu, -d_hi, &c_a, &c_err);
-            double centred = c_a + (c_err - d_lo); /* mu - d to a few ULP, as in the sums */
-            w[i] = select_d(mask_if(vp[i] > -INFINITY), (a[i] + b[i]) * centred, 0.0);
-        }
+        kl_logz_terms(B, vp, vq, &R, n, a, b, w);
         if (J->r.k >= j0 && J->r.k < j0 + n)
             a[J->r.k - j0] = b[J->r.k - j0] = 0.0;
         lanes_add_two(t_hi, t_lo, a, b, n);
@@ -1283,6 +1319,106 @@ HOT static void seg_kl_logz(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1, DD *t
     }
     *t = merge_lanes(t_hi, t_lo);
     *centre = merge_lanes(c_hi, c_lo);
+}
+
+/* The terms of PH_KL_SUMS on a block that kl_finish_terms finished: p x (rh + rl) and
+   p g(x) (ph + pl) over the support, and huge: all ones where p e^x passes e^700. */
+HOT_INLINE void kl_sums_terms(const KLBlock *restrict B, const KLRowValues *R, Py_ssize_t n,
+                                 double *restrict rh, double *restrict rl, double *restrict ph,
+                                 double *restrict pl, uint64_t *restrict huge)
+{
+    double x[BLOCK + 8], x_lo[BLOCK + 8], eh[BLOCK + 8], el[BLOCK + 8], gh[BLOCK + 8], gl[BLOCK + 8];
+    int64_t ne[BLOCK + 8];
+    const int st = R->step;
+    uint64_t slow = 0, outside = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double s_hi, s_err;
+        two_sum(B->a[i], B->low[i] - R->centre[i * st], &x[i], &x_lo[i]);
+        double px = B->p[i] * x[i], px_lo = B->p[i] * x_lo[i];
+        rh[i] = select_d(B->on[i], px, 0.0);
+        rl[i] = select_d(B->on[i], px_lo, 0.0);
+        /* the argument of exp: log p + x above 600, else x */
+        two_sum(B->lp_hi[i], x[i], &s_hi, &s_err);
+        double s_lo = (s_err + B->lp_lo[i]) + x_lo[i];
+        uint64_t big = mask_if(x[i] > 600.0);
+        eh[i] = select_d(big, s_hi, x[i]);
+        el[i] = select_d(big, s_lo, 0.0);
+        double log_pe = (B->lp_hi[i] + B->lp_lo[i]) + x[i];
+        huge[i] = B->on[i] & mask_if(log_pe > 700.0);
+        outside |= B->on[i] & mask_if(!(fabs(x[i]) <= 1.0));
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        eh[i] = clamp_hi(eh[i]);
+        el[i] = clamp_lo(el[i]);
+    }
+    /* exp only where some class of the support takes it (the series' block skips it:
+       the values it would give are not taken) */
+    for (Py_ssize_t i = 0; outside && i < n; i++) {
+        double m_hi, m_lo;
+        exp_parts_clamped(eh[i], el[i], &m_hi, &m_lo, &ne[i]);
+        eh[i] = ldexp2(m_hi, ne[i]);
+        el[i] = ldexp2(m_lo, ne[i]);
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double xi = x[i], h, err, s_hi, s_lo, p_hi, p_lo, c_hi, c_lo, t_hi, t_lo;
+        /* the series, on xs = x (|x| <= 1) or 0 */
+        uint64_t series = mask_if(fabs(xi) <= 1.0);
+        double xs = select_d(series, xi, 0.0);
+        double poly = G_TAIL[17];
+        poly = poly * xs + G_TAIL[16];
+        poly = poly * xs + G_TAIL[15];
+        poly = poly * xs + G_TAIL[14];
+        poly = poly * xs + G_TAIL[13];
+        poly = poly * xs + G_TAIL[12];
+        poly = poly * xs + G_TAIL[11];
+        poly = poly * xs + G_TAIL[10];
+        poly = poly * xs + G_TAIL[9];
+        poly = poly * xs + G_TAIL[8];
+        poly = poly * xs + G_TAIL[7];
+        poly = poly * xs + G_TAIL[6];
+        poly = poly * xs + G_TAIL[5];
+        poly = poly * xs + G_TAIL[4];
+        poly = poly * xs + G_TAIL[3];
+        poly = poly * xs + G_TAIL[2];
+        poly = poly * xs + G_TAIL[1];
+        poly = poly * xs + G_TAIL[0];
+        two_sum(0.5, xs * poly, &p_hi, &p_lo);
+        s_hi = xs * xs;
+        s_lo = dekker(xs, xs, s_hi);
+        h = s_hi * p_hi;
+        err = dekker(s_hi, p_hi, h);
+        two_sum(h, err + s_hi * p_lo + s_lo * p_hi, &s_hi, &s_lo);
+        /* e^x + (-1 - x) */
+        two_sum(-1.0, -xi, &c_hi, &c_lo);
+        two_sum(eh[i], c_hi, &h, &err);
+        two_sum(h, err + el[i] + c_lo, &t_hi, &t_lo);
+        double g = select_d(series, s_hi, t_hi);
+        double g_l = select_d(series, s_lo, t_lo);
+        double em1 = (g + xi) + g_l;
+        gh[i] = g;
+        double corrected = g_l + em1 * x_lo[i];
+        gl[i] = select_d(mask_if(x_lo[i] != 0.0), corrected, g_l);
+        slow |= mask_if(fabs(g) > 0x1p995);
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double m_hi = B->m_hi[i], u_hi = m_hi * gh[i];
+        double u_err = dekker(m_hi, gh[i], u_hi);
+        double v_hi = ldexp2(u_hi, B->e[i]);
+        double v_lo = ldexp2(u_err + m_hi * gl[i] + B->m_lo[i] * gh[i], B->e[i]);
+        uint64_t big = mask_if(x[i] > 600.0);
+        ph[i] = select_d(B->on[i], select_d(big, eh[i], v_hi), 0.0);
+        pl[i] = select_d(B->on[i], select_d(big, el[i], v_lo), 0.0);
+    }
+    if (slow) /* some g past Dekker's range: the products again, by two_prod */
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double u_hi, u_err;
+            two_prod(B->m_hi[i], gh[i], &u_hi, &u_err);
+            double v_hi = ldexp2(u_hi, B->e[i]);
+            double v_lo = ldexp2(u_err + B->m_hi[i] * gl[i] + B->m_lo[i] * gh[i], B->e[i]);
+            uint64_t big = mask_if(x[i] > 600.0);
+            ph[i] = select_d(B->on[i], select_d(big, eh[i], v_hi), 0.0);
+            pl[i] = select_d(B->on[i], select_d(big, el[i], v_lo), 0.0);
+        }
 }
 
 /* PH_KL_SUMS: r = sum p x and G = sum p g(x) over the support, x + x_lo = mu - d - centre,
@@ -1296,12 +1432,10 @@ HOT static void seg_kl_sums(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1, DD *r
                             int *large)
 {
     double r_hi[LANES] = {0.0}, r_lo[LANES] = {0.0}, g_hi[LANES] = {0.0}, g_lo[LANES] = {0.0};
-    double x[BLOCK], x_lo[BLOCK], eh[BLOCK], el[BLOCK], ph[BLOCK], pl[BLOCK], gh[BLOCK],
-        gl[BLOCK];
-    int64_t ne[BLOCK];
+    double rh[BLOCK], rl[BLOCK], ph[BLOCK], pl[BLOCK];
+    uint64_t big[BLOCK], big_any = 0;
     KLBlock local;
-    const double centre = J->centre;
-    uint64_t big_any = 0;
+    KLRowValues R = kl_row_values(J);
     for (Py_ssize_t j0 = c0; j0 < c1; j0 += BLOCK) {
         Py_ssize_t n = c1 - j0 < BLOCK ? c1 - j0 : BLOCK;
         KLBlock *restrict B = &local;
@@ -1311,96 +1445,10 @@ HOT static void seg_kl_sums(const SegJob *J, Py_ssize_t c0, Py_ssize_t c1, DD *r
         }
         else
             kl_block(J, j0, n, B);
-        uint64_t slow = 0, outside = 0;
-        for (Py_ssize_t i = 0; i < n; i++) {
-            double s_hi, s_err;
-            two_sum(B->a[i], B->low[i] - centre, &x[i], &x_lo[i]);
-            double px = B->p[i] * x[i], px_lo = B->p[i] * x_lo[i];
-            ph[i] = select_d(B->on[i], px, 0.0);
-            pl[i] = select_d(B->on[i], px_lo, 0.0);
-            /* the argument of exp: log p + x above 600, else x */
-            two_sum(B->lp_hi[i], x[i], &s_hi, &s_err);
-            double s_lo = (s_err + B->lp_lo[i]) + x_lo[i];
-            uint64_t big = mask_if(x[i] > 600.0);
-            eh[i] = select_d(big, s_hi, x[i]);
-            el[i] = select_d(big, s_lo, 0.0);
-            double log_pe = (B->lp_hi[i] + B->lp_lo[i]) + x[i];
-            big_any |= B->on[i] & mask_if(log_pe > 700.0);
-            outside |= B->on[i] & mask_if(!(fabs(x[i]) <= 1.0));
-        }
-        for (Py_ssize_t i = 0; i < n; i++) {
-            eh[i] = clamp_hi(eh[i]);
-            el[i] = clamp_lo(el[i]);
-        }
-        lanes_add_two(r_hi, r_lo, ph, pl, n);
-        /* exp only where some class of the support takes it (the series' block skips it:
-           the values it would give are not taken) */
-        for (Py_ssize_t i = 0; outside && i < n; i++) {
-            double m_hi, m_lo;
-            exp_parts_clamped(eh[i], el[i], &m_hi, &m_lo, &ne[i]);
-            eh[i] = ldexp2(m_hi, ne[i]);
-            el[i] = ldexp2(m_lo, ne[i]);
-        }
-        for (Py_ssize_t i = 0; i < n; i++) {
-            double xi = x[i], h, err, s_hi, s_lo, p_hi, p_lo, c_hi, c_lo, t_hi, t_lo;
-            /* the series, on xs = x (|x| <= 1) or 0 */
-            uint64_t series = mask_if(fabs(xi) <= 1.0);
-            double xs = select_d(series, xi, 0.0);
-            double poly = G_TAIL[17];
-            poly = poly * xs + G_TAIL[16];
-            poly = poly * xs + G_TAIL[15];
-            poly = poly * xs + G_TAIL[14];
-            poly = poly * xs + G_TAIL[13];
-            poly = poly * xs + G_TAIL[12];
-            poly = poly * xs + G_TAIL[11];
-            poly = poly * xs + G_TAIL[10];
-            poly = poly * xs + G_TAIL[9];
-            poly = poly * xs + G_TAIL[8];
-            poly = poly * xs + G_TAIL[7];
-            poly = poly * xs + G_TAIL[6];
-            poly = poly * xs + G_TAIL[5];
-            poly = poly * xs + G_TAIL[4];
-            poly = poly * xs + G_TAIL[3];
-            poly = poly * xs + G_TAIL[2];
-            poly = poly * xs + G_TAIL[1];
-            poly = poly * xs + G_TAIL[0];
-            two_sum(0.5, xs * poly, &p_hi, &p_lo);
-            s_hi = xs * xs;
-            s_lo = dekker(xs, xs, s_hi);
-            h = s_hi * p_hi;
-            err = dekker(s_hi, p_hi, h);
-            two_sum(h, err + s_hi * p_lo + s_lo * p_hi, &s_hi, &s_lo);
-            /* e^x + (-1 - x) */
-            two_sum(-1.0, -xi, &c_hi, &c_lo);
-            two_sum(eh[i], c_hi, &h, &err);
-            two_sum(h, err + el[i] + c_lo, &t_hi, &t_lo);
-            double g = select_d(series, s_hi, t_hi);
-            double g_l = select_d(series, s_lo, t_lo);
-            double em1 = (g + xi) + g_l;
-            gh[i] = g;
-            double corrected = g_l + em1 * x_lo[i];
-            gl[i] = select_d(mask_if(x_lo[i] != 0.0), corrected, g_l);
-            slow |= mask_if(fabs(g) > 0x1p995);
-        }
-        for (Py_ssize_t i = 0; i < n; i++) {
-            double m_hi = B->m_hi[i], u_hi = m_hi * gh[i];
-            double u_err = dekker(m_hi, gh[i], u_hi);
-            double v_hi = ldexp2(u_hi, B->e[i]);
-            double v_lo = ldexp2(u_err + m_hi * gl[i] + B->m_lo[i] * gh[i], B->e[i]);
-            uint64_t big = mask_if(x[i] > 600.0);
-            ph[i] = select_d(B->on[i], select_d(big, eh[i], v_hi), 0.0);
-            pl[i] = select_d(B->on[i], select_d(big, el[i], v_lo), 0.0);
-        }
-        if (slow) /* some g past Dekker's range: the products again, by two_prod */
-            for (Py_ssize_t i = 0; i < n; i++) {
-                double u_hi, u_err;
-                two_prod(B->m_hi[i], gh[i], &u_hi, &u_err);
-                double v_hi = ldexp2(u_hi, B->e[i]);
-                double v_lo = ldexp2(u_err + B->m_hi[i] * gl[i] + B->m_lo[i] * gh[i], B->e[i]);
-                uint64_t big = mask_if(x[i] > 600.0);
-                ph[i] = select_d(B->on[i], select_d(big, eh[i], v_hi), 0.0);
-                pl[i] = select_d(B->on[i], select_d(big, el[i], v_lo), 0.0);
-            }
+        kl_sums_terms(B, &R, n, rh, rl, ph, pl, big);
+        for (Py_ssize_t i = 0; i < n; i++)
+            big_any |= big[i];
+        lanes_add_two(r_hi, r_lo, rh, rl, n);
         lanes_add_two(g_hi, g_lo, ph, pl, n);
     }
     *r_sum = merge_lanes(r_hi, r_lo);
@@ -1831,7 +1879,12 @@ static int kl32_reference(SegJob *J)
     return 1;
 }
 
-static void kl_row(SegJob *J, const Job *G, Py_ssize_t i, int threads)
+/* KL's stages of a row: kl_begin (the flags and the maximum of z_p, the rows it settles:
+   the limits, left to Python, and the float32 way), kl_log_partition (log Z, 1 / Z and the
+   centre from the sums of PH_KL_LOGZ) and kl_end (KL from the sums of PH_KL_SUMS). kl_row
+   runs them with the passes on the row's segments; the groups of short rows (kl_group) run
+   the passes on the group. */
+static int kl_begin(SegJob *J, const Job *G, Py_ssize_t i, int threads, int *off)
 {
     /* float32 rows: the flags pass sums the weights of the float32 way too */
     int way32 = J->r.x32 && kl32_reference(J);
@@ -1850,30 +1903,32 @@ static void kl_row(SegJob *J, const Job *G, Py_ssize_t i, int threads)
     }
     if (f.bad || !isfinite(f.max.m) || !isfinite(f.d_max - f.d_min)) {
         G->status[i] = 1;
-        return;
+        return 0;
     }
     J->r.m = f.max.m;
     J->r.k = f.max.k;
     if (way32 && kl_row32(J, G, i, threads, f.off))
-        return;
+        return 0;
     double d_lo;
     two_sum(at(&J->r, J->r.k), -at(&J->q, J->r.k), &J->mu, &d_lo);
-    /* log Z = log1p(t), 1 / Z = r_hi + r_lo, and the centre, from one pass */
-    run_phase(J, PH_KL_LOGZ, threads);
-    DD t = combine(J->t, J->nseg);
+    *off = f.off;
+    return 1;
+}
+
+static void kl_log_partition(SegJob *J, DD t, DD centre)
+{
     log1p_dd(t.hi, t.lo, &J->l_hi, &J->l_lo);
     double z_hi, z_err, zr, zr_err;
     two_sum(1.0, t.hi, &z_hi, &z_err);
     J->r_hi = 1.0 / z_hi;
     two_prod(J->r_hi, z_hi, &zr, &zr_err);
     J->r_lo = (((1.0 - zr) - zr_err) - J->r_hi * (z_err + t.lo)) / z_hi;
-    J->centre = combine(J->s, J->nseg).hi * J->r_hi;
-    run_phase(J, PH_KL_SUMS, threads);
-    double r = combine(J->t, J->nseg).hi;
-    DD g = combine(J->s, J->nseg);
-    int large = 0;
-    for (Py_ssize_t s = 0; s < J->nseg; s++)
-        large |= J->kl[s].large;
+    J->centre = centre.hi * J->r_hi;
+}
+
+static void kl_end(SegJob *J, const Job *G, Py_ssize_t i, int threads, double r, DD g, int large,
+                   int off)
+{
     double kl;
     if (large) { /* KL > 700 and G overflows: sum p (log p - log q) */
         Row p_row = J->r;
@@ -1902,7 +1957,22 @@ static void kl_row(SegJob *J, const Job *G, Py_ssize_t i, int threads)
         kl = l_hi + ((l_lo - r * g.hi / (1.0 + g.hi)) + h);
     }
     ((double *)G->out)[i] = kl > 0.0 ? kl : 0.0;
-    G->status[i] = f.off && !large ? 2 : 0; /* the large branch's log q is over all classes */
+    G->status[i] = off && !large ? 2 : 0; /* the large branch's log q is over all classes */
+}
+
+static void kl_row(SegJob *J, const Job *G, Py_ssize_t i, int threads)
+{
+    int off;
+    if (!kl_begin(J, G, i, threads, &off))
+        return;
+    /* log Z = log1p(t), 1 / Z = r_hi + r_lo, and the centre, from one pass */
+    run_phase(J, PH_KL_LOGZ, threads);
+    kl_log_partition(J, combine(J->t, J->nseg), combine(J->s, J->nseg));
+    run_phase(J, PH_KL_SUMS, threads);
+    int large = 0;
+    for (Py_ssize_t s = 0; s < J->nseg; s++)
+        large |= J->kl[s].large;
+    kl_end(J, G, i, threads, combine(J->t, J->nseg).hi, combine(J->s, J->nseg), large, off);
 }
 
 /* The stages of one row of G, on `threads` threads (its segments): row_begin (the maximum,
@@ -1910,11 +1980,11 @@ static void kl_row(SegJob *J, const Job *G, Py_ssize_t i, int threads)
    (the passes over the row and the log-partition) and row_end (the outputs). Each returns
    whether the row goes on to the next stage. process_row runs them in turn; the groups of
    short rows (rows_worker) take row_begin and row_end, and group_sums for row_sums. */
-static int row_begin(SegJob *J, const Job *G, Py_ssize_t i, int threads, const MaxPart *known)
+/* The fields of J for row i of G (KL: z_q too). */
+static void row_setup(SegJob *J, const Job *G, Py_ssize_t i)
 {
-    size_t xs = G->x32 ? 4 : 8, os = G->out32 ? 4 : 8;
-    int kind = G->kind;
-    J->kind = kind;
+    size_t xs = G->x32 ? 4 : 8;
+    J->kind = G->kind;
     J->r.x = G->x + (size_t)i * G->K * xs;
     J->r.x32 = G->x32;
     J->r.beta = G->betas ? G->betas[i] : G->beta;
@@ -1924,10 +1994,19 @@ static int row_begin(SegJob *J, const Job *G, Py_ssize_t i, int threads, const M
     J->out32 = G->out32;
     J->coarse = G->coarse;
     J->offset = 0.0;
-    if (kind == KL) {
+    if (G->kind == KL) {
         J->q = J->r;
         J->q.x = G->x2 + (size_t)i * G->K * xs;
         J->out32 = 0;
+    }
+}
+
+static int row_begin(SegJob *J, const Job *G, Py_ssize_t i, int threads, const MaxPart *known)
+{
+    size_t os = G->out32 ? 4 : 8;
+    int kind = G->kind;
+    row_setup(J, G, i);
+    if (kind == KL) {
         kl_row(J, G, i, threads);
         return 0;
     }
@@ -2372,6 +2451,81 @@ static void group_sums(SegJob *J, const Job *G, Py_ssize_t i0, int *live, int n,
     *dd_first = 2 * took_dd > m;
 }
 
+/* KL of the float64 rows i0, ..., i0 + n - 1 of G (n K <= BLOCK), packed: kl_begin of each
+   row (its flags pass alone), then the passes of log Z and of the sums on the rows that go on,
+   one after the other in one block, each row's values repeated over its entries
+   (KLRowValues, step 1) and each row summed into LANES lanes of its own, with
+   kl_log_partition and kl_end of each: the operations of kl_row on the same values, so the
+   same bits. */
+HOT static void kl_group_passes(SegJob *J, const Job *G, Py_ssize_t i0, const int *sel, int m,
+                                const int *off)
+{
+    KLBlock B;
+    double vp[BLOCK + 8], vq[BLOCK + 8], mu[BLOCK + 8], l_hi[BLOCK + 8], l_lo[BLOCK + 8], r_hi[BLOCK + 8], r_lo[BLOCK + 8],
+        centre[BLOCK + 8], a[BLOCK + 8], b[BLOCK + 8], c[BLOCK + 8], d[BLOCK + 8];
+    uint64_t huge[BLOCK + 8];
+    Py_ssize_t K = G->K, n = m * K;
+    KLRowValues V = {mu, l_hi, l_lo, r_hi, r_lo, centre, 1};
+    for (int j = 0; j < m; j++) {
+        const SegJob *R = &J[sel[j]];
+        Py_ssize_t o = j * K;
+        shift_block(&R->r, 0, K, B.lp_hi + o, B.lp_lo + o);
+        memcpy(vp + o, R->r.x, (size_t)K * sizeof(double));
+        memcpy(vq + o, R->q.x, (size_t)K * sizeof(double));
+        for (Py_ssize_t i = o; i < o + K; i++)
+            mu[i] = R->mu;
+    }
+    kl_exp_parts(&B, n);
+    kl_logz_terms(&B, vp, vq, &V, n, a, b, c);
+    for (int j = 0; j < m; j++) {
+        SegJob *R = &J[sel[j]];
+        Py_ssize_t o = j * K;
+        double t_hi[LANES] = {0.0}, t_lo[LANES] = {0.0}, c_hi[LANES] = {0.0}, c_lo[LANES] = {0.0};
+        a[o + R->r.k] = b[o + R->r.k] = 0.0;
+        lanes_add_two(t_hi, t_lo, a + o, b + o, K);
+        lanes_add_one(c_hi, c_lo, c + o, K);
+        DD t = merge_lanes(t_hi, t_lo), centred = merge_lanes(c_hi, c_lo);
+        kl_log_partition(R, combine(&t, 1), combine(&centred, 1));
+        for (Py_ssize_t i = o; i < o + K; i++) {
+            l_hi[i] = R->l_hi;
+            l_lo[i] = R->l_lo;
+            r_hi[i] = R->r_hi;
+            r_lo[i] = R->r_lo;
+            centre[i] = R->centre;
+        }
+    }
+    kl_finish_terms(&B, vp, vq, &V, n);
+    kl_sums_terms(&B, &V, n, a, b, c, d, huge);
+    for (int j = 0; j < m; j++) {
+        Py_ssize_t o = j * K;
+        double r_hi_l[LANES] = {0.0}, r_lo_l[LANES] = {0.0}, g_hi[LANES] = {0.0},
+               g_lo[LANES] = {0.0};
+        uint64_t large = 0;
+        for (Py_ssize_t i = o; i < o + K; i++)
+            large |= huge[i];
+        lanes_add_two(r_hi_l, r_lo_l, a + o, b + o, K);
+        lanes_add_two(g_hi, g_lo, c + o, d + o, K);
+        DD r = merge_lanes(r_hi_l, r_lo_l), g = merge_lanes(g_hi, g_lo);
+        kl_end(&J[sel[j]], G, i0 + sel[j], 1, combine(&r, 1).hi, combine(&g, 1), large != 0,
+               off[sel[j]]);
+    }
+}
+
+/* KL packs float64 rows of up to KL_PACK_ROW classes: 20-35% faster than the rows alone at
+   K = 2-11, and slower from K = 16 on (measured on AVX-512, 20000 rows). */
+#define KL_PACK_ROW 12
+static void kl_group(SegJob *J, const Job *G, Py_ssize_t i0, int n)
+{
+    int sel[PACK_MAX], off[PACK_MAX], m = 0;
+    for (int g = 0; g < n; g++) {
+        row_setup(&J[g], G, i0 + g);
+        if (kl_begin(&J[g], G, i0 + g, 1, &off[g]))
+            sel[m++] = g;
+    }
+    if (m > 0)
+        kl_group_passes(J, G, i0, sel, m, off);
+}
+
 /* Short rows: each row on one thread, one segment; rows of up to PACK_ROW classes in groups
    (group_sums), longer ones one by one. */
 static void rows_worker(void *ctx, Py_ssize_t i0, Py_ssize_t i1)
@@ -2391,7 +2545,7 @@ static void rows_worker(void *ctx, Py_ssize_t i0, Py_ssize_t i1)
         J[g].t = &t[g];
         J[g].s = &s[g];
     }
-    if (G->kind == KL || G->K > PACK_ROW) {
+    if ((G->kind == KL && (G->x32 || G->K > KL_PACK_ROW)) || G->K > PACK_ROW) {
         if (G->kind == KL && G->x32) /* NULL: the weights again */
             J[0].kl_w = (double *)malloc((size_t)G->K * sizeof(double));
         if (G->kind == KL && G->K <= KL_CACHE_ROW) /* NULL: the terms again */
@@ -2411,6 +2565,10 @@ static void rows_worker(void *ctx, Py_ssize_t i0, Py_ssize_t i1)
     int per_group = BLOCK / G->K < PACK_MAX ? (int)(BLOCK / G->K) : PACK_MAX, dd_first = 0;
     for (Py_ssize_t i = i0; i < i1; i += per_group) {
         int n = i1 - i < per_group ? (int)(i1 - i) : per_group;
+        if (G->kind == KL) {
+            kl_group(J, G, i, n);
+            continue;
+        }
         pack_max(G, i, n, max);
         for (int g = 0; g < n; g++)
             live[g] = row_begin(&J[g], G, i + g, 1, &max[g]);
