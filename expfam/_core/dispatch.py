@@ -152,8 +152,6 @@ def tiered(func: F | None = None, /, *, floats: Callable[[float], Any] | None = 
     def call(first: Any = _NO_ARGUMENT, /, *args: Any, **kwargs: Any) -> Any:
         # the first argument apart: a call of one number or array packs no tuple
         if type(first) in _ONE_PLAIN and not args and not kwargs:
-            if floats is not None and type(first) is float:
-                return floats(first)
             return func(first)
         if first is not _NO_ARGUMENT:
             args = (first, *args)
@@ -178,4 +176,13 @@ def tiered(func: F | None = None, /, *, floats: Callable[[float], Any] | None = 
             ) from None
         return twin(*args, **kwargs)
 
-    return call  # type: ignore[return-value]
+    if floats is None:
+        return call  # type: ignore[return-value]
+
+    @functools.wraps(func)
+    def call_floats(first: Any = _NO_ARGUMENT, /, *args: Any, **kwargs: Any) -> Any:
+        if type(first) is float and not args and not kwargs:
+            return floats(first)
+        return call(first, *args, **kwargs)
+
+    return call_floats
