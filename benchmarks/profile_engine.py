@@ -204,7 +204,7 @@ def main() -> None:
     else:
         for kernel, dtype, shape in CASES:
             shares = profile(kernel, dtype, shape, args.seconds)
-            top = sorted(shares.items(), key=lambda kv: -kv[1])[:8]
+            top = [kv for kv in sorted(shares.items(), key=lambda kv: -kv[1])[:8] if kv[1] >= 1.0]
             rest = 100.0 - sum(share for _, share in top)
             cells = ", ".join(f"`{name}` {share:.0f}%" for name, share in top)
             lines.append(
