@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from expfam._core.args import RowLayout, as_real, axis_index, masked, scalar
+from expfam._core.dd import two_prod, two_sum
 from expfam._core.dispatch import tiered
 from expfam._core.solvers import bracketed_newton
 from expfam.special._losses import cross_entropy
@@ -38,6 +39,7 @@ from expfam.special._partition import softmax
 __all__ = ["entmax", "entmax_jvp", "fenchel_young_loss", "sparsemax"]
 
 _MAX_ITER = 200
+_REFINE_ITER = 8
 _EPS = float(np.finfo(np.float64).eps)
 
 
@@ -82,52 +84,225 @@ def _entmax15_rows(z: NDArray) -> NDArray:
     return np.maximum(x - t[:, None], 0.0) ** 2
 
 
-def _entmax_root_rows(z: NDArray, alpha: float) -> tuple[NDArray, NDArray]:
-    """alpha-entmax of rows ``z`` (max 0) by a bracketed Newton solve for ``c``.
+def _base(x: NDArray, x_lo: NDArray, c_hi: NDArray, c_lo: NDArray, a1: float):
+    """``u = (alpha - 1)(x - c)`` as ``u_hi + u_lo``, exact to ``2**-104`` relative.
 
-    Returns the probabilities and the mask of the classes left at 0 whose
-    distance above the threshold, ``1 + (alpha - 1)(z_k - c)``, is below the
-    rounding of ``c``: at large ``alpha`` such a class can hold visible mass
-    (``alpha = 50``: ``p = 0.005`` sits ``1e-111`` above the threshold).
+    ``x = x + x_lo`` (a logit minus the row's maximum, exactly) and the
+    threshold ``c = c_hi + c_lo`` are double-doubles; the product with
+    ``alpha - 1`` is Dekker's, on ``alpha - 1`` scaled into ``[1/2, 1)`` when
+    it is ``>= 1`` (so that huge ``alpha`` cannot overflow the split).
+    """
+    d_hi, d_err = two_sum(x, -c_hi)
+    d_hi, d_lo = two_sum(d_hi, d_err + (x_lo - c_lo))
+    if a1 >= 1.0:
+        m, e = math.frexp(a1)
+        d_hi, d_lo = np.ldexp(d_hi, e), np.ldexp(d_lo, e)
+    else:
+        m = a1
+    u_hi, u_err = two_prod(m, d_hi)
+    return two_sum(u_hi, u_err + m * d_lo)
+
+
+def _terms(
+    x: NDArray,
+    x_lo: NDArray,
+    c_hi: NDArray,
+    c_lo: NDArray,
+    alpha: float,
+    offset: float = 1.0,
+) -> tuple[NDArray, NDArray, NDArray, NDArray]:
+    """The probabilities at the threshold ``c = c_hi + c_lo`` and what the solvers need.
+
+    ``p_k = b_k^(1/(alpha - 1))`` with the base ``b_k = 1 + (alpha - 1)(x_k - c)``
+    formed in double-double from :func:`_base`, so that a class near the
+    threshold (``b_k`` small) keeps its digits. ``offset = 0`` gives
+    ``b_k = (alpha - 1)(x_k - c)`` instead: ``c`` is then a class's logit
+    and that class sits exactly on the threshold. ``log b`` is
+    ``log1p(t_hi) + t_lo / (1 + t_hi)`` with ``t = b - 1`` for ``b > 1/2``,
+    else ``log(b_hi) + b_lo / b_hi``, and ``p = exp(log b / (alpha - 1))``,
+    relative error about ``eps (1 + |log p|)``; ``p = b`` at ``alpha = 2``
+    and ``b^2`` at 1.5. Column 0 is the top class (``x = 0``).
+
+    Returns ``p``, the slope ``-dp/dc = p / b = p^(2 - alpha)``, the base
+    ``b`` (rounded; 1 off the support) and the residual ``1 - sum p`` with
+    the top class's ``p_0 - 1`` formed from ``t_0`` (``expm1``): its error is
+    a few ULPs of the mass outside the top class, not of 1.
+    """
+    a1 = alpha - 1.0
+    u_hi, u_lo = _base(x, x_lo, c_hi, c_lo, a1)
+    b_hi, b_err = two_sum(np.full_like(u_hi, offset), u_hi)
+    b_hi, b_lo = two_sum(b_hi, b_err + u_lo)
+    t_hi, t_err = two_sum(np.full_like(u_hi, offset - 1.0), u_hi)
+    t_hi, t_lo = two_sum(t_hi, t_err + u_lo)
+    with np.errstate(all="ignore"):
+        inside = b_hi > 0
+        b = np.where(inside, b_hi, 1.0)
+        if a1 == 1.0:
+            p = b
+            q_top = t_hi[:, 0] + t_lo[:, 0]
+        elif a1 == 0.5:
+            p = b_hi * (b_hi + 2.0 * b_lo)
+            q_top = t_hi[:, 0] * (2.0 + t_hi[:, 0]) + 2.0 * t_lo[:, 0]
+        else:
+            near = t_hi > -0.5
+            tn = np.where(near, t_hi, 0.0)
+            log_b = np.where(near, np.log1p(tn) + t_lo / (1.0 + tn), np.log(b) + b_lo / b)
+            p = np.exp(log_b / a1)
+            q_top = np.expm1(log_b[:, 0] / a1)
+        p = np.where(inside, p, 0.0)
+        q_top = np.where(inside[:, 0], q_top, -1.0)
+        slope = p / b
+    residual = -(q_top + np.sum(p[:, 1:], axis=1))
+    return p, slope, b, residual
+
+
+def _root(z: NDArray, z_lo: NDArray, alpha: float) -> NDArray:
+    """The threshold ``c`` (a float) of rows ``z`` (max 0) by a bracketed Newton solve.
 
     ``p_k = [1 + (alpha - 1)(z_k - c)]_+^(1/(alpha - 1))``, i.e. ``tau = (alpha - 1) c - 1``;
-    ``c`` is in logit units, so its rounding costs ``p`` a relative ``eps |c|``
-    at every ``alpha``, and ``p -> exp(z - c)`` (softmax) as ``alpha -> 1``.
+    ``c`` is in logit units, and ``p -> exp(z - c)`` (softmax) as ``alpha -> 1``.
     ``g(c) = 1 - sum p`` increases in ``c`` from ``<= 0`` at ``c = 0`` to ``>= 0``
     at ``c = (1 - K^(1 - alpha)) / (alpha - 1)``: the bracket of
     :func:`expfam._core.solvers.bracketed_newton`.
     """
+    n = z.shape[0]
+    zero = np.zeros((n, 1))
+    lo, hi = np.zeros(n), np.full(n, _threshold_bound(z.shape[1], alpha))
+    root = bracketed_newton(
+        lambda c, active: _excess(z, z_lo, c[:, None], zero, alpha),
+        0.5 * (lo + hi),
+        lo,
+        hi,
+        max_iter=_MAX_ITER,
+    )
+    return root.x
+
+
+def _threshold_bound(k: int, alpha: float) -> float:
+    """``(1 - K^(1 - alpha)) / (alpha - 1)``: every row's ``c`` is below it."""
     a1 = alpha - 1.0
-    n, k = z.shape
+    return -math.expm1(-a1 * math.log(k)) / a1 if k > 0 else 0.0
 
-    def probs(z: NDArray, c: NDArray) -> tuple[NDArray, NDArray]:
-        with np.errstate(all="ignore"):
-            u = a1 * (z - c[:, None])
-            inside = u > -1.0
-            base = np.where(inside, 1.0 + u, 1.0)
-            p = np.where(inside, np.exp(np.log1p(np.where(inside, u, 0.0)) / a1), 0.0)
-            slope = p / base  # -dp/dc = p^(2 - alpha) = p / p^(alpha - 1)
-        return p, slope
 
-    def excess(c: NDArray, active: NDArray) -> tuple[NDArray, NDArray, NDArray]:
-        p, slope = probs(z, c)
-        return 1.0 - np.sum(p, axis=1), np.sum(slope, axis=1), np.full(n, float(k))
+def _excess(
+    z: NDArray, z_lo: NDArray, c_hi: NDArray, c_lo: NDArray, alpha: float
+) -> tuple[NDArray, NDArray, NDArray]:
+    """``g = 1 - sum p``, ``g' = sum p^(2 - alpha)`` and the size of ``g``'s terms."""
+    p, slope, _, residual = _terms(z, z_lo, c_hi, c_lo, alpha)
+    outside = np.sum(p[:, 1:], axis=1)
+    return residual, np.sum(slope, axis=1), outside + np.abs(residual + outside)
 
-    lo = np.zeros(n)
-    hi = np.full(n, -math.expm1(-a1 * math.log(k)) / a1 if k > 0 else 0.0)
-    root = bracketed_newton(excess, 0.5 * (lo + hi), lo, hi, max_iter=_MAX_ITER)
-    c = root.x
-    p, _ = probs(z, c)
-    with np.errstate(all="ignore"):
-        u = a1 * (z - c[:, None])
-        unresolved = (p == 0) & (
-            np.abs(1.0 + u) <= 8 * _EPS * (1.0 + a1 * (np.abs(z) + c[:, None]))
+
+def _solve_candidates(z: NDArray, z_lo: NDArray, alpha: float) -> NDArray:
+    """alpha-entmax of rows ``z + z_lo`` (max 0, sorted decreasingly, every class a candidate).
+
+    A threshold ``c0`` in floats (the sort-based algorithms at ``alpha = 2``
+    and 1.5, else :func:`_root`), refined to a double-double ``c0 + delta``
+    by Newton's method on ``delta`` (:func:`_refine`), then the closing step.
+    """
+    if alpha == 2.0:
+        c0 = 1.0 - _sparsemax_rows(z)[:, 0]
+    elif alpha == 1.5:
+        c0 = 2.0 * (1.0 - np.sqrt(_entmax15_rows(z)[:, 0]))
+    else:
+        c0 = _root(z, z_lo, alpha)
+    p, residual, unresolved = _refine(z, z_lo, alpha, c0)
+    return _close_the_sum(p, residual, alpha, unresolved)
+
+
+def _refine(
+    z: NDArray, z_lo: NDArray, alpha: float, c0: NDArray
+) -> tuple[NDArray, NDArray, NDArray]:
+    """The probabilities at the threshold ``c0`` refined in double-double.
+
+    A float ``c0`` puts the classes near the threshold (``b_k = 1 + (alpha -
+    1)(z_k - c)`` small) off by ``eps |c| / b_k`` relative, beyond what one
+    Newton step in the probabilities repairs where two such classes share
+    the sensitivity. So ``c = c0 + delta`` is carried as a double-double and
+    ``delta`` found by :func:`expfam._core.solvers.bracketed_newton` on the
+    residual of :func:`_terms`.
+
+    Classes whose ``|b_k|`` at ``c0`` is below its rounding are
+    *unresolved*: at large ``alpha`` such a class can hold visible mass
+    (``alpha = 50``: ``p = 0.005`` sits ``1e-111`` above the threshold), so
+    no float threshold resolves it. The threshold is then pinned on the
+    lowest of them, ``b_k = (alpha - 1)(z_k - z_e)`` exactly, where the
+    others resolve; ``e`` (with its ties) takes the missing mass, or, if that is
+    negative, leaves the support and the next one up is tried.
+
+    Returns the probabilities, the residual ``1 - sum p`` (accurate, see
+    :func:`_terms`) and the mask of the unresolved classes left at 0.
+    """
+    n, m = z.shape
+    a1 = alpha - 1.0
+    c_hi = c0[:, None]
+    zero = np.zeros((n, 1))
+    u_hi, u_lo = _base(z, z_lo, c_hi, zero, a1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        tol = 8 * _EPS * (1.0 + a1 * (np.abs(z) + c_hi))
+    unresolved = np.abs((1.0 + u_hi) + u_lo) <= tol
+    pinned = unresolved.any(axis=1)
+    c_lo = np.zeros((n, 1))
+    regular = ~pinned
+    if regular.any():
+        bound = _threshold_bound(m, alpha)
+        root = bracketed_newton(
+            lambda d, active: _excess(z, z_lo, c_hi, d[:, None], alpha),
+            np.zeros(n),
+            -c0,
+            bound - c0,
+            active=regular,
+            max_iter=_REFINE_ITER,
         )
-    return p, unresolved
+        c_lo[:, 0] = np.where(regular, root.x, 0.0)
+    p, _, _, residual = _terms(z, z_lo, c_hi, c_lo, alpha)
+    left = np.zeros((n, m), bool)
+    if pinned.any():
+        rows = np.flatnonzero(pinned)
+        zp, zlp, cand = z[rows], z_lo[rows], unresolved[rows]
+        pp, rp, leftp = p[rows], residual[rows], left[rows]
+        todo = np.ones(len(rows), bool)
+        while todo.any():
+            last = m - 1 - np.argmax(cand[:, ::-1], axis=1)  # the lowest unresolved class
+            xe_hi = np.take_along_axis(zp, last[:, None], 1)
+            xe_lo = np.take_along_axis(zlp, last[:, None], 1)
+            q, _, _, r = _terms(zp, zlp, xe_hi, xe_lo, alpha, offset=0.0)
+            tied = cand & (zp == xe_hi) & (zlp == xe_lo)
+            r = r + np.sum(np.where(tied, q, 0.0), axis=1)
+            q = np.where(tied, 0.0, q)
+            done = todo & (r >= 0)
+            pp[done], rp[done], leftp[done] = q[done], r[done], tied[done]
+            cand &= ~tied
+            todo &= ~done & cand.any(axis=1)
+        p[rows], residual[rows], left[rows] = pp, rp, leftp
+    return p, residual, left
 
 
-def _solve(z: NDArray, alpha: float) -> NDArray:
-    """alpha-entmax of rows ``z`` (max 0), ``alpha > 1``.
+def _close_the_sum(p: NDArray, residual: NDArray, alpha: float, unresolved: NDArray) -> NDArray:
+    """Move ``p`` onto ``sum p = 1`` along ``dp/dc``: ``p + w (1 - sum p)``, ``w ~ p^(2-alpha)``.
+
+    A last Newton step in the threshold taken in the probabilities themselves:
+    each entry moves in proportion to its sensitivity ``p_k^(2 - alpha)`` (the
+    Jacobian's diagonal), so well-conditioned entries keep their digits and the
+    rounding of the threshold lands on the ill-conditioned ones at the edge of
+    the support. ``w`` is a softmax of ``(2 - alpha) log p`` over the support,
+    which cannot overflow. The ``residual`` ``1 - sum p`` comes from
+    :func:`_terms` (accurate to the mass outside the top class); classes
+    ``unresolved`` at the threshold take it first, shared equally.
+    """
+    residual = residual[:, None]
+    share = unresolved & (residual > 0)
+    count = np.sum(share, axis=1, keepdims=True)
+    p = np.where(share, residual / np.maximum(count, 1), p)
+    residual = np.where(count > 0, 0.0, residual)
+    support = p > 0
+    log_p = np.log(np.where(support, p, 1.0))
+    w = softmax(np.where(support, (2.0 - alpha) * log_p, -np.inf))
+    return np.maximum(p + w * residual, 0.0)
+
+
+def _solve(z: NDArray, z_lo: NDArray, alpha: float) -> NDArray:
+    """alpha-entmax of rows ``z + z_lo`` (max 0; ``z_lo`` the rounding of the shift), alpha > 1.
 
     Classes with ``(alpha - 1) z_k <= -1`` are outside the support whatever the
     threshold (the top class alone reaches 1 there), so the solvers run on
@@ -146,44 +321,11 @@ def _solve(z: NDArray, alpha: float) -> NDArray:
             index, np.argsort(-np.take_along_axis(z[rows], index, 1), 1, kind="stable"), 1
         )
         top = np.take_along_axis(z[rows], index, axis=1)
+        top_lo = np.take_along_axis(z_lo[rows], index, axis=1)
         out = np.zeros((len(rows), z.shape[1]))
-        np.put_along_axis(out, index, _solve_candidates(top, alpha), axis=1)
+        np.put_along_axis(out, index, _solve_candidates(top, top_lo, alpha), axis=1)
         p[rows] = out
     return p
-
-
-def _solve_candidates(z: NDArray, alpha: float) -> NDArray:
-    """alpha-entmax of rows ``z`` (max 0, sorted decreasingly, every class a candidate)."""
-    unresolved = None
-    if alpha == 2.0:
-        p = _sparsemax_rows(z)
-    elif alpha == 1.5:
-        p = _entmax15_rows(z)
-    else:
-        p, unresolved = _entmax_root_rows(z, alpha)
-    return _close_the_sum(p, alpha, unresolved)
-
-
-def _close_the_sum(p: NDArray, alpha: float, unresolved: NDArray | None = None) -> NDArray:
-    """Move ``p`` onto ``sum p = 1`` along ``dp/dtau``: ``p + w (1 - sum p)``, ``w ~ p^(2-alpha)``.
-
-    A last Newton step in the threshold taken in the probabilities themselves:
-    each entry moves in proportion to its sensitivity ``p_k^(2 - alpha)`` (the
-    Jacobian's diagonal), so well-conditioned entries keep their digits and the
-    rounding of the threshold lands on the ill-conditioned ones at the edge of
-    the support. ``w`` is a softmax of ``(2 - alpha) log p`` over the support,
-    which cannot overflow. Classes ``unresolved`` at the threshold have an
-    unbounded sensitivity: a missing mass goes to them, shared equally.
-    """
-    if unresolved is not None:
-        missing = 1.0 - np.sum(p, axis=1, keepdims=True)
-        share = unresolved & (missing > 0)
-        count = np.sum(share, axis=1, keepdims=True)
-        p = np.where(share, missing / np.maximum(count, 1), p)
-    support = p > 0
-    log_p = np.log(np.where(support, p, 1.0))
-    w = softmax(np.where(support, (2.0 - alpha) * log_p, -np.inf))
-    return np.maximum(p + w * (1.0 - np.sum(p, axis=1, keepdims=True)), 0.0)
 
 
 def _map_rows(x: ArrayLike, axis: object, alpha: float, where: ArrayLike | None) -> NDArray:
@@ -206,9 +348,10 @@ def _map_rows(x: ArrayLike, axis: object, alpha: float, where: ArrayLike | None)
         regular = ~nan & np.isfinite(top)
         tops = np.isposinf(rows[posinf])
         out[posinf] = tops / np.sum(tops, axis=1, keepdims=True)
-        with np.errstate(over="ignore"):  # a gap beyond the float range is -inf: p = 0
-            z = rows[regular] - top[regular, None]
-        out[regular] = _solve(z, alpha)
+        with np.errstate(over="ignore", invalid="ignore"):
+            # a gap beyond the float range is -inf (p = 0); z + z_lo is the exact gap
+            z, z_lo = two_sum(rows[regular], -top[regular, None])
+        out[regular] = _solve(z, np.where(np.isfinite(z), z_lo, 0.0), alpha)
     if mask is not None:
         out[~layout.rows(mask.reshape(padded.shape)).any(axis=1)] = 0.0
     out = layout.unrows(out).astype(dtype)
@@ -391,14 +534,36 @@ def entmax_jvp(probs: ArrayLike, v: ArrayLike, alpha: float = 1.5, axis: int = -
     p64 = np.moveaxis(p, ax, -1).astype(np.float64)
     t64 = np.moveaxis(t, ax, -1).astype(np.float64)
     _check_simplex(p64, dtype)
-    support = p64 > 0
-    with np.errstate(divide="ignore"):
-        s = np.where(support, p64 ** (2.0 - a), 0.0)
-    total = np.sum(s, axis=-1, keepdims=True)
-    with np.errstate(invalid="ignore"):  # 0 / 0 on an empty distribution: s = 0 there
-        mean = np.sum(s * t64, axis=-1, keepdims=True) / total
-    out = np.where(support, s * (t64 - mean), 0.0) + 0.0  # + 0.0: no -0.0 entries
+    out = _jvp_rows(p64, t64, a)
     return np.moveaxis(out, -1, ax).astype(np.result_type(dtype, tdtype))
+
+
+def _jvp_rows(p: NDArray, v: NDArray, alpha: float) -> NDArray:
+    """``s v - s (s . v) / sum s`` over the last axis, ``s = p^(2 - alpha)`` on ``p > 0``.
+
+    ``J 1 = 0``, so ``v`` is first shifted by its entry at the class ``m`` of
+    largest ``s``: ``d = v - v_m`` has ``d_m = 0`` exactly, and the mean
+    ``(s . d) / sum s`` no longer cancels against ``d_m`` where ``s_m`` holds
+    nearly all the weight (a class near the threshold at ``alpha > 2``, whose
+    ``s`` is huge). ``s`` is formed as ``exp((2 - alpha) log p)`` and the
+    weights ``s / sum s`` from its logarithm shifted by the maximum, so no
+    intermediate overflows where the result does not.
+    """
+    support = p > 0
+    log_s = np.where(support, (2.0 - alpha) * np.log(np.where(support, p, 1.0)), -np.inf)
+    top = np.argmax(log_s, axis=-1)[..., None]
+    peak = np.take_along_axis(log_s, top, axis=-1)
+    empty = ~np.isfinite(peak)  # a row of zeros: the empty distribution, J = 0
+    peak = np.where(empty, 0.0, peak)
+    weight = np.exp(log_s - peak)  # s / max s, 1 at m
+    d = np.where(support, v - np.take_along_axis(v, top, axis=-1), 0.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        sd = np.where(d == 0.0, 0.0, np.exp(log_s) * d)  # s_m may overflow: d_m = 0
+    mean_s = np.sum(sd, axis=-1, keepdims=True)  # s . d
+    share = weight / np.where(empty, 1.0, np.sum(weight, axis=-1, keepdims=True))
+    with np.errstate(invalid="ignore"):
+        out = np.where(support, sd - share * mean_s, 0.0)
+    return out + 0.0  # + 0.0: no -0.0 entries
 
 
 def _check_simplex(p: NDArray, dtype: np.dtype) -> None:
