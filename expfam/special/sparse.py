@@ -109,15 +109,15 @@ def _terms(
     c_hi: NDArray,
     c_lo: NDArray,
     alpha: float,
-    offset: float = 1.0,
+    offset: float | NDArray = 1.0,
 ) -> tuple[NDArray, NDArray, NDArray, NDArray]:
     """The probabilities at the threshold ``c = c_hi + c_lo`` and what the solvers need.
 
     ``p_k = b_k^(1/(alpha - 1))`` with the base ``b_k = 1 + (alpha - 1)(x_k - c)``
     formed in double-double from :func:`_base`, so that a class near the
-    threshold (``b_k`` small) keeps its digits. ``offset = 0`` gives
-    ``b_k = (alpha - 1)(x_k - c)`` instead: ``c`` is then a class's logit
-    and that class sits exactly on the threshold. ``log b`` is
+    threshold (``b_k`` small) keeps its digits. ``offset = beta`` gives
+    ``b_k = beta + (alpha - 1)(x_k - c)`` instead: with ``c`` a class's
+    logit, ``beta`` is that class's base. ``log b`` is
     ``log1p(t_hi) + t_lo / (1 + t_hi)`` with ``t = b - 1`` for ``b > 1/2``,
     else ``log(b_hi) + b_lo / b_hi``, and ``p = exp(log b / (alpha - 1))``,
     relative error about ``eps (1 + |log p|)``; ``p = b`` at ``alpha = 2``
@@ -130,10 +130,10 @@ def _terms(
     """
     a1 = alpha - 1.0
     u_hi, u_lo = _base(x, x_lo, c_hi, c_lo, a1)
-    b_hi, b_err = two_sum(np.full_like(u_hi, offset), u_hi)
+    b_hi, b_err = two_sum(offset + np.zeros_like(u_hi), u_hi)
     b_hi, b_lo = two_sum(b_hi, b_err + u_lo)
-    t_hi, t_err = two_sum(np.full_like(u_hi, offset - 1.0), u_hi)
-    t_hi, t_lo = two_sum(t_hi, t_err + u_lo)
+    t_hi, t_err = two_sum(b_hi, np.full_like(b_hi, -1.0))  # exact where b > 1/2
+    t_hi, t_lo = two_sum(t_hi, t_err + b_lo)
     with np.errstate(all="ignore"):
         inside = b_hi > 0
         b = np.where(inside, b_hi, 1.0)
@@ -206,13 +206,11 @@ def _solve_candidates(z: NDArray, z_lo: NDArray, alpha: float) -> NDArray:
         c0 = 2.0 * (1.0 - np.sqrt(_entmax15_rows(z)[:, 0]))
     else:
         c0 = _root(z, z_lo, alpha)
-    p, residual, unresolved = _refine(z, z_lo, alpha, c0)
-    return _close_the_sum(p, residual, alpha, unresolved)
+    p, residual = _refine(z, z_lo, alpha, c0)
+    return _close_the_sum(p, residual, alpha)
 
 
-def _refine(
-    z: NDArray, z_lo: NDArray, alpha: float, c0: NDArray
-) -> tuple[NDArray, NDArray, NDArray]:
+def _refine(z: NDArray, z_lo: NDArray, alpha: float, c0: NDArray) -> tuple[NDArray, NDArray]:
     """The probabilities at the threshold ``c0`` refined in double-double.
 
     A float ``c0`` puts the classes near the threshold (``b_k = 1 + (alpha -
@@ -225,13 +223,11 @@ def _refine(
     Classes whose ``|b_k|`` at ``c0`` is below its rounding are
     *unresolved*: at large ``alpha`` such a class can hold visible mass
     (``alpha = 50``: ``p = 0.005`` sits ``1e-111`` above the threshold), so
-    no float threshold resolves it. The threshold is then pinned on the
-    lowest of them, ``b_k = (alpha - 1)(z_k - z_e)`` exactly, where the
-    others resolve; ``e`` (with its ties) takes the missing mass, or, if that is
-    negative, leaves the support and the next one up is tried.
+    no threshold near ``c0``, even in double-double, resolves it; those rows
+    are solved by :func:`_pin`.
 
-    Returns the probabilities, the residual ``1 - sum p`` (accurate, see
-    :func:`_terms`) and the mask of the unresolved classes left at 0.
+    Returns the probabilities and the residual ``1 - sum p`` (accurate, see
+    :func:`_terms`).
     """
     n, m = z.shape
     a1 = alpha - 1.0
@@ -241,7 +237,10 @@ def _refine(
     with np.errstate(over="ignore", invalid="ignore"):
         tol = 8 * _EPS * (1.0 + a1 * (np.abs(z) + c_hi))
     unresolved = np.abs((1.0 + u_hi) + u_lo) <= tol
-    pinned = unresolved.any(axis=1)
+    pinned = np.zeros(n, bool)
+    if unresolved.any():
+        rows = np.flatnonzero(unresolved.any(axis=1))
+        p_pin, r_pin, pinned[rows] = _pin(z[rows], z_lo[rows], alpha, unresolved[rows])
     c_lo = np.zeros((n, 1))
     regular = ~pinned
     if regular.any():
@@ -256,29 +255,79 @@ def _refine(
         )
         c_lo[:, 0] = np.where(regular, root.x, 0.0)
     p, _, _, residual = _terms(z, z_lo, c_hi, c_lo, alpha)
-    left = np.zeros((n, m), bool)
     if pinned.any():
-        rows = np.flatnonzero(pinned)
-        zp, zlp, cand = z[rows], z_lo[rows], unresolved[rows]
-        pp, rp, leftp = p[rows], residual[rows], left[rows]
-        todo = np.ones(len(rows), bool)
-        while todo.any():
-            last = m - 1 - np.argmax(cand[:, ::-1], axis=1)  # the lowest unresolved class
-            xe_hi = np.take_along_axis(zp, last[:, None], 1)
-            xe_lo = np.take_along_axis(zlp, last[:, None], 1)
-            q, _, _, r = _terms(zp, zlp, xe_hi, xe_lo, alpha, offset=0.0)
-            tied = cand & (zp == xe_hi) & (zlp == xe_lo)
-            r = r + np.sum(np.where(tied, q, 0.0), axis=1)
-            q = np.where(tied, 0.0, q)
-            done = todo & (r >= 0)
-            pp[done], rp[done], leftp[done] = q[done], r[done], tied[done]
-            cand &= ~tied
-            todo &= ~done & cand.any(axis=1)
-        p[rows], residual[rows], left[rows] = pp, rp, leftp
-    return p, residual, left
+        solved = pinned[rows]
+        p[rows[solved]], residual[rows[solved]] = p_pin[solved], r_pin[solved]
+    return p, residual
 
 
-def _close_the_sum(p: NDArray, residual: NDArray, alpha: float, unresolved: NDArray) -> NDArray:
+def _pin(
+    z: NDArray, z_lo: NDArray, alpha: float, unresolved: NDArray
+) -> tuple[NDArray, NDArray, NDArray]:
+    """alpha-entmax of rows with classes ``unresolved`` at their float threshold.
+
+    The threshold is measured from the lowest unresolved class ``e``, whose
+    probability ``nu`` is the unknown: ``b_e = nu^(alpha - 1)`` and
+    ``b_k = b_e + (alpha - 1)(z_k - z_e)``, the second term exact, so no
+    class above ``e`` loses digits however close ``e`` sits to the
+    threshold, and ``sum p - 1`` has a slope in ``nu`` between 1 and ``K``
+    (at ``alpha >= 2``). At ``nu = 0`` the others leave the missing mass;
+    if it is negative, ``e`` is outside the support and the next unresolved
+    class up is tried. ``nu`` is then found by
+    :func:`expfam._core.solvers.bracketed_newton` from that mass (``e``'s
+    ties share it). Returns the probabilities, the residual ``1 - sum p``
+    and the mask of the rows solved so (rows where every unresolved class
+    leaves the support are not).
+    """
+    n, m = z.shape
+    a1 = alpha - 1.0
+    cand = unresolved.copy()
+    xe_hi, xe_lo = np.zeros((n, 1)), np.zeros((n, 1))
+    tied, mass = np.zeros((n, m), bool), np.zeros(n)
+    found = np.zeros(n, bool)
+    todo = cand.any(axis=1)
+    while todo.any():
+        last = m - 1 - np.argmax(cand[:, ::-1], axis=1)  # the lowest unresolved class
+        x_hi = np.take_along_axis(z, last[:, None], 1)
+        x_lo = np.take_along_axis(z_lo, last[:, None], 1)
+        _, _, _, missing = _terms(z, z_lo, x_hi, x_lo, alpha, offset=0.0)
+        ties = cand & (z == x_hi) & (z_lo == x_lo)
+        done = todo & (missing >= 0)
+        xe_hi[done], xe_lo[done], tied[done], mass[done] = (
+            x_hi[done],
+            x_lo[done],
+            ties[done],
+            missing[done],
+        )
+        found |= done
+        cand &= ~ties
+        todo &= ~done & cand.any(axis=1)
+    count = np.maximum(np.sum(tied, axis=1), 1)
+
+    def at(nu: NDArray) -> tuple[NDArray, NDArray, NDArray, NDArray]:
+        with np.errstate(divide="ignore", under="ignore"):
+            base = np.exp(a1 * np.log(nu))[:, None]  # nu^(alpha - 1), 0 at nu = 0
+        p, slope, _, residual = _terms(z, z_lo, xe_hi, xe_lo, alpha, offset=base)
+        residual = residual + np.sum(np.where(tied, p, 0.0), axis=1) - count * nu
+        return np.where(tied, nu[:, None], p), slope, residual, base[:, 0]
+
+    def excess(nu: NDArray, active: NDArray) -> tuple[NDArray, NDArray, NDArray]:
+        p, slope, residual, base = at(nu)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(nu > 0, base / nu, 0.0)  # d b_e / d nu / (alpha - 1)
+        slope_nu = count + ratio * np.sum(np.where(tied, 0.0, slope), axis=1)
+        outside = np.sum(p[:, 1:], axis=1)
+        return -residual, slope_nu, outside + np.abs(residual + outside)
+
+    hi = 1.0 / count
+    root = bracketed_newton(
+        excess, np.clip(mass / count, 0.0, hi), np.zeros(n), hi, active=found, max_iter=_MAX_ITER
+    )
+    p, _, residual, _ = at(np.where(found, root.x, 0.0))
+    return p, residual, found
+
+
+def _close_the_sum(p: NDArray, residual: NDArray, alpha: float) -> NDArray:
     """Move ``p`` onto ``sum p = 1`` along ``dp/dc``: ``p + w (1 - sum p)``, ``w ~ p^(2-alpha)``.
 
     A last Newton step in the threshold taken in the probabilities themselves:
@@ -287,14 +336,9 @@ def _close_the_sum(p: NDArray, residual: NDArray, alpha: float, unresolved: NDAr
     rounding of the threshold lands on the ill-conditioned ones at the edge of
     the support. ``w`` is a softmax of ``(2 - alpha) log p`` over the support,
     which cannot overflow. The ``residual`` ``1 - sum p`` comes from
-    :func:`_terms` (accurate to the mass outside the top class); classes
-    ``unresolved`` at the threshold take it first, shared equally.
+    :func:`_terms`, accurate to the mass outside the top class.
     """
     residual = residual[:, None]
-    share = unresolved & (residual > 0)
-    count = np.sum(share, axis=1, keepdims=True)
-    p = np.where(share, residual / np.maximum(count, 1), p)
-    residual = np.where(count > 0, 0.0, residual)
     support = p > 0
     log_p = np.log(np.where(support, p, 1.0))
     w = softmax(np.where(support, (2.0 - alpha) * log_p, -np.inf))
