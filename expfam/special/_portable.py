@@ -1057,10 +1057,22 @@ def entmax_jvp(probs: Array, v: Array, alpha: float = 1.5, axis: int = -1) -> Ar
     ax = axis_index(axis, p.ndim)
     check_nonnegative(xp, p, "probs", "probabilities (an output of entmax)")
     support = p > 0
-    zero = constant(xp, 0.0, p)
-    s = xp.where(support, xp.where(support, p, constant(xp, 1.0, p)) ** (2.0 - a), zero)
-    total = xp.sum(s, axis=ax, keepdims=True)
-    out = s * (t - xp.sum(s * t, axis=ax, keepdims=True) / total)
+    zero, one = constant(xp, 0.0, p), constant(xp, 1.0, p)
+    # s = p^(2 - alpha) through its logarithm; v shifted by its entry at the class m of
+    # largest s (J 1 = 0): d_m = 0, so the mean does not cancel against v_m where s_m holds
+    # nearly all the weight (the numpy tier's _jvp_rows)
+    log_s = xp.where(support, (2.0 - a) * xp.log(xp.where(support, p, one)), -math.inf)
+    peak = xp.max(log_s, axis=ax, keepdims=True)
+    finite = xp.isfinite(peak)
+    peak = xp.where(finite, peak, zero)
+    is_top = xp.astype((log_s == peak) & support, p.dtype)
+    first = (xp.cumulative_sum(is_top, axis=ax) == 1.0) & (is_top > 0)
+    d = xp.where(support, t - xp.sum(xp.where(first, t, zero), axis=ax, keepdims=True), zero)
+    weight = xp.exp(log_s - peak)  # s / max s
+    sd = xp.where(first | ~support, zero, xp.exp(xp.where(first | ~support, zero, log_s)) * d)
+    total = xp.sum(weight, axis=ax, keepdims=True)
+    share = weight / xp.where(finite, total, one)
+    out = xp.where(support, sd - share * xp.sum(sd, axis=ax, keepdims=True), zero)
     return finish(xp, out, xp.result_type(dp, dt))
 
 
