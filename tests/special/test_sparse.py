@@ -487,3 +487,73 @@ def test_where_is_keyword_only_and_fenchel_young_takes_an_axis():
             fenchel_young_loss(z, np.moveaxis(q, -1, 0), alpha, axis=0),
             fenchel_young_loss(moved, q, alpha),
         )
+
+
+# ------------------------------------------------------------------ entmax_jvp against mpmath
+
+
+def jvp_mpmath(p, v, alpha, dps=600):
+    """``s v - s (s . v) / sum s``, ``s = p^(2 - alpha)`` on ``p > 0``, at ``dps`` digits.
+
+    Also returns ``h_k = s_k sum_j (s_j / sum s) |v_k - v_j|``, which bounds ``|(J v)_k|``.
+    """
+    with mpmath.workdps(dps):
+        a = mpmath.mpf(alpha)
+        s = [mpmath.mpf(x) ** (2 - a) if x > 0 else mpmath.mpf(0) for x in p]
+        total, t = sum(s), [mpmath.mpf(float(x)) for x in v]
+        mean = sum(si * ti for si, ti in zip(s, t, strict=True)) / total
+        jv = np.array([float(si * (ti - mean)) for si, ti in zip(s, t, strict=True)])
+        h = [
+            si * sum(sj / total * abs(ti - tj) for sj, tj in zip(s, t, strict=True))
+            for si, ti in zip(s, t, strict=True)
+        ]
+        return jv, np.array([float(x) for x in h])
+
+
+def test_entmax_jvp_keeps_the_class_that_holds_the_weight():
+    """alpha = 50: the class 1e-166 above the threshold has s = 3e162, and its JVP entry
+    (v = e_1) is s_0 s_1 / (s_0 + s_1) ~ s_0 = 1.02, which v - mean lost to cancellation (0)."""
+    z = [0.0, -0.02, -0.0201, -0.5]
+    exact, dps = entmax_exact(z, 50.0)
+    for v in [*np.eye(4), np.arange(4.0), np.array([0.3, -1.0, 2.0, 0.0])]:
+        want, _ = jvp_mpmath(exact, v, 50.0, dps)
+        got = entmax_jvp(entmax(z, alpha=50.0), v, alpha=50.0)
+        np.testing.assert_allclose(got, want, rtol=64 * 48 * EPS, atol=0)
+    assert abs(entmax_jvp(entmax(z, alpha=50.0), np.eye(4)[1], alpha=50.0)[1] - 1.02) < 1e-3
+
+
+JVP_ALPHAS = [1.0001, 1.01, 1.3, 1.5, 1.7, 2.0, 2.5, 3.0, 4.0, 10.0, 20.0, 50.0]
+
+
+@pytest.mark.parametrize("alpha", JVP_ALPHAS)
+def test_entmax_jvp_is_exact_for_its_probs_to_the_documented_bound(alpha):
+    """Against J(p) v in mpmath at the float probs p: within 8 eps (1 + |2 - alpha| max|log p|)
+    h_k, on random rows and rows built with a class of mass 1e-6 .. 1e-2 at the threshold."""
+    rng = np.random.default_rng(int(alpha * 1000))
+    a1 = alpha - 1
+    for _ in range(12):
+        k = int(rng.integers(2, 12))
+        if rng.random() < 0.5:
+            z = rng.normal(size=k) * rng.choice([0.01, 0.1, 1.0, 3.0])
+        else:
+            n = int(rng.integers(2, k + 1))
+            q = rng.dirichlet(np.ones(n))
+            q[rng.integers(n)] = 10 ** rng.uniform(-6, -2)
+            b = (q / q.sum()) ** a1
+            z = np.concatenate([(b - b.max()) / a1, -(1 + rng.random(k - n)) / a1])
+        v = rng.normal(size=k) if rng.random() < 0.7 else np.eye(k)[rng.integers(k)]
+        p = entmax(z, alpha)
+        want, h = jvp_mpmath(p, v, alpha)
+        log_p = np.abs(np.log(p[p > 0]))
+        bound = 8 * EPS * (1 + abs(2 - alpha) * np.max(log_p)) * h
+        assert np.all(np.abs(entmax_jvp(p, v, alpha) - want) <= bound)
+
+
+@pytest.mark.parametrize(("alpha", "z"), HARD_ROWS)
+def test_entmax_jvp_near_the_threshold(alpha, z):
+    p = entmax(np.array(z), alpha)
+    for v in [np.arange(len(z), dtype=float), np.eye(len(z))[-1]]:
+        want, h = jvp_mpmath(p, v, alpha)
+        log_p = np.abs(np.log(p[p > 0]))
+        bound = 8 * EPS * (1 + abs(2 - alpha) * np.max(log_p)) * h
+        assert np.all(np.abs(entmax_jvp(p, v, alpha) - want) <= bound)
