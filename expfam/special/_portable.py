@@ -22,8 +22,10 @@ double-double:
   term of ``G`` non-negative, which stays accurate as ``q -> p``;
 - sparsemax and 1.5-entmax sort; other ``alpha`` bisect for the threshold 64
   times, take three Newton steps inside the bracket (which give the threshold
-  its implicit-function gradient), then the numpy tier's closing step
-  ``p + w (1 - sum p)``.
+  its implicit-function gradient), refine it to a double-double with the
+  bases ``1 + (alpha - 1)(z - c)`` formed exactly (or, on a row with a class
+  below the rounding of any threshold, solve for that class's mass), then
+  the numpy tier's closing step ``p + w (1 - sum p)``.
 
 Everything is differentiable by torch.autograd and ``jax.grad``, and
 gradients are finite wherever the value is: a ``-inf`` logit, a masked class
