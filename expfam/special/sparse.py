@@ -652,9 +652,9 @@ def _jvp_rows(p: NDArray, v: NDArray, alpha: float) -> NDArray:
     peak = np.where(empty, 0.0, peak)
     weight = np.exp(log_s - peak)  # s / max s, 1 at m
     d = np.where(support, v - np.take_along_axis(v, top, axis=-1), 0.0)
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):  # s beyond the float range: inf, NaN
         sd = np.where(d == 0.0, 0.0, np.exp(log_s) * d)  # s_m may overflow: d_m = 0
-    mean_s = np.sum(sd, axis=-1, keepdims=True)  # s . d
+        mean_s = np.sum(sd, axis=-1, keepdims=True)  # s . d
     share = weight / np.where(empty, 1.0, np.sum(weight, axis=-1, keepdims=True))
     with np.errstate(invalid="ignore"):
         out = np.where(support, sd - share * mean_s, 0.0)
