@@ -22,8 +22,10 @@ double-double:
   term of ``G`` non-negative, which stays accurate as ``q -> p``;
 - sparsemax and 1.5-entmax sort; other ``alpha`` bisect for the threshold 64
   times, take three Newton steps inside the bracket (which give the threshold
-  its implicit-function gradient), then the numpy tier's closing step
-  ``p + w (1 - sum p)``.
+  its implicit-function gradient), refine it to a double-double with the
+  bases ``1 + (alpha - 1)(z - c)`` formed exactly (or, on a row with a class
+  below the rounding of any threshold, solve for that class's mass), then
+  the numpy tier's closing step ``p + w (1 - sum p)``.
 
 Everything is differentiable by torch.autograd and ``jax.grad``, and
 gradients are finite wherever the value is: a ``-inf`` logit, a masked class
@@ -841,6 +843,7 @@ def entmax_alpha(alpha: object) -> float:
 
 _BISECTIONS = 64
 _NEWTON_STEPS = 3
+_PIN_STEPS = 6
 
 
 def _take_at(xp: Any, values: Array, index: Array) -> Array:
@@ -878,8 +881,81 @@ def _entmax15_rows(xp: Any, z: Array) -> Array:
     return xp.where(u > 0, u * u, constant(xp, 0.0, z))
 
 
-def _entmax_root_rows(xp: Any, z: Array, alpha: float) -> Array:
-    """alpha-entmax of rows ``z`` (max 0) through the threshold ``c`` in logit units.
+def _two_sum(a: Array, b: Array) -> tuple[Array, Array]:
+    """``s + err = a + b`` exactly (Knuth), as :func:`expfam._core.dd.two_sum`."""
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+def _two_prod(xp: Any, a: float, b: Array) -> tuple[Array, Array]:
+    """``p + err = a * b`` exactly (Dekker) for a float ``a`` of ``b``'s dtype, ``|a| < 1``."""
+    digits = round(-math.log2(float(xp.finfo(b.dtype).eps)))  # 52 in float64
+    splitter = 2.0 ** ((digits + 2) // 2) + 1.0
+    a = constant(xp, a, b)
+    p = a * b
+    c = splitter * a
+    a_hi = c - (c - a)
+    a_lo = a - a_hi
+    cb = splitter * b
+    b_hi = cb - (cb - b)
+    b_lo = b - b_hi
+    return p, ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+
+
+def _entmax_terms(
+    xp: Any, z: Array, z_lo: Array, c_hi: Array, c_lo: Array, alpha: float, offset: Array
+) -> tuple[Array, Array, Array]:
+    """The numpy tier's ``_terms``: ``p``, the slope ``p / b`` and the residual ``1 - sum p``.
+
+    The base ``b = offset + (alpha - 1)(z - c)`` (``offset`` 1, or 0 where ``c``
+    is the logit of a class on the threshold) is formed exactly from the
+    double-doubles ``z + z_lo`` and ``c_hi + c_lo`` (``alpha - 1`` scaled into
+    ``[1/2, 1)`` by a power of 2 for the product), ``p = exp(log b / (alpha -
+    1))`` with ``log b`` from ``log1p`` of ``b - 1`` above ``b = 1/2`` and from
+    ``log`` below, and the ``n`` top classes (``z = 0``) enter the residual
+    ``1 - n - sum_top (p - 1) - sum_rest p`` through ``expm1``, so that it is
+    accurate to the mass outside them when ``n = 1``.
+    """
+    a1 = alpha - 1.0
+    zero, one = constant(xp, 0.0, z), constant(xp, 1.0, z)
+    d_hi, d_err = _two_sum(z, -c_hi)
+    d_hi, d_lo = _two_sum(d_hi, d_err + (z_lo - c_lo))
+    m, e = math.frexp(a1)
+    scale = 2.0**e
+    u_hi, u_err = _two_prod(xp, m, d_hi * scale)
+    u_hi, u_lo = _two_sum(u_hi, u_err + m * (d_lo * scale))
+    b_hi, b_err = _two_sum(offset, u_hi)
+    b_hi, b_lo = _two_sum(b_hi, b_err + u_lo)
+    t_hi, t_err = _two_sum(b_hi, -one)
+    t_hi, t_lo = _two_sum(t_hi, t_err + b_lo)
+    inside = b_hi > 0
+    # b is divided by where it exceeds the square root of the smallest normal number, so
+    # that the gradient of the division (-1/b^2) cannot overflow: below it b_lo / b is
+    # under 1e-150 and p / b is only the slope of a class at the threshold
+    floor = constant(xp, float(xp.finfo(z.dtype).smallest_normal) ** 0.5, z)
+    b = xp.where(inside & (b_hi > floor), b_hi, xp.where(inside, floor, one))
+    near = t_hi > -0.5
+    tn = xp.where(near, t_hi, zero)
+    log_far = xp.log(xp.where(inside, b_hi, one)) + b_lo / b
+    log_b = xp.where(near, xp.log1p(tn) + t_lo / (1.0 + tn), log_far)
+    p = xp.where(inside, xp.exp(log_b / a1), zero)
+    top = z == 0
+    q = xp.where(inside, xp.expm1(log_b / a1), -one)  # p - 1, for the top classes
+    tops = xp.sum(xp.astype(top, z.dtype), axis=-1, keepdims=True)
+    residual = (1.0 - tops) - xp.sum(xp.where(top, q, p), axis=-1, keepdims=True)
+    return p, p / b, residual
+
+
+def _power(xp: Any, nu: Array, a1: float) -> Array:
+    """``nu^(alpha - 1)`` for ``nu >= 0`` (0 at 0, with a finite gradient there)."""
+    positive = nu > 0
+    safe = xp.where(positive, nu, constant(xp, 1.0, nu))
+    return xp.where(positive, xp.exp(a1 * xp.log(safe)), constant(xp, 0.0, nu))
+
+
+def _entmax_root_rows(xp: Any, z: Array, z_lo: Array, alpha: float) -> Array:
+    """alpha-entmax of rows ``z + z_lo`` (max 0) through the threshold ``c`` in logit units.
 
     ``p_k = exp(log1p((alpha - 1)(z_k - c)) / (alpha - 1))`` where the argument
     of ``log1p`` is ``> -1``, else 0; ``sum p`` decreases in ``c`` from
@@ -887,12 +963,15 @@ def _entmax_root_rows(xp: Any, z: Array, alpha: float) -> Array:
     ``_BISECTIONS`` halvings of that bracket resolve ``c`` to ``2^-64`` of its
     width (comparisons only: no gradient), then ``_NEWTON_STEPS`` Newton
     steps, kept inside the bracket, polish it and give it the
-    implicit-function gradient ``dc/dz = s / sum s``, ``s = p^(2 - alpha)``;
-    the numpy tier's closing step (:func:`_close_the_sum`) ends it. On a
-    row with classes unresolved at the threshold (``s`` unbounded), ``c`` is
-    taken as ``mean(z_k) + 1/(alpha - 1)`` over them (the same number to
-    rounding), so that it moves with their logits alone, as
-    ``dc/dz = s / sum s`` does in the limit.
+    implicit-function gradient ``dc/dz = s / sum s``, ``s = p^(2 - alpha)``.
+    As in the numpy tier, ``c`` is then refined to a double-double
+    ``c + delta`` by ``_NEWTON_STEPS`` more steps on ``delta`` with the bases
+    formed exactly (:func:`_entmax_terms`), and the closing step
+    (:func:`_close_the_sum`) ends it. On a row with classes unresolved at the
+    threshold (``s`` unbounded), ``c`` is taken as ``mean(z_k) + 1/(alpha -
+    1)`` over them (the same number to rounding), so that it moves with their
+    logits alone, as ``dc/dz = s / sum s`` does in the limit; they take the
+    missing mass.
     """
     a1 = alpha - 1.0
     k = z.shape[-1]
@@ -907,9 +986,8 @@ def _entmax_root_rows(xp: Any, z: Array, alpha: float) -> Array:
         return xp.where(inside, xp.exp(xp.log1p(xp.where(inside, u, zero)) / a1), zero), base
 
     def unresolved(c: Array) -> Array:
-        """The classes left at 0 whose distance above the threshold is below its rounding."""
-        p, _ = probs(c)
-        return (p == 0) & (xp.abs(1.0 + a1 * (z - c)) <= 8 * eps * (1.0 + a1 * (xp.abs(z) + c)))
+        """The classes whose distance above the threshold is below its rounding."""
+        return xp.abs(1.0 + a1 * (z - c)) <= 8 * eps * (1.0 + a1 * (xp.abs(z) + c))
 
     lo = xp.zeros((*z.shape[:-1], 1), dtype=z.dtype, device=device_of(z))
     hi = lo + (-math.expm1(-a1 * math.log(k)) / a1)
@@ -925,34 +1003,77 @@ def _entmax_root_rows(xp: Any, z: Array, alpha: float) -> Array:
         step = c + (xp.sum(p, axis=-1, keepdims=True) - 1.0) / xp.where(total > 0, total, one)
         c = xp.where((total > 0) & (step >= lo) & (step <= hi), step, c)
     edge = unresolved(c) | unresolved(c0)
-    count = xp.sum(xp.astype(edge, z.dtype), axis=-1, keepdims=True)
-    # on the edge z_k = c - 1/(alpha - 1) to rounding: c moves with those logits alone
-    at_edge = xp.sum(xp.where(edge, z, zero), axis=-1, keepdims=True)
-    c = xp.where(count > 0, at_edge / xp.where(count > 0, count, one) + 1.0 / a1, c)
-    p = xp.where(edge, zero, probs(c)[0])
-    return _close_the_sum(xp, p, alpha, edge)
+    pinned = xp.any(edge, axis=-1, keepdims=True)
+    # the threshold pinned on the lowest unresolved class e: b_k = (alpha - 1)(z_k - z_e)
+    # exactly, so the others resolve, and c moves with z_e alone, as dc/dz = s / sum s does
+    # in the limit; e (with its ties) takes the missing mass
+    lowest = xp.min(xp.where(edge, z, constant(xp, math.inf, z)), axis=-1, keepdims=True)
+    edge = edge & (z == lowest)
+    at_edge = xp.sum(xp.where(edge, z_lo, zero), axis=-1, keepdims=True)
+    at_edge = at_edge / xp.maximum(xp.sum(xp.astype(edge, z.dtype), axis=-1, keepdims=True), one)
+    c = xp.where(pinned, lowest, c)
+    delta = xp.where(pinned, at_edge, zero * c)
+    offset = xp.where(pinned, zero, one)
+    p, slope, residual = _entmax_terms(xp, z, z_lo, c, delta, alpha, offset)
+    for _ in range(_NEWTON_STEPS):
+        total = xp.sum(slope, axis=-1, keepdims=True)
+        trial = delta - residual / xp.where(total > 0, total, one)
+        q, q_slope, q_residual = _entmax_terms(xp, z, z_lo, c, trial, alpha, offset)
+        # a step is taken where it shrinks the residual, within 64 ULPs of c (delta
+        # corrects below the float threshold's rounding)
+        better = (xp.abs(q_residual) < xp.abs(residual)) & ~pinned & (total > 0)
+        better = better & (xp.abs(trial) <= 64 * eps * (xp.abs(c) + 1.0 / a1))
+        delta = xp.where(better, trial, delta)
+        p, slope = xp.where(better, q, p), xp.where(better, q_slope, slope)
+        residual = xp.where(better, q_residual, residual)
+    # pinned rows: solve for e's probability nu, b_e = nu^(alpha - 1) (as the numpy tier's
+    # _pin): d sum p / d nu = count + (b_e / nu) sum_{k not e} p_k / b_k, between 1 and K
+    count = xp.maximum(xp.sum(xp.astype(edge, z.dtype), axis=-1, keepdims=True), one)
+    top_nu = 1.0 / count
+    nu = xp.clip(residual / count, 0.0, None)
+    nu = xp.where(nu < top_nu, nu, top_nu)
+    for _ in range(_PIN_STEPS):
+        base = _power(xp, nu, a1)
+        q, q_slope, q_residual = _entmax_terms(xp, z, z_lo, c, delta, alpha, base)
+        q_residual = q_residual + xp.sum(xp.where(edge, q, zero), axis=-1, keepdims=True)
+        positive = nu > 0
+        ratio = xp.where(positive, base / xp.where(positive, nu, one), zero)
+        rest = xp.sum(xp.where(edge, zero, q_slope), axis=-1, keepdims=True)
+        step = xp.clip(nu + (q_residual - count * nu) / (count + ratio * rest), 0.0, None)
+        nu = xp.where(step < top_nu, step, top_nu)
+    q, _, q_residual = _entmax_terms(xp, z, z_lo, c, delta, alpha, _power(xp, nu, a1))
+    q_residual = q_residual + xp.sum(xp.where(edge, q, zero), axis=-1, keepdims=True)
+    p = xp.where(pinned, xp.where(edge, nu, q), p)
+    residual = xp.where(pinned, q_residual - count * nu, residual)
+    return _close_the_sum(xp, p, alpha, edge & False, residual)
 
 
-def _close_the_sum(xp: Any, p: Array, alpha: float, unresolved: Array) -> Array:
+def _close_the_sum(
+    xp: Any, p: Array, alpha: float, unresolved: Array, residual: Array | None = None
+) -> Array:
     """The numpy tier's last step: ``p + w (1 - sum p)``, ``w = s / sum s``, ``s = p^(2 - alpha)``.
 
-    Classes ``unresolved`` at the threshold (left at 0 although their
-    distance above it is below the rounding of ``c``: at large ``alpha``
-    such a class can hold visible mass) first take the missing mass, shared
-    equally. ``w`` is a softmax of ``(2 - alpha) log p`` over the support,
-    which cannot overflow.
+    ``residual`` is ``1 - sum p`` when the caller formed it more accurately
+    than the sum of ``p`` (:func:`_entmax_terms`). Classes ``unresolved`` at
+    the threshold (left at 0 although their distance above it is below the
+    rounding of ``c``: at large ``alpha`` such a class can hold visible mass)
+    first take the missing mass, shared equally. ``w`` is a softmax of
+    ``(2 - alpha) log p`` over the support, which cannot overflow.
     """
     zero, one = constant(xp, 0.0, p), constant(xp, 1.0, p)
-    missing = 1.0 - xp.sum(p, axis=-1, keepdims=True)
+    if residual is None:
+        residual = 1.0 - xp.sum(p, axis=-1, keepdims=True)
+    missing = residual
     share = unresolved & (missing > 0)
     count = xp.sum(xp.astype(share, p.dtype), axis=-1, keepdims=True)
     p = xp.where(share, missing / xp.where(count > 0, count, one), p)
+    residual = xp.where(count > 0, zero, residual)
     support = p > 0
     log_p = xp.log(xp.where(support, p, one))
     logits = xp.where(support, (2.0 - alpha) * log_p, constant(xp, -math.inf, p))
     w = xp.exp(logits - xp.max(logits, axis=-1, keepdims=True))
     w = w / xp.sum(w, axis=-1, keepdims=True)
-    closed = p + w * (1.0 - xp.sum(p, axis=-1, keepdims=True))
+    closed = p + w * residual
     return xp.where(closed > 0, closed, zero)
 
 
@@ -993,7 +1114,8 @@ def _entmax_map(x: Array, alpha: float, axis: object, where: Array | None) -> Ar
     regular = xp.isfinite(top)
     # Classes with (alpha - 1)(z - max) <= -1 are outside every support: clamp them there.
     floor = -2.0 / (alpha - 1.0)
-    u = rows - xp.where(regular, top, zero)
+    u, u_lo = _two_sum(rows, -xp.where(regular, top, zero))  # u + u_lo: the exact gap
+    u_lo = xp.where(regular & (u > floor), u_lo, zero)
     u = xp.where(regular & (u > floor), u, constant(xp, floor, rows))
     u = xp.where(regular & (u == floor), constant(xp, floor, rows), u)
     if alpha == 2.0:
@@ -1001,7 +1123,7 @@ def _entmax_map(x: Array, alpha: float, axis: object, where: Array | None) -> Ar
     elif alpha == 1.5:
         out = _entmax15_rows(xp, u)
     else:
-        out = _entmax_root_rows(xp, u, alpha)
+        out = _entmax_root_rows(xp, u, u_lo, alpha)
     is_inf = rows == math.inf
     count = xp.sum(xp.astype(is_inf, rows.dtype), axis=-1, keepdims=True)
     limit = xp.astype(is_inf, rows.dtype) / xp.where(count > 0, count, constant(xp, 1.0, rows))
@@ -1057,10 +1179,22 @@ def entmax_jvp(probs: Array, v: Array, alpha: float = 1.5, axis: int = -1) -> Ar
     ax = axis_index(axis, p.ndim)
     check_nonnegative(xp, p, "probs", "probabilities (an output of entmax)")
     support = p > 0
-    zero = constant(xp, 0.0, p)
-    s = xp.where(support, xp.where(support, p, constant(xp, 1.0, p)) ** (2.0 - a), zero)
-    total = xp.sum(s, axis=ax, keepdims=True)
-    out = s * (t - xp.sum(s * t, axis=ax, keepdims=True) / total)
+    zero, one = constant(xp, 0.0, p), constant(xp, 1.0, p)
+    # s = p^(2 - alpha) through its logarithm; v shifted by its entry at the class m of
+    # largest s (J 1 = 0): d_m = 0, so the mean does not cancel against v_m where s_m holds
+    # nearly all the weight (the numpy tier's _jvp_rows)
+    log_s = xp.where(support, (2.0 - a) * xp.log(xp.where(support, p, one)), -math.inf)
+    peak = xp.max(log_s, axis=ax, keepdims=True)
+    finite = xp.isfinite(peak)
+    peak = xp.where(finite, peak, zero)
+    is_top = xp.astype((log_s == peak) & support, p.dtype)
+    first = (xp.cumulative_sum(is_top, axis=ax) == 1.0) & (is_top > 0)
+    d = xp.where(support, t - xp.sum(xp.where(first, t, zero), axis=ax, keepdims=True), zero)
+    weight = xp.exp(log_s - peak)  # s / max s
+    sd = xp.where(first | ~support, zero, xp.exp(xp.where(first | ~support, zero, log_s)) * d)
+    total = xp.sum(weight, axis=ax, keepdims=True)
+    share = weight / xp.where(finite, total, one)
+    out = xp.where(support, sd - share * xp.sum(sd, axis=ax, keepdims=True), zero)
     return finish(xp, out, xp.result_type(dp, dt))
 
 
