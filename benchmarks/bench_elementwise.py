@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import scipy.special as sc
+from _timing import with_quiet_peers  # benchmarks/ is on sys.path when run as a script
 
 import expfam.special as es
 from benchmarks.bench_special import timed_in_turns
@@ -103,6 +104,7 @@ def main() -> None:
         "--out", default=Path(__file__).parent / "results" / "bench_elementwise.csv"
     )
     args = parser.parse_args()
+    with_quiet_peers()
     threads = es.get_num_threads()
     print(f"expfam threads: {threads} (torch the same; '1thr': one each)")
     head = f"{'expfam us':>11}{'ufunc us':>11}{'torch us':>11}{'/ufunc':>8}{'/torch':>8}"

@@ -43,6 +43,7 @@ from pathlib import Path
 import numpy as np
 import scipy.special as sc
 import scipy.stats
+from _timing import with_quiet_peers  # benchmarks/ is on sys.path when run as a script
 
 import expfam
 import expfam.special as es
@@ -192,6 +193,7 @@ def main() -> None:
     parser.add_argument("--large-only", action="store_true", help="the two largest only")
     parser.add_argument("--out", default=Path(__file__).parent / "results" / "bench_special.csv")
     args = parser.parse_args()
+    with_quiet_peers()
     threads = es.get_num_threads()
     if torch is not None:
         torch.set_num_threads(threads)

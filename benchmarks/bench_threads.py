@@ -22,7 +22,7 @@ import os
 import sys
 
 import numpy as np
-from _timing import median_seconds
+from _timing import median_seconds, with_quiet_peers
 
 import expfam.special as es
 
@@ -83,6 +83,7 @@ def main() -> int:
     parser.add_argument("--max-threads", type=int, default=None)
     parser.add_argument("--quick", action="store_true", help="smaller inputs")
     args = parser.parse_args()
+    with_quiet_peers()
     cpus = available_cpus()
     if cpus < MIN_CORES:
         print(

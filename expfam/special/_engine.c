@@ -2657,11 +2657,12 @@ EW_INLINE void log1p_dd_lanes(const double *t_hi, const double *t_lo, double *l_
     }
     /* the series where some entry takes it (the others' values are replaced below; a Python
        float takes one of the two ways only) */
-    for (Py_ssize_t i = 0; m < n && i < n; i++) {
-        double th = t_hi[i];
-        l_hi[i] = th;
-        l_lo[i] = th * th * horner_unrolled(th, LOG1P_TAIL, 20) + t_lo[i] / (1.0 + th);
-    }
+    if (m < n)
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double th = t_hi[i];
+            l_hi[i] = th;
+            l_lo[i] = th * th * horner_unrolled(th, LOG1P_TAIL, 20) + t_lo[i] / (1.0 + th);
+        }
     for (Py_ssize_t j = 0; j < m; j++) {
         h[j] = t_hi[idx[j]];
         l[j] = t_lo[idx[j]];
