@@ -410,38 +410,11 @@ def test_entmax_huge_alpha_float32_and_the_limit(backend):
         S.fenchel_young_loss(backend.asarray(z), backend.asarray(np.zeros(30, int)), alpha=1e308)
 
 
-# Classes near the threshold (tests/special/test_sparse.py's HARD_ROWS, where the numpy
-# tier is held to 2 eps of mpmath): two within 1e-8 of it, a cluster 1e-9 apart, a class
+# Classes near the threshold (five of mpref.ENTMAX_HARD_ROWS, where test_sparse.py holds the
+# numpy tier to 2 eps of mpmath): two within 1e-8 of it, a cluster 1e-9 apart, a class
 # 1e-34 above it among seven; before the double-double threshold the portable tier was
 # off by up to 5e-4 absolute on such rows.
-NEAR_THRESHOLD_ROWS = [
-    (4.0, [0.0, -0.32984556637500007, -0.32984556791666675]),
-    (3.715667675640894, [0.0, -0.36822262521694715, -0.3682226252169507]),
-    (
-        12.464150398479365,
-        [
-            -0.001118808957055069,
-            -0.001118808961513601,
-            0.0,
-            -0.0011188089611827432,
-            -0.0011188089615167352,
-        ],
-    ),
-    (
-        11.244602200038424,
-        [
-            -1.4386675393041924e-06,
-            -1.4386718607514968e-06,
-            0.0,
-            -1.4386726927271044e-06,
-            -1.4348443267594411e-06,
-            -1.43851570088832e-06,
-            -1.4386728085606517e-06,
-            -1.4386720850357348e-06,
-        ],
-    ),
-    (50.0, [0.0, -2.7492560457985076e-13, -2.749256045798512e-13]),
-]
+NEAR_THRESHOLD_ROWS = [mpref.ENTMAX_HARD_ROWS[i] for i in (4, 5, 8, 13, 9)]
 
 
 @pytest.mark.parametrize("alpha, z", NEAR_THRESHOLD_ROWS)

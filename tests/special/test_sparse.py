@@ -3,6 +3,7 @@
 import warnings
 
 import mpmath
+import mpref
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -134,106 +135,7 @@ def test_entmax_absolute_error_is_below_two_eps(alpha):
         assert_entmax_accuracy(z, alpha)
 
 
-# Rows where classes sit near the threshold, found by outside testing and by a random
-# sweep (alpha in (1, 50], K up to 20, rows built from target probabilities with one or
-# many classes within 1e-6 .. 1e-50 of the threshold), with the error before the
-# double-double threshold in eps (absolute, relative):
-HARD_ROWS = [
-    # the small class took the rounding of the large one: 62 and 50 eps relative
-    (4.0, [0.5271029, 1.27140577, 0.33112981, 0.09033002, 0.93998001]),
-    (4.0, [0.527, 1.271, 0.331, 0.090, 0.940]),
-    (10.0, [-0.40121917245848737, -0.29267484917989744]),  # 345 eps relative
-    (50.0, [0.0, -0.02, -0.0201, -0.5]),  # 0.2 eps absolute
-    # two classes within 1e-8 of the threshold: 2.7e4 eps absolute (1.8e7 relative)
-    (4.0, [0.0, -0.32984556637500007, -0.32984556791666675]),
-    (3.715667675640894, [0.0, -0.36822262521694715, -0.3682226252169507]),  # 8e7 eps absolute
-    # clusters of classes 1e-9 apart at the threshold: 1.6e11 eps absolute, 2.4e8, 5.3e10
-    (
-        12.078483887710814,
-        [
-            -2.1797165387294885e-09,
-            -2.104153997753207e-09,
-            0.0,
-            -2.4105756184482705e-09,
-            -2.41056399384116e-09,
-            -2.4103967117946088e-09,
-            -2.4067484471200844e-09,
-            -2.4104202561600795e-09,
-            -2.410576162949973e-09,
-            -0.11048128271749216,
-            -0.17096454863563063,
-        ],
-    ),
-    (18.390087385565444, [0.9999996237363746, 0.9999996237354033, 1.0, 0.9999996237354033]),
-    (
-        12.464150398479365,
-        [
-            -0.001118808957055069,
-            -0.001118808961513601,
-            0.0,
-            -0.0011188089611827432,
-            -0.0011188089615167352,
-        ],
-    ),
-    # two classes 1e-26 and 1e-49 above the threshold, 1e-28 apart: 0.1 absolute
-    (50.0, [0.0, -2.7492560457985076e-13, -2.749256045798512e-13]),
-    (50.0, [0.0, -0.017186671209679736, -0.017186671209679736]),  # a tie at the threshold
-    (50.0, [-0.020405202676522485, 0.0]),  # 0.5 eps absolute on p = 3e-6
-    # the worst of 700 rows of the sweep after the change: 413 eps relative on p = 0.0018
-    # (its share of the mass outside the top class), 1.07 eps absolute, and an entry
-    # 1e-8 at alpha = 1.02 off by 27 eps relative (the exp of its logarithm)
-    (
-        12.905310575978602,
-        [
-            -5.228196631291931e-08,
-            -5.3876795827788846e-08,
-            -5.387677842636393e-08,
-            0.0,
-            -5.387652873940598e-08,
-            -5.3876798618743005e-08,
-            -5.3394068680703916e-08,
-            -0.1714755070636578,
-        ],
-    ),
-    (
-        11.244602200038424,
-        [
-            -1.4386675393041924e-06,
-            -1.4386718607514968e-06,
-            0.0,
-            -1.4386726927271044e-06,
-            -1.4348443267594411e-06,
-            -1.43851570088832e-06,
-            -1.4386728085606517e-06,
-            -1.4386720850357348e-06,
-        ],
-    ),
-    (
-        1.021880332796079,
-        [
-            2.5549922825401863,
-            -17.722288885231972,
-            -3.1255679900647597,
-            5.93013104847937,
-            -6.167822577566932,
-            0.055620633214661895,
-            6.2149679602138095,
-            0.9812398632467413,
-            18.15723933957411,
-            -2.297195782584753,
-            -1.5062332329935044,
-            -1.3217906594333404,
-            -19.484788261880894,
-            -15.057890875226683,
-            5.606258593966804,
-            -3.0178528979364065,
-            14.161562435228486,
-            -0.5088788778770945,
-            -1.4292546560026553,
-            10.55790401389666,
-        ],
-    ),
-]
+HARD_ROWS = mpref.ENTMAX_HARD_ROWS
 
 
 @pytest.mark.parametrize(("alpha", "z"), HARD_ROWS)
