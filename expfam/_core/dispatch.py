@@ -181,8 +181,11 @@ def tiered(func: F | None = None, /, *, floats: Callable[[float], Any] | None = 
 
     @functools.wraps(func)
     def call_floats(first: Any = _NO_ARGUMENT, /, *args: Any, **kwargs: Any) -> Any:
-        if type(first) is float and not args and not kwargs:
-            return floats(first)
+        if not args and not kwargs:  # one argument: no second frame for any plain one
+            if type(first) is float:
+                return floats(first)
+            if type(first) in _ONE_PLAIN:
+                return func(first)
         return call(first, *args, **kwargs)
 
     return call_floats
